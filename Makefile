@@ -1,0 +1,49 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: demo test lint pytest nodetest bench proto clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed-demo: $(VENV)/bin/activate setup.py
+	$(PIP) install --quiet -e ".[demo]"
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/bin/activate setup.py
+	$(PIP) install --quiet -e ".[test]"
+	touch $@
+
+demo: $(VENV)/.installed-demo
+	$(PY) -m demo
+
+test: $(VENV)/.installed-test lint pytest nodetest
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+pytest:
+	$(PY) -m pytest -q
+
+nodetest:
+	node --test tests/js/
+
+bench: $(VENV)/.installed-test
+	$(PY) -m bench
+
+# Regenerates tb_rnngrad/proto/plugin_data_pb2.py (gencode 6.31.1 runs on
+# protobuf 6.x and 7.x) with a throwaway protoc from grpcio-tools.
+proto:
+	$(PYTHON) -m venv /tmp/tb-rnngrad-protoc
+	/tmp/tb-rnngrad-protoc/bin/pip install --quiet "grpcio-tools==1.75.1"
+	/tmp/tb-rnngrad-protoc/bin/python -m grpc_tools.protoc -I. --python_out=. \
+		tb_rnngrad/proto/plugin_data.proto
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info runs

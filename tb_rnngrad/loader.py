@@ -1,0 +1,42 @@
+"""TensorBoard entry point of the plugin: retention defaults and lazy loading.
+
+TensorBoard imports this module at start-up for every run of `tensorboard`, so
+it must stay cheap: it does not import TensorFlow nor the plugin itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tensorboard.plugins import base_plugin
+
+from tb_rnngrad import metadata
+
+#: Full tensors kept per series unless `--samples_per_plugin rnngrad=N` says
+#: otherwise (0 keeps all): enough to scrub through, bounded in memory.
+DEFAULT_FULL_TENSORS_KEPT = 50
+#: Profiles kept per series: 0, i.e. every logged step, for the flow view.
+DEFAULT_PROFILES_KEPT = 0
+
+
+class RnnGradLoader(base_plugin.TBLoader):
+    """Raises the plugin's retention defaults, then loads `RnnGradPlugin`."""
+
+    def fix_flags(self, flags: Any) -> None:
+        """Adds this plugin's defaults to `--samples_per_plugin`.
+
+        Values the user gave are kept; `rnngrad_profile` keeps every step and
+        `rnngrad` the last `DEFAULT_FULL_TENSORS_KEPT` (sampled) steps.
+        """
+        samples = getattr(flags, "samples_per_plugin", None)
+        if samples is None:
+            samples = {}
+            flags.samples_per_plugin = samples
+        samples.setdefault(metadata.PLUGIN_NAME, DEFAULT_FULL_TENSORS_KEPT)
+        samples.setdefault(metadata.PROFILE_PLUGIN_NAME, DEFAULT_PROFILES_KEPT)
+
+    def load(self, context: base_plugin.TBContext) -> base_plugin.TBPlugin:
+        """Imports and returns the plugin instance."""
+        from tb_rnngrad.plugin import RnnGradPlugin
+
+        return RnnGradPlugin(context)

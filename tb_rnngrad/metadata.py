@@ -1,0 +1,159 @@
+"""Summary metadata of the ``rnngrad`` plugin: names, tags, create and parse.
+
+Importing this module does not import TensorFlow.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from tensorboard.compat.proto import summary_pb2
+
+from tb_rnngrad.layer_info import LayerInfo
+from tb_rnngrad.proto import plugin_data_pb2
+
+logger = logging.getLogger(__name__)
+
+#: Plugin name of full tensors (blob sequences); `--samples_per_plugin rnngrad=N`.
+PLUGIN_NAME = "rnngrad"
+#: Plugin name of the per-timestep profiles (tensors), kept apart so that every
+#: logged step of the small profile can be retained while few large tensors are.
+PROFILE_PLUGIN_NAME = "rnngrad_profile"
+#: Version of `RnnGradPluginData` written by this package.
+PROTO_VERSION = 1
+#: Default relative threshold of the reach scalar (see `stats.reach`).
+DEFAULT_REACH_THRESHOLD = 0.01
+
+KINDS = ("gradients", "activations", "input_gradients")
+_KIND_TO_ENUM = {
+    "gradients": plugin_data_pb2.GRADIENTS,
+    "activations": plugin_data_pb2.ACTIVATIONS,
+    "input_gradients": plugin_data_pb2.INPUT_GRADIENTS,
+}
+_ENUM_TO_KIND = {v: k for k, v in _KIND_TO_ENUM.items()}
+
+
+def profile_tag(tag: str) -> str:
+    """Tag of the per-timestep profile companion of the full-tensor `tag`."""
+    return tag + "/profile"
+
+
+def reach_tag(tag: str) -> str:
+    """Tag of the gradient-reach scalar companion of the full-tensor `tag`."""
+    return tag + "/reach"
+
+
+def full_tensor_tag(companion_tag: str) -> str:
+    """Inverse of `profile_tag`: the full-tensor tag a profile belongs to."""
+    suffix = "/profile"
+    if not companion_tag.endswith(suffix):
+        raise ValueError(f"{companion_tag!r} is not a profile tag")
+    return companion_tag[: -len(suffix)]
+
+
+def kind_name(kind_enum: int) -> str:
+    """Name ("gradients", ...) of a `Kind` enum value; "unknown" if unknown."""
+    return _ENUM_TO_KIND.get(kind_enum, "unknown")
+
+
+def create_plugin_data(
+    *,
+    kind: str,
+    content: int,
+    layer: LayerInfo,
+    shape: tuple[int, ...],
+    dtype: str,
+    has_mask: bool,
+    reach_threshold: float,
+) -> plugin_data_pb2.RnnGradPluginData:
+    """Builds the plugin's metadata message.
+
+    Args:
+      kind: One of `KINDS`.
+      content: `plugin_data_pb2.FULL_TENSOR` or `plugin_data_pb2.PROFILE`.
+      layer: Description of the recurrent layer.
+      shape: Shape of the logged tensor.
+      dtype: NumPy name of the stored dtype, e.g. "float32".
+      has_mask: Whether a mask is stored beside the tensor.
+      reach_threshold: Relative threshold of the reach scalar.
+
+    Returns:
+      A `RnnGradPluginData` message of the current `PROTO_VERSION`.
+
+    Raises:
+      ValueError: `kind` is not one of `KINDS`.
+    """
+    if kind not in _KIND_TO_ENUM:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    return plugin_data_pb2.RnnGradPluginData(
+        version=PROTO_VERSION,
+        kind=_KIND_TO_ENUM[kind],
+        content=content,
+        layer_class=layer.layer_class,
+        layer_name=layer.name,
+        units=layer.units,
+        bidirectional=layer.bidirectional,
+        merge_mode=layer.merge_mode,
+        direction=layer.direction,
+        shape=list(shape),
+        dtype=dtype,
+        reach_threshold=reach_threshold,
+        has_mask=has_mask,
+    )
+
+
+def create_summary_metadata(
+    plugin_data: plugin_data_pb2.RnnGradPluginData,
+    *,
+    display_name: str,
+    description: str,
+) -> summary_pb2.SummaryMetadata:
+    """Wraps `plugin_data` in a `SummaryMetadata` with the right data class.
+
+    Full tensors are blob sequences under `PLUGIN_NAME`; profiles are tensors
+    under `PROFILE_PLUGIN_NAME`.
+    """
+    is_profile = plugin_data.content == plugin_data_pb2.PROFILE
+    return summary_pb2.SummaryMetadata(
+        display_name=display_name,
+        summary_description=description,
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(
+            plugin_name=PROFILE_PLUGIN_NAME if is_profile else PLUGIN_NAME,
+            content=plugin_data.SerializeToString(),
+        ),
+        data_class=(
+            summary_pb2.DATA_CLASS_TENSOR
+            if is_profile
+            else summary_pb2.DATA_CLASS_BLOB_SEQUENCE
+        ),
+    )
+
+
+def parse_plugin_metadata(content: bytes) -> plugin_data_pb2.RnnGradPluginData | None:
+    """Parses the `plugin_data.content` of an rnngrad summary.
+
+    Args:
+      content: The serialized `RnnGradPluginData`.
+
+    Returns:
+      The parsed message, or None (after logging a warning) when it was
+      written by a newer, unknown version of this format.
+
+    Raises:
+      TypeError: `content` is not `bytes`.
+      google.protobuf.message.DecodeError: `content` is not a valid message.
+    """
+    if not isinstance(content, bytes):
+        raise TypeError(
+            f"plugin metadata content must be bytes, got {type(content).__name__}"
+        )
+    result = plugin_data_pb2.RnnGradPluginData.FromString(content)
+    if result.version > PROTO_VERSION:
+        logger.warning(
+            "Skipping rnngrad data of format version %d: this tb-rnngrad reads "
+            "versions up to %d; upgrade tb-rnngrad to read it.",
+            result.version,
+            PROTO_VERSION,
+        )
+        return None
+    return result

@@ -1,0 +1,85 @@
+"""Checks that logged data has a shape and dtype the plugin can show."""
+
+from __future__ import annotations
+
+import numpy as np
+
+_EXPECTED = (
+    "a real floating array of shape (batch, timesteps, channels) or (batch, channels)"
+)
+
+
+def check_tensor_spec(shape: tuple[int | None, ...] | None, dtype_name: str) -> None:
+    """Validates the shape and dtype of data to be logged.
+
+    Args:
+      shape: The shape, with None for dimensions unknown until run time; None
+        when even the rank is unknown.
+      dtype_name: NumPy/TensorFlow dtype name, e.g. "float32".
+
+    Raises:
+      TypeError: The dtype is not a real floating type.
+      ValueError: The rank is not 2 or 3, or a dimension is zero.
+    """
+    if dtype_name not in ("float16", "bfloat16", "float32", "float64"):
+        raise TypeError(
+            f"got data of dtype {dtype_name} and shape {_fmt(shape)}; expected "
+            f"{_EXPECTED}. Cast it, e.g. with tf.cast(data, tf.float32)."
+        )
+    if shape is None:
+        raise ValueError(
+            f"got data of unknown rank; expected {_EXPECTED}. Give it a static "
+            "rank, e.g. with tf.ensure_shape."
+        )
+    if len(shape) not in (2, 3):
+        raise ValueError(
+            f"got data of shape {_fmt(shape)} (rank {len(shape)}); expected "
+            f"{_EXPECTED}. Add or merge axes so that samples come first and "
+            "channels last."
+        )
+    if any(dim == 0 for dim in shape):
+        raise ValueError(
+            f"got data of shape {_fmt(shape)} with an empty dimension; expected "
+            f"{_EXPECTED} with every dimension at least 1."
+        )
+
+
+def check_mask_spec(
+    mask_shape: tuple[int | None, ...], data_shape: tuple[int | None, ...]
+) -> None:
+    """Validates a (batch, timesteps) mask against rank-3 data.
+
+    Raises:
+      ValueError: The data has no time axis or the shapes disagree.
+    """
+    if len(data_shape) != 3:
+        raise ValueError(
+            f"a mask was given for data of shape {_fmt(data_shape)}, which has "
+            "no time axis; pass mask=None for (batch, channels) data."
+        )
+    expected = tuple(data_shape[:2])
+    if len(mask_shape) != 2 or any(
+        m is not None and d is not None and m != d for m, d in zip(mask_shape, expected)
+    ):
+        raise ValueError(
+            f"got a mask of shape {_fmt(mask_shape)}; expected (batch, timesteps) "
+            f"= {_fmt(expected)} to match the data."
+        )
+
+
+def as_checked_array(data: object) -> np.ndarray:
+    """Returns `data` as a validated C-ordered NumPy array (no copy if possible).
+
+    Raises:
+      TypeError, ValueError: As `check_tensor_spec`.
+    """
+    array = np.asarray(data)
+    check_tensor_spec(array.shape, array.dtype.name)
+    return np.ascontiguousarray(array)
+
+
+def _fmt(shape: tuple[int | None, ...] | None) -> str:
+    if shape is None:
+        return "(unknown)"
+    dims = ", ".join("?" if d is None else str(d) for d in shape)
+    return f"({dims},)" if len(shape) == 1 else f"({dims})"

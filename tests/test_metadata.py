@@ -1,0 +1,96 @@
+"""Metadata creation and version-tolerant parsing."""
+
+import logging
+
+import pytest
+from google.protobuf import message
+from tensorboard.compat.proto import summary_pb2
+
+from tb_rnngrad import metadata
+from tb_rnngrad.layer_info import LayerInfo, describe_layer
+from tb_rnngrad.proto import plugin_data_pb2
+
+
+def _data(**overrides):
+    options = dict(
+        kind="gradients",
+        content=plugin_data_pb2.FULL_TENSOR,
+        layer=LayerInfo(name="lstm", layer_class="LSTM", units=8),
+        shape=(4, 10, 8),
+        dtype="float32",
+        has_mask=False,
+        reach_threshold=0.01,
+    )
+    options.update(overrides)
+    return metadata.create_plugin_data(**options)
+
+
+def test_round_trip_keeps_every_field():
+    data = _data()
+    parsed = metadata.parse_plugin_metadata(data.SerializeToString())
+    assert parsed == data
+    assert parsed.version == metadata.PROTO_VERSION == 1
+    assert metadata.kind_name(parsed.kind) == "gradients"
+    assert list(parsed.shape) == [4, 10, 8]
+
+
+def test_full_tensor_is_blob_sequence_and_profile_is_tensor():
+    full = metadata.create_summary_metadata(_data(), display_name="t", description="")
+    assert full.plugin_data.plugin_name == "rnngrad"
+    assert full.data_class == summary_pb2.DATA_CLASS_BLOB_SEQUENCE
+    profile = metadata.create_summary_metadata(
+        _data(content=plugin_data_pb2.PROFILE), display_name="t", description=""
+    )
+    assert profile.plugin_data.plugin_name == "rnngrad_profile"
+    assert profile.data_class == summary_pb2.DATA_CLASS_TENSOR
+
+
+@pytest.mark.parametrize("content", ["text", None, bytearray(b"x"), 3])
+def test_parse_rejects_non_bytes(content):
+    with pytest.raises(TypeError, match="must be bytes"):
+        metadata.parse_plugin_metadata(content)
+
+
+def test_parse_accepts_older_version():
+    old = plugin_data_pb2.RnnGradPluginData(version=0, kind=plugin_data_pb2.GRADIENTS)
+    assert metadata.parse_plugin_metadata(old.SerializeToString()).kind == 1
+
+
+def test_parse_skips_newer_version_with_warning(caplog):
+    newer = plugin_data_pb2.RnnGradPluginData(version=metadata.PROTO_VERSION + 1)
+    with caplog.at_level(logging.WARNING):
+        assert metadata.parse_plugin_metadata(newer.SerializeToString()) is None
+    assert "version 2" in caplog.text and "upgrade tb-rnngrad" in caplog.text
+
+
+def test_parse_ignores_unknown_fields_of_same_version():
+    data = _data().SerializeToString() + b"\xa8\x06\x01"  # field 101 = 1
+    assert metadata.parse_plugin_metadata(data).layer_class == "LSTM"
+
+
+def test_parse_raises_decode_error_on_garbage():
+    with pytest.raises(message.DecodeError):
+        metadata.parse_plugin_metadata(b"\xff\xff\xff")
+
+
+def test_unknown_kind_is_rejected():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        _data(kind="weights")
+
+
+def test_tags_of_companions():
+    assert metadata.profile_tag("a/b") == "a/b/profile"
+    assert metadata.reach_tag("a/b") == "a/b/reach"
+    assert metadata.full_tensor_tag("a/b/profile") == "a/b"
+    with pytest.raises(ValueError):
+        metadata.full_tensor_tag("a/b/reach")
+
+
+def test_describe_layer_from_dict_and_errors():
+    info = describe_layer({"name": "g", "layer_class": "GRU", "units": 3})
+    assert info == LayerInfo(name="g", layer_class="GRU", units=3)
+    assert describe_layer(None) == LayerInfo()
+    with pytest.raises(TypeError, match="unknown keys"):
+        describe_layer({"unit": 3})
+    with pytest.raises(TypeError, match="Keras layer"):
+        describe_layer(3)
