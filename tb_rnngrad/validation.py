@@ -59,7 +59,8 @@ def check_mask_spec(
         )
     expected = tuple(data_shape[:2])
     if len(mask_shape) != 2 or any(
-        m is not None and d is not None and m != d for m, d in zip(mask_shape, expected)
+        m is not None and d is not None and m != d
+        for m, d in zip(mask_shape, expected, strict=True)
     ):
         raise ValueError(
             f"got a mask of shape {_fmt(mask_shape)}; expected (batch, timesteps) "
