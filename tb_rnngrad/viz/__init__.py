@@ -1,0 +1,40 @@
+"""Matplotlib views of recurrent-layer gradients (the plugin's views, offline).
+
+Each view takes plain numpy arrays (anything `np.asarray` accepts, such as eager
+tensors) and returns `(figure, axes)`. Figures are `matplotlib.figure.Figure`
+objects with their own Agg canvas: nothing uses pyplot's global state or calls
+`show()`, so they work in scripts, tests and notebooks alike (a figure left as a
+notebook cell's value is displayed; `fig.savefig(path)` writes a file).
+
+Views:
+
+- `heatmap`: channels x timesteps image per sample, blue-white-red around zero.
+- `channel_grid`: one line chart per channel, gradient vs timestep, samples
+  overlaid.
+- `scatter0d`: per-channel values of a (batch, channels) gradient (layers with
+  return_sequences=False).
+- `flow`: per-timestep gradient norm over training steps, with the reach curve.
+- `band_histogram`: value distribution per band of timesteps.
+
+The gradient of a layer's returned sequence shows how far back the layers *after*
+it carry gradient; the gradient of the model input shows how far back the whole
+network reaches. Colours of NaN, Inf and masked steps, and the colour scales, are
+described in `tb_rnngrad.viz.colors`.
+"""
+
+from tb_rnngrad.viz import colors
+from tb_rnngrad.viz._band_histogram import band_histogram
+from tb_rnngrad.viz._channel_grid import MAX_GRID_CHANNELS, channel_grid
+from tb_rnngrad.viz._flow import flow
+from tb_rnngrad.viz._heatmap import heatmap
+from tb_rnngrad.viz._scatter0d import scatter0d
+
+__all__ = [
+    "MAX_GRID_CHANNELS",
+    "band_histogram",
+    "channel_grid",
+    "colors",
+    "flow",
+    "heatmap",
+    "scatter0d",
+]

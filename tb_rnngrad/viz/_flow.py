@@ -1,0 +1,167 @@
+"""Gradient flow over training: per-timestep norm profiles as an image."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
+
+from tb_rnngrad.viz import _checks, _layout, colors
+from tb_rnngrad.viz._nonfinite import NonFiniteCounts, with_counts
+
+_VIEW = "flow"
+
+
+def flow(
+    profiles: ArrayLike,
+    steps: ArrayLike,
+    *,
+    reach: ArrayLike | None = None,
+    title: str | None = None,
+    scale: str = "log",
+) -> tuple[Figure, np.ndarray]:
+    """Draws how the per-timestep gradient norm changes over training.
+
+    The image has one row per logged training step and one column per timestep:
+    x is the timestep (0 on the left), y the training step, increasing upward
+    (the first logged step is the bottom row). Rows are placed at their true step
+    values, so uneven logging intervals give uneven row heights. Colour is the
+    gradient norm on a sequential map (viridis); NaN is magenta and +Inf black
+    (see `tb_rnngrad.viz.colors`), counted in the image title.
+
+    With `reach`, a second axes beside the image (sharing its step axis) draws the
+    gradient reach per step: how many timesteps back from the last one the
+    gradient still arrives. NaN in `reach` leaves a gap.
+
+    Args:
+        profiles: shape (n_steps, timesteps), non-negative norms (e.g. the
+            `profile` route's "values"), real floating point.
+        steps: shape (n_steps,), integer training steps, strictly increasing.
+        reach: optional shape (n_steps,), reach in timesteps, non-negative.
+        title: figure title, shown literally (no mathtext).
+        scale: "log" (LogNorm from the smallest positive value, at most 12
+            decades below the largest; zeros get the lowest colour) or "linear"
+            (0 to the largest value).
+
+    Returns:
+        (figure, axes): the Figure and a 1-D array [image axes] or
+        [image axes, reach axes].
+
+    Raises:
+        TypeError: if an array has the wrong dtype.
+        ValueError: if shapes disagree, steps are not increasing, values are
+            negative, or `scale` is unknown.
+    """
+    values = _check_profiles(profiles)
+    step_values = _check_steps(steps, values.shape[0])
+    reach_values = None if reach is None else _check_reach(reach, values.shape[0])
+    scale_ = colors.norm_scale(scale, values=values, view=_VIEW)
+    figure, axes = _make_axes(with_reach=reach_values is not None)
+    _draw_image(axes[0], values, step_values, scale_)
+    if reach_values is not None:
+        _draw_reach(axes[1], reach_values, step_values, values.shape[1])
+    bar = figure.colorbar(scale_.mappable(), ax=list(axes))
+    bar.set_label(scale_.label, **_layout.PLAIN_TEXT)
+    _layout.set_suptitle(figure, title)
+    return figure, axes
+
+
+def _check_profiles(profiles: ArrayLike) -> np.ndarray:
+    values = _checks.real_float_array(profiles, view=_VIEW, name="profiles", rank=2)
+    negative = np.isfinite(values) & (values < 0)
+    if negative.any():
+        row, column = np.argwhere(negative)[0]
+        raise ValueError(
+            f"{_VIEW}: profiles are gradient norms and must be >= 0; got "
+            f"{values[row, column]:g} at step row {row}, timestep {column}. Pass "
+            "norms (e.g. np.linalg.norm(g, axis=(0, 2)) per step), not raw "
+            "gradients."
+        )
+    return values
+
+
+def _check_steps(steps: ArrayLike, count: int) -> np.ndarray:
+    array = np.asarray(steps)
+    if not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(
+            f"{_VIEW}: steps must be integers (training steps); got dtype "
+            f"{array.dtype}. Convert with np.asarray(steps, dtype=np.int64)."
+        )
+    if array.shape != (count,):
+        raise ValueError(
+            f"{_VIEW}: steps must have shape (n_steps,) = ({count},), one per row "
+            f"of profiles; got shape {array.shape}."
+        )
+    if count > 1 and not np.all(np.diff(array) > 0):
+        raise ValueError(
+            f"{_VIEW}: steps must be strictly increasing; got {array.tolist()[:8]}"
+            f"{'...' if count > 8 else ''}. Sort with order = np.argsort(steps) "
+            "and pass profiles[order], steps[order], reach[order]."
+        )
+    return array.astype(np.int64)
+
+
+def _check_reach(reach: ArrayLike, count: int) -> np.ndarray:
+    array = np.asarray(reach)
+    if not (
+        np.issubdtype(array.dtype, np.floating)
+        or np.issubdtype(array.dtype, np.integer)
+    ):
+        raise TypeError(
+            f"{_VIEW}: reach must be real numbers (timesteps); got dtype {array.dtype}."
+        )
+    if array.shape != (count,):
+        raise ValueError(
+            f"{_VIEW}: reach must have shape (n_steps,) = ({count},), one per "
+            f"step; got shape {array.shape}."
+        )
+    array = array.astype(np.float64)
+    if np.any(array[~np.isnan(array)] < 0) or np.isinf(array).any():
+        raise ValueError(
+            f"{_VIEW}: reach counts timesteps back from the last one and must be "
+            "finite and >= 0 (NaN for unknown); got values outside that range."
+        )
+    return array
+
+
+def _make_axes(*, with_reach: bool) -> tuple[Figure, np.ndarray]:
+    if not with_reach:
+        figure = _layout.new_figure(7.5, 4.5)
+        return figure, np.array([figure.subplots()], dtype=object)
+    figure = _layout.new_figure(10.0, 4.5)
+    axes = figure.subplots(1, 2, sharey=True, width_ratios=(3, 1))
+    return figure, axes
+
+
+def _row_edges(steps: np.ndarray) -> np.ndarray:
+    """Returns row boundaries half-way between steps (±0.5 for a single step)."""
+    centres = steps.astype(np.float64)
+    if centres.size == 1:
+        return np.array([centres[0] - 0.5, centres[0] + 0.5])
+    middles = (centres[:-1] + centres[1:]) / 2
+    first = centres[0] - (middles[0] - centres[0])
+    last = centres[-1] + (centres[-1] - middles[-1])
+    return np.concatenate([[first], middles, [last]])
+
+
+def _draw_image(
+    ax: Axes,
+    values: np.ndarray,
+    steps: np.ndarray,
+    scale: colors.ColorScale,
+) -> None:
+    timesteps = values.shape[1]
+    column_edges = np.arange(timesteps + 1) - 0.5
+    ax.pcolormesh(column_edges, _row_edges(steps), scale.colorize(values))
+    _layout.set_labels(ax, "timestep", "training step")
+    counts = NonFiniteCounts.of(values)
+    _layout.set_title(ax, with_counts("per-timestep gradient norm", counts))
+
+
+def _draw_reach(ax: Axes, reach: np.ndarray, steps: np.ndarray, timesteps: int) -> None:
+    ax.plot(reach, steps, marker="o", markersize=3, color="C3")
+    ax.set_xlim(0, timesteps)
+    ax.grid(True, linewidth=0.4)
+    ax.set_xlabel("timesteps back from last", **_layout.PLAIN_TEXT)
+    _layout.set_title(ax, "gradient reach")
