@@ -25,7 +25,7 @@ setuptools.setup(
     package_dir={"tb_rnngrad.frontend": "frontend"},
     package_data={
         "tb_rnngrad": ["proto/*.proto"],
-        "tb_rnngrad.frontend": ["*.js", "*.css", "*/*.js", "*/*.css"],
+        "tb_rnngrad.frontend": ["**/*.js", "**/*.css", "**/*.json", "**/*.svg"],
     },
     install_requires=[
         "numpy>=1.26,<3",

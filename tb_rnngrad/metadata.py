@@ -129,15 +129,19 @@ def create_summary_metadata(
     )
 
 
-def parse_plugin_metadata(content: bytes) -> plugin_data_pb2.RnnGradPluginData | None:
+def parse_plugin_metadata(
+    content: bytes, *, warn: bool = True
+) -> plugin_data_pb2.RnnGradPluginData | None:
     """Parses the `plugin_data.content` of an rnngrad summary.
 
     Args:
       content: The serialized `RnnGradPluginData`.
+      warn: Whether to log a warning for a newer version; callers that report
+        the skipped series themselves (with its run and tag) pass False.
 
     Returns:
-      The parsed message, or None (after logging a warning) when it was
-      written by a newer, unknown version of this format.
+      The parsed message, or None (after logging a warning if `warn`) when it
+      was written by a newer, unknown version of this format.
 
     Raises:
       TypeError: `content` is not `bytes`.
@@ -149,6 +153,8 @@ def parse_plugin_metadata(content: bytes) -> plugin_data_pb2.RnnGradPluginData |
         )
     result = plugin_data_pb2.RnnGradPluginData.FromString(content)
     if result.version > PROTO_VERSION:
+        if not warn:
+            return None
         logger.warning(
             "Skipping rnngrad data of format version %d: this tb-rnngrad reads "
             "versions up to %d; upgrade tb-rnngrad to read it.",

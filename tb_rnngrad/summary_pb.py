@@ -1,8 +1,17 @@
 """NumPy twins of the summary ops: `Summary` protos without TensorFlow.
 
 For PyTorch, JAX or tensorboardX users: write the returned proto with any
-event writer, e.g. `tensorboard.summary.Writer` or tensorboardX's
-`SummaryWriter.file_writer.add_summary(summary, step)`.
+event writer, e.g. tensorboardX's `SummaryWriter.file_writer.add_summary`.
+
+The TF op writes its three values as three events; do the same with the
+returned `Summary` for large tensors, one event per value:
+
+    for value in summary.value:
+        writer.add_summary(Summary(value=[value]), step)
+
+TensorBoard's Python multiplexer (`--load_fast=false`) keeps every step of the
+small profile, and a profile read from one event with the full tensor keeps
+that whole event, tensor included, in memory.
 """
 
 from __future__ import annotations

@@ -1,0 +1,501 @@
+"""Benchmark: the plugin's HTTP routes in a real `tensorboard` process.
+
+Run from the repository root:
+
+    python bench/bench_routes.py                 # about 10 minutes on 2 cores
+    python bench/bench_routes.py --quick         # a smoke run (small memory test)
+    python bench/bench_routes.py --skip-memory   # routes only
+
+Every figure is measured over HTTP (urllib, 127.0.0.1) against `tensorboard`
+started with the venv's executable, with `--load_fast=true` (Rust data server)
+and `--load_fast=false` (Python multiplexer). Comparisons alternate A and B
+(A, B, A, B, ...) after a warm-up and report the median of each and the
+median of the per-pair ratios A/B:
+
+  (a) `tensor` for one 16x512x256 float32 step (8 MB) vs the data provider's
+      own `read_blob` of that step, in this process (target <= 1.5x), and the
+      body size vs the logged `.npy` (target <= 1.01x); also vs TensorBoard's
+      own images plugin serving the same bytes as a blob over HTTP
+      (`individualImage`), and `tensor_impl` vs `read_blob` in-process;
+  (b) `profile` of 1,000 steps x 512 timesteps, warm (target <= 200 ms), vs
+      the provider's `read_tensors` of that series;
+  (c) `tags` with 50 runs x 8 tags (target <= 200 ms) vs the provider's
+      `list_blob_sequences`;
+  (d) resident memory (RSS, and its data server child for load_fast=true)
+      of a `tensorboard` holding 1,000 logged steps of a 16x200x64 float32
+      layer, with the default retention (50 full tensors) and with
+      `--samples_per_plugin rnngrad=0` (all 1,000), against an empty logdir;
+      logged by the TF op, and (default retention only) as the NumPy twin's
+      one-event-per-step `Summary`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+import numpy as np  # noqa: E402
+from conftest import start_provider, wait_for  # noqa: E402
+from tensorboard import context  # noqa: E402
+from tensorboard.compat.proto import event_pb2  # noqa: E402
+from tensorboard.data import provider as dp  # noqa: E402
+from tensorboard.plugins import base_plugin  # noqa: E402
+from tensorboard.summary.writer import event_file_writer  # noqa: E402
+from tensorboard_server import (  # noqa: E402
+    fetch,
+    start_tensorboard,
+    wait_for_json,
+)
+
+from tb_rnngrad import npy_format, summary_pb  # noqa: E402
+from tb_rnngrad.plugin import RnnGradPlugin  # noqa: E402
+
+ROOT = "/data/plugin/rnngrad"
+MODES = {True: "load_fast=true", False: "load_fast=false"}
+MB = 2**20
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def alternate(
+    a: Callable[[], object], b: Callable[[], object], reps: int, warmup: int = 2
+) -> tuple[float, float, float]:
+    """(median seconds of a, of b, median of the per-pair ratios a/b)."""
+    for _ in range(warmup):
+        a()
+        b()
+    times_a, times_b, ratios = [], [], []
+    for _ in range(reps):
+        ta, tb = timed(a), timed(b)
+        times_a.append(ta)
+        times_b.append(tb)
+        ratios.append(ta / tb)
+    return (
+        statistics.median(times_a),
+        statistics.median(times_b),
+        statistics.median(ratios),
+    )
+
+
+def route(base: str, name: str, **params) -> str:
+    query = urllib.parse.urlencode(params)
+    return f"{base}{ROOT}/{name}" + (f"?{query}" if query else "")
+
+
+def get_ok(url: str, headers=None) -> bytes:
+    status, _, body = fetch(url, headers=headers)
+    if status != 200:
+        raise RuntimeError(f"GET {url} answered {status}: {body[:300]!r}")
+    return body
+
+
+def write_series(run_dir: Path, tag: str, steps, make: Callable[[int], np.ndarray]):
+    """Writes `tag` at `steps` with the NumPy twin (tensor, profile, reach)."""
+    writer = event_file_writer.EventFileWriter(str(run_dir))
+    for step in steps:
+        pb = summary_pb.gradients_pb(tag, make(step))
+        writer.add_event(event_pb2.Event(step=step, wall_time=1e9 + step, summary=pb))
+    writer.close()
+
+
+def ctx():
+    return context.RequestContext()
+
+
+def provider_for(load_fast: bool, logdir: str):
+    """The same kind of data provider `tensorboard` uses, in this process."""
+    kind = "data_server" if load_fast else "multiplexer"
+    return start_provider(kind, logdir)
+
+
+# (a) tensor
+
+
+def write_image_blob(run_dir: Path, tag: str, step: int, blob: bytes) -> None:
+    """`blob` as a one-image summary of TensorBoard's own images plugin."""
+    from tensorboard.compat.proto import summary_pb2
+    from tensorboard.plugins.image import metadata as image_metadata
+    from tensorboard.util import tensor_util
+
+    summary_metadata = image_metadata.create_summary_metadata(tag, "")
+    summary_metadata.data_class = summary_pb2.DATA_CLASS_BLOB_SEQUENCE
+    summary = summary_pb2.Summary()
+    summary.value.add(
+        tag=tag,
+        metadata=summary_metadata,
+        tensor=tensor_util.make_tensor_proto([b"1", b"1", blob], dtype=np.object_),
+    )
+    writer = event_file_writer.EventFileWriter(str(run_dir))
+    writer.add_event(event_pb2.Event(step=step, wall_time=2e9, summary=summary))
+    writer.close()
+
+
+def bench_tensor(workdir: Path, reps: int) -> list[str]:
+    shape = (16, 512, 256)
+    logdir = workdir / "tensor"
+    data = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    write_series(logdir / "run", "lstm", range(2), lambda s: data + s)
+    raw = npy_format.encode(data + 1)
+    write_image_blob(logdir / "run", "img", 1, raw)
+    dims = "x".join(map(str, shape))
+    lines = [f"(a) tensor: one {dims} float32 step, {len(raw) / MB:.1f} MiB"]
+    for load_fast in MODES:
+        lines += tensor_lines(str(logdir), load_fast, raw, reps)
+    return lines
+
+
+def tensor_lines(logdir: str, load_fast: bool, raw: bytes, reps: int) -> list[str]:
+    provider, ingester = provider_for(load_fast, logdir)
+    run_tag = dp.RunTagFilter(runs=["run"], tags=["lstm"])
+
+    def blob_key():
+        result = provider.read_blob_sequences(
+            ctx(),
+            experiment_id="",
+            plugin_name="rnngrad",
+            downsample=100,
+            run_tag_filter=run_tag,
+        )
+        data = result.get("run", {}).get("lstm", [])
+        return next((d.values[0].blob_key for d in data if d.step == 1), None)
+
+    key = wait_for(blob_key, timeout=300)
+
+    def read_blob():
+        return provider.read_blob(ctx(), blob_key=key)
+
+    plugin = RnnGradPlugin(base_plugin.TBContext(data_provider=provider))
+    impl, _, impl_ratio = alternate(
+        lambda: plugin.tensor_impl(ctx(), "", "run", "lstm", 1), read_blob, reps
+    )
+    server = start_tensorboard(logdir, load_fast=load_fast)
+    try:
+        url = route(server.url, "tensor", run="run", tag="lstm", step=1)
+        steps = route(server.url, "steps", run="run", tag="lstm")
+        wait_for_json(steps, lambda s: len(s) == 2)
+        images = wait_for_json(
+            f"{server.url}/data/plugin/images/images?run=run&tag=img&sample=0",
+            lambda entries: len(entries) == 1,
+        )
+        image_url = (
+            f"{server.url}/data/plugin/images/individualImage?{images[0]['query']}"
+        )
+        body = get_ok(url)
+        assert body == raw, "served bytes differ from the logged .npy"
+        assert get_ok(image_url) == raw
+        assert read_blob() == raw
+        http, own, ratio = alternate(lambda: get_ok(url), read_blob, reps)
+        _, image, image_ratio = alternate(
+            lambda: get_ok(url), lambda: get_ok(image_url), reps
+        )
+        sample, _, sample_ratio = alternate(
+            lambda: get_ok(url + "&sample=3"), read_blob, reps
+        )
+    finally:
+        server.stop()
+        del ingester
+    mode = MODES[load_fast]
+    return [
+        f"  {mode:16s} GET tensor {http * 1e3:6.1f} ms | provider read_blob in "
+        f"this process {own * 1e3:6.1f} ms | ratio {ratio:.2f}x (target <= 1.5x) "
+        f"| body {len(body) / len(raw):.4f}x of the .npy (target <= 1.01x)",
+        f"  {mode:16s} GET tensor vs GET images/individualImage of the same bytes "
+        f"({image * 1e3:.1f} ms): {image_ratio:.2f}x",
+        f"  {mode:16s} tensor_impl in this process {impl * 1e3:6.1f} ms: "
+        f"{impl_ratio:.2f}x read_blob (the plugin's own overhead)",
+        f"  {mode:16s} GET tensor&sample=3 {sample * 1e3:6.1f} ms "
+        f"({sample_ratio:.2f}x read_blob of the whole step)",
+    ]
+
+
+# (b) profile
+
+
+def bench_profile(workdir: Path, reps: int, steps: int, timesteps: int) -> list[str]:
+    logdir = workdir / "profile"
+    rng = np.random.default_rng(1)
+    base = rng.standard_normal((1, timesteps, 2)).astype(np.float32)
+    write_series(logdir / "run", "flow", range(steps), lambda s: base * (1 + s % 7))
+    lines = [f"(b) profile: {steps} steps x {timesteps} timesteps"]
+    for load_fast in MODES:
+        lines.append(profile_line(str(logdir), load_fast, reps, steps, timesteps))
+    return lines
+
+
+def profile_line(
+    logdir: str, load_fast: bool, reps: int, steps: int, timesteps: int
+) -> str:
+    provider, ingester = provider_for(load_fast, logdir)
+    run_tag = dp.RunTagFilter(runs=["run"], tags=["flow/profile"])
+
+    def read_tensors():
+        return provider.read_tensors(
+            ctx(),
+            experiment_id="",
+            plugin_name="rnngrad_profile",
+            downsample=2**31 - 1,
+            run_tag_filter=run_tag,
+        )
+
+    def provider_loaded():
+        return len(read_tensors().get("run", {}).get("flow/profile", [])) == steps
+
+    wait_for(provider_loaded, timeout=300)
+    server = start_tensorboard(logdir, load_fast=load_fast)
+    gz = {"Accept-Encoding": "gzip"}
+    try:
+        url = route(server.url, "profile", run="run", tag="flow")
+        wait_for_json(
+            route(server.url, "tags"),
+            lambda t: t.get("run", {}).get("flow", {}).get("max_step") == steps - 1,
+            timeout=300,
+        )
+        cold = timed(lambda: get_ok(url))
+        plain_body = get_ok(url)
+        gz_body = get_ok(url, headers=gz)
+        assert gzip.decompress(gz_body) == plain_body
+        profile = json.loads(plain_body)
+        assert len(profile["steps"]) == steps
+        assert len(profile["values"][0]) == timesteps
+        warm_gz, own, ratio = alternate(
+            lambda: get_ok(url, headers=gz), read_tensors, reps
+        )
+        warm_plain, _, _ = alternate(lambda: get_ok(url), read_tensors, reps)
+    finally:
+        server.stop()
+        del ingester
+    return (
+        f"  {MODES[load_fast]:16s} warm GET profile {warm_gz * 1e3:6.1f} ms gzip "
+        f"({len(gz_body) / MB:.1f} MiB), {warm_plain * 1e3:6.1f} ms plain "
+        f"({len(plain_body) / MB:.1f} MiB) (target <= 200 ms) | first answer "
+        f"{cold * 1e3:6.0f} ms | provider read_tensors {own * 1e3:6.1f} ms "
+        f"(gzip route / read_tensors {ratio:.2f}x)"
+    )
+
+
+# (c) tags
+
+
+def bench_tags(workdir: Path, reps: int, runs: int = 50, tags: int = 8) -> list[str]:
+    logdir = workdir / "tags"
+    small = np.ones((1, 4, 2), np.float32)
+    for r in range(runs):
+        writer = event_file_writer.EventFileWriter(str(logdir / f"run_{r:02d}"))
+        for t in range(tags):
+            pb = summary_pb.gradients_pb(
+                f"layer_{t}", small, layer={"layer_class": "LSTM"}
+            )
+            writer.add_event(event_pb2.Event(step=0, wall_time=1e9, summary=pb))
+        writer.close()
+    lines = [f"(c) tags: {runs} runs x {tags} tags"]
+    for load_fast in MODES:
+        lines.append(tags_line(str(logdir), load_fast, reps, runs * tags))
+    return lines
+
+
+def tags_line(logdir: str, load_fast: bool, reps: int, series: int) -> str:
+    provider, ingester = provider_for(load_fast, logdir)
+
+    def listing():
+        return provider.list_blob_sequences(
+            ctx(), experiment_id="", plugin_name="rnngrad"
+        )
+
+    def count(mapping) -> int:
+        return sum(len(tags) for tags in mapping.values())
+
+    wait_for(lambda: count(listing()) == series, timeout=300)
+    server = start_tensorboard(logdir, load_fast=load_fast)
+    try:
+        url = route(server.url, "tags")
+        wait_for_json(url, lambda t: count(t) == series)
+        http, own, ratio = alternate(lambda: get_ok(url), listing, reps)
+    finally:
+        server.stop()
+        del ingester
+    return (
+        f"  {MODES[load_fast]:16s} GET tags {http * 1e3:6.1f} ms (target <= 200 ms) "
+        f"| provider list_blob_sequences {own * 1e3:6.1f} ms | ratio {ratio:.2f}x"
+    )
+
+
+# (d) memory
+
+
+def rss_kib(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) in KiB of a process."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            fields[name] = value.strip()
+    return int(fields.get("VmRSS", "0 kB").split()[0]), int(
+        fields.get("VmHWM", "0 kB").split()[0]
+    )
+
+
+def descendants(pid: int) -> list[int]:
+    result = []
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            for child in children.read().split():
+                result.append(int(child))
+                result.extend(descendants(int(child)))
+    except FileNotFoundError:
+        pass
+    return result
+
+
+def memory_line(
+    logdir: str, load_fast: bool, samples, wait_steps: int, label: str
+) -> str:
+    server = start_tensorboard(
+        logdir, load_fast=load_fast, samples_per_plugin=samples, timeout=300
+    )
+    try:
+        start = time.perf_counter()
+        if wait_steps:
+            wait_for_json(
+                route(server.url, "steps", run="run", tag="lstm"),
+                lambda s: s and s[-1]["step"] == wait_steps - 1,
+                timeout=1800,
+            )
+            wait_for_json(
+                route(server.url, "profile", run="run", tag="lstm"),
+                lambda p: len(p["steps"]) == wait_steps,
+                timeout=1800,
+            )
+            kept = len(
+                json.loads(get_ok(route(server.url, "steps", run="run", tag="lstm")))
+            )
+        else:
+            kept = 0
+        loaded_after = time.perf_counter() - start
+        time.sleep(3)
+        main_rss, main_peak = rss_kib(server.pid)
+        children = [rss_kib(pid) for pid in descendants(server.pid)]
+    finally:
+        server.stop()
+    child_rss = sum(r for r, _ in children)
+    mode = MODES[load_fast]
+    child = f" + data server {child_rss / 1024:6.0f} MiB" if load_fast else ""
+    return (
+        f"  {mode:16s} {label:30s} tensorboard {main_rss / 1024:6.0f} MiB{child} "
+        f"= {(main_rss + child_rss) / 1024:6.0f} MiB (peak of tensorboard "
+        f"{main_peak / 1024:.0f} MiB; {kept} full tensors kept; loaded in "
+        f"{loaded_after:.0f} s)"
+    )
+
+
+def write_memory_logs(run_dir: Path, steps: int, data: np.ndarray, op: bool) -> None:
+    """`steps` steps of `data` (scaled) under tag "lstm", written by TensorFlow.
+
+    With `op`, by `tb_rnngrad.summary.gradients` (one event per time series,
+    as `GradientLogger` writes); else the NumPy twin's `Summary` as one event
+    per step (`write_raw_pb`), as a tensorboardX user would write it.
+    """
+    import tensorflow as tf
+
+    from tb_rnngrad import summary
+
+    with tf.summary.create_file_writer(str(run_dir)).as_default():
+        for step in range(steps):
+            scaled = data * (1 + step % 5)
+            if op:
+                summary.gradients("lstm", scaled, step)
+            else:
+                pb = summary_pb.gradients_pb("lstm", scaled)
+                tf.summary.experimental.write_raw_pb(pb.SerializeToString(), step)
+
+
+def bench_memory(workdir: Path, steps: int) -> list[str]:
+    shape = (16, 200, 64)
+    dims = "x".join(map(str, shape))
+    empty = workdir / "empty"
+    empty.mkdir()
+    data = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
+    lines = [f"(d) memory: {steps} logged steps of a {dims} float32 layer"]
+    for load_fast in MODES:
+        lines.append(memory_line(str(empty), load_fast, None, 0, "empty logdir"))
+    for op in (True, False):
+        logdir = workdir / ("memory_op" if op else "memory_pb")
+        start = time.perf_counter()
+        write_memory_logs(logdir / "run", steps, data, op)
+        size = sum(f.stat().st_size for f in (logdir / "run").iterdir())
+        writer = (
+            "summary.gradients (one event per series)"
+            if op
+            else "gradients_pb Summary as one event per step"
+        )
+        lines.append(
+            f"  written by {writer}: {size / MB:.0f} MiB of event files in "
+            f"{time.perf_counter() - start:.0f} s"
+        )
+        for load_fast in MODES:
+            lines.append(
+                memory_line(str(logdir), load_fast, None, steps, "default (rnngrad=50)")
+            )
+            if op:
+                lines.append(
+                    memory_line(
+                        str(logdir),
+                        load_fast,
+                        {"rnngrad": 0},
+                        steps,
+                        "--samples_per_plugin rnngrad=0",
+                    )
+                )
+        shutil.rmtree(logdir)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer reps, small memory test"
+    )
+    parser.add_argument("--skip-memory", action="store_true", help="skip (d)")
+    args = parser.parse_args()
+    reps = 5 if args.quick else 15
+    workdir = Path(tempfile.mkdtemp(prefix="bench_routes_"))
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, logs in {workdir}",
+        flush=True,
+    )
+    try:
+        for lines in (
+            bench_tensor(workdir, reps),
+            bench_profile(workdir, reps, steps=1000, timesteps=512),
+            bench_tags(workdir, reps),
+        ):
+            print("\n".join(lines), flush=True)
+        if not args.skip_memory:
+            print(
+                "\n".join(bench_memory(workdir, 100 if args.quick else 1000)),
+                flush=True,
+            )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

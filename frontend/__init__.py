@@ -1,0 +1,1 @@
+"""The frontend ES modules, shipped inside the tb_rnngrad package."""

@@ -1,0 +1,610 @@
+"""Reads rnngrad data through TensorBoard's `DataProvider` API.
+
+Used by the plugin's HTTP routes and by command-line tools alike: everything
+goes through `list_*`, `read_*` and `read_blob` of a data provider, so it works
+with the Rust data server (`--load_fast=true`), the Python multiplexer
+(`--load_fast=false`), and any other provider.
+
+Errors a caller can report as they are raise `tensorboard.errors.NotFoundError`
+(unknown run, tag or step; a blob no longer retained; unreadable data).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import io
+import json
+import logging
+import math
+import threading
+from typing import Any
+
+import numpy as np
+from google.protobuf import message
+from tensorboard import errors
+from tensorboard.data import provider as dp
+
+from tb_rnngrad import metadata, npy_format, stats
+from tb_rnngrad.proto import plugin_data_pb2
+
+logger = logging.getLogger(__name__)
+
+#: `downsample` that asks a provider for every retained point: retention is
+#: set by `--samples_per_plugin`, the routes serve all that is kept.
+ALL_RETAINED = 2**31 - 1
+#: Stored dtypes a `.npy` blob may have.
+_NPY_DTYPES = frozenset(npy_format.DESCR)
+#: Parsed metadata kept per distinct serialized content.
+_PARSE_CACHE_SIZE = 4096
+#: Series whose step -> blob key index is kept.
+_INDEX_CACHE_SIZE = 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class SeriesInfo:
+    """Metadata of one full-tensor series (one run, one tag)."""
+
+    run: str
+    tag: str
+    kind: str
+    layer_name: str
+    layer_class: str
+    units: int
+    bidirectional: bool
+    merge_mode: str
+    direction: str
+    shape: tuple[int, ...]
+    dtype: str
+    description: str
+    max_step: int
+    has_mask: bool
+    reach_threshold: float
+    version: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry of this series in the `tags` route."""
+        return {
+            "kind": self.kind,
+            "layer_name": self.layer_name,
+            "layer_class": self.layer_class,
+            "units": self.units,
+            "bidirectional": self.bidirectional,
+            "merge_mode": self.merge_mode,
+            "direction": self.direction,
+            "shape": list(self.shape),
+            "dtype": self.dtype,
+            "description": self.description,
+            "max_step": self.max_step,
+            "has_mask": self.has_mask,
+            "reach_threshold": self.reach_threshold,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class UnreadableSeries:
+    """A series whose metadata is corrupt or of a newer format version."""
+
+    run: str
+    tag: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry of this series in the `tags` route."""
+        return {"error": f"unreadable: {self.reason}"}
+
+
+@dataclasses.dataclass(frozen=True)
+class StepInfo:
+    """A retained step of a full-tensor series."""
+
+    step: int
+    wall_time: float
+
+
+@dataclasses.dataclass(frozen=True)
+class ProfileSeries:
+    """The profile companion of a full-tensor series, without its data."""
+
+    run: str
+    tag: str
+    max_step: int
+    max_wall_time: float
+    reach_threshold: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Profiles:
+    """Every retained per-timestep profile of a series, in step order.
+
+    Attributes:
+      run: Run name.
+      tag: Tag of the full tensor (the profile's tag is `<tag>/profile`).
+      steps: Steps, increasing.
+      wall_times: Wall time of each step, in seconds.
+      arrays: float32 (3, timesteps) per step: L2 norm, NaN count, Inf count.
+      reach_threshold: Relative threshold of the reach (`stats.reach`).
+    """
+
+    run: str
+    tag: str
+    steps: list[int]
+    wall_times: list[float]
+    arrays: list[np.ndarray]
+    reach_threshold: float
+
+    def reach(self) -> list[int]:
+        """Gradient reach (`stats.reach`) of each step."""
+        return [stats.reach(a[0], self.reach_threshold) for a in self.arrays]
+
+    def to_json(self) -> str:
+        """The `profile` route's JSON; non-finite norms are `null`."""
+        rows = _stack_if_uniform(self.arrays)
+        if rows is None:
+            norms = "[" + ",".join(_json_floats(a[0][None])[1:-1] for a in self.arrays)
+            norms += "]"
+            nans = [_counts(a[1]) for a in self.arrays]
+            infs = [_counts(a[2]) for a in self.arrays]
+        else:
+            norms = _json_floats(rows[:, 0])
+            nans = _counts(rows[:, 1])
+            infs = _counts(rows[:, 2])
+        return (
+            f'{{"steps":{_dumps(self.steps)},"wall_times":{_dumps(self.wall_times)},'
+            f'"values":{norms},"nan_counts":{_dumps(nans)},'
+            f'"inf_counts":{_dumps(infs)},"reach":{_dumps(self.reach())},'
+            f'"reach_threshold":{_dumps(self.reach_threshold)}}}'
+        )
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, allow_nan=False, separators=(",", ":"))
+
+
+def _stack_if_uniform(arrays: list[np.ndarray]) -> np.ndarray | None:
+    if not arrays:
+        return np.zeros((0, 3, 0), np.float32)
+    if any(a.shape != arrays[0].shape for a in arrays):
+        return None
+    return np.stack(arrays)
+
+
+def _json_floats(rows: np.ndarray) -> str:
+    """A 2-D float array as JSON rows, shortest float32 text, NaN/Inf as null."""
+    values = rows.astype(np.float32, copy=False)
+    text = values.astype(str)
+    text[~np.isfinite(values)] = "null"
+    return "[" + ",".join("[" + ",".join(row) + "]" for row in text.tolist()) + "]"
+
+
+def _counts(values: np.ndarray) -> list:
+    return np.nan_to_num(values, nan=0, posinf=0, neginf=0).astype(np.int64).tolist()
+
+
+def _float32_value(value: float) -> float:
+    """A float32 field as the shortest decimal that round-trips in float32."""
+    return float(str(np.float32(value))) if math.isfinite(value) else 0.0
+
+
+def _wall_time(value: float) -> float:
+    """A wall time for JSON: non-finite (corrupt) values become 0."""
+    return float(value) if math.isfinite(value) else 0.0
+
+
+def npy_layout(blob: bytes) -> tuple[np.dtype, tuple[int, ...], int]:
+    """Dtype, shape and data offset of a stored `.npy` blob.
+
+    Raises:
+      tensorboard.errors.NotFoundError: the blob is not a C-ordered `.npy` of
+        a stored dtype whose data fills the blob.
+    """
+    stream = io.BytesIO(blob)
+    try:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream)
+        else:
+            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream)
+    except (ValueError, TypeError, SyntaxError) as error:
+        raise errors.NotFoundError(
+            f"stored tensor is not a readable .npy: {error}"
+        ) from error
+    if fortran_order or dtype.name not in _NPY_DTYPES or not shape:
+        raise errors.NotFoundError(
+            f"stored tensor has an unsupported layout: dtype {dtype.str}, "
+            f"shape {shape}, fortran_order {fortran_order}"
+        )
+    offset = stream.tell()
+    if offset + math.prod(shape) * dtype.itemsize != len(blob):
+        raise errors.NotFoundError("stored tensor is truncated or has extra bytes")
+    return dtype, tuple(shape), offset
+
+
+def slice_sample(blob: bytes, sample: int) -> bytes:
+    """`.npy` of shape (1, ...) holding sample `sample` of the `.npy` `blob`.
+
+    Copies only that sample's bytes.
+
+    Raises:
+      tensorboard.errors.NotFoundError: `sample` is not below the batch size,
+        or the blob is unreadable.
+    """
+    dtype, shape, offset = npy_layout(blob)
+    batch = shape[0]
+    if not 0 <= sample < batch:
+        raise errors.NotFoundError(
+            f"no sample {sample}: the batch has {batch} samples (0..{batch - 1})"
+        )
+    count = math.prod(shape[1:])
+    array = np.frombuffer(
+        blob, dtype=dtype, count=count, offset=offset + sample * count * dtype.itemsize
+    )
+    return npy_format.encode(array.reshape((1, *shape[1:])))
+
+
+def _series_label(run: str, tag: str) -> str:
+    return f"run {run!r}, tag {tag!r}"
+
+
+@dataclasses.dataclass(frozen=True)
+class _BlobIndex:
+    """Retained blob references of a series at one version of its listing."""
+
+    version: tuple
+    by_step: dict[int, dp.BlobSequenceDatum]
+
+
+def _blob_key(index: _BlobIndex, run: str, tag: str, step: int, position: int) -> str:
+    """Key of blob `position` (0 tensor, 1 mask) at `step`, or NotFoundError."""
+    datum = index.by_step.get(step)
+    if datum is None:
+        steps = sorted(index.by_step)
+        kept = (
+            f"{len(steps)} steps are retained, {steps[0]} to {steps[-1]}"
+            if steps
+            else "no steps are retained"
+        )
+        raise errors.NotFoundError(
+            f"{_series_label(run, tag)} has no retained full tensor at step "
+            f"{step} ({kept}; keep more with --samples_per_plugin rnngrad=N)"
+        )
+    if position >= len(datum.values):
+        raise errors.NotFoundError(
+            f"{_series_label(run, tag)} has no mask at step {step}: it was "
+            "logged without mask="
+        )
+    return datum.values[position].blob_key
+
+
+class Reader:
+    """rnngrad data of one data provider.
+
+    Thread-safe. Caches parsed metadata (keyed by its serialized bytes) and,
+    per series, the step -> blob key index until the series changes.
+
+    Args:
+      data_provider: A `tensorboard.data.provider.DataProvider`.
+    """
+
+    def __init__(self, data_provider: dp.DataProvider) -> None:
+        self._provider = data_provider
+        self._lock = threading.Lock()
+        self._parsed: dict[bytes, plugin_data_pb2.RnnGradPluginData | str] = {}
+        self._warned: set[tuple[str, str, str]] = set()
+        self._indexes: collections.OrderedDict[tuple[str, str, str], _BlobIndex] = (
+            collections.OrderedDict()
+        )
+
+    # Metadata.
+
+    def _parse(self, content: bytes) -> plugin_data_pb2.RnnGradPluginData | str:
+        """The parsed metadata, or the reason it is unreadable (cached)."""
+        with self._lock:
+            cached = self._parsed.get(content)
+        if cached is not None:
+            return cached
+        try:
+            parsed = metadata.parse_plugin_metadata(content, warn=False)
+        except (message.DecodeError, TypeError) as error:
+            result = f"corrupt rnngrad metadata ({error or type(error).__name__})"
+        else:
+            if parsed is None:
+                version = plugin_data_pb2.RnnGradPluginData.FromString(content).version
+                result = (
+                    f"written in rnngrad format version {version}, but this "
+                    f"tb-rnngrad reads versions up to {metadata.PROTO_VERSION}; "
+                    "upgrade tb-rnngrad"
+                )
+            else:
+                result = parsed
+        with self._lock:
+            if len(self._parsed) >= _PARSE_CACHE_SIZE:
+                self._parsed.clear()
+            self._parsed[content] = result
+        return result
+
+    def _warn_once(self, experiment_id: str, run: str, tag: str, reason: str) -> None:
+        key = (experiment_id, run, tag)
+        with self._lock:
+            if key in self._warned:
+                return
+            self._warned.add(key)
+        logger.warning(
+            "Skipping rnngrad series %s: %s", _series_label(run, tag), reason
+        )
+
+    def _info(
+        self, experiment_id: str, run: str, tag: str, series: Any
+    ) -> SeriesInfo | UnreadableSeries | None:
+        parsed = self._parse(series.plugin_content)
+        if isinstance(parsed, str):
+            self._warn_once(experiment_id, run, tag, parsed)
+            return UnreadableSeries(run=run, tag=tag, reason=parsed)
+        if parsed.content != plugin_data_pb2.FULL_TENSOR:
+            return None
+        return SeriesInfo(
+            run=run,
+            tag=tag,
+            kind=metadata.kind_name(parsed.kind),
+            layer_name=parsed.layer_name,
+            layer_class=parsed.layer_class,
+            units=parsed.units,
+            bidirectional=parsed.bidirectional,
+            merge_mode=parsed.merge_mode,
+            direction=parsed.direction,
+            shape=tuple(int(d) for d in parsed.shape),
+            dtype=parsed.dtype,
+            description=series.description,
+            max_step=int(series.max_step),
+            has_mask=parsed.has_mask,
+            reach_threshold=_float32_value(parsed.reach_threshold),
+            version=parsed.version,
+        )
+
+    def list_series(
+        self, ctx: Any, experiment_id: str
+    ) -> dict[str, dict[str, SeriesInfo | UnreadableSeries]]:
+        """Every full-tensor series, by run and tag.
+
+        A series with corrupt or newer-version metadata is an
+        `UnreadableSeries` (logged once per series); others are unaffected.
+        """
+        listing = self._provider.list_blob_sequences(
+            ctx, experiment_id=experiment_id, plugin_name=metadata.PLUGIN_NAME
+        )
+        result: dict[str, dict[str, SeriesInfo | UnreadableSeries]] = {}
+        for run, tags in listing.items():
+            infos = {}
+            for tag, series in tags.items():
+                info = self._info(experiment_id, run, tag, series)
+                if info is not None:
+                    infos[tag] = info
+            if infos:
+                result[run] = infos
+        return result
+
+    def series(self, ctx: Any, experiment_id: str, run: str, tag: str) -> SeriesInfo:
+        """Metadata of one full-tensor series.
+
+        Raises:
+          tensorboard.errors.NotFoundError: no such series, or unreadable.
+        """
+        listing = self._provider.list_blob_sequences(
+            ctx,
+            experiment_id=experiment_id,
+            plugin_name=metadata.PLUGIN_NAME,
+            run_tag_filter=dp.RunTagFilter(runs=[run], tags=[tag]),
+        )
+        series = listing.get(run, {}).get(tag)
+        info = None if series is None else self._info(experiment_id, run, tag, series)
+        if info is None:
+            raise errors.NotFoundError(
+                f"no rnngrad series with {_series_label(run, tag)}"
+            )
+        if isinstance(info, UnreadableSeries):
+            raise errors.NotFoundError(
+                f"rnngrad series {_series_label(run, tag)} is unreadable: {info.reason}"
+            )
+        return info
+
+    # Full tensors.
+
+    def _blob_index(
+        self, ctx: Any, experiment_id: str, run: str, tag: str, *, fresh: bool = False
+    ) -> _BlobIndex:
+        """Step -> blob references of a series' retained data.
+
+        `read_blob_sequences` answers are kept per series until its
+        `list_blob_sequences` entry (max step, max wall time) changes, so a
+        request for one step costs one cheap listing plus `read_blob`.
+        """
+        listing = self._provider.list_blob_sequences(
+            ctx,
+            experiment_id=experiment_id,
+            plugin_name=metadata.PLUGIN_NAME,
+            run_tag_filter=dp.RunTagFilter(runs=[run], tags=[tag]),
+        )
+        series = listing.get(run, {}).get(tag)
+        if series is None:
+            raise errors.NotFoundError(
+                f"no rnngrad series with {_series_label(run, tag)}"
+            )
+        key = (experiment_id, run, tag)
+        version = (series.max_step, series.max_wall_time, series.max_length)
+        with self._lock:
+            cached = self._indexes.get(key)
+            if cached is not None and cached.version == version and not fresh:
+                self._indexes.move_to_end(key)
+                return cached
+        result = self._provider.read_blob_sequences(
+            ctx,
+            experiment_id=experiment_id,
+            plugin_name=metadata.PLUGIN_NAME,
+            downsample=ALL_RETAINED,
+            run_tag_filter=dp.RunTagFilter(runs=[run], tags=[tag]),
+        )
+        data = result.get(run, {}).get(tag)
+        if data is None:
+            raise errors.NotFoundError(
+                f"no rnngrad series with {_series_label(run, tag)}"
+            )
+        index = _BlobIndex(version, {datum.step: datum for datum in data})
+        with self._lock:
+            self._indexes[key] = index
+            while len(self._indexes) > _INDEX_CACHE_SIZE:
+                self._indexes.popitem(last=False)
+        return index
+
+    def list_steps(
+        self, ctx: Any, experiment_id: str, run: str, tag: str
+    ) -> list[StepInfo]:
+        """Steps whose full tensors are retained, increasing.
+
+        Raises:
+          tensorboard.errors.NotFoundError: no such series.
+        """
+        by_step = self._blob_index(ctx, experiment_id, run, tag).by_step
+        return [
+            StepInfo(step=int(step), wall_time=_wall_time(by_step[step].wall_time))
+            for step in sorted(by_step)
+        ]
+
+    def _read_blob(
+        self,
+        ctx: Any,
+        experiment_id: str,
+        run: str,
+        tag: str,
+        step: int,
+        position: int,
+    ) -> bytes:
+        """Blob `position` (0 tensor, 1 mask) of `step`."""
+        index = self._blob_index(ctx, experiment_id, run, tag)
+        key = _blob_key(index, run, tag, step, position)
+        try:
+            return self._provider.read_blob(ctx, blob_key=key)
+        except (errors.NotFoundError, KeyError):
+            pass  # The cached index may be stale: retry with a fresh one.
+        index = self._blob_index(ctx, experiment_id, run, tag, fresh=True)
+        key = _blob_key(index, run, tag, step, position)
+        try:
+            return self._provider.read_blob(ctx, blob_key=key)
+        except (errors.NotFoundError, KeyError) as error:
+            raise errors.NotFoundError(
+                f"the data of {_series_label(run, tag)} at step {step} is no "
+                f"longer retained ({error}); reload the list of steps"
+            ) from error
+
+    def read_tensor(
+        self,
+        ctx: Any,
+        experiment_id: str,
+        run: str,
+        tag: str,
+        step: int,
+        sample: int | None = None,
+    ) -> bytes:
+        """The logged `.npy` of one step, exactly; or one sample of it.
+
+        Args:
+          ctx: Request context.
+          experiment_id: Experiment id ("" for a local logdir).
+          run: Run name.
+          tag: Full-tensor tag.
+          step: Step.
+          sample: If given, return a `.npy` of shape (1, ...) with only this
+            sample (index along the batch axis).
+
+        Raises:
+          tensorboard.errors.NotFoundError: unknown run, tag, step or sample,
+            or a blob that is no longer retained or unreadable.
+        """
+        blob = self._read_blob(ctx, experiment_id, run, tag, step, 0)
+        return blob if sample is None else slice_sample(blob, sample)
+
+    def read_mask(
+        self, ctx: Any, experiment_id: str, run: str, tag: str, step: int
+    ) -> bytes:
+        """The `.npy` of the (batch, timesteps) bool mask of one step.
+
+        Raises:
+          tensorboard.errors.NotFoundError: unknown run, tag or step, or the
+            series was logged without a mask.
+        """
+        return self._read_blob(ctx, experiment_id, run, tag, step, 1)
+
+    # Profiles.
+
+    def profile_series(
+        self, ctx: Any, experiment_id: str, run: str, tag: str
+    ) -> ProfileSeries:
+        """The profile companion `<tag>/profile` of a full-tensor tag.
+
+        Raises:
+          tensorboard.errors.NotFoundError: no profile, or unreadable metadata.
+        """
+        profile_tag = metadata.profile_tag(tag)
+        listing = self._provider.list_tensors(
+            ctx,
+            experiment_id=experiment_id,
+            plugin_name=metadata.PROFILE_PLUGIN_NAME,
+            run_tag_filter=dp.RunTagFilter(runs=[run], tags=[profile_tag]),
+        )
+        series = listing.get(run, {}).get(profile_tag)
+        if series is None:
+            raise errors.NotFoundError(
+                f"no rnngrad profile for {_series_label(run, tag)}"
+            )
+        parsed = self._parse(series.plugin_content)
+        if isinstance(parsed, str):
+            self._warn_once(experiment_id, run, profile_tag, parsed)
+            raise errors.NotFoundError(
+                f"the profile of {_series_label(run, tag)} is unreadable: {parsed}"
+            )
+        return ProfileSeries(
+            run=run,
+            tag=tag,
+            max_step=int(series.max_step),
+            max_wall_time=float(series.max_wall_time),
+            reach_threshold=_float32_value(parsed.reach_threshold),
+        )
+
+    def read_profiles(
+        self, ctx: Any, experiment_id: str, series: ProfileSeries
+    ) -> Profiles:
+        """Every retained profile of `series` (from `profile_series`).
+
+        Steps whose tensor is not a (3, timesteps) array are left out.
+        """
+        profile_tag = metadata.profile_tag(series.tag)
+        result = self._provider.read_tensors(
+            ctx,
+            experiment_id=experiment_id,
+            plugin_name=metadata.PROFILE_PLUGIN_NAME,
+            downsample=ALL_RETAINED,
+            run_tag_filter=dp.RunTagFilter(runs=[series.run], tags=[profile_tag]),
+        )
+        by_step = {}
+        for datum in result.get(series.run, {}).get(profile_tag, []):
+            array = np.asarray(datum.numpy)
+            if array.ndim == 2 and array.shape[0] == 3 and array.dtype.kind in "fiu":
+                by_step[datum.step] = (
+                    datum.wall_time,
+                    array.astype(np.float32, copy=False),
+                )
+        steps = sorted(by_step)
+        return Profiles(
+            run=series.run,
+            tag=series.tag,
+            steps=[int(s) for s in steps],
+            wall_times=[_wall_time(by_step[s][0]) for s in steps],
+            arrays=[by_step[s][1] for s in steps],
+            reach_threshold=series.reach_threshold,
+        )
+
+    def read_profiles_of(
+        self, ctx: Any, experiment_id: str, run: str, tag: str
+    ) -> Profiles:
+        """`read_profiles(profile_series(...))` in one call (for tools)."""
+        series = self.profile_series(ctx, experiment_id, run, tag)
+        return self.read_profiles(ctx, experiment_id, series)
