@@ -1,0 +1,1 @@
+"""Demo: RNNs on long-range dependency tasks, logged for TensorBoard."""

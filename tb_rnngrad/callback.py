@@ -1,0 +1,336 @@
+"""GradientLogger: a Keras callback that logs recurrent-layer gradients.
+
+Where it writes: `os.path.join(log_dir, subdir)`, by default `log_dir/rnngrad`.
+`keras.callbacks.TensorBoard(log_dir)` writes to `log_dir/train` and
+`log_dir/validation`, so both callbacks can share one `log_dir` and TensorBoard
+shows three runs side by side.
+
+When it writes: once in `on_train_begin`, before any weight update, then every
+`every_n_steps` optimizer steps (checked when a batch begins, and at the end of
+training). The step is `model.optimizer.iterations`, so a fresh model logs steps
+0, N, 2N, ... and a resumed one continues its count. With
+`steps_per_execution=k` the step advances by k per batch, so a record lands at
+the first step at or after each multiple of N.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tb_rnngrad import summary
+from tb_rnngrad.capture.data import Batch, prepare_batch, take_samples
+from tb_rnngrad.capture.errors import CaptureError
+from tb_rnngrad.capture.gradients import GradientCapture, check_kinds, get_capture
+from tb_rnngrad.capture.layers import LayerSelector
+from tb_rnngrad.capture.result import CaptureResult
+
+_WRITERS = {
+    "gradients": summary.gradients,
+    "activations": summary.activations,
+    "input_gradients": summary.input_gradients,
+}
+
+_DESCRIPTIONS = {
+    "gradients": (
+        "d(loss)/d(output of layer `{key}`) on a fixed batch of {n} samples. It "
+        "holds only the paths through the layers after this one: read right to "
+        "left, it shows how far back they carry gradient."
+    ),
+    "activations": "Output of layer `{key}` on a fixed batch of {n} samples.",
+    "input_gradients": (
+        "d(loss)/d({what}) on a fixed batch of {n} samples: how far back in time "
+        "the whole network reaches."
+    ),
+}
+
+# Errors that a capture or a write may raise once training runs. Anything
+# else is a bug and propagates.
+_RUNTIME_ERRORS = (OSError, tf.errors.OpError, ValueError, TypeError, RuntimeError)
+
+
+def _check_positive_int(name: str, value: Any, allow_none: bool = False) -> None:
+    if allow_none and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        expected = "a positive int or None" if allow_none else "a positive int"
+        raise ValueError(f"{name} must be {expected}; got {value!r}.")
+
+
+def _first_batch(data: Any) -> tuple:
+    """`(x, y, sample_weight)` from a tuple or from a dataset's first element."""
+    if isinstance(data, tf.data.Dataset):
+        try:
+            element = next(iter(data))
+        except StopIteration:
+            raise ValueError(
+                "GradientLogger got an empty tf.data.Dataset as `data`; pass a "
+                "dataset that yields at least one (x, y) batch."
+            ) from None
+        what = "the dataset's first element"
+        data = element
+    else:
+        what = "`data`"
+    if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+        kind = type(data).__name__
+        size = f" of length {len(data)}" if isinstance(data, (tuple, list)) else ""
+        raise TypeError(
+            f"GradientLogger: {what} is a {kind}{size}; expected (x, y), "
+            "(x, y, sample_weight) or a tf.data.Dataset yielding such tuples. "
+            "Pass one batch of your training data."
+        )
+    x, y, *rest = data
+    return x, y, rest[0] if rest else None
+
+
+class GradientLogger(keras.callbacks.Callback):
+    """Logs per-timestep gradients of recurrent layers to TensorBoard.
+
+    On a fixed probe batch (the same samples at every logged step, so steps are
+    comparable) it runs one forward and backward pass in inference mode with
+    the model's compiled loss, and writes one `tb_rnngrad.summary` record per
+    layer and kind under the tags `gradients/<layer>`, `activations/<layer>`
+    and `input_gradients/<input>`.
+
+    Example:
+
+        logger = tb_rnngrad.GradientLogger("logs", data=(x_val[:16], y_val[:16]))
+        model.fit(x, y, callbacks=[logger,
+                                   keras.callbacks.TensorBoard("logs")])
+
+    Args:
+        log_dir: Directory of the TensorBoard logs (local or any path
+            `tf.io.gfile` writes).
+        data: The probe batch: `(x, y)`, `(x, y, sample_weight)`, or a
+            `tf.data.Dataset` whose first element is such a tuple (taken once,
+            here, and kept).
+        layers: None for every recurrent layer, or a layer name, an index into
+            `model.layers`, a layer object, or a list of these.
+        every_n_steps: Log every this many optimizer steps.
+        kinds: What to log: any of "gradients", "activations",
+            "input_gradients".
+        max_samples: Keep only the first `max_samples` samples of `data`
+            (None keeps all).
+        subdir: Subdirectory of `log_dir` to write to ("" writes to `log_dir`).
+
+    Raises:
+        TypeError: If `data` is not a supported structure.
+        ValueError: If an argument is out of range or `data` is empty.
+    """
+
+    def __init__(
+        self,
+        log_dir: str | os.PathLike,
+        data: Any,
+        layers: LayerSelector | Sequence[LayerSelector] | None = None,
+        every_n_steps: int = 100,
+        *,
+        kinds: Sequence[str] = ("gradients",),
+        max_samples: int | None = 16,
+        subdir: str = "rnngrad",
+    ) -> None:
+        super().__init__()
+        if not isinstance(log_dir, (str, os.PathLike)) or not os.fspath(log_dir):
+            raise ValueError(
+                f"log_dir must be a non-empty path; got {log_dir!r}. Pass the "
+                "directory TensorBoard reads, e.g. 'logs'."
+            )
+        if not isinstance(subdir, str):
+            raise ValueError(f"subdir must be a string; got {subdir!r}.")
+        _check_positive_int("every_n_steps", every_n_steps)
+        _check_positive_int("max_samples", max_samples, allow_none=True)
+        self.kinds = check_kinds(kinds)
+        self.log_dir = os.fspath(log_dir)
+        self.path = os.path.join(self.log_dir, subdir) if subdir else self.log_dir
+        self.every_n_steps = every_n_steps
+        self.max_samples = max_samples
+        self.layers = layers
+        x, y, sample_weight = _first_batch(data)
+        if max_samples is not None:
+            x, y, sample_weight = take_samples((x, y, sample_weight), max_samples)
+        self._data = (x, y, sample_weight)
+        self._capture: GradientCapture | None = None
+        self._batch: Batch | None = None
+        self._writer: Any = None
+        self._next_step = 0
+        self._countdown = 0
+        self._failed = False
+        self._skipped: set[str] = set()
+        self.logged_steps: list[int] = []
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        """Checks the setup against the model and logs the first step.
+
+        Raises:
+            CaptureError: If the model is not compiled, a layer is unknown or
+                not recurrent, or `data` does not match the model.
+            OSError: If the log directory cannot be written.
+        """
+        model = self.model
+        self._capture = get_capture(model, self.layers, self.kinds)
+        self._batch = prepare_batch(model, *self._data)
+        result = self._capture.run(self._batch)
+        self._writer = self._open_writer()
+        step = self._current_step()
+        try:
+            if not self.logged_steps or self.logged_steps[-1] != step:
+                self._write(result, step)  # not again when fit() resumes
+        except (OSError, tf.errors.OpError) as error:
+            self._writer = None
+            raise OSError(
+                f"GradientLogger cannot write to '{self.path}': {error}. Pass a "
+                "log_dir you can write to."
+            ) from error
+        self._failed = False
+        self._schedule(step, upcoming=1)
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        """Counts down to the next logging step; logs when it is reached.
+
+        At a batch's beginning the weights are those after `iterations`
+        updates, so this logs the same step as the previous batch's end would,
+        without defining `on_train_batch_end`, which would stop Keras from
+        dispatching batch-end callbacks asynchronously.
+        """
+        self._countdown -= 1
+        if self._countdown > 0:
+            return
+        self._maybe_log()
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        """Logs the last step if it is due, then flushes and closes the writer."""
+        if self._writer is None:
+            return
+        self._maybe_log()
+        try:
+            self._writer.flush()
+            self._writer.close()
+        except (OSError, tf.errors.OpError) as error:
+            self._warn(f"closing the writer failed ({error})")
+        self._writer = None
+
+    def log(self, step: int | None = None) -> None:
+        """Captures and writes now, outside the schedule; errors propagate.
+
+        Args:
+            step: The step to write at; defaults to `model.optimizer.iterations`.
+
+        Raises:
+            RuntimeError: If the logger is not set up: it runs between
+                `on_train_begin` and `on_train_end` (that is, inside `fit`).
+        """
+        if self._writer is None or self._batch is None:
+            raise RuntimeError(
+                "GradientLogger.log() runs during training only: pass the logger "
+                "to model.fit(callbacks=[...]), or call on_train_begin() first."
+            )
+        step = self._current_step() if step is None else int(step)
+        self._write(self._capture.run(self._batch), step)
+
+    def _open_writer(self) -> Any:
+        try:
+            tf.io.gfile.makedirs(self.path)
+            return tf.summary.create_file_writer(self.path)
+        except (OSError, tf.errors.OpError) as error:
+            raise OSError(
+                f"GradientLogger cannot create the log directory '{self.path}': "
+                f"{error}. Pass a log_dir you can write to."
+            ) from error
+
+    def _current_step(self) -> int:
+        return int(self.model.optimizer.iterations.numpy())
+
+    def _schedule(self, step: int, upcoming: int = 0) -> None:
+        """Sets the next logging step and how many batch begins until a check.
+
+        Args:
+            step: The current step.
+            upcoming: 1 if the next batch begin is still at `step` (right after
+                `on_train_begin`), 0 if it comes after the next execution.
+        """
+        n = self.every_n_steps
+        self._next_step = (step // n + 1) * n
+        per_call = getattr(self.model, "steps_per_execution", 1)
+        per_call = per_call if isinstance(per_call, int) and per_call > 0 else 1
+        calls = math.ceil((self._next_step - step) / per_call)
+        self._countdown = max(1, calls + upcoming)
+
+    def _maybe_log(self) -> None:
+        if self._failed or self._writer is None:
+            self._countdown = math.inf
+            return
+        step = self._current_step()
+        if step >= self._next_step:
+            try:
+                self._write(self._capture.run(self._batch), step)
+            except _RUNTIME_ERRORS as error:
+                self._failed = True
+                self._countdown = math.inf
+                self._warn(
+                    f"logging step {step} failed ({type(error).__name__}: {error}); "
+                    "no more steps are logged in this run, steps already written "
+                    "are kept"
+                )
+                return
+        self._schedule(step)
+
+    def _warn(self, message: str) -> None:
+        warnings.warn(f"GradientLogger ({self.path}): {message}.", RuntimeWarning, 2)
+
+    def _skip(self, tag: str, shape: tuple) -> None:
+        if tag not in self._skipped:
+            self._skipped.add(tag)
+            self._warn(
+                f"'{tag}' has shape {shape}; only (batch, timesteps, channels) and "
+                "(batch, channels) tensors are logged, so it is skipped"
+            )
+
+    def _write(self, result: CaptureResult, step: int) -> None:
+        """Writes every entry of `result` at `step` and flushes."""
+        with self._writer.as_default(step=step):
+            for kind in self.kinds:
+                for key, data in result.kind(kind).items():
+                    if data.ndim not in (2, 3):
+                        self._skip(f"{kind}/{key}", data.shape)
+                        continue
+                    if kind == "input_gradients":
+                        mask = result.input_masks.get(key)
+                        layer = None
+                        what = (
+                            f"output of Embedding `{key}`"
+                            if result.input_sources.get(key) == "embedding"
+                            else f"input `{key}`"
+                        )
+                    else:
+                        mask = result.masks.get(key)
+                        layer = result.layers[key]
+                        what = key
+                    _WRITERS[kind](
+                        f"{kind}/{key}",
+                        data,
+                        step,
+                        layer=layer,
+                        mask=_mask_for(data, mask),
+                        description=_DESCRIPTIONS[kind].format(
+                            key=key, what=what, n=len(data)
+                        ),
+                    )
+        self._writer.flush()
+        self.logged_steps.append(step)
+
+
+def _mask_for(data: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
+    """The mask if it describes `data`'s time axis, else None."""
+    if mask is None or data.ndim != 3 or tuple(mask.shape) != data.shape[:2]:
+        return None
+    return mask
+
+
+__all__ = ["CaptureError", "GradientLogger"]

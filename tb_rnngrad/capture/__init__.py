@@ -1,0 +1,36 @@
+"""Capture d(loss)/d(output) of recurrent layers on a fixed batch.
+
+Public API:
+
+    rnn_gradients(model, x, y, layers=None, *, sample_weight=None)
+    capture(model, x, y, layers=None, kinds=("gradients",), sample_weight=None)
+    GradientCapture(model, layers=None, kinds=("gradients",))
+    describe_layer(layer, part=None)
+    recurrent_layers(model)
+"""
+
+from tb_rnngrad.capture.describe import describe_layer
+from tb_rnngrad.capture.errors import CaptureError
+from tb_rnngrad.capture.gradients import (
+    GradientCapture,
+    capture,
+    get_capture,
+    rnn_gradients,
+)
+from tb_rnngrad.capture.layers import LayerRef, is_recurrent, recurrent_layers
+from tb_rnngrad.capture.result import KINDS, CaptureResult, GradientDict
+
+__all__ = [
+    "KINDS",
+    "CaptureError",
+    "CaptureResult",
+    "GradientCapture",
+    "GradientDict",
+    "LayerRef",
+    "capture",
+    "describe_layer",
+    "get_capture",
+    "is_recurrent",
+    "recurrent_layers",
+    "rnn_gradients",
+]

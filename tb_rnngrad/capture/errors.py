@@ -1,0 +1,9 @@
+"""The error raised when gradients cannot be captured."""
+
+
+class CaptureError(ValueError):
+    """A model, layer selection or batch that gradient capture cannot use.
+
+    The message says what was given, what was expected and what to do.
+    It subclasses ValueError so callers that catch ValueError keep working.
+    """

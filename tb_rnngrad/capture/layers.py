@@ -1,0 +1,231 @@
+"""Find the recurrent layers of a Keras model, through nested models.
+
+A recurrent layer is a `keras.layers.RNN` (LSTM, GRU, SimpleRNN, ConvLSTM, RNN
+with any cell including StackedRNNCells) or a `keras.layers.Bidirectional`
+wrapper. A Bidirectional layer is one entry: its inner forward and backward
+copies are not listed separately.
+
+Layers are found by walking `model.layers` and descending into every nested
+`keras.Model` (functional, Sequential or subclassed). A layer inside a plain
+custom layer is not found by the walk, but can still be selected by passing
+the layer object itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+
+import keras
+
+from tb_rnngrad.capture.errors import CaptureError
+
+LayerSelector = str | int | keras.layers.Layer
+"""A layer chosen by name, by index in `model.layers`, or by the object."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerRef:
+    """A layer of a model and the key its results are stored under.
+
+    Attributes:
+        layer: The Keras layer.
+        key: Unique name in results: the layer name, or `outer/inner` with the
+            names of the enclosing nested models when layer names collide.
+        path: Names of the nested models that contain the layer, outermost
+            first (empty for a top-level layer).
+    """
+
+    layer: keras.layers.Layer
+    key: str
+    path: tuple[str, ...] = ()
+
+
+def is_recurrent(layer: keras.layers.Layer) -> bool:
+    """Whether `layer` is a recurrent layer whose output gradients we capture."""
+    return isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))
+
+
+def class_label(layer: keras.layers.Layer) -> str:
+    """A short label for messages, e.g. `LSTM` or `Bidirectional(GRU)`."""
+    if isinstance(layer, keras.layers.Bidirectional):
+        return f"Bidirectional({type(layer.forward_layer).__name__})"
+    return type(layer).__name__
+
+
+def walk_layers(
+    model: keras.layers.Layer, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], keras.layers.Layer]]:
+    """Yields `(path, layer)` for every layer of `model`, depth first.
+
+    Nested models are yielded and then descended into; recurrent layers are
+    not descended into (a Bidirectional's inner layers are not yielded).
+    """
+    for layer in getattr(model, "layers", ()):
+        yield path, layer
+        if isinstance(layer, keras.Model):
+            yield from walk_layers(layer, path + (layer.name,))
+
+
+def _refs(found: list[tuple[tuple[str, ...], keras.layers.Layer]]) -> list[LayerRef]:
+    """Gives each found layer a unique key (its name, or its path if needed)."""
+    seen: dict[int, tuple[tuple[str, ...], keras.layers.Layer]] = {}
+    for path, layer in found:
+        seen.setdefault(id(layer), (path, layer))
+    unique = list(seen.values())
+    counts: dict[str, int] = {}
+    for _, layer in unique:
+        counts[layer.name] = counts.get(layer.name, 0) + 1
+    refs = []
+    for path, layer in unique:
+        key = layer.name if counts[layer.name] == 1 else "/".join(path + (layer.name,))
+        refs.append(LayerRef(layer=layer, key=key, path=path))
+    return refs
+
+
+def recurrent_layers(model: keras.Model) -> list[LayerRef]:
+    """Every recurrent layer of `model`, including inside nested models.
+
+    Args:
+        model: A Keras model.
+
+    Returns:
+        One `LayerRef` per recurrent layer, in `model.layers` order.
+    """
+    return _refs([(p, layer) for p, layer in walk_layers(model) if is_recurrent(layer)])
+
+
+def layers_of_type(model: keras.Model, layer_type: type) -> list[LayerRef]:
+    """Every layer of `model` (including nested models) that is a `layer_type`."""
+    return _refs(
+        [(p, layer) for p, layer in walk_layers(model) if isinstance(layer, layer_type)]
+    )
+
+
+def describe_choices(refs: Sequence[LayerRef]) -> str:
+    """`'lstm' (LSTM), 'bi' (Bidirectional(GRU))` for error messages."""
+    if not refs:
+        return "none (the model has no LSTM, GRU, SimpleRNN, RNN or Bidirectional)"
+    return ", ".join(f"'{r.key}' ({class_label(r.layer)})" for r in refs)
+
+
+def resolve_layers(
+    model: keras.Model,
+    layers: LayerSelector | Sequence[LayerSelector] | None = None,
+) -> list[LayerRef]:
+    """Turns a layer selection into the recurrent layers it names.
+
+    Args:
+        model: The Keras model.
+        layers: None for every recurrent layer; or one selector or a list of
+            selectors, each a layer name (or `outer/inner` path), an index into
+            `model.layers` (as `model.get_layer(index=...)`), or a layer object.
+
+    Returns:
+        The selected layers, without duplicates, in the order given.
+
+    Raises:
+        CaptureError: If a selector names no layer, a non-recurrent layer, or
+            the model has no recurrent layer. The message lists the model's
+            recurrent layers.
+    """
+    available = recurrent_layers(model)
+    if layers is None:
+        if not available:
+            raise CaptureError(
+                f"Model '{model.name}' has no recurrent layer: expected at least "
+                "one LSTM, GRU, SimpleRNN, keras.layers.RNN or Bidirectional "
+                "layer (nested models are searched too). If the recurrent layer "
+                "sits inside a custom layer, pass the layer object in `layers=`."
+            )
+        return available
+    if isinstance(layers, (str, int, keras.layers.Layer)):
+        layers = [layers]
+    if not isinstance(layers, Sequence) or isinstance(layers, (bytes, bytearray)):
+        raise CaptureError(
+            f"`layers` must be None, a layer name, an index, a layer object or a "
+            f"list of these; got {type(layers).__name__}."
+        )
+    chosen: dict[int, LayerRef] = {}
+    for selector in layers:
+        ref = _resolve_one(model, selector, available)
+        chosen.setdefault(id(ref.layer), ref)
+    return list(chosen.values())
+
+
+def _resolve_one(
+    model: keras.Model, selector: LayerSelector, available: list[LayerRef]
+) -> LayerRef:
+    choices = describe_choices(available)
+    if isinstance(selector, bool) or not isinstance(
+        selector, (str, int, keras.layers.Layer)
+    ):
+        raise CaptureError(
+            f"A layer selector must be a name, an index or a layer object; got "
+            f"{selector!r} ({type(selector).__name__}). Recurrent layers of "
+            f"'{model.name}': {choices}."
+        )
+    if isinstance(selector, str):
+        return _by_name(model, selector, available, choices)
+    if isinstance(selector, int):
+        return _by_index(model, selector, available, choices)
+    return _by_object(model, selector, available, choices)
+
+
+def _by_name(
+    model: keras.Model, name: str, available: list[LayerRef], choices: str
+) -> LayerRef:
+    matches = [r for r in available if name in (r.key, r.layer.name)]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        keys = ", ".join(f"'{r.key}'" for r in matches)
+        raise CaptureError(
+            f"Layer name '{name}' is ambiguous in model '{model.name}': it "
+            f"matches {keys}. Pass one of these paths or the layer object."
+        )
+    other = [layer for _, layer in walk_layers(model) if layer.name == name]
+    if other:
+        raise _not_recurrent(model, other[0], choices)
+    raise CaptureError(
+        f"Model '{model.name}' has no layer named '{name}'. Recurrent layers: "
+        f"{choices}. Pass one of these names, an index or a layer object."
+    )
+
+
+def _by_index(
+    model: keras.Model, index: int, available: list[LayerRef], choices: str
+) -> LayerRef:
+    top = list(getattr(model, "layers", ()))
+    if not -len(top) <= index < len(top):
+        raise CaptureError(
+            f"Layer index {index} is out of range: model '{model.name}' has "
+            f"{len(top)} layers in `model.layers`. Recurrent layers: {choices}."
+        )
+    return _by_object(model, top[index], available, choices)
+
+
+def _by_object(
+    model: keras.Model,
+    layer: keras.layers.Layer,
+    available: list[LayerRef],
+    choices: str,
+) -> LayerRef:
+    if not is_recurrent(layer):
+        raise _not_recurrent(model, layer, choices)
+    for ref in available:
+        if ref.layer is layer:
+            return ref
+    # A recurrent layer the walk cannot see (e.g. inside a custom layer): it
+    # is accepted, and an error is raised later if the model never calls it.
+    return LayerRef(layer=layer, key=layer.name)
+
+
+def _not_recurrent(
+    model: keras.Model, layer: keras.layers.Layer, choices: str
+) -> CaptureError:
+    return CaptureError(
+        f"Layer '{layer.name}' ({class_label(layer)}) of model '{model.name}' is "
+        f"not recurrent: gradients are captured for LSTM, GRU, SimpleRNN, RNN "
+        f"and Bidirectional layers. Recurrent layers: {choices}."
+    )

@@ -1,0 +1,153 @@
+"""Zero probes on layer outputs: the trick that exposes d(loss)/d(output).
+
+While the model runs under a `tf.GradientTape`, each chosen layer's `call` is
+temporarily wrapped so that it returns `output + probe`, where `probe` is a
+tensor of zeros that the tape watches. The forward values are unchanged, and
+the gradient of the loss with respect to `probe` is exactly the gradient with
+respect to the layer's output, through every path that uses it.
+
+Wrapping `call` on the instance (not on the class) works for layers at any
+depth: nested models and Sequential models re-run `layer.__call__`, which
+calls `self.call`, so no graph has to be rebuilt. Keras computes the output
+mask after `call` returns, so masks propagate as usual. The wrapper is removed
+as soon as the forward pass is traced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from tb_rnngrad.capture.errors import CaptureError
+from tb_rnngrad.capture.layers import LayerRef
+
+PROBE = "probe"
+"""Role: add zero probes to the layer's output(s) and record the input mask."""
+
+MASK = "mask"
+"""Role: only record the mask the layer computes (for Masking layers)."""
+
+_MISSING = object()
+
+
+@dataclasses.dataclass
+class Record:
+    """What one call of a probed layer produced.
+
+    Attributes:
+        probes: The watched zero tensors, one per probed output.
+        outputs: The layer outputs the probes were added to.
+        mask: The layer's input mask (RNN layers) or the mask it computes
+            (Embedding, Masking), as a bool tensor, or None.
+    """
+
+    probes: list[tf.Tensor]
+    outputs: list[tf.Tensor]
+    mask: tf.Tensor | None
+
+
+def probed_output_count(layer: keras.layers.Layer) -> int:
+    """2 for a Bidirectional layer with merge_mode=None (two outputs), else 1."""
+    if isinstance(layer, keras.layers.Bidirectional) and layer.merge_mode is None:
+        return 2
+    return 1
+
+
+def _first_mask(mask: Any) -> tf.Tensor | None:
+    for leaf in tf.nest.flatten(mask):
+        if leaf is not None:
+            return tf.cast(leaf, tf.bool)
+    return None
+
+
+def _computed_mask(layer: keras.layers.Layer, args: tuple, kwargs: dict) -> Any:
+    inputs = args[0] if args else kwargs.get("inputs")
+    if inputs is None:
+        return None
+    return layer.compute_mask(inputs, kwargs.get("mask"))
+
+
+def _add_probes(
+    layer: keras.layers.Layer, outputs: Any, tape: tf.GradientTape
+) -> tuple[Any, list[tf.Tensor], list[tf.Tensor]]:
+    """Returns (outputs with probes added, probes, the outputs probed)."""
+    count = probed_output_count(layer)
+    is_sequence = isinstance(outputs, (list, tuple))
+    flat = list(outputs) if is_sequence else [outputs]
+    if len(flat) < count:
+        raise CaptureError(
+            f"Layer '{layer.name}' returned {len(flat)} tensor(s); expected at "
+            f"least {count}."
+        )
+    heads = [tf.convert_to_tensor(t) for t in flat[:count]]
+    probes = [tf.zeros_like(t) for t in heads]
+    for probe in probes:
+        tape.watch(probe)
+    new = [h + p for h, p in zip(heads, probes, strict=True)] + flat[count:]
+    if not is_sequence:
+        return new[0], probes, heads
+    return type(outputs)(new), probes, heads
+
+
+def _wrapper(
+    layer: keras.layers.Layer,
+    role: str,
+    original: Any,
+    tape: tf.GradientTape,
+    records: list[Record],
+) -> Any:
+    @functools.wraps(original)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        outputs = original(*args, **kwargs)
+        if role == MASK:
+            mask = _first_mask(_computed_mask(layer, args, kwargs))
+            records.append(Record(probes=[], outputs=[], mask=mask))
+            return outputs
+        if isinstance(layer, keras.layers.Embedding):
+            mask = _first_mask(_computed_mask(layer, args, kwargs))
+        else:
+            mask = _first_mask(kwargs.get("mask"))
+        outputs, probes, heads = _add_probes(layer, outputs, tape)
+        records.append(Record(probes=probes, outputs=heads, mask=mask))
+        return outputs
+
+    return call
+
+
+@contextlib.contextmanager
+def attach(
+    tape: tf.GradientTape, targets: Sequence[tuple[LayerRef, str]]
+) -> Iterator[dict[int, list[Record]]]:
+    """Wraps the chosen layers' `call` for the duration of the block.
+
+    Args:
+        tape: The tape the forward pass runs under; probes are watched by it.
+        targets: `(layer_ref, role)` pairs, role `PROBE` or `MASK`.
+
+    Yields:
+        A dict from `id(layer)` to the list of records of that layer's calls,
+        filled while the model runs inside the block.
+    """
+    records: dict[int, list[Record]] = {}
+    saved: list[tuple[keras.layers.Layer, Any]] = []
+    try:
+        for ref, role in targets:
+            layer = ref.layer
+            own = vars(layer).get("call", _MISSING)
+            saved.append((layer, own))
+            records[id(layer)] = []
+            wrapped = _wrapper(layer, role, layer.call, tape, records[id(layer)])
+            object.__setattr__(layer, "call", wrapped)
+        yield records
+    finally:
+        for layer, own in reversed(saved):
+            if own is _MISSING:
+                object.__delattr__(layer, "call")
+            else:
+                object.__setattr__(layer, "call", own)

@@ -1,0 +1,78 @@
+"""What one capture returns."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class CaptureResult:
+    """Gradients, activations and masks from one forward and backward pass.
+
+    Entries are keyed by layer key: the layer name (or `outer/inner` when names
+    collide across nested models); a Bidirectional layer with
+    `merge_mode=None` has two entries, `<key>/forward` and `<key>/backward`.
+
+    Attributes:
+        loss: The model's compiled loss on the batch (inference mode).
+        gradients: d(loss)/d(layer output), shaped as the layer's output:
+            (batch, timesteps, channels) with return_sequences=True, else
+            (batch, channels). Empty unless "gradients" was requested.
+        activations: The layer outputs themselves, same keys and shapes.
+            Empty unless "activations" was requested.
+        masks: The mask of each layer's input timesteps, a bool array
+            (batch, timesteps) with True for real steps, or None when the
+            layer gets no mask. Present for every layer entry, also with
+            return_sequences=False (the mask then describes the input).
+        input_gradients: d(loss)/d(input), keyed by input name, for each
+            floating-point model input; for an integer input (token ids) the
+            gradient w.r.t. each Embedding layer's output instead, keyed by
+            the Embedding layer name (`<name>/call_<i>` for an Embedding
+            called more than once). Empty unless "input_gradients" was
+            requested.
+        input_masks: A bool (batch, timesteps) mask per input-gradient entry
+            (from `Embedding(mask_zero=True)`, or from a Masking layer when the
+            model has one floating-point input), or None.
+        input_sources: Per input-gradient entry, "input" or "embedding".
+        layers: `describe_layer(layer, part)` of each layer entry, the dict
+            the summary ops accept as `layer=`.
+        notes: Plain-text remarks, e.g. an integer input without gradient.
+    """
+
+    loss: float
+    gradients: dict[str, np.ndarray]
+    activations: dict[str, np.ndarray]
+    masks: dict[str, np.ndarray | None]
+    input_gradients: dict[str, np.ndarray]
+    input_masks: dict[str, np.ndarray | None]
+    input_sources: dict[str, str]
+    layers: dict[str, dict[str, Any]]
+    notes: tuple[str, ...] = ()
+
+    def kind(self, kind: str) -> dict[str, np.ndarray]:
+        """The entries of one kind: "gradients", "activations" or
+        "input_gradients"."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}; got {kind!r}.")
+        return getattr(self, kind)
+
+
+KINDS = ("gradients", "activations", "input_gradients")
+"""The kinds of tensors a capture can return."""
+
+
+class GradientDict(dict):
+    """`{layer_key: gradient}` as returned by `rnn_gradients`, plus the masks.
+
+    A plain dict of NumPy arrays with two extra attributes:
+
+    Attributes:
+        masks: `{layer_key: bool (batch, timesteps) array or None}`.
+        loss: The loss value the gradients are of.
+    """
+
+    masks: dict[str, np.ndarray | None]
+    loss: float

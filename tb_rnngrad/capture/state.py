@@ -1,0 +1,60 @@
+"""Keep a capture from changing the model's metrics or recurrent state.
+
+`model.compute_loss` updates the per-output loss trackers of multi-output
+models, and a forward pass advances the state of `stateful=True` RNN layers.
+A capture is an observation, so both are restored afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import keras
+import tensorflow as tf
+
+from tb_rnngrad.capture.layers import walk_layers
+
+
+def _state_variables(layer: keras.layers.Layer) -> list:
+    """The state variables of a `stateful=True` recurrent layer (else [])."""
+    if isinstance(layer, keras.layers.Bidirectional):
+        return _state_variables(layer.forward_layer) + _state_variables(
+            layer.backward_layer
+        )
+    if not getattr(layer, "stateful", False):
+        return []
+    states = tf.nest.flatten(getattr(layer, "states", None))
+    return [v for v in states if isinstance(v, keras.Variable)]
+
+
+def _stateful_variables(model: keras.Model) -> list:
+    variables = []
+    for _, layer in walk_layers(model):
+        variables.extend(_state_variables(layer))
+    return variables
+
+
+@contextlib.contextmanager
+def preserved_state(model: keras.Model) -> Iterator[None]:
+    """Restores metric and RNN-state variables changed inside the block.
+
+    Metrics created inside the block (the compiled loss builds its trackers
+    on first use) are reset to their initial state.
+
+    Args:
+        model: The model whose metrics and stateful layers to preserve.
+
+    Yields:
+        None.
+    """
+    metrics_before = {id(m) for m in model.metrics}
+    variables = [v for m in model.metrics for v in m.variables]
+    variables += _stateful_variables(model)
+    saved = [tf.identity(v.value) for v in variables]
+    yield
+    for variable, value in zip(variables, saved, strict=True):
+        variable.assign(value)
+    for metric in model.metrics:
+        if id(metric) not in metrics_before:
+            metric.reset_state()

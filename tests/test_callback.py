@@ -1,0 +1,297 @@
+"""GradientLogger: what it writes, when, and how it fails."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import io  # noqa: E402
+import warnings  # noqa: E402
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from tensorboard import context  # noqa: E402
+from tensorboard.backend.event_processing import (  # noqa: E402
+    data_provider,  # noqa: E402
+    plugin_event_multiplexer,
+)
+from tensorboard.data import provider as dp  # noqa: E402
+
+from tb_rnngrad import callback  # noqa: E402
+from tb_rnngrad.callback import GradientLogger  # noqa: E402
+from tb_rnngrad.capture import CaptureError, capture, rnn_gradients  # noqa: E402
+
+SAMPLES, STEPS, FEATURES, BATCH = 24, 5, 3, 4  # 6 optimizer steps per epoch
+
+
+def _data(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((SAMPLES, STEPS, FEATURES)).astype("float32")
+    x[0, -2:] = 0.0  # padding, masked by the Masking layer
+    return x, rng.standard_normal((SAMPLES, 1)).astype("float32")
+
+
+def _model(compiled: bool = True) -> keras.Model:
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((STEPS, FEATURES), name="seq")
+    masked = keras.layers.Masking(name="masking")(inputs)
+    hidden = keras.layers.LSTM(3, return_sequences=True, name="l1")(masked)
+    hidden = keras.layers.GRU(2, name="g2")(hidden)
+    model = keras.Model(inputs, keras.layers.Dense(1, name="head")(hidden))
+    if compiled:
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    return model
+
+
+class Events:
+    """The rnngrad blob sequences of one log dir, read as TensorBoard does."""
+
+    def __init__(self, logdir: str):
+        multiplexer = plugin_event_multiplexer.EventMultiplexer(
+            tensor_size_guidance={"rnngrad": 0}
+        )
+        multiplexer.AddRunsFromDirectory(logdir)
+        multiplexer.Reload()
+        self.provider = data_provider.MultiplexerDataProvider(multiplexer, logdir)
+        self.ctx = context.RequestContext()
+
+    def runs(self) -> list[str]:
+        return sorted(
+            r.run_name for r in self.provider.list_runs(self.ctx, experiment_id="")
+        )
+
+    def tags(self, run: str = "rnngrad") -> list[str]:
+        listing = self.provider.list_blob_sequences(
+            self.ctx, experiment_id="", plugin_name="rnngrad"
+        )
+        return sorted(listing.get(run, {}))
+
+    def read(self, tag: str, run: str = "rnngrad") -> dict[int, list[np.ndarray]]:
+        """{step: [tensor, mask?]}."""
+        result = self.provider.read_blob_sequences(
+            self.ctx,
+            experiment_id="",
+            plugin_name="rnngrad",
+            downsample=10_000,
+            run_tag_filter=dp.RunTagFilter(runs=[run], tags=[tag]),
+        )
+        return {
+            datum.step: [
+                np.load(
+                    io.BytesIO(self.provider.read_blob(self.ctx, blob_key=v.blob_key))
+                )
+                for v in datum.values
+            ]
+            for datum in result[run][tag]
+        }
+
+
+def test_logs_every_n_steps_with_values_of_the_last_step(tmp_path):
+    model = _model()
+    x, y = _data()
+    logger = GradientLogger(
+        tmp_path,
+        data=(x[:8], y[:8]),
+        every_n_steps=2,
+        kinds=("gradients", "activations", "input_gradients"),
+        max_samples=4,
+    )
+    model.fit(x, y, batch_size=BATCH, epochs=2, callbacks=[logger], verbose=0)
+
+    assert int(model.optimizer.iterations.numpy()) == 12
+    expected_steps = [0, 2, 4, 6, 8, 10, 12]
+    assert logger.logged_steps == expected_steps
+    events = Events(str(tmp_path))
+    assert events.tags() == [
+        "activations/g2",
+        "activations/l1",
+        "gradients/g2",
+        "gradients/l1",
+        "input_gradients/seq",
+    ]
+    final = capture(
+        model, x[:4], y[:4], kinds=("gradients", "activations", "input_gradients")
+    )
+    grads = rnn_gradients(model, x[:4], y[:4])
+    mask = np.ones((4, STEPS), bool)
+    mask[0, -2:] = False
+    for key in ("l1", "g2"):
+        logged = events.read(f"gradients/{key}")
+        assert sorted(logged) == expected_steps
+        np.testing.assert_allclose(logged[12][0], grads[key], rtol=1e-6)
+        logged = events.read(f"activations/{key}")
+        np.testing.assert_allclose(logged[12][0], final.activations[key], rtol=1e-6)
+    # The sequence output carries its mask; the last output has no time axis.
+    np.testing.assert_array_equal(events.read("gradients/l1")[12][1], mask)
+    assert len(events.read("gradients/g2")[12]) == 1
+    inputs = events.read("input_gradients/seq")
+    np.testing.assert_allclose(inputs[12][0], final.input_gradients["seq"], rtol=1e-6)
+    np.testing.assert_array_equal(inputs[12][1], mask)
+    # Step 0 was written before any update: it differs from the last step.
+    assert not np.allclose(events.read("gradients/l1")[0][0], grads["l1"])
+
+
+def test_non_logging_batches_do_not_read_the_step(tmp_path, monkeypatch):
+    model = _model()
+    x, y = _data()
+    weights = np.ones(SAMPLES, "float32")
+    logger = GradientLogger(tmp_path, (x, y, weights), layers="g2", every_n_steps=4)
+    reads = []
+    original = logger._current_step
+    monkeypatch.setattr(logger, "_current_step", lambda: reads.append(1) or original())
+    model.fit(x, y, batch_size=BATCH, epochs=2, callbacks=[logger], verbose=0)
+    assert logger.logged_steps == [0, 4, 8, 12]
+    assert len(reads) == 4  # on_train_begin, then only at steps 4, 8 and 12
+
+
+def test_steps_per_execution_logs_first_step_past_each_multiple(tmp_path):
+    model = _model()
+    model.compile(optimizer="sgd", loss="mse", steps_per_execution=3)
+    x, y = _data()
+    logger = GradientLogger(tmp_path, data=(x, y), layers="g2", every_n_steps=2)
+    model.fit(x, y, batch_size=BATCH, epochs=2, callbacks=[logger], verbose=0)
+    assert logger.logged_steps == [0, 3, 6, 9, 12]
+
+
+def test_second_fit_continues_the_step_count(tmp_path):
+    model = _model()
+    x, y = _data()
+    logger = GradientLogger(tmp_path, data=(x, y), layers="g2", every_n_steps=4)
+    model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=[logger], verbose=0)
+    model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=[logger], verbose=0)
+    assert logger.logged_steps == [0, 4, 6, 8, 12]
+    assert sorted(Events(str(tmp_path)).read("gradients/g2")) == [0, 4, 6, 8, 12]
+
+
+def test_dataset_data_next_to_keras_tensorboard(tmp_path):
+    model = _model()
+    x, y = _data()
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(6)
+    logger = GradientLogger(str(tmp_path), data=dataset, layers=["l1"], every_n_steps=3)
+    board = keras.callbacks.TensorBoard(str(tmp_path))
+    model.fit(
+        x,
+        y,
+        batch_size=BATCH,
+        epochs=1,
+        validation_data=(x[:8], y[:8]),
+        callbacks=[board, logger],
+        verbose=0,
+    )
+
+    events = Events(str(tmp_path))
+    assert events.runs() == ["rnngrad", "train", "validation"]
+    assert events.tags() == ["gradients/l1"]
+    logged = events.read("gradients/l1")
+    assert sorted(logged) == [0, 3, 6]
+    assert logged[6][0].shape == (6, STEPS, 3)  # the dataset's first batch
+    np.testing.assert_allclose(
+        logged[6][0], rnn_gradients(model, x[:6], y[:6], "l1")["l1"], rtol=1e-6
+    )
+
+
+def _fit_raises(model, logger, error, match):
+    x, y = _data()
+    with pytest.raises(error, match=match):
+        model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=[logger], verbose=0)
+    assert int(model.optimizer.iterations.numpy()) == 0  # before the first step
+
+
+def test_unknown_layer_fails_before_the_first_step(tmp_path):
+    logger = GradientLogger(tmp_path, data=_data(), layers=["l1", "lstm"])
+    _fit_raises(
+        _model(),
+        logger,
+        CaptureError,
+        r"no layer named 'lstm'.*'l1' \(LSTM\), 'g2' \(GRU\)",
+    )
+
+
+def test_non_recurrent_layer_fails_before_the_first_step(tmp_path):
+    logger = GradientLogger(tmp_path, data=_data(), layers="head")
+    _fit_raises(_model(), logger, CaptureError, r"'head' \(Dense\).*not recurrent")
+
+
+def test_wrong_data_shape_fails_before_the_first_step(tmp_path):
+    x, y = _data()
+    logger = GradientLogger(tmp_path, data=(x[:, :, :2], y))
+    _fit_raises(_model(), logger, CaptureError, r"shape \(16, 5, 2\).*expects")
+
+
+def test_unwritable_log_dir_fails_before_the_first_step(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    logger = GradientLogger(blocker / "logs", data=_data())
+    _fit_raises(_model(), logger, OSError, "cannot .*log_dir you can write to")
+
+
+def test_uncompiled_model_is_rejected(tmp_path):
+    logger = GradientLogger(tmp_path, data=_data())
+    logger.set_model(_model(compiled=False))
+    with pytest.raises(CaptureError, match=r"not compiled.*model.compile\("):
+        logger.on_train_begin()
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"every_n_steps": 0}, ValueError, "every_n_steps must be a positive int"),
+        ({"max_samples": -1}, ValueError, "max_samples must be a positive int"),
+        ({"kinds": ("grads",)}, CaptureError, "kinds must be"),
+        ({"data": [1, 2, 3, 4]}, TypeError, r"list of length 4; expected \(x, y\)"),
+        ({"data": "x.npy"}, TypeError, "expected \\(x, y\\)"),
+        ({"log_dir": ""}, ValueError, "log_dir must be a non-empty path"),
+    ],
+)
+def test_constructor_validates_its_arguments(tmp_path, kwargs, error, match):
+    arguments = {"log_dir": tmp_path, "data": _data(), **kwargs}
+    with pytest.raises(error, match=match):
+        GradientLogger(**arguments)
+
+
+def test_public_name():
+    import tb_rnngrad
+
+    assert tb_rnngrad.GradientLogger is GradientLogger
+
+
+def test_empty_dataset_is_rejected(tmp_path):
+    empty = tf.data.Dataset.from_tensor_slices(_data()).take(0)
+    with pytest.raises(ValueError, match="empty tf.data.Dataset"):
+        GradientLogger(tmp_path, data=empty)
+
+
+def test_write_error_mid_training_warns_once_and_training_goes_on(
+    tmp_path, monkeypatch
+):
+    model = _model()
+    x, y = _data()
+    calls = []
+    original = callback._WRITERS["gradients"]
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 2:  # step 0 writes its two layers, then the disk fails
+            raise OSError("No space left on device")
+        return original(*args, **kwargs)
+
+    monkeypatch.setitem(callback._WRITERS, "gradients", failing)
+    logger = GradientLogger(tmp_path, data=(x, y), every_n_steps=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = model.fit(
+            x, y, batch_size=BATCH, epochs=2, callbacks=[logger], verbose=0
+        )
+
+    ours = [w for w in caught if "GradientLogger" in str(w.message)]
+    assert len(ours) == 1
+    assert "logging step 2 failed" in str(ours[0].message)
+    assert "No space left on device" in str(ours[0].message)
+    assert len(history.history["loss"]) == 2
+    assert int(model.optimizer.iterations.numpy()) == 12
+    events = Events(str(tmp_path))
+    for key in ("l1", "g2"):
+        assert sorted(events.read(f"gradients/{key}")) == [0]
