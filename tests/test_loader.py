@@ -4,7 +4,7 @@ import subprocess
 import sys
 from importlib import metadata as importlib_metadata
 
-from conftest import tensorboard_flags
+from providers import tensorboard_flags
 
 from tb_rnngrad.loader import DEFAULT_FULL_TENSORS_KEPT, RnnGradLoader
 

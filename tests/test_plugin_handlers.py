@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import PROVIDER_KINDS, start_provider, tensorboard_flags, wait_for
+from providers import PROVIDER_KINDS, start_provider, tensorboard_flags, wait_for
 from tensorboard import errors
 from tensorboard.backend import application
 from tensorboard.compat.proto import event_pb2, summary_pb2

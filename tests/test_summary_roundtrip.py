@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import PROVIDER_KINDS, start_provider, wait_for
+from providers import PROVIDER_KINDS, start_provider, wait_for
 
 from tb_rnngrad import metadata, stats, summary
 from tb_rnngrad.layer_info import LayerInfo
