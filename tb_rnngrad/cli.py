@@ -95,7 +95,12 @@ def summary_table(source) -> str:
             if isinstance(info, UnreadableSeries):
                 rows.append((run, tag, "unreadable", info.reason, "", "", ""))
                 continue
-            profiles = reader.read_profiles_of(ctx, eid, run, tag)
+            try:
+                profiles = reader.read_profiles_of(ctx, eid, run, tag)
+            except errors.NotFoundError:  # no profile, or an unreadable one
+                last = str(info.max_step)
+                rows.append((run, tag, info.kind, _layer_label(info), "-", last, "-"))
+                continue
             reach = profiles.reach()
             has_time = len(info.shape) == 3
             rows.append(
@@ -115,7 +120,9 @@ def summary_table(source) -> str:
 
 
 def _layer_label(info: SeriesInfo) -> str:
-    label = info.layer_class or "?"
+    label = info.layer_class or (
+        "model input" if info.kind == "input_gradients" else "?"
+    )
     if info.bidirectional:
         label = f"Bidirectional({label}, {info.merge_mode or 'concat'})"
     if info.direction:
@@ -247,7 +254,7 @@ def _flow_figure(source, info: SeriesInfo):
         raise CliError(f"run {info.run!r} tag {info.tag!r} has no profile")
     norms = np.stack([a[0] for a in profiles.arrays])
     fig, _ = viz.flow(
-        np.where(np.isfinite(norms), norms, 0.0),
+        norms,  # NaN and Inf norms keep their own colours
         np.array(profiles.steps),
         reach=np.array(profiles.reach()),
         title=f"{_printable(info.run)} / {_printable(info.tag)}: gradient flow",
