@@ -1,0 +1,93 @@
+/**
+ * Colour bars with value ticks, and the legend of special colours.
+ * @module colorbar
+ */
+import { AXIS_COLOR, AXIS_FONT, blit, scratchImage, sizeCanvas } from "./canvas_util.js";
+import { SPECIAL, css, divergingLut, sequentialLut } from "./colormap.js";
+import { el } from "./dom.js";
+import { formatValue } from "./layout.js";
+import { fromUnit } from "./normalize.js";
+
+const DIV = divergingLut();
+const SEQ = sequentialLut();
+const BAR_H = 10;
+
+/**
+ * Draws a horizontal diverging bar for a scale, with ticks at -1, -0.5, 0, 0.5, 1.
+ * @param {HTMLCanvasElement} canvas Target.
+ * @param {import("./normalize.js").Scale} scale Scale shown.
+ * @param {number} [width] CSS px.
+ */
+export function drawColorbar(canvas, scale, width = 240) {
+  const ctx = sizeCanvas(canvas, width, BAR_H + 16);
+  const s = scratchImage(255, 1);
+  for (let i = 0; i < 255; i++) s.pixels[i] = DIV[i + 1];
+  blit(ctx, s, 8, 0, width - 16, BAR_H);
+  const ticks = [-1, -0.5, 0, 0.5, 1].map((u) => [(u + 1) / 2, formatValue(fromUnit(u, scale))]);
+  drawTicks(ctx, ticks, width);
+  canvas.dataset.lo = String(fromUnit(-1, scale));
+  canvas.dataset.hi = String(fromUnit(1, scale));
+  canvas.title = scale.kind === "log" ? "signed log10 magnitude" : "linear";
+}
+
+/**
+ * Draws a sequential log bar from 10^loLog to 10^hiLog with a tick per decade or two.
+ * @param {HTMLCanvasElement} canvas Target.
+ * @param {{loLog: number, hiLog: number}} range log10 range.
+ * @param {number} [width] CSS px.
+ */
+export function drawLogColorbar(canvas, range, width = 240) {
+  const ctx = sizeCanvas(canvas, width, BAR_H + 16);
+  const s = scratchImage(256, 1);
+  s.pixels.set(SEQ);
+  blit(ctx, s, 8, 0, width - 16, BAR_H);
+  const span = range.hiLog - range.loLog || 1;
+  const ticks = [];
+  for (let k = 0; k <= 4; k++) {
+    const lg = range.loLog + (k * span) / 4;
+    ticks.push([k / 4, formatValue(10 ** lg)]);
+  }
+  drawTicks(ctx, ticks, width);
+}
+
+/** Draws tick labels, the ends and centre first, skipping any that would overlap. */
+function drawTicks(ctx, ticks, width) {
+  ctx.font = AXIS_FONT;
+  ctx.fillStyle = AXIS_COLOR;
+  ctx.textBaseline = "top";
+  const taken = [];
+  const n = ticks.length;
+  const order = new Set([0, n - 1, Math.floor(n / 2), ...ticks.keys()]);
+  for (const i of order) {
+    const [f, label] = ticks[i];
+    const x = 8 + f * (width - 16);
+    const w = ctx.measureText(label).width;
+    const left = Math.max(0, Math.min(width - w, x - w / 2));
+    if (taken.some(([a, b]) => left < b + 6 && left + w > a - 6)) continue;
+    taken.push([left, left + w]);
+    ctx.fillRect(Math.round(x), BAR_H, 1, 3);
+    ctx.textAlign = "left";
+    ctx.fillText(label, left, BAR_H + 4);
+  }
+}
+
+/**
+ * Legend of the colours that are not on the scale.
+ * @param {string[]} [which] Keys of colormap.SPECIAL to list.
+ * @returns {HTMLElement}
+ */
+export function specialLegend(which = ["nan", "posInf", "negInf", "masked"]) {
+  const names = { nan: "NaN", posInf: "+Inf", negInf: "−Inf", masked: "masked" };
+  return el(
+    "span",
+    { class: "rg-legend" },
+    ...which.map((k) =>
+      el(
+        "span",
+        { class: "rg-legend-item" },
+        el("span", { class: "rg-swatch", style: { background: css(SPECIAL[k]) } }),
+        names[k],
+      ),
+    ),
+  );
+}

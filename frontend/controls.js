@@ -1,0 +1,216 @@
+/**
+ * The control bar: runs, tag, training step (slider, arrows, play), samples, colour
+ * scale, reflect, transpose, channel-grid y axis and the views shown. Built once;
+ * update() only changes values, so a dragged slider keeps focus.
+ * @module controls
+ */
+import { el, replaceChildren } from "./dom.js";
+
+const SAMPLE_MODES = { one: "one sample", all: "all samples", mean: "batch mean of |g|" };
+const SCALES = {
+  auto: "symmetric, auto per step",
+  fixed: "symmetric, fixed across steps",
+  manual: "manual range",
+  log: "log magnitude",
+};
+const Y_AXES = { shared: "shared", free: "free per channel" };
+const VIEWS = {
+  heatmap: "heatmap",
+  grid: "channel grid",
+  scatter: "0D",
+  flow: "flow over training",
+};
+
+/**
+ * @typedef {object} ControlsModel
+ * @property {string[]} runs All runs with data.
+ * @property {Array<{name: string, unreadable: boolean}>} tags Tags of those runs.
+ * @property {import("./state.js").State} state Current state.
+ * @property {number[]} steps Union of the selected runs' steps.
+ * @property {number} stepIndex Slider position.
+ * @property {number} batch Samples per step (for the sample input).
+ * @property {boolean} canReflect Whether reflect applies to the tag.
+ * @property {boolean} playing Whether playback runs.
+ */
+
+/**
+ * @param {(patch: object) => void} onChange Called with a partial state, or with
+ *   {stepIndex} / {play} / {stepBy}.
+ * @returns {{element: HTMLElement, update: (m: ControlsModel) => void}}
+ */
+export function createControls(onChange) {
+  const c = buildInputs(onChange);
+  const element = el(
+    "div",
+    { class: "rg-controls" },
+    field("Runs", c.runList),
+    field("Tag", c.tag, "rg-tag"),
+    field(
+      "Step",
+      el("span", { class: "rg-step-row" }, c.prev, c.slider, c.next, c.play, c.stepLabel),
+    ),
+    field("Samples", el("span", {}, c.sampleMode, " ", c.sample), "rg-sample-mode"),
+    field("Colour scale", el("span", {}, c.scale, c.manualBox), "rg-scale"),
+    field(
+      "Layout",
+      el(
+        "span",
+        {},
+        labelled(c.reflect, "reflect backward half"),
+        labelled(c.transpose, "timesteps on y"),
+        " channel grid y: ",
+        c.yaxis,
+      ),
+    ),
+    field(
+      "Views",
+      el("span", {}, ...Object.entries(VIEWS).map(([k, t]) => labelled(c.views[k], t))),
+    ),
+  );
+  const keys = { runs: "", tags: "" };
+  return { element, update: (m) => update(c, keys, m, onChange) };
+}
+
+/** Creates every input, wired to onChange. */
+function buildInputs(onChange) {
+  const c = {};
+  c.runList = el("div", {
+    class: "rg-run-list",
+    id: "rg-runs",
+    role: "group",
+    "aria-label": "runs",
+  });
+  c.tag = select("rg-tag", {}, (v) => onChange({ tag: v }));
+  c.slider = el("input", {
+    id: "rg-step",
+    type: "range",
+    min: 0,
+    max: 0,
+    step: 1,
+    value: 0,
+    "aria-label": "training step",
+    on: { input: () => onChange({ stepIndex: Number(c.slider.value) }) },
+  });
+  c.stepLabel = el("output", { id: "rg-step-label", class: "rg-step-label" });
+  c.prev = button("◀", "previous step (←)", () => onChange({ stepBy: -1 }));
+  c.next = button("▶", "next step (→)", () => onChange({ stepBy: 1 }));
+  c.play = button("Play", "play through the steps", () => onChange({ play: "toggle" }));
+  c.play.id = "rg-play";
+  c.sampleMode = select("rg-sample-mode", SAMPLE_MODES, (v) => onChange({ sampleMode: v }));
+  c.sample = el("input", {
+    id: "rg-sample",
+    type: "number",
+    min: 0,
+    step: 1,
+    value: 0,
+    "aria-label": "sample index",
+  });
+  c.sample.addEventListener("change", () =>
+    onChange({ sample: Math.max(0, Math.trunc(Number(c.sample.value)) || 0) }),
+  );
+  c.scale = select("rg-scale", SCALES, (v) => onChange({ scale: v }));
+  const manual = () => onChange({ min: Number(c.min.value), max: Number(c.max.value) });
+  c.min = numberInput("rg-min", "colour scale minimum", manual);
+  c.max = numberInput("rg-max", "colour scale maximum", manual);
+  c.manualBox = el("span", { class: "rg-manual" }, " from ", c.min, " to ", c.max);
+  c.reflect = checkbox("rg-reflect", (v) => onChange({ reflect: v }));
+  c.transpose = checkbox("rg-transpose", (v) => onChange({ transpose: v }));
+  c.yaxis = select("rg-yaxis", Y_AXES, (v) => onChange({ yaxis: v }));
+  const views = () => Object.keys(VIEWS).filter((k) => c.views[k].checked);
+  c.views = {};
+  for (const k of Object.keys(VIEWS)) {
+    c.views[k] = checkbox(`rg-view-${k}`, () => onChange({ views: views() }));
+  }
+  return c;
+}
+
+/** Shows model `m` in the inputs `c`; rebuilds run and tag lists only on change. */
+function update(c, keys, m, onChange) {
+  const s = m.state;
+  const runsKey = JSON.stringify(m.runs);
+  if (runsKey !== keys.runs) {
+    keys.runs = runsKey;
+    const picked = () => [...c.runList.querySelectorAll("input:checked")].map((i) => i.value);
+    const boxes = m.runs.map((r) => {
+      const box = el("input", { type: "checkbox", value: r });
+      box.addEventListener("change", () => onChange({ runs: picked() }));
+      return labelled(box, r);
+    });
+    replaceChildren(c.runList, ...boxes);
+  }
+  for (const box of c.runList.querySelectorAll("input")) box.checked = s.runs.includes(box.value);
+  const tagsKey = JSON.stringify(m.tags);
+  if (tagsKey !== keys.tags) {
+    keys.tags = tagsKey;
+    const options = m.tags.map((t) =>
+      el("option", { value: t.name, text: t.unreadable ? `${t.name} (unreadable)` : t.name }),
+    );
+    replaceChildren(c.tag, ...options);
+  }
+  c.tag.value = s.tag;
+  updateStep(c, m);
+  c.sampleMode.value = s.sampleMode;
+  c.sample.value = String(s.sample);
+  c.sample.max = String(Math.max(0, m.batch - 1));
+  c.sample.hidden = s.sampleMode !== "one";
+  c.scale.value = s.scale;
+  c.manualBox.hidden = s.scale !== "manual";
+  if (document.activeElement !== c.min) c.min.value = String(s.min);
+  if (document.activeElement !== c.max) c.max.value = String(s.max);
+  c.reflect.checked = s.reflect;
+  c.reflect.disabled = !m.canReflect;
+  c.reflect.parentElement.title = m.canReflect
+    ? "flip the backward half's time axis into processing order"
+    : "only for the backward half of a bidirectional layer";
+  c.transpose.checked = s.transpose;
+  c.yaxis.value = s.yaxis;
+  for (const [k, box] of Object.entries(c.views)) box.checked = s.views.includes(k);
+}
+
+function updateStep(c, m) {
+  const n = m.steps.length;
+  c.slider.max = String(Math.max(0, n - 1));
+  c.slider.value = String(m.stepIndex);
+  c.slider.disabled = n <= 1;
+  c.stepLabel.textContent = n
+    ? `step ${m.steps[m.stepIndex]} (${m.stepIndex + 1}/${n})`
+    : "no steps";
+  c.play.textContent = m.playing ? "Pause" : "Play";
+  c.play.disabled = n <= 1;
+  c.prev.disabled = m.stepIndex <= 0;
+  c.next.disabled = m.stepIndex >= n - 1;
+}
+
+function select(id, labels, onPick) {
+  const options = Object.entries(labels).map(([v, t]) => el("option", { value: v, text: t }));
+  const node = el("select", { id }, ...options);
+  node.addEventListener("change", () => onPick(node.value));
+  return node;
+}
+
+function checkbox(id, onToggle) {
+  const node = el("input", { id, type: "checkbox" });
+  node.addEventListener("change", () => onToggle(node.checked));
+  return node;
+}
+
+function numberInput(id, label, onChange) {
+  const node = el("input", { id, type: "number", step: "any", "aria-label": label });
+  node.addEventListener("change", onChange);
+  return node;
+}
+
+function button(text, title, onClick) {
+  return el("button", { type: "button", text, title, on: { click: onClick } });
+}
+
+function labelled(input, text) {
+  return el("label", { class: "rg-check" }, input, ` ${text}`);
+}
+
+function field(name, control, forId) {
+  const label = forId
+    ? el("label", { class: "rg-field-name", for: forId, text: name })
+    : el("span", { class: "rg-field-name", text: name });
+  return el("div", { class: "rg-field" }, label, control);
+}

@@ -1,0 +1,109 @@
+/**
+ * UI state and its URL-hash form (shareable, survives reload). Pure: no DOM;
+ * hash.js reads and writes location.
+ * @module state
+ */
+
+export const SAMPLE_MODES = ["one", "all", "mean"];
+export const SCALE_MODES = ["auto", "fixed", "manual", "log"];
+export const Y_MODES = ["shared", "free"];
+export const VIEWS = ["heatmap", "grid", "scatter", "flow"];
+
+/**
+ * @typedef {object} State
+ * @property {string[]} runs Selected runs, in display order.
+ * @property {string} tag Selected tag ("" = first available).
+ * @property {number|null} step Training step shown (null = latest).
+ * @property {"one"|"all"|"mean"} sampleMode One sample, all as small multiples, or
+ *   the batch mean of |g|.
+ * @property {number} sample Sample index for sampleMode "one".
+ * @property {"auto"|"fixed"|"manual"|"log"} scale Colour-scale mode.
+ * @property {number} min Manual range lower bound.
+ * @property {number} max Manual range upper bound.
+ * @property {boolean} reflect Flip the backward half of bidirectional layers.
+ * @property {boolean} transpose Timesteps on y instead of x.
+ * @property {"shared"|"free"} yaxis Channel grid y axis.
+ * @property {string[]} views Views shown.
+ */
+
+/** @returns {State} The state of a fresh page. */
+export function defaultState() {
+  return {
+    runs: [],
+    tag: "",
+    step: null,
+    sampleMode: "one",
+    sample: 0,
+    scale: "auto",
+    min: -1,
+    max: 1,
+    reflect: false,
+    transpose: false,
+    yaxis: "shared",
+    views: VIEWS.slice(),
+  };
+}
+
+/**
+ * @param {State} s State.
+ * @returns {string} Hash text without "#"; defaults are left out.
+ */
+export function encodeState(s) {
+  const d = defaultState();
+  const p = new URLSearchParams();
+  for (const r of s.runs) p.append("run", r);
+  if (s.tag) p.set("tag", s.tag);
+  if (s.step !== null && s.step !== undefined) p.set("step", String(s.step));
+  if (s.sampleMode !== d.sampleMode) p.set("samples", s.sampleMode);
+  if (s.sample !== d.sample) p.set("sample", String(s.sample));
+  if (s.scale !== d.scale) p.set("scale", s.scale);
+  if (s.scale === "manual") {
+    p.set("min", String(s.min));
+    p.set("max", String(s.max));
+  }
+  if (s.reflect) p.set("reflect", "1");
+  if (s.transpose) p.set("transpose", "1");
+  if (s.yaxis !== d.yaxis) p.set("yaxis", s.yaxis);
+  if (s.views.join(",") !== d.views.join(",")) p.set("views", s.views.join(","));
+  return p.toString();
+}
+
+/**
+ * Parses a hash; anything missing or invalid falls back to the default.
+ * @param {string} hash location.hash, with or without the leading "#".
+ * @returns {State}
+ */
+export function decodeState(hash) {
+  const s = defaultState();
+  const p = new URLSearchParams(String(hash || "").replace(/^#/, ""));
+  s.runs = p.getAll("run").filter((r) => r.length > 0);
+  s.tag = p.get("tag") || "";
+  s.step = intOr(p.get("step"), null);
+  s.sampleMode = oneOf(p.get("samples"), SAMPLE_MODES, s.sampleMode);
+  s.sample = Math.max(0, intOr(p.get("sample"), 0));
+  s.scale = oneOf(p.get("scale"), SCALE_MODES, s.scale);
+  s.min = numberOr(p.get("min"), s.min);
+  s.max = numberOr(p.get("max"), s.max);
+  s.reflect = p.get("reflect") === "1";
+  s.transpose = p.get("transpose") === "1";
+  s.yaxis = oneOf(p.get("yaxis"), Y_MODES, s.yaxis);
+  if (p.has("views")) {
+    s.views = p.get("views").split(",").filter((v) => VIEWS.includes(v));
+  }
+  return s;
+}
+
+function intOr(text, fallback) {
+  if (text === null || !/^-?\d+$/.test(text)) return fallback;
+  return Number(text);
+}
+
+function numberOr(text, fallback) {
+  if (text === null || text.trim() === "") return fallback;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : fallback;
+}
+
+function oneOf(text, allowed, fallback) {
+  return allowed.includes(text) ? text : fallback;
+}

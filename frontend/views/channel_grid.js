@@ -1,0 +1,188 @@
+/**
+ * Channel grid view: one small line chart per channel, value against timestep, the
+ * samples overlaid with one colour per sample (the same in every chart).
+ * @module views/channel_grid
+ */
+import { AXIS_COLOR, AXIS_FONT, sizeCanvas } from "../canvas_util.js";
+import { hexToRgb, pack, samplePacked } from "../colormap.js";
+import { chartGrid, formatValue, hitTile } from "../layout.js";
+import { fillRect, strokeSeries } from "../raster.js";
+
+const PAD = { left: 2, top: 12, right: 2, bottom: 2 };
+
+/**
+ * Per-channel y ranges of the drawn samples.
+ * @param {ArrayLike<number>} array (B, T, C).
+ * @param {{time: number, channels: number}} dims Dimensions.
+ * @param {number[]} samples Batch indices drawn.
+ * @param {"shared"|"free"} yaxis Shared: one range for all charts.
+ * @returns {{lo: Float64Array, hi: Float64Array}} Symmetric around 0, or [0, max]
+ *   when no drawn value is negative.
+ */
+export function channelRanges(array, dims, samples, yaxis) {
+  const T = dims.time;
+  const C = dims.channels;
+  const max = new Float64Array(C);
+  let negative = false;
+  for (const b of samples) {
+    for (let t = 0; t < T; t++) {
+      const row = (b * T + t) * C;
+      for (let c = 0; c < C; c++) {
+        const v = array[row + c];
+        const a = v < 0 ? -v : v;
+        if (a > max[c] && a !== Infinity) max[c] = a;
+        if (v < 0) negative = true;
+      }
+    }
+  }
+  if (yaxis === "shared") max.fill(max.reduce((a, b) => (b > a ? b : a), 0));
+  const lo = new Float64Array(C);
+  const hi = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    const m = max[c] > 0 ? max[c] : 1;
+    hi[c] = m;
+    lo[c] = negative ? -m : 0;
+  }
+  return { lo, hi };
+}
+
+/**
+ * Draws the channel grid. Lines and backgrounds are rasterised straight into an
+ * ImageData (raster.strokeSeries); only the labels use canvas text.
+ * @param {HTMLCanvasElement} canvas Target; resized to fit.
+ * @param {ArrayLike<number>} array (B, T, C) values, C order.
+ * @param {{batch: number, time: number, channels: number}} dims Dimensions.
+ * @param {object} opts
+ * @param {number[]} [opts.samples] Batch indices drawn (default all).
+ * @param {number[]} [opts.sampleIds] Sample numbers (colours, read-out).
+ * @param {string} [opts.color] One "#rrggbb" colour for all lines (batch mean).
+ * @param {"shared"|"free"} [opts.yaxis] y axis per chart or shared.
+ * @param {Uint8Array|null} [opts.mask] (T,) 1 = valid timestep; others shaded.
+ * @param {number} [opts.maskFlipFrom] First channel reading the mask reversed.
+ * @param {(c: number) => string} [opts.channelLabel] Chart titles.
+ * @param {number} [opts.availWidth] Width to fit into, CSS px.
+ * @returns {object} Geometry for channelGridAt.
+ */
+export function drawChannelGrid(canvas, array, dims, opts = {}) {
+  const T = dims.time;
+  const C = dims.channels;
+  const samples = opts.samples || [...Array(dims.batch).keys()];
+  const sampleIds = opts.sampleIds || samples;
+  const { chartW, chartH, grid } = chartGrid(C, opts.availWidth || 640);
+  const ranges = channelRanges(array, dims, samples, opts.yaxis || "shared");
+  const ctx = sizeCanvas(canvas, grid.width, grid.height);
+  const dpr = canvas.width / Math.max(1, grid.width);
+  const image = canvasImage(canvas, ctx);
+  const px = new Uint32Array(image.data.buffer);
+  const W = canvas.width;
+  px.fill(0);
+  const pw = chartW - PAD.left - PAD.right;
+  const ph = chartH - PAD.top - PAD.bottom;
+  const one = opts.color ? pack(hexToRgb(opts.color)) : 0;
+  const colors = sampleIds.map((id) => (opts.color ? one : samplePacked(id)));
+  const flipFrom = opts.maskFlipFrom ?? C;
+  for (let c = 0; c < C; c++) {
+    const box = {
+      x: Math.round((grid.origins[c][0] + PAD.left) * dpr),
+      y: Math.round((grid.origins[c][1] + PAD.top) * dpr),
+      w: Math.round(pw * dpr),
+      h: Math.round(ph * dpr),
+    };
+    drawFrame(px, W, box, ranges.lo[c], ranges.hi[c], opts.mask, c >= flipFrom, T);
+    for (let k = 0; k < samples.length; k++) {
+      const off = samples[k] * T * C + c;
+      strokeSeries(px, W, array, off, C, T, box, ranges.lo[c], ranges.hi[c], colors[k]);
+    }
+  }
+  ctx.putImageData(image, 0, 0);
+  drawLabels(ctx, grid.origins, chartW, ranges, opts.channelLabel || ((c) => `ch ${c}`));
+  const dx = T > 1 ? pw / (T - 1) : 0;
+  return { origins: grid.origins, chartW, chartH, pw, ph, dx, ranges, samples, sampleIds };
+}
+
+const BG = pack([250, 250, 250]);
+const ZERO = pack([200, 200, 200]);
+const SHADE = pack([212, 212, 212]);
+
+function drawFrame(px, W, box, lo, hi, mask, flip, T) {
+  fillRect(px, W, box.x, box.y, box.w, box.h, BG);
+  if (mask && T > 1) {
+    const colW = box.w / T;
+    for (let t = 0; t < T; t++) {
+      if (!(flip ? mask[T - 1 - t] : mask[t])) {
+        const x = box.x + (t * (box.w - 1)) / (T - 1) - colW / 2;
+        const x0 = Math.max(box.x, x);
+        const x1 = Math.min(box.x + box.w, x + Math.max(1, colW));
+        fillRect(px, W, x0, box.y, x1 - x0, box.h, SHADE);
+      }
+    }
+  }
+  if (lo < 0) {
+    const y = box.y + box.h - 1 - ((0 - lo) * (box.h - 1)) / (hi - lo);
+    fillRect(px, W, box.x, y, box.w, 1, ZERO);
+  }
+}
+
+function drawLabels(ctx, origins, w, ranges, label) {
+  ctx.font = AXIS_FONT;
+  ctx.fillStyle = AXIS_COLOR;
+  ctx.textBaseline = "top";
+  for (let c = 0; c < origins.length; c++) {
+    const [ox, oy] = origins[c];
+    ctx.textAlign = "left";
+    ctx.fillText(label(c), ox + 2, oy);
+    ctx.textAlign = "right";
+    const hi = ranges.hi[c];
+    ctx.fillText(ranges.lo[c] < 0 ? `±${formatValue(hi)}` : formatValue(hi), ox + w - 2, oy);
+  }
+}
+
+/** A reused ImageData the size of the canvas. */
+function canvasImage(canvas, ctx) {
+  let img = canvas.__rgImage;
+  if (!img || img.width !== canvas.width || img.height !== canvas.height) {
+    img = ctx.createImageData(canvas.width, canvas.height);
+    canvas.__rgImage = img;
+  }
+  return img;
+}
+
+/**
+ * The chart, timestep and nearest sample line under a point.
+ * @param {object} geom From drawChannelGrid.
+ * @param {ArrayLike<number>} array The drawn array.
+ * @param {{time: number, channels: number}} dims Dimensions.
+ * @param {number} px x, CSS px.
+ * @param {number} py y, CSS px.
+ * @returns {{local: number, sample: number, channel: number, timestep: number,
+ *   value: number}|null}
+ */
+export function channelGridAt(geom, array, dims, px, py) {
+  const hit = hitTile(geom.origins, geom.chartW, geom.chartH, px, py);
+  if (!hit || geom.samples.length === 0) return null;
+  const c = hit.tile;
+  const T = dims.time;
+  const C = dims.channels;
+  const t = geom.dx > 0 ? Math.round((hit.x - PAD.left) / geom.dx) : 0;
+  const timestep = Math.max(0, Math.min(T - 1, t));
+  const lo = geom.ranges.lo[c];
+  const target = lo + ((PAD.top + geom.ph - hit.y) * (geom.ranges.hi[c] - lo)) / geom.ph;
+  let best = 0;
+  let bestDist = Infinity;
+  for (let k = 0; k < geom.samples.length; k++) {
+    const v = array[(geom.samples[k] * T + timestep) * C + c];
+    const d = Number.isFinite(v) ? Math.abs(v - target) : Infinity;
+    if (d < bestDist) {
+      bestDist = d;
+      best = k;
+    }
+  }
+  const local = geom.samples[best];
+  return {
+    local,
+    sample: geom.sampleIds[best],
+    channel: c,
+    timestep,
+    value: array[(local * T + timestep) * C + c],
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * Gradient flow over training: the per-timestep gradient norm of every logged step
+ * as an image (x timestep, y training step, log colours), with the reach curve
+ * beside it.
+ * @module views/flow
+ */
+import { AXIS_COLOR, AXIS_FONT, blit, scratchImage, sizeCanvas } from "../canvas_util.js";
+import { sequentialLut } from "../colormap.js";
+import { cellGeometry, hitCell, indexTicks } from "../layout.js";
+import { positiveLogRange } from "../normalize.js";
+import { fillFlow } from "../raster.js";
+
+const LUT = sequentialLut();
+const REACH_W = 90;
+const GAP = 14;
+
+/**
+ * Draws the flow image and the reach curve.
+ * @param {HTMLCanvasElement} canvas Target.
+ * @param {{steps: number[], values: number[][], nan_counts: number[][],
+ *   inf_counts: number[][]}} profile From api.profile.
+ * @param {number[]} reach Reach per logged step (reach.reachPerStep).
+ * @param {object} [opts]
+ * @param {number|null} [opts.currentStep] Step to mark.
+ * @param {number} [opts.availWidth] Width, CSS px.
+ * @param {number} [opts.decades] Decades of the log scale.
+ * @returns {object} Geometry for flowAt; includes the log range drawn.
+ */
+export function drawFlow(canvas, profile, reach, opts = {}) {
+  const rows = profile.values.length;
+  const cols = profile.values.reduce((m, r) => Math.max(m, r.length), 0) || 1;
+  const showReach = cols > 1;
+  const margin = { left: 56, top: 4, right: showReach ? REACH_W + GAP : 4, bottom: 18 };
+  const g = cellGeometry({
+    cols,
+    rows: Math.max(rows, 1),
+    availWidth: opts.availWidth || 640,
+    maxPlotHeight: 300,
+    maxCell: 12,
+    margin,
+  });
+  const ctx = sizeCanvas(canvas, g.width, g.height);
+  const range = positiveLogRange(profile.values.flat(), opts.decades);
+  if (rows > 0) {
+    const s = scratchImage(cols, rows);
+    fillFlow(s.pixels, profile.values, profile.nan_counts, profile.inf_counts, cols, range, LUT);
+    blit(ctx, s, g.x, g.y, cols * g.cellW, rows * g.cellH);
+  }
+  drawAxes(ctx, g, profile.steps);
+  const current = profile.steps.indexOf(opts.currentStep);
+  if (current >= 0) markRow(ctx, g, current);
+  if (showReach) drawReach(ctx, g, reach, cols, current);
+  return { g, origins: [[0, 0]], range, cols, showReach };
+}
+
+function drawAxes(ctx, g, steps) {
+  const plotW = g.cols * g.cellW;
+  const plotH = g.rows * g.cellH;
+  ctx.font = AXIS_FONT;
+  ctx.fillStyle = AXIS_COLOR;
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  for (const t of indexTicks(g.cols, g.cellW, 32)) {
+    ctx.fillText(String(t), g.x + (t + 0.5) * g.cellW, g.y + plotH + 3);
+  }
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  for (const r of indexTicks(steps.length, g.cellH, 14)) {
+    ctx.fillText(String(steps[r]), g.x - 6, g.y + (r + 0.5) * g.cellH);
+  }
+  ctx.strokeStyle = "#999";
+  ctx.strokeRect(g.x - 0.5, g.y - 0.5, plotW + 1, plotH + 1);
+}
+
+function markRow(ctx, g, r) {
+  const y = g.y + r * g.cellH;
+  ctx.strokeStyle = "#00a0ff";
+  ctx.lineWidth = 2;
+  ctx.strokeRect(g.x - 1, y - 1, g.cols * g.cellW + 2, g.cellH + 2);
+  ctx.lineWidth = 1;
+  ctx.fillStyle = "#00a0ff";
+  ctx.beginPath();
+  ctx.moveTo(g.x - 2, y + g.cellH / 2);
+  ctx.lineTo(g.x - 6, y + g.cellH / 2 - 4);
+  ctx.lineTo(g.x - 6, y + g.cellH / 2 + 4);
+  ctx.fill();
+}
+
+function drawReach(ctx, g, reach, cols, current) {
+  const x0 = g.x + g.cols * g.cellW + GAP;
+  const plotH = g.rows * g.cellH;
+  const sx = (REACH_W - 4) / Math.max(1, cols - 1);
+  ctx.fillStyle = "#fafafa";
+  ctx.fillRect(x0, g.y, REACH_W - 4, plotH);
+  ctx.strokeStyle = "#999";
+  ctx.strokeRect(x0 - 0.5, g.y - 0.5, REACH_W - 3, plotH + 1);
+  ctx.strokeStyle = "#333";
+  ctx.beginPath();
+  reach.forEach((k, r) => {
+    const x = x0 + k * sx;
+    const y = g.y + (r + 0.5) * g.cellH;
+    if (r === 0) ctx.moveTo(x, y);
+    else ctx.lineTo(x, y);
+  });
+  ctx.stroke();
+  ctx.fillStyle = "#333";
+  reach.forEach((k, r) => {
+    ctx.fillRect(x0 + k * sx - 1.5, g.y + (r + 0.5) * g.cellH - 1.5, 3, 3);
+  });
+  if (current >= 0 && current < reach.length) {
+    ctx.fillStyle = "#00a0ff";
+    ctx.fillRect(x0 + reach[current] * sx - 2.5, g.y + (current + 0.5) * g.cellH - 2.5, 5, 5);
+  }
+  ctx.font = AXIS_FONT;
+  ctx.fillStyle = AXIS_COLOR;
+  ctx.textBaseline = "top";
+  ctx.textAlign = "left";
+  ctx.fillText("0", x0, g.y + plotH + 3);
+  ctx.textAlign = "right";
+  ctx.fillText(String(cols - 1), x0 + REACH_W - 4, g.y + plotH + 3);
+}
+
+/**
+ * What is under the pointer.
+ * @param {object} geom From drawFlow.
+ * @param {object} profile The drawn profile.
+ * @param {number[]} reach Reach per step.
+ * @param {number} px x, CSS px.
+ * @param {number} py y, CSS px.
+ * @returns {{row: number, step: number, timestep: number|null, value: number|null,
+ *   nan: number, inf: number, reach: number}|null} timestep null over the reach plot.
+ */
+export function flowAt(geom, profile, reach, px, py) {
+  const g = geom.g;
+  const row = Math.floor((py - g.y) / g.cellH);
+  if (row < 0 || row >= profile.values.length) return null;
+  const hit = hitCell(g, geom.origins, px, py);
+  const base = { row, step: profile.steps[row], reach: reach[row] };
+  if (!hit) {
+    const x0 = g.x + g.cols * g.cellW + GAP;
+    if (!geom.showReach || px < x0 || px > x0 + REACH_W) return null;
+    return { ...base, timestep: null, value: null, nan: 0, inf: 0 };
+  }
+  const t = hit.col;
+  return {
+    ...base,
+    timestep: t,
+    value: profile.values[row][t],
+    nan: (profile.nan_counts[row] || [])[t] || 0,
+    inf: (profile.inf_counts[row] || [])[t] || 0,
+  };
+}

@@ -1,0 +1,92 @@
+"""Helpers to drive the plugin page inside TensorBoard with Playwright."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+HAVE_CHROMIUM = os.path.exists(CHROMIUM)
+SKIP_REASON = f"Debian's Chromium is not installed at {CHROMIUM}"
+#: Screenshots and benchmark results (not committed).
+ARTIFACTS = pathlib.Path(__file__).resolve().parents[1] / "artifacts"
+FRAME_URL = "plugin_entry.html?name=rnngrad"
+_DRAWN = "Number(document.getElementById('rg-app').dataset.drawCount)"
+
+
+def plugin_frame(page, timeout_ms: int = 60000):
+    """The plugin's iframe once it has drawn, or shown an empty state or error."""
+    waited = 0
+    while waited < timeout_ms:
+        frames = [f for f in page.frames if FRAME_URL in f.url]
+        if frames:
+            frame = frames[0]
+            # Drawn once, or a page-level empty state or error (the run panels'
+            # own message boxes exist, hidden, before anything is drawn).
+            frame.wait_for_function(
+                "() => { const a = document.getElementById('rg-app');"
+                " return a && (Number(a.dataset.drawCount) > 0"
+                " || a.querySelector(':scope > .rg-empty, :scope > .rg-message')); }",
+                timeout=timeout_ms,
+            )
+            return frame
+        page.wait_for_timeout(200)  # pumps Playwright's events, unlike time.sleep
+        waited += 200
+    raise AssertionError(f"no plugin iframe; frames: {[f.url for f in page.frames]}")
+
+
+def open_plugin(page, url: str):
+    """Opens TensorBoard at the plugin's tab; returns the plugin's frame."""
+    page.goto(url + "/#rnngrad")
+    return plugin_frame(page)
+
+
+def draw_count(frame) -> int:
+    """How many times the plugin has finished drawing (0 before the first time)."""
+    return frame.evaluate(f"{_DRAWN} || 0")
+
+
+def redraw(frame, action) -> None:
+    """Runs `action` and waits until the plugin has drawn again, without error."""
+    before = draw_count(frame)
+    action()
+    try:
+        frame.wait_for_function(f"n => {_DRAWN} > n", arg=before, timeout=30000)
+    except Exception as error:
+        state = frame.evaluate(
+            "() => ({hash: location.hash, app: window.rnngrad.debug(),"
+            " drawn: document.getElementById('rg-app').dataset.drawCount})"
+        )
+        raise AssertionError(f"no redraw after the action: {state}") from error
+    error = frame.evaluate("document.getElementById('rg-app').dataset.renderError")
+    assert error is None, f"the page failed to draw: {error}"
+    frame.wait_for_timeout(50)
+
+
+def run_box(frame, name: str):
+    """The checkbox of run `name` in the run picker."""
+    label = re.compile(rf"^\s*{re.escape(name)}\s*$")
+    return frame.locator("#rg-runs label").filter(has_text=label).locator("input")
+
+
+def show_only(frame, run: str, tag: str) -> None:
+    """Selects exactly one run and one tag through the controls."""
+    if not run_box(frame, run).is_checked():
+        redraw(frame, lambda: run_box(frame, run).check())
+    checked = frame.locator("#rg-runs input:checked").evaluate_all(
+        "xs => xs.map(x => x.value)"
+    )
+    for other in checked:
+        if other != run:
+            redraw(frame, run_box(frame, other).uncheck)
+    if frame.locator("#rg-tag").input_value() != tag:
+        redraw(frame, lambda: frame.select_option("#rg-tag", tag))
