@@ -242,6 +242,10 @@ def slice_sample(blob: bytes, sample: int) -> bytes:
     return npy_format.encode(array.reshape((1, *shape[1:])))
 
 
+class _MalformedBlob(errors.NotFoundError):
+    """A stored blob that is not bytes; retrying cannot help."""
+
+
 def _series_label(run: str, tag: str) -> str:
     return f"run {run!r}, tag {tag!r}"
 
@@ -267,6 +271,11 @@ def _blob_key(index: _BlobIndex, run: str, tag: str, step: int, position: int) -
         raise errors.NotFoundError(
             f"{_series_label(run, tag)} has no retained full tensor at step "
             f"{step} ({kept}; keep more with --samples_per_plugin rnngrad=N)"
+        )
+    if not datum.values:
+        raise errors.NotFoundError(
+            f"{_series_label(run, tag)} has no tensor at step {step}: its blob "
+            "sequence is empty"
         )
     if position >= len(datum.values):
         raise errors.NotFoundError(
@@ -429,6 +438,11 @@ class Reader:
             raise errors.NotFoundError(
                 f"no rnngrad series with {_series_label(run, tag)}"
             )
+        info = self._info(experiment_id, run, tag, series)
+        if isinstance(info, UnreadableSeries):
+            raise errors.NotFoundError(
+                f"rnngrad series {_series_label(run, tag)} is unreadable: {info.reason}"
+            )
         key = (experiment_id, run, tag)
         version = (series.max_step, series.max_wall_time, series.max_length)
         with self._lock:
@@ -482,18 +496,40 @@ class Reader:
         index = self._blob_index(ctx, experiment_id, run, tag)
         key = _blob_key(index, run, tag, step, position)
         try:
-            return self._provider.read_blob(ctx, blob_key=key)
+            return self._fetch_blob(ctx, experiment_id, key, run, tag, step)
+        except _MalformedBlob:
+            raise
         except (errors.NotFoundError, KeyError):
             pass  # The cached index may be stale: retry with a fresh one.
         index = self._blob_index(ctx, experiment_id, run, tag, fresh=True)
         key = _blob_key(index, run, tag, step, position)
         try:
-            return self._provider.read_blob(ctx, blob_key=key)
+            return self._fetch_blob(ctx, experiment_id, key, run, tag, step)
+        except _MalformedBlob:
+            raise
         except (errors.NotFoundError, KeyError) as error:
             raise errors.NotFoundError(
                 f"the data of {_series_label(run, tag)} at step {step} is no "
                 f"longer retained ({error}); reload the list of steps"
             ) from error
+
+    def _fetch_blob(
+        self, ctx: Any, experiment_id: str, key: str, run: str, tag: str, step: int
+    ) -> bytes:
+        """`read_blob`, with malformed blob sequences as `_MalformedBlob`.
+
+        The Python multiplexer answers a blob sequence that is not a rank-1
+        string tensor with an array, or an IndexError, instead of bytes.
+        """
+        try:
+            blob = self._provider.read_blob(ctx, blob_key=key)
+        except (IndexError, ValueError, TypeError) as error:
+            blob = error
+        if not isinstance(blob, bytes):
+            reason = f"the data at step {step} is not a sequence of byte strings"
+            self._warn_once(experiment_id, run, tag, reason)
+            raise _MalformedBlob(f"{_series_label(run, tag)}: {reason}")
+        return blob
 
     def read_tensor(
         self,
@@ -591,6 +627,15 @@ class Reader:
                 by_step[datum.step] = (
                     datum.wall_time,
                     array.astype(np.float32, copy=False),
+                )
+            else:
+                self._warn_once(
+                    experiment_id,
+                    series.run,
+                    profile_tag,
+                    f"step {datum.step} holds a {array.dtype} tensor of shape "
+                    f"{array.shape}, not a (3, timesteps) profile; such steps are "
+                    "left out",
                 )
         steps = sorted(by_step)
         return Profiles(

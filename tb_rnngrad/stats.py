@@ -22,11 +22,13 @@ def profile(data: np.ndarray) -> np.ndarray:
       NaN, Inf if any is infinite), row 1 its NaN count, row 2 its Inf count.
     """
     data3 = data[:, None, :] if data.ndim == 2 else data
-    wide = data3.astype(np.float64)
-    norms = np.sqrt(np.sum(np.square(wide), axis=(0, 2)))
-    nans = np.sum(np.isnan(data3), axis=(0, 2))
-    infs = np.sum(np.isinf(data3), axis=(0, 2))
-    return np.stack([norms, nans, infs]).astype(np.float32)
+    # NaN/Inf are data here: no RuntimeWarning for a signalling NaN or overflow.
+    with np.errstate(invalid="ignore", over="ignore"):
+        wide = data3.astype(np.float64)
+        norms = np.sqrt(np.sum(np.square(wide), axis=(0, 2)))
+        nans = np.sum(np.isnan(data3), axis=(0, 2))
+        infs = np.sum(np.isinf(data3), axis=(0, 2))
+        return np.stack([norms, nans, infs]).astype(np.float32)
 
 
 def reach(norms: np.ndarray, threshold: float) -> int:
