@@ -44,7 +44,7 @@ setuptools.setup(
             "pytest-timeout>=2.3",
             "hypothesis>=6.100",
             "playwright>=1.45",
-            "ruff>=0.6",
+            "ruff==0.17.6",
         ],
     },
     entry_points={
