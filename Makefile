@@ -34,8 +34,10 @@ pytest:
 nodetest:
 	node --test tests/js/
 
+# Every benchmark in bench/, then rewrites docs/benchmarks.md (about 10 min on
+# 2 cores); `make bench BENCH_ARGS=--quick` for a smoke run (under 2 min).
 bench: $(VENV)/.installed-test
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 # Regenerates tb_rnngrad/proto/plugin_data_pb2.py (gencode 6.31.1 runs on
 # protobuf 6.x and 7.x) with a throwaway protoc from grpcio-tools.

@@ -4,6 +4,7 @@ Run from the repository root:
 
     python -m bench.bench_capture            # about four minutes on 2 cores
     python -m bench.bench_capture --quick    # a smoke run
+    python -m bench.bench_capture --json out.json   # also write the figures
 
 Model (demo-sized): input (16 samples, 200 timesteps, 8 features) ->
 LSTM(64, return_sequences=True) -> LSTM(64) -> Dense(1), mse, Adam.
@@ -36,6 +37,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from bench.timing import Recorder, spread  # noqa: E402
 from tb_rnngrad.callback import GradientLogger  # noqa: E402
 
 SAMPLES, TIMESTEPS, FEATURES, UNITS = 16, 200, 8, 64
@@ -71,7 +73,8 @@ def alternate(a: Callable[[], object], b: Callable[[], object], reps: int) -> di
 
     Returns:
         {"a": median wall s, "b": ..., "ratio": median of per-pair wall ratios
-        a/b, "cpu_ratio": the same for process CPU time}.
+        a/b, "cpu_ratio": the same for process CPU time, "spread": medians,
+        quartiles and IQRs of a and b (ms) and of both ratios}.
     """
     walls_a, walls_b, ratios, cpu_ratios = [], [], [], []
     for rep in range(reps):
@@ -88,6 +91,12 @@ def alternate(a: Callable[[], object], b: Callable[[], object], reps: int) -> di
         "b": statistics.median(walls_b),
         "ratio": statistics.median(ratios),
         "cpu_ratio": statistics.median(cpu_ratios),
+        "spread": {
+            "a_ms": spread(walls_a, 1e3),
+            "b_ms": spread(walls_b, 1e3),
+            "ratio": spread(ratios),
+            "cpu_ratio": spread(cpu_ratios),
+        },
     }
 
 
@@ -231,14 +240,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fit-reps", type=int, default=5, help="pairs for (c)")
     parser.add_argument("--fit-steps", type=int, default=100, help="steps per fit")
     parser.add_argument("--quick", action="store_true", help="few repetitions")
+    parser.add_argument("--json", default=None, help="also write the figures here")
     args = parser.parse_args(argv)
     if args.quick:
         args.reps, args.fit_reps, args.fit_steps = 3, 1, 30
 
+    rec = Recorder(
+        "bench_capture",
+        args.quick,
+        {
+            "reps": args.reps,
+            "fit_reps": args.fit_reps,
+            "fit_steps": args.fit_steps,
+            "input": [SAMPLES, TIMESTEPS, FEATURES],
+            "train_batch": TRAIN_BATCH,
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+        },
+    )
     model = build_model()
     with tempfile.TemporaryDirectory(prefix="bench_capture_") as log_dir:
         rows = run(model, args, log_dir)
     print_table(rows, args)
+    if args.json:
+        rec["rows"] = [
+            {"label": label.strip(), "target": target, **m} for label, m, target in rows
+        ]
+        rec.write(args.json)
     return 0
 
 

@@ -5,6 +5,7 @@ Run from the repository root:
     python bench/bench_routes.py                 # about 10 minutes on 2 cores
     python bench/bench_routes.py --quick         # a smoke run (small memory test)
     python bench/bench_routes.py --skip-memory   # routes only
+    python bench/bench_routes.py --reps 9 --memory-steps 300 --json out.json
 
 Every figure is measured over HTTP (urllib, 127.0.0.1) against `tensorboard`
 started with the venv's executable, with `--load_fast=true` (Rust data server)
@@ -50,7 +51,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 import numpy as np  # noqa: E402
-from conftest import start_provider, wait_for  # noqa: E402
+from providers import start_provider, wait_for  # noqa: E402
 from tensorboard import context  # noqa: E402
 from tensorboard.compat.proto import event_pb2  # noqa: E402
 from tensorboard.data import provider as dp  # noqa: E402
@@ -67,7 +68,15 @@ from tb_rnngrad.plugin import RnnGradPlugin  # noqa: E402
 
 ROOT = "/data/plugin/rnngrad"
 MODES = {True: "load_fast=true", False: "load_fast=false"}
+#: The data providers measured (`--modes`).
+ACTIVE_MODES = list(MODES)
 MB = 2**20
+#: Every figure printed, by section and mode, for `--json` (see `record`).
+RESULTS: dict = {}
+
+
+def record(section: str, mode: str, **values) -> None:
+    RESULTS.setdefault(section, {}).setdefault(mode, {}).update(values)
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -158,7 +167,7 @@ def bench_tensor(workdir: Path, reps: int) -> list[str]:
     write_image_blob(logdir / "run", "img", 1, raw)
     dims = "x".join(map(str, shape))
     lines = [f"(a) tensor: one {dims} float32 step, {len(raw) / MB:.1f} MiB"]
-    for load_fast in MODES:
+    for load_fast in ACTIVE_MODES:
         lines += tensor_lines(str(logdir), load_fast, raw, reps)
     return lines
 
@@ -214,6 +223,21 @@ def tensor_lines(logdir: str, load_fast: bool, raw: bytes, reps: int) -> list[st
         server.stop()
         del ingester
     mode = MODES[load_fast]
+    record(
+        "tensor",
+        mode,
+        get_ms=http * 1e3,
+        read_blob_ms=own * 1e3,
+        ratio=ratio,
+        body_ratio=len(body) / len(raw),
+        body_mib=len(raw) / MB,
+        image_ms=image * 1e3,
+        image_ratio=image_ratio,
+        impl_ms=impl * 1e3,
+        impl_ratio=impl_ratio,
+        sample_ms=sample * 1e3,
+        sample_ratio=sample_ratio,
+    )
     return [
         f"  {mode:16s} GET tensor {http * 1e3:6.1f} ms | provider read_blob in "
         f"this process {own * 1e3:6.1f} ms | ratio {ratio:.2f}x (target <= 1.5x) "
@@ -236,7 +260,7 @@ def bench_profile(workdir: Path, reps: int, steps: int, timesteps: int) -> list[
     base = rng.standard_normal((1, timesteps, 2)).astype(np.float32)
     write_series(logdir / "run", "flow", range(steps), lambda s: base * (1 + s % 7))
     lines = [f"(b) profile: {steps} steps x {timesteps} timesteps"]
-    for load_fast in MODES:
+    for load_fast in ACTIVE_MODES:
         lines.append(profile_line(str(logdir), load_fast, reps, steps, timesteps))
     return lines
 
@@ -283,6 +307,19 @@ def profile_line(
     finally:
         server.stop()
         del ingester
+    record(
+        "profile",
+        MODES[load_fast],
+        gzip_ms=warm_gz * 1e3,
+        gzip_mib=len(gz_body) / MB,
+        plain_ms=warm_plain * 1e3,
+        plain_mib=len(plain_body) / MB,
+        cold_ms=cold * 1e3,
+        read_tensors_ms=own * 1e3,
+        ratio=ratio,
+        steps=steps,
+        timesteps=timesteps,
+    )
     return (
         f"  {MODES[load_fast]:16s} warm GET profile {warm_gz * 1e3:6.1f} ms gzip "
         f"({len(gz_body) / MB:.1f} MiB), {warm_plain * 1e3:6.1f} ms plain "
@@ -307,7 +344,7 @@ def bench_tags(workdir: Path, reps: int, runs: int = 50, tags: int = 8) -> list[
             writer.add_event(event_pb2.Event(step=0, wall_time=1e9, summary=pb))
         writer.close()
     lines = [f"(c) tags: {runs} runs x {tags} tags"]
-    for load_fast in MODES:
+    for load_fast in ACTIVE_MODES:
         lines.append(tags_line(str(logdir), load_fast, reps, runs * tags))
     return lines
 
@@ -332,6 +369,14 @@ def tags_line(logdir: str, load_fast: bool, reps: int, series: int) -> str:
     finally:
         server.stop()
         del ingester
+    record(
+        "tags",
+        MODES[load_fast],
+        get_ms=http * 1e3,
+        listing_ms=own * 1e3,
+        ratio=ratio,
+        series=series,
+    )
     return (
         f"  {MODES[load_fast]:16s} GET tags {http * 1e3:6.1f} ms (target <= 200 ms) "
         f"| provider list_blob_sequences {own * 1e3:6.1f} ms | ratio {ratio:.2f}x"
@@ -397,6 +442,19 @@ def memory_line(
         server.stop()
     child_rss = sum(r for r, _ in children)
     mode = MODES[load_fast]
+    RESULTS.setdefault("memory", {}).setdefault("rows", []).append(
+        {
+            "logdir": logdir.rsplit("/", 1)[-1],
+            "mode": mode,
+            "retention": label.strip(),
+            "tensorboard_mib": main_rss / 1024,
+            "data_server_mib": child_rss / 1024,
+            "total_mib": (main_rss + child_rss) / 1024,
+            "peak_mib": main_peak / 1024,
+            "kept": kept,
+            "loaded_s": loaded_after,
+        }
+    )
     child = f" + data server {child_rss / 1024:6.0f} MiB" if load_fast else ""
     return (
         f"  {mode:16s} {label:30s} tensorboard {main_rss / 1024:6.0f} MiB{child} "
@@ -434,13 +492,17 @@ def bench_memory(workdir: Path, steps: int) -> list[str]:
     empty.mkdir()
     data = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
     lines = [f"(d) memory: {steps} logged steps of a {dims} float32 layer"]
-    for load_fast in MODES:
+    RESULTS.setdefault("memory", {})["steps"] = steps
+    for load_fast in ACTIVE_MODES:
         lines.append(memory_line(str(empty), load_fast, None, 0, "empty logdir"))
     for op in (True, False):
         logdir = workdir / ("memory_op" if op else "memory_pb")
         start = time.perf_counter()
         write_memory_logs(logdir / "run", steps, data, op)
         size = sum(f.stat().st_size for f in (logdir / "run").iterdir())
+        RESULTS.setdefault("memory", {}).setdefault("written_mib", {})[logdir.name] = (
+            size / MB
+        )
         writer = (
             "summary.gradients (one event per series)"
             if op
@@ -450,7 +512,7 @@ def bench_memory(workdir: Path, steps: int) -> list[str]:
             f"  written by {writer}: {size / MB:.0f} MiB of event files in "
             f"{time.perf_counter() - start:.0f} s"
         )
-        for load_fast in MODES:
+        for load_fast in ACTIVE_MODES:
             lines.append(
                 memory_line(str(logdir), load_fast, None, steps, "default (rnngrad=50)")
             )
@@ -474,27 +536,60 @@ def main() -> None:
         "--quick", action="store_true", help="fewer reps, small memory test"
     )
     parser.add_argument("--skip-memory", action="store_true", help="skip (d)")
+    parser.add_argument("--reps", type=int, default=None, help="pairs per figure")
+    parser.add_argument(
+        "--memory-steps", type=int, default=None, help="logged steps for (d)"
+    )
+    parser.add_argument(
+        "--sections", default="abcd", help="which of (a) to (d) to run, e.g. 'ab'"
+    )
+    parser.add_argument(
+        "--modes",
+        choices=("both", "true", "false"),
+        default="both",
+        help="data providers: load_fast=true, false or both",
+    )
+    parser.add_argument("--json", default=None, help="also write the figures here")
     args = parser.parse_args()
-    reps = 5 if args.quick else 15
+    if args.modes != "both":
+        ACTIVE_MODES[:] = [args.modes == "true"]
+    reps = args.reps or (5 if args.quick else 15)
+    memory_steps = args.memory_steps or (100 if args.quick else 1000)
+    started = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="bench_routes_"))
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, logs in {workdir}",
         flush=True,
     )
+    sections = {
+        "a": lambda: bench_tensor(workdir, reps),
+        "b": lambda: bench_profile(workdir, reps, steps=1000, timesteps=512),
+        "c": lambda: bench_tags(workdir, reps),
+        "d": lambda: bench_memory(workdir, memory_steps),
+    }
+    if args.skip_memory:
+        args.sections = args.sections.replace("d", "")
+    load_start = os.getloadavg()
     try:
-        for lines in (
-            bench_tensor(workdir, reps),
-            bench_profile(workdir, reps, steps=1000, timesteps=512),
-            bench_tags(workdir, reps),
-        ):
-            print("\n".join(lines), flush=True)
-        if not args.skip_memory:
-            print(
-                "\n".join(bench_memory(workdir, 100 if args.quick else 1000)),
-                flush=True,
-            )
+        for key in args.sections:
+            print("\n".join(sections[key]()), flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        if args.json:
+            document = {
+                "name": "bench_routes",
+                "quick": args.quick,
+                "params": {
+                    "reps": reps,
+                    "sections": args.sections,
+                    "modes": args.modes,
+                },
+                "load_start": [round(x, 2) for x in load_start],
+                "load_end": [round(x, 2) for x in os.getloadavg()],
+                "seconds": round(time.perf_counter() - started, 1),
+                "results": RESULTS,
+            }
+            Path(args.json).write_text(json.dumps(document, indent=1))
 
 
 if __name__ == "__main__":

@@ -398,6 +398,16 @@ class Reader:
         Raises:
           tensorboard.errors.NotFoundError: no such series, or unreadable.
         """
+        return self._readable_series(ctx, experiment_id, run, tag)[1]
+
+    def _readable_series(
+        self, ctx: Any, experiment_id: str, run: str, tag: str
+    ) -> tuple[Any, SeriesInfo]:
+        """The provider's `BlobSequenceTimeSeries` of a series and its metadata.
+
+        Raises:
+          tensorboard.errors.NotFoundError: no such series, or unreadable.
+        """
         listing = self._provider.list_blob_sequences(
             ctx,
             experiment_id=experiment_id,
@@ -414,7 +424,7 @@ class Reader:
             raise errors.NotFoundError(
                 f"rnngrad series {_series_label(run, tag)} is unreadable: {info.reason}"
             )
-        return info
+        return series, info
 
     # Full tensors.
 
@@ -427,22 +437,7 @@ class Reader:
         `list_blob_sequences` entry (max step, max wall time) changes, so a
         request for one step costs one cheap listing plus `read_blob`.
         """
-        listing = self._provider.list_blob_sequences(
-            ctx,
-            experiment_id=experiment_id,
-            plugin_name=metadata.PLUGIN_NAME,
-            run_tag_filter=dp.RunTagFilter(runs=[run], tags=[tag]),
-        )
-        series = listing.get(run, {}).get(tag)
-        if series is None:
-            raise errors.NotFoundError(
-                f"no rnngrad series with {_series_label(run, tag)}"
-            )
-        info = self._info(experiment_id, run, tag, series)
-        if isinstance(info, UnreadableSeries):
-            raise errors.NotFoundError(
-                f"rnngrad series {_series_label(run, tag)} is unreadable: {info.reason}"
-            )
+        series, _ = self._readable_series(ctx, experiment_id, run, tag)
         key = (experiment_id, run, tag)
         version = (series.max_step, series.max_wall_time, series.max_length)
         with self._lock:
