@@ -1,0 +1,267 @@
+"""Runs every benchmark in bench/ and rewrites docs/benchmarks.md.
+
+    python -m bench            # full run (`make bench`), about 10 minutes on 2 cores
+    python -m bench --quick    # smoke run, under 2 minutes; its page goes to
+                               # bench/out/<run>/benchmarks.md, not docs/
+    python -m bench --only compare_drawing,storage
+    python -m bench --report-only bench/out/<run>   # rewrite the page only
+
+Each benchmark runs in its own subprocess with `--json`, its output kept in
+bench/out/<run>/<name>.log; one that fails or runs out of time is reported in
+the page and the others still run. `bench/report.py` then writes the page and
+its figures (docs/img/bench-*.png) from the JSON files. A `bench/bench_*.py`
+that is not in `PLAN` is run too, with `--quick` in quick mode, and its output
+is shown as is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "bench" / "out"
+DOC = REPO / "docs" / "benchmarks.md"
+
+
+@dataclass(frozen=True)
+class Bench:
+    """One benchmark subprocess: `python -m bench.<name> <args> --json FILE`."""
+
+    name: str
+    what: str
+    full: tuple[str, ...]
+    quick: tuple[str, ...]
+    timeout_full: float = 240
+    timeout_quick: float = 60
+    json: bool = True
+
+    def command(self, quick: bool, json_path: Path) -> list[str]:
+        args = [sys.executable, "-m", f"bench.{self.name}"]
+        args += list(self.quick if quick else self.full)
+        return args + (["--json", str(json_path)] if self.json else [])
+
+
+PLAN = (
+    Bench(
+        "compare_logging",
+        "logging: tb-rnngrad vs a tf.summary.histogram loop vs bare fwd+bwd",
+        ("--reps", "15"),
+        ("--reps", "5"),
+    ),
+    Bench(
+        "compare_drawing",
+        "drawing: browser views vs see-rnn vs tb_rnngrad.viz",
+        ("--reps", "4"),
+        ("--quick",),
+    ),
+    Bench("storage", "bytes on disk per logged value", (), ("--quick",)),
+    Bench(
+        "scaling",
+        "cost vs timesteps and channels",
+        (),
+        ("--quick",),
+        timeout_full=300,
+    ),
+    Bench(
+        "bench_browser",
+        "draw page and scrubbing in Chromium",
+        (),
+        ("--quick",),
+        timeout_full=180,
+    ),
+    Bench(
+        "bench_capture",
+        "capture+write vs training",
+        ("--reps", "9", "--fit-reps", "5", "--fit-steps", "30"),
+        ("--reps", "3", "--fit-reps", "1", "--fit-steps", "5"),
+    ),
+    Bench(
+        "bench_routes",
+        "HTTP routes and memory in a real tensorboard",
+        ("--reps", "9", "--memory-steps", "300"),
+        ("--reps", "3", "--sections", "a", "--modes", "false"),
+        timeout_full=360,
+        timeout_quick=75,
+    ),
+)
+
+
+def extra_benchmarks() -> list[Bench]:
+    """bench/bench_*.py files that PLAN does not know: run with their output."""
+    known = {b.name for b in PLAN}
+    return [
+        Bench(path.stem, f"bench/{path.name}", (), ("--quick",), json=False)
+        for path in sorted((REPO / "bench").glob("bench_*.py"))
+        if path.stem not in known
+    ]
+
+
+def run_one(bench: Bench, quick: bool, out: Path) -> dict:
+    """Runs one benchmark; returns its status record (never raises)."""
+    json_path = out / f"{bench.name}.json"
+    log_path = out / f"{bench.name}.log"
+    command = bench.command(quick, json_path)
+    timeout = bench.timeout_quick if quick else bench.timeout_full
+    status = {
+        "name": bench.name,
+        "what": bench.what,
+        "command": " ".join(
+            [
+                "python",
+                "-m",
+                f"bench.{bench.name}",
+                *(bench.quick if quick else bench.full),
+            ]
+        ),
+        "load_start": [round(x, 2) for x in os.getloadavg()],
+    }
+    print(f"[bench] {bench.name} ...", flush=True)
+    start = time.perf_counter()
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(REPO), env.get("PYTHONPATH")])
+    )
+    with open(log_path, "wb") as log:
+        try:
+            process = subprocess.run(
+                command,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                timeout=timeout,
+                start_new_session=True,
+            )
+            status["returncode"] = process.returncode
+            status["ok"] = process.returncode == 0
+        except subprocess.TimeoutExpired:
+            status["returncode"] = None
+            status["ok"] = False
+            status["error"] = f"timed out after {timeout:.0f} s"
+        except OSError as error:
+            status["returncode"] = None
+            status["ok"] = False
+            status["error"] = f"could not start: {error}"
+    status["seconds"] = round(time.perf_counter() - start, 1)
+    status["load_end"] = [round(x, 2) for x in os.getloadavg()]
+    status["json"] = json_path.name if json_path.exists() else None
+    text = log_path.read_text(errors="replace")
+    if not status["ok"]:
+        status.setdefault("error", f"exit status {status['returncode']}")
+        status["log_tail"] = _tail(text, 25)
+    if not bench.json:
+        status["output"] = _tail(text, 60)
+    mark = "ok" if status["ok"] else f"FAILED ({status['error']})"
+    print(f"[bench] {bench.name}: {mark} in {status['seconds']:.0f} s", flush=True)
+    return status
+
+
+def _tail(text: str, lines: int) -> str:
+    kept = [
+        line
+        for line in text.splitlines()
+        if not line.startswith(("WARNING: All log messages", "I0000", "W0000", "E0000"))
+    ]
+    return "\n".join(kept[-lines:])
+
+
+def command_line(argv: list[str]) -> str:
+    """How this run was started, with the interpreter relative to the repo."""
+    python = Path(sys.executable)
+    try:
+        python_text = str(python.relative_to(REPO))
+    except ValueError:
+        python_text = "python"
+    return " ".join([python_text, "-m", "bench"] + argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="smoke run, < 2 min")
+    parser.add_argument("--only", default=None, help="comma-separated names")
+    parser.add_argument("--out", default=None, help="results directory")
+    parser.add_argument(
+        "--doc",
+        default=None,
+        help="page to write (default: docs/benchmarks.md for a full run, "
+        "<out>/benchmarks.md for --quick or --only)",
+    )
+    parser.add_argument("--report-only", default=None, help="results directory")
+    args = parser.parse_args(argv)
+
+    from bench import machine
+
+    if args.report_only:
+        from bench import report
+
+        out = Path(args.report_only)
+        summary = json.loads((out / "run.json").read_text())
+        doc = Path(args.doc) if args.doc else _default_doc(summary, out)
+        report.write(out, doc)
+        print(f"[bench] wrote {doc}")
+        return 0
+
+    plan = list(PLAN) + extra_benchmarks()
+    if args.only:
+        names = set(args.only.split(","))
+        unknown = names - {b.name for b in plan}
+        if unknown:
+            parser.error(
+                f"unknown benchmark(s) {sorted(unknown)}; known: "
+                f"{[b.name for b in plan]}"
+            )
+        plan = [b for b in plan if b.name in names]
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = (
+        Path(args.out)
+        if args.out
+        else OUT / f"{stamp}-{'quick' if args.quick else 'full'}"
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    summary = {
+        "started": datetime.datetime.now().isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "only": args.only,
+        "command": command_line(argv),
+        "machine": machine.describe(),
+        "benchmarks": [],
+    }
+    for bench in plan:
+        summary["benchmarks"].append(run_one(bench, args.quick, out))
+        (out / "run.json").write_text(json.dumps(summary, indent=1))
+    summary["load_end"] = [round(x, 2) for x in os.getloadavg()]
+    summary["benchmark_seconds"] = round(time.perf_counter() - start, 1)
+    (out / "run.json").write_text(json.dumps(summary, indent=1))
+    doc = Path(args.doc) if args.doc else _default_doc(summary, out)
+    from bench import report
+
+    report.write(out, doc)
+    summary["seconds"] = round(time.perf_counter() - start, 1)
+    (out / "run.json").write_text(json.dumps(summary, indent=1))
+    failed = [b["name"] for b in summary["benchmarks"] if not b["ok"]]
+    print(
+        f"[bench] wrote {doc} in {summary['seconds']:.0f} s; results in {out}"
+        + (f"; FAILED: {', '.join(failed)}" if failed else "")
+    )
+    return 1 if failed else 0
+
+
+def _default_doc(summary: dict, out: Path) -> Path:
+    return out / "benchmarks.md" if summary["quick"] or summary["only"] else DOC
+
+
+if __name__ == "__main__":
+    sys.exit(main())

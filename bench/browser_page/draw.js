@@ -1,0 +1,66 @@
+/**
+ * Draw-time benchmark page for bench/browser.py: loads `.npy` files and times
+ * the plugin's view modules (the code the RNN Gradients tab runs) drawing them.
+ * Served with ../frontend beside it; Python drives it through window.bench.
+ */
+import { maxAbsFinite, symmetricScale } from "../frontend/normalize.js";
+import { parseNpy } from "../frontend/npy.js";
+import { drawChannelGrid } from "../frontend/views/channel_grid.js";
+import { drawHeatmap } from "../frontend/views/heatmap.js";
+
+const heat = document.getElementById("heatmap");
+const grid = document.getElementById("grid");
+const arrays = new Map();
+
+function flush(canvas) {
+  canvas.getContext("2d").getImageData(0, 0, 1, 1); // waits for the raster
+}
+
+function drawOnce(name, what, samplesMode, width) {
+  const { data, dims } = arrays.get(name);
+  const samples = samplesMode === "one" ? [0] : [...Array(dims.batch).keys()];
+  if (what === "heatmap" || what === "both") {
+    const scale = symmetricScale(maxAbsFinite(data));
+    drawHeatmap(heat, data, dims, { scale, samples, availWidth: width });
+    flush(heat);
+  }
+  if (what === "grid" || what === "both") {
+    drawChannelGrid(grid, data, dims, { samples, availWidth: width });
+    flush(grid);
+  }
+}
+
+window.bench = {
+  /** Fetches and parses a .npy (B, T, C); returns its shape and parse ms. */
+  async load(name, url) {
+    const buffer = await (await fetch(url)).arrayBuffer();
+    const t0 = performance.now();
+    const npy = parseNpy(buffer);
+    const parseMs = performance.now() - t0;
+    const [batch, time, channels] = npy.shape;
+    arrays.set(name, { data: npy.data, dims: { batch, time, channels } });
+    return { shape: npy.shape, parseMs };
+  },
+  unload(name) {
+    arrays.delete(name);
+  },
+  /** ms to draw `what` ("heatmap", "grid", "both") and read a pixel back. */
+  draw(name, what, samplesMode = "all", width = 1200) {
+    const t0 = performance.now();
+    drawOnce(name, what, samplesMode, width);
+    return performance.now() - t0;
+  },
+  /** ms from the start of the draw until the next animation frame runs. */
+  async drawToFrame(name, what, samplesMode = "all", width = 1200) {
+    await new Promise((r) => requestAnimationFrame(r)); // start on a frame
+    const t0 = performance.now();
+    drawOnce(name, what, samplesMode, width);
+    await new Promise((r) => requestAnimationFrame(r));
+    return performance.now() - t0;
+  },
+  /** Canvas sizes in device pixels. */
+  sizes() {
+    return { heatmap: [heat.width, heat.height], grid: [grid.width, grid.height] };
+  },
+};
+document.title = "ready";
