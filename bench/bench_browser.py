@@ -27,6 +27,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "tests" / "e2e")]
 
+from plugin_page import SCRUB_JS  # noqa: E402
+
 from bench.browser import VIEWPORT, launch_chromium, static_server  # noqa: E402
 from bench.data import gradient_like  # noqa: E402
 from bench.timing import Recorder, spread  # noqa: E402
@@ -37,16 +39,6 @@ TARGETS = {
     "heatmap512x256": ("<=", 16.0),
     "scrubStepsPerSecond": (">=", 30.0),
 }
-SCRUB_JS = """
-async () => {
-  const app = window.rnngrad;
-  const n = app.steps().length;
-  for (let i = 0; i < n; i++) await app.set({stepIndex: i});  // fetch + cache
-  const t0 = performance.now();
-  for (let i = n - 1; i >= 0; i--) await app.set({stepIndex: i});
-  return {steps: n, stepsPerSecond: n / ((performance.now() - t0) / 1000)};
-}
-"""
 
 
 def draw_page(browser, loads: int) -> dict:

@@ -17,24 +17,20 @@ import functools
 import http.server
 import os
 import shutil
+import sys
 import tempfile
 import threading
 from pathlib import Path
 
 import numpy as np
 
-from bench.timing import Seconds
-
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+
+from plugin_page import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
+from bench.timing import Seconds  # noqa: E402
+
 VIEWPORT = {"width": 1400, "height": 1000}
 
 

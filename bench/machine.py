@@ -13,7 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
+from bench.browser import CHROMIUM
+
 PACKAGES = (
     "tensorflow-cpu",
     "tensorflow",

@@ -21,6 +21,17 @@ SKIP_REASON = f"Debian's Chromium is not installed at {CHROMIUM}"
 ARTIFACTS = pathlib.Path(__file__).resolve().parents[1] / "artifacts"
 FRAME_URL = "plugin_entry.html?name=rnngrad"
 _DRAWN = "Number(document.getElementById('rg-app').dataset.drawCount)"
+#: Fetches every step once, then times the slider through them all (cached).
+SCRUB_JS = """
+async () => {
+  const app = window.rnngrad;
+  const n = app.steps().length;
+  for (let i = 0; i < n; i++) await app.set({stepIndex: i});  // fetch + cache
+  const t0 = performance.now();
+  for (let i = n - 1; i >= 0; i--) await app.set({stepIndex: i});
+  return {steps: n, stepsPerSecond: n / ((performance.now() - t0) / 1000)};
+}
+"""
 
 
 def plugin_frame(page, timeout_ms: int = 60000):

@@ -18,7 +18,14 @@ import threading
 import numpy as np
 import pytest
 from frontend_logs import write_run
-from plugin_page import HAVE_CHROMIUM, SKIP_REASON, open_plugin, redraw, show_only
+from plugin_page import (
+    HAVE_CHROMIUM,
+    SCRUB_JS,
+    SKIP_REASON,
+    open_plugin,
+    redraw,
+    show_only,
+)
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -90,18 +97,6 @@ def scrub_url(tmp_path_factory):
         yield server.url
     finally:
         server.stop()
-
-
-SCRUB_JS = """
-async () => {
-  const app = window.rnngrad;
-  const n = app.steps().length;
-  for (let i = 0; i < n; i++) await app.set({stepIndex: i});  // fetch + cache
-  const t0 = performance.now();
-  for (let i = n - 1; i >= 0; i--) await app.set({stepIndex: i});
-  return {steps: n, stepsPerSecond: n / ((performance.now() - t0) / 1000)};
-}
-"""
 
 
 def test_scrubbing_fetched_steps_in_the_plugin(browser, scrub_url, artifacts):
