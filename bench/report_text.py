@@ -1048,7 +1048,9 @@ a warm-up, {p["reps"]} pairs (the script's default is 15); the tables give the
 median of each side and the median of the per-pair ratios A/B."""
     ]
     if "tensor" in r:
-        parts.append(_routes_tensor(r["tensor"]))
+        parts.append(
+            _routes_tensor(r["tensor"], r.get("tensor_machine", {}).get("any"))
+        )
     if "profile" in r:
         parts.append(_routes_profile(r["profile"]))
     if "tags" in r:
@@ -1063,7 +1065,7 @@ def _by_mode(section: dict, fmt) -> list[str]:
     return [fmt(section[m]) if m in section else "n/a" for m in MODES]
 
 
-def _routes_tensor(t: dict) -> str:
+def _routes_tensor(t: dict, machine: dict | None) -> str:
     any_mode = next(iter(t.values()))
     rows = [
         ["`GET tensor`", *_by_mode(t, lambda v: ms(v["get_ms"])), ""],
@@ -1076,6 +1078,22 @@ def _routes_tensor(t: dict) -> str:
             "ratio (per-pair median)",
             *_by_mode(t, lambda v: f"{v['ratio']:.2f}x"),
             "<= 1.5x: " + target_mark(all(v["ratio"] <= 1.5 for v in t.values())),
+        ],
+        [
+            "a bare werkzeug server in its own process serving the same bytes "
+            "from memory (the transport floor)",
+            *_by_mode(t, lambda v: ms(v["floor_ms"])),
+            "",
+        ],
+        [
+            "transport floor / `read_blob`",
+            *_by_mode(t, lambda v: f"{v['floor_vs_read_blob']:.2f}x"),
+            "",
+        ],
+        [
+            "`GET tensor` / transport floor",
+            *_by_mode(t, lambda v: f"{v['floor_ratio']:.2f}x"),
+            "",
         ],
         [
             "`GET tensor` vs TensorBoard's own `images/individualImage` serving "
@@ -1102,23 +1120,33 @@ def _routes_tensor(t: dict) -> str:
     ]
     mux = t.get("load_fast=false", any_mode)
     mib = any_mode["body_mib"]
+    touch = ""
+    if machine:
+        touch = (
+            f" On this virtual machine writing {mib:.0f} MiB into freshly "
+            f"allocated memory takes {ms(machine['first_touch_ms'])}, and into "
+            f"the same memory again {ms(machine['retouch_ms'])}: each new "
+            "buffer of an answer (the client's, the provider's) pays the first."
+        )
     return f"""### (a) `tensor`: one 16x512x256 float32 step ({mib:.1f} MiB `.npy`)
 
 {table(["", *MODES, "target"], rows)}
 
 The comparison asked for, an HTTP answer against an in-process `read_blob`,
-cannot reach 1.5x: the multiplexer's `read_blob` hands over a reference to
-bytes already in memory ({ms(mux["read_blob_ms"])} for
-{any_mode["body_mib"]:.0f} MiB), while any HTTP answer copies them through
-werkzeug's server and a socket. In-process the route's work is about
-`read_blob` (one cheap `list_blob_sequences` plus `read_blob`: the
-`read_blob_sequences` index of a series is cached until the series changes),
-and over HTTP the route is as fast as TensorBoard's own blob route serving the
-same bytes. With the data server, `read_blob` inside the `tensorboard` process
-is bimodal (about 10 ms or 50 ms per call: a gRPC latency between
-`tensorboard` and its data server that the images plugin sees too), which
-dominates `GET tensor`. `sample=` still reads the whole step from the
-provider, then copies one sample."""
+cannot reach 1.5x with the multiplexer: its `read_blob` hands over bytes
+already in memory ({ms(mux["read_blob_ms"])} for {mib:.0f} MiB), while a bare
+werkzeug server that only sends the same bytes from memory, with no
+TensorBoard in the way, already takes {mux["floor_vs_read_blob"]:.1f}x that
+(row "transport floor / `read_blob`"). No HTTP route can be faster than that
+floor; `GET tensor` costs the floor plus `read_blob` plus TensorBoard's
+routing.{touch} In-process the route's work is about `read_blob` (one cheap
+`list_blob_sequences` plus `read_blob`: the `read_blob_sequences` index of a
+series is cached until the series changes), and over HTTP the route is about as
+fast as TensorBoard's own blob route serving the same bytes. With the data server,
+`read_blob` is itself a transfer over a local socket (gRPC), and inside the
+`tensorboard` process it varies from call to call (about 10 ms to 50 ms, seen
+by the images plugin too), which dominates `GET tensor`. `sample=` still reads
+the whole step from the provider, then copies one sample."""
 
 
 def _routes_profile(pr: dict) -> str:
