@@ -56,11 +56,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 import numpy as np  # noqa: E402
-from providers import start_provider, wait_for  # noqa: E402
+from providers import start_provider, tensorboard_flags, wait_for  # noqa: E402
 from tensorboard import context  # noqa: E402
+from tensorboard.backend import application  # noqa: E402
 from tensorboard.compat.proto import event_pb2  # noqa: E402
 from tensorboard.data import provider as dp  # noqa: E402
 from tensorboard.plugins import base_plugin  # noqa: E402
+from tensorboard.plugins.core import core_plugin  # noqa: E402
 from tensorboard.summary.writer import event_file_writer  # noqa: E402
 from tensorboard_server import (  # noqa: E402
     fetch,
@@ -68,8 +70,10 @@ from tensorboard_server import (  # noqa: E402
     start_tensorboard,
     wait_for_json,
 )
+from werkzeug.test import Client  # noqa: E402
 
 from tb_rnngrad import npy_format, summary_pb  # noqa: E402
+from tb_rnngrad.loader import RnnGradLoader  # noqa: E402
 from tb_rnngrad.plugin import RnnGradPlugin  # noqa: E402
 
 ROOT = "/data/plugin/rnngrad"
@@ -248,6 +252,18 @@ def tensor_lines(
     impl, _, impl_ratio = alternate(
         lambda: plugin.tensor_impl(ctx(), "", "run", "lstm", 1), read_blob, reps
     )
+    app = Client(
+        application.TensorBoardWSGIApp(
+            tensorboard_flags(logdir),
+            [core_plugin.CorePluginLoader, RnnGradLoader],
+            provider,
+            None,
+            None,
+        )
+    )
+    path = route("", "tensor", run="run", tag="lstm", step=1)
+    assert app.get(path).data == raw
+    wsgi, _, wsgi_ratio = alternate(lambda: app.get(path).data, read_blob, reps)
     server = start_tensorboard(logdir, load_fast=load_fast)
     try:
         url = route(server.url, "tensor", run="run", tag="lstm", step=1)
@@ -295,6 +311,8 @@ def tensor_lines(
         image_ratio=image_ratio,
         impl_ms=impl * 1e3,
         impl_ratio=impl_ratio,
+        wsgi_ms=wsgi * 1e3,
+        wsgi_ratio=wsgi_ratio,
         sample_ms=sample * 1e3,
         sample_ratio=sample_ratio,
         floor_ms=floor * 1e3,
@@ -309,6 +327,8 @@ def tensor_lines(
         f"({image * 1e3:.1f} ms): {image_ratio:.2f}x",
         f"  {mode:16s} tensor_impl in this process {impl * 1e3:6.1f} ms: "
         f"{impl_ratio:.2f}x read_blob (the plugin's own overhead)",
+        f"  {mode:16s} GET tensor through TensorBoard's WSGI app in this process "
+        f"{wsgi * 1e3:6.1f} ms: {wsgi_ratio:.2f}x read_blob (the route, no socket)",
         f"  {mode:16s} GET tensor&sample=3 {sample * 1e3:6.1f} ms "
         f"({sample_ratio:.2f}x read_blob of the whole step)",
         f"  {mode:16s} the same bytes from memory by a bare werkzeug server "

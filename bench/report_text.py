@@ -1102,6 +1102,12 @@ def _routes_tensor(t: dict, machine: dict | None) -> str:
             "",
         ],
         [
+            "`GET tensor` through TensorBoard's WSGI app in the benchmark process "
+            "(the whole route, no socket) vs `read_blob`",
+            *_by_mode(t, lambda v: f"{v['wsgi_ratio']:.2f}x ({ms(v['wsgi_ms'])})"),
+            "",
+        ],
+        [
             "`tensor_impl` in-process vs `read_blob` (the plugin's own overhead)",
             *_by_mode(t, lambda v: f"{v['impl_ratio']:.2f}x"),
             "<= 1.5x: " + target_mark(all(v["impl_ratio"] <= 1.5 for v in t.values())),
@@ -1144,7 +1150,7 @@ routing.{touch} In-process the route's work is about `read_blob` (one cheap
 series is cached until the series changes), and over HTTP the route is about as
 fast as TensorBoard's own blob route serving the same bytes. With the data server,
 `read_blob` is itself a transfer over a local socket (gRPC), and inside the
-`tensorboard` process it varies from call to call (about 10 ms to 50 ms, seen
+`tensorboard` process it varies from call to call (10 ms to over 50 ms, seen
 by the images plugin too), which dominates `GET tensor`. `sample=` still reads
 the whole step from the provider, then copies one sample."""
 
