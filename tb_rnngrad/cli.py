@@ -8,6 +8,7 @@ tb-rnngrad export LOGDIR --run R --tag T [--step S | --all-steps]
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
 import os
 import sys
@@ -147,6 +148,11 @@ def _printable(text: str) -> str:
 
 def export(args: argparse.Namespace) -> None:
     """Renders the chosen view of one series to PNG file(s)."""
+    if importlib.util.find_spec("matplotlib") is None:
+        raise CliError(
+            "export draws with matplotlib, which is not installed: "
+            "pip install 'tb-rnngrad[viz]' (or pip install matplotlib)"
+        )
     source = _open(args.logdir, keep_all_tensors=args.all_steps)
     info = _find_series(source, args.run, args.tag)
     if args.view == "flow":

@@ -156,6 +156,7 @@ def write(
 
 
 def _checked_tensor(tf: Any, data: Any) -> Any:
+    validation.reject_mapping(data)
     tensor = tf.convert_to_tensor(data)
     rank = tensor.shape.rank
     validation.check_tensor_spec(

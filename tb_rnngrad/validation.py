@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 _EXPECTED = (
@@ -68,12 +70,28 @@ def check_mask_spec(
         )
 
 
+def reject_mapping(data: object) -> None:
+    """Raises TypeError if `data` is a dict, such as all of `rnn_gradients`.
+
+    Raises:
+      TypeError: Naming the keys and the one-array call to make instead.
+    """
+    if isinstance(data, Mapping):
+        keys = list(data)
+        example = f"data[{keys[0]!r}]" if keys else "one array"
+        raise TypeError(
+            f"got a dict with keys {keys}; log one array per call, e.g. "
+            f"{example} (rnn_gradients returns one array per layer)."
+        )
+
+
 def as_checked_array(data: object) -> np.ndarray:
     """Returns `data` as a validated C-ordered NumPy array (no copy if possible).
 
     Raises:
-      TypeError, ValueError: As `check_tensor_spec`.
+      TypeError, ValueError: As `check_tensor_spec` and `reject_mapping`.
     """
+    reject_mapping(data)
     array = np.asarray(data)
     check_tensor_spec(array.shape, array.dtype.name)
     return np.ascontiguousarray(array)

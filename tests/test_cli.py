@@ -131,3 +131,20 @@ def test_console_script_is_installed(logdir):
         check=True,
     )
     assert "gradients/lstm" in result.stdout
+
+
+def test_export_without_matplotlib_says_what_to_install(
+    logdir, tmp_path, capsys, monkeypatch
+):
+    real_find_spec = cli.importlib.util.find_spec
+    monkeypatch.setattr(
+        cli.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "matplotlib" else real_find_spec(name, *a),
+    )
+    argv = ["export", logdir, "--run", RUN, "--tag", "gradients/lstm"]
+    assert cli.main([*argv, "-o", str(tmp_path / "x.png")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("tb-rnngrad: error: ")
+    assert "pip install 'tb-rnngrad[viz]'" in err
+    assert not (tmp_path / "x.png").exists()

@@ -32,6 +32,17 @@ def test_bad_data_raises_clear_error(tmp_path, write, data, error, words):
     assert "(batch, timesteps, channels)" in message
 
 
+@pytest.mark.parametrize("write", ["tf", "pb"])
+def test_a_dict_of_layers_is_refused_with_the_call_to_make(tmp_path, write):
+    grads = {"lstm": np.zeros((2, 3, 4), np.float32)}
+    with pytest.raises(TypeError, match=r"dict with keys \['lstm'\].*data\['lstm'\]"):
+        if write == "pb":
+            summary.gradients_pb("g", grads)
+        else:
+            with tf.summary.create_file_writer(str(tmp_path)).as_default():
+                summary.gradients("g", grads, step=0)
+
+
 def test_missing_step_is_explained(tmp_path):
     # Keras's TensorBoard callback, run by other tests, leaves a global step set.
     previous = tf.summary.experimental.get_step()
