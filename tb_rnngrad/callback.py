@@ -15,6 +15,7 @@ the first step at or after each multiple of N.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import warnings
@@ -159,6 +160,7 @@ class GradientLogger(keras.callbacks.Callback):
         self._capture: GradientCapture | None = None
         self._batch: Batch | None = None
         self._writer: Any = None
+        self._event_file: str | None = None
         self._next_step = 0
         self._countdown = 0
         self._failed = False
@@ -235,14 +237,31 @@ class GradientLogger(keras.callbacks.Callback):
         self._write(self._capture.run(self._batch), step)
 
     def _open_writer(self) -> Any:
+        """A new summary writer in `self.path`; remembers its event file."""
         try:
             tf.io.gfile.makedirs(self.path)
-            return tf.summary.create_file_writer(self.path)
+            before = set(tf.io.gfile.listdir(self.path))
+            writer = tf.summary.create_file_writer(self.path)
+            created = [
+                name
+                for name in tf.io.gfile.listdir(self.path)
+                if name not in before and name.startswith("events.out.tfevents.")
+            ]
         except (OSError, tf.errors.OpError) as error:
             raise OSError(
                 f"GradientLogger cannot create the log directory '{self.path}': "
                 f"{error}. Pass a log_dir you can write to."
             ) from error
+        # Another writer starting in the same instant makes it ambiguous.
+        self._event_file = (
+            os.path.join(self.path, created[0]) if len(created) == 1 else None
+        )
+        return writer
+
+    def _event_file_is_gone(self) -> bool:
+        """Whether the event file (or the directory) was removed while open."""
+        target = self._event_file or self.path
+        return not tf.io.gfile.exists(target)
 
     def _current_step(self) -> int:
         return int(self.model.optimizer.iterations.numpy())
@@ -293,6 +312,25 @@ class GradientLogger(keras.callbacks.Callback):
             )
 
     def _write(self, result: CaptureResult, step: int) -> None:
+        """Writes every entry of `result` at `step`, flushes, and checks that
+        it landed: if the event file was removed meanwhile (say, the log
+        directory was deleted), writes the step again into a new one."""
+        self._write_entries(result, step)
+        if self._event_file_is_gone():
+            lost = self._event_file or self.path
+            with contextlib.suppress(OSError, tf.errors.OpError):
+                self._writer.close()
+            self._writer = self._open_writer()
+            self._write_entries(result, step)
+            if self._event_file_is_gone():
+                raise OSError(f"the new event file in '{self.path}' vanished too")
+            self._warn(
+                f"'{lost}' was removed during training, with the steps written "
+                f"to it; step {step} and later go to a new event file"
+            )
+        self.logged_steps.append(step)
+
+    def _write_entries(self, result: CaptureResult, step: int) -> None:
         """Writes every entry of `result` at `step` and flushes."""
         with self._writer.as_default(step=step):
             for kind in self.kinds:
@@ -323,7 +361,6 @@ class GradientLogger(keras.callbacks.Callback):
                         ),
                     )
         self._writer.flush()
-        self.logged_steps.append(step)
 
 
 def _mask_for(data: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:

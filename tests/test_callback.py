@@ -7,6 +7,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import io  # noqa: E402
+import shutil  # noqa: E402
 import warnings  # noqa: E402
 
 import keras  # noqa: E402
@@ -295,3 +296,78 @@ def test_write_error_mid_training_warns_once_and_training_goes_on(
     events = Events(str(tmp_path))
     for key in ("l1", "g2"):
         assert sorted(events.read(f"gradients/{key}")) == [0]
+
+
+class _AfterFirstEpoch(keras.callbacks.Callback):
+    def __init__(self, action):
+        super().__init__()
+        self.action = action
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            self.action()
+
+
+def _fit_with(logger, action):
+    model = _model()
+    x, y = _data()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(
+            x,
+            y,
+            batch_size=BATCH,
+            epochs=2,
+            callbacks=[logger, _AfterFirstEpoch(action)],
+            verbose=0,
+        )
+    assert int(model.optimizer.iterations.numpy()) == 12
+    return [str(w.message) for w in caught if "GradientLogger" in str(w.message)]
+
+
+def test_log_dir_removed_mid_training_warns_and_logs_the_next_steps_anew(tmp_path):
+    logger = GradientLogger(tmp_path, data=_data(), every_n_steps=2)
+    warned = _fit_with(logger, lambda: shutil.rmtree(tmp_path / "rnngrad"))
+
+    assert len(warned) == 1
+    assert "was removed during training" in warned[0]
+    assert "step 6 and later go to a new event file" in warned[0]
+    assert logger.logged_steps == [0, 2, 4, 6, 8, 10, 12]
+    events = Events(str(tmp_path))
+    for key in ("l1", "g2"):
+        assert sorted(events.read(f"gradients/{key}")) == [6, 8, 10, 12]
+
+
+def test_log_dir_replaced_by_a_file_stops_logging_with_one_warning(tmp_path):
+    path = tmp_path / "rnngrad"
+    logger = GradientLogger(tmp_path, data=_data(), every_n_steps=2)
+
+    def replace():
+        shutil.rmtree(path)
+        path.write_text("not a directory")
+
+    warned = _fit_with(logger, replace)
+
+    assert len(warned) == 1
+    assert "logging step 6 failed" in warned[0]
+    assert "cannot create the log directory" in warned[0]
+    assert logger.logged_steps == [0, 2, 4]
+
+
+def test_seeded_training_with_dropout_is_the_same_with_the_logger(tmp_path):
+    def train(callbacks):
+        keras.utils.set_random_seed(7)
+        inputs = keras.Input((STEPS, FEATURES))
+        hidden = keras.layers.LSTM(3, dropout=0.3, recurrent_dropout=0.2)(inputs)
+        model = keras.Model(inputs, keras.layers.Dense(1)(hidden))
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        x, y = _data()
+        model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=callbacks, verbose=0)
+        return model.get_weights()
+
+    without = train([])
+    logger = GradientLogger(tmp_path, data=_data(), every_n_steps=1)
+    with_logger = train([logger])
+    assert logger.logged_steps == [0, 1, 2, 3, 4, 5, 6]
+    for a, b in zip(without, with_logger, strict=True):
+        np.testing.assert_array_equal(a, b)

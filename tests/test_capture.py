@@ -10,6 +10,7 @@ Models are tiny and run in float64.
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import weakref
 
@@ -550,3 +551,63 @@ def test_no_recurrent_layer():
     model.compile(loss="mse")
     with pytest.raises(CaptureError, match="no recurrent layer"):
         rnn_gradients(model, np.zeros((BATCH, FEATURES)), np.zeros((BATCH, 1)))
+
+
+def test_empty_layer_list_is_refused(small):
+    with pytest.raises(CaptureError, match=r"`layers` is empty.*Pass None"):
+        rnn_gradients(small, _x(), np.zeros((BATCH, 1)), layers=[])
+
+
+def test_dataset_as_x_says_to_pass_one_batch(small):
+    dataset = tf.data.Dataset.from_tensor_slices((_x(), np.zeros((BATCH, 1))))
+    with pytest.raises(CaptureError, match=r"tf.data.Dataset.*next\(iter"):
+        rnn_gradients(small, dataset.batch(2), None)
+
+
+def test_empty_batch_is_refused(small):
+    rnn_gradients(small, _x(), np.zeros((BATCH, 1)))  # traced for other shapes
+    with pytest.raises(CaptureError, match="x has 0 samples"):
+        rnn_gradients(small, _x()[:0], np.zeros((0, 1)))
+
+
+def test_shared_layer_raises_capture_error_not_a_tracing_error():
+    shared = keras.layers.LSTM(3, name="shared")
+    first, second = keras.Input((STEPS, FEATURES)), keras.Input((STEPS, FEATURES))
+    merged = keras.layers.Concatenate()([shared(first), shared(second)])
+    model = keras.Model([first, second], keras.layers.Dense(1)(merged))
+    model.compile(loss="mse")
+    with pytest.raises(CaptureError) as info:
+        rnn_gradients(model, [_x(), _x(1)], np.zeros((BATCH, 1)))
+    assert str(info.value).startswith("Layer 'shared' is called 2 times")
+    assert "in user code" not in str(info.value)
+
+
+def test_capture_leaves_dropout_random_state_untouched():
+    inputs = keras.Input((STEPS, FEATURES))
+    hidden = keras.layers.LSTM(4, dropout=0.3, recurrent_dropout=0.2)(inputs)
+    model = keras.Model(
+        inputs, keras.layers.Dense(1)(keras.layers.Dropout(0.5)(hidden))
+    )
+    model.compile(loss="mse")
+    seeds = [v for v in model.non_trainable_variables if "seed" in v.path]
+    assert len(seeds) == 2  # the LSTM cell's and the Dropout layer's
+    before = [v.numpy().copy() for v in seeds]
+    rnn_gradients(model, _x(), np.zeros((BATCH, 1)))
+    for variable, value in zip(seeds, before, strict=True):
+        np.testing.assert_array_equal(variable.numpy(), value)
+
+
+def test_one_capture_per_model_does_not_warn_of_retracing():
+    messages = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    tf.get_logger().addHandler(handler)
+    try:
+        for units in range(2, 10):
+            inputs = keras.Input((STEPS, FEATURES))
+            model = keras.Model(inputs, keras.layers.GRU(units)(inputs))
+            model.compile(loss="mse")
+            rnn_gradients(model, _x(), np.zeros((BATCH, units)))
+    finally:
+        tf.get_logger().removeHandler(handler)
+    assert not [m for m in messages if "retracing" in m]

@@ -172,6 +172,12 @@ def _convert_x(model: keras.Model, x: Any) -> tuple[Any, tuple[str, ...]]:
     specs = input_specs(model)
     if x is None:
         raise CaptureError("x is None; pass the model inputs for one batch.")
+    if isinstance(x, tf.data.Dataset):
+        raise CaptureError(
+            "x is a tf.data.Dataset; pass one batch of it instead, e.g. "
+            "x, y = next(iter(dataset)). (GradientLogger's `data` takes a "
+            "dataset and uses its first batch.)"
+        )
     if specs is None:
         structure = tf.nest.map_structure(lambda v: _to_tensor(v, "x", None), x)
         return structure, input_names_for(model, structure)
@@ -244,6 +250,11 @@ def _check_batch_sizes(x: Any, y: Any, sample_weight: Any) -> None:
                 sizes.setdefault(what, set()).add(int(leaf.shape[0]))
     if any(leaf.shape.rank == 0 for leaf in tf.nest.flatten(x)):
         raise CaptureError("x contains a scalar; every input needs a batch axis.")
+    if 0 in sizes.get("x", ()):
+        raise CaptureError(
+            "x has 0 samples (its first axis is empty); pass a batch of at "
+            "least one sample."
+        )
     distinct = set().union(*sizes.values()) if sizes else set()
     if len(distinct) > 1:
         detail = ", ".join(f"{k}: {sorted(v)}" for k, v in sizes.items())

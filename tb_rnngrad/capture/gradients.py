@@ -10,6 +10,7 @@ gradient for every probe and every floating-point input together.
 from __future__ import annotations
 
 import inspect
+import logging
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -31,6 +32,23 @@ from tb_rnngrad.capture.result import KINDS, CaptureResult, GradientDict
 from tb_rnngrad.capture.state import preserved_state
 
 _PARTS = ("forward", "backward")
+
+
+class _OwnRetracingFilter(logging.Filter):
+    """Drops TensorFlow's "triggered tf.function retracing" warning about
+    `_forward_backward`: TensorFlow counts traces per Python function, over all
+    captures, and each capture (one per model, layer set and kinds) traces on
+    its first call by design, so the warning would blame the user for it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (
+            "triggered tf.function retracing" in message
+            and "GradientCapture._forward_backward" in message
+        )
+
+
+tf.get_logger().addFilter(_OwnRetracingFilter())
 
 
 def check_model(model: Any) -> None:
@@ -167,10 +185,15 @@ class GradientCapture:
         """Runs the capture on a batch already checked by `prepare_batch`."""
         try:
             out = self._fn(batch.x, batch.y, batch.sample_weight)
-        except CaptureError:
+        except Exception as error:
+            raised = _capture_error_in(error)
+            if raised is not None:
+                raise CaptureError(str(raised)) from None
+            if isinstance(error, _BATCH_ERRORS):
+                raise CaptureError(
+                    _failure_message(self.model, batch, error)
+                ) from error
             raise
-        except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
-            raise CaptureError(_failure_message(self.model, batch, error)) from error
         return self._result(batch, out)
 
     def _plan_inputs(self, x: Any) -> tuple[list[int], list[str], bool]:
@@ -311,6 +334,20 @@ class GradientCapture:
             layers=described,
             notes=tuple(notes),
         )
+
+
+_BATCH_ERRORS = (ValueError, TypeError, tf.errors.InvalidArgumentError)
+
+
+def _capture_error_in(error: BaseException) -> CaptureError | None:
+    """The CaptureError raised while tracing, which TensorFlow re-raises wrapped."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, CaptureError):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _entries(ref: LayerRef) -> list[tuple[str, str | None]]:

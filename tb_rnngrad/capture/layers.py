@@ -146,6 +146,11 @@ def resolve_layers(
             f"`layers` must be None, a layer name, an index, a layer object or a "
             f"list of these; got {type(layers).__name__}."
         )
+    if not layers:
+        raise CaptureError(
+            "`layers` is empty, so nothing would be captured. Pass None for "
+            "every recurrent layer, or the names of the layers you want."
+        )
     chosen: dict[int, LayerRef] = {}
     for selector in layers:
         ref = _resolve_one(model, selector, available)

@@ -1,8 +1,10 @@
-"""Keep a capture from changing the model's metrics or recurrent state.
+"""Keep a capture from changing the model's metrics, recurrent or random state.
 
 `model.compute_loss` updates the per-output loss trackers of multi-output
-models, and a forward pass advances the state of `stateful=True` RNN layers.
-A capture is an observation, so both are restored afterwards.
+models, a forward pass advances the state of `stateful=True` RNN layers, and
+recurrent layers with dropout draw from their seed generator even in inference
+mode. A capture is an observation, so all three are restored afterwards: with
+a capture in the loop, seeded training gives the same weights as without.
 """
 
 from __future__ import annotations
@@ -28,6 +30,18 @@ def _state_variables(layer: keras.layers.Layer) -> list:
     return [v for v in states if isinstance(v, keras.Variable)]
 
 
+_SEED_STATE = "seed_generator_state"  # the name Keras gives a SeedGenerator's state
+
+
+def _seed_variables(model: keras.Model) -> list:
+    """The states of the model's `keras.random.SeedGenerator`s."""
+    return [
+        v
+        for v in model.non_trainable_variables
+        if v.name == _SEED_STATE and tuple(v.shape) == (2,)
+    ]
+
+
 def _stateful_variables(model: keras.Model) -> list:
     variables = []
     for _, layer in walk_layers(model):
@@ -37,7 +51,7 @@ def _stateful_variables(model: keras.Model) -> list:
 
 @contextlib.contextmanager
 def preserved_state(model: keras.Model) -> Iterator[None]:
-    """Restores metric and RNN-state variables changed inside the block.
+    """Restores metric, RNN-state and seed variables changed inside the block.
 
     Metrics created inside the block (the compiled loss builds its trackers
     on first use) are reset to their initial state.
@@ -50,7 +64,7 @@ def preserved_state(model: keras.Model) -> Iterator[None]:
     """
     metrics_before = {id(m) for m in model.metrics}
     variables = [v for m in model.metrics for v in m.variables]
-    variables += _stateful_variables(model)
+    variables += _stateful_variables(model) + _seed_variables(model)
     saved = [tf.identity(v.value) for v in variables]
     yield
     for variable, value in zip(variables, saved, strict=True):
