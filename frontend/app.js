@@ -6,9 +6,11 @@ import { el, replaceChildren } from "./dom.js";
 import { emptyState } from "./empty.js";
 import { readHash, writeHash } from "./hash.js";
 import { createControls } from "./controls.js";
+import { fixedScaleNote, maxAbsOverSteps } from "./fixed_scale.js";
+import { keepFresh } from "./live.js";
 import { createLoader, SAMPLE_FETCH_ELEMENTS } from "./loader.js";
 import { makeScale } from "./normalize.js";
-import { prepare } from "./prepare.js";
+import { missingSample, prepare } from "./prepare.js";
 import { reachPerStep } from "./reach.js";
 import { createRunPanel } from "./run_panel.js";
 import { indexOfStep, stepAtOrBefore, unionSteps } from "./steps.js";
@@ -33,6 +35,8 @@ export function createApp(root, api) {
   let timer = null;
   let running = null;
   let dirty = false;
+  /** What `root` shows: null (loading), "error", "empty" or "page". */
+  let shown = null;
   const fixedMax = new Map();
   const panels = new Map();
   const controls = createControls((patch) => set(patch));
@@ -42,23 +46,8 @@ export function createApp(root, api) {
   async function start() {
     replaceChildren(root, status);
     status.textContent = "Loading runs…";
-    try {
-      tags = await loader.tags();
-    } catch (e) {
-      replaceChildren(root, el("div", { class: "rg-message", role: "alert", text: e.message }));
-      return;
-    }
-    runs = Object.keys(tags)
-      .filter((r) => tags[r] && Object.keys(tags[r]).length > 0)
-      .sort();
-    if (runs.length === 0) {
-      replaceChildren(root, emptyState());
-      return;
-    }
-    status.textContent = "";
-    replaceChildren(root, controls.element, status, panelBox);
-    reconcile();
     window.addEventListener("hashchange", () => {
+      if (shown !== "page") return;
       state = readHash();
       reconcile();
       refresh();
@@ -69,7 +58,55 @@ export function createApp(root, api) {
       clearTimeout(resizeTimer);
       resizeTimer = setTimeout(refresh, 150);
     });
-    await refresh();
+    keepFresh(sync);
+    try {
+      applyTags(await loader.tags());
+    } catch (e) {
+      shown = "error";
+      replaceChildren(root, el("div", { class: "rg-message", role: "alert", text: e.message }));
+      return;
+    }
+    await show();
+  }
+
+  function applyTags(t) {
+    tags = t;
+    runs = Object.keys(tags)
+      .filter((r) => tags[r] && Object.keys(tags[r]).length > 0)
+      .sort();
+  }
+
+  /** Shows the empty state, or the page drawn for the current state. */
+  function show() {
+    if (runs.length === 0) {
+      if (shown !== "empty") replaceChildren(root, emptyState());
+      shown = "empty";
+      return Promise.resolve();
+    }
+    if (shown !== "page") {
+      status.textContent = "";
+      replaceChildren(root, controls.element, status, panelBox);
+      shown = "page";
+    }
+    reconcile();
+    return refresh();
+  }
+
+  /**
+   * Reloads the listings: runs and tags, then the steps of the series shown. Redraws
+   * when any changed (new runs, new or evicted steps); otherwise nothing is fetched
+   * again.
+   */
+  async function sync() {
+    let changed = await loader.reloadTags();
+    if (changed) applyTags(await loader.tags());
+    if (shown === "page") {
+      const tag = state.tag;
+      const series = state.runs.filter((r) => tags[r]?.[tag] && !tags[r][tag].error);
+      const reloads = series.map((r) => loader.reloadSteps(r, tag).catch(() => false));
+      changed = (await Promise.all(reloads)).includes(true) || changed;
+    }
+    if (changed) await show();
   }
 
   /** Drops unknown runs/tags from the state and fills defaults. */
@@ -140,6 +177,7 @@ export function createApp(root, api) {
 
   /** Redraws for the current state; overlapping calls collapse into one more pass. */
   function refresh() {
+    if (shown !== "page") return Promise.resolve();
     if (running) {
       dirty = true;
       return running;
@@ -148,6 +186,8 @@ export function createApp(root, api) {
       try {
         do {
           dirty = false;
+          status.textContent = ""; // a failed pass says so until a pass succeeds
+          delete root.dataset.renderError;
           try {
             await renderOnce();
           } catch (e) {
@@ -192,11 +232,12 @@ export function createApp(root, api) {
     await Promise.all(
       st.runs.map((r, i) => drawRun(r, metas[i], runSteps[i], wanted, st, width)),
     );
+    if (dirty) return; // the state or a listing changed: the next pass draws it
     root.dataset.drawCount = String(Number(root.dataset.drawCount || 0) + 1);
     document.dispatchEvent(
       new CustomEvent("rnngrad:drawn", { detail: { ms: performance.now() - t0 } }),
     );
-    prefetch(st, metas, runSteps, wanted);
+    prefetch(st, metas, runSteps);
   }
 
   function syncPanels(selected) {
@@ -244,72 +285,100 @@ export function createApp(root, api) {
       return;
     }
     const profileP = loader.profile(run, st.tag).catch((e) => e);
-    let prep;
-    let scale;
+    let view;
     try {
-      const sample = fetchSample(meta, st);
-      const [entry, mask] = await Promise.all([
-        loader.tensor(run, st.tag, step, sample),
-        meta.has_mask ? loader.mask(run, st.tag, step) : null,
-      ]);
-      prep = prepare(entry, mask, meta, st);
-      const allStepsMaxAbs =
-        st.scale === "fixed" ? await fixedMaxAbs(run, meta, runSteps, st) : undefined;
-      scale = makeScale(st.scale, {
-        stepMaxAbs: prep.maxAbs,
-        allStepsMaxAbs,
-        min: st.min,
-        max: st.max,
-      });
+      view = await tensorView(run, meta, runSteps, step, st);
     } catch (e) {
-      panel.showMessage(e.message);
-      return;
+      if (e.status === 404 && (await stepsChanged(run, st.tag))) return; // evicted
+      view = { prep: null, scale: null, note: "", error: e.message };
     }
     const profile = await profileP;
     if (dirty) return; // a newer state is waiting; skip drawing this one
-    panel.clearMessage();
     const ok = !(profile instanceof Error);
     panel.draw({
       meta,
-      prep,
-      scale,
+      prep: view.prep,
+      scale: view.scale,
       state: st,
       step,
       wanted,
       profile: ok ? profile : null,
       reach: ok ? reachPerStep(profile) : [],
       width,
-      note: st.scale === "fixed" ? `colour scale fixed over ${runSteps.length} steps` : "",
+      note: view.note,
+      messages: [view.error, ok ? null : profile.message].filter(Boolean),
     });
-    if (!ok) panel.showMessage(profile.message, false);
   }
 
-  /** max|g| of what is drawn, over every retained step (fetches them all once). */
-  async function fixedMaxAbs(run, meta, runSteps, st) {
+  /**
+   * The tensor views' data at `step`: prepared values, colour scale and step-line note,
+   * or the reason they cannot be drawn.
+   * @returns {Promise<{prep: object|null, scale: object|null, note: string,
+   *   error: string|null}>}
+   * @throws {Error} When the tensor cannot be loaded (status 404: no longer kept).
+   */
+  async function tensorView(run, meta, runSteps, step, st) {
+    const missing = missingSample(run, batchOf(meta), st);
+    if (missing) return { prep: null, scale: null, note: "", error: missing };
+    const [entry, mask] = await Promise.all([
+      loader.tensor(run, st.tag, step, fetchSample(meta, st)),
+      meta.has_mask ? loader.mask(run, st.tag, step) : null,
+    ]);
+    const batch = entry.sampleBase === null ? entry.dims.batch : null;
+    const late = missingSample(run, batch, st); // the batch of this step, if unlisted
+    if (late) return { prep: null, scale: null, note: "", error: late };
+    const prep = prepare(entry, mask, meta, st);
+    const fixed = st.scale === "fixed" ? await fixedRange(run, meta, runSteps, st) : null;
+    const scale = makeScale(st.scale, {
+      stepMaxAbs: prep.maxAbs,
+      allStepsMaxAbs: fixed && fixed.covered > 0 ? fixed.maxAbs : undefined,
+      min: st.min,
+      max: st.max,
+    });
+    const note = fixed ? fixedScaleNote(fixed, runSteps.length) : "";
+    return { prep, scale, note, error: null };
+  }
+
+  /**
+   * After a 404: reloads the run's steps. When they changed (the step was evicted),
+   * queues another pass, which shows the steps still kept.
+   * @returns {Promise<boolean>} Whether they changed.
+   */
+  async function stepsChanged(run, tag) {
+    const changed = await loader.reloadSteps(run, tag).catch(() => false);
+    if (changed) dirty = true;
+    return changed;
+  }
+
+  /** max|g| of what is drawn over the run's listed steps (fetches each once). */
+  async function fixedRange(run, meta, runSteps, st) {
     const sample = fetchSample(meta, st);
     const which = st.sampleMode === "one" ? st.sample : 0;
-    const key = JSON.stringify([run, st.tag, st.sampleMode, which]);
+    const key = JSON.stringify([run, st.tag, st.sampleMode, which, runSteps]);
     if (!fixedMax.has(key)) {
-      let m = 0;
-      for (const s of runSteps) {
+      const range = await maxAbsOverSteps(runSteps, async (s) => {
         const [entry, mask] = await Promise.all([
           loader.tensor(run, st.tag, s, sample),
           meta.has_mask ? loader.mask(run, st.tag, s) : null,
         ]);
-        m = Math.max(m, prepare(entry, mask, meta, { ...st, reflect: false }).maxAbs);
-      }
-      fixedMax.set(key, m);
+        return prepare(entry, mask, meta, { ...st, reflect: false }).maxAbs;
+      });
+      if (range.missing.length > 0) await stepsChanged(run, st.tag);
+      if (fixedMax.size >= 64) fixedMax.clear();
+      fixedMax.set(key, range);
     }
     return fixedMax.get(key);
   }
 
-  function prefetch(st, metas, runSteps, wanted) {
+  function prefetch(st, metas, runSteps) {
     const next = steps[stepIndex + 1];
-    if (next === undefined || wanted === null) return;
+    if (next === undefined) return;
     st.runs.forEach((r, i) => {
-      if (!metas[i] || metas[i].error || !Array.isArray(runSteps[i])) return;
+      const meta = metas[i];
+      if (!meta || meta.error || !Array.isArray(runSteps[i])) return;
       const s = stepAtOrBefore(runSteps[i], next);
-      loader.tensor(r, st.tag, s, fetchSample(metas[i], st)).catch(() => {});
+      if (s === null || missingSample(r, batchOf(meta), st)) return; // nothing to fetch
+      loader.tensor(r, st.tag, s, fetchSample(meta, st)).catch(() => {});
     });
   }
 
@@ -324,4 +393,9 @@ export function createApp(root, api) {
     /** @returns {object} Whether a draw is running or queued, requests in flight. */
     debug: () => ({ running: Boolean(running), dirty, pending: loader.pendingKeys() }),
   };
+}
+
+/** @returns {number|null} Batch size from the tag's metadata, or null if unknown. */
+function batchOf(meta) {
+  return Array.isArray(meta.shape) && meta.shape.length >= 2 ? meta.shape[0] : null;
 }

@@ -43,6 +43,11 @@ export class LruCache {
     }
   }
 
+  /** @param {(key: string) => boolean} test Deletes every entry whose key passes. */
+  deleteIf(test) {
+    for (const k of [...this.map.keys()]) if (test(k)) this.delete(k);
+  }
+
   /** @param {string} key Key. */
   delete(key) {
     const e = this.map.get(key);

@@ -134,7 +134,9 @@ function update(c, keys, m, onChange) {
     const boxes = m.runs.map((r) => {
       const box = el("input", { type: "checkbox", value: r });
       box.addEventListener("change", () => onChange({ runs: picked() }));
-      return labelled(box, r);
+      const label = labelled(box, r);
+      label.title = r; // the full name of an ellipsized one
+      return label;
     });
     replaceChildren(c.runList, ...boxes);
   }
@@ -142,12 +144,14 @@ function update(c, keys, m, onChange) {
   const tagsKey = JSON.stringify(m.tags);
   if (tagsKey !== keys.tags) {
     keys.tags = tagsKey;
-    const options = m.tags.map((t) =>
-      el("option", { value: t.name, text: t.unreadable ? `${t.name} (unreadable)` : t.name }),
-    );
+    const options = m.tags.map((t) => {
+      const text = t.unreadable ? `${t.name} (unreadable)` : t.name;
+      return el("option", { value: t.name, text, title: text });
+    });
     replaceChildren(c.tag, ...options);
   }
   c.tag.value = s.tag;
+  c.tag.title = s.tag;
   updateStep(c, m);
   c.sampleMode.value = s.sampleMode;
   c.sample.value = String(s.sample);
@@ -205,7 +209,7 @@ function button(text, title, onClick) {
 }
 
 function labelled(input, text) {
-  return el("label", { class: "rg-check" }, input, ` ${text}`);
+  return el("label", { class: "rg-check" }, input, el("span", { class: "rg-check-text", text }));
 }
 
 function field(name, control, forId) {

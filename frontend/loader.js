@@ -1,7 +1,8 @@
 /**
  * Fetches and caches everything the views need: tags, steps, profiles, tensors,
  * masks. Concurrent requests for the same thing share one fetch; failures are not
- * cached, so a retry fetches again. No DOM.
+ * cached, so a retry fetches again. reloadTags() and reloadSteps() fetch the
+ * listings again and forget only the cached data their changes made stale. No DOM.
  * @module loader
  */
 import { LruCache } from "./cache.js";
@@ -31,19 +32,23 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
   const tensors = new LruCache(maxBytes);
   const pending = new Map();
 
-  /** Shares one in-flight promise per key; keeps results in `store`. */
+  /**
+   * Shares one in-flight promise per key; keeps results in `store`, unless the key
+   * was forgotten while the request ran.
+   */
   function once(key, store, make, size) {
     if (store.has(key)) return Promise.resolve(store.get(key));
     if (pending.has(key)) return pending.get(key);
     const p = make().then(
       (value) => {
+        if (pending.get(key) !== p) return value;
         pending.delete(key);
         if (store === tensors) tensors.set(key, value, size(value));
         else store.set(key, value);
         return value;
       },
       (err) => {
-        pending.delete(key);
+        if (pending.get(key) === p) pending.delete(key);
         throw err;
       },
     );
@@ -51,17 +56,98 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
     return p;
   }
 
+  /** Drops cached and in-flight entries whose key passes `test`. */
+  function forget(test) {
+    for (const key of [...small.keys()]) if (test(key)) small.delete(key);
+    for (const key of [...pending.keys()]) if (test(key)) pending.delete(key);
+    tensors.deleteIf(test);
+  }
+
   const k = (...parts) => JSON.stringify(parts);
+  const TAGS = k("tags");
+  /**
+   * Series -> {json, request} of its newest step listing, kept to tell whether a
+   * reload changed it; `request` numbers the fetch, so a late older answer is ignored.
+   */
+  const listings = new Map();
+  let stepRequests = 0;
+
+  /** @returns {Promise<number[]>} Sorted steps, after noting the listing. */
+  async function loadSteps(run, tag) {
+    const request = ++stepRequests;
+    const list = await api.steps(run, tag);
+    noteListing(run, tag, list, request);
+    return list.map((s) => s.step).sort((a, b) => a - b);
+  }
+
+  /** @returns {string|undefined} JSON of the series' newest listing. */
+  const listingOf = (run, tag) => listings.get(k(run, tag))?.json;
+
+  /**
+   * Remembers a series' step listing. When it differs from the last one, forgets the
+   * series' profile and the tensors of steps that are gone or were logged again
+   * (another wall time: a restarted run).
+   */
+  function noteListing(run, tag, list, request) {
+    const last = listings.get(k(run, tag));
+    if (last && last.request > request) return; // a newer answer is already noted
+    const json = JSON.stringify(list);
+    listings.set(k(run, tag), { json, request });
+    const before = last?.json;
+    if (before === undefined || before === json) return;
+    const now = new Map(list.map((s) => [s.step, s.wall_time]));
+    const stale = new Set([k("profile", run, tag)]);
+    const tensorPrefixes = [];
+    for (const s of JSON.parse(before)) {
+      if (now.get(s.step) === s.wall_time) continue;
+      stale.add(k("mask", run, tag, s.step));
+      tensorPrefixes.push(`${k("tensor", run, tag, s.step).slice(0, -1)},`);
+    }
+    forget((key) => stale.has(key) || tensorPrefixes.some((p) => key.startsWith(p)));
+  }
+
+  /**
+   * Fetches the runs and tags again. Series whose entry changed (e.g. a new max_step)
+   * lose their cached steps and profile; nothing else is forgotten.
+   * @returns {Promise<boolean>} Whether any series was added, removed or changed.
+   */
+  async function reloadTags() {
+    const before = small.get(TAGS);
+    const fresh = await api.tags();
+    forget((key) => key === TAGS); // an older request must not win
+    small.set(TAGS, fresh);
+    if (before === undefined) return true;
+    let changed = false;
+    for (const [run, tag] of seriesOf(before, fresh)) {
+      if (JSON.stringify(before[run]?.[tag]) === JSON.stringify(fresh[run]?.[tag])) continue;
+      changed = true;
+      const stale = [k("steps", run, tag), k("profile", run, tag)];
+      forget((key) => stale.includes(key));
+    }
+    return changed;
+  }
+
+  /**
+   * Fetches a series' steps again.
+   * @returns {Promise<boolean>} Whether its listing changed; then its profile and the
+   *   tensors of steps that are gone or were logged again are forgotten.
+   */
+  async function reloadSteps(run, tag) {
+    const before = listingOf(run, tag);
+    const steps = await loadSteps(run, tag);
+    forget((key) => key === k("steps", run, tag)); // an older request must not win
+    small.set(k("steps", run, tag), steps);
+    return listingOf(run, tag) !== before;
+  }
 
   return {
     /** @returns {string[]} Keys of requests still in flight (for debugging). */
     pendingKeys: () => [...pending.keys()],
-    tags: () => once(k("tags"), small, api.tags),
+    tags: () => once(TAGS, small, api.tags),
+    reloadTags,
     /** @returns {Promise<number[]>} Sorted steps. */
-    steps: (run, tag) =>
-      once(k("steps", run, tag), small, async () =>
-        (await api.steps(run, tag)).map((s) => s.step).sort((a, b) => a - b),
-      ),
+    steps: (run, tag) => once(k("steps", run, tag), small, () => loadSteps(run, tag)),
+    reloadSteps,
     profile: (run, tag) => once(k("profile", run, tag), small, () => api.profile(run, tag)),
     /**
      * @param {string} run Run.
@@ -101,4 +187,15 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
         }
       }, (m) => (m ? m.byteLength : 0) + 64),
   };
+}
+
+/** @returns {Array<[string, string]>} Every (run, tag) of either listing. */
+function seriesOf(...listings) {
+  const all = new Map();
+  for (const l of listings) {
+    for (const [run, tags] of Object.entries(l || {})) {
+      for (const tag of Object.keys(tags || {})) all.set(JSON.stringify([run, tag]), [run, tag]);
+    }
+  }
+  return [...all.values()];
 }

@@ -36,6 +36,7 @@ import {
  * @param {object} meta Tag metadata.
  * @param {{sampleMode: string, sample: number, reflect: boolean}} st UI state.
  * @returns {Prepared}
+ * @throws {RangeError} When one sample is asked for and the batch has no such sample.
  */
 export function prepare(entry, mask, meta, st) {
   const d = entry.dims;
@@ -86,7 +87,8 @@ export function prepare(entry, mask, meta, st) {
       mean: false,
     };
   }
-  const local = fullB === null ? 0 : Math.max(0, Math.min(d.batch - 1, st.sample));
+  const local = fullB === null ? 0 : st.sample;
+  if (local >= d.batch) throw new RangeError(sampleMissingText(null, d.batch, st.sample));
   const id = entry.sampleBase ?? local;
   const one = data.subarray(local * T * C, (local + 1) * T * C);
   const row = rowOf(local);
@@ -102,6 +104,29 @@ export function prepare(entry, mask, meta, st) {
     maxAbs: maxAbsFinite(one),
     mean: false,
   };
+}
+
+/**
+ * Why one run cannot show the chosen sample: the sample input goes up to the largest
+ * batch of the selected runs, and a run with a smaller batch says so instead of
+ * showing another sample.
+ * @param {string} run Run name.
+ * @param {number|null} batch The run's batch size (null when unknown).
+ * @param {{sampleMode: string, sample: number}} st UI state.
+ * @returns {string|null} The message, or null when the sample exists (or is unknown).
+ */
+export function missingSample(run, batch, st) {
+  if (st.sampleMode !== "one" || batch === null || st.sample < batch) return null;
+  return sampleMissingText(run, batch, st.sample);
+}
+
+function sampleMissingText(run, batch, sample) {
+  const who = run === null ? "The tensor" : `Run "${run}"`;
+  const has = `${batch} sample${batch === 1 ? "" : "s"}`;
+  return (
+    `${who} has ${has} (0 to ${batch - 1}), so there is no sample ${sample}; ` +
+    `pick a smaller sample or show all samples.`
+  );
 }
 
 function derive(entry, key, make) {

@@ -146,6 +146,36 @@ export function strokeSeries(pixels, stride, values, offset, step, count, box, l
   }
 }
 
+/**
+ * Marks the non-finite points of a series the way the 0D view does: a square of
+ * `size` px at the point's x, NaN in the middle of the box, +Inf at its top and -Inf
+ * at its bottom, in the colours of colormap.PACKED.
+ * @param {Uint32Array} pixels Target, `stride` pixels per row.
+ * @param {number} stride Row length in pixels.
+ * @param {ArrayLike<number>} values Source array.
+ * @param {number} offset Index of the first point in `values`.
+ * @param {number} step Index distance between points.
+ * @param {number} count Number of points.
+ * @param {{x: number, y: number, w: number, h: number}} box Plot box, device px.
+ * @param {number} size Marker side, device px.
+ */
+export function markNonFinite(pixels, stride, values, offset, step, count, box, size) {
+  const sx = count > 1 ? (box.w - 1) / (count - 1) : 0;
+  const s = Math.min(size, box.w, box.h);
+  const half = Math.floor(s / 2);
+  for (let t = 0; t < count; t++) {
+    const v = values[offset + t * step];
+    let color;
+    let y;
+    if (v !== v) [color, y] = [PACKED.nan, Math.round(box.y + (box.h - s) / 2)];
+    else if (v === Infinity) [color, y] = [PACKED.posInf, box.y];
+    else if (v === -Infinity) [color, y] = [PACKED.negInf, box.y + box.h - s];
+    else continue;
+    const x = Math.min(box.x + box.w - s, Math.max(box.x, Math.round(box.x + t * sx) - half));
+    fillRect(pixels, stride, x, y, s, s, color);
+  }
+}
+
 function run(pixels, stride, col, a, b, color) {
   const r1 = a < b ? b : a;
   for (let r = a < b ? a : b; r <= r1; r++) pixels[r * stride + col] = color;

@@ -18,8 +18,7 @@ import { drawScalar0d, scalar0dAt } from "./views/scalar0d.js";
 /**
  * @param {string} run Run name (shown as text only).
  * @param {{onStep: (step: number) => void}} hooks Flow-view clicks pick a step.
- * @returns {object} Panel with element, showMessage, clearMessage, draw, setMeta,
- *   reset.
+ * @returns {object} Panel with element, showMessage, draw, setMeta, reset.
  */
 export function createRunPanel(run, hooks) {
   const title = el("h2", { class: "rg-run-name", text: run });
@@ -55,23 +54,20 @@ export function createRunPanel(run, hooks) {
   });
 
   /**
-   * Shows an error or note instead of (or above) the views.
+   * Shows an error instead of the views (the run cannot show this tag at all).
    * @param {string} text Message (text only).
-   * @param {boolean} [hideViews] Hide the views (true for errors).
    */
-  function showMessage(text, hideViews = true) {
-    message.textContent = text;
-    message.hidden = false;
-    if (hideViews) stepInfo.textContent = "";
-    views.hidden = hideViews;
-    counts.hidden = hideViews;
+  function showMessage(text) {
+    setMessages([text]);
+    stepInfo.textContent = "";
+    views.hidden = true;
+    counts.hidden = true;
   }
 
-  function clearMessage() {
-    message.hidden = true;
-    message.textContent = "";
-    views.hidden = false;
-    counts.hidden = false;
+  /** @param {string[]} texts Messages shown above the views (none: box hidden). */
+  function setMessages(texts) {
+    message.textContent = texts.join("\n");
+    message.hidden = texts.length === 0;
   }
 
   /** Clears the header lines (before drawing another run/tag/step). */
@@ -91,17 +87,23 @@ export function createRunPanel(run, hooks) {
    * Draws every view that is switched on.
    * @param {object} v
    * @param {object} v.meta Tag metadata.
-   * @param {import("./prepare.js").Prepared|null} v.prep Data of the step shown.
+   * @param {import("./prepare.js").Prepared|null} v.prep Data of the step shown (null
+   *   when the tensor could not be shown: only the flow view is drawn).
    * @param {import("./normalize.js").Scale|null} v.scale Colour scale.
    * @param {import("./state.js").State} v.state UI state.
    * @param {number|null} v.step Step shown. @param {number|null} v.wanted Slider step.
-   * @param {object|null} v.profile Profile (null while loading).
+   * @param {object|null} v.profile Profile (null when it could not be loaded).
    * @param {number[]} v.reach Reach per profile step.
    * @param {number} v.width Width available, CSS px.
    * @param {string} [v.note] Extra text for the step line.
+   * @param {string[]} [v.messages] Errors shown above the views drawn (e.g. why the
+   *   tensor or the profile could not be loaded).
    */
   function draw(v) {
     setMeta(v.meta);
+    setMessages(v.messages || []);
+    views.hidden = false;
+    counts.hidden = !v.prep;
     const rank2 = Array.isArray(v.meta.shape) && v.meta.shape.length === 2;
     const on = (name) => v.state.views.includes(name);
     sections.heatmap.element.hidden = !(on("heatmap") && !rank2 && v.prep);
@@ -135,7 +137,7 @@ export function createRunPanel(run, hooks) {
     counts.classList.toggle("rg-bad", c.nan + c.posInf + c.negInf > 0);
   }
 
-  return { element, showMessage, clearMessage, draw, setMeta, reset };
+  return { element, showMessage, draw, setMeta, reset };
 }
 
 function stepText(v) {
@@ -226,7 +228,8 @@ function drawGridSection(s, v) {
     channelLabel: (c) => channelLabel(c, meta),
     availWidth: v.width,
   });
-  s.legend.hidden = true;
+  s.bar.hidden = true;
+  setLegend(s, specialLegend(["nan", "posInf", "negInf"]));
   s.canvas.rgGeom = geom;
   s.canvas.rgLookup = (x, y) => {
     const hit = channelGridAt(geom, prep.array, prep.dims, x, y);

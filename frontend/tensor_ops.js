@@ -15,9 +15,14 @@
 /**
  * @param {number[]} shape [batch, time, channels] or [batch, channels].
  * @returns {Dims}
- * @throws {Error} For any other rank.
+ * @throws {Error} For any other rank, or a dimension of size 0 (nothing to draw).
  */
 export function dimsOf(shape) {
+  if (shape.includes(0)) {
+    throw new Error(
+      `The tensor has an empty dimension (${shape.join(", ")}): there is nothing to draw.`,
+    );
+  }
   if (shape.length === 3) {
     return { batch: shape[0], time: shape[1], channels: shape[2], rank: 3 };
   }
@@ -52,19 +57,22 @@ export function reflectTime(src, d, from, out) {
 }
 
 /**
- * Mean of |x| over the batch axis.
+ * Mean of |x| over the batch axis, summed in float64 so that large finite values
+ * cannot overflow to Infinity.
  * @param {ArrayLike<number>} src (B, T, C).
  * @param {Dims} d Dimensions.
- * @returns {Float32Array} (1, T, C); NaN/Inf propagate.
+ * @returns {Float32Array|Float64Array} (1, T, C), Float32Array for float32 input
+ *   (a mean fits the input's range); NaN/Inf propagate.
  */
 export function meanAbsOverBatch(src, d) {
   const n = d.time * d.channels;
-  const out = new Float32Array(n);
+  const sum = new Float64Array(n);
   for (let b = 0; b < d.batch; b++) {
     const off = b * n;
-    for (let i = 0; i < n; i++) out[i] += Math.abs(src[off + i]);
+    for (let i = 0; i < n; i++) sum[i] += Math.abs(src[off + i]);
   }
-  for (let i = 0; i < n; i++) out[i] /= d.batch || 1;
+  const out = src instanceof Float32Array ? new Float32Array(n) : sum;
+  for (let i = 0; i < n; i++) out[i] = sum[i] / (d.batch || 1);
   return out;
 }
 

@@ -1,12 +1,13 @@
 /**
  * Channel grid view: one small line chart per channel, value against timestep, the
- * samples overlaid with one colour per sample (the same in every chart).
+ * samples overlaid with one colour per sample (the same in every chart); NaN, +Inf
+ * and -Inf are marked in their own colours (middle, top, bottom of the chart).
  * @module views/channel_grid
  */
 import { AXIS_COLOR, AXIS_FONT, sizeCanvas } from "../canvas_util.js";
 import { hexToRgb, pack, samplePacked } from "../colormap.js";
 import { chartGrid, formatValue, hitTile } from "../layout.js";
-import { fillRect, strokeSeries } from "../raster.js";
+import { fillRect, markNonFinite, strokeSeries } from "../raster.js";
 
 const PAD = { left: 2, top: 12, right: 2, bottom: 2 };
 
@@ -81,6 +82,7 @@ export function drawChannelGrid(canvas, array, dims, opts = {}) {
   const one = opts.color ? pack(hexToRgb(opts.color)) : 0;
   const colors = sampleIds.map((id) => (opts.color ? one : samplePacked(id)));
   const flipFrom = opts.maskFlipFrom ?? C;
+  const marker = Math.max(3, Math.round(4 * dpr));
   for (let c = 0; c < C; c++) {
     const box = {
       x: Math.round((grid.origins[c][0] + PAD.left) * dpr),
@@ -93,6 +95,7 @@ export function drawChannelGrid(canvas, array, dims, opts = {}) {
       const off = samples[k] * T * C + c;
       strokeSeries(px, W, array, off, C, T, box, ranges.lo[c], ranges.hi[c], colors[k]);
     }
+    for (const b of samples) markNonFinite(px, W, array, b * T * C + c, C, T, box, marker);
   }
   ctx.putImageData(image, 0, 0);
   drawLabels(ctx, grid.origins, chartW, ranges, opts.channelLabel || ((c) => `ch ${c}`));

@@ -19,6 +19,11 @@ from tb_rnngrad.proto import plugin_data_pb2
 XSS_RUN = "<img src=x onerror=alert(1)>"
 #: A run whose only series was written by a newer format version.
 FUTURE_RUN = "future"
+#: A run logging "grads/lstm" with a batch of 1 where "lstm" has 2 samples.
+SMALL_RUN = "small"
+#: A run and a tag with names far wider than the page.
+LONG_RUN = "long_" + "n" * 240
+LONG_TAG = "grads/" + "t" * 300
 STEPS = (0, 10, 20)
 LSTM = {"name": "lstm", "layer_class": "LSTM", "units": 4}
 BI = {
@@ -90,7 +95,7 @@ def write_run(run_dir: pathlib.Path, records) -> None:
 
 
 def write_logs(logdir: pathlib.Path) -> None:
-    """Writes the runs "lstm", "bi", XSS_RUN and FUTURE_RUN under `logdir`."""
+    """Writes "lstm", "bi", XSS_RUN, FUTURE_RUN, SMALL_RUN and LONG_RUN to `logdir`."""
     rng = np.random.default_rng(0)
     lstm = []
     for step in STEPS:
@@ -123,3 +128,11 @@ def write_logs(logdir: pathlib.Path) -> None:
     xss = rng.normal(size=(1, 3, 2)).astype(np.float32)
     write_run(logdir / XSS_RUN, [(0, summary.gradients_pb("grads/x", xss))])
     write_run(logdir / FUTURE_RUN, [(0, future_version_summary("grads/future", xss))])
+    write_run(
+        logdir / SMALL_RUN,
+        [
+            (step, summary.gradients_pb("grads/lstm", lstm_gradients(step)[:1]))
+            for step in STEPS
+        ],
+    )
+    write_run(logdir / LONG_RUN, [(0, summary.gradients_pb(LONG_TAG, xss))])

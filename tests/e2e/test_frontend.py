@@ -8,11 +8,20 @@ Screenshots of each view go to `tests/artifacts/`.
 
 from __future__ import annotations
 
+import io
 import math
 import re
 
+import numpy as np
 import pytest
-from frontend_logs import FUTURE_RUN, XSS_RUN, write_logs
+from frontend_logs import (
+    FUTURE_RUN,
+    LONG_RUN,
+    LONG_TAG,
+    SMALL_RUN,
+    XSS_RUN,
+    write_logs,
+)
 from plugin_page import (
     HAVE_CHROMIUM,
     SKIP_REASON,
@@ -433,3 +442,258 @@ def test_empty_state_shows_how_to_start_logging(page, tmp_path, shot):
         "model.fit(x, y, callbacks=[logger])",
         "# then: tensorboard --logdir logs",
     ]
+
+
+# Fixes: stale listings, failures that must not spread, odd shapes and names.
+
+PLUGIN = ".*/data/plugin/rnngrad/"
+STEPS_LSTM = re.compile(PLUGIN + r"steps\?run=lstm&tag=grads%2Flstm$")
+TENSOR_LSTM = re.compile(PLUGIN + r"tensor\?run=lstm&tag=grads%2Flstm&.*")
+
+
+def listing(*steps):
+    """A `steps` route answer."""
+    return [{"step": s, "wall_time": 1_700_000_000.0 + s} for s in steps]
+
+
+def step_label(frame) -> str:
+    return frame.locator("#rg-step-label").inner_text()
+
+
+def test_evicted_step_reloads_the_step_list_and_profile(page, tb_url):
+    # The first list of steps still names step 15, which the server no longer keeps.
+    asked = {"steps": 0, "profile": 0}
+
+    def stale_once(route):
+        asked["steps"] += 1
+        if asked["steps"] == 1:
+            route.fulfill(json=listing(0, 10, 15, 20))
+        else:
+            route.continue_()
+
+    def count_profiles(request):
+        if "/profile?run=lstm&tag=grads%2Flstm" in request.url:
+            asked["profile"] += 1
+
+    page.route(STEPS_LSTM, stale_once)
+    page.on("request", count_profiles)
+    frame = open_plugin(page, tb_url)
+    show_only(frame, "lstm", "grads/lstm")
+    assert step_label(frame) == "step 20 (4/4)"
+    assert asked == {"steps": 1, "profile": 1}
+    # Step 15: 404 "no retained full tensor at step 15"; the page reloads its list.
+    frame.locator("#rg-step").press("ArrowLeft")
+    frame.wait_for_function(
+        "() => document.getElementById('rg-step-label').textContent"
+        " === 'step 10 (2/3)'",
+        timeout=15000,
+    )
+    p = panel(frame)
+    p.locator(".rg-section-heatmap").wait_for(state="visible")
+    assert p.locator(".rg-message").is_hidden()
+    assert_colour(cell(frame, 3, 2), diverging(-0.5), "step 10: -0.5 of max 1")
+    assert asked == {"steps": 2, "profile": 2}, "the changed list refetches the profile"
+
+
+def test_fixed_scale_skips_steps_the_server_no_longer_keeps(page, tb_url):
+    page.route(STEPS_LSTM, lambda route: route.fulfill(json=listing(0, 10, 15, 20)))
+    frame = open_plugin(page, tb_url)
+    show_only(frame, "lstm", "grads/lstm")
+    redraw(frame, lambda: frame.select_option("#rg-scale", "fixed"))
+    p = panel(frame)
+    assert p.locator(".rg-message").is_hidden()
+    assert p.locator(".rg-step-info").inner_text() == (
+        "step 20 · colour scale fixed over the 3 of 4 steps still available"
+    )
+    # max|g| over steps 0, 10 and 20 is 2 (step 0): 1 at step 20 is half of it.
+    assert_colour(cell(frame, 5, 0), diverging(0.5), "fixed: 1 of 2")
+    bar = p.locator(".rg-section-heatmap canvas.rg-colorbar")
+    assert float(bar.get_attribute("data-hi")) == 2.0
+
+
+def test_a_failed_draw_is_reported_until_the_next_pass_succeeds(page, tb_url):
+    frame = open_plugin(page, tb_url)
+    show_only(frame, "lstm", "grads/lstm")
+    frame.evaluate(
+        """() => {
+          const proto = CanvasRenderingContext2D.prototype;
+          const put = proto.putImageData;
+          proto.putImageData = function () {
+            proto.putImageData = put;
+            throw new Error("injected failure");
+          };
+        }"""
+    )
+    frame.locator("#rg-transpose").check()
+    frame.wait_for_function(
+        "() => document.getElementById('rg-app').dataset.renderError"
+    )
+    status = frame.locator(".rg-status")
+    assert status.inner_text().startswith("Could not draw: injected failure")
+    redraw(frame, frame.locator("#rg-transpose").uncheck)  # asserts no renderError
+    assert status.inner_text() == ""
+
+
+def test_tensor_with_an_empty_dimension_gets_a_message(page, tb_url):
+    empty = io.BytesIO()
+    np.save(empty, np.zeros((2, 0, 4), np.float32))
+    page.route(
+        TENSOR_LSTM,
+        lambda route: route.fulfill(
+            body=empty.getvalue(), content_type="application/octet-stream"
+        ),
+    )
+    frame = open_plugin(page, tb_url)
+    show_only(frame, "lstm", "grads/lstm")  # fails if the page could not draw
+    p = panel(frame)
+    assert p.locator(".rg-message").inner_text() == (
+        "The tensor has an empty dimension (2, 0, 4): there is nothing to draw."
+    )
+    assert p.locator(".rg-section-heatmap").is_hidden()
+    assert p.locator(".rg-section-flow").is_visible()
+    assert frame.locator(".rg-status").inner_text() == ""
+    assert page.errors == []
+
+
+def test_prefetch_skips_a_run_without_retained_steps(page, tb_url):
+    tensor_urls = []
+    page.on(
+        "request",
+        lambda r: "/data/plugin/rnngrad/tensor?" in r.url and tensor_urls.append(r.url),
+    )
+    page.route(
+        re.compile(PLUGIN + rf"steps\?run={SMALL_RUN}&tag=grads%2Flstm$"),
+        lambda route: route.fulfill(json=[]),
+    )
+    frame = open_plugin(page, tb_url)
+    show_only(frame, "lstm", "grads/lstm")
+    redraw(frame, lambda: run_box(frame, SMALL_RUN).check())
+    message = panel(frame, 1).locator(".rg-message").inner_text()
+    assert message == f'Run "{SMALL_RUN}" has no logged step of "grads/lstm".'
+    # At step 10 the page prefetches step 20 of every run that has one.
+    redraw(frame, lambda: frame.locator("#rg-step").press("ArrowLeft"))
+    assert step_label(frame) == "step 10 (2/3)"
+    frame.wait_for_timeout(500)
+    assert tensor_urls
+    without_step = [u for u in tensor_urls if "step=" not in u]
+    assert without_step == [], "a tensor request without a step answers 400"
+
+
+def test_a_tensor_error_keeps_the_flow_view(page, tb_url):
+    page.route(
+        TENSOR_LSTM,
+        lambda route: route.fulfill(status=500, json={"error": "disk on fire"}),
+    )
+    frame = open_plugin(page, tb_url)
+    show_only(frame, "lstm", "grads/lstm")
+    p = panel(frame)
+    text = p.locator(".rg-message").inner_text()
+    assert text.startswith('Could not load the tensor of run "lstm", tag "grads/lstm"')
+    assert "disk on fire (HTTP 500" in text
+    for view in ("heatmap", "grid"):
+        assert p.locator(f".rg-section-{view}").is_hidden()
+    assert p.locator(".rg-counts").is_hidden()
+    flow = p.locator(".rg-section-flow")
+    assert flow.is_visible()
+    assert flow.locator("canvas.rg-flow").evaluate("c => c.rgFlow.profile.steps") == [
+        0,
+        10,
+        20,
+    ]
+
+
+def test_long_run_and_tag_names_do_not_widen_the_page(page, tb_url, shot):
+    frame = open_plugin(page, tb_url)
+    show_only(frame, LONG_RUN, LONG_TAG)
+    scroll, client = frame.evaluate(
+        "() => [document.documentElement.scrollWidth,"
+        " document.documentElement.clientWidth]"
+    )
+    assert scroll <= client, "the plugin page scrolls sideways"
+    label = frame.locator("#rg-runs label").filter(has_text=LONG_RUN)
+    assert label.get_attribute("title") == LONG_RUN
+    assert label.bounding_box()["width"] <= 480
+    tag = frame.locator("#rg-tag")
+    assert tag.evaluate("s => s.title") == LONG_TAG
+    assert tag.bounding_box()["width"] <= 400
+    assert panel(frame).locator(".rg-run-name").inner_text() == LONG_RUN
+    shot(frame.locator(".rg-controls"), "long_names.png")
+
+
+GRID_MARKS_JS = """
+([canvas, channel, cells]) => {
+  // Device-pixel plot box of one chart, as views/channel_grid.js computes it.
+  const geom = canvas.rgGeom;
+  const dpr = canvas.width / parseFloat(canvas.style.width);
+  const [ox, oy] = geom.origins[channel];
+  const box = {
+    x: Math.round((ox + 2) * dpr), y: Math.round((oy + 12) * dpr),
+    w: Math.round(geom.pw * dpr), h: Math.round(geom.ph * dpr),
+  };
+  const T = Math.round(geom.pw / geom.dx) + 1;
+  const ctx = canvas.getContext("2d");
+  return cells.map(([t, where]) => {
+    const x = Math.round(box.x + (t * (box.w - 1)) / (T - 1));
+    const y = where === "top" ? box.y + 1
+      : where === "bottom" ? box.y + box.h - 2 : Math.round(box.y + box.h / 2);
+    const d = ctx.getImageData(x, y, 1, 1).data;
+    return [d[0], d[1], d[2]];
+  });
+}
+"""
+
+
+def test_channel_grid_marks_nan_and_inf(page, tb_url, shot):
+    frame = open_plugin(page, tb_url)
+    show_only(frame, "lstm", "grads/lstm")
+    section = panel(frame).locator(".rg-section-grid")
+    grid = section.locator("canvas.rg-grid")
+    # Sample 0, channel 3: NaN at t0, +Inf at t1, -Inf at t2.
+    nan, pos_inf, neg_inf = frame.evaluate(
+        GRID_MARKS_JS,
+        [grid.element_handle(), 3, [[0, "middle"], [1, "top"], [2, "bottom"]]],
+    )
+    assert_colour(nan, NAN, "NaN marked mid-height")
+    assert_colour(pos_inf, POS_INF, "+Inf marked at the top")
+    assert_colour(neg_inf, NEG_INF, "-Inf marked at the bottom")
+    legend = section.locator(".rg-legend")
+    assert legend.is_visible()
+    items = legend.locator(".rg-legend-item").all_inner_texts()
+    assert [i.strip() for i in items] == ["NaN", "+Inf", "−Inf"]
+    shot(section, "channel_grid_nonfinite.png")
+
+
+TAGS_ROUTE = re.compile(PLUGIN + r"tags$")
+
+
+@pytest.mark.parametrize("per_sample_fetch", [False, True])
+def test_sample_beyond_a_runs_batch_is_named_not_replaced(
+    page, tb_url, per_sample_fetch
+):
+    if per_sample_fetch:
+        # Listed as huge, "small" is fetched one sample at a time (sample=i).
+        def huge(route):
+            response = route.fetch()
+            tags = response.json()
+            tags[SMALL_RUN]["grads/lstm"]["shape"] = [1, 6, 4_000_000]
+            route.fulfill(response=response, json=tags)
+
+        page.route(TAGS_ROUTE, huge)
+    frame = open_plugin(page, tb_url)
+    show_only(frame, "lstm", "grads/lstm")
+    redraw(frame, lambda: run_box(frame, SMALL_RUN).check())
+    sample = frame.locator("#rg-sample")
+    assert sample.get_attribute("max") == "1", "the largest batch of the runs shown"
+    redraw(frame, lambda: (sample.fill("1"), sample.press("Enter")))
+    lstm, small = panel(frame, 0), panel(frame, 1)
+    assert lstm.locator(".rg-caption").first.inner_text().endswith("sample 1")
+    assert_colour(cell(frame, 4, 2, index=0), DARK_RED, "lstm shows its sample 1")
+    assert small.locator(".rg-message").inner_text() == (
+        f'Run "{SMALL_RUN}" has 1 sample (0 to 0), so there is no sample 1; '
+        "pick a smaller sample or show all samples."
+    )
+    assert small.locator(".rg-section-heatmap").is_hidden()
+    assert small.locator(".rg-section-flow").is_visible()
+    redraw(frame, lambda: (sample.fill("0"), sample.press("Enter")))
+    assert small.locator(".rg-message").is_hidden()
+    assert_colour(cell(frame, 5, 0, index=1), DARK_RED, "small: sample 0 at step 20")

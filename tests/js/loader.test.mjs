@@ -76,3 +76,131 @@ test("loader does not cache failures; a missing mask is null", async () => {
   assert.equal(await l.mask("r", "t", 1), null);
   assert.deepEqual([...(await l.mask("r", "t", 2))], [1, 0]);
 });
+
+test("LruCache.deleteIf drops matching entries and their bytes", () => {
+  const c = new LruCache(100);
+  c.set("a1", 1, 4);
+  c.set("a2", 2, 4);
+  c.set("b1", 3, 4);
+  c.deleteIf((k) => k.startsWith("a"));
+  assert.deepEqual([...c.map.keys()], ["b1"]);
+  assert.equal(c.bytes, 4);
+});
+
+/** A server whose listings the test changes; counts requests per route. */
+function liveApi() {
+  const server = {
+    tags: { r: { t: { max_step: 20 } }, q: { t: { max_step: 5 } } },
+    steps: [
+      { step: 10, wall_time: 1 },
+      { step: 20, wall_time: 2 },
+    ],
+  };
+  const count = {};
+  const hit = (name) => {
+    count[name] = (count[name] || 0) + 1;
+  };
+  const api = {
+    tags: async () => {
+      hit("tags");
+      return structuredClone(server.tags);
+    },
+    steps: async (run) => {
+      hit(`steps:${run}`);
+      return structuredClone(server.steps);
+    },
+    profile: async (run) => {
+      hit(`profile:${run}`);
+      return { values: [] };
+    },
+    tensor: async (run, tag, step) => {
+      hit(`tensor:${run}:${step}`);
+      return { data: new Float32Array(2), shape: [1, 2], dtype: "<f4" };
+    },
+    mask: async () => ({ data: new Uint8Array(1), shape: [1, 1] }),
+  };
+  return { api, server, count };
+}
+
+test("reloadSteps: an unchanged listing forgets nothing", async () => {
+  const { api, count } = liveApi();
+  const l = createLoader(api);
+  await l.steps("r", "t");
+  await l.profile("r", "t");
+  await l.tensor("r", "t", 10);
+  assert.equal(await l.reloadSteps("r", "t"), false);
+  await l.profile("r", "t");
+  await l.tensor("r", "t", 10);
+  assert.equal(count["steps:r"], 2);
+  assert.equal(count["profile:r"], 1, "profile still cached");
+  assert.equal(count["tensor:r:10"], 1, "tensor still cached");
+});
+
+test("reloadSteps: evicted and new steps show; the profile and stale tensors go", async () => {
+  const { api, server, count } = liveApi();
+  const l = createLoader(api);
+  assert.deepEqual(await l.steps("r", "t"), [10, 20]);
+  await Promise.all([l.profile("r", "t"), l.tensor("r", "t", 10), l.tensor("r", "t", 20, 1)]);
+  await l.tensor("r", "t", 20);
+  // Step 10 was evicted, step 20 logged again (a restarted run), step 30 is new.
+  server.steps = [
+    { step: 20, wall_time: 7 },
+    { step: 30, wall_time: 8 },
+  ];
+  assert.equal(await l.reloadSteps("r", "t"), true);
+  assert.deepEqual(await l.steps("r", "t"), [20, 30]);
+  assert.equal(l.hasTensor("r", "t", 10), false);
+  assert.equal(l.hasTensor("r", "t", 20), false, "rewritten step: fetched again");
+  assert.equal(l.hasTensor("r", "t", 20, 1), false, "also its single samples");
+  await l.profile("r", "t");
+  assert.equal(count["profile:r"], 2, "profile fetched again");
+  assert.equal(await l.reloadSteps("r", "t"), false, "the next reload sees no change");
+});
+
+test("reloadTags: only series whose entry changed lose their steps and profile", async () => {
+  const { api, server, count } = liveApi();
+  const l = createLoader(api);
+  await l.tags();
+  for (const run of ["r", "q"]) {
+    await l.steps(run, "t");
+    await l.profile(run, "t");
+  }
+  assert.equal(await l.reloadTags(), false);
+  server.tags.r.t.max_step = 30;
+  assert.equal(await l.reloadTags(), true);
+  assert.equal((await l.tags()).r.t.max_step, 30);
+  for (const run of ["r", "q"]) {
+    await l.steps(run, "t");
+    await l.profile(run, "t");
+  }
+  assert.deepEqual(
+    [count["steps:r"], count["profile:r"], count["steps:q"], count["profile:q"]],
+    [2, 2, 1, 1],
+  );
+  server.tags.new = { t: {} };
+  assert.equal(await l.reloadTags(), true, "a new run");
+  assert.equal(count.tags, 4);
+});
+
+test("a request started before a reload cannot overwrite the reloaded listing", async () => {
+  const { api, server } = liveApi();
+  let release;
+  const slow = new Promise((r) => {
+    release = r;
+  });
+  const steps = api.steps;
+  api.steps = async (run, tag) => {
+    const old = await steps(run, tag);
+    await slow;
+    return old;
+  };
+  const l = createLoader(api);
+  const first = l.steps("r", "t"); // answers the old listing, late
+  api.steps = steps;
+  server.steps = [{ step: 30, wall_time: 3 }];
+  await l.reloadSteps("r", "t");
+  release();
+  assert.deepEqual(await first, [10, 20], "its caller still gets its answer");
+  assert.deepEqual(await l.steps("r", "t"), [30]);
+  assert.equal(await l.reloadSteps("r", "t"), false, "the late answer was not noted");
+});

@@ -4,7 +4,13 @@ import test from "node:test";
 
 import { PACKED, divergingLut, pack, sequentialLut, unpack } from "../../frontend/colormap.js";
 import { logScale, positiveLogRange, symmetricScale } from "../../frontend/normalize.js";
-import { fillFlow, fillHeatmap, fillRect, strokeSeries } from "../../frontend/raster.js";
+import {
+  fillFlow,
+  fillHeatmap,
+  fillRect,
+  markNonFinite,
+  strokeSeries,
+} from "../../frontend/raster.js";
 
 const lut = divergingLut();
 const rgb = (p) => unpack(p).slice(0, 3);
@@ -104,6 +110,28 @@ test("strokeSeries draws a connected 1-pixel line and breaks at NaN", () => {
   px.fill(0);
   strokeSeries(px, W, [0, 0, 99, 0, 0, 0], 1, 2, 3, box, -1, 1, red); // stride + offset
   assert.deepEqual([...px.subarray(2 * W, 3 * W)].map((p) => (p === red ? 1 : 0)), [1, 1, 1, 1, 1]);
+});
+
+test("markNonFinite marks NaN mid-height, +Inf at the top, -Inf at the bottom", () => {
+  const W = 9;
+  const H = 9;
+  const px = new Uint32Array(W * H);
+  const box = { x: 0, y: 0, w: 9, h: 9 };
+  // Points at x = 0, 2, 4, 6, 8 (stride 2 from offset 1 skips the other channel).
+  const values = [0, 1, 0, NaN, 0, Infinity, 0, -Infinity, 0, 2];
+  markNonFinite(px, W, values, 1, 2, 5, box, 3);
+  const at = (x, y) => px[y * W + x];
+  assert.equal(at(2, 4), PACKED.nan, "NaN at t1: centre of the box");
+  assert.equal(at(4, 0), PACKED.posInf, "+Inf at t2: top edge");
+  assert.equal(at(6, 8), PACKED.negInf, "-Inf at t3: bottom edge");
+  assert.equal(px.filter((p) => p === PACKED.nan).length, 9, "a 3 x 3 square");
+  for (const x of [0, 8]) {
+    for (let y = 0; y < H; y++) assert.equal(at(x, y), 0, `finite point at x=${x} is not marked`);
+  }
+  px.fill(0);
+  markNonFinite(px, W, [NaN, 1, 1, Infinity], 0, 1, 4, box, 3);
+  assert.equal(at(0, 4), PACKED.nan, "a marker at the left edge stays inside the box");
+  assert.equal(at(8, 0), PACKED.posInf, "and at the right edge");
 });
 
 test("fillRect clips to the image", () => {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import test from "node:test";
 
-import { prepare } from "../../frontend/prepare.js";
+import { missingSample, prepare } from "../../frontend/prepare.js";
 import {
   canReflect,
   countNonFinite,
@@ -28,6 +28,12 @@ test("dimsOf for rank 3 and rank 2; other ranks are errors", () => {
   assert.throws(() => dimsOf([2]), /shape \(2\)/);
 });
 
+test("dimsOf rejects a dimension of size 0 (nothing to draw, no 0-pixel image)", () => {
+  assert.throws(() => dimsOf([2, 0, 3]), /empty dimension \(2, 0, 3\)/);
+  assert.throws(() => dimsOf([0, 4]), /empty dimension \(0, 4\)/);
+  assert.throws(() => dimsOf([1, 5, 0]), /empty dimension \(1, 5, 0\)/);
+});
+
 test("reflectTime flips only the backward channels", () => {
   const d = dimsOf([1, 3, 4]);
   const out = reflectTime(ramp(1, 3, 4), d, 2);
@@ -45,6 +51,19 @@ test("meanAbsOverBatch and countNonFinite", () => {
   assert.deepEqual([...m], [2, 3]);
   assert.deepEqual(countNonFinite(a), { nan: 1, posInf: 1, negInf: 0 });
   assert.deepEqual(countNonFinite([-Infinity, -Infinity]), { nan: 0, posInf: 0, negInf: 2 });
+});
+
+test("meanAbsOverBatch sums in float64: large finite values do not overflow", () => {
+  const big = new Float32Array([3e38, -3e38, 3e38, 3e38]); // (B=2, T=1, C=2)
+  const m = meanAbsOverBatch(big, dimsOf([2, 1, 2]));
+  assert.ok(m instanceof Float32Array, "float32 in, float32 out");
+  assert.deepEqual([...m], [Math.fround(3e38), Math.fround(3e38)]);
+  const wide = meanAbsOverBatch(new Float64Array([1e300, 1e300]), dimsOf([2, 1, 1]));
+  assert.ok(wide instanceof Float64Array, "float64 data keeps its range");
+  assert.deepEqual([...wide], [1e300]);
+  const special = meanAbsOverBatch(new Float32Array([NaN, Infinity, 1, 1]), dimsOf([2, 1, 2]));
+  assert.ok(Number.isNaN(special[0]));
+  assert.equal(special[1], Infinity, "a real Inf still propagates");
 });
 
 test("maskRow: one sample, or valid in any sample", () => {
@@ -88,8 +107,28 @@ test("prepare: one sample", () => {
   assert.deepEqual(p.counts, { nan: 1, posInf: 0, negInf: 0 });
   assert.equal(p.maxAbs, 121);
   assert.equal(p.mean, false);
-  const clamped = prepare(entry(data, [2, 3, 2]), null, META, { sampleMode: "one", sample: 9, reflect: false });
-  assert.deepEqual(clamped.samples, [1]);
+});
+
+test("prepare never shows another sample than the one asked for", () => {
+  const e = entry(ramp(2, 3, 2), [2, 3, 2]);
+  const st = { sampleMode: "one", sample: 2, reflect: false };
+  assert.throws(() => prepare(e, null, META, st), /has 2 samples \(0 to 1\), so there is no sample 2/);
+  const all = prepare(e, null, META, { ...st, sampleMode: "all" });
+  assert.deepEqual(all.samples, [0, 1], "all samples ignores the sample number");
+});
+
+test("missingSample: a run with a smaller batch names itself and its size", () => {
+  const one = (sample) => ({ sampleMode: "one", sample });
+  assert.equal(
+    missingSample("small", 1, one(1)),
+    'Run "small" has 1 sample (0 to 0), so there is no sample 1; pick a smaller sample ' +
+      "or show all samples.",
+  );
+  assert.match(missingSample("r", 3, one(7)), /^Run "r" has 3 samples \(0 to 2\)/);
+  assert.equal(missingSample("r", 3, one(2)), null);
+  assert.equal(missingSample("r", null, one(9)), null, "batch unknown: the tensor decides");
+  assert.equal(missingSample("r", 1, { sampleMode: "all", sample: 5 }), null);
+  assert.equal(missingSample("r", 1, { sampleMode: "mean", sample: 5 }), null);
 });
 
 test("prepare: all samples and batch mean of |g|", () => {

@@ -1,0 +1,126 @@
+"""The plugin follows a run that is still logging, in a real TensorBoard.
+
+TensorBoard (`--load_fast=false --reload_interval=1`) reads event files that
+the test keeps appending to. The page reloads its listings every 30 s
+(`frontend/live.js`; the test moves Playwright's clock forward instead of
+waiting) and as soon as TensorBoard's own reload finds new runs.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from plugin_page import HAVE_CHROMIUM, SKIP_REASON, open_plugin
+from tensorboard.compat.proto import event_pb2
+from tensorboard.summary.writer import event_file_writer
+
+from tb_rnngrad import summary
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not HAVE_CHROMIUM, reason=SKIP_REASON),
+]
+
+#: frontend/live.js REFRESH_MS, in seconds.
+REFRESH_S = 30
+LABEL = "document.getElementById('rg-step-label').textContent"
+PLUGIN_PATH = "/data/plugin/rnngrad/"
+RUN_NAMES = "[...document.querySelectorAll('#rg-runs input')].map(x => x.value).join()"
+
+
+class LiveRun:
+    """An event file of one run that stays open, like a training job's."""
+
+    def __init__(self, run_dir) -> None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self._writer = event_file_writer.EventFileWriter(str(run_dir))
+
+    def log(self, step: int) -> None:
+        """Logs "grads" (1, 4, 2) at `step` and flushes it to disk."""
+        data = np.full((1, 4, 2), step + 1.0, np.float32)
+        event = event_pb2.Event(
+            step=step,
+            wall_time=1_700_000_000.0 + step,
+            summary=summary.gradients_pb("grads", data),
+        )
+        self._writer.add_event(event)
+        self._writer.flush()
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+@pytest.fixture
+def live(tmp_path):
+    """(logdir, run "a" with steps 0 and 10, TensorBoard URL)."""
+    from tensorboard_server import start_tensorboard
+
+    run = LiveRun(tmp_path / "a")
+    run.log(0)
+    run.log(10)
+    server = start_tensorboard(
+        str(tmp_path), load_fast=False, extra_args=["--reload_interval=1"]
+    )
+    try:
+        yield tmp_path, run, server.url
+    finally:
+        server.stop()
+        run.close()
+
+
+def wait_until_served(url: str, predicate) -> None:
+    from tensorboard_server import wait_for_json
+
+    wait_for_json(url + "/data/plugin/rnngrad/tags", predicate, timeout=30)
+
+
+def plugin_routes(urls) -> list[str]:
+    """Sorted route names ("tags", "steps", ...) of plugin request URLs."""
+    return sorted(u.split(PLUGIN_PATH)[1].split("?")[0] for u in urls)
+
+
+def test_new_steps_appear_after_the_periodic_refresh(page, live):
+    _, run, url = live
+    requests = []
+    page.on("request", lambda r: PLUGIN_PATH in r.url and requests.append(r.url))
+    page.clock.install()
+    frame = open_plugin(page, url)
+    assert frame.evaluate(LABEL) == "step 10 (2/2)"
+    run.log(20)
+    wait_until_served(url, lambda tags: tags["a"]["grads"]["max_step"] == 20)
+    frame.wait_for_timeout(1000)
+    assert frame.evaluate(LABEL) == "step 10 (2/2)", "nothing reloads before it is due"
+    seen = len(requests)
+    page.clock.fast_forward(REFRESH_S * 1000)
+    frame.wait_for_function(f"() => {LABEL} === 'step 20 (3/3)'", timeout=15000)
+    flow = frame.locator("canvas.rg-flow")
+    frame.wait_for_function(
+        "c => c.rgFlow && c.rgFlow.profile.steps.length === 3",
+        arg=flow.element_handle(),
+    )
+    routes = plugin_routes(requests[seen:])
+    assert routes == ["profile", "steps", "tags", "tensor"], "one request of each"
+    seen = len(requests)
+    page.clock.fast_forward(REFRESH_S * 1000)
+    frame.wait_for_timeout(1000)
+    routes = plugin_routes(requests[seen:])
+    assert routes == ["steps", "tags"], "unchanged listings: nothing else is fetched"
+    assert page.errors == []
+
+
+def test_tensorboards_reload_brings_new_runs_at_once(page, live):
+    logdir, _, url = live
+    opened = time.monotonic()
+    frame = open_plugin(page, url)
+    assert frame.evaluate(RUN_NAMES) == "a"
+    other = LiveRun(logdir / "b")
+    try:
+        other.log(0)
+        wait_until_served(url, lambda tags: "b" in tags)
+        page.locator("button.reload-button").click()
+        frame.wait_for_function(f"() => {RUN_NAMES} === 'a,b'", timeout=10000)
+    finally:
+        other.close()
+    assert time.monotonic() - opened < REFRESH_S, "came before the periodic refresh"
