@@ -80,7 +80,7 @@ PLAN = (
     Bench(
         "bench_capture",
         "capture+write vs training",
-        ("--reps", "9", "--fit-reps", "5", "--fit-steps", "30"),
+        ("--reps", "9", "--fit-reps", "5", "--fit-steps", "100"),
         ("--reps", "3", "--fit-reps", "1", "--fit-steps", "5"),
     ),
     Bench(

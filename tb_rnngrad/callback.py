@@ -176,14 +176,19 @@ class GradientLogger(keras.callbacks.Callback):
             OSError: If the log directory cannot be written.
         """
         model = self.model
-        self._capture = get_capture(model, self.layers, self.kinds)
-        self._batch = prepare_batch(model, *self._data)
-        result = self._capture.run(self._batch)
-        self._writer = self._open_writer()
+        capture = get_capture(model, self.layers, self.kinds)
+        # A later fit() of the same model and loss was validated by the first.
+        validated = capture is self._capture and self._batch is not None
+        self._capture = capture
+        if not validated:
+            self._batch = prepare_batch(model, *self._data)
         step = self._current_step()
+        due = not self.logged_steps or self.logged_steps[-1] != step
+        result = self._capture.run(self._batch) if due or not validated else None
+        self._writer = self._open_writer()
         try:
-            if not self.logged_steps or self.logged_steps[-1] != step:
-                self._write(result, step)  # not again when fit() resumes
+            if due:  # not again when fit() resumes where the last one logged
+                self._write(result, step)
         except (OSError, tf.errors.OpError) as error:
             self._writer = None
             raise OSError(

@@ -167,6 +167,29 @@ def test_second_fit_continues_the_step_count(tmp_path):
     assert sorted(Events(str(tmp_path)).read("gradients/g2")) == [0, 4, 6, 8, 12]
 
 
+def test_a_fit_resuming_at_a_logged_step_runs_no_capture(tmp_path, monkeypatch):
+    model = _model()
+    x, y = _data()
+    x, y = x[:16], y[:16]  # 4 steps per fit
+    logger = GradientLogger(tmp_path, data=(x, y), layers="g2", every_n_steps=4)
+    model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=[logger], verbose=0)
+    assert logger.logged_steps == [0, 4]
+    runs = []
+    original = callback.GradientCapture.run
+    monkeypatch.setattr(
+        callback.GradientCapture,
+        "run",
+        lambda self, batch: runs.append(1) or original(self, batch),
+    )
+    model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=[logger], verbose=0)
+    assert logger.logged_steps == [0, 4, 8]
+    assert len(runs) == 1  # step 8 only: step 4 was logged and validated before
+    model.compile(optimizer=model.optimizer, loss="mae")  # keeps the step count
+    model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=[logger], verbose=0)
+    assert len(runs) == 3  # a new loss is validated again at step 8, then step 12
+    assert logger.logged_steps == [0, 4, 8, 12]
+
+
 def test_dataset_data_next_to_keras_tensorboard(tmp_path):
     model = _model()
     x, y = _data()
