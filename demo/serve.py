@@ -6,6 +6,8 @@ import os
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 
 
 def free_port(preferred: int = 6006) -> int:
@@ -33,10 +35,26 @@ def serve(logdir: str, port: int | None = None) -> int:
         "--port",
         str(port),
     ]
-    print(f"\nRNN Gradients tab: http://127.0.0.1:{port}/#rnngrad\n", flush=True)
+    print(f"Starting TensorBoard on 127.0.0.1:{port} ...", flush=True)
     process = subprocess.Popen(command)
     try:
+        if answers(port, process):
+            url = f"http://127.0.0.1:{port}/#rnngrad"
+            print(f"\nRNN Gradients tab: {url}  (Ctrl-C stops it)\n", flush=True)
         return process.wait()
     except KeyboardInterrupt:
         process.terminate()
         return process.wait()
+
+
+def answers(port: int, process: subprocess.Popen, timeout: float = 120.0) -> bool:
+    """Waits until TensorBoard answers on `port`; False if it exits first."""
+    deadline = time.monotonic() + timeout
+    url = f"http://127.0.0.1:{port}/data/plugins_listing"
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return True
+        except OSError:
+            time.sleep(0.5)
+    return process.poll() is None

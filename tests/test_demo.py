@@ -1,10 +1,14 @@
 """A shortened demo run tells the expected story: LSTM reaches further back."""
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import urllib.request
 
 import pytest
+from tensorboard_server import free_port
 
 from tb_rnngrad.logdir import LogdirReader
 
@@ -52,3 +56,30 @@ def test_lstm_gradient_reaches_further_back_than_simplernn(demo_logdir):
 def test_keras_tensorboard_scalars_sit_beside(demo_logdir):
     for model in ("simplernn", "lstm"):
         assert os.listdir(os.path.join(demo_logdir, f"adding-{model}", "train"))
+
+
+def test_serve_prints_the_url_once_tensorboard_answers_it(demo_logdir):
+    port = free_port()
+    code = f"from demo import serve; serve.serve({demo_logdir!r}, {port})"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        url = None
+        for line in process.stdout:
+            if "RNN Gradients tab:" in line:
+                url = line.split()[3]
+                break
+        assert url == f"http://127.0.0.1:{port}/#rnngrad"
+        listing = f"http://127.0.0.1:{port}/data/plugins_listing"
+        with urllib.request.urlopen(listing, timeout=10) as response:  # no retry
+            assert json.load(response)["rnngrad"]["enabled"] is True
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
