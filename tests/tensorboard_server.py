@@ -155,6 +155,7 @@ def start_tensorboard(
     path_prefix: str = "",
     samples_per_plugin: Mapping[str, int] | None = None,
     extra_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
     timeout: float = 120.0,
     attempts: int = 3,
 ) -> TensorBoardServer:
@@ -166,6 +167,7 @@ def start_tensorboard(
       path_prefix: `--path_prefix`, e.g. "/foo"; part of the returned URL.
       samples_per_plugin: `--samples_per_plugin`, e.g. {"rnngrad": 0}.
       extra_args: Further command-line arguments.
+      env: Further environment variables for the process.
       timeout: Seconds to wait for each attempt to answer.
       attempts: Tries with a fresh port if the process exits early (e.g.
         another process took the port).
@@ -176,7 +178,7 @@ def start_tensorboard(
     Raises:
       RuntimeError: TensorBoard did not answer in time or kept exiting.
     """
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
     failures = []
     for _ in range(attempts):
         port = free_port()
