@@ -1171,8 +1171,8 @@ by the images plugin too), which dominates `GET tensor`. Much of it is fresh
 memory: started with `{tuned_env}` (one allocator arena for all request
 threads, freed buffers kept for reuse), the same `tensorboard` answers
 `GET tensor` in {tuned}. Even then the ratio cannot reach 1.5x, since
-`read_blob` plus the transport floor alone come to about 1.5x. `sample=` still reads the whole step from the
-provider, then copies one sample."""
+`read_blob` plus the transport floor alone come to about 1.5x. `sample=` still
+reads the whole step from the provider, then copies one sample."""
 
 
 def _routes_profile(pr: dict) -> str:
