@@ -611,3 +611,69 @@ def test_one_capture_per_model_does_not_warn_of_retracing():
     finally:
         tf.get_logger().removeHandler(handler)
     assert not [m for m in messages if "retracing" in m]
+
+
+def _vanishing_rnn(policy: str) -> keras.Model:
+    keras.config.set_dtype_policy(policy)
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((100, FEATURES))
+    hidden = keras.layers.SimpleRNN(8, return_sequences=True, name="rnn")(inputs)
+    hidden = keras.layers.SimpleRNN(8, name="last")(hidden)
+    model = keras.Model(inputs, keras.layers.Dense(1, dtype="float32")(hidden))
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def test_mixed_precision_gradients_use_the_loss_scale_and_keep_small_values():
+    keras.config.set_floatx("float32")
+    reference = _vanishing_rnn("float32")
+    mixed = _vanishing_rnn("mixed_float16")
+    assert type(mixed.optimizer).__name__ == "LossScaleOptimizer"
+    mixed.set_weights(reference.get_weights())
+    x = _x(shape=(BATCH, 100, FEATURES)).astype(np.float32)
+    y = np.ones((BATCH, 1), np.float32)
+
+    expected = rnn_gradients(reference, x, y)["rnn"]
+    got = rnn_gradients(mixed, x, y)["rnn"]
+
+    assert got.dtype == np.float32
+    # The tail vanishes from about 1e-1 to far below float16's smallest value.
+    assert np.abs(expected[:, -1]).max() > 1e-2
+    assert np.abs(expected[:, 0]).max() < 1e-9
+    # Every value an unscaled float16 backward pass would flush to zero is kept,
+    # as training's scaled backward pass keeps it.
+    kept = np.abs(expected) > 1e-9
+    assert (np.abs(expected[kept]) < 6e-8).mean() > 0.2
+    assert np.all(got[kept] != 0)
+    # float16 forward and backward: close, not equal. The per-timestep norms
+    # (the profile the tab draws) agree wherever the scaled values are normal
+    # float16 numbers, and so do most single values.
+    norms = np.sqrt((expected**2).sum(axis=(0, 2)))
+    normal = norms > 1e-7
+    assert normal.sum() > 20
+    np.testing.assert_allclose(
+        np.sqrt((got**2).sum(axis=(0, 2)))[normal], norms[normal], rtol=0.1
+    )
+    big = np.abs(expected) > 1e-8
+    error = np.abs(got[big] - expected[big]) / np.abs(expected[big])
+    assert np.median(error) < 0.01
+
+
+def test_mixed_precision_overflow_of_the_loss_scale_falls_back_to_unscaled():
+    keras.config.set_floatx("float32")
+    reference = _vanishing_rnn("float32")
+    mixed = _vanishing_rnn("mixed_float16")
+    mixed.set_weights(reference.get_weights())
+    x = _x(shape=(BATCH, 100, FEATURES)).astype(np.float32)
+    y = np.full(
+        (BATCH, 1), 2000.0, np.float32
+    )  # d loss/d output ~ 1e3: x 2**15 > 65504
+
+    expected = rnn_gradients(reference, x, y)["last"]
+    got = rnn_gradients(mixed, x, y)["last"]
+
+    assert np.abs(expected).max() * 2**15 > 65504  # the scaled pass overflows
+    assert got.dtype == np.float32 and np.all(np.isfinite(got))
+    np.testing.assert_allclose(
+        got, expected, rtol=0.05, atol=1e-3 * np.abs(expected).max()
+    )

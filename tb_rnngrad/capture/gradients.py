@@ -18,7 +18,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from tb_rnngrad.capture import probes
+from tb_rnngrad.capture import loss_scale, probes
 from tb_rnngrad.capture.data import Batch, input_names_for, input_specs, prepare_batch
 from tb_rnngrad.capture.describe import describe_layer
 from tb_rnngrad.capture.errors import CaptureError
@@ -134,6 +134,7 @@ class GradientCapture:
         )
         signature = inspect.signature(model.compute_loss).parameters
         self._loss_takes_training = "training" in signature
+        self._scales_loss = loss_scale.scales_loss(model)
         self._fn = tf.function(self._forward_backward, reduce_retracing=True)
 
     @property
@@ -182,9 +183,23 @@ class GradientCapture:
         return self.run(prepare_batch(self.model, x, y, sample_weight))
 
     def run(self, batch: Batch) -> CaptureResult:
-        """Runs the capture on a batch already checked by `prepare_batch`."""
+        """Runs the capture on a batch already checked by `prepare_batch`.
+
+        With a loss-scaling optimizer (mixed precision) the backward pass runs
+        on the scaled loss, as in training; if that overflows somewhere, it
+        runs again unscaled, so that an overflow of the scale is not reported
+        as an exploding gradient.
+        """
+        out = self._call(batch, scale_loss=self._scales_loss)
+        if self._scales_loss and not loss_scale.all_finite(
+            [out["gradients"], out["input_gradients"]]
+        ):
+            out = self._call(batch, scale_loss=False)
+        return self._result(batch, out)
+
+    def _call(self, batch: Batch, scale_loss: bool) -> dict:
         try:
-            out = self._fn(batch.x, batch.y, batch.sample_weight)
+            return self._fn(batch.x, batch.y, batch.sample_weight, scale_loss)
         except Exception as error:
             raised = _capture_error_in(error)
             if raised is not None:
@@ -194,7 +209,6 @@ class GradientCapture:
                     _failure_message(self.model, batch, error)
                 ) from error
             raise
-        return self._result(batch, out)
 
     def _plan_inputs(self, x: Any) -> tuple[list[int], list[str], bool]:
         """(indices of float leaves, notes, whether to probe Embedding layers)."""
@@ -240,9 +254,12 @@ class GradientCapture:
             )
         return loss
 
-    def _forward_backward(self, x: Any, y: Any, sample_weight: Any) -> dict:
+    def _forward_backward(
+        self, x: Any, y: Any, sample_weight: Any, scale_loss: bool
+    ) -> dict:
         """The traced body: forward with probes, loss, one backward pass."""
         model = self.model
+        scale = loss_scale.factor(model) if scale_loss else None
         floats, _, probe_embeddings = self._plan_inputs(x)
         targets = self._targets(probe_embeddings)
         with tf.GradientTape(watch_accessed_variables=False) as tape:
@@ -253,15 +270,18 @@ class GradientCapture:
                 with probes.attach(tape, targets) as records:
                     y_pred = model(x, training=False)
                 loss = self._loss(x, y, y_pred, sample_weight)
+                target = loss_scale.scaled(loss, scale)
         masks, watched, activations = self._layer_tensors(records)
         inputs, input_masks = self._input_tensors(x, floats, records, probe_embeddings)
         if "gradients" not in self._kinds:
             watched = {}
         grads = tape.gradient(
-            loss,
+            target,
             {"layers": watched, "inputs": inputs},
             unconnected_gradients=tf.UnconnectedGradients.ZERO,
         )
+        if self._scales_loss:  # float32 whether or not this pass was scaled
+            grads = loss_scale.unscaled_float32(grads, scale)
         return {
             "loss": loss,
             "masks": masks,
