@@ -2,18 +2,19 @@
  * The plugin page: wires state, controls, data loading and one panel per run.
  * @module app
  */
+import { ApiError } from "./api.js";
 import { el, replaceChildren } from "./dom.js";
 import { emptyState } from "./empty.js";
 import { readHash, writeHash } from "./hash.js";
 import { createControls } from "./controls.js";
-import { fixedScaleNote, maxAbsOverSteps } from "./fixed_scale.js";
-import { keepFresh } from "./live.js";
+import { createFixedRanges, fixedScaleNote } from "./fixed_scale.js";
+import { isDisplayed, keepFresh } from "./live.js";
 import { createLoader, SAMPLE_FETCH_ELEMENTS } from "./loader.js";
 import { makeScale } from "./normalize.js";
 import { missingSample, prepare } from "./prepare.js";
 import { reachPerStep } from "./reach.js";
 import { createRunPanel } from "./run_panel.js";
-import { indexOfStep, stepAtOrBefore, unionSteps } from "./steps.js";
+import { indexOfStep, stepAtOrBefore, stepToward, unionSteps } from "./steps.js";
 import { canReflect } from "./tensor_ops.js";
 
 const PLAY_INTERVAL_MS = 400;
@@ -35,9 +36,13 @@ export function createApp(root, api) {
   let timer = null;
   let running = null;
   let dirty = false;
+  /** Direction (-1, 0, 1) of a step move not yet drawn (see renderOnce). */
+  let moved = 0;
+  /** Whether the last pass showed a load error (the next reload draws again). */
+  let loadFailed = false;
   /** What `root` shows: null (loading), "error", "empty" or "page". */
   let shown = null;
-  const fixedMax = new Map();
+  const fixedRanges = createFixedRanges(loader.wallTime);
   const panels = new Map();
   const controls = createControls((patch) => set(patch));
   const panelBox = el("div", { class: "rg-panels" });
@@ -49,6 +54,7 @@ export function createApp(root, api) {
     window.addEventListener("hashchange", () => {
       if (shown !== "page") return;
       state = readHash();
+      moved = 0;
       reconcile();
       refresh();
     });
@@ -56,6 +62,7 @@ export function createApp(root, api) {
     let resizeTimer = null;
     window.addEventListener("resize", () => {
       clearTimeout(resizeTimer);
+      if (!isDisplayed()) return; // another dashboard is shown: redraw when back
       resizeTimer = setTimeout(refresh, 150);
     });
     keepFresh(sync);
@@ -94,8 +101,8 @@ export function createApp(root, api) {
 
   /**
    * Reloads the listings: runs and tags, then the steps of the series shown. Redraws
-   * when any changed (new runs, new or evicted steps); otherwise nothing is fetched
-   * again.
+   * when any changed (new runs, new or evicted steps) or the last pass showed a load
+   * error (it is retried); otherwise nothing is fetched again.
    */
   async function sync() {
     let changed = await loader.reloadTags();
@@ -106,7 +113,7 @@ export function createApp(root, api) {
       const reloads = series.map((r) => loader.reloadSteps(r, tag).catch(() => false));
       changed = (await Promise.all(reloads)).includes(true) || changed;
     }
-    if (changed) await show();
+    if (changed || loadFailed) await show();
   }
 
   /** Drops unknown runs/tags from the state and fills defaults. */
@@ -145,7 +152,9 @@ export function createApp(root, api) {
       const i = "stepIndex" in patch ? patch.stepIndex : current + patch.stepBy;
       if (steps.length === 0) return refresh();
       state.step = steps[Math.max(0, Math.min(steps.length - 1, i))];
+      moved = Math.sign(i - current);
     } else {
+      moved = 0;
       Object.assign(state, patch);
       if ("runs" in patch || "tag" in patch) reconcile();
     }
@@ -215,6 +224,12 @@ export function createApp(root, api) {
     );
     if (dirty) return; // the state changed meanwhile: don't show this stale one
     steps = unionSteps(runSteps.filter(Array.isArray));
+    if (moved !== 0 && st.step !== null && steps.length > 0 && !steps.includes(st.step)) {
+      // A move onto a step found gone meanwhile goes on to the next one kept.
+      st.step = state.step = stepToward(steps, st.step, moved);
+      writeHash(state);
+    }
+    loadFailed = false;
     stepIndex = indexOfStep(steps, st.step);
     const wanted = steps.length ? steps[stepIndex] : null;
     controls.update({
@@ -229,10 +244,10 @@ export function createApp(root, api) {
     });
     syncPanels(st.runs);
     const width = panelWidth(st.runs.length);
-    await Promise.all(
-      st.runs.map((r, i) => drawRun(r, metas[i], runSteps[i], wanted, st, width)),
-    );
+    const at = { wanted, kept: steps };
+    await Promise.all(st.runs.map((r, i) => drawRun(r, metas[i], runSteps[i], at, st, width)));
     if (dirty) return; // the state or a listing changed: the next pass draws it
+    moved = 0; // the step is drawn: from now on it is the step chosen
     root.dataset.drawCount = String(Number(root.dataset.drawCount || 0) + 1);
     document.dispatchEvent(
       new CustomEvent("rnngrad:drawn", { detail: { ms: performance.now() - t0 } }),
@@ -263,7 +278,12 @@ export function createApp(root, api) {
     return st.sampleMode === "one" && n > SAMPLE_FETCH_ELEMENTS ? st.sample : null;
   }
 
-  async function drawRun(run, meta, runSteps, wanted, st, width) {
+  /**
+   * Draws one run's panel.
+   * @param {{wanted: number|null, kept: number[]}} at Slider step; union of the
+   *   steps kept for the runs shown.
+   */
+  async function drawRun(run, meta, runSteps, at, st, width) {
     const panel = panels.get(run);
     if (!meta) {
       panel.reset();
@@ -276,10 +296,11 @@ export function createApp(root, api) {
       return;
     }
     if (runSteps instanceof Error) {
+      noteFailure(runSteps);
       panel.showMessage(runSteps.message);
       return;
     }
-    const step = stepAtOrBefore(runSteps, wanted);
+    const step = stepAtOrBefore(runSteps, at.wanted);
     if (step === null) {
       panel.showMessage(`Run "${run}" has no logged step of "${st.tag}".`);
       return;
@@ -290,24 +311,32 @@ export function createApp(root, api) {
       view = await tensorView(run, meta, runSteps, step, st);
     } catch (e) {
       if (e.status === 404 && (await stepsChanged(run, st.tag))) return; // evicted
+      noteFailure(e);
       view = { prep: null, scale: null, note: "", error: e.message };
     }
     const profile = await profileP;
     if (dirty) return; // a newer state is waiting; skip drawing this one
     const ok = !(profile instanceof Error);
+    if (!ok) noteFailure(profile);
     panel.draw({
       meta,
       prep: view.prep,
       scale: view.scale,
       state: st,
       step,
-      wanted,
+      chosen: st.step,
+      kept: at.kept,
       profile: ok ? profile : null,
       reach: ok ? reachPerStep(profile) : [],
       width,
       note: view.note,
       messages: [view.error, ok ? null : profile.message].filter(Boolean),
     });
+  }
+
+  /** Notes a failed request (network, HTTP), which the next reload retries. */
+  function noteFailure(e) {
+    if (e instanceof ApiError) loadFailed = true;
   }
 
   /**
@@ -350,26 +379,22 @@ export function createApp(root, api) {
     return changed;
   }
 
-  /** max|g| of what is drawn over the run's listed steps (fetches each once). */
+  /** max|g| of what is drawn over the run's listed steps (fetches each step once). */
   async function fixedRange(run, meta, runSteps, st) {
     const sample = fetchSample(meta, st);
-    const which = st.sampleMode === "one" ? st.sample : 0;
-    const key = JSON.stringify([run, st.tag, st.sampleMode, which, runSteps]);
-    if (!fixedMax.has(key)) {
-      const range = await maxAbsOverSteps(runSteps, async (s) => {
-        const [entry, mask] = await Promise.all([
-          loader.tensor(run, st.tag, s, sample),
-          meta.has_mask ? loader.mask(run, st.tag, s) : null,
-        ]);
-        return prepare(entry, mask, meta, { ...st, reflect: false }).maxAbs;
-      });
-      if (range.missing.length > 0) await stepsChanged(run, st.tag);
-      if (fixedMax.size >= 64) fixedMax.clear();
-      fixedMax.set(key, range);
-    }
-    return fixedMax.get(key);
+    const view = [st.sampleMode, st.sampleMode === "one" ? st.sample : 0];
+    const range = await fixedRanges(run, st.tag, runSteps, view, async (s) => {
+      const [entry, mask] = await Promise.all([
+        loader.tensor(run, st.tag, s, sample),
+        meta.has_mask ? loader.mask(run, st.tag, s) : null,
+      ]);
+      return prepare(entry, mask, meta, { ...st, reflect: false }).maxAbs;
+    });
+    if (range.gone.length > 0) await stepsChanged(run, st.tag);
+    return range;
   }
 
+  /** Fetches the next step's tensors ahead; a 404 (evicted) reloads the steps. */
   function prefetch(st, metas, runSteps) {
     const next = steps[stepIndex + 1];
     if (next === undefined) return;
@@ -378,7 +403,10 @@ export function createApp(root, api) {
       if (!meta || meta.error || !Array.isArray(runSteps[i])) return;
       const s = stepAtOrBefore(runSteps[i], next);
       if (s === null || missingSample(r, batchOf(meta), st)) return; // nothing to fetch
-      loader.tensor(r, st.tag, s, fetchSample(meta, st)).catch(() => {});
+      loader.tensor(r, st.tag, s, fetchSample(meta, st)).catch(async (e) => {
+        if (e.status !== 404) return; // the draw of that step says what failed
+        if (await loader.reloadSteps(r, st.tag).catch(() => false)) refresh();
+      });
     });
   }
 

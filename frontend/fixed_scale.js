@@ -1,7 +1,8 @@
 /**
  * The "fixed" colour scale: max|g| over every retained step of a series. Steps the
  * server no longer keeps (evicted since the step list was loaded) are skipped, so
- * the scale covers the steps still available. Pure: no DOM.
+ * the scale covers the steps still available. max|g| is remembered per step, so a
+ * new step costs one fetch. Pure: no DOM.
  * @module fixed_scale
  */
 
@@ -37,6 +38,42 @@ export async function maxAbsOverSteps(steps, maxAbsAt) {
     covered++;
   }
   return { maxAbs, covered, missing };
+}
+
+/**
+ * Remembers max|g| per step under a key naming all it depends on (run, tag, step,
+ * wall time, what is drawn), so a new step costs one fetch and a step logged again
+ * (another wall time) is read again. A 404 is remembered too.
+ * @param {(run: string, tag: string, step: number) => number|undefined} wallTime
+ *   Wall time of a step in its series' current listing.
+ * @param {number} [limit] Entries kept; beyond it all are forgotten.
+ * @returns {(run: string, tag: string, steps: number[], view: Array<string|number>,
+ *   maxAbsAt: (step: number) => Promise<number>) => Promise<FixedRange & {gone:
+ *   number[]}>} The range over `steps` of what `view` (sample mode, sample) draws;
+ *   `gone` lists the steps first found missing by this call.
+ */
+export function createFixedRanges(wallTime, limit = 10000) {
+  const known = new Map(); // key -> max|g|, or the 404 error
+  return async (run, tag, steps, view, maxAbsAt) => {
+    const gone = [];
+    const range = await maxAbsOverSteps(steps, async (step) => {
+      const key = JSON.stringify([run, tag, step, wallTime(run, tag, step), view]);
+      if (!known.has(key)) {
+        if (known.size >= limit) known.clear();
+        try {
+          known.set(key, await maxAbsAt(step));
+        } catch (e) {
+          if (!e || e.status !== 404) throw e;
+          known.set(key, e);
+          gone.push(step);
+        }
+      }
+      const m = known.get(key);
+      if (m instanceof Error) throw m;
+      return m;
+    });
+    return { ...range, gone };
+  };
 }
 
 /**

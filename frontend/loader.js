@@ -2,7 +2,8 @@
  * Fetches and caches everything the views need: tags, steps, profiles, tensors,
  * masks. Concurrent requests for the same thing share one fetch; failures are not
  * cached, so a retry fetches again. reloadTags() and reloadSteps() fetch the
- * listings again and forget only the cached data their changes made stale. No DOM.
+ * listings again and forget only the cached data their changes made stale; of a
+ * series' step requests, the newest one's answer is kept. No DOM.
  * @module loader
  */
 import { LruCache } from "./cache.js";
@@ -66,42 +67,64 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
   const k = (...parts) => JSON.stringify(parts);
   const TAGS = k("tags");
   /**
-   * Series -> {json, request} of its newest step listing, kept to tell whether a
-   * reload changed it; `request` numbers the fetch, so a late older answer is ignored.
+   * Series -> its step requests: `asked` numbers them, `answered` is the number of
+   * the newest one whose answer is noted; `json` and `wallTimes` are that answer.
    */
-  const listings = new Map();
-  let stepRequests = 0;
+  const series = new Map();
 
-  /** @returns {Promise<number[]>} Sorted steps, after noting the listing. */
-  async function loadSteps(run, tag) {
-    const request = ++stepRequests;
-    const list = await api.steps(run, tag);
-    noteListing(run, tag, list, request);
-    return list.map((s) => s.step).sort((a, b) => a - b);
+  function seriesState(run, tag) {
+    const key = k(run, tag);
+    if (!series.has(key)) {
+      series.set(key, { asked: 0, answered: 0, json: undefined, wallTimes: new Map() });
+    }
+    return series.get(key);
   }
 
-  /** @returns {string|undefined} JSON of the series' newest listing. */
-  const listingOf = (run, tag) => listings.get(k(run, tag))?.json;
+  /**
+   * Fetches a series' steps. The newest request wins: an answer to a request older
+   * than the one already noted goes back to its caller only, neither noted nor
+   * cached.
+   * @returns {Promise<number[]>} Sorted steps.
+   */
+  async function loadSteps(run, tag) {
+    const s = seriesState(run, tag);
+    const request = ++s.asked;
+    const list = await api.steps(run, tag);
+    const steps = list.map((x) => x.step).sort((a, b) => a - b);
+    if (request > s.answered) {
+      s.answered = request;
+      noteListing(run, tag, s, list);
+      small.set(k("steps", run, tag), steps);
+    }
+    return steps;
+  }
+
+  /** Forgets a series' cached steps and the answers of its requests in flight. */
+  function dropSteps(run, tag) {
+    const key = k("steps", run, tag);
+    forget((x) => x === key);
+    const s = seriesState(run, tag);
+    s.answered = s.asked;
+  }
 
   /**
    * Remembers a series' step listing. When it differs from the last one, forgets the
    * series' profile and the tensors of steps that are gone or were logged again
    * (another wall time: a restarted run).
    */
-  function noteListing(run, tag, list, request) {
-    const last = listings.get(k(run, tag));
-    if (last && last.request > request) return; // a newer answer is already noted
+  function noteListing(run, tag, s, list) {
     const json = JSON.stringify(list);
-    listings.set(k(run, tag), { json, request });
-    const before = last?.json;
-    if (before === undefined || before === json) return;
-    const now = new Map(list.map((s) => [s.step, s.wall_time]));
+    const before = s.wallTimes;
+    const changed = s.json !== undefined && s.json !== json;
+    s.json = json;
+    s.wallTimes = new Map(list.map((x) => [x.step, x.wall_time]));
+    if (!changed) return;
     const stale = new Set([k("profile", run, tag)]);
     const tensorPrefixes = [];
-    for (const s of JSON.parse(before)) {
-      if (now.get(s.step) === s.wall_time) continue;
-      stale.add(k("mask", run, tag, s.step));
-      tensorPrefixes.push(`${k("tensor", run, tag, s.step).slice(0, -1)},`);
+    for (const [step, wallTime] of before) {
+      if (s.wallTimes.get(step) === wallTime) continue;
+      stale.add(k("mask", run, tag, step));
+      tensorPrefixes.push(`${k("tensor", run, tag, step).slice(0, -1)},`);
     }
     forget((key) => stale.has(key) || tensorPrefixes.some((p) => key.startsWith(p)));
   }
@@ -114,30 +137,42 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
   async function reloadTags() {
     const before = small.get(TAGS);
     const fresh = await api.tags();
-    forget((key) => key === TAGS); // an older request must not win
+    forget((key) => key === TAGS); // this answer is kept, not a tags() request in flight
     small.set(TAGS, fresh);
     if (before === undefined) return true;
     let changed = false;
     for (const [run, tag] of seriesOf(before, fresh)) {
       if (JSON.stringify(before[run]?.[tag]) === JSON.stringify(fresh[run]?.[tag])) continue;
       changed = true;
-      const stale = [k("steps", run, tag), k("profile", run, tag)];
-      forget((key) => stale.includes(key));
+      dropSteps(run, tag);
+      forget((key) => key === k("profile", run, tag));
     }
     return changed;
   }
 
   /**
    * Fetches a series' steps again.
-   * @returns {Promise<boolean>} Whether its listing changed; then its profile and the
-   *   tensors of steps that are gone or were logged again are forgotten.
+   * @returns {Promise<boolean>} Whether its listing changed since the call (by this
+   *   answer or a newer one); then its profile and the tensors of steps that are
+   *   gone or were logged again are forgotten.
    */
   async function reloadSteps(run, tag) {
-    const before = listingOf(run, tag);
-    const steps = await loadSteps(run, tag);
-    forget((key) => key === k("steps", run, tag)); // an older request must not win
-    small.set(k("steps", run, tag), steps);
-    return listingOf(run, tag) !== before;
+    const before = seriesState(run, tag).json;
+    await loadSteps(run, tag);
+    return seriesState(run, tag).json !== before;
+  }
+
+  /** @returns {Promise<number[]>} Sorted steps, cached; shares a request in flight. */
+  function steps(run, tag) {
+    const key = k("steps", run, tag);
+    if (small.has(key)) return Promise.resolve(small.get(key));
+    if (!pending.has(key)) {
+      const p = loadSteps(run, tag).finally(() => {
+        if (pending.get(key) === p) pending.delete(key);
+      });
+      pending.set(key, p);
+    }
+    return pending.get(key);
   }
 
   return {
@@ -145,9 +180,13 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
     pendingKeys: () => [...pending.keys()],
     tags: () => once(TAGS, small, api.tags),
     reloadTags,
-    /** @returns {Promise<number[]>} Sorted steps. */
-    steps: (run, tag) => once(k("steps", run, tag), small, () => loadSteps(run, tag)),
+    steps,
     reloadSteps,
+    /**
+     * @returns {number|undefined} Wall time of a step in the series' newest listing
+     *   (another one when the step was logged again).
+     */
+    wallTime: (run, tag, step) => series.get(k(run, tag))?.wallTimes.get(step),
     profile: (run, tag) => once(k("profile", run, tag), small, () => api.profile(run, tag)),
     /**
      * @param {string} run Run.

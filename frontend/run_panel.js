@@ -9,6 +9,7 @@ import { css, SPECIAL } from "./colormap.js";
 import { el, replaceChildren } from "./dom.js";
 import { channelLabel, kindLabel, layerSummary } from "./labels.js";
 import { readoutValue } from "./layout.js";
+import { shownStepText } from "./steps.js";
 import { attachTooltip } from "./tooltip.js";
 import { channelGridAt, drawChannelGrid } from "./views/channel_grid.js";
 import { drawFlow, flowAt } from "./views/flow.js";
@@ -91,7 +92,9 @@ export function createRunPanel(run, hooks) {
    *   when the tensor could not be shown: only the flow view is drawn).
    * @param {import("./normalize.js").Scale|null} v.scale Colour scale.
    * @param {import("./state.js").State} v.state UI state.
-   * @param {number|null} v.step Step shown. @param {number|null} v.wanted Slider step.
+   * @param {number|null} v.step Step shown.
+   * @param {number|null} v.chosen Step chosen (null = the latest).
+   * @param {number[]} v.kept Sorted union of the steps kept for the runs shown.
    * @param {object|null} v.profile Profile (null when it could not be loaded).
    * @param {number[]} v.reach Reach per profile step.
    * @param {number} v.width Width available, CSS px.
@@ -142,9 +145,7 @@ export function createRunPanel(run, hooks) {
 
 function stepText(v) {
   if (v.step === null || v.step === undefined) return "no step logged";
-  const same = v.wanted === null || v.wanted === undefined || v.wanted === v.step;
-  const before = same ? "" : ` (latest logged at or before ${v.wanted})`;
-  return `step ${v.step}${before}${v.note ? ` · ${v.note}` : ""}`;
+  return `${shownStepText(v.step, v.chosen, v.kept)}${v.note ? ` · ${v.note}` : ""}`;
 }
 
 function countItem(name, n, rgb) {

@@ -44,3 +44,36 @@ export function indexOfStep(steps, step) {
   const s = stepAtOrBefore(steps, step);
   return Math.max(0, steps.indexOf(s));
 }
+
+/**
+ * The kept step a move with ◀ / ▶ (or the slider) lands on when the step it went to
+ * turned out to be no longer kept: the next kept one in the move's direction.
+ * @param {number[]} steps Sorted kept steps.
+ * @param {number} step Step moved to.
+ * @param {number} dir Direction: > 0 forward, else backward.
+ * @returns {number|null} `step` when kept; null when no step is kept.
+ */
+export function stepToward(steps, step, dir) {
+  const after = dir > 0 ? steps.find((s) => s >= step) : undefined;
+  return after === undefined ? stepAtOrBefore(steps, step) : after;
+}
+
+/**
+ * A run's step line: the step it shows and, when that is not the step chosen, why.
+ * @param {number} shown Step the run shows.
+ * @param {number|null} chosen Step chosen (null = the latest).
+ * @param {number[]} kept Sorted union of the steps kept for the runs shown.
+ * @returns {string} E.g. "step 75", "step 10 (latest logged at or before 20)" or
+ *   "step 5 is no longer kept by TensorBoard; showing step 75, the oldest kept".
+ */
+export function shownStepText(shown, chosen, kept) {
+  const latest = kept.length ? kept[kept.length - 1] : null;
+  if (chosen !== null && latest !== null && !kept.includes(chosen)) {
+    const gone = chosen < latest ? "is no longer kept" : "is not kept";
+    const which = shown > chosen ? "the oldest kept" : "the latest kept before it";
+    return `step ${chosen} ${gone} by TensorBoard; showing step ${shown}, ${which}`;
+  }
+  const wanted = chosen ?? latest;
+  if (wanted === null || wanted === shown) return `step ${shown}`;
+  return `step ${shown} (latest logged at or before ${wanted})`;
+}

@@ -697,3 +697,98 @@ def test_sample_beyond_a_runs_batch_is_named_not_replaced(
     redraw(frame, lambda: (sample.fill("0"), sample.press("Enter")))
     assert small.locator(".rg-message").is_hidden()
     assert_colour(cell(frame, 5, 0, index=1), DARK_RED, "small: sample 0 at step 20")
+
+
+def step_info(frame) -> str:
+    return panel(frame).locator(".rg-step-info").inner_text()
+
+
+def test_a_chosen_step_no_longer_kept_is_named(page, tb_url):
+    # TensorBoard keeps few steps (--samples_per_plugin): the oldest go while the
+    # page shows one of them. The page keeps the step chosen and says what it shows.
+    kept = {"steps": (0, 10, 20)}
+    page.route(STEPS_LSTM, lambda route: route.fulfill(json=listing(*kept["steps"])))
+    page.clock.install()
+    frame = open_plugin(page, tb_url)
+    show_only(frame, "lstm", "grads/lstm")
+    redraw(frame, lambda: frame.locator("#rg-step").press("Home"))
+    assert step_info(frame) == "step 0"
+    kept["steps"] = (10, 20)
+    redraw(frame, lambda: page.clock.fast_forward(30_000))  # the periodic reload
+    assert step_info(frame) == (
+        "step 0 is no longer kept by TensorBoard; showing step 10, the oldest kept"
+    )
+    assert step_label(frame) == "step 10 (1/2)"
+    assert "step=0" in frame.url, "the step chosen stays in the address"
+    assert_colour(cell(frame, 3, 2), diverging(-0.5), "step 10 is drawn")
+    kept["steps"] = (20,)
+    redraw(frame, lambda: page.clock.fast_forward(30_000))
+    assert step_info(frame) == (
+        "step 0 is no longer kept by TensorBoard; showing step 20, the oldest kept"
+    )
+    assert step_label(frame) == "step 20 (1/1)"
+
+
+def stale_listing_once(asked):
+    """A steps route that first lists step 15, which the server does not keep."""
+
+    def handle(route):
+        asked["steps"] += 1
+        if asked["steps"] == 1:
+            route.fulfill(json=listing(0, 10, 15, 20))
+        else:
+            route.continue_()
+
+    return handle
+
+
+def test_a_prefetch_404_reloads_the_step_list(page, tb_url):
+    asked = {"steps": 0}
+    page.route(STEPS_LSTM, stale_listing_once(asked))
+    frame = open_plugin(page, tb_url)
+    show_only(frame, "lstm", "grads/lstm")
+    redraw(frame, lambda: frame.locator("#rg-step").press("Home"))
+    assert step_label(frame) == "step 0 (1/4)"
+    # At step 10 the page prefetches step 15: 404, so it reloads the list.
+    frame.get_by_title("next step (→)").click()
+    frame.wait_for_function(
+        "() => document.getElementById('rg-step-label').textContent"
+        " === 'step 10 (2/3)'",
+        timeout=15000,
+    )
+    assert asked["steps"] == 2
+    assert step_info(frame) == "step 10"
+    redraw(frame, lambda: frame.get_by_title("next step (→)").click())
+    assert step_label(frame) == "step 20 (3/3)"
+
+
+def test_next_onto_a_step_found_gone_goes_on_to_the_next_kept(page, tb_url):
+    # ▶ is pressed while the prefetch of step 15 is still on its way (404).
+    asked = {"steps": 0}
+    held = []
+
+    def hold_step_15(route):
+        if "step=15" in route.request.url:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(STEPS_LSTM, stale_listing_once(asked))
+    page.route(TENSOR_LSTM, hold_step_15)
+    frame = open_plugin(page, tb_url)
+    show_only(frame, "lstm", "grads/lstm")
+    redraw(frame, lambda: frame.locator("#rg-step").press("Home"))
+    redraw(frame, lambda: frame.get_by_title("next step (→)").click())
+    assert step_label(frame) == "step 10 (2/4)"
+    frame.wait_for_timeout(200)
+    assert len(held) == 1, "the prefetch of step 15 waits"
+    frame.get_by_title("next step (→)").click()
+    frame.wait_for_timeout(200)
+    held[0].continue_()  # the server answers 404: no step 15
+    frame.wait_for_function(
+        "() => document.querySelector('.rg-step-info').textContent === 'step 20'",
+        timeout=15000,
+    )
+    assert step_label(frame) == "step 20 (3/3)"
+    assert "step=20" in frame.url
+    assert_colour(cell(frame, 3, 2), diverging(0.25), "step 20 is drawn")

@@ -3,16 +3,18 @@
 TensorBoard (`--load_fast=false --reload_interval=1`) reads event files that
 the test keeps appending to. The page reloads its listings every 30 s
 (`frontend/live.js`; the test moves Playwright's clock forward instead of
-waiting) and as soon as TensorBoard's own reload finds new runs.
+waiting) and on each reload of TensorBoard's page, but only while its
+dashboard is shown.
 """
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
 import pytest
-from plugin_page import HAVE_CHROMIUM, SKIP_REASON, open_plugin
+from plugin_page import HAVE_CHROMIUM, SKIP_REASON, open_plugin, redraw, run_box
 from tensorboard.compat.proto import event_pb2
 from tensorboard.summary.writer import event_file_writer
 
@@ -27,6 +29,7 @@ pytestmark = [
 REFRESH_S = 30
 LABEL = "document.getElementById('rg-step-label').textContent"
 PLUGIN_PATH = "/data/plugin/rnngrad/"
+PLUGIN_ROUTES = re.compile(r".*/data/plugin/rnngrad/.*")
 RUN_NAMES = "[...document.querySelectorAll('#rg-runs input')].map(x => x.value).join()"
 
 
@@ -124,3 +127,106 @@ def test_tensorboards_reload_brings_new_runs_at_once(page, live):
     finally:
         other.close()
     assert time.monotonic() - opened < REFRESH_S, "came before the periodic refresh"
+
+
+def test_tensorboards_reload_button_brings_new_steps_at_once(page, live):
+    # The runs stay the same: TensorBoard broadcasts DataReloaded, not RunsChanged.
+    _, run, url = live
+    opened = time.monotonic()
+    frame = open_plugin(page, url)
+    assert frame.evaluate(LABEL) == "step 10 (2/2)"
+    run.log(20)
+    wait_until_served(url, lambda tags: tags["a"]["grads"]["max_step"] == 20)
+    page.locator("button.reload-button").click()
+    frame.wait_for_function(f"() => {LABEL} === 'step 20 (3/3)'", timeout=10000)
+    assert time.monotonic() - opened < REFRESH_S, "came before the periodic refresh"
+    assert frame.evaluate(RUN_NAMES) == "a"
+
+
+def panel_text(frame, run: str, part: str) -> str:
+    return frame.locator(f"section.rg-panel[data-run='{run}'] {part}").inner_text()
+
+
+def messages_gone(frame) -> None:
+    frame.wait_for_function(
+        "() => [...document.querySelectorAll('.rg-panel .rg-message')]"
+        ".every(m => m.hidden)",
+        timeout=15000,
+    )
+
+
+def test_load_errors_are_retried_by_the_next_reload(page, live):
+    logdir, run, url = live
+    other = LiveRun(logdir / "b")
+    try:
+        other.log(0)
+        other.log(10)
+        wait_until_served(url, lambda tags: "b" in tags)
+        page.clock.install()
+        frame = open_plugin(page, url)
+        # TensorBoard stops: every request fails (Chromium: "Failed to fetch").
+        page.route(PLUGIN_ROUTES, lambda route: route.abort())
+        redraw(frame, lambda: frame.locator("#rg-step").press("ArrowLeft"))
+        redraw(frame, lambda: run_box(frame, "b").check())
+        assert panel_text(frame, "a", ".rg-message").startswith(
+            'Could not load the tensor of run "a", tag "grads", step 0: Failed to fetch'
+        )
+        assert panel_text(frame, "b", ".rg-message").startswith(
+            'Could not load the steps of run "b", tag "grads": Failed to fetch'
+        )
+        page.clock.fast_forward(REFRESH_S * 1000)  # the reload fails too
+        frame.wait_for_timeout(500)
+        assert "Failed to fetch" in panel_text(frame, "a", ".rg-message")
+        # TensorBoard is back; the listings are the same as before.
+        page.unroute(PLUGIN_ROUTES)
+        page.clock.fast_forward(REFRESH_S * 1000)
+        messages_gone(frame)
+        assert panel_text(frame, "a", ".rg-step-info") == "step 0"
+        assert panel_text(frame, "b", ".rg-step-info") == "step 0"
+        assert frame.evaluate(LABEL) == "step 0 (1/2)"
+        # A new step needs a new profile, whose request fails: retried as well.
+        page.route(
+            re.compile(r".*/data/plugin/rnngrad/profile\?.*"), lambda r: r.abort()
+        )
+        run.log(20)
+        wait_until_served(url, lambda tags: tags["a"]["grads"]["max_step"] == 20)
+        page.clock.fast_forward(REFRESH_S * 1000)
+        frame.wait_for_function(
+            "() => document.querySelector('.rg-panel[data-run=a] .rg-message')"
+            ".textContent.includes('profile')",
+            timeout=15000,
+        )
+        message = panel_text(frame, "a", ".rg-message")
+        assert message.startswith('Could not load the profile of run "a", tag "grads"')
+        assert frame.evaluate(LABEL) == "step 0 (1/3)"
+        page.unroute(re.compile(r".*/data/plugin/rnngrad/profile\?.*"))
+        page.clock.fast_forward(REFRESH_S * 1000)
+        messages_gone(frame)
+        flow = frame.locator("section.rg-panel[data-run='a'] canvas.rg-flow")
+        assert flow.evaluate("c => c.rgFlow.profile.steps") == [0, 10, 20]
+    finally:
+        other.close()
+
+
+def test_no_reloads_while_another_dashboard_is_shown(page, live):
+    _, run, url = live
+    requests = []
+    page.on("request", lambda r: PLUGIN_PATH in r.url and requests.append(r.url))
+    page.clock.install()
+    frame = open_plugin(page, url)
+    assert frame.evaluate(LABEL) == "step 10 (2/2)"
+    page.evaluate("location.hash = '#scalars'")  # the plugin's frame stays alive
+    frame.wait_for_function("() => innerHeight === 0")
+    run.log(20)
+    wait_until_served(url, lambda tags: tags["a"]["grads"]["max_step"] == 20)
+    seen = len(requests)
+    for _ in range(2):
+        page.clock.fast_forward(REFRESH_S * 1000)
+        frame.wait_for_timeout(500)
+    assert requests[seen:] == [], "hidden: no reloads"
+    assert frame.evaluate(LABEL) == "step 10 (2/2)"
+    page.evaluate("location.hash = '#rnngrad'")
+    frame.wait_for_function(f"() => {LABEL} === 'step 20 (3/3)'", timeout=10000)
+    frame.wait_for_timeout(500)
+    routes = plugin_routes(requests[seen:])
+    assert routes == ["profile", "steps", "tags", "tensor"], "one reload when back"

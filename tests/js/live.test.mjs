@@ -3,14 +3,24 @@ import assert from "node:assert/strict";
 import test from "node:test";
 import { setImmediate as settle } from "node:timers/promises";
 
-import { keepFresh, REFRESH_MS } from "../../frontend/live.js";
+import { COALESCE_MS, keepFresh, REFRESH_MS } from "../../frontend/live.js";
 import { listenToHost } from "../../frontend/tb_host.js";
 
-/** A window with manual timers, a document that can hide, and TensorBoard as parent. */
+/**
+ * A window with manual timers, a document that can hide, a size (0 px high while
+ * TensorBoard shows another dashboard) and TensorBoard as parent. fire() lets the
+ * period pass, elapse() the timeouts.
+ */
 function fakeWindow() {
   const intervals = new Map();
+  const timeouts = new Map();
+  let ids = 0;
   const listeners = new Map();
   const win = {
+    innerWidth: 1400,
+    innerHeight: 900,
+    addEventListener: (type, fn) => listeners.set(`window:${type}`, fn),
+    removeEventListener: (type) => listeners.delete(`window:${type}`),
     document: {
       hidden: false,
       addEventListener: (type, fn) => listeners.set(type, fn),
@@ -21,6 +31,11 @@ function fakeWindow() {
       return intervals.size;
     },
     clearInterval: (id) => intervals.delete(id),
+    setTimeout: (fn, ms) => {
+      timeouts.set(++ids, { fn, ms });
+      return ids;
+    },
+    clearTimeout: (id) => timeouts.delete(id),
     parent: {
       posted: [],
       postMessage(data, origin, ports) {
@@ -28,8 +43,17 @@ function fakeWindow() {
       },
     },
   };
-  win.fire = () => [...intervals.values()].forEach((i) => i.fn());
+  win.elapse = () => {
+    const due = [...timeouts.values()];
+    timeouts.clear();
+    due.forEach((t) => t.fn());
+  };
+  win.fire = () => {
+    [...intervals.values()].forEach((i) => i.fn());
+    win.elapse();
+  };
   win.intervals = intervals;
+  win.timeouts = timeouts;
   win.listeners = listeners;
   return win;
 }
@@ -61,6 +85,8 @@ test("keepFresh syncs every REFRESH_MS, one sync at a time, not while hidden", a
   finish();
   await settle();
   await settle();
+  win.elapse();
+  await settle();
   assert.equal(calls, 2);
   finish();
   await settle();
@@ -70,8 +96,9 @@ test("keepFresh syncs every REFRESH_MS, one sync at a time, not while hidden", a
   assert.equal(calls, 2, "hidden: no requests");
   win.document.hidden = false;
   win.listeners.get("visibilitychange")();
+  win.elapse();
   await settle();
-  assert.equal(calls, 3, "visible again: syncs at once");
+  assert.equal(calls, 3, "visible again: syncs");
   finish();
   stop();
   assert.equal(win.intervals.size, 0);
@@ -102,7 +129,67 @@ test("a failing sync is logged and the next tick tries again", async (t) => {
   win.parent.posted[0].ports[0].close();
 });
 
-test("listenToHost registers like TensorBoard's plugin library and hears RunsChanged", async () => {
+test("keepFresh skips reloads while another dashboard is shown, then reloads once", async () => {
+  const win = fakeWindow();
+  let calls = 0;
+  const stop = keepFresh(async () => calls++, { win });
+  win.innerHeight = 0; // TensorBoard shows another dashboard; the frame stays alive
+  win.fire();
+  win.fire();
+  await settle();
+  assert.equal(calls, 0, "not displayed: no requests");
+  win.listeners.get("window:resize")(); // still 0 px high
+  await settle();
+  assert.equal(calls, 0);
+  win.innerHeight = 900;
+  win.listeners.get("window:resize")(); // the plugin's dashboard is back
+  win.elapse();
+  await settle();
+  assert.equal(calls, 1, "displayed again: reloads once");
+  win.listeners.get("window:resize")(); // an ordinary resize: nothing was missed
+  await settle();
+  assert.equal(calls, 1);
+  win.fire();
+  await settle();
+  assert.equal(calls, 2);
+  stop();
+  assert.equal(win.listeners.size, 0);
+  win.parent.posted[0].ports[0].close();
+});
+
+test("keepFresh reloads on TensorBoard's reload broadcasts", async () => {
+  const win = fakeWindow();
+  let calls = 0;
+  const stop = keepFresh(async () => calls++, { win });
+  const host = win.parent.posted[0].ports[0];
+  host.onmessage = () => {};
+  // One reload of TensorBoard's page that changed the runs sends both.
+  host.postMessage(hostMessage("experimental.RunsChanged", 1, ["a"]));
+  host.postMessage(hostMessage("experimental.DataReloaded", 2, null));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(calls, 0, "not before COALESCE_MS");
+  assert.deepEqual([...win.timeouts.values()].map((t) => t.ms), [COALESCE_MS]);
+  win.elapse();
+  await settle();
+  assert.equal(calls, 1, "one reload for both");
+  win.innerWidth = 0;
+  host.postMessage(hostMessage("experimental.DataReloaded", 3, null));
+  await new Promise((r) => setTimeout(r, 20));
+  win.elapse();
+  await settle();
+  assert.equal(calls, 1, "not displayed: skipped");
+  win.innerWidth = 1400;
+  win.listeners.get("window:resize")(); // and TensorBoard's DataReloaded just after
+  host.postMessage(hostMessage("experimental.DataReloaded", 4, null));
+  await new Promise((r) => setTimeout(r, 20));
+  win.elapse();
+  await settle();
+  assert.equal(calls, 2, "then reloaded once displayed");
+  stop();
+  host.close();
+});
+
+test("listenToHost registers like TensorBoard's plugin library and hears reloads", async () => {
   const win = fakeWindow();
   let heard = 0;
   const close = listenToHost(() => heard++, win);
@@ -113,13 +200,15 @@ test("listenToHost registers like TensorBoard's plugin library and hears RunsCha
   const replies = [];
   host.onmessage = (ev) => replies.push(JSON.parse(ev.data));
   host.postMessage(hostMessage("experimental.RunsChanged", 7, ["a", "b"]));
-  host.postMessage(hostMessage("experimental.Other", 8, null));
+  host.postMessage(hostMessage("experimental.DataReloaded", 8, undefined));
+  host.postMessage(hostMessage("experimental.Other", 9, null));
   host.postMessage("not json");
   await new Promise((r) => setTimeout(r, 20));
-  assert.equal(heard, 1);
+  assert.equal(heard, 2, "RunsChanged and DataReloaded (every reload)");
   assert.deepEqual(replies, [
     { type: "experimental.RunsChanged", id: 7, payload: null, error: null, isReply: true },
-    { type: "experimental.Other", id: 8, payload: null, error: null, isReply: true },
+    { type: "experimental.DataReloaded", id: 8, payload: null, error: null, isReply: true },
+    { type: "experimental.Other", id: 9, payload: null, error: null, isReply: true },
   ]);
   close();
   host.close();

@@ -204,3 +204,62 @@ test("a request started before a reload cannot overwrite the reloaded listing", 
   assert.deepEqual(await l.steps("r", "t"), [30]);
   assert.equal(await l.reloadSteps("r", "t"), false, "the late answer was not noted");
 });
+
+/** An api whose steps requests the test answers, in any order, by request number. */
+function controlledSteps() {
+  const asked = [];
+  const { api } = liveApi();
+  api.steps = () =>
+    new Promise((resolve) => {
+      asked.push((steps) => resolve(steps.map((step) => ({ step, wall_time: step }))));
+    });
+  return { api, answer: (i, steps) => asked[i](steps), asked };
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+test("steps race: a newer steps() answered first is not overwritten by an older reload", async () => {
+  const { api, answer } = controlledSteps();
+  const l = createLoader(api);
+  const reload = l.reloadSteps("r", "t"); // request 0: the older listing
+  const newer = l.steps("r", "t"); // request 1: the newer listing
+  answer(1, [10, 20, 30]);
+  assert.deepEqual(await newer, [10, 20, 30]);
+  answer(0, [10, 20]);
+  assert.equal(await reload, true, "the listing changed since the reload began");
+  assert.deepEqual(await l.steps("r", "t"), [10, 20, 30], "the newest answer is cached");
+  assert.equal(l.wallTime("r", "t", 30), 30);
+});
+
+test("steps race: a reload answered first does not drop a newer steps() request", async () => {
+  const { api, answer, asked } = controlledSteps();
+  const l = createLoader(api);
+  const reload = l.reloadSteps("r", "t"); // request 0
+  const newer = l.steps("r", "t"); // request 1
+  answer(0, [10, 20]);
+  assert.equal(await reload, true);
+  answer(1, [10, 20, 30]);
+  assert.deepEqual(await newer, [10, 20, 30]);
+  assert.deepEqual(await l.steps("r", "t"), [10, 20, 30], "the newest answer is cached");
+  assert.equal(asked.length, 2, "from the cache");
+  const again = l.reloadSteps("r", "t"); // request 2: the server lists the same
+  await flush();
+  answer(2, [10, 20, 30]);
+  assert.equal(await again, false, "noted and cached agree: no change");
+});
+
+test("steps race: answers to requests older than a tags reload are not kept", async () => {
+  const { api, answer, asked } = controlledSteps();
+  const l = createLoader(api);
+  await l.tags();
+  const old = l.steps("r", "t"); // request 0, sent before the series changed
+  api.tags = async () => ({ r: { t: { max_step: 30 } }, q: { t: { max_step: 5 } } });
+  assert.equal(await l.reloadTags(), true);
+  const fresh = l.steps("r", "t"); // request 1: not shared with the stale one
+  assert.equal(asked.length, 2);
+  answer(1, [10, 20, 30]);
+  answer(0, [10, 20]);
+  assert.deepEqual(await old, [10, 20], "its caller still gets its answer");
+  assert.deepEqual(await fresh, [10, 20, 30]);
+  assert.deepEqual(await l.steps("r", "t"), [10, 20, 30]);
+});
