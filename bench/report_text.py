@@ -344,9 +344,9 @@ def targets(run: dict, docs: dict) -> list[list[str]]:
         r = rt["results"]
         for mode, v in (r.get("tensor") or {}).items():
             add(
-                f"`GET tensor` / `read_blob` <= 1.5x, {mode}",
-                f"{v['ratio']:.2f}x",
-                v["ratio"] <= 1.5,
+                f"`GET tensor` / fastest `read_blob` <= 1.5x, {mode}",
+                f"{v['best_ratio']:.2f}x",
+                v["best_ratio"] <= 1.5,
             )
             add(
                 f"`tensor` body / `.npy` <= 1.01x, {mode}",
@@ -1074,10 +1074,15 @@ def _routes_tensor(t: dict, machine: dict | None) -> str:
             *_by_mode(t, lambda v: ms(v["read_blob_ms"])),
             "",
         ],
+        ["ratio (per-pair median)", *_by_mode(t, lambda v: f"{v['ratio']:.2f}x"), ""],
         [
-            "ratio (per-pair median)",
-            *_by_mode(t, lambda v: f"{v['ratio']:.2f}x"),
-            "<= 1.5x: " + target_mark(all(v["ratio"] <= 1.5 for v in t.values())),
+            "`GET tensor` / the fastest `read_blob` seen (what the target is "
+            "checked on: the baseline varies from run to run)",
+            *_by_mode(
+                t,
+                lambda v: f"{v['best_ratio']:.2f}x ({ms(v['read_blob_best_ms'])})",
+            ),
+            "<= 1.5x: " + target_mark(all(v["best_ratio"] <= 1.5 for v in t.values())),
         ],
         [
             "a bare werkzeug server in its own process serving the same bytes "
@@ -1165,7 +1170,11 @@ routing.{touch} In-process the route's work is about `read_blob` (one cheap
 `list_blob_sequences` plus `read_blob`: the `read_blob_sequences` index of a
 series is cached until the series changes), and over HTTP the route is about as
 fast as TensorBoard's own blob route serving the same bytes. With the data server,
-`read_blob` is itself a transfer over a local socket (gRPC), and inside the
+`read_blob` is itself a transfer over a local socket (gRPC) whose time varies
+with the state of the memory of both processes: in the benchmark process its
+median ranged from 8 ms to 46 ms between full runs on this machine, swinging the
+per-pair ratio (0.57x to 3.6x), so the target is checked against the fastest
+`read_blob` seen. Inside the
 `tensorboard` process it varies from call to call (10 ms to over 50 ms, seen
 by the images plugin too), which dominates `GET tensor`. Much of it is fresh
 memory: started with `{tuned_env}` (one allocator arena for all request
