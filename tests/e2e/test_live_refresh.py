@@ -84,13 +84,19 @@ def plugin_routes(urls) -> list[str]:
     return sorted(u.split(PLUGIN_PATH)[1].split("?")[0] for u in urls)
 
 
-def test_new_steps_appear_after_the_periodic_refresh(page, live):
-    _, run, url = live
+def open_with_fake_clock(page, url):
+    """(plugin frame, list of plugin request URLs from now on), on a fake clock."""
     requests = []
     page.on("request", lambda r: PLUGIN_PATH in r.url and requests.append(r.url))
     page.clock.install()
     frame = open_plugin(page, url)
     assert frame.evaluate(LABEL) == "step 10 (2/2)"
+    return frame, requests
+
+
+def test_new_steps_appear_after_the_periodic_refresh(page, live):
+    _, run, url = live
+    frame, requests = open_with_fake_clock(page, url)
     run.log(20)
     wait_until_served(url, lambda tags: tags["a"]["grads"]["max_step"] == 20)
     frame.wait_for_timeout(1000)
@@ -210,11 +216,7 @@ def test_load_errors_are_retried_by_the_next_reload(page, live):
 
 def test_no_reloads_while_another_dashboard_is_shown(page, live):
     _, run, url = live
-    requests = []
-    page.on("request", lambda r: PLUGIN_PATH in r.url and requests.append(r.url))
-    page.clock.install()
-    frame = open_plugin(page, url)
-    assert frame.evaluate(LABEL) == "step 10 (2/2)"
+    frame, requests = open_with_fake_clock(page, url)
     page.evaluate("location.hash = '#scalars'")  # the plugin's frame stays alive
     frame.wait_for_function("() => innerHeight === 0")
     run.log(20)
