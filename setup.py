@@ -48,7 +48,7 @@ setuptools.setup(
         ],
     },
     entry_points={
-        "tensorboard_plugins": ["rnngrad = tb_rnngrad.loader:RnnGradLoader"],
+        "tensorboard_plugins": ["rnngrad = tb_rnngrad.server.loader:RnnGradLoader"],
         "console_scripts": ["tb-rnngrad = tb_rnngrad.cli:main"],
     },
     classifiers=[

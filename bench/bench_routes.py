@@ -72,9 +72,10 @@ from tensorboard_server import (  # noqa: E402
 )
 from werkzeug.test import Client  # noqa: E402
 
-from tb_rnngrad import npy_format, summary_pb  # noqa: E402
-from tb_rnngrad.loader import RnnGradLoader  # noqa: E402
-from tb_rnngrad.plugin import RnnGradPlugin  # noqa: E402
+from tb_rnngrad.format import npy_format  # noqa: E402
+from tb_rnngrad.server.loader import RnnGradLoader  # noqa: E402
+from tb_rnngrad.server.plugin import RnnGradPlugin  # noqa: E402
+from tb_rnngrad.summary import pb as summary_pb  # noqa: E402
 
 ROOT = "/data/plugin/rnngrad"
 MODES = {True: "load_fast=true", False: "load_fast=false"}

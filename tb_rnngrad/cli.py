@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 from tensorboard import errors
 
-from tb_rnngrad.reader import SeriesInfo, UnreadableSeries
+from tb_rnngrad.server.reader import SeriesInfo, UnreadableSeries
 
 VIEWS = ("heatmap", "grid", "0d", "flow")
 
@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _open(logdir: str, keep_all_tensors: bool = False):
-    from tb_rnngrad.logdir import LogdirReader
+    from tb_rnngrad.server.logdir import LogdirReader
 
     if not os.path.isdir(logdir) and "://" not in logdir:
         raise CliError(f"log directory {logdir!r} does not exist")

@@ -10,7 +10,7 @@ from tensorboard.data import server_ingester
 from tensorboard.plugins.core import core_plugin
 from tensorboard.util import grpc_util
 
-from tb_rnngrad.loader import RnnGradLoader
+from tb_rnngrad.server.loader import RnnGradLoader
 
 PROVIDER_KINDS = ("multiplexer", "data_server")
 

@@ -8,7 +8,8 @@ import pytest
 import tensorflow as tf
 from matplotlib import image
 
-from tb_rnngrad import cli, stats, summary
+from tb_rnngrad import cli, summary
+from tb_rnngrad.format import stats
 
 RUN = "lstm <b>run</b>\x1b[31m"
 STEPS = (0, 10, 20)

@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 from tensorboard_server import free_port
 
-from tb_rnngrad.logdir import LogdirReader
+from tb_rnngrad.server.logdir import LogdirReader
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

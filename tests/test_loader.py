@@ -6,7 +6,7 @@ from importlib import metadata as importlib_metadata
 
 from providers import tensorboard_flags
 
-from tb_rnngrad.loader import DEFAULT_FULL_TENSORS_KEPT, RnnGradLoader
+from tb_rnngrad.server.loader import DEFAULT_FULL_TENSORS_KEPT, RnnGradLoader
 
 
 def test_entry_point_names_the_loader():
@@ -18,7 +18,7 @@ def test_entry_point_names_the_loader():
 
 def test_importing_loader_and_pb_twin_does_not_import_tensorflow():
     code = (
-        "import sys, numpy as np; import tb_rnngrad.loader; "
+        "import sys, numpy as np; import tb_rnngrad.server.loader; "
         "from tb_rnngrad import summary; "
         "summary.gradients_pb('g', np.ones((1, 2, 3), np.float32)); "
         "assert 'tensorflow' not in sys.modules, 'tensorflow imported'; "

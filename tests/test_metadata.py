@@ -6,8 +6,8 @@ import pytest
 from google.protobuf import message
 from tensorboard.compat.proto import summary_pb2
 
-from tb_rnngrad import metadata
-from tb_rnngrad.layer_info import LayerInfo, describe_layer
+from tb_rnngrad.format import metadata
+from tb_rnngrad.format.layer_info import LayerInfo, describe_layer
 from tb_rnngrad.proto import plugin_data_pb2
 
 

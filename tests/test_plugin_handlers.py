@@ -27,12 +27,13 @@ from tensorboard.summary.writer import event_file_writer
 from tensorboard.util import tensor_util
 from werkzeug.test import Client
 
-from tb_rnngrad import metadata, npy_format, stats, summary_pb
-from tb_rnngrad.layer_info import LayerInfo
-from tb_rnngrad.loader import DEFAULT_FULL_TENSORS_KEPT, RnnGradLoader
-from tb_rnngrad.plugin import RnnGradPlugin, frontend_root, resolve_static
+from tb_rnngrad.format import metadata, npy_format, stats
+from tb_rnngrad.format.layer_info import LayerInfo
 from tb_rnngrad.proto import plugin_data_pb2
-from tb_rnngrad.reader import slice_sample
+from tb_rnngrad.server.loader import DEFAULT_FULL_TENSORS_KEPT, RnnGradLoader
+from tb_rnngrad.server.plugin import RnnGradPlugin, frontend_root, resolve_static
+from tb_rnngrad.server.reader import slice_sample
+from tb_rnngrad.summary import pb as summary_pb
 
 ROOT = "/data/plugin/rnngrad"
 LAYER = LayerInfo(
@@ -827,7 +828,7 @@ def test_slice_sample_copies_only_valid_samples():
 
 
 def test_reader_api_for_tools(served, ctx):
-    from tb_rnngrad.reader import Reader, SeriesInfo, UnreadableSeries
+    from tb_rnngrad.server.reader import Reader, SeriesInfo, UnreadableSeries
 
     reader = Reader(served[1])
     info = reader.series(ctx, "", TRAIN, "bigru")

@@ -28,9 +28,9 @@ from test_plugin_handlers import (
     write_logs,
 )
 
-from tb_rnngrad import metadata, npy_format, stats
-from tb_rnngrad.loader import DEFAULT_FULL_TENSORS_KEPT
-from tb_rnngrad.plugin import frontend_root
+from tb_rnngrad.format import metadata, npy_format, stats
+from tb_rnngrad.server.loader import DEFAULT_FULL_TENSORS_KEPT
+from tb_rnngrad.server.plugin import frontend_root
 
 ROOT = "/data/plugin/rnngrad"
 LOAD_FAST = [True, False]

@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 from reliability import train_and_record as training
 
-from tb_rnngrad import GradientLogger, stats
-from tb_rnngrad.logdir import LogdirReader
+from tb_rnngrad import GradientLogger
+from tb_rnngrad.format import stats
+from tb_rnngrad.server.logdir import LogdirReader
 
 PAGE = 4096
 STEPS_PER_EPOCH = 8  # 64 samples, batch 8

@@ -38,8 +38,8 @@ from tensorboard_server import start_tensorboard, wait_for_json
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from tb_rnngrad import npy_format
-from tb_rnngrad.plugin import frontend_root
+from tb_rnngrad.format import npy_format
+from tb_rnngrad.server.plugin import frontend_root
 
 LOAD_FAST = [True, False]
 IDS = ["load_fast=true", "load_fast=false"]
@@ -602,9 +602,9 @@ TRAVERSALS = [
     "..%2f..%2f..%2fsetup.py",
     "%252e%252e%252f%252e%252e%252fsetup.py",
     "..%252f..%252fsetup.py",
-    "views/../../../tb_rnngrad/plugin.py",
-    "views/%2e%2e/%2e%2e/tb_rnngrad/plugin.py",
-    "%2e%2e/tb_rnngrad/plugin.py",
+    "views/../../../tb_rnngrad/server/plugin.py",
+    "views/%2e%2e/%2e%2e/tb_rnngrad/server/plugin.py",
+    "%2e%2e/tb_rnngrad/server/plugin.py",
     "..%2ftb_rnngrad%2fplugin.py",
     "__init__.py",
     "%2fetc%2fpasswd",

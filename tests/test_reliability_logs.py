@@ -20,7 +20,7 @@ from reliability import hostile_logs as logs
 from reliability.tb_http import NPY_TYPE, Tally, check_answer, get
 from tensorboard_server import start_tensorboard, wait_for_json
 
-from tb_rnngrad import npy_format, stats
+from tb_rnngrad.format import npy_format, stats
 
 LOAD_FAST = [True, False]
 IDS = ["load_fast=true", "load_fast=false"]

@@ -26,7 +26,9 @@ from test_viz import assert_color, pixel, render
 from werkzeug.test import Client
 
 import tb_rnngrad
-from tb_rnngrad import cli, npy_format, stats, summary, summary_pb, viz
+from tb_rnngrad import cli, summary, viz
+from tb_rnngrad.format import npy_format, stats
+from tb_rnngrad.summary import pb as summary_pb
 from tb_rnngrad.viz import colors
 
 ROOT = "/data/plugin/rnngrad"
@@ -210,7 +212,7 @@ def test_model_driven_to_overflow_logs_what_it_computed(tmp_path):
     assert logger.logged_steps == list(range(9))
     assert all(np.isnan(w).all() for w in model.get_weights())
 
-    from tb_rnngrad.logdir import LogdirReader
+    from tb_rnngrad.server.logdir import LogdirReader
 
     source = LogdirReader(str(tmp_path / "logs"), keep_all_tensors=True)
     reader, ctx = source.reader, source.ctx

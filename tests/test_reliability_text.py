@@ -22,7 +22,8 @@ from test_plugin_handlers import make_app
 from test_viz import render
 from werkzeug.test import Client
 
-from tb_rnngrad import cli, summary_pb, viz
+from tb_rnngrad import cli, viz
+from tb_rnngrad.summary import pb as summary_pb
 
 RUNS = [
     "<img src=x onerror=alert(1)>",

@@ -32,7 +32,7 @@ import numpy as np
 from reliability.tb_http import ROOT, get, strict_json
 from tensorboard_server import start_tensorboard, wait_for_json
 
-from tb_rnngrad import stats
+from tb_rnngrad.format import stats
 
 TESTS = Path(__file__).resolve().parent
 TRAIN_SECONDS = 60

@@ -10,8 +10,9 @@ import pytest
 import tensorflow as tf
 from providers import PROVIDER_KINDS, start_provider, wait_for
 
-from tb_rnngrad import metadata, stats, summary
-from tb_rnngrad.layer_info import LayerInfo
+from tb_rnngrad import summary
+from tb_rnngrad.format import metadata, stats
+from tb_rnngrad.format.layer_info import LayerInfo
 from tb_rnngrad.proto import plugin_data_pb2
 
 LAYER = LayerInfo(
@@ -278,7 +279,7 @@ def test_every_logged_profile_step_is_retained_by_default(provider):
 
 
 def test_full_tensors_keep_the_plugin_default(provider):
-    from tb_rnngrad.loader import DEFAULT_FULL_TENSORS_KEPT
+    from tb_rnngrad.server.loader import DEFAULT_FULL_TENSORS_KEPT
 
     steps = sorted(_blobs(provider, "tf_run", "many"))
     assert len(steps) == DEFAULT_FULL_TENSORS_KEPT

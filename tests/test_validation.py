@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tb_rnngrad import npy_format, stats, summary
+from tb_rnngrad import summary
+from tb_rnngrad.format import npy_format, stats
+from tb_rnngrad.summary import ops as summary_ops
 
 
 @pytest.mark.parametrize("write", ["tf", "pb"])
@@ -73,7 +75,7 @@ def test_bad_mask_raises(tmp_path, write):
 
 def test_bfloat16_is_stored_as_float32_exactly(tmp_path):
     value = tf.constant([[[1.5, -2.0, np.nan]]], tf.bfloat16)
-    blob = summary._npy_string(tf, summary._checked_tensor(tf, value)).numpy()
+    blob = summary_ops._npy_string(tf, summary_ops._checked_tensor(tf, value)).numpy()
     assert blob == npy_format.encode(np.array([[[1.5, -2.0, np.nan]]], np.float32))
 
 

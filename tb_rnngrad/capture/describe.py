@@ -1,12 +1,12 @@
 """Describe a recurrent layer (or one half of one) for summary metadata.
 
-The description is `tb_rnngrad.layer_info.describe_layer` as a plain dict, so
+The description is `tb_rnngrad.format.layer_info.describe_layer` as a plain dict, so
 the capture, the logger and the summary ops record the same thing:
 
     {"name": "bi", "layer_class": "GRU", "units": 32, "bidirectional": True,
      "merge_mode": "concat", "direction": ""}
 
-Conventions (those of `tb_rnngrad.layer_info.LayerInfo`): `layer_class` is the
+Conventions (those of `tb_rnngrad.format.layer_info.LayerInfo`): `layer_class` is the
 recurrent class itself, the wrapped class for a Bidirectional layer (which sets
 `bidirectional=True`); `units` are per direction (0 when unknown);
 `merge_mode` is "concat", "sum", "mul", "ave" or "none" for Bidirectional
@@ -21,7 +21,7 @@ from typing import Any
 
 import keras
 
-from tb_rnngrad.layer_info import describe_layer as _layer_info
+from tb_rnngrad.format.layer_info import describe_layer as _layer_info
 
 
 def describe_layer(

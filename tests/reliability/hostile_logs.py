@@ -28,9 +28,10 @@ from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
 from tensorboard.summary.writer import event_file_writer
 from tensorboard.util import tensor_util
 
-from tb_rnngrad import metadata, npy_format, summary_pb
-from tb_rnngrad.layer_info import LayerInfo
+from tb_rnngrad.format import metadata, npy_format
+from tb_rnngrad.format.layer_info import LayerInfo
 from tb_rnngrad.proto import plugin_data_pb2
+from tb_rnngrad.summary import pb as summary_pb
 
 GOOD_RUN = "good"
 UNICODE_RUN = "évál ü 😀"

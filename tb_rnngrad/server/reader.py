@@ -25,7 +25,7 @@ from google.protobuf import message
 from tensorboard import errors
 from tensorboard.data import provider as dp
 
-from tb_rnngrad import metadata, npy_format, stats
+from tb_rnngrad.format import metadata, npy_format, stats
 from tb_rnngrad.proto import plugin_data_pb2
 
 logger = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ from tensorboard import context, program
 from tensorboard.backend.event_processing import data_ingester
 from tensorboard.plugins.core import core_plugin
 
-from tb_rnngrad import metadata
-from tb_rnngrad.loader import RnnGradLoader
-from tb_rnngrad.reader import Reader
+from tb_rnngrad.format import metadata
+from tb_rnngrad.server.loader import RnnGradLoader
+from tb_rnngrad.server.reader import Reader
 
 
 class LogdirReader:

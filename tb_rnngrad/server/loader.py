@@ -10,7 +10,7 @@ from typing import Any
 
 from tensorboard.plugins import base_plugin
 
-from tb_rnngrad import metadata
+from tb_rnngrad.format import metadata
 
 #: Full tensors kept per series unless `--samples_per_plugin rnngrad=N` says
 #: otherwise (0 keeps all): enough to scrub through, bounded in memory.
@@ -37,6 +37,6 @@ class RnnGradLoader(base_plugin.TBLoader):
 
     def load(self, context: base_plugin.TBContext) -> base_plugin.TBPlugin:
         """Imports and returns the plugin instance."""
-        from tb_rnngrad.plugin import RnnGradPlugin
+        from tb_rnngrad.server.plugin import RnnGradPlugin
 
         return RnnGradPlugin(context)

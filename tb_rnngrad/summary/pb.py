@@ -23,8 +23,8 @@ from tensorboard.compat.proto import summary_pb2
 from tensorboard.plugins.scalar import summary_v2 as scalar_summary
 from tensorboard.util import tensor_util
 
-from tb_rnngrad import metadata, npy_format, stats, validation
-from tb_rnngrad.layer_info import describe_layer
+from tb_rnngrad.format import metadata, npy_format, stats, validation
+from tb_rnngrad.format.layer_info import describe_layer
 from tb_rnngrad.proto import plugin_data_pb2
 
 

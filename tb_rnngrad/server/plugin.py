@@ -2,7 +2,7 @@
 
 Routes (docs/http_api.md) are thin: they parse the request and call an
 `*_impl(ctx, experiment, ...)` method, which reads through
-`tb_rnngrad.reader.Reader`, i.e. only through the data provider that
+`tb_rnngrad.server.reader.Reader`, i.e. only through the data provider that
 TensorBoard gives the plugin. Errors are JSON `{"error": "..."}` bodies.
 """
 
@@ -22,8 +22,8 @@ from tensorboard.backend import http_util as tb_http_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
-from tb_rnngrad import http_util as params
-from tb_rnngrad import metadata, reader
+from tb_rnngrad.format import metadata
+from tb_rnngrad.server import params, reader
 
 #: Package holding the frontend (setup.py maps `frontend/` to it).
 FRONTEND_PACKAGE = "tb_rnngrad.frontend"

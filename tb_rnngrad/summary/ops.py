@@ -16,15 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tb_rnngrad import metadata, npy_format, validation
-from tb_rnngrad.layer_info import describe_layer
+from tb_rnngrad.format import metadata, npy_format, validation
+from tb_rnngrad.format.layer_info import describe_layer
 from tb_rnngrad.proto import plugin_data_pb2
-from tb_rnngrad.summary_pb import (  # noqa: F401 (re-exported)
-    activations_pb,
-    gradients_pb,
-    input_gradients_pb,
-    write_pb,
-)
 
 
 def gradients(
@@ -54,7 +48,7 @@ def gradients(
       reach_threshold: Relative threshold of the reach scalar: the reach is the
         largest lag k, counted back from the last timestep, at which the
         per-timestep norm is at least this fraction of its maximum
-        (`tb_rnngrad.stats.reach`).
+        (`tb_rnngrad.format.stats.reach`).
 
     Returns:
       A boolean tensor, True if the data was written (a default writer exists).
@@ -221,7 +215,7 @@ def _header_length(tf: Any, text: Any) -> Any:
 
 
 def _profile(tf: Any, tensor: Any) -> Any:
-    """Same figures as `tb_rnngrad.stats.profile`, as TF ops."""
+    """Same figures as `tb_rnngrad.format.stats.profile`, as TF ops."""
     data3 = tensor[:, None, :] if tensor.shape.rank == 2 else tensor
     wide = tf.cast(data3, tf.float64)
     norms = tf.sqrt(tf.reduce_sum(tf.square(wide), axis=[0, 2]))
@@ -238,7 +232,7 @@ def _write_reach(
     step: Any,
     description: str | None,
 ) -> None:
-    """Same figure as `tb_rnngrad.stats.reach`, written as a plain scalar."""
+    """Same figure as `tb_rnngrad.format.stats.reach`, written as a plain scalar."""
     from tensorboard.plugins.scalar import metadata as scalar_metadata
 
     finite = tf.where(tf.math.is_finite(norms), norms, tf.zeros_like(norms))

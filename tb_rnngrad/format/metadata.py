@@ -9,7 +9,7 @@ import logging
 
 from tensorboard.compat.proto import summary_pb2
 
-from tb_rnngrad.layer_info import LayerInfo
+from tb_rnngrad.format.layer_info import LayerInfo
 from tb_rnngrad.proto import plugin_data_pb2
 
 logger = logging.getLogger(__name__)

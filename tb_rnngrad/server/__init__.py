@@ -1,0 +1,4 @@
+"""The rnngrad plugin inside TensorBoard: loader, routes, parameters, reader.
+
+Nothing in this package imports TensorFlow.
+"""
