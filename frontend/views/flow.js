@@ -23,7 +23,6 @@ const GAP = 14;
  * @param {object} [opts]
  * @param {number|null} [opts.currentStep] Step to mark.
  * @param {number} [opts.availWidth] Width, CSS px.
- * @param {number} [opts.decades] Decades of the log scale.
  * @returns {object} Geometry for flowAt; includes the log range drawn.
  */
 export function drawFlow(canvas, profile, reach, opts = {}) {
@@ -40,7 +39,7 @@ export function drawFlow(canvas, profile, reach, opts = {}) {
     margin,
   });
   const ctx = sizeCanvas(canvas, g.width, g.height);
-  const range = positiveLogRange(profile.values.flat(), opts.decades);
+  const range = positiveLogRange(profile.values.flat());
   if (rows > 0) {
     const s = scratchImage(cols, rows);
     fillFlow(s.pixels, profile.values, profile.nan_counts, profile.inf_counts, cols, range, LUT);

@@ -9,8 +9,10 @@ Screenshots of each view go to `tests/artifacts/`.
 from __future__ import annotations
 
 import io
+import json
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,33 +38,38 @@ pytestmark = [
     pytest.mark.skipif(not HAVE_CHROMIUM, reason=SKIP_REASON),
 ]
 
-# Colours of frontend/colormap.js.
-DIVERGING = [
-    (-1.0, (5, 48, 97)),
-    (-0.5, (67, 147, 195)),
-    (0.0, (255, 255, 255)),
-    (0.5, (214, 96, 77)),
-    (1.0, (103, 0, 31)),
-]
-NAN = (0, 190, 0)
-POS_INF = (255, 215, 0)
-NEG_INF = (0, 0, 0)
-MASKED = (170, 170, 170)
-WHITE = (255, 255, 255)
-DARK_RED = (103, 0, 31)
-DARK_BLUE = (5, 48, 97)
+# The palette the tab draws with.
+PALETTE = json.loads(
+    (Path(__file__).resolve().parents[2] / "frontend" / "palette.json").read_text()
+)
+
+
+def rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+
+
+DIVERGING = [rgb(c) for c in PALETTE["diverging"]]
+NAN = rgb(PALETTE["special"]["nan"])
+POS_INF = rgb(PALETTE["special"]["pos_inf"])
+NEG_INF = rgb(PALETTE["special"]["neg_inf"])
+MASKED = rgb(PALETTE["special"]["masked"])
+WHITE = DIVERGING[len(DIVERGING) // 2]
+DARK_RED = DIVERGING[-1]
+DARK_BLUE = DIVERGING[0]
+LOG_DECADES = PALETTE["log_decades"]["signed"]
 
 
 def diverging(u: float) -> tuple[int, int, int]:
-    """The colour the heatmap gives a signed unit u in [-1, 1] (LUT of 256)."""
+    """The colour the heatmap gives a signed unit u in [-1, 1] (LUT of 256).
+
+    The LUT holds the palette's stops, spread evenly over [-1, 1] and linearly
+    interpolated, at 255 levels; u goes to the nearest level.
+    """
     index = 128 + int(math.copysign(math.floor(abs(u) * 127 + 0.5), u))
     x = max(-1.0, (index - 128) / 127)
-    for (x0, c0), (x1, c1) in zip(DIVERGING, DIVERGING[1:], strict=False):
-        if x <= x1:
-            t = (x - x0) / (x1 - x0)
-            pairs = zip(c0, c1, strict=True)
-            return tuple(math.floor(a + t * (b - a) + 0.5) for a, b in pairs)
-    return DIVERGING[-1][1]
+    positions = np.linspace(-1.0, 1.0, len(DIVERGING))
+    channels = zip(*DIVERGING, strict=True)
+    return tuple(math.floor(np.interp(x, positions, c) + 0.5) for c in channels)
 
 
 def assert_colour(actual, expected, what: str, tolerance: int = 2) -> None:
@@ -269,8 +276,8 @@ def test_colour_scale_modes(page, tb_url):
     assert_colour(cell(frame, 5, 1), diverging(-0.25), "manual [-4, 4]: -1")
     assert float(bar.get_attribute("data-lo")) == -4.0
     redraw(frame, lambda: frame.select_option("#rg-scale", "log"))
-    # 6 decades below max|g| = 1: 0.25 sits at (log10(0.25) + 6) / 6.
-    u = (math.log10(0.25) + 6) / 6
+    # LOG_DECADES below max|g| = 1: 0.25 sits at (log10(0.25) + d) / d.
+    u = (math.log10(0.25) + LOG_DECADES) / LOG_DECADES
     assert_colour(cell(frame, 3, 2), diverging(u), "log: 0.25")
     assert_colour(cell(frame, 5, 0), DARK_RED, "log: the max")
     assert_colour(cell(frame, 5, 1), DARK_BLUE, "log: -max keeps its sign")
