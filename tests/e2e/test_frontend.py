@@ -99,7 +99,7 @@ def panel(frame, index: int = 0):
 
 PIXEL_JS = """
 ([canvas, tile, t, c]) => {
-  const geom = canvas.rgGeom;
+  const geom = window.rnngrad.drawn(canvas).geom;
   const g = geom.g;
   const col = geom.transpose ? c : t;
   const row = geom.transpose ? t : c;
@@ -133,7 +133,8 @@ def hover_text(frame, page, canvas_locator, x: float, y: float) -> str:
 def heatmap_cell_centre(frame, t: int, c: int, tile: int = 0):
     return frame.evaluate(
         """([t, c, tile]) => {
-             const geom = document.querySelector('canvas.rg-heatmap').rgGeom;
+             const geom = window.rnngrad.drawn(
+               document.querySelector('canvas.rg-heatmap')).geom;
              const g = geom.g; const [ox, oy] = geom.origins[tile];
              const col = geom.transpose ? c : t, row = geom.transpose ? t : c;
              return [ox + g.x + (col + 0.5) * g.cellW,
@@ -194,12 +195,13 @@ def test_hover_reads_out_sample_channel_timestep_value(page, tb_url):
     assert text.splitlines() == ["sample 0", "ch 1", "timestep 5", "value -1"]
     grid = panel(frame).locator("canvas.rg-grid")
     ox, oy, dx = grid.evaluate(
-        "c => [...c.rgGeom.origins[2], c.rgGeom.dx]"
+        "c => { const g = window.rnngrad.drawn(c).geom;"
+        " return [...g.origins[2], g.dx]; }"
     )  # chart of channel 2; its plot starts 2 px in, 12 px down
     text = hover_text(frame, page, grid, ox + 2 + 3 * dx, oy + 30)
     assert text.splitlines()[1:] == ["ch 2", "timestep 3", "value 0.25"]
     flow = panel(frame).locator("canvas.rg-flow")
-    g = flow.evaluate("c => c.rgGeom.g")
+    g = flow.evaluate("c => window.rnngrad.drawn(c).geom.g")
     text = hover_text(
         frame, page, flow, g["x"] + 5.5 * g["cellW"], g["y"] + 0.5 * g["cellH"]
     )
@@ -228,7 +230,7 @@ def test_slider_arrow_keys_play_and_flow_click_change_the_step(page, tb_url):
     )
     # Clicking the first row of the flow view goes back to step 0.
     flow = panel(frame).locator("canvas.rg-flow")
-    g = flow.evaluate("c => c.rgGeom.g")
+    g = flow.evaluate("c => window.rnngrad.drawn(c).geom.g")
     redraw(frame, lambda: flow.click(position={"x": g["x"] + 2, "y": g["y"] + 2}))
     assert frame.locator("#rg-step-label").inner_text() == "step 0 (1/3)"
     assert "step=0" in frame.url
@@ -305,7 +307,7 @@ def test_reflect_mask_and_transpose_for_bidirectional(page, tb_url, shot):
     shot(p.locator(".rg-section-heatmap"), "heatmap_bidirectional_reflected.png")
     redraw(frame, lambda: frame.locator("#rg-transpose").check())
     size = p.locator("canvas.rg-heatmap").evaluate(
-        "c => [c.rgGeom.g.cols, c.rgGeom.g.rows]"
+        "c => { const g = window.rnngrad.drawn(c).geom.g; return [g.cols, g.rows]; }"
     )
     assert size == [4, 6], "channels on x, timesteps on y"
     assert_colour(cell(frame, 5, 3), DARK_RED, "transposed: same cell")
@@ -320,14 +322,14 @@ def test_channel_grid_y_axis_and_0d_view(page, tb_url, shot):
     shared = grid.evaluate("c => c.toDataURL()")
     redraw(frame, lambda: frame.select_option("#rg-yaxis", "free"))
     assert grid.evaluate("c => c.toDataURL()") != shared
-    ranges = grid.evaluate("c => Array.from(c.rgGeom.ranges.hi)")
+    ranges = grid.evaluate("c => Array.from(window.rnngrad.drawn(c).geom.ranges.hi)")
     assert ranges == [1, 1, 0.25, 1], "free y: per-channel max|g| (c3: none finite)"
     redraw(frame, lambda: frame.select_option("#rg-tag", "grads/last"))
     p = panel(frame)
     assert p.locator(".rg-section-heatmap").is_hidden()
     assert p.locator(".rg-section-scatter").is_visible()
     scatter = p.locator("canvas.rg-scatter")
-    g = scatter.evaluate("c => c.rgGeom")
+    g = scatter.evaluate("c => window.rnngrad.drawn(c).geom")
     # Sample 0, channel 1 is -1 = -max: the bottom of the plot.
     x = g["left"] + 1.5 * g["dx"]
     y = g["top"] + g["ph"] - g["inset"]
@@ -602,11 +604,10 @@ def test_a_tensor_error_keeps_the_flow_view(page, tb_url):
     assert p.locator(".rg-counts").is_hidden()
     flow = p.locator(".rg-section-flow")
     assert flow.is_visible()
-    assert flow.locator("canvas.rg-flow").evaluate("c => c.rgFlow.profile.steps") == [
-        0,
-        10,
-        20,
-    ]
+    steps = flow.locator("canvas.rg-flow").evaluate(
+        "c => window.rnngrad.drawn(c).profile.steps"
+    )
+    assert steps == [0, 10, 20]
 
 
 def test_long_run_and_tag_names_do_not_widen_the_page(page, tb_url, shot):
@@ -630,7 +631,7 @@ def test_long_run_and_tag_names_do_not_widen_the_page(page, tb_url, shot):
 GRID_MARKS_JS = """
 ([canvas, channel, cells]) => {
   // Device-pixel plot box of one chart, as views/channel_grid.js computes it.
-  const geom = canvas.rgGeom;
+  const geom = window.rnngrad.drawn(canvas).geom;
   const dpr = canvas.width / parseFloat(canvas.style.width);
   const [ox, oy] = geom.origins[channel];
   const box = {
