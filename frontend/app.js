@@ -77,7 +77,8 @@ export function createApp(root, api) {
     if (changed) session.setTags(await loader.tags());
     if (page.isPage()) {
       const { tag } = session.state();
-      const reloads = session.readableRuns().map((r) => loader.reloadSteps(r, tag).catch(() => false));
+      const reload = (r) => loader.reloadSteps(r, tag).catch(() => false);
+      const reloads = session.readableRuns().map(reload);
       changed = (await Promise.all(reloads)).includes(true) || changed;
     }
     if (changed || session.failed()) await show();

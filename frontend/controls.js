@@ -71,7 +71,8 @@ export function createControls(onChange) {
   document.addEventListener("keydown", (ev) => {
     if (ev.key !== "ArrowLeft" && ev.key !== "ArrowRight") return;
     const t = ev.target;
-    const typing = t && (t.tagName === "SELECT" || (t.tagName === "INPUT" && t.type !== "checkbox"));
+    const field = t && (t.tagName === "SELECT" || t.tagName === "INPUT");
+    const typing = field && t.type !== "checkbox";
     if (typing) return; // the slider and number inputs use the arrows themselves
     ev.preventDefault();
     onChange({ stepBy: ev.key === "ArrowLeft" ? -1 : 1 });

@@ -57,7 +57,8 @@ export function paletteFrom(s) {
 /** Colours spread evenly from `lo` to `hi`, as [position, rgb] stops. */
 function evenStops(colours, lo, hi) {
   const last = colours.length - 1;
-  return colours.map((hex, i) => [i === last ? hi : lo + ((hi - lo) * i) / last, hexToRgb(hex)]);
+  const at = (i) => (i === last ? hi : lo + ((hi - lo) * i) / last);
+  return colours.map((hex, i) => [at(i), hexToRgb(hex)]);
 }
 
 /** The palette of palette.json. */

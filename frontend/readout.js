@@ -18,10 +18,9 @@ import { readoutValue } from "./layout.js";
  * @returns {string[]} E.g. ["sample 0", "ch 1", "timestep 5", "value -1"].
  */
 export function valueReadout(hit, meta) {
-  const time =
-    hit.timestep === null
-      ? "timestep — (no time axis)"
-      : `timestep ${hit.timestep}${hit.inputTime === undefined ? "" : ` (input time ${hit.inputTime})`}`;
+  const input = hit.inputTime === undefined ? "" : ` (input time ${hit.inputTime})`;
+  let time = "timestep — (no time axis)";
+  if (hit.timestep !== null) time = `timestep ${hit.timestep}${input}`;
   return [
     hit.sample === "mean" ? "batch mean of |g|" : `sample ${hit.sample}`,
     channelLabel(hit.channel, meta),

@@ -47,7 +47,8 @@ export function createRunModels(loader) {
   async function model(run, meta, runSteps, wanted, st) {
     if (!meta) return message(null, `Run "${run}" has no tag "${st.tag}".`);
     if (meta.error) {
-      return message(meta, `The series "${st.tag}" of run "${run}" could not be read: ${meta.error}`);
+      const series = `The series "${st.tag}" of run "${run}"`;
+      return message(meta, `${series} could not be read: ${meta.error}`);
     }
     if (runSteps instanceof Error) return message(meta, runSteps.message, isLoadFailure(runSteps));
     const step = stepAtOrBefore(runSteps, wanted);

@@ -114,7 +114,10 @@ export function createRunPanel(run, hooks) {
     counts.classList.toggle("rg-bad", c.nan + c.posInf + c.negInf > 0);
   }
 
-  /** @returns {import("./sections.js").Drawn|null} What `canvas` shows, if it is one of this panel's. */
+  /**
+   * @param {HTMLCanvasElement} canvas A canvas.
+   * @returns {import("./sections.js").Drawn|null} What it shows, if it is this panel's.
+   */
   function drawn(canvas) {
     const s = Object.values(sections).find((x) => x.canvas === canvas);
     return s ? s.drawn() : null;

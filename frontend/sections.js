@@ -59,7 +59,12 @@ export function createSection(name) {
 }
 
 /** How each view is drawn: caption, geometry, read-out, colour bar and legend. */
-const DRAWERS = { heatmap: heatmapSection, grid: gridSection, scatter: scatterSection, flow: flowSection };
+const DRAWERS = {
+  heatmap: heatmapSection,
+  grid: gridSection,
+  scatter: scatterSection,
+  flow: flowSection,
+};
 
 function sampleText(prep) {
   if (prep.mean) return "batch mean of |g|";

@@ -56,12 +56,7 @@ from numpy.typing import ArrayLike
 #: The palette file shared with the TensorBoard tab.
 PALETTE_FILE = resources.files("tb_rnngrad.frontend") / "palette.json"
 
-
-def _load_palette() -> dict[str, Any]:
-    return json.loads(PALETTE_FILE.read_text(encoding="utf-8"))
-
-
-_PALETTE = _load_palette()
+_PALETTE: dict[str, Any] = json.loads(PALETTE_FILE.read_text(encoding="utf-8"))
 _SPECIAL = _PALETTE["special"]
 _DECADES = _PALETTE["log_decades"]
 
