@@ -112,7 +112,7 @@ export function createApi(fetchImpl = (...a) => globalThis.fetch(...a)) {
     /** @returns {Promise<import("./npy.js").NpyArray>} (batch, time) bool. */
     mask: (run, tag, step) =>
       npy(routeUrl("mask", { run, tag, step }), `the mask of ${label(run, tag, step)}`),
-    /** @returns {Promise<object>} Profile with null values turned into NaN. */
+    /** @returns {Promise<object>} Profile (normalizeProfile). */
     profile: async (run, tag) =>
       normalizeProfile(
         await json(routeUrl("profile", { run, tag }), `the profile of ${label(run, tag)}`),
@@ -121,20 +121,25 @@ export function createApi(fetchImpl = (...a) => globalThis.fetch(...a)) {
 }
 
 /**
- * Replaces JSON nulls in a profile's value rows by NaN and fills optional fields.
+ * The profile as served, with the JSON nulls of its value rows turned into NaN. The
+ * per-step figures the server computes (NaN and Inf counts, reach and its threshold)
+ * are taken as they are; one the answer lacks is null, shown as unknown, never
+ * computed here.
  * @param {object} p Profile as served.
- * @returns {object} Same shape; values, nan_counts, inf_counts as number[][].
+ * @returns {{steps: number[], wall_times: number[], values: number[][],
+ *   nan_counts: number[][]|null, inf_counts: number[][]|null, reach: number[]|null,
+ *   reach_threshold: number|null}}
  */
 export function normalizeProfile(p) {
   const rows = (p.values || []).map((r) => (r || []).map((v) => (v === null ? NaN : v)));
-  const zeros = rows.map((r) => r.map(() => 0));
+  const perStep = (x) => (Array.isArray(x) && x.length === rows.length ? x : null);
   return {
     steps: p.steps || [],
     wall_times: p.wall_times || [],
     values: rows,
-    nan_counts: p.nan_counts || zeros,
-    inf_counts: p.inf_counts || zeros,
-    reach: p.reach || null,
-    reach_threshold: typeof p.reach_threshold === "number" ? p.reach_threshold : 0.01,
+    nan_counts: perStep(p.nan_counts),
+    inf_counts: perStep(p.inf_counts),
+    reach: perStep(p.reach),
+    reach_threshold: typeof p.reach_threshold === "number" ? p.reach_threshold : null,
   };
 }

@@ -1,56 +1,27 @@
 /**
- * Colour maps: a diverging blue-white-red map, a sequential map for magnitudes, the
- * colours of NaN / +Inf / -Inf / masked cells, and per-sample line colours.
- * Pure: no DOM. LUTs are packed for writing into an ImageData's Uint32Array view.
+ * Colour maps of the palette (palette.js): LUTs of the diverging map (signed values)
+ * and the sequential map (magnitudes), the colours of NaN / +Inf / -Inf / masked
+ * cells, and per-sample line colours. Pure: no DOM. LUTs are packed for writing into
+ * an ImageData's Uint32Array view.
  * @module colormap
  */
+import { hexToRgb, PALETTE } from "./palette.js";
 
-/** Entries per LUT. Diverging: index 128 is exactly white (value 0). */
+/** Entries per LUT. Diverging: index 128 is exactly the middle stop (value 0). */
 export const LUT_SIZE = 256;
 export const CENTER = 128;
 const HALF = 127;
 
-/** Diverging anchors at positions -1..1 (ColorBrewer RdBu, reversed). */
-export const DIVERGING_ANCHORS = [
-  [-1, [5, 48, 97]],
-  [-0.5, [67, 147, 195]],
-  [0, [255, 255, 255]],
-  [0.5, [214, 96, 77]],
-  [1, [103, 0, 31]],
-];
-
-/** Sequential anchors at positions 0..1 (light yellow to dark purple). */
-export const SEQUENTIAL_ANCHORS = [
-  [0, [252, 253, 191]],
-  [0.25, [254, 159, 109]],
-  [0.5, [222, 73, 104]],
-  [0.75, [140, 41, 129]],
-  [1, [0, 0, 4]],
-];
-
-/** Colours of values that have no place on the scale. */
-export const SPECIAL = {
-  nan: [0, 190, 0], // green
-  posInf: [255, 215, 0], // gold
-  negInf: [0, 0, 0], // black
-  masked: [170, 170, 170], // grey
-  background: [255, 255, 255],
-};
-
-/** Categorical colours for samples (Tableau 10, then 10 muted variants). */
-export const SAMPLE_COLORS = [
-  "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-  "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5",
-  "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
-];
+/** Colours of values that have no place on the scale, as rgb. */
+export const SPECIAL = PALETTE.special;
 
 /**
  * @param {number} i Sample index.
  * @returns {string} CSS colour, the same for a sample in every chart.
  */
 export function sampleColor(i) {
-  return SAMPLE_COLORS[((i % SAMPLE_COLORS.length) + SAMPLE_COLORS.length) % SAMPLE_COLORS.length];
+  const n = PALETTE.samples.length;
+  return PALETTE.samples[((i % n) + n) % n];
 }
 
 /**
@@ -99,22 +70,26 @@ export function unpack(p) {
 }
 
 /**
+ * @param {Array<[number, number[]]>} [stops] Diverging stops, positions -1..1.
  * @returns {Uint32Array} Diverging LUT; entry CENTER + round(u * 127) for u in [-1, 1].
  */
-export function divergingLut() {
+export function divergingLut(stops = PALETTE.diverging) {
   const lut = new Uint32Array(LUT_SIZE);
   for (let i = 0; i < LUT_SIZE; i++) {
     const x = Math.max(-1, (i - CENTER) / HALF);
-    lut[i] = pack(interpolate(DIVERGING_ANCHORS, x));
+    lut[i] = pack(interpolate(stops, x));
   }
   return lut;
 }
 
-/** @returns {Uint32Array} Sequential LUT; entry round(t * 255) for t in [0, 1]. */
-export function sequentialLut() {
+/**
+ * @param {Array<[number, number[]]>} [stops] Sequential stops, positions 0..1.
+ * @returns {Uint32Array} Sequential LUT; entry round(t * 255) for t in [0, 1].
+ */
+export function sequentialLut(stops = PALETTE.sequential) {
   const lut = new Uint32Array(LUT_SIZE);
   for (let i = 0; i < LUT_SIZE; i++) {
-    lut[i] = pack(interpolate(SEQUENTIAL_ANCHORS, i / (LUT_SIZE - 1)));
+    lut[i] = pack(interpolate(stops, i / (LUT_SIZE - 1)));
   }
   return lut;
 }
@@ -157,15 +132,6 @@ export function divergingColor(u, lut) {
  */
 export function css(rgb) {
   return `rgb(${rgb[0]}, ${rgb[1]}, ${rgb[2]})`;
-}
-
-/**
- * @param {string} hex "#rrggbb".
- * @returns {number[]} [r, g, b].
- */
-export function hexToRgb(hex) {
-  const n = parseInt(hex.slice(1), 16);
-  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
 }
 
 /**

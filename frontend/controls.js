@@ -1,7 +1,8 @@
 /**
- * The control bar: runs, tag, training step (slider, arrows, play), samples, colour
- * scale, reflect, transpose, channel-grid y axis and the views shown. Built once;
- * update() only changes values, so a dragged slider keeps focus.
+ * The control bar: runs, tag, training step (slider, arrows, play; the arrow keys
+ * step too), samples, colour scale, reflect, transpose, channel-grid y axis and the
+ * views shown. Built once; update() only changes values, so a dragged slider keeps
+ * focus.
  * @module controls
  */
 import { el, replaceChildren } from "./dom.js";
@@ -67,6 +68,15 @@ export function createControls(onChange) {
       el("span", {}, ...Object.entries(VIEWS).map(([k, t]) => labelled(c.views[k], t))),
     ),
   );
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key !== "ArrowLeft" && ev.key !== "ArrowRight") return;
+    const t = ev.target;
+    const field = t && (t.tagName === "SELECT" || t.tagName === "INPUT");
+    const typing = field && t.type !== "checkbox";
+    if (typing) return; // the slider and number inputs use the arrows themselves
+    ev.preventDefault();
+    onChange({ stepBy: ev.key === "ArrowLeft" ? -1 : 1 });
+  });
   const keys = { runs: "", tags: "" };
   return { element, update: (m) => update(c, keys, m, onChange) };
 }

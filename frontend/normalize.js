@@ -1,11 +1,12 @@
 /**
  * Colour-scale normalisation: maps a gradient value to a signed unit in [-1, 1]
- * (0 = white). Pure: no DOM.
+ * (0 = white), and a gradient norm to a unit in [0, 1] on a log scale. Pure: no DOM.
  * @module normalize
  */
+import { PALETTE } from "./palette.js";
 
 /** Decades shown below the largest magnitude in log-magnitude mode. */
-export const DEFAULT_DECADES = 6;
+export const DEFAULT_DECADES = PALETTE.signedLogDecades;
 
 /**
  * @typedef {object} Scale
@@ -126,15 +127,25 @@ export function fromUnit(u, s) {
 }
 
 /**
- * Sequential log scale for positive magnitudes (gradient-flow view).
- * @param {ArrayLike<number>} values Non-negative values (NaN ignored).
- * @param {number} [decades] Decades shown below the max.
+ * Sequential log range for non-negative values (gradient-flow view): from the
+ * smallest positive finite value to the largest, but spanning at least `decades.min`
+ * and at most `decades.max` decades (`decades.max` when no value is positive).
+ * @param {ArrayLike<number>} values Non-negative values (NaN and Inf ignored).
+ * @param {{min: number, max: number}} [decades] Bounds of the span.
  * @returns {{loLog: number, hiLog: number}} log10 range.
  */
-export function positiveLogRange(values, decades = DEFAULT_DECADES) {
-  const m = maxAbsFinite(values);
-  const hiLog = Math.log10(m > 0 ? m : 1);
-  return { loLog: hiLog - decades, hiLog };
+export function positiveLogRange(values, decades = PALETTE.flowLogDecades) {
+  let top = 0;
+  let low = Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v > 0) || v === Infinity) continue;
+    if (v > top) top = v;
+    if (v < low) low = v;
+  }
+  const hiLog = Math.log10(top > 0 ? top : 1);
+  const span = top > 0 ? hiLog - Math.log10(low) : decades.max;
+  return { loLog: hiLog - Math.min(decades.max, Math.max(decades.min, span)), hiLog };
 }
 
 /**

@@ -19,7 +19,7 @@ function tooltipBox() {
  * @param {MouseEvent} ev Pointer event (for its page position).
  * @param {string[]} lines Text lines.
  */
-export function showTooltip(ev, lines) {
+function showTooltip(ev, lines) {
   const b = tooltipBox();
   b.replaceChildren(...lines.map((l) => el("div", { text: l })));
   b.hidden = false;
@@ -34,7 +34,7 @@ export function showTooltip(ev, lines) {
 }
 
 /** Hides the read-out. */
-export function hideTooltip() {
+function hideTooltip() {
   if (box) box.hidden = true;
 }
 
@@ -42,13 +42,12 @@ export function hideTooltip() {
  * Wires a canvas to the read-out.
  * @param {HTMLCanvasElement} canvas Canvas.
  * @param {(x: number, y: number) => string[]|null} lookup Lines for a point in canvas
- *   CSS px, or null to hide; replace `canvas.rgLookup` to change it after a redraw.
+ *   CSS px, or null to hide.
  */
 export function attachTooltip(canvas, lookup) {
-  canvas.rgLookup = lookup;
   canvas.addEventListener("mousemove", (ev) => {
     const r = canvas.getBoundingClientRect();
-    const lines = canvas.rgLookup ? canvas.rgLookup(ev.clientX - r.left, ev.clientY - r.top) : null;
+    const lines = lookup(ev.clientX - r.left, ev.clientY - r.top);
     if (lines) showTooltip(ev, lines);
     else hideTooltip();
   });

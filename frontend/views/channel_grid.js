@@ -5,8 +5,9 @@
  * @module views/channel_grid
  */
 import { AXIS_COLOR, AXIS_FONT, sizeCanvas } from "../canvas_util.js";
-import { hexToRgb, pack, samplePacked } from "../colormap.js";
+import { pack, samplePacked } from "../colormap.js";
 import { chartGrid, formatValue, hitTile } from "../layout.js";
+import { hexToRgb } from "../palette.js";
 import { fillRect, markNonFinite, strokeSeries } from "../raster.js";
 
 const PAD = { left: 2, top: 12, right: 2, bottom: 2 };

@@ -1,7 +1,7 @@
 /**
  * Gradient flow over training: the per-timestep gradient norm of every logged step
- * as an image (x timestep, y training step, log colours), with the reach curve
- * beside it.
+ * as an image (x timestep, y training step, log colours), with the reach curve the
+ * server computed beside it (none when it sent none).
  * @module views/flow
  */
 import { AXIS_COLOR, AXIS_FONT, blit, scratchImage, sizeCanvas } from "../canvas_util.js";
@@ -17,19 +17,17 @@ const GAP = 14;
 /**
  * Draws the flow image and the reach curve.
  * @param {HTMLCanvasElement} canvas Target.
- * @param {{steps: number[], values: number[][], nan_counts: number[][],
- *   inf_counts: number[][]}} profile From api.profile.
- * @param {number[]} reach Reach per logged step (reach.reachPerStep).
+ * @param {{steps: number[], values: number[][], nan_counts: number[][]|null,
+ *   inf_counts: number[][]|null, reach: number[]|null}} profile From api.profile.
  * @param {object} [opts]
  * @param {number|null} [opts.currentStep] Step to mark.
  * @param {number} [opts.availWidth] Width, CSS px.
- * @param {number} [opts.decades] Decades of the log scale.
  * @returns {object} Geometry for flowAt; includes the log range drawn.
  */
-export function drawFlow(canvas, profile, reach, opts = {}) {
+export function drawFlow(canvas, profile, opts = {}) {
   const rows = profile.values.length;
   const cols = profile.values.reduce((m, r) => Math.max(m, r.length), 0) || 1;
-  const showReach = cols > 1;
+  const showReach = cols > 1 && profile.reach !== null;
   const margin = { left: 56, top: 4, right: showReach ? REACH_W + GAP : 4, bottom: 18 };
   const g = cellGeometry({
     cols,
@@ -40,7 +38,7 @@ export function drawFlow(canvas, profile, reach, opts = {}) {
     margin,
   });
   const ctx = sizeCanvas(canvas, g.width, g.height);
-  const range = positiveLogRange(profile.values.flat(), opts.decades);
+  const range = positiveLogRange(profile.values.flat());
   if (rows > 0) {
     const s = scratchImage(cols, rows);
     fillFlow(s.pixels, profile.values, profile.nan_counts, profile.inf_counts, cols, range, LUT);
@@ -49,7 +47,7 @@ export function drawFlow(canvas, profile, reach, opts = {}) {
   drawAxes(ctx, g, profile.steps);
   const current = profile.steps.indexOf(opts.currentStep);
   if (current >= 0) markRow(ctx, g, current);
-  if (showReach) drawReach(ctx, g, reach, cols, current);
+  if (showReach) drawReach(ctx, g, profile.reach, cols, current);
   return { g, origins: [[0, 0]], range, cols, showReach };
 }
 
@@ -124,29 +122,29 @@ function drawReach(ctx, g, reach, cols, current) {
  * What is under the pointer.
  * @param {object} geom From drawFlow.
  * @param {object} profile The drawn profile.
- * @param {number[]} reach Reach per step.
  * @param {number} px x, CSS px.
  * @param {number} py y, CSS px.
  * @returns {{row: number, step: number, timestep: number|null, value: number|null,
- *   nan: number, inf: number, reach: number}|null} timestep null over the reach plot.
+ *   nan: number|null, inf: number|null, reach: number|null}|null} timestep null over
+ *   the reach plot; null counts and reach: unknown (not sent by the server).
  */
-export function flowAt(geom, profile, reach, px, py) {
+export function flowAt(geom, profile, px, py) {
   const g = geom.g;
   const row = Math.floor((py - g.y) / g.cellH);
   if (row < 0 || row >= profile.values.length) return null;
   const hit = hitCell(g, geom.origins, px, py);
-  const base = { row, step: profile.steps[row], reach: reach[row] };
+  const base = { row, step: profile.steps[row], reach: profile.reach?.[row] ?? null };
   if (!hit) {
     const x0 = g.x + g.cols * g.cellW + GAP;
     if (!geom.showReach || px < x0 || px > x0 + REACH_W) return null;
-    return { ...base, timestep: null, value: null, nan: 0, inf: 0 };
+    return { ...base, timestep: null, value: null, nan: null, inf: null };
   }
   const t = hit.col;
   return {
     ...base,
     timestep: t,
     value: profile.values[row][t],
-    nan: (profile.nan_counts[row] || [])[t] || 0,
-    inf: (profile.inf_counts[row] || [])[t] || 0,
+    nan: profile.nan_counts?.[row]?.[t] ?? null,
+    inf: profile.inf_counts?.[row]?.[t] ?? null,
   };
 }

@@ -40,9 +40,9 @@ def flow(
         steps: shape (n_steps,), integer training steps, strictly increasing.
         reach: optional shape (n_steps,), reach in timesteps, non-negative.
         title: figure title, shown literally (no mathtext).
-        scale: "log" (LogNorm from the smallest positive value, at most 12
-            decades below the largest; zeros get the lowest colour) or "linear"
-            (0 to the largest value).
+        scale: "log" (LogNorm from the smallest positive value to the largest,
+            spanning at least 1 and at most 12 decades, as in the tab; zeros get
+            the lowest colour) or "linear" (0 to the largest value).
 
     Returns:
         (figure, axes): the Figure and a 1-D array [image axes] or

@@ -1,21 +1,26 @@
 """Colour maps, colour scales and the colours of NaN, Inf and masked cells.
 
-Gradient values use a diverging blue-white-red map centred on zero: large positive
-values are red, large negative values blue, zero white. Values the map cannot show
-get colours of their own, used by every view:
+Every colour comes from the palette file ``palette.json`` of the frontend package
+(``tb_rnngrad.frontend``), which the TensorBoard tab reads too: exported figures
+and the tab draw the same colours.
 
-=============  ==================  =========================================
-what           colour              constant
-=============  ==================  =========================================
-NaN            magenta ``#ff00ff``  ``NAN_COLOR``
-+Inf           black ``#000000``    ``POSINF_COLOR``
--Inf           green ``#00b000``    ``NEGINF_COLOR``
-masked step    grey ``#a0a0a0``     ``MASKED_COLOR``
-=============  ==================  =========================================
+Gradient values use a diverging blue-white-red map centred on zero (ColorBrewer
+RdBu): large positive values are red, large negative values blue, zero white.
+Gradient norms use a sequential map (viridis, dark to yellow). Values the maps
+cannot show get colours of their own, used by every view:
+
+=============  =======  ==================
+what           colour   constant
+=============  =======  ==================
+NaN            magenta  ``NAN_COLOR``
++Inf           black    ``POSINF_COLOR``
+-Inf           green    ``NEGINF_COLOR``
+masked step    grey     ``MASKED_COLOR``
+=============  =======  ==================
 
 None of these occur in the diverging map (which runs dark blue, white, dark red),
-nor in the sequential map used for gradient norms (viridis) except that
-``NEGINF_COLOR`` is greenish; norms are never negative.
+nor in the sequential map except that ``NEGINF_COLOR`` is greenish; norms are
+never negative.
 
 Scales (``scale=``) for signed gradients:
 
@@ -26,8 +31,9 @@ Scales (``scale=``) for signed gradients:
 - ``"log"``: log magnitude with the sign kept. A value ``g`` is coloured by
   ``sign(g) * max(0, log10(|g| / floor))`` on a symmetric scale
   ``±log10(top / floor)``, where ``top`` is ``vmax`` (default ``max|g|``) and
-  ``floor`` is ``vmin`` (default ``top * 1e-6``, six decades). Magnitudes at or
-  below the floor are white. The colour bar is labelled in gradient units.
+  ``floor`` is ``vmin`` (default ``top * 1e-6``: ``LOG_DECADES_DEFAULT``
+  decades). Magnitudes at or below the floor are white. The colour bar is
+  labelled in gradient units.
 
 Finite values outside the scale are clipped to its end colours; only true NaN and
 Inf get the special colours.
@@ -36,54 +42,57 @@ Inf get the special colours.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+from importlib import resources
+from typing import Any
 
-import matplotlib
 import numpy as np
 from matplotlib import cm as mcm
 from matplotlib import colors as mcolors
 from matplotlib import ticker
 from numpy.typing import ArrayLike
 
-NAN_COLOR = mcolors.to_rgba("#ff00ff")
-POSINF_COLOR = mcolors.to_rgba("#000000")
-NEGINF_COLOR = mcolors.to_rgba("#00b000")
-MASKED_COLOR = mcolors.to_rgba("#a0a0a0")
+#: The palette file shared with the TensorBoard tab.
+PALETTE_FILE = resources.files("tb_rnngrad.frontend") / "palette.json"
+
+_PALETTE: dict[str, Any] = json.loads(PALETTE_FILE.read_text(encoding="utf-8"))
+_SPECIAL = _PALETTE["special"]
+_DECADES = _PALETTE["log_decades"]
+
+NAN_COLOR = mcolors.to_rgba(_SPECIAL["nan"])
+POSINF_COLOR = mcolors.to_rgba(_SPECIAL["pos_inf"])
+NEGINF_COLOR = mcolors.to_rgba(_SPECIAL["neg_inf"])
+MASKED_COLOR = mcolors.to_rgba(_SPECIAL["masked"])
 
 SCALES = ("auto", "fixed", "manual", "log")
 FLOW_SCALES = ("log", "linear")
-LOG_DECADES_DEFAULT = 6.0
+LOG_DECADES_DEFAULT = float(_DECADES["signed"])
+#: Bounds of the decades a flow view's log scale spans.
+FLOW_LOG_DECADES = (float(_DECADES["flow_min"]), float(_DECADES["flow_max"]))
 
-# ColorBrewer RdBu, reversed so that positive is red, with a pure white centre.
-_DIVERGING_COLORS = (
-    "#053061",
-    "#2166ac",
-    "#4393c3",
-    "#92c5de",
-    "#ffffff",
-    "#f4a582",
-    "#d6604d",
-    "#b2182b",
-    "#67001f",
-)
-
-# An odd number of entries puts an entry exactly on the centre (0.5 -> white).
+# Stops spread evenly; an odd number of entries puts one exactly on the centre
+# (0.5 -> the middle stop, white).
 DIVERGING_CMAP = mcolors.LinearSegmentedColormap.from_list(
-    "tb_rnngrad_diverging", _DIVERGING_COLORS, N=257
+    "tb_rnngrad_diverging", _PALETTE["diverging"], N=257
 )
-SEQUENTIAL_CMAP = matplotlib.colormaps["viridis"]
+SEQUENTIAL_CMAP = mcolors.LinearSegmentedColormap.from_list(
+    "tb_rnngrad_sequential", _PALETTE["sequential"], N=256
+)
 
 
 def sample_color(position: int) -> tuple[float, float, float, float]:
-    """Returns the colour of the `position`-th selected sample (tab10, cycling).
+    """Returns the colour of the `position`-th selected sample (cycling).
 
     Args:
         position: position of the sample in the selection (0 for the first).
 
     Returns:
-        An RGBA tuple; the same position always gives the same colour.
+        An RGBA tuple; the same position always gives the same colour, the one
+        the tab gives it.
     """
-    return mcolors.to_rgba(f"C{position % 10}")
+    samples = _PALETTE["samples"]
+    return mcolors.to_rgba(samples[position % len(samples)])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -280,8 +289,9 @@ def norm_scale(scale: str, *, values: np.ndarray, view: str = "flow") -> ColorSc
     """Returns a sequential colour scale for non-negative values (gradient norms).
 
     Args:
-        scale: "log" (LogNorm from the smallest positive finite value, at most 12
-            decades below the largest, to the largest) or "linear" (0 to largest).
+        scale: "log" (LogNorm from the smallest positive finite value to the
+            largest, spanning at least 1 and at most 12 decades:
+            `FLOW_LOG_DECADES`) or "linear" (0 to the largest value).
         values: the values to be shown.
         view: name of the calling view, for error messages.
 
@@ -298,8 +308,9 @@ def norm_scale(scale: str, *, values: np.ndarray, view: str = "flow") -> ColorSc
         return ColorScale(norm=norm, cmap=SEQUENTIAL_CMAP, label="gradient norm")
     if scale == "log":
         positive = finite[finite > 0]
-        low = float(positive.min()) if positive.size else top * 1e-6
-        low = min(max(low, top * 1e-12), top / 10.0)
+        low = float(positive.min()) if positive.size else 0.0
+        fewest, most = FLOW_LOG_DECADES
+        low = min(max(low, top * 10.0**-most), top * 10.0**-fewest)
         norm = _ClippedLogNorm(vmin=low, vmax=top)
         return ColorScale(norm=norm, cmap=SEQUENTIAL_CMAP, label="gradient norm (log)")
     raise ValueError(

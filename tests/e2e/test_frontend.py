@@ -9,8 +9,10 @@ Screenshots of each view go to `tests/artifacts/`.
 from __future__ import annotations
 
 import io
+import json
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,33 +38,38 @@ pytestmark = [
     pytest.mark.skipif(not HAVE_CHROMIUM, reason=SKIP_REASON),
 ]
 
-# Colours of frontend/colormap.js.
-DIVERGING = [
-    (-1.0, (5, 48, 97)),
-    (-0.5, (67, 147, 195)),
-    (0.0, (255, 255, 255)),
-    (0.5, (214, 96, 77)),
-    (1.0, (103, 0, 31)),
-]
-NAN = (0, 190, 0)
-POS_INF = (255, 215, 0)
-NEG_INF = (0, 0, 0)
-MASKED = (170, 170, 170)
-WHITE = (255, 255, 255)
-DARK_RED = (103, 0, 31)
-DARK_BLUE = (5, 48, 97)
+# The palette the tab draws with.
+PALETTE = json.loads(
+    (Path(__file__).resolve().parents[2] / "frontend" / "palette.json").read_text()
+)
+
+
+def rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+
+
+DIVERGING = [rgb(c) for c in PALETTE["diverging"]]
+NAN = rgb(PALETTE["special"]["nan"])
+POS_INF = rgb(PALETTE["special"]["pos_inf"])
+NEG_INF = rgb(PALETTE["special"]["neg_inf"])
+MASKED = rgb(PALETTE["special"]["masked"])
+WHITE = DIVERGING[len(DIVERGING) // 2]
+DARK_RED = DIVERGING[-1]
+DARK_BLUE = DIVERGING[0]
+LOG_DECADES = PALETTE["log_decades"]["signed"]
 
 
 def diverging(u: float) -> tuple[int, int, int]:
-    """The colour the heatmap gives a signed unit u in [-1, 1] (LUT of 256)."""
+    """The colour the heatmap gives a signed unit u in [-1, 1] (LUT of 256).
+
+    The LUT holds the palette's stops, spread evenly over [-1, 1] and linearly
+    interpolated, at 255 levels; u goes to the nearest level.
+    """
     index = 128 + int(math.copysign(math.floor(abs(u) * 127 + 0.5), u))
     x = max(-1.0, (index - 128) / 127)
-    for (x0, c0), (x1, c1) in zip(DIVERGING, DIVERGING[1:], strict=False):
-        if x <= x1:
-            t = (x - x0) / (x1 - x0)
-            pairs = zip(c0, c1, strict=True)
-            return tuple(math.floor(a + t * (b - a) + 0.5) for a, b in pairs)
-    return DIVERGING[-1][1]
+    positions = np.linspace(-1.0, 1.0, len(DIVERGING))
+    channels = zip(*DIVERGING, strict=True)
+    return tuple(math.floor(np.interp(x, positions, c) + 0.5) for c in channels)
 
 
 def assert_colour(actual, expected, what: str, tolerance: int = 2) -> None:
@@ -92,7 +99,7 @@ def panel(frame, index: int = 0):
 
 PIXEL_JS = """
 ([canvas, tile, t, c]) => {
-  const geom = canvas.rgGeom;
+  const geom = window.rnngrad.drawn(canvas).geom;
   const g = geom.g;
   const col = geom.transpose ? c : t;
   const row = geom.transpose ? t : c;
@@ -126,7 +133,8 @@ def hover_text(frame, page, canvas_locator, x: float, y: float) -> str:
 def heatmap_cell_centre(frame, t: int, c: int, tile: int = 0):
     return frame.evaluate(
         """([t, c, tile]) => {
-             const geom = document.querySelector('canvas.rg-heatmap').rgGeom;
+             const geom = window.rnngrad.drawn(
+               document.querySelector('canvas.rg-heatmap')).geom;
              const g = geom.g; const [ox, oy] = geom.origins[tile];
              const col = geom.transpose ? c : t, row = geom.transpose ? t : c;
              return [ox + g.x + (col + 0.5) * g.cellW,
@@ -187,12 +195,13 @@ def test_hover_reads_out_sample_channel_timestep_value(page, tb_url):
     assert text.splitlines() == ["sample 0", "ch 1", "timestep 5", "value -1"]
     grid = panel(frame).locator("canvas.rg-grid")
     ox, oy, dx = grid.evaluate(
-        "c => [...c.rgGeom.origins[2], c.rgGeom.dx]"
+        "c => { const g = window.rnngrad.drawn(c).geom;"
+        " return [...g.origins[2], g.dx]; }"
     )  # chart of channel 2; its plot starts 2 px in, 12 px down
     text = hover_text(frame, page, grid, ox + 2 + 3 * dx, oy + 30)
     assert text.splitlines()[1:] == ["ch 2", "timestep 3", "value 0.25"]
     flow = panel(frame).locator("canvas.rg-flow")
-    g = flow.evaluate("c => c.rgGeom.g")
+    g = flow.evaluate("c => window.rnngrad.drawn(c).geom.g")
     text = hover_text(
         frame, page, flow, g["x"] + 5.5 * g["cellW"], g["y"] + 0.5 * g["cellH"]
     )
@@ -221,7 +230,7 @@ def test_slider_arrow_keys_play_and_flow_click_change_the_step(page, tb_url):
     )
     # Clicking the first row of the flow view goes back to step 0.
     flow = panel(frame).locator("canvas.rg-flow")
-    g = flow.evaluate("c => c.rgGeom.g")
+    g = flow.evaluate("c => window.rnngrad.drawn(c).geom.g")
     redraw(frame, lambda: flow.click(position={"x": g["x"] + 2, "y": g["y"] + 2}))
     assert frame.locator("#rg-step-label").inner_text() == "step 0 (1/3)"
     assert "step=0" in frame.url
@@ -269,8 +278,8 @@ def test_colour_scale_modes(page, tb_url):
     assert_colour(cell(frame, 5, 1), diverging(-0.25), "manual [-4, 4]: -1")
     assert float(bar.get_attribute("data-lo")) == -4.0
     redraw(frame, lambda: frame.select_option("#rg-scale", "log"))
-    # 6 decades below max|g| = 1: 0.25 sits at (log10(0.25) + 6) / 6.
-    u = (math.log10(0.25) + 6) / 6
+    # LOG_DECADES below max|g| = 1: 0.25 sits at (log10(0.25) + d) / d.
+    u = (math.log10(0.25) + LOG_DECADES) / LOG_DECADES
     assert_colour(cell(frame, 3, 2), diverging(u), "log: 0.25")
     assert_colour(cell(frame, 5, 0), DARK_RED, "log: the max")
     assert_colour(cell(frame, 5, 1), DARK_BLUE, "log: -max keeps its sign")
@@ -298,7 +307,7 @@ def test_reflect_mask_and_transpose_for_bidirectional(page, tb_url, shot):
     shot(p.locator(".rg-section-heatmap"), "heatmap_bidirectional_reflected.png")
     redraw(frame, lambda: frame.locator("#rg-transpose").check())
     size = p.locator("canvas.rg-heatmap").evaluate(
-        "c => [c.rgGeom.g.cols, c.rgGeom.g.rows]"
+        "c => { const g = window.rnngrad.drawn(c).geom.g; return [g.cols, g.rows]; }"
     )
     assert size == [4, 6], "channels on x, timesteps on y"
     assert_colour(cell(frame, 5, 3), DARK_RED, "transposed: same cell")
@@ -313,14 +322,14 @@ def test_channel_grid_y_axis_and_0d_view(page, tb_url, shot):
     shared = grid.evaluate("c => c.toDataURL()")
     redraw(frame, lambda: frame.select_option("#rg-yaxis", "free"))
     assert grid.evaluate("c => c.toDataURL()") != shared
-    ranges = grid.evaluate("c => Array.from(c.rgGeom.ranges.hi)")
+    ranges = grid.evaluate("c => Array.from(window.rnngrad.drawn(c).geom.ranges.hi)")
     assert ranges == [1, 1, 0.25, 1], "free y: per-channel max|g| (c3: none finite)"
     redraw(frame, lambda: frame.select_option("#rg-tag", "grads/last"))
     p = panel(frame)
     assert p.locator(".rg-section-heatmap").is_hidden()
     assert p.locator(".rg-section-scatter").is_visible()
     scatter = p.locator("canvas.rg-scatter")
-    g = scatter.evaluate("c => c.rgGeom")
+    g = scatter.evaluate("c => window.rnngrad.drawn(c).geom")
     # Sample 0, channel 1 is -1 = -max: the bottom of the plot.
     x = g["left"] + 1.5 * g["dx"]
     y = g["top"] + g["ph"] - g["inset"]
@@ -595,11 +604,10 @@ def test_a_tensor_error_keeps_the_flow_view(page, tb_url):
     assert p.locator(".rg-counts").is_hidden()
     flow = p.locator(".rg-section-flow")
     assert flow.is_visible()
-    assert flow.locator("canvas.rg-flow").evaluate("c => c.rgFlow.profile.steps") == [
-        0,
-        10,
-        20,
-    ]
+    steps = flow.locator("canvas.rg-flow").evaluate(
+        "c => window.rnngrad.drawn(c).profile.steps"
+    )
+    assert steps == [0, 10, 20]
 
 
 def test_long_run_and_tag_names_do_not_widen_the_page(page, tb_url, shot):
@@ -623,7 +631,7 @@ def test_long_run_and_tag_names_do_not_widen_the_page(page, tb_url, shot):
 GRID_MARKS_JS = """
 ([canvas, channel, cells]) => {
   // Device-pixel plot box of one chart, as views/channel_grid.js computes it.
-  const geom = canvas.rgGeom;
+  const geom = window.rnngrad.drawn(canvas).geom;
   const dpr = canvas.width / parseFloat(canvas.style.width);
   const [ox, oy] = geom.origins[channel];
   const box = {

@@ -106,7 +106,7 @@ def test_new_steps_appear_after_the_periodic_refresh(page, live):
     frame.wait_for_function(f"() => {LABEL} === 'step 20 (3/3)'", timeout=15000)
     flow = frame.locator("canvas.rg-flow")
     frame.wait_for_function(
-        "c => c.rgFlow && c.rgFlow.profile.steps.length === 3",
+        "c => window.rnngrad.drawn(c)?.profile.steps.length === 3",
         arg=flow.element_handle(),
     )
     routes = plugin_routes(requests[seen:])
@@ -209,7 +209,11 @@ def test_load_errors_are_retried_by_the_next_reload(page, live):
         page.clock.fast_forward(REFRESH_S * 1000)
         messages_gone(frame)
         flow = frame.locator("section.rg-panel[data-run='a'] canvas.rg-flow")
-        assert flow.evaluate("c => c.rgFlow.profile.steps") == [0, 10, 20]
+        assert flow.evaluate("c => window.rnngrad.drawn(c).profile.steps") == [
+            0,
+            10,
+            20,
+        ]
     finally:
         other.close()
 

@@ -76,16 +76,29 @@ test("plain-text and empty error bodies, network errors, non-npy bodies", async 
   await assert.rejects(api5.tags(), /not JSON/);
 });
 
-test("profile: nulls become NaN, optional fields are filled", async () => {
-  const body = { steps: [0, 10], wall_times: [1, 2], values: [[1, null], [null, 2]], reach: [1, 0], reach_threshold: 0.05 };
+test("profile: nulls become NaN; the server's figures are kept, never made up", async () => {
+  const body = {
+    steps: [0, 10],
+    wall_times: [1, 2],
+    values: [[1, null], [null, 2]],
+    nan_counts: [[0, 1], [1, 0]],
+    inf_counts: [[0, 0], [0, 0]],
+    reach: [1, 0],
+    reach_threshold: 0.05,
+  };
   const api = createApi(fakeFetch({ "./profile": new Response(JSON.stringify(body)) }).fetch);
   const p = await api.profile("r", "t");
   assert.deepEqual(p.steps, [0, 10]);
   assert.equal(p.values[0][0], 1);
   assert.ok(Number.isNaN(p.values[0][1]));
   assert.ok(Number.isNaN(p.values[1][0]));
-  assert.deepEqual(p.nan_counts, [[0, 0], [0, 0]]);
+  assert.deepEqual(p.nan_counts, [[0, 1], [1, 0]]);
   assert.deepEqual(p.reach, [1, 0]);
   assert.equal(p.reach_threshold, 0.05);
-  assert.equal(normalizeProfile({}).reach_threshold, 0.01);
+  const bare = normalizeProfile({ steps: [0], values: [[1, 2]], reach: [1, 2] });
+  assert.deepEqual(
+    [bare.nan_counts, bare.inf_counts, bare.reach, bare.reach_threshold],
+    [null, null, null, null],
+    "missing, or not one per step: unknown",
+  );
 });

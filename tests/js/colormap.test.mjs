@@ -1,4 +1,4 @@
-// Tests of frontend/colormap.js.
+// Tests of frontend/colormap.js and frontend/palette.js.
 import assert from "node:assert/strict";
 import test from "node:test";
 
@@ -9,24 +9,42 @@ import {
   divergingColor,
   divergingIndex,
   divergingLut,
-  hexToRgb,
   interpolate,
   pack,
   sampleColor,
   sequentialLut,
   unpack,
 } from "../../frontend/colormap.js";
+import { hexToRgb, paletteFrom } from "../../frontend/palette.js";
+import FILE from "../../frontend/palette.json" with { type: "json" };
 
 const lut = divergingLut();
 const rgb = (p) => unpack(p).slice(0, 3);
 
-test("diverging LUT: 0 is white, ends are dark blue and dark red", () => {
+test("diverging LUT: the stops of palette.json, white at 0", () => {
+  const stops = FILE.diverging.map(hexToRgb);
+  assert.equal(stops.length % 2, 1, "an odd number of stops: one in the middle");
   assert.equal(lut.length, 256);
   assert.deepEqual(rgb(lut[CENTER]), [255, 255, 255]);
-  assert.deepEqual(rgb(lut[255]), [103, 0, 31]);
-  assert.deepEqual(rgb(lut[1]), [5, 48, 97]);
-  assert.deepEqual(rgb(lut[0]), [5, 48, 97]);
+  assert.deepEqual(rgb(lut[CENTER]), stops[(stops.length - 1) / 2]);
+  assert.deepEqual(rgb(lut[255]), stops.at(-1));
+  assert.deepEqual(rgb(lut[1]), stops[0]);
+  assert.deepEqual(rgb(lut[0]), stops[0]);
   for (const p of lut) assert.equal(unpack(p)[3], 255, "opaque");
+});
+
+test("paletteFrom spreads the stops evenly and reads every colour", () => {
+  const p = paletteFrom(FILE);
+  assert.deepEqual(p.diverging.map(([x]) => x), FILE.diverging.map((_, i, a) => -1 + (2 * i) / (a.length - 1)));
+  assert.equal(p.sequential[0][0], 0);
+  assert.equal(p.sequential.at(-1)[0], 1);
+  assert.deepEqual(SPECIAL.nan, hexToRgb(FILE.special.nan));
+  assert.deepEqual(SPECIAL.posInf, hexToRgb(FILE.special.pos_inf));
+  assert.deepEqual(SPECIAL.negInf, hexToRgb(FILE.special.neg_inf));
+  assert.deepEqual(SPECIAL.masked, hexToRgb(FILE.special.masked));
+  assert.deepEqual(SPECIAL.background, hexToRgb(FILE.special.background));
+  const dark = paletteFrom({ ...FILE, special: { ...FILE.special, background: "#000000" } });
+  assert.deepEqual(dark.special.background, [0, 0, 0], "another palette, same form");
 });
 
 test("diverging LUT is blue below zero and red above", () => {
@@ -80,14 +98,14 @@ test("interpolate and the sequential LUT", () => {
   assert.deepEqual(interpolate(a, -1), [0, 0, 0]);
   assert.deepEqual(interpolate(a, 2), [100, 200, 50]);
   const s = sequentialLut();
-  assert.deepEqual(rgb(s[0]), [252, 253, 191]);
-  assert.deepEqual(rgb(s[255]), [0, 0, 4]);
+  assert.deepEqual(rgb(s[0]), hexToRgb(FILE.sequential[0]));
+  assert.deepEqual(rgb(s[255]), hexToRgb(FILE.sequential.at(-1)));
 });
 
 test("sample colours are stable and cycle", () => {
-  assert.equal(sampleColor(0), "#1f77b4");
-  assert.equal(sampleColor(3), "#d62728");
-  assert.equal(sampleColor(20), sampleColor(0));
+  assert.equal(sampleColor(0), FILE.samples[0]);
+  assert.equal(sampleColor(3), FILE.samples[3]);
+  assert.equal(sampleColor(FILE.samples.length), sampleColor(0));
   assert.notEqual(sampleColor(1), sampleColor(2));
   assert.deepEqual(hexToRgb("#1f77b4"), [31, 119, 180]);
 });

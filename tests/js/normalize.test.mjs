@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import test from "node:test";
 
 import {
+  DEFAULT_DECADES,
   fromUnit,
   logScale,
   makeScale,
@@ -13,6 +14,7 @@ import {
   symmetricScale,
   toUnit,
 } from "../../frontend/normalize.js";
+import PALETTE_FILE from "../../frontend/palette.json" with { type: "json" };
 
 const close = (a, b, eps = 1e-12) => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
 
@@ -88,14 +90,26 @@ test("NaN and +-Inf pass through toUnit unchanged", () => {
   }
 });
 
-test("positive log range for the flow view", () => {
-  const r = positiveLogRange([1e-3, 10, NaN, 0], 3);
+test("positive log range for the flow view: smallest positive to largest, bounded", () => {
+  const d = { min: 1, max: 3 };
+  const r = positiveLogRange([1e-3, 10, NaN, 0, Infinity], { min: 1, max: 12 });
   assert.equal(r.hiLog, 1);
-  assert.equal(r.loLog, -2);
-  assert.equal(positiveLogUnit(10, r), 1);
-  close(positiveLogUnit(0.1, r), 1 / 3);
-  assert.equal(positiveLogUnit(1e-5, r), 0);
-  assert.equal(positiveLogUnit(0, r), 0);
-  assert.ok(Number.isNaN(positiveLogUnit(NaN, r)));
-  assert.equal(positiveLogUnit(Infinity, r), Infinity);
+  close(r.loLog, -3, 1e-12);
+  const capped = positiveLogRange([1e-3, 10, NaN, 0], d);
+  assert.deepEqual([capped.loLog, capped.hiLog], [-2, 1], "at most 3 decades");
+  assert.deepEqual(positiveLogRange([5, 5], d).loLog, Math.log10(5) - 1, "at least 1");
+  assert.deepEqual(positiveLogRange([0, NaN], d), { loLog: -3, hiLog: 0 }, "none positive");
+  assert.equal(positiveLogUnit(10, capped), 1);
+  close(positiveLogUnit(0.1, capped), 1 / 3);
+  assert.equal(positiveLogUnit(1e-5, capped), 0);
+  assert.equal(positiveLogUnit(0, capped), 0);
+  assert.ok(Number.isNaN(positiveLogUnit(NaN, capped)));
+  assert.equal(positiveLogUnit(Infinity, capped), Infinity);
+});
+
+test("the log scales' decades come from palette.json", () => {
+  assert.equal(DEFAULT_DECADES, PALETTE_FILE.log_decades.signed);
+  assert.equal(logScale(1).loLog, -PALETTE_FILE.log_decades.signed);
+  const flow = positiveLogRange([1e-30, 1]);
+  assert.equal(flow.loLog, -PALETTE_FILE.log_decades.flow_max);
 });

@@ -78,8 +78,8 @@ test("fillFlow: sequential log colours; NaN/Inf counts win", () => {
     [0, 0],
   ];
   const px = new Uint32Array(4);
-  fillFlow(px, values, nan, inf, 2, positiveLogRange([1, 0.01, 1e-9], 4), seq);
-  assert.equal(px[0], seq[255], "the max is the darkest");
+  fillFlow(px, values, nan, inf, 2, positiveLogRange([1, 0.01, 1e-9], { min: 1, max: 4 }), seq);
+  assert.equal(px[0], seq[255], "the max is the top of the map");
   assert.equal(px[1], PACKED.posInf, "Inf count > 0");
   assert.equal(px[2], PACKED.nan, "null/NaN norm");
   assert.equal(px[3], seq[0], "below the range");
@@ -88,7 +88,7 @@ test("fillFlow: sequential log colours; NaN/Inf counts win", () => {
 test("fillFlow pads rows of steps that logged fewer timesteps", () => {
   const seq = sequentialLut();
   const px = new Uint32Array(6);
-  fillFlow(px, [[1, 1, 1], [1]], null, null, 3, positiveLogRange([1], 2), seq);
+  fillFlow(px, [[1, 1, 1], [1]], null, null, 3, positiveLogRange([1]), seq);
   assert.deepEqual([...px], [seq[255], seq[255], seq[255], seq[255], PACKED.background, PACKED.background]);
 });
 

@@ -1,9 +1,8 @@
-// Tests of frontend/reach.js, frontend/steps.js and frontend/labels.js.
+// Tests of frontend/steps.js and frontend/labels.js.
 import assert from "node:assert/strict";
 import test from "node:test";
 
 import { channelLabel, kindLabel, layerSummary } from "../../frontend/labels.js";
-import { reachOf, reachPerStep } from "../../frontend/reach.js";
 import {
   indexOfStep,
   shownStepText,
@@ -11,22 +10,6 @@ import {
   stepToward,
   unionSteps,
 } from "../../frontend/steps.js";
-
-test("reach is the largest lag whose value is >= threshold x max", () => {
-  // T = 6; last timestep has the max 10; lag k = 5 - t
-  assert.equal(reachOf([0.001, 0.05, 0.2, 1, 5, 10], 0.01), 3); // first >= 0.1 is t=2
-  assert.equal(reachOf([0.001, 0.1, 0.2, 1, 5, 10], 0.01), 4, "0.1 >= 0.1 counts");
-  assert.equal(reachOf([1, 1, 1], 0.01), 2);
-  assert.equal(reachOf([0, 0, 7], 0.01), 0);
-  assert.equal(reachOf([NaN, 3, NaN], 0.5), 1);
-  assert.equal(reachOf([0, 0], 0.01), 0, "all zero");
-  assert.equal(reachOf([], 0.01), 0);
-});
-
-test("reachPerStep prefers the server's figures", () => {
-  assert.deepEqual(reachPerStep({ values: [[1, 1], [0, 1]], reach: [9, 9], reach_threshold: 0.01 }), [9, 9]);
-  assert.deepEqual(reachPerStep({ values: [[1, 1], [0, 1]], reach: null, reach_threshold: 0.01 }), [1, 0]);
-});
 
 test("step union and lookup across runs", () => {
   assert.deepEqual(unionSteps([[0, 10, 20], [5, 10], []]), [0, 5, 10, 20]);

@@ -1,0 +1,112 @@
+/**
+ * The plugin page's DOM: what the root shows (loading, an error, the empty state, or
+ * the controls, a status line and one panel per run shown), and the marks that tests
+ * and benchmarks wait for (data-draw-count, data-render-error, "rnngrad:drawn").
+ * DOM view.
+ * @module page
+ */
+import { createControls } from "./controls.js";
+import { el, replaceChildren } from "./dom.js";
+import { emptyState } from "./empty.js";
+import { createRunPanel } from "./run_panel.js";
+
+/**
+ * @param {HTMLElement} root Element the page is built into.
+ * @param {object} hooks
+ * @param {(patch: object) => Promise<void>} hooks.onChange A change from the controls
+ *   (controls.js) or the keyboard.
+ * @param {(step: number) => void} hooks.onStep A step picked in a flow view.
+ * @returns {object} The page; see the methods below.
+ */
+export function createPage(root, { onChange, onStep }) {
+  const controls = createControls(onChange);
+  const panelBox = el("div", { class: "rg-panels" });
+  const status = el("div", { class: "rg-status", role: "status" });
+  const panels = new Map();
+  /** What `root` shows: null (loading), "error", "empty" or "page". */
+  let shown = null;
+
+  return {
+    /** @returns {boolean} Whether the root shows the controls and panels. */
+    isPage: () => shown === "page",
+
+    loading() {
+      status.textContent = "Loading runs…";
+      replaceChildren(root, status);
+    },
+
+    /** @param {string} text Why the page cannot be shown (text only). */
+    error(text) {
+      shown = "error";
+      replaceChildren(root, el("div", { class: "rg-message", role: "alert", text }));
+    },
+
+    empty() {
+      if (shown !== "empty") replaceChildren(root, emptyState());
+      shown = "empty";
+    },
+
+    page() {
+      if (shown === "page") return;
+      status.textContent = "";
+      replaceChildren(root, controls.element, status, panelBox);
+      shown = "page";
+    },
+
+    /** @param {import("./controls.js").ControlsModel} m Shown in the controls. */
+    updateControls: (m) => controls.update(m),
+
+    /** Clears the report of a failed pass (a failed pass says so until one succeeds). */
+    passStarted() {
+      status.textContent = "";
+      delete root.dataset.renderError;
+    },
+
+    /** @param {*} e What a pass threw (a bug): said in the status line. */
+    passFailed(e) {
+      status.textContent = `Could not draw: ${e && e.message ? e.message : e}`;
+      root.dataset.renderError = String((e && e.stack) || e);
+      console.error(e);
+    },
+
+    /** @param {number} ms How long the pass took. */
+    passDrawn(ms) {
+      root.dataset.drawCount = String(Number(root.dataset.drawCount || 0) + 1);
+      document.dispatchEvent(new CustomEvent("rnngrad:drawn", { detail: { ms } }));
+    },
+
+    /**
+     * The panels of `runs`, in that order; other runs' panels are removed.
+     * @param {string[]} runs Runs shown.
+     * @returns {Array<ReturnType<typeof createRunPanel>>}
+     */
+    panels(runs) {
+      for (const [r, p] of panels) {
+        if (!runs.includes(r)) {
+          p.element.remove();
+          panels.delete(r);
+        }
+      }
+      for (const r of runs) {
+        if (!panels.has(r)) panels.set(r, createRunPanel(r, { onStep }));
+        panelBox.append(panels.get(r).element); // keeps selection order
+      }
+      return runs.map((r) => panels.get(r));
+    },
+
+    /** @returns {number} Width of one of `n` panels side by side, CSS px. */
+    panelWidth(n) {
+      const total = panelBox.clientWidth || root.clientWidth || 800;
+      return Math.max(300, Math.floor((total - (n - 1) * 16) / Math.max(1, n)) - 24);
+    },
+
+    /** @returns {object|null} What a panel's canvas shows (sections.js Drawn). */
+    drawn(canvas) {
+      for (const p of panels.values()) {
+        const d = p.drawn(canvas);
+        if (d) return d;
+      }
+      return null;
+    },
+  };
+}

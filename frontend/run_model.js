@@ -1,0 +1,174 @@
+/**
+ * What one run's panel shows for a UI state: a message, or the data of its views
+ * (the tensor prepared for drawing, its colour scale, the profile), loaded through
+ * the loader; and which tensors to fetch ahead. Pure: no DOM.
+ * @module run_model
+ */
+import { ApiError } from "./api.js";
+import { createFixedRanges, fixedScaleNote } from "./fixed_scale.js";
+import { SAMPLE_FETCH_ELEMENTS } from "./loader.js";
+import { makeScale } from "./normalize.js";
+import { missingSample, prepare } from "./prepare.js";
+import { stepAtOrBefore } from "./steps.js";
+
+/**
+ * @typedef {object} RunModel
+ * @property {object|null} meta The tag's metadata (null: the run has no such tag).
+ * @property {string|null} message Why the run shows no view; then only `meta` and
+ *   `failed` are set.
+ * @property {number} [step] Step shown.
+ * @property {import("./prepare.js").Prepared|null} [prep] The tensor views' data
+ *   (null: they cannot be drawn; `messages` says why).
+ * @property {import("./normalize.js").Scale|null} [scale] Colour scale of `prep`.
+ * @property {string} [note] Extra text for the step line.
+ * @property {object|null} [profile] The profile (null: it could not be loaded).
+ * @property {string[]} [messages] Errors shown above the views that are drawn.
+ * @property {boolean} failed Whether a request failed (network, HTTP): the next
+ *   reload of the listings draws again, which retries it.
+ */
+
+/**
+ * @param {ReturnType<import("./loader.js").createLoader>} loader Loader.
+ * @returns {{model: Function, prefetch: Function}}
+ */
+export function createRunModels(loader) {
+  const fixedRanges = createFixedRanges(loader.wallTime);
+
+  /**
+   * @param {string} run Run.
+   * @param {object|null} meta The tag's metadata in that run.
+   * @param {number[]|Error} runSteps The run's steps, or why they could not be loaded.
+   * @param {number|null} wanted The slider's step (the run shows its latest step at
+   *   or before it).
+   * @param {import("./state.js").State} st UI state.
+   * @returns {Promise<RunModel|null>} null when the run's steps changed meanwhile (a
+   *   step was evicted): a new pass shows the steps still kept.
+   */
+  async function model(run, meta, runSteps, wanted, st) {
+    if (!meta) return message(null, `Run "${run}" has no tag "${st.tag}".`);
+    if (meta.error) {
+      const series = `The series "${st.tag}" of run "${run}"`;
+      return message(meta, `${series} could not be read: ${meta.error}`);
+    }
+    if (runSteps instanceof Error) return message(meta, runSteps.message, isLoadFailure(runSteps));
+    const step = stepAtOrBefore(runSteps, wanted);
+    if (step === null) return message(meta, `Run "${run}" has no logged step of "${st.tag}".`);
+    const profileP = loader.profile(run, st.tag).catch((e) => e);
+    let view;
+    let failed = false;
+    try {
+      view = await tensorView(run, meta, runSteps, step, st);
+    } catch (e) {
+      if (e.status === 404 && (await stepsChanged(run, st.tag))) return null; // evicted
+      failed = isLoadFailure(e);
+      view = { prep: null, scale: null, note: "", error: e.message };
+    }
+    if (view === null) return null;
+    const profile = await profileP;
+    const noProfile = profile instanceof Error;
+    return {
+      meta,
+      message: null,
+      step,
+      prep: view.prep,
+      scale: view.scale,
+      note: view.note,
+      profile: noProfile ? null : profile,
+      messages: [view.error, noProfile ? profile.message : null].filter(Boolean),
+      failed: failed || (noProfile && isLoadFailure(profile)),
+    };
+  }
+
+  /**
+   * The tensor views' data at `step`: prepared values, colour scale and step-line
+   * note, or the reason they cannot be drawn.
+   * @returns {Promise<{prep: object|null, scale: object|null, note: string,
+   *   error: string|null}|null>} null when the run's steps changed meanwhile.
+   * @throws {Error} When the tensor cannot be loaded (status 404: no longer kept).
+   */
+  async function tensorView(run, meta, runSteps, step, st) {
+    const missing = missingSample(run, batchOf(meta), st);
+    if (missing) return { prep: null, scale: null, note: "", error: missing };
+    const [entry, mask] = await Promise.all([
+      loader.tensor(run, st.tag, step, fetchSample(meta, st)),
+      meta.has_mask ? loader.mask(run, st.tag, step) : null,
+    ]);
+    const batch = entry.sampleBase === null ? entry.dims.batch : null;
+    const late = missingSample(run, batch, st); // the batch of this step, if unlisted
+    if (late) return { prep: null, scale: null, note: "", error: late };
+    const prep = prepare(entry, mask, meta, st);
+    const fixed = st.scale === "fixed" ? await fixedRange(run, meta, runSteps, st) : null;
+    if (fixed && fixed.gone.length > 0 && (await stepsChanged(run, st.tag))) return null;
+    const scale = makeScale(st.scale, {
+      stepMaxAbs: prep.maxAbs,
+      allStepsMaxAbs: fixed && fixed.covered > 0 ? fixed.maxAbs : undefined,
+      min: st.min,
+      max: st.max,
+    });
+    const note = fixed ? fixedScaleNote(fixed, runSteps.length) : "";
+    return { prep, scale, note, error: null };
+  }
+
+  /** max|g| of what is drawn over the run's listed steps (fetches each step once). */
+  function fixedRange(run, meta, runSteps, st) {
+    const sample = fetchSample(meta, st);
+    const view = [st.sampleMode, st.sampleMode === "one" ? st.sample : 0];
+    return fixedRanges(run, st.tag, runSteps, view, async (s) => {
+      const [entry, mask] = await Promise.all([
+        loader.tensor(run, st.tag, s, sample),
+        meta.has_mask ? loader.mask(run, st.tag, s) : null,
+      ]);
+      return prepare(entry, mask, meta, { ...st, reflect: false }).maxAbs;
+    });
+  }
+
+  /** Reloads a series' steps (after a 404); resolves whether they changed. */
+  function stepsChanged(run, tag) {
+    return loader.reloadSteps(run, tag).catch(() => false);
+  }
+
+  /**
+   * Fetches ahead the tensors each run shows at step `next`.
+   * @param {import("./state.js").State} st UI state.
+   * @param {Array<object|null>} metas Each run's metadata of the tag.
+   * @param {Array<number[]|Error>} runSteps Each run's steps.
+   * @param {number} next The slider's next step.
+   * @param {() => void} onStepsChanged Called when a 404 (evicted) changed a run's
+   *   steps.
+   */
+  function prefetch(st, metas, runSteps, next, onStepsChanged) {
+    st.runs.forEach((r, i) => {
+      const meta = metas[i];
+      if (!meta || meta.error || !Array.isArray(runSteps[i])) return;
+      const s = stepAtOrBefore(runSteps[i], next);
+      if (s === null || missingSample(r, batchOf(meta), st)) return; // nothing to fetch
+      loader.tensor(r, st.tag, s, fetchSample(meta, st)).catch(async (e) => {
+        if (e.status !== 404) return; // the draw of that step says what failed
+        if (await stepsChanged(r, st.tag)) onStepsChanged();
+      });
+    });
+  }
+
+  return { model, prefetch };
+}
+
+/** @returns {RunModel} A model that shows `text` instead of the views. */
+function message(meta, text, failed = false) {
+  return { meta, message: text, failed };
+}
+
+/** Whether `e` is a failed request (network, HTTP), which the next reload retries. */
+function isLoadFailure(e) {
+  return e instanceof ApiError;
+}
+
+/** @returns {number|null} Batch size from the tag's metadata, or null if unknown. */
+function batchOf(meta) {
+  return Array.isArray(meta.shape) && meta.shape.length >= 2 ? meta.shape[0] : null;
+}
+
+/** @returns {number|null} The one sample to fetch, when the tensor is too large. */
+function fetchSample(meta, st) {
+  const n = (meta.shape || []).reduce((a, b) => a * b, 1);
+  return st.sampleMode === "one" && n > SAMPLE_FETCH_ELEMENTS ? st.sample : null;
+}

@@ -1,0 +1,188 @@
+/**
+ * The sections of a run panel, one per view (heatmap, channel grid, 0D, flow over
+ * training): caption, canvas, colour bar, legend and hover read-out. A section keeps
+ * what it last drew itself. DOM view.
+ * @module sections
+ */
+import { drawColorbar, drawLogColorbar, specialLegend } from "./colorbar.js";
+import { el, replaceChildren } from "./dom.js";
+import { channelLabel } from "./labels.js";
+import { flowCaption, flowReadout, valueReadout } from "./readout.js";
+import { attachTooltip } from "./tooltip.js";
+import { channelGridAt, drawChannelGrid } from "./views/channel_grid.js";
+import { drawFlow, flowAt } from "./views/flow.js";
+import { drawHeatmap, heatmapAt } from "./views/heatmap.js";
+import { drawScalar0d, scalar0dAt } from "./views/scalar0d.js";
+
+const BAR_WIDTH = 260;
+/** Line colour of the batch mean (one line per channel, not per sample). */
+const MEAN_COLOR = "#333333";
+
+/**
+ * What a section drew.
+ * @typedef {object} Drawn
+ * @property {object} geom The view's geometry (for hit testing).
+ * @property {(x: number, y: number) => string[]|null} readout Hover lines at a point.
+ * @property {object} [profile] The flow view's profile.
+ */
+
+/**
+ * @param {"heatmap"|"grid"|"scatter"|"flow"} name View.
+ * @returns {{element: HTMLElement, canvas: HTMLCanvasElement, draw: (v: object) =>
+ *   void, drawn: () => Drawn|null}} draw(v) draws the view of a run panel's model v
+ *   (run_panel.js).
+ */
+export function createSection(name) {
+  const caption = el("h3", { class: "rg-caption" });
+  const canvas = el("canvas", { class: `rg-canvas rg-${name}` });
+  const bar = el("canvas", { class: "rg-colorbar" });
+  const row = el("div", { class: "rg-bar-row" }, bar);
+  const element = el(
+    "div",
+    { class: `rg-section rg-section-${name}` },
+    caption,
+    el("div", { class: "rg-scroll" }, canvas),
+    row,
+  );
+  let drawn = null;
+  attachTooltip(canvas, (x, y) => (drawn ? drawn.readout(x, y) : null));
+
+  function draw(v) {
+    const d = DRAWERS[name](canvas, v);
+    caption.textContent = d.caption;
+    bar.hidden = !d.bar;
+    if (d.bar) d.bar(bar);
+    replaceChildren(row, bar, specialLegend(d.legend));
+    drawn = { geom: d.geom, readout: d.readout, profile: d.profile };
+  }
+  return { element, canvas, draw, drawn: () => drawn };
+}
+
+/** How each view is drawn: caption, geometry, read-out, colour bar and legend. */
+const DRAWERS = {
+  heatmap: heatmapSection,
+  grid: gridSection,
+  scatter: scatterSection,
+  flow: flowSection,
+};
+
+function sampleText(prep) {
+  if (prep.mean) return "batch mean of |g|";
+  if (prep.samples.length > 1) return `all ${prep.samples.length} samples`;
+  return `sample ${prep.sampleIds[0]}`;
+}
+
+/** The sample number (or "mean") of a drawn batch row. */
+function sampleOf(prep, local) {
+  return prep.sampleIds[prep.samples.indexOf(local)];
+}
+
+/** Sample numbers for the views' colours (the batch mean draws in MEAN_COLOR). */
+function colourIds(prep) {
+  return prep.sampleIds.map((i) => (typeof i === "number" ? i : 0));
+}
+
+function heatmapSection(canvas, v) {
+  const { prep, meta, state } = v;
+  const axes = state.transpose ? "x: channel, y: timestep" : "x: timestep, y: channel";
+  const reflected = prep.maskFlipFrom < prep.dims.channels ? " — backward half reflected" : "";
+  const geom = drawHeatmap(canvas, prep.array, prep.dims, {
+    scale: v.scale,
+    samples: prep.samples,
+    sampleIds: prep.sampleIds,
+    masks: prep.masks,
+    maskFlipFrom: prep.maskFlipFrom,
+    transpose: state.transpose,
+    splitAt: prep.splitAt,
+    availWidth: v.width,
+  });
+  const { time: T, channels: C } = prep.dims;
+  const readout = (x, y) => {
+    const hit = heatmapAt(geom, x, y);
+    if (!hit) return null;
+    const flipped = hit.channel >= prep.maskFlipFrom;
+    const mask = prep.masks[geom.samples.indexOf(hit.local)];
+    const valid = !mask || (flipped ? mask[T - 1 - hit.timestep] : mask[hit.timestep]);
+    const hover = {
+      sample: hit.sample,
+      channel: hit.channel,
+      timestep: hit.timestep,
+      value: prep.array[(hit.local * T + hit.timestep) * C + hit.channel],
+      masked: !valid,
+    };
+    if (flipped) hover.inputTime = T - 1 - hit.timestep;
+    return valueReadout(hover, meta);
+  };
+  return {
+    caption: `Heatmap — ${axes} — ${sampleText(prep)}${reflected}`,
+    geom,
+    readout,
+    bar: (bar) => drawColorbar(bar, v.scale, BAR_WIDTH),
+    legend: ["nan", "posInf", "negInf", "masked"],
+  };
+}
+
+function gridSection(canvas, v) {
+  const { prep, meta, state } = v;
+  const y = state.yaxis === "free" ? "free per channel" : "shared";
+  const geom = drawChannelGrid(canvas, prep.array, prep.dims, {
+    samples: prep.samples,
+    sampleIds: colourIds(prep),
+    color: prep.mean ? MEAN_COLOR : undefined,
+    yaxis: state.yaxis,
+    mask: prep.gridMask,
+    maskFlipFrom: prep.maskFlipFrom,
+    channelLabel: (c) => channelLabel(c, meta),
+    availWidth: v.width,
+  });
+  const readout = (x, yy) => {
+    const hit = channelGridAt(geom, prep.array, prep.dims, x, yy);
+    return hit && valueReadout({ ...hit, sample: sampleOf(prep, hit.local) }, meta);
+  };
+  return {
+    caption: `Channel grid — value against timestep — ${sampleText(prep)} — y axis ${y}`,
+    geom,
+    readout,
+    bar: null,
+    legend: ["nan", "posInf", "negInf"],
+  };
+}
+
+function scatterSection(canvas, v) {
+  const { prep, meta } = v;
+  const geom = drawScalar0d(canvas, prep.array, prep.dims, {
+    samples: prep.samples,
+    sampleIds: colourIds(prep),
+    color: prep.mean ? MEAN_COLOR : undefined,
+    availWidth: v.width,
+  });
+  const readout = (x, y) => {
+    const hit = scalar0dAt(geom, prep.array, x, y);
+    const hover = hit && { ...hit, sample: sampleOf(prep, hit.local), timestep: null };
+    return hover && valueReadout(hover, meta);
+  };
+  return {
+    caption: `0D (no time axis) — value per channel — ${sampleText(prep)}`,
+    geom,
+    readout,
+    bar: null,
+    legend: ["nan", "posInf", "negInf"],
+  };
+}
+
+function flowSection(canvas, v) {
+  const { profile } = v;
+  const geom = drawFlow(canvas, profile, { currentStep: v.step, availWidth: v.width });
+  const readout = (x, y) => {
+    const hit = flowAt(geom, profile, x, y);
+    return hit && flowReadout(hit);
+  };
+  return {
+    caption: flowCaption(profile),
+    geom,
+    readout,
+    bar: (bar) => drawLogColorbar(bar, geom.range, BAR_WIDTH),
+    legend: ["nan", "posInf"],
+    profile,
+  };
+}

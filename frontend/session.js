@@ -1,0 +1,173 @@
+/**
+ * The page's session: the runs and tags the server lists, the UI state, the steps
+ * of the series shown and a step move not yet drawn. Pure: no DOM; app.js keeps the
+ * address in step with the state and draws it.
+ * @module session
+ */
+import { indexOfStep, stepToward, unionSteps } from "./steps.js";
+import { canReflect } from "./tensor_ops.js";
+
+/**
+ * @param {import("./state.js").State} initial State to start from (e.g. the
+ *   address's).
+ * @returns {object} The session; see the methods below.
+ */
+export function createSession(initial) {
+  let state = structuredClone(initial);
+  let tags = {};
+  let runs = [];
+  /** Union of the steps of the runs shown at the last pass, and the slider's index. */
+  let steps = [];
+  let stepIndex = 0;
+  /** Direction (-1, 0, 1) of a step move not yet drawn (see noteSteps). */
+  let moved = 0;
+  /** Whether the last pass could not load something (the next reload retries). */
+  let failed = false;
+
+  /** Drops unknown runs and tags from the state and fills in defaults. */
+  function reconcile() {
+    state.runs = state.runs.filter((r) => runs.includes(r));
+    if (state.runs.length === 0 && runs.length > 0) state.runs = [runs[0]];
+    if (!tagNames().some((t) => t.name === state.tag)) {
+      const first = tags[state.runs[0]] || {};
+      const own = Object.keys(first).sort();
+      state.tag = own.find((t) => !first[t].error) || own[0] || "";
+    }
+  }
+
+  /** @returns {Array<{name: string, unreadable: boolean}>} Tags of all runs, sorted. */
+  function tagNames() {
+    const all = new Map();
+    for (const r of runs) {
+      for (const [t, meta] of Object.entries(tags[r])) {
+        all.set(t, Boolean(all.get(t)) || Boolean(meta && meta.error));
+      }
+    }
+    return [...all.keys()].sort().map((name) => ({ name, unreadable: all.get(name) }));
+  }
+
+  return {
+    /** @returns {import("./state.js").State} Copy of the state. */
+    state: () => structuredClone(state),
+    /** @returns {string[]} Runs with at least one tag, sorted. */
+    runs: () => runs.slice(),
+    /** @returns {number[]} Union of the shown runs' steps (at the last pass). */
+    steps: () => steps.slice(),
+    /** @returns {{index: number, count: number}} Slider position and length. */
+    position: () => ({ index: stepIndex, count: steps.length }),
+
+    /**
+     * Takes the server's runs and tags ({run: {tag: metadata}}) and reconciles.
+     * @param {object} listing The tags route's answer.
+     */
+    setTags(listing) {
+      tags = listing;
+      runs = Object.keys(tags)
+        .filter((r) => tags[r] && Object.keys(tags[r]).length > 0)
+        .sort();
+      reconcile();
+    },
+
+    /**
+     * Replaces the state (e.g. the address changed) and reconciles it.
+     * @param {import("./state.js").State} next New state.
+     */
+    replace(next) {
+      state = structuredClone(next);
+      moved = 0;
+      reconcile();
+    },
+
+    /**
+     * Applies a change from the controls, the keyboard, the flow view or playback.
+     * @param {object} patch Partial state, or {stepIndex} / {stepBy} (moves on the
+     *   slider of the last pass).
+     * @returns {boolean} Whether the state changed (false: a step move without steps).
+     */
+    apply(patch) {
+      if ("stepIndex" in patch || "stepBy" in patch) {
+        if (steps.length === 0) return false;
+        const current = indexOfStep(steps, state.step); // not yet drawn, maybe
+        const i = "stepIndex" in patch ? patch.stepIndex : current + patch.stepBy;
+        state.step = steps[Math.max(0, Math.min(steps.length - 1, i))];
+        moved = Math.sign(i - current);
+        return true;
+      }
+      moved = 0;
+      Object.assign(state, structuredClone(patch));
+      if ("runs" in patch || "tag" in patch) reconcile();
+      return true;
+    },
+
+    /**
+     * The start of a pass: what it draws.
+     * @returns {{st: import("./state.js").State, metas: Array<object|null>}} Copy of
+     *   the state; each shown run's metadata of the tag (null: no such tag).
+     */
+    begin() {
+      const st = structuredClone(state);
+      failed = false;
+      return { st, metas: st.runs.map((r) => (tags[r] || {})[st.tag] || null) };
+    },
+
+    /**
+     * Notes the steps the runs of a pass have. A step move onto a step found gone
+     * meanwhile goes on to the next step kept in its direction.
+     * @param {import("./state.js").State} st The pass's state (its step may change).
+     * @param {Array<number[]|Error>} runSteps Each run's steps.
+     * @returns {boolean} Whether the state's step changed.
+     */
+    noteSteps(st, runSteps) {
+      steps = unionSteps(runSteps.filter(Array.isArray));
+      let changed = false;
+      if (moved !== 0 && st.step !== null && steps.length > 0 && !steps.includes(st.step)) {
+        st.step = state.step = stepToward(steps, st.step, moved);
+        changed = true;
+      }
+      stepIndex = indexOfStep(steps, st.step);
+      return changed;
+    },
+
+    /** Notes that the pass drew its step: from now on it is the step chosen. */
+    drawn() {
+      moved = 0;
+    },
+
+    /** Notes that a request of this pass failed: the next reload draws again. */
+    noteFailure() {
+      failed = true;
+    },
+
+    /** @returns {boolean} Whether the last pass could not load something. */
+    failed: () => failed,
+
+    /**
+     * @returns {string[]} The shown runs whose series of the tag can be read (whose
+     *   steps a reload fetches again).
+     */
+    readableRuns() {
+      return state.runs.filter((r) => tags[r]?.[state.tag] && !tags[r][state.tag].error);
+    },
+
+    /**
+     * The controls' model for a pass.
+     * @param {import("./state.js").State} st The pass's state.
+     * @param {Array<object|null>} metas From begin().
+     * @param {boolean} playing Whether playback runs.
+     * @returns {import("./controls.js").ControlsModel}
+     */
+    controls(st, metas, playing) {
+      const batches = metas.map((m) => (m && Array.isArray(m.shape) ? m.shape[0] : 1));
+      return {
+        runs,
+        tags: tagNames(),
+        state: st,
+        steps,
+        stepIndex,
+        batch: Math.max(1, ...batches),
+        canReflect: metas.some((m) => canReflect(m)),
+        playing,
+      };
+    },
+  };
+}

@@ -1,0 +1,108 @@
+// Tests of frontend/session.js.
+import assert from "node:assert/strict";
+import test from "node:test";
+
+import { createSession } from "../../frontend/session.js";
+import { defaultState } from "../../frontend/state.js";
+
+const meta = (shape, extra = {}) => ({ kind: "gradients", shape, ...extra });
+const TAGS = {
+  b: { "g/x": meta([2, 5, 4]), "g/y": meta([8, 5, 4], { bidirectional: true, merge_mode: "concat", units: 2 }) },
+  a: { "g/x": meta([4, 5, 4]), "g/bad": { error: "unreadable" } },
+  empty: {},
+};
+
+function session(patch = {}) {
+  const s = createSession({ ...defaultState(), ...patch });
+  s.setTags(TAGS);
+  return s;
+}
+
+test("runs with tags, sorted; unknown runs and tags fall back to the first", () => {
+  const s = session({ runs: ["gone", "b"], tag: "nope" });
+  assert.deepEqual(s.runs(), ["a", "b"]);
+  assert.deepEqual(s.state().runs, ["b"]);
+  assert.equal(s.state().tag, "g/x", "the first readable tag of the first run shown");
+  const fresh = session();
+  assert.deepEqual(fresh.state().runs, ["a"]);
+  assert.equal(fresh.state().tag, "g/x", "g/bad cannot be read");
+});
+
+test("a change of runs or tag is reconciled; the state handed out is a copy", () => {
+  const s = session();
+  assert.equal(s.apply({ runs: ["b"], tag: "g/y" }), true);
+  assert.equal(s.state().tag, "g/y");
+  s.apply({ runs: ["a"] });
+  assert.equal(s.state().tag, "g/y", "another run has it: run a says it has not");
+  s.apply({ tag: "nope" });
+  assert.equal(s.state().tag, "g/x", "no run has it");
+  s.state().runs.push("b");
+  assert.deepEqual(s.state().runs, ["a"]);
+  s.replace({ ...defaultState(), runs: ["zzz"], tag: "g/bad" });
+  assert.deepEqual([s.state().runs, s.state().tag], [["a"], "g/bad"], "an unreadable tag stays");
+});
+
+test("a pass: metadata, readable runs and the controls' model", () => {
+  const s = session({ runs: ["a", "b"], tag: "g/x" });
+  const { st, metas } = s.begin();
+  assert.deepEqual(st.runs, ["a", "b"]);
+  assert.deepEqual(metas, [TAGS.a["g/x"], TAGS.b["g/x"]]);
+  s.apply({ tag: "g/bad" });
+  assert.deepEqual(s.readableRuns(), [], "a has it unreadable, b not at all");
+  s.noteSteps(st, [[0, 10], new Error("down")]);
+  const m = s.controls(st, metas, true);
+  assert.deepEqual(m.runs, ["a", "b"]);
+  assert.deepEqual(m.tags, [
+    { name: "g/bad", unreadable: true },
+    { name: "g/x", unreadable: false },
+    { name: "g/y", unreadable: false },
+  ]);
+  assert.deepEqual([m.steps, m.stepIndex, m.batch, m.canReflect, m.playing], [[0, 10], 1, 4, false, true]);
+});
+
+test("step moves on the slider of the last pass", () => {
+  const s = session();
+  assert.equal(s.apply({ stepBy: 1 }), false, "no steps yet: nothing to move");
+  let { st } = s.begin();
+  s.noteSteps(st, [[0, 10, 20]]);
+  assert.deepEqual(s.position(), { index: 2, count: 3 }, "no step chosen: the latest");
+  s.apply({ stepBy: -1 });
+  assert.equal(s.state().step, 10);
+  s.apply({ stepBy: -5 });
+  assert.equal(s.state().step, 0, "clamped");
+  s.apply({ stepIndex: 9 });
+  assert.equal(s.state().step, 20);
+  s.apply({ step: 10 });
+  ({ st } = s.begin());
+  s.noteSteps(st, [[0, 10, 20]]);
+  assert.deepEqual(s.position(), { index: 1, count: 3 });
+});
+
+test("a move onto a step found gone goes on in its direction; a chosen one stays", () => {
+  const s = session();
+  let { st } = s.begin();
+  s.noteSteps(st, [[0, 10, 15, 20]]);
+  s.apply({ stepIndex: 0 });
+  s.drawn();
+  s.apply({ stepBy: 1 }); // onto 10
+  s.apply({ stepBy: 1 }); // onto 15, which the next pass finds gone
+  ({ st } = s.begin());
+  assert.equal(s.noteSteps(st, [[0, 10, 20]]), true);
+  assert.equal(st.step, 20);
+  assert.equal(s.state().step, 20);
+  s.drawn();
+  s.apply({ step: 5 }); // chosen, not moved onto: shown as "no longer kept"
+  ({ st } = s.begin());
+  assert.equal(s.noteSteps(st, [[0, 10, 20]]), false);
+  assert.equal(s.state().step, 5);
+  assert.deepEqual(s.position(), { index: 0, count: 3 });
+});
+
+test("a failed request is remembered until the next pass begins", () => {
+  const s = session();
+  assert.equal(s.failed(), false);
+  s.noteFailure();
+  assert.equal(s.failed(), true);
+  s.begin();
+  assert.equal(s.failed(), false);
+});
