@@ -60,7 +60,7 @@ class RnnGradPlugin(base_plugin.TBPlugin):
         self._frontend_root = root
         self._missing_frontend = static.missing_frontend(root)
         if self._missing_frontend:
-            logger.error(self._missing_frontend)
+            logger.error("%s", self._missing_frontend)
 
     def get_plugin_apps(self) -> dict[str, Any]:
         return {
