@@ -11,11 +11,11 @@ $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(VENV)/.installed-demo: $(VENV)/bin/activate setup.py
+$(VENV)/.installed-demo: $(VENV)/bin/activate setup.py pyproject.toml
 	$(PIP) install --quiet -e ".[demo]"
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/bin/activate setup.py
+$(VENV)/.installed-test: $(VENV)/bin/activate setup.py pyproject.toml
 	$(PIP) install --quiet -e ".[test]"
 	touch $@
 

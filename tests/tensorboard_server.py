@@ -4,9 +4,9 @@
         urllib.request.urlopen(url + "/data/plugin/rnngrad/tags")
 
 The process is the venv's own `tensorboard` executable (beside
-`sys.executable`), bound to 127.0.0.1 on a free port, in its own process
-group so that stopping it also stops its data server child
-(`--load_fast=true`).
+`sys.executable`) unless a `command` says otherwise, bound to 127.0.0.1 on a
+free port, in its own process group so that stopping it also stops its data
+server child (`--load_fast=true`).
 """
 
 from __future__ import annotations
@@ -128,10 +128,11 @@ def tensorboard_args(
     path_prefix: str = "",
     samples_per_plugin: Mapping[str, int] | None = None,
     extra_args: Sequence[str] = (),
+    command: Sequence[str] = (str(TENSORBOARD),),
 ) -> list[str]:
     """Command line of `tensorboard` for `start_tensorboard`."""
     args = [
-        str(TENSORBOARD),
+        *command,
         "--logdir",
         str(logdir),
         "--host",
@@ -155,6 +156,7 @@ def start_tensorboard(
     path_prefix: str = "",
     samples_per_plugin: Mapping[str, int] | None = None,
     extra_args: Sequence[str] = (),
+    command: Sequence[str] = (str(TENSORBOARD),),
     env: Mapping[str, str] | None = None,
     timeout: float = 120.0,
     attempts: int = 3,
@@ -167,6 +169,8 @@ def start_tensorboard(
       path_prefix: `--path_prefix`, e.g. "/foo"; part of the returned URL.
       samples_per_plugin: `--samples_per_plugin`, e.g. {"rnngrad": 0}.
       extra_args: Further command-line arguments.
+      command: What runs TensorBoard, e.g. `[python, "-I", "-m",
+        "tensorboard.main"]` for another environment's TensorBoard.
       env: Further environment variables for the process.
       timeout: Seconds to wait for each attempt to answer.
       attempts: Tries with a fresh port if the process exits early (e.g.
@@ -189,6 +193,7 @@ def start_tensorboard(
             path_prefix=path_prefix,
             samples_per_plugin=samples_per_plugin,
             extra_args=extra_args,
+            command=command,
         )
         log = tempfile.TemporaryFile()
         process = subprocess.Popen(

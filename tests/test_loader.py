@@ -27,6 +27,41 @@ def test_importing_loader_and_pb_twin_does_not_import_tensorflow():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+#: Imports every module of the packages that run without TensorFlow.
+IMPORT_ALL = """
+import importlib, pkgutil, sys
+import tb_rnngrad.format, tb_rnngrad.server
+names = ["tb_rnngrad.cli", "tb_rnngrad.summary.pb"]
+for package in (tb_rnngrad.format, tb_rnngrad.server):
+    prefix = package.__name__ + "."
+    names += [m.name for m in pkgutil.walk_packages(package.__path__, prefix)]
+for name in names:
+    importlib.import_module(name)
+print(",".join(sorted(names)))
+print(",".join(sorted(m for m in ("tensorflow", "keras") if m in sys.modules)))
+"""
+
+
+def test_format_server_cli_and_pb_twin_do_not_import_tensorflow():
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_ALL], capture_output=True, text=True, check=True
+    )
+    imported, heavy = result.stdout.split("\n")[:2]
+    assert heavy == "", f"importing {imported} imported {heavy}"
+    assert {
+        "tb_rnngrad.cli",
+        "tb_rnngrad.summary.pb",
+        "tb_rnngrad.format.metadata",
+        "tb_rnngrad.format.npy_format",
+        "tb_rnngrad.server.cache",
+        "tb_rnngrad.server.logdir",
+        "tb_rnngrad.server.payloads",
+        "tb_rnngrad.server.plugin",
+        "tb_rnngrad.server.reader",
+        "tb_rnngrad.server.static",
+    } <= set(imported.split(","))
+
+
 def test_fix_flags_raises_defaults_but_keeps_user_values(tmp_path):
     flags = tensorboard_flags(str(tmp_path))
     assert flags.samples_per_plugin["rnngrad_profile"] == 0

@@ -30,9 +30,10 @@ from werkzeug.test import Client
 from tb_rnngrad.format import metadata, npy_format, stats
 from tb_rnngrad.format.layer_info import LayerInfo
 from tb_rnngrad.proto import plugin_data_pb2
+from tb_rnngrad.server import payloads, reader, static
+from tb_rnngrad.server.cache import LruCache
 from tb_rnngrad.server.loader import DEFAULT_FULL_TENSORS_KEPT, RnnGradLoader
-from tb_rnngrad.server.plugin import RnnGradPlugin, frontend_root, resolve_static
-from tb_rnngrad.server.reader import slice_sample
+from tb_rnngrad.server.plugin import RnnGradPlugin
 from tb_rnngrad.summary import pb as summary_pb
 
 ROOT = "/data/plugin/rnngrad"
@@ -684,7 +685,7 @@ def test_no_query_causes_a_server_error(client, route):
 
 
 def test_static_files_are_served_with_their_type(client):
-    root = frontend_root()
+    root = static.frontend_root()
     response = client.get(f"{ROOT}/api.js")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/javascript; charset=utf-8"
@@ -696,7 +697,7 @@ def test_static_files_are_served_with_their_type(client):
 
 
 def test_index_js_is_the_frontend_entry(client):
-    root = frontend_root()
+    root = static.frontend_root()
     response = client.get(f"{ROOT}/index.js")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/javascript")
@@ -742,13 +743,12 @@ def test_static_types_and_symlinks_out(tmp_path):
         "a.js": "text/javascript; charset=utf-8",
         "a.css": "text/css; charset=utf-8",
         "a.json": "application/json",
-        "a.svg": "image/svg+xml; charset=utf-8",
-        "a.woff2": "font/woff2",
         "sub/b.js": "text/javascript; charset=utf-8",
     }
-    for name in files:
+    for name in [*files, "index.js"]:
         (front / name).write_bytes(b"{}" if name.endswith("json") else b"x")
-    (front / "a.py").write_text("secret")
+    for name in ("a.py", "a.svg", "a.png", "a.woff2", "a.mjs"):
+        (front / name).write_text("secret")
     (tmp_path / "outside.js").write_text("secret")
     (front / "link.js").symlink_to(tmp_path / "outside.js")
     (front / "linkdir").symlink_to(tmp_path)
@@ -763,16 +763,74 @@ def test_static_types_and_symlinks_out(tmp_path):
         assert response.status_code == 200, name
         assert response.headers["Content-Type"] == content_type
         assert response.headers["X-Content-Type-Options"] == "nosniff"
-    for name in ("a.py", "link.js", "linkdir/outside.js"):
+    for name in (
+        "a.py",
+        "a.svg",
+        "a.png",
+        "a.woff2",
+        "a.mjs",
+        "link.js",
+        "linkdir/outside.js",
+    ):
         response = client.get(f"{ROOT}/{name}")
         assert response.status_code == 404, name
         assert b"secret" not in response.data
     assert client.get(f"{ROOT}/inside.js").data == b"x"
-    assert resolve_static(front, "sub/b.js") == Path(
+    assert static.resolve(front, "sub/b.js") == Path(
         os.path.realpath(front / "sub/b.js")
     )
     with pytest.raises(errors.NotFoundError):
-        resolve_static(None, "a.js")
+        static.resolve(None, "a.js")
+
+
+@pytest.mark.parametrize("installed", [False, True], ids=["no package", "no index.js"])
+def test_missing_frontend_is_logged_once_and_shown_in_the_tab(
+    tmp_path, caplog, monkeypatch, installed
+):
+    front = tmp_path / "front"
+    if installed:
+        front.mkdir()
+        (front / "api.js").write_text("x")
+    else:  # as after a legacy `setup.py develop`: the package is not importable
+        monkeypatch.setattr(static, "FRONTEND_PACKAGE", "tb_rnngrad.no_frontend")
+    with caplog.at_level(logging.ERROR, logger="tb_rnngrad"):
+        plugin = RnnGradPlugin(
+            base_plugin.TBContext(data_provider=None),
+            frontend_dir=front if installed else None,
+        )
+        client = Client(application.TensorBoardWSGI([plugin]))
+        entries = [client.get(f"{ROOT}/index.js") for _ in range(3)]
+        other = client.get(f"{ROOT}/api.js")
+    errors_logged = [r.getMessage() for r in caplog.records]
+    assert len(errors_logged) == 1, errors_logged
+    problem = (
+        f"{front / 'index.js'} does not exist"
+        if installed
+        else "the package tb_rnngrad.no_frontend is not installed"
+    )
+    assert problem in errors_logged[0]
+    assert "`pip install .`" in errors_logged[0]
+    assert "`pip install -e .` using pip 21.3 or newer" in errors_logged[0]
+    entry = entries[0]
+    assert entry.status_code == 200
+    assert entry.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    script = entry.data.decode()
+    assert "export function render()" in script
+    assert f"box.textContent = {json.dumps(errors_logged[0])};" in script
+    assert "innerHTML" not in script
+    assert other.status_code == 404
+    assert other.get_json()["error"] == f"Not found: {errors_logged[0]}"
+    assert plugin.static_impl("index.js") == (entry.data, "text/javascript")
+
+
+def test_installed_frontend_logs_nothing(caplog):
+    with caplog.at_level(logging.ERROR, logger="tb_rnngrad"):
+        plugin = RnnGradPlugin(base_plugin.TBContext(data_provider=None))
+    assert caplog.records == []
+    assert static.missing_frontend(static.frontend_root()) is None
+    body, content_type = plugin.static_impl("index.js")
+    assert body == (static.frontend_root() / "index.js").read_bytes()
+    assert content_type == "text/javascript"
 
 
 # Flags: path prefix, experiment URLs, retention.
@@ -814,17 +872,86 @@ def test_samples_per_plugin_zero_serves_every_step(kind, logdir):
 def test_slice_sample_copies_only_valid_samples():
     data = gradients(7, (3, 4, 2), np.float64)
     blob = npy_format.encode(data)
-    assert slice_sample(blob, 2) == npy_format.encode(data[2:3])
-    with pytest.raises(errors.NotFoundError, match="no sample 3"):
-        slice_sample(blob, 3)
-    for broken in (blob[:-1], blob + b"\0", b"\x93NUMPY\x01\x00garbage", b""):
-        with pytest.raises(errors.NotFoundError):
-            slice_sample(broken, 0)
+    assert npy_format.slice_sample(blob, 2) == npy_format.encode(data[2:3])
+    assert npy_format.layout(blob)[1:] == ((3, 4, 2), 128)
+    with pytest.raises(ValueError, match="no sample 3"):
+        npy_format.slice_sample(blob, 3)
+    for broken, reason in [
+        (blob[:-1], "truncated"),
+        (blob + b"\0", "extra bytes"),
+        (b"\x93NUMPY\x01\x00garbage", "not a readable .npy"),
+        (b"", "not a readable .npy"),
+    ]:
+        with pytest.raises(ValueError, match=reason):
+            npy_format.slice_sample(broken, 0)
     objects = np.lib.format.header_data_from_array_1_0(np.zeros(2, dtype="<i4"))
-    with pytest.raises(errors.NotFoundError, match="unsupported"):
+    with pytest.raises(ValueError, match="unsupported"):
         buffer = io.BytesIO()
         np.lib.format.write_array_header_1_0(buffer, objects)
-        slice_sample(buffer.getvalue() + bytes(8), 0)
+        npy_format.slice_sample(buffer.getvalue() + bytes(8), 0)
+
+
+def test_lru_cache_evicts_least_recently_used_within_its_budget():
+    cache = LruCache(10)
+    cache.put("a", "A", cost=4)
+    cache.put("b", "B", cost=4)
+    assert cache.get("a") == "A"  # now "b" is the least recently used
+    cache.put("c", "C", cost=4)
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == ("A", None, "C")
+    cache.put("a", "A2", cost=1)  # replacing frees the old cost
+    cache.put("d", "D", cost=5)
+    assert [cache.get(k) for k in "acd"] == ["A2", "C", "D"]
+    cache.put("huge", "H", cost=11)
+    assert cache.get("huge") is None
+    assert [cache.get(k) for k in "acd"] == ["A2", "C", "D"]
+
+
+def test_lru_cache_versions_and_count_budget():
+    cache = LruCache(2)
+    cache.put("s", [1], version=(5, 1.0))
+    assert cache.get("s", (5, 1.0)) == [1]
+    assert cache.get("s", (6, 2.0)) is None
+    assert cache.get("s") is None
+    cache.put("s", [1, 2], version=(6, 2.0))
+    assert cache.get("s", (5, 1.0)) is None
+    assert cache.get("s", (6, 2.0)) == [1, 2]
+    cache.put("t", "T")
+    cache.put("u", "U")
+    assert (cache.get("s", (6, 2.0)), cache.get("t"), cache.get("u")) == (
+        None,
+        "T",
+        "U",
+    )
+
+
+def test_profile_payload_is_shortest_float32_text_and_null():
+    norms = np.float32([0.1, np.nan, np.inf, -np.inf, 3e-39, 1.0])
+    counts = np.float32([[0, 1, 0, 0, 0, 0], [0, 0, 1, 1, 0, 0]])
+    profiles = reader.Profiles(
+        run="r",
+        tag="t",
+        steps=[7, 8],
+        wall_times=[1.5, 0.0],
+        arrays=[np.vstack([norms, counts]), np.float32([[2.5], [0], [0]])],
+        reach_threshold=0.01,
+    )
+    reach = [stats.reach(norms, 0.01), stats.reach(np.float32([2.5]), 0.01)]
+    assert payloads.profile(profiles).decode() == (
+        '{"steps":[7,8],"wall_times":[1.5,0.0],'
+        '"values":[[0.1,null,null,null,3e-39,1.0],[2.5]],'
+        '"nan_counts":[[0,1,0,0,0,0],[0]],"inf_counts":[[0,0,1,1,0,0],[0]],'
+        f'"reach":[{reach[0]},{reach[1]}],"reach_threshold":0.01}}'
+    )
+    empty = reader.Profiles("r", "t", [], [], [], 0.01)
+    assert strict_json(payloads.profile(empty)) == {
+        "steps": [],
+        "wall_times": [],
+        "values": [],
+        "nan_counts": [],
+        "inf_counts": [],
+        "reach": [],
+        "reach_threshold": 0.01,
+    }
 
 
 def test_reader_api_for_tools(served, ctx):

@@ -30,7 +30,7 @@ from test_plugin_handlers import (
 
 from tb_rnngrad.format import metadata, npy_format, stats
 from tb_rnngrad.server.loader import DEFAULT_FULL_TENSORS_KEPT
-from tb_rnngrad.server.plugin import frontend_root
+from tb_rnngrad.server.static import frontend_root
 
 ROOT = "/data/plugin/rnngrad"
 LOAD_FAST = [True, False]

@@ -39,7 +39,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from tb_rnngrad.format import npy_format
-from tb_rnngrad.server.plugin import frontend_root
+from tb_rnngrad.server.static import frontend_root
 
 LOAD_FAST = [True, False]
 IDS = ["load_fast=true", "load_fast=false"]

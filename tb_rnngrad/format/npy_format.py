@@ -1,11 +1,14 @@
-"""The `.npy` bytes stored for each logged tensor (and served unchanged).
+"""The `.npy` bytes stored for each logged tensor: encoding and decoding.
 
 `header` reproduces NumPy's own version 1.0 header so that the TensorFlow op,
 which builds the header with string ops, and `encode` agree byte for byte.
+`layout` and `slice_sample` read stored blobs back without copying them.
 """
 
 from __future__ import annotations
 
+import io
+import math
 import sys
 
 import numpy as np
@@ -44,3 +47,52 @@ def encode(array: np.ndarray) -> bytes:
     array = np.ascontiguousarray(array)
     descr = DESCR[array.dtype.name]
     return header(descr, array.shape) + array.astype(descr, copy=False).tobytes()
+
+
+def layout(blob: bytes) -> tuple[np.dtype, tuple[int, ...], int]:
+    """Dtype, shape and data offset of a stored `.npy` blob.
+
+    Raises:
+      ValueError: the blob is not a C-ordered `.npy` of a stored dtype whose
+        data fills the blob exactly.
+    """
+    stream = io.BytesIO(blob)
+    try:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream)
+        else:
+            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream)
+    except (ValueError, TypeError, SyntaxError) as error:
+        raise ValueError(f"stored tensor is not a readable .npy: {error}") from error
+    if fortran_order or dtype.name not in DESCR or not shape:
+        raise ValueError(
+            f"stored tensor has an unsupported layout: dtype {dtype.str}, "
+            f"shape {shape}, fortran_order {fortran_order}"
+        )
+    offset = stream.tell()
+    if offset + math.prod(shape) * dtype.itemsize != len(blob):
+        raise ValueError("stored tensor is truncated or has extra bytes")
+    return dtype, tuple(shape), offset
+
+
+def slice_sample(blob: bytes, sample: int) -> bytes:
+    """`.npy` of shape (1, ...) holding sample `sample` of the `.npy` `blob`.
+
+    Copies only that sample's bytes.
+
+    Raises:
+      ValueError: `sample` is not below the batch size, or the blob is not a
+        stored `.npy` (see `layout`).
+    """
+    dtype, shape, offset = layout(blob)
+    batch = shape[0]
+    if not 0 <= sample < batch:
+        raise ValueError(
+            f"no sample {sample}: the batch has {batch} samples (0..{batch - 1})"
+        )
+    count = math.prod(shape[1:])
+    array = np.frombuffer(
+        blob, dtype=dtype, count=count, offset=offset + sample * count * dtype.itemsize
+    )
+    return encode(array.reshape((1, *shape[1:])))

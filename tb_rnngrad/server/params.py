@@ -8,7 +8,6 @@ Every parsing failure raises `tensorboard.errors.InvalidArgumentError` (HTTP
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +16,8 @@ from tensorboard import errors
 from tensorboard.backend import http_util as tb_http_util
 from werkzeug import wrappers
 from werkzeug.datastructures import MultiDict
+
+from tb_rnngrad.server import payloads
 
 #: Largest step TensorBoard stores (steps are int64).
 INT64_MAX = 2**63 - 1
@@ -99,7 +100,7 @@ def json_response(
     request: wrappers.Request, body: Any, code: int = 200, headers=None
 ) -> wrappers.Response:
     """A JSON response of `body` (already valid JSON: no NaN/Inf)."""
-    text = json.dumps(body, allow_nan=False, separators=(",", ":"))
+    text = payloads.dumps(body)
     return tb_http_util.Respond(
         request, text, "application/json", code=code, headers=headers
     )

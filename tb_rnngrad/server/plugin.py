@@ -1,20 +1,17 @@
 """The TensorBoard plugin: HTTP routes under `/data/plugin/rnngrad/`.
 
-Routes (docs/http_api.md) are thin: they parse the request and call an
-`*_impl(ctx, experiment, ...)` method, which reads through
-`tb_rnngrad.server.reader.Reader`, i.e. only through the data provider that
-TensorBoard gives the plugin. Errors are JSON `{"error": "..."}` bodies.
+Routes (docs/http_api.md) are thin: they parse the request (`params`) and call
+an `*_impl` method, which reads through `reader.Reader`, i.e. only through the
+data provider that TensorBoard gives the plugin, and builds JSON bodies with
+`payloads`; static files come from `static`. Errors are JSON `{"error": "..."}`
+bodies.
 """
 
 from __future__ import annotations
 
-import collections
 import gzip
-import importlib.resources
-import os
+import logging
 import pathlib
-import re
-import threading
 from typing import Any
 
 from tensorboard import errors, plugin_util
@@ -23,94 +20,15 @@ from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
 from tb_rnngrad.format import metadata
-from tb_rnngrad.server import params, reader
+from tb_rnngrad.server import params, payloads, reader, static
+from tb_rnngrad.server.cache import LruCache
 
-#: Package holding the frontend (setup.py maps `frontend/` to it).
-FRONTEND_PACKAGE = "tb_rnngrad.frontend"
-#: Content types of the static files served; other files are not served.
-STATIC_CONTENT_TYPES = {
-    ".js": "text/javascript",
-    ".mjs": "text/javascript",
-    ".css": "text/css",
-    ".json": "application/json",
-    ".svg": "image/svg+xml",
-    ".woff2": "font/woff2",
-    ".png": "image/png",
-}
-#: One path segment of a static file: no "..", no hidden files, no separators.
-_STATIC_SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+logger = logging.getLogger(__name__)
+
 _NPY_TYPE = "application/octet-stream"
 _JSON_TYPE = "application/json"
 #: Memory budget of the encoded `profile` answers kept between requests.
 PROFILE_CACHE_BYTES = 64 * 2**20
-
-
-def frontend_root() -> pathlib.Path | None:
-    """Directory of the installed frontend (`tb_rnngrad.frontend`), or None."""
-    try:
-        root = importlib.resources.files(FRONTEND_PACKAGE)
-    except ModuleNotFoundError:
-        return None
-    return pathlib.Path(str(root))
-
-
-def resolve_static(root: pathlib.Path | None, relative: str) -> pathlib.Path:
-    """The file `relative` (like "views/heatmap.js") inside `root`.
-
-    Args:
-      root: Frontend directory, or None.
-      relative: Path below the plugin root, "/"-separated, already decoded.
-
-    Returns:
-      The real path of an existing regular file of a served type inside `root`.
-
-    Raises:
-      tensorboard.errors.NotFoundError: any other path: empty, "." or ".."
-        segments, hidden files, backslashes, NUL, absolute paths, symlinks
-        that lead out of `root`, or an unserved file type.
-    """
-    not_found = errors.NotFoundError(f"no static file {relative[:200]!r}")
-    segments = relative.split("/")
-    if root is None or not all(_STATIC_SEGMENT.fullmatch(s) for s in segments):
-        raise not_found
-    if os.path.splitext(segments[-1])[1] not in STATIC_CONTENT_TYPES:
-        raise not_found
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(os.path.join(real_root, *segments))
-    if os.path.commonpath([real_root, real]) != real_root or not os.path.isfile(real):
-        raise not_found
-    return pathlib.Path(real)
-
-
-class _ByteBudgetCache:
-    """A thread-safe LRU map within a budget of bytes (sizes given by callers)."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self._max_bytes = max_bytes
-        self._items: collections.OrderedDict = collections.OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self._lock:
-            entry = self._items.get(key)
-            if entry is None:
-                return None
-            self._items.move_to_end(key)
-            return entry[0]
-
-    def put(self, key: Any, value: Any, size: int) -> None:
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._size -= old[1]
-            if size > self._max_bytes:
-                return
-            self._items[key] = (value, size)
-            self._size += size
-            while self._size > self._max_bytes:
-                _, (_, evicted_size) = self._items.popitem(last=False)
-                self._size -= evicted_size
 
 
 def _accepts_gzip(request: wrappers.Request) -> bool:
@@ -133,11 +51,16 @@ class RnnGradPlugin(base_plugin.TBPlugin):
         Args:
           context: The `TBContext`; only its `data_provider` is used.
           frontend_dir: Directory of the static files; defaults to the
-            installed frontend (`frontend_root()`).
+            installed frontend (`static.frontend_root()`). When it lacks
+            `index.js`, an error is logged and the tab shows what to do.
         """
         self._reader = reader.Reader(context.data_provider)
-        self._profile_cache = _ByteBudgetCache(PROFILE_CACHE_BYTES)
-        self._frontend_root = frontend_root() if frontend_dir is None else frontend_dir
+        self._profile_cache = LruCache(PROFILE_CACHE_BYTES)
+        root = static.frontend_root() if frontend_dir is None else frontend_dir
+        self._frontend_root = root
+        self._missing_frontend = static.missing_frontend(root)
+        if self._missing_frontend:
+            logger.error("%s", self._missing_frontend)
 
     def get_plugin_apps(self) -> dict[str, Any]:
         return {
@@ -165,18 +88,13 @@ class RnnGradPlugin(base_plugin.TBPlugin):
 
     def tags_impl(self, ctx: Any, experiment: str) -> dict[str, dict[str, Any]]:
         """`{run: {tag: metadata or {"error": ...}}}` of full-tensor series."""
-        listing = self._reader.list_series(ctx, experiment)
-        return {
-            run: {tag: info.to_json() for tag, info in tags.items()}
-            for run, tags in listing.items()
-        }
+        return payloads.tags(self._reader.list_series(ctx, experiment))
 
     def steps_impl(
         self, ctx: Any, experiment: str, run: str, tag: str
     ) -> list[dict[str, Any]]:
         """`[{"step", "wall_time"}]` of the retained full tensors."""
-        steps = self._reader.list_steps(ctx, experiment, run, tag)
-        return [{"step": s.step, "wall_time": s.wall_time} for s in steps]
+        return payloads.steps(self._reader.list_steps(ctx, experiment, run, tag))
 
     def tensor_impl(
         self,
@@ -207,14 +125,28 @@ class RnnGradPlugin(base_plugin.TBPlugin):
         series = self._reader.profile_series(ctx, experiment, run, tag)
         key = (experiment, run, tag)
         version = (series.max_step, series.max_wall_time)
-        cached = self._profile_cache.get(key)
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        profiles = self._reader.read_profiles(ctx, experiment, series)
-        body = profiles.to_json().encode("utf-8")
-        payload = (body, gzip.compress(body, compresslevel=3, mtime=0))
-        self._profile_cache.put(key, (version, payload), len(body) + len(payload[1]))
-        return payload
+        cached = self._profile_cache.get(key, version)
+        if cached is not None:
+            return cached
+        body = payloads.profile(self._reader.read_profiles(ctx, experiment, series))
+        zipped = gzip.compress(body, compresslevel=3, mtime=0)
+        cost = len(body) + len(zipped)
+        self._profile_cache.put(key, (body, zipped), version=version, cost=cost)
+        return body, zipped
+
+    def static_impl(self, relative: str) -> tuple[bytes, str]:
+        """The frontend file `relative` (like "views/heatmap.js") and its type.
+
+        Without the frontend, `index.js` is a module that says what is wrong
+        and every other file is a 404 that says it too.
+        """
+        if self._missing_frontend:
+            if relative == static.ENTRY:
+                body = static.missing_frontend_js(self._missing_frontend)
+                return body, static.CONTENT_TYPES[".js"]
+            raise errors.NotFoundError(self._missing_frontend)
+        path = static.resolve(self._frontend_root, relative)
+        return path.read_bytes(), static.CONTENT_TYPES[path.suffix]
 
     # Routes.
 
@@ -268,9 +200,8 @@ class RnnGradPlugin(base_plugin.TBPlugin):
         prefix = f"/data/plugin/{self.plugin_name}/"
         if not request.path.startswith(prefix):
             raise errors.NotFoundError(f"no such path {request.path[:200]!r}")
-        path = resolve_static(self._frontend_root, request.path[len(prefix) :])
-        content_type = STATIC_CONTENT_TYPES[path.suffix]
-        return tb_http_util.Respond(request, path.read_bytes(), content_type)
+        body, content_type = self.static_impl(request.path[len(prefix) :])
+        return tb_http_util.Respond(request, body, content_type)
 
 
 def _context(request: wrappers.Request) -> tuple[Any, str]:

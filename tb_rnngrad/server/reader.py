@@ -11,10 +11,7 @@ Errors a caller can report as they are raise `tensorboard.errors.NotFoundError`
 
 from __future__ import annotations
 
-import collections
 import dataclasses
-import io
-import json
 import logging
 import math
 import threading
@@ -27,14 +24,13 @@ from tensorboard.data import provider as dp
 
 from tb_rnngrad.format import metadata, npy_format, stats
 from tb_rnngrad.proto import plugin_data_pb2
+from tb_rnngrad.server.cache import LruCache
 
 logger = logging.getLogger(__name__)
 
 #: `downsample` that asks a provider for every retained point: retention is
 #: set by `--samples_per_plugin`, the routes serve all that is kept.
 ALL_RETAINED = 2**31 - 1
-#: Stored dtypes a `.npy` blob may have.
-_NPY_DTYPES = frozenset(npy_format.DESCR)
 #: Parsed metadata kept per distinct serialized content.
 _PARSE_CACHE_SIZE = 4096
 #: Series whose step -> blob key index is kept.
@@ -62,24 +58,6 @@ class SeriesInfo:
     reach_threshold: float
     version: int
 
-    def to_json(self) -> dict[str, Any]:
-        """The entry of this series in the `tags` route."""
-        return {
-            "kind": self.kind,
-            "layer_name": self.layer_name,
-            "layer_class": self.layer_class,
-            "units": self.units,
-            "bidirectional": self.bidirectional,
-            "merge_mode": self.merge_mode,
-            "direction": self.direction,
-            "shape": list(self.shape),
-            "dtype": self.dtype,
-            "description": self.description,
-            "max_step": self.max_step,
-            "has_mask": self.has_mask,
-            "reach_threshold": self.reach_threshold,
-        }
-
 
 @dataclasses.dataclass(frozen=True)
 class UnreadableSeries:
@@ -88,10 +66,6 @@ class UnreadableSeries:
     run: str
     tag: str
     reason: str
-
-    def to_json(self) -> dict[str, Any]:
-        """The entry of this series in the `tags` route."""
-        return {"error": f"unreadable: {self.reason}"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,49 +111,6 @@ class Profiles:
         """Gradient reach (`stats.reach`) of each step."""
         return [stats.reach(a[0], self.reach_threshold) for a in self.arrays]
 
-    def to_json(self) -> str:
-        """The `profile` route's JSON; non-finite norms are `null`."""
-        rows = _stack_if_uniform(self.arrays)
-        if rows is None:
-            norms = "[" + ",".join(_json_floats(a[0][None])[1:-1] for a in self.arrays)
-            norms += "]"
-            nans = [_counts(a[1]) for a in self.arrays]
-            infs = [_counts(a[2]) for a in self.arrays]
-        else:
-            norms = _json_floats(rows[:, 0])
-            nans = _counts(rows[:, 1])
-            infs = _counts(rows[:, 2])
-        return (
-            f'{{"steps":{_dumps(self.steps)},"wall_times":{_dumps(self.wall_times)},'
-            f'"values":{norms},"nan_counts":{_dumps(nans)},'
-            f'"inf_counts":{_dumps(infs)},"reach":{_dumps(self.reach())},'
-            f'"reach_threshold":{_dumps(self.reach_threshold)}}}'
-        )
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, allow_nan=False, separators=(",", ":"))
-
-
-def _stack_if_uniform(arrays: list[np.ndarray]) -> np.ndarray | None:
-    if not arrays:
-        return np.zeros((0, 3, 0), np.float32)
-    if any(a.shape != arrays[0].shape for a in arrays):
-        return None
-    return np.stack(arrays)
-
-
-def _json_floats(rows: np.ndarray) -> str:
-    """A 2-D float array as JSON rows, shortest float32 text, NaN/Inf as null."""
-    values = rows.astype(np.float32, copy=False)
-    text = values.astype(str)
-    text[~np.isfinite(values)] = "null"
-    return "[" + ",".join("[" + ",".join(row) + "]" for row in text.tolist()) + "]"
-
-
-def _counts(values: np.ndarray) -> list:
-    return np.nan_to_num(values, nan=0, posinf=0, neginf=0).astype(np.int64).tolist()
-
 
 def _float32_value(value: float) -> float:
     """A float32 field as the shortest decimal that round-trips in float32."""
@@ -187,59 +118,8 @@ def _float32_value(value: float) -> float:
 
 
 def _wall_time(value: float) -> float:
-    """A wall time for JSON: non-finite (corrupt) values become 0."""
+    """A stored wall time; non-finite (corrupt) values read as 0."""
     return float(value) if math.isfinite(value) else 0.0
-
-
-def npy_layout(blob: bytes) -> tuple[np.dtype, tuple[int, ...], int]:
-    """Dtype, shape and data offset of a stored `.npy` blob.
-
-    Raises:
-      tensorboard.errors.NotFoundError: the blob is not a C-ordered `.npy` of
-        a stored dtype whose data fills the blob.
-    """
-    stream = io.BytesIO(blob)
-    try:
-        version = np.lib.format.read_magic(stream)
-        if version == (1, 0):
-            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream)
-        else:
-            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream)
-    except (ValueError, TypeError, SyntaxError) as error:
-        raise errors.NotFoundError(
-            f"stored tensor is not a readable .npy: {error}"
-        ) from error
-    if fortran_order or dtype.name not in _NPY_DTYPES or not shape:
-        raise errors.NotFoundError(
-            f"stored tensor has an unsupported layout: dtype {dtype.str}, "
-            f"shape {shape}, fortran_order {fortran_order}"
-        )
-    offset = stream.tell()
-    if offset + math.prod(shape) * dtype.itemsize != len(blob):
-        raise errors.NotFoundError("stored tensor is truncated or has extra bytes")
-    return dtype, tuple(shape), offset
-
-
-def slice_sample(blob: bytes, sample: int) -> bytes:
-    """`.npy` of shape (1, ...) holding sample `sample` of the `.npy` `blob`.
-
-    Copies only that sample's bytes.
-
-    Raises:
-      tensorboard.errors.NotFoundError: `sample` is not below the batch size,
-        or the blob is unreadable.
-    """
-    dtype, shape, offset = npy_layout(blob)
-    batch = shape[0]
-    if not 0 <= sample < batch:
-        raise errors.NotFoundError(
-            f"no sample {sample}: the batch has {batch} samples (0..{batch - 1})"
-        )
-    count = math.prod(shape[1:])
-    array = np.frombuffer(
-        blob, dtype=dtype, count=count, offset=offset + sample * count * dtype.itemsize
-    )
-    return npy_format.encode(array.reshape((1, *shape[1:])))
 
 
 class _MalformedBlob(errors.NotFoundError):
@@ -250,19 +130,15 @@ def _series_label(run: str, tag: str) -> str:
     return f"run {run!r}, tag {tag!r}"
 
 
-@dataclasses.dataclass(frozen=True)
-class _BlobIndex:
-    """Retained blob references of a series at one version of its listing."""
-
-    version: tuple
-    by_step: dict[int, dp.BlobSequenceDatum]
+#: Retained blob references of a series, by step.
+_BlobIndex = dict[int, dp.BlobSequenceDatum]
 
 
 def _blob_key(index: _BlobIndex, run: str, tag: str, step: int, position: int) -> str:
     """Key of blob `position` (0 tensor, 1 mask) at `step`, or NotFoundError."""
-    datum = index.by_step.get(step)
+    datum = index.get(step)
     if datum is None:
-        steps = sorted(index.by_step)
+        steps = sorted(index)
         kept = (
             f"{len(steps)} steps are retained, {steps[0]} to {steps[-1]}"
             if steps
@@ -288,8 +164,8 @@ def _blob_key(index: _BlobIndex, run: str, tag: str, step: int, position: int) -
 class Reader:
     """rnngrad data of one data provider.
 
-    Thread-safe. Caches parsed metadata (keyed by its serialized bytes) and,
-    per series, the step -> blob key index until the series changes.
+    Thread-safe. Caches (`LruCache`) parsed metadata, keyed by its serialized
+    bytes, and per series the step -> blob key index until the series changes.
 
     Args:
       data_provider: A `tensorboard.data.provider.DataProvider`.
@@ -298,18 +174,15 @@ class Reader:
     def __init__(self, data_provider: dp.DataProvider) -> None:
         self._provider = data_provider
         self._lock = threading.Lock()
-        self._parsed: dict[bytes, plugin_data_pb2.RnnGradPluginData | str] = {}
         self._warned: set[tuple[str, str, str]] = set()
-        self._indexes: collections.OrderedDict[tuple[str, str, str], _BlobIndex] = (
-            collections.OrderedDict()
-        )
+        self._parsed = LruCache(_PARSE_CACHE_SIZE)
+        self._indexes = LruCache(_INDEX_CACHE_SIZE)
 
     # Metadata.
 
     def _parse(self, content: bytes) -> plugin_data_pb2.RnnGradPluginData | str:
         """The parsed metadata, or the reason it is unreadable (cached)."""
-        with self._lock:
-            cached = self._parsed.get(content)
+        cached = self._parsed.get(content)
         if cached is not None:
             return cached
         try:
@@ -326,10 +199,7 @@ class Reader:
                 )
             else:
                 result = parsed
-        with self._lock:
-            if len(self._parsed) >= _PARSE_CACHE_SIZE:
-                self._parsed.clear()
-            self._parsed[content] = result
+        self._parsed.put(content, result)
         return result
 
     def _warn_once(self, experiment_id: str, run: str, tag: str, reason: str) -> None:
@@ -440,11 +310,9 @@ class Reader:
         series, _ = self._readable_series(ctx, experiment_id, run, tag)
         key = (experiment_id, run, tag)
         version = (series.max_step, series.max_wall_time, series.max_length)
-        with self._lock:
-            cached = self._indexes.get(key)
-            if cached is not None and cached.version == version and not fresh:
-                self._indexes.move_to_end(key)
-                return cached
+        cached = None if fresh else self._indexes.get(key, version)
+        if cached is not None:
+            return cached
         result = self._provider.read_blob_sequences(
             ctx,
             experiment_id=experiment_id,
@@ -457,11 +325,8 @@ class Reader:
             raise errors.NotFoundError(
                 f"no rnngrad series with {_series_label(run, tag)}"
             )
-        index = _BlobIndex(version, {datum.step: datum for datum in data})
-        with self._lock:
-            self._indexes[key] = index
-            while len(self._indexes) > _INDEX_CACHE_SIZE:
-                self._indexes.popitem(last=False)
+        index = {datum.step: datum for datum in data}
+        self._indexes.put(key, index, version=version)
         return index
 
     def list_steps(
@@ -472,7 +337,7 @@ class Reader:
         Raises:
           tensorboard.errors.NotFoundError: no such series.
         """
-        by_step = self._blob_index(ctx, experiment_id, run, tag).by_step
+        by_step = self._blob_index(ctx, experiment_id, run, tag)
         return [
             StepInfo(step=int(step), wall_time=_wall_time(by_step[step].wall_time))
             for step in sorted(by_step)
@@ -551,7 +416,12 @@ class Reader:
             or a blob that is no longer retained or unreadable.
         """
         blob = self._read_blob(ctx, experiment_id, run, tag, step, 0)
-        return blob if sample is None else slice_sample(blob, sample)
+        if sample is None:
+            return blob
+        try:
+            return npy_format.slice_sample(blob, sample)
+        except ValueError as error:
+            raise errors.NotFoundError(str(error)) from error
 
     def read_mask(
         self, ctx: Any, experiment_id: str, run: str, tag: str, step: int
