@@ -33,12 +33,6 @@ from tb_rnngrad.capture.gradients import GradientCapture, check_kinds, get_captu
 from tb_rnngrad.capture.layers import LayerSelector
 from tb_rnngrad.capture.result import CaptureResult
 
-_WRITERS = {
-    "gradients": summary.gradients,
-    "activations": summary.activations,
-    "input_gradients": summary.input_gradients,
-}
-
 _DESCRIPTIONS = {
     "gradients": (
         "d(loss)/d(output of layer `{key}`) on a fixed batch of {n} samples. It "
@@ -355,7 +349,8 @@ class GradientLogger(keras.callbacks.Callback):
                         mask = result.masks.get(key)
                         layer = result.layers[key]
                         what = key
-                    _WRITERS[kind](
+                    summary.write(
+                        kind,
                         f"{kind}/{key}",
                         data,
                         step,

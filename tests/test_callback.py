@@ -21,7 +21,7 @@ from tensorboard.backend.event_processing import (  # noqa: E402
 )
 from tensorboard.data import provider as dp  # noqa: E402
 
-from tb_rnngrad import callback  # noqa: E402
+from tb_rnngrad import callback, summary  # noqa: E402
 from tb_rnngrad.callback import GradientLogger  # noqa: E402
 from tb_rnngrad.capture import CaptureError, capture, rnn_gradients  # noqa: E402
 
@@ -294,7 +294,7 @@ def test_write_error_mid_training_warns_once_and_training_goes_on(
     model = _model()
     x, y = _data()
     calls = []
-    original = callback._WRITERS["gradients"]
+    original = summary.write
 
     def failing(*args, **kwargs):
         calls.append(1)
@@ -302,7 +302,7 @@ def test_write_error_mid_training_warns_once_and_training_goes_on(
             raise OSError("No space left on device")
         return original(*args, **kwargs)
 
-    monkeypatch.setitem(callback._WRITERS, "gradients", failing)
+    monkeypatch.setattr(summary, "write", failing)
     logger = GradientLogger(tmp_path, data=(x, y), every_n_steps=2)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
