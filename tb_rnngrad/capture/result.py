@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 
 from tb_rnngrad.format.layer_info import LayerInfo
-from tb_rnngrad.format.metadata import KINDS
+from tb_rnngrad.format.metadata import KINDS  # what a capture returns = what is logged
 
 
 @dataclasses.dataclass(frozen=True)
