@@ -249,7 +249,9 @@ def _stateful_model(batch: int) -> keras.Model:
     keras.utils.set_random_seed(0)
     inputs = keras.Input(batch_shape=(batch, STEPS, FEATURES), name="seq")
     hidden = keras.layers.LSTM(3, stateful=True, name="st")(inputs)
-    model = keras.Model(inputs, keras.layers.Dense(1, name="head")(hidden))
+    model = keras.Model(
+        inputs, keras.layers.Dense(1, name="head")(hidden), name="stateful"
+    )
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
     return model
 
@@ -262,7 +264,7 @@ def test_stateful_model_and_default_max_samples_fail_naming_max_samples(tmp_path
         model.fit(x, y, batch_size=8, epochs=1, callbacks=[logger], verbose=0)
     assert int(model.optimizer.iterations.numpy()) == 0
     assert str(info.value) == (
-        "GradientLogger: model 'functional' has stateful layers, which take "
+        "GradientLogger: model 'stateful' has stateful layers, which take "
         "batches of exactly 8 samples (the batch size of its inputs), but the "
         "probe batch has 16 samples (max_samples=16). Pass max_samples=8 with at "
         "least 8 samples in `data`, or a probe batch of exactly 8 samples."
