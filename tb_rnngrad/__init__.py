@@ -14,11 +14,12 @@ __version__ = "0.1.0"
 _LAZY = {
     "rnn_gradients": ("tb_rnngrad.capture", "rnn_gradients"),
     "GradientLogger": ("tb_rnngrad.callback", "GradientLogger"),
+    "capture": ("tb_rnngrad.capture", None),
     "summary": ("tb_rnngrad.summary", None),
     "viz": ("tb_rnngrad.viz", None),
 }
 
-__all__ = ["GradientLogger", "rnn_gradients", "summary", "viz", "__version__"]
+__all__ = [*_LAZY, "__version__"]
 
 
 def __getattr__(name: str) -> Any:

@@ -27,17 +27,16 @@ import numpy as np
 import tensorflow as tf
 
 from tb_rnngrad import summary
-from tb_rnngrad.capture.data import Batch, prepare_batch, take_samples
+from tb_rnngrad.capture.data import (
+    Batch,
+    prepare_batch,
+    stateful_batch_size,
+    take_samples,
+)
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.gradients import GradientCapture, check_kinds, get_capture
 from tb_rnngrad.capture.layers import LayerSelector
 from tb_rnngrad.capture.result import CaptureResult
-
-_WRITERS = {
-    "gradients": summary.gradients,
-    "activations": summary.activations,
-    "input_gradients": summary.input_gradients,
-}
 
 _DESCRIPTIONS = {
     "gradients": (
@@ -118,7 +117,8 @@ class GradientLogger(keras.callbacks.Callback):
         kinds: What to log: any of "gradients", "activations",
             "input_gradients".
         max_samples: Keep only the first `max_samples` samples of `data`
-            (None keeps all).
+            (None keeps all). A model with stateful layers runs on batches of
+            exactly its input batch size: keep that many.
         subdir: Subdirectory of `log_dir` to write to ("" writes to `log_dir`).
 
     Raises:
@@ -172,7 +172,8 @@ class GradientLogger(keras.callbacks.Callback):
 
         Raises:
             CaptureError: If the model is not compiled, a layer is unknown or
-                not recurrent, or `data` does not match the model.
+                not recurrent, or `data` does not match the model (for
+                stateful layers, its batch size and `max_samples`).
             OSError: If the log directory cannot be written.
         """
         model = self.model
@@ -181,7 +182,9 @@ class GradientLogger(keras.callbacks.Callback):
         validated = capture is self._capture and self._batch is not None
         self._capture = capture
         if not validated:
-            self._batch = prepare_batch(model, *self._data)
+            batch = prepare_batch(model, *self._data)
+            self._check_batch_size(model, batch.size)
+            self._batch = batch
         step = self._current_step()
         due = not self.logged_steps or self.logged_steps[-1] != step
         result = self._capture.run(self._batch) if due or not validated else None
@@ -240,6 +243,21 @@ class GradientLogger(keras.callbacks.Callback):
             )
         step = self._current_step() if step is None else int(step)
         self._write(self._capture.run(self._batch), step)
+
+    def _check_batch_size(self, model: keras.Model, size: int) -> None:
+        """Raises CaptureError if the model's stateful layers cannot take
+        a probe batch of `size` samples."""
+        expected = stateful_batch_size(model)
+        if expected is None or size == expected:
+            return
+        raise CaptureError(
+            f"GradientLogger: model '{model.name}' has stateful layers, which "
+            f"take batches of exactly {expected} samples (the batch size of its "
+            f"inputs), but the probe batch has {size} samples "
+            f"(max_samples={self.max_samples}). Pass max_samples={expected} with "
+            f"at least {expected} samples in `data`, or a probe batch of exactly "
+            f"{expected} samples."
+        )
 
     def _open_writer(self) -> Any:
         """A new summary writer in `self.path`; remembers its event file."""
@@ -355,7 +373,8 @@ class GradientLogger(keras.callbacks.Callback):
                         mask = result.masks.get(key)
                         layer = result.layers[key]
                         what = key
-                    _WRITERS[kind](
+                    summary.write(
+                        kind,
                         f"{kind}/{key}",
                         data,
                         step,

@@ -21,7 +21,7 @@ from tensorboard.backend.event_processing import (  # noqa: E402
 )
 from tensorboard.data import provider as dp  # noqa: E402
 
-from tb_rnngrad import callback  # noqa: E402
+from tb_rnngrad import callback, summary  # noqa: E402
 from tb_rnngrad.callback import GradientLogger  # noqa: E402
 from tb_rnngrad.capture import CaptureError, capture, rnn_gradients  # noqa: E402
 
@@ -245,6 +245,44 @@ def test_wrong_data_shape_fails_before_the_first_step(tmp_path):
     _fit_raises(_model(), logger, CaptureError, r"shape \(16, 5, 2\).*expects")
 
 
+def _stateful_model(batch: int) -> keras.Model:
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(batch_shape=(batch, STEPS, FEATURES), name="seq")
+    hidden = keras.layers.LSTM(3, stateful=True, name="st")(inputs)
+    model = keras.Model(
+        inputs, keras.layers.Dense(1, name="head")(hidden), name="stateful"
+    )
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    return model
+
+
+def test_stateful_model_and_default_max_samples_fail_naming_max_samples(tmp_path):
+    x, y = _data()
+    logger = GradientLogger(tmp_path, data=(x, y))  # max_samples=16
+    model = _stateful_model(8)
+    with pytest.raises(CaptureError) as info:
+        model.fit(x, y, batch_size=8, epochs=1, callbacks=[logger], verbose=0)
+    assert int(model.optimizer.iterations.numpy()) == 0
+    assert str(info.value) == (
+        "GradientLogger: model 'stateful' has stateful layers, which take "
+        "batches of exactly 8 samples (the batch size of its inputs), but the "
+        "probe batch has 16 samples (max_samples=16). Pass max_samples=8 with at "
+        "least 8 samples in `data`, or a probe batch of exactly 8 samples."
+    )
+
+
+def test_stateful_model_logs_with_max_samples_of_its_batch_size(tmp_path):
+    x, y = _data()
+    model = _stateful_model(8)
+    logger = GradientLogger(tmp_path, data=(x, y), max_samples=8, every_n_steps=2)
+    model.fit(x, y, batch_size=8, epochs=1, callbacks=[logger], verbose=0)
+    assert logger.logged_steps == [0, 2]
+    (tensor,) = Events(str(tmp_path)).read("gradients/st")[0]
+    assert tensor.shape == (8, 3)
+    expected = capture(_stateful_model(8), x[:8], y[:8]).gradients["st"]
+    np.testing.assert_allclose(tensor, expected, rtol=1e-6)
+
+
 def test_unwritable_log_dir_fails_before_the_first_step(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
@@ -294,7 +332,7 @@ def test_write_error_mid_training_warns_once_and_training_goes_on(
     model = _model()
     x, y = _data()
     calls = []
-    original = callback._WRITERS["gradients"]
+    original = summary.write
 
     def failing(*args, **kwargs):
         calls.append(1)
@@ -302,7 +340,7 @@ def test_write_error_mid_training_warns_once_and_training_goes_on(
             raise OSError("No space left on device")
         return original(*args, **kwargs)
 
-    monkeypatch.setitem(callback._WRITERS, "gradients", failing)
+    monkeypatch.setattr(summary, "write", failing)
     logger = GradientLogger(tmp_path, data=(x, y), every_n_steps=2)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

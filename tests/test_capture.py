@@ -23,6 +23,7 @@ import tensorflow as tf  # noqa: E402
 
 from tb_rnngrad.capture import (  # noqa: E402
     CaptureError,
+    LayerInfo,
     capture,
     describe_layer,
     get_capture,
@@ -205,8 +206,8 @@ def test_custom_cell_and_stacked_cells():
     expected2, _ = _reference(stack(h1), lambda h: _mse(y, dense(h)))
     _close(got["custom"], expected1)
     _close(got["stack"], expected2)
-    assert describe_layer(custom)["units"] == 3
-    assert describe_layer(stack)["units"] == 2
+    assert describe_layer(custom).units == 3
+    assert describe_layer(stack).units == 2
 
 
 # Bidirectional, every merge mode.
@@ -280,14 +281,14 @@ def test_bidirectional_last_output_and_description():
     assert result.gradients["bigru"].shape == (BATCH, 4)
     expected, _ = _reference(bi(x), lambda h: _mse(y, dense(h)))
     _close(result.gradients["bigru"], expected)
-    assert result.layers["bigru"] == {
-        "name": "bigru",
-        "layer_class": "GRU",
-        "units": 2,
-        "bidirectional": True,
-        "merge_mode": "concat",
-        "direction": "",
-    }
+    assert result.layers["bigru"] == LayerInfo(
+        name="bigru",
+        layer_class="GRU",
+        units=2,
+        bidirectional=True,
+        merge_mode="concat",
+        direction="",
+    )
 
 
 def test_return_state_gradient_is_wrt_the_output_only():

@@ -34,15 +34,70 @@ def test_round_trip_keeps_every_field():
     assert list(parsed.shape) == [4, 10, 8]
 
 
-def test_full_tensor_is_blob_sequence_and_profile_is_tensor():
-    full = metadata.create_summary_metadata(_data(), display_name="t", description="")
-    assert full.plugin_data.plugin_name == "rnngrad"
-    assert full.data_class == summary_pb2.DATA_CLASS_BLOB_SEQUENCE
-    profile = metadata.create_summary_metadata(
-        _data(content=plugin_data_pb2.PROFILE), display_name="t", description=""
+def _series(tag="t", shape=(4, 10, 8), **overrides):
+    options = dict(
+        kind="gradients",
+        layer={"name": "lstm", "layer_class": "LSTM", "units": 8},
+        shape=shape,
+        dtype="float32",
+        has_mask=True,
+        reach_threshold=0.05,
+        description="d",
     )
-    assert profile.plugin_data.plugin_name == "rnngrad_profile"
-    assert profile.data_class == summary_pb2.DATA_CLASS_TENSOR
+    options.update(overrides)
+    return metadata.create_summary_metadata(tag, **options)
+
+
+def test_full_tensor_is_blob_sequence_and_profile_is_tensor():
+    series = _series("a/g")
+    full, profile = series.full_tensor, series.profile
+    assert full.tag == full.metadata.display_name == "a/g"
+    assert full.metadata.plugin_data.plugin_name == "rnngrad"
+    assert full.metadata.data_class == summary_pb2.DATA_CLASS_BLOB_SEQUENCE
+    assert profile.tag == profile.metadata.display_name == "a/g/profile"
+    assert profile.metadata.plugin_data.plugin_name == "rnngrad_profile"
+    assert profile.metadata.data_class == summary_pb2.DATA_CLASS_TENSOR
+    for one in (full, profile):
+        assert one.metadata.summary_description == "d"
+
+
+def test_full_tensor_and_profile_carry_the_same_plugin_data_but_content():
+    series = _series()
+    full = metadata.parse_plugin_metadata(
+        series.full_tensor.metadata.plugin_data.content
+    )
+    profile = metadata.parse_plugin_metadata(
+        series.profile.metadata.plugin_data.content
+    )
+    assert full == _data(has_mask=True, reach_threshold=0.05)
+    assert profile == _data(
+        content=plugin_data_pb2.PROFILE, has_mask=True, reach_threshold=0.05
+    )
+
+
+def test_reach_is_an_ordinary_scalar_for_rank_3_data_only():
+    reach = _series("g").reach
+    assert reach.tag == "g/reach"
+    assert reach.metadata.plugin_data.plugin_name == "scalars"
+    assert reach.metadata.summary_description == "d"
+    assert reach.metadata.display_name == ""
+    assert _series("g", shape=(4, 8)).reach is None
+
+
+def test_missing_description_is_empty_and_unknown_dims_are_minus_one():
+    series = _series(shape=(-1, 10, 8), description=None)
+    assert series.full_tensor.metadata.summary_description == ""
+    assert series.reach.metadata.summary_description == ""
+    parsed = metadata.parse_plugin_metadata(
+        series.full_tensor.metadata.plugin_data.content
+    )
+    assert list(parsed.shape) == [-1, 10, 8]
+
+
+def test_kinds_is_the_list_of_loggable_kinds():
+    assert metadata.KINDS == ("gradients", "activations", "input_gradients")
+    for kind in metadata.KINDS:
+        assert metadata.kind_name(_data(kind=kind).kind) == kind
 
 
 @pytest.mark.parametrize("content", ["text", None, bytearray(b"x"), 3])
@@ -81,9 +136,6 @@ def test_unknown_kind_is_rejected():
 def test_tags_of_companions():
     assert metadata.profile_tag("a/b") == "a/b/profile"
     assert metadata.reach_tag("a/b") == "a/b/reach"
-    assert metadata.full_tensor_tag("a/b/profile") == "a/b"
-    with pytest.raises(ValueError):
-        metadata.full_tensor_tag("a/b/reach")
 
 
 def test_describe_layer_from_dict_and_errors():
@@ -94,3 +146,16 @@ def test_describe_layer_from_dict_and_errors():
         describe_layer({"unit": 3})
     with pytest.raises(TypeError, match="Keras layer"):
         describe_layer(3)
+
+
+def test_describe_layer_records_the_half_of_a_split_bidirectional_layer():
+    whole = {"name": "bi", "layer_class": "GRU", "bidirectional": True}
+    assert describe_layer(whole, "backward") == LayerInfo(
+        name="bi",
+        layer_class="GRU",
+        bidirectional=True,
+        direction="backward",
+    )
+    assert describe_layer(whole).direction == ""
+    with pytest.raises(ValueError, match="got 'left'"):
+        describe_layer(whole, "left")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 
@@ -262,6 +263,48 @@ def test_pb_and_tf_outputs_decode_identically(tmp_path, provider_kind):
     pb_profile = _tensors(provider, "pb", "g/profile", "rnngrad_profile")[3].numpy
     _assert_bit_identical(tf_profile, pb_profile)
     assert _scalars(provider, "tf", "g/reach") == _scalars(provider, "pb", "g/reach")
+
+
+@pytest.mark.parametrize(
+    "kind, scope, data, options",
+    [
+        ("gradients", "", _gradients(43), dict(layer=LAYER, mask=_mask())),
+        ("activations", "scope", F16, dict(description="**md**")),
+        ("input_gradients", "", F64, dict(reach_threshold=0.5)),
+        ("gradients", "", RANK2, dict(layer={"name": "g", "units": 4})),
+    ],
+)
+def test_tf_op_and_pb_twin_write_identical_values(tmp_path, kind, scope, data, options):
+    """Every value the TF op writes equals the twin's, byte for byte; the reach
+    scalar too, but for its encoding (`tensor_content` vs `float_val`, as
+    `tf.summary.scalar` and `scalar_pb` differ)."""
+    from tensorboard.backend.event_processing import event_file_loader
+    from tensorboard.util import tensor_util
+
+    with tf.summary.create_file_writer(str(tmp_path)).as_default():
+        with tf.name_scope(scope) if scope else contextlib.nullcontext():
+            summary.write(kind, "t", data, 5, **options)
+    (path,) = tmp_path.iterdir()
+    written = {
+        value.tag: value
+        for event in event_file_loader.LegacyEventFileLoader(str(path)).Load()
+        for value in event.summary.value
+    }
+    tag = f"{scope}/t" if scope else "t"
+    expected = summary.write_pb(kind, tag, data, **options).value
+    assert sorted(written) == sorted(value.tag for value in expected)
+    assert len(expected) == (3 if data.ndim == 3 else 2)
+    for value in expected:
+        actual = written[value.tag]
+        if value.tag.endswith("/reach"):
+            assert actual.metadata.SerializeToString() == (
+                value.metadata.SerializeToString()
+            )
+            assert tensor_util.make_ndarray(actual.tensor) == (
+                tensor_util.make_ndarray(value.tensor)
+            )
+        else:
+            assert actual.SerializeToString() == value.SerializeToString()
 
 
 def _listing(provider):

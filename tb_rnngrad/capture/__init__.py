@@ -5,11 +5,10 @@ Public API:
     rnn_gradients(model, x, y, layers=None, *, sample_weight=None)
     capture(model, x, y, layers=None, kinds=("gradients",), sample_weight=None)
     GradientCapture(model, layers=None, kinds=("gradients",))
-    describe_layer(layer, part=None)
+    describe_layer(layer, part=None) -> LayerInfo
     recurrent_layers(model)
 """
 
-from tb_rnngrad.capture.describe import describe_layer
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.gradients import (
     GradientCapture,
@@ -19,6 +18,7 @@ from tb_rnngrad.capture.gradients import (
 )
 from tb_rnngrad.capture.layers import LayerRef, is_recurrent, recurrent_layers
 from tb_rnngrad.capture.result import KINDS, CaptureResult, GradientDict
+from tb_rnngrad.format.layer_info import LayerInfo, describe_layer
 
 __all__ = [
     "KINDS",
@@ -26,6 +26,7 @@ __all__ = [
     "CaptureResult",
     "GradientCapture",
     "GradientDict",
+    "LayerInfo",
     "LayerRef",
     "capture",
     "describe_layer",

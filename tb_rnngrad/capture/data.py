@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from tb_rnngrad.capture.errors import CaptureError
+from tb_rnngrad.capture.layers import walk_layers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,6 +94,23 @@ def input_specs(model: keras.Model) -> list[InputSpec] | None:
         return None
     inputs = tf.nest.flatten(inputs)
     return [_spec(_name_of(t, i, len(inputs)), t) for i, t in enumerate(inputs)]
+
+
+def stateful_batch_size(model: keras.Model) -> int | None:
+    """The batch size a model with `stateful=True` layers runs on.
+
+    Stateful layers keep one state per sample, so they take batches of exactly
+    the size the model's inputs declare (`keras.Input(batch_shape=...)`).
+
+    Returns:
+        That size, or None when no layer is stateful or the inputs declare
+        no single batch size.
+    """
+    if not any(getattr(layer, "stateful", False) for _, layer in walk_layers(model)):
+        return None
+    sizes = {spec.shape[0] for spec in input_specs(model) or () if spec.shape}
+    sizes.discard(None)
+    return sizes.pop() if len(sizes) == 1 else None
 
 
 def output_names(model: keras.Model) -> list[str] | None:

@@ -20,7 +20,6 @@ import tensorflow as tf
 
 from tb_rnngrad.capture import loss_scale, probes
 from tb_rnngrad.capture.data import Batch, input_names_for, input_specs, prepare_batch
-from tb_rnngrad.capture.describe import describe_layer
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.layers import (
     LayerRef,
@@ -30,6 +29,7 @@ from tb_rnngrad.capture.layers import (
 )
 from tb_rnngrad.capture.result import KINDS, CaptureResult, GradientDict
 from tb_rnngrad.capture.state import preserved_state
+from tb_rnngrad.format.layer_info import describe_layer
 
 _PARTS = ("forward", "backward")
 
@@ -159,11 +159,6 @@ class GradientCapture:
     def trace_count(self) -> int:
         """How many times the compiled function has been traced."""
         return self._fn.experimental_get_tracing_count()
-
-    def entry_keys(self) -> list[str]:
-        """Result keys: layer keys, split into `/forward` and `/backward`
-        for Bidirectional layers with merge_mode=None."""
-        return [key for ref in self._refs for key, _ in _entries(ref)]
 
     def __call__(self, x: Any, y: Any, sample_weight: Any = None) -> CaptureResult:
         """Runs the capture on one batch.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import numpy as np
+
+from tb_rnngrad.format.layer_info import LayerInfo
+from tb_rnngrad.format.metadata import KINDS  # what a capture returns = what is logged
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,8 +39,8 @@ class CaptureResult:
             (from `Embedding(mask_zero=True)`, or from a Masking layer when the
             model has one floating-point input), or None.
         input_sources: Per input-gradient entry, "input" or "embedding".
-        layers: `describe_layer(layer, part)` of each layer entry, the dict
-            the summary ops accept as `layer=`.
+        layers: `describe_layer(layer, part)` of each layer entry, the
+            `LayerInfo` the summary ops accept as `layer=`.
         notes: Plain-text remarks, e.g. an integer input without gradient.
     """
 
@@ -49,7 +51,7 @@ class CaptureResult:
     input_gradients: dict[str, np.ndarray]
     input_masks: dict[str, np.ndarray | None]
     input_sources: dict[str, str]
-    layers: dict[str, dict[str, Any]]
+    layers: dict[str, LayerInfo]
     notes: tuple[str, ...] = ()
 
     def kind(self, kind: str) -> dict[str, np.ndarray]:
@@ -58,10 +60,6 @@ class CaptureResult:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}; got {kind!r}.")
         return getattr(self, kind)
-
-
-KINDS = ("gradients", "activations", "input_gradients")
-"""The kinds of tensors a capture can return."""
 
 
 class GradientDict(dict):

@@ -37,19 +37,33 @@ class LayerInfo:
 _FIELDS = {f.name for f in dataclasses.fields(LayerInfo)}
 
 
-def describe_layer(layer: Any) -> LayerInfo:
+def describe_layer(layer: Any, part: str | None = None) -> LayerInfo:
     """Describes `layer` for the summary metadata.
 
     Args:
       layer: None, a `LayerInfo`, a mapping with `LayerInfo` field names, or a
         Keras layer (recurrent, `Bidirectional` or a custom `RNN`).
+      part: For one half of a Bidirectional layer with `merge_mode=None`, the
+        half: "forward" or "backward" (recorded as `direction`). None keeps
+        the direction `layer` gives.
 
     Returns:
       A `LayerInfo`; empty when `layer` is None.
 
     Raises:
       TypeError: `layer` is a mapping with unknown keys, or of another type.
+      ValueError: `part` is not None, "forward" or "backward".
     """
+    if part not in (None, "forward", "backward"):
+        raise ValueError(
+            f"part must be None (the whole layer), 'forward' or 'backward'; "
+            f"got {part!r}."
+        )
+    info = _layer_info(layer)
+    return info if part is None else dataclasses.replace(info, direction=part)
+
+
+def _layer_info(layer: Any) -> LayerInfo:
     if layer is None:
         return LayerInfo()
     if isinstance(layer, LayerInfo):

@@ -1,15 +1,21 @@
 """Summary metadata of the ``rnngrad`` plugin: names, tags, create and parse.
 
-Importing this module does not import TensorFlow.
+`create_summary_metadata` is the one builder of what a summary call writes;
+the TF op and its NumPy twin both call it. Importing this module does not
+import TensorFlow.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from tensorboard.compat.proto import summary_pb2
+from tensorboard.plugins.scalar import metadata as scalar_metadata
 
-from tb_rnngrad.format.layer_info import LayerInfo
+from tb_rnngrad.format.layer_info import LayerInfo, describe_layer
 from tb_rnngrad.proto import plugin_data_pb2
 
 logger = logging.getLogger(__name__)
@@ -24,13 +30,14 @@ PROTO_VERSION = 1
 #: Default relative threshold of the reach scalar (see `stats.reach`).
 DEFAULT_REACH_THRESHOLD = 0.01
 
-KINDS = ("gradients", "activations", "input_gradients")
 _KIND_TO_ENUM = {
     "gradients": plugin_data_pb2.GRADIENTS,
     "activations": plugin_data_pb2.ACTIVATIONS,
     "input_gradients": plugin_data_pb2.INPUT_GRADIENTS,
 }
 _ENUM_TO_KIND = {v: k for k, v in _KIND_TO_ENUM.items()}
+#: The kinds of tensor the summary ops log (`RnnGradPluginData.kind`).
+KINDS = tuple(_KIND_TO_ENUM)
 
 
 def profile_tag(tag: str) -> str:
@@ -41,14 +48,6 @@ def profile_tag(tag: str) -> str:
 def reach_tag(tag: str) -> str:
     """Tag of the gradient-reach scalar companion of the full-tensor `tag`."""
     return tag + "/reach"
-
-
-def full_tensor_tag(companion_tag: str) -> str:
-    """Inverse of `profile_tag`: the full-tensor tag a profile belongs to."""
-    suffix = "/profile"
-    if not companion_tag.endswith(suffix):
-        raise ValueError(f"{companion_tag!r} is not a profile tag")
-    return companion_tag[: -len(suffix)]
 
 
 def kind_name(kind_enum: int) -> str:
@@ -102,13 +101,99 @@ def create_plugin_data(
     )
 
 
+class Series(NamedTuple):
+    """One time series a summary call writes: its tag and its metadata."""
+
+    tag: str
+    metadata: summary_pb2.SummaryMetadata
+
+
+@dataclasses.dataclass(frozen=True)
+class SummarySeries:
+    """The time series one summary call writes (see docs/format.md).
+
+    Attributes:
+      full_tensor: `<tag>`, a blob sequence under `PLUGIN_NAME`.
+      profile: `<tag>/profile`, a tensor under `PROFILE_PLUGIN_NAME`.
+      reach: `<tag>/reach`, an ordinary scalar; None for (batch, channels)
+        data, which has no time axis.
+    """
+
+    full_tensor: Series
+    profile: Series
+    reach: Series | None
+
+
 def create_summary_metadata(
-    plugin_data: plugin_data_pb2.RnnGradPluginData,
+    tag: str,
     *,
+    kind: str,
+    layer: Any,
+    shape: Sequence[int],
+    dtype: str,
+    has_mask: bool,
+    reach_threshold: float,
+    description: str | None,
+) -> SummarySeries:
+    """Tags and metadata of everything one summary call writes.
+
+    The TF op and the NumPy twin both call this, so they write the same bytes.
+
+    Args:
+      tag: Tag of the full tensor.
+      kind: One of `KINDS`.
+      layer: Anything `describe_layer` accepts: None, a `LayerInfo`, a dict or
+        a Keras layer.
+      shape: Shape of the logged tensor, -1 for a dimension unknown when
+        tracing.
+      dtype: NumPy name of the stored dtype, e.g. "float32".
+      has_mask: Whether a mask is stored beside the tensor.
+      reach_threshold: Relative threshold of the reach scalar.
+      description: Markdown description shown in TensorBoard, or None.
+
+    Returns:
+      The full tensor's, the profile's and (rank 3 only) the reach's series.
+
+    Raises:
+      ValueError: `kind` is not one of `KINDS`.
+      TypeError: `layer` is not something `describe_layer` accepts.
+    """
+    info = describe_layer(layer)
+    description = description or ""
+
+    def rnngrad_series(content: int, series_tag: str) -> Series:
+        plugin_data = create_plugin_data(
+            kind=kind,
+            content=content,
+            layer=info,
+            shape=tuple(shape),
+            dtype=dtype,
+            has_mask=has_mask,
+            reach_threshold=reach_threshold,
+        )
+        return Series(series_tag, _wrap(plugin_data, series_tag, description))
+
+    reach = None
+    if len(shape) == 3:
+        reach = Series(
+            reach_tag(tag),
+            scalar_metadata.create_summary_metadata(
+                display_name=None, description=description
+            ),
+        )
+    return SummarySeries(
+        full_tensor=rnngrad_series(plugin_data_pb2.FULL_TENSOR, tag),
+        profile=rnngrad_series(plugin_data_pb2.PROFILE, profile_tag(tag)),
+        reach=reach,
+    )
+
+
+def _wrap(
+    plugin_data: plugin_data_pb2.RnnGradPluginData,
     display_name: str,
     description: str,
 ) -> summary_pb2.SummaryMetadata:
-    """Wraps `plugin_data` in a `SummaryMetadata` with the right data class.
+    """`plugin_data` in a `SummaryMetadata` with its plugin name and data class.
 
     Full tensors are blob sequences under `PLUGIN_NAME`; profiles are tensors
     under `PROFILE_PLUGIN_NAME`.

@@ -47,25 +47,38 @@ def check_tensor_spec(shape: tuple[int | None, ...] | None, dtype_name: str) -> 
 
 
 def check_mask_spec(
-    mask_shape: tuple[int | None, ...], data_shape: tuple[int | None, ...]
+    shape: tuple[int | None, ...],
+    dtype_name: str,
+    data_shape: tuple[int | None, ...],
 ) -> None:
-    """Validates a (batch, timesteps) mask against rank-3 data.
+    """Validates a (batch, timesteps) bool mask against rank-3 data.
+
+    Args:
+      shape: The mask's shape, with None for dimensions unknown until run time.
+      dtype_name: NumPy/TensorFlow dtype name of the mask, e.g. "bool".
+      data_shape: The shape of the data the mask belongs to.
 
     Raises:
+      TypeError: The mask is not bool.
       ValueError: The data has no time axis or the shapes disagree.
     """
+    if dtype_name != "bool":
+        raise TypeError(
+            f"got a mask of dtype {dtype_name}; expected bool, True for valid "
+            "timesteps. Convert it, e.g. with mask != 0 or tf.cast(mask, tf.bool)."
+        )
     if len(data_shape) != 3:
         raise ValueError(
             f"a mask was given for data of shape {_fmt(data_shape)}, which has "
             "no time axis; pass mask=None for (batch, channels) data."
         )
     expected = tuple(data_shape[:2])
-    if len(mask_shape) != 2 or any(
+    if len(shape) != 2 or any(
         m is not None and d is not None and m != d
-        for m, d in zip(mask_shape, expected, strict=True)
+        for m, d in zip(shape, expected, strict=True)
     ):
         raise ValueError(
-            f"got a mask of shape {_fmt(mask_shape)}; expected (batch, timesteps) "
+            f"got a mask of shape {_fmt(shape)}; expected (batch, timesteps) "
             f"= {_fmt(expected)} to match the data."
         )
 
@@ -94,6 +107,19 @@ def as_checked_array(data: object) -> np.ndarray:
     reject_mapping(data)
     array = np.asarray(data)
     check_tensor_spec(array.shape, array.dtype.name)
+    return np.ascontiguousarray(array)
+
+
+def as_checked_mask(mask: object, data_shape: tuple[int, ...]) -> np.ndarray | None:
+    """Returns `mask` as a validated C-ordered bool array, or None if None.
+
+    Raises:
+      TypeError, ValueError: As `check_mask_spec`.
+    """
+    if mask is None:
+        return None
+    array = np.asarray(mask)
+    check_mask_spec(array.shape, array.dtype.name, data_shape)
     return np.ascontiguousarray(array)
 
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 from tb_rnngrad.format import metadata, npy_format, validation
-from tb_rnngrad.format.layer_info import describe_layer
-from tb_rnngrad.proto import plugin_data_pb2
 
 
 def gradients(
@@ -104,49 +102,34 @@ def write(
             f"no step given for rnngrad summary {name!r}: pass step=... or call "
             "tf.summary.experimental.set_step(step) first."
         )
-    info = describe_layer(layer)
     with tf.summary.experimental.summary_scope(
         name, "rnngrad_summary", values=[data, mask, step]
     ) as (tag, _):
         tensor = _checked_tensor(tf, data)
         mask_tensor = _checked_mask(tf, mask, tensor)
-        shape = tuple(-1 if d is None else d for d in tensor.shape)
-
-        def summary_metadata(content: int, display_name: str) -> Any:
-            data_pb = metadata.create_plugin_data(
-                kind=kind,
-                content=content,
-                layer=info,
-                shape=shape,
-                dtype=tensor.dtype.name,
-                has_mask=mask_tensor is not None,
-                reach_threshold=reach_threshold,
-            )
-            return metadata.create_summary_metadata(
-                data_pb, display_name=display_name, description=description or ""
-            )
-
+        series = metadata.create_summary_metadata(
+            tag,
+            kind=kind,
+            layer=layer,
+            shape=tuple(-1 if d is None else d for d in tensor.shape),
+            dtype=tensor.dtype.name,
+            has_mask=mask_tensor is not None,
+            reach_threshold=reach_threshold,
+            description=description,
+        )
         blobs = [_npy_string(tf, tensor)]
         if mask_tensor is not None:
             blobs.append(_npy_string(tf, mask_tensor))
-        written = tf.summary.write(
-            tag,
-            tf.stack(blobs),
-            step=step,
-            metadata=summary_metadata(plugin_data_pb2.FULL_TENSOR, tag),
-        )
+        written = _write(tf, series.full_tensor, tf.stack(blobs), step)
         profile = _profile(tf, tensor)
-        tf.summary.write(
-            metadata.profile_tag(tag),
-            profile,
-            step=step,
-            metadata=summary_metadata(
-                plugin_data_pb2.PROFILE, metadata.profile_tag(tag)
-            ),
-        )
-        if len(shape) == 3:
-            _write_reach(tf, tag, profile[0], reach_threshold, step, description)
+        _write(tf, series.profile, profile, step)
+        if series.reach is not None:
+            _write(tf, series.reach, _reach(tf, profile[0], reach_threshold), step)
         return written
+
+
+def _write(tf: Any, series: metadata.Series, tensor: Any, step: Any) -> Any:
+    return tf.summary.write(series.tag, tensor, step=step, metadata=series.metadata)
 
 
 def _checked_tensor(tf: Any, data: Any) -> Any:
@@ -165,12 +148,9 @@ def _checked_mask(tf: Any, mask: Any, tensor: Any) -> Any:
     if mask is None:
         return None
     mask_tensor = tf.convert_to_tensor(mask)
-    if mask_tensor.dtype != tf.bool:
-        raise TypeError(
-            f"mask must be a bool tensor (True = valid timestep), got dtype "
-            f"{mask_tensor.dtype.name}"
-        )
-    validation.check_mask_spec(tuple(mask_tensor.shape), tuple(tensor.shape))
+    validation.check_mask_spec(
+        tuple(mask_tensor.shape), mask_tensor.dtype.name, tuple(tensor.shape)
+    )
     return mask_tensor
 
 
@@ -224,28 +204,11 @@ def _profile(tf: Any, tensor: Any) -> Any:
     return tf.cast(tf.stack([norms, nans, infs]), tf.float32)
 
 
-def _write_reach(
-    tf: Any,
-    tag: str,
-    norms: Any,
-    threshold: float,
-    step: Any,
-    description: str | None,
-) -> None:
-    """Same figure as `tb_rnngrad.format.stats.reach`, written as a plain scalar."""
-    from tensorboard.plugins.scalar import metadata as scalar_metadata
-
+def _reach(tf: Any, norms: Any, threshold: float) -> Any:
+    """Same figure as `tb_rnngrad.format.stats.reach`, as a float32 scalar."""
     finite = tf.where(tf.math.is_finite(norms), norms, tf.zeros_like(norms))
     peak = tf.reduce_max(finite)
     above = tf.cast(finite >= tf.constant(threshold, tf.float32) * peak, tf.int32)
     first = tf.cast(tf.argmax(above), tf.int32)
     last = tf.size(norms) - 1
-    reach = tf.where(peak > 0, last - first, 0)
-    tf.summary.write(
-        metadata.reach_tag(tag),
-        tf.cast(reach, tf.float32),
-        step=step,
-        metadata=scalar_metadata.create_summary_metadata(
-            display_name=None, description=description or ""
-        ),
-    )
+    return tf.cast(tf.where(peak > 0, last - first, 0), tf.float32)

@@ -20,12 +20,9 @@ from typing import Any
 
 import numpy as np
 from tensorboard.compat.proto import summary_pb2
-from tensorboard.plugins.scalar import summary_v2 as scalar_summary
 from tensorboard.util import tensor_util
 
 from tb_rnngrad.format import metadata, npy_format, stats, validation
-from tb_rnngrad.format.layer_info import describe_layer
-from tb_rnngrad.proto import plugin_data_pb2
 
 
 def gradients_pb(name: str, data: Any, **options: Any) -> summary_pb2.Summary:
@@ -74,60 +71,34 @@ def write_pb(
         dtype (see `validation`).
     """
     array = validation.as_checked_array(data)
-    mask_array = _checked_mask(mask, array)
-    info = describe_layer(layer)
-    description = description or ""
+    mask_array = validation.as_checked_mask(mask, array.shape)
+    series = metadata.create_summary_metadata(
+        name,
+        kind=kind,
+        layer=layer,
+        shape=array.shape,
+        dtype=array.dtype.name,
+        has_mask=mask_array is not None,
+        reach_threshold=reach_threshold,
+        description=description,
+    )
     blobs = [npy_format.encode(array)]
     if mask_array is not None:
         blobs.append(npy_format.encode(mask_array))
-
-    def plugin_data(content: int) -> plugin_data_pb2.RnnGradPluginData:
-        return metadata.create_plugin_data(
-            kind=kind,
-            content=content,
-            layer=info,
-            shape=array.shape,
-            dtype=array.dtype.name,
-            has_mask=mask_array is not None,
-            reach_threshold=reach_threshold,
-        )
-
-    summary = summary_pb2.Summary()
-    summary.value.add(
-        tag=name,
-        metadata=metadata.create_summary_metadata(
-            plugin_data(plugin_data_pb2.FULL_TENSOR),
-            display_name=name,
-            description=description,
-        ),
-        tensor=tensor_util.make_tensor_proto(blobs, dtype=np.object_),
-    )
     profile = stats.profile(array)
-    summary.value.add(
-        tag=metadata.profile_tag(name),
-        metadata=metadata.create_summary_metadata(
-            plugin_data(plugin_data_pb2.PROFILE),
-            display_name=metadata.profile_tag(name),
-            description=description,
-        ),
-        tensor=tensor_util.make_tensor_proto(profile),
-    )
-    if array.ndim == 3:
-        reach = np.float32(stats.reach(profile[0], reach_threshold))
-        summary.MergeFrom(
-            scalar_summary.scalar_pb(metadata.reach_tag(name), reach, description)
+    values = [
+        (series.full_tensor, np.array(blobs, dtype=np.object_)),
+        (series.profile, profile),
+    ]
+    if series.reach is not None:
+        values.append(
+            (series.reach, np.float32(stats.reach(profile[0], reach_threshold)))
+        )
+    summary = summary_pb2.Summary()
+    for (tag, summary_metadata), value in values:
+        summary.value.add(
+            tag=tag,
+            metadata=summary_metadata,
+            tensor=tensor_util.make_tensor_proto(value),
         )
     return summary
-
-
-def _checked_mask(mask: Any, array: np.ndarray) -> np.ndarray | None:
-    if mask is None:
-        return None
-    mask_array = np.asarray(mask)
-    if mask_array.dtype != np.bool_:
-        raise TypeError(
-            f"mask must be a bool array (True = valid timestep), got dtype "
-            f"{mask_array.dtype.name}"
-        )
-    validation.check_mask_spec(mask_array.shape, array.shape)
-    return np.ascontiguousarray(mask_array)
