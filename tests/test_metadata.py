@@ -29,7 +29,7 @@ def test_round_trip_keeps_every_field():
     data = _data()
     parsed = metadata.parse_plugin_metadata(data.SerializeToString())
     assert parsed == data
-    assert parsed.version == metadata.PROTO_VERSION == 1
+    assert parsed.version == 1  # the oldest version that reads "gradients"
     assert metadata.kind_name(parsed.kind) == "gradients"
     assert list(parsed.shape) == [4, 10, 8]
 
@@ -95,9 +95,18 @@ def test_missing_description_is_empty_and_unknown_dims_are_minus_one():
 
 
 def test_kinds_is_the_list_of_loggable_kinds():
-    assert metadata.KINDS == ("gradients", "activations", "input_gradients")
+    assert metadata.KINDS == (
+        "gradients",
+        "activations",
+        "input_gradients",
+        "state_gradients",
+        "cell_state_gradients",
+        "weight_contributions",
+    )
     for kind in metadata.KINDS:
-        assert metadata.kind_name(_data(kind=kind).kind) == kind
+        names = dict(weights="w", gates="g") if kind == "weight_contributions" else {}
+        data = _data(kind=kind, shape=(1, 10, 1), **names)
+        assert metadata.kind_name(data.kind) == kind
 
 
 @pytest.mark.parametrize("content", ["text", None, bytearray(b"x"), 3])
@@ -115,7 +124,52 @@ def test_parse_skips_newer_version_with_warning(caplog):
     newer = plugin_data_pb2.RnnGradPluginData(version=metadata.PROTO_VERSION + 1)
     with caplog.at_level(logging.WARNING):
         assert metadata.parse_plugin_metadata(newer.SerializeToString()) is None
-    assert "version 2" in caplog.text and "upgrade tb-rnngrad" in caplog.text
+    assert "version 3" in caplog.text and "upgrade tb-rnngrad" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "kind, version",
+    [
+        ("gradients", 1),
+        ("activations", 1),
+        ("input_gradients", 1),
+        ("state_gradients", 2),
+        ("cell_state_gradients", 2),
+        ("weight_contributions", 2),
+    ],
+)
+def test_each_kind_is_written_with_the_oldest_version_that_reads_it(
+    kind, version, monkeypatch, caplog
+):
+    names = dict(weights=("kernel",), gates=("i", "f")) if version == 2 else {}
+    data = _data(kind=kind, shape=(1, 10, 2), **names)
+    assert data.version == version
+    assert metadata.kind_name(data.kind) == kind
+    assert list(data.weights) == list(names.get("weights", ()))
+    monkeypatch.setattr(metadata, "PROTO_VERSION", 1)  # a reader of version 1
+    with caplog.at_level(logging.WARNING):
+        parsed = metadata.parse_plugin_metadata(data.SerializeToString())
+    assert (parsed is None) == (version == 2)
+    assert ("version 2" in caplog.text) == (version == 2)
+
+
+@pytest.mark.parametrize(
+    "kind, shape, names, message",
+    [
+        ("weight_contributions", (3, 10, 4), {}, "weights= naming axis 0"),
+        (
+            "weight_contributions",
+            (3, 10, 4),
+            dict(weights=("kernel", "recurrent_kernel", "bias"), gates="zrh"),
+            "gates= naming axis 2",
+        ),
+        ("weight_contributions", (3, 4), dict(weights="abc"), "got shape"),
+        ("gradients", (3, 10, 4), dict(gates="ifco"), "weight_contributions"),
+    ],
+)
+def test_axis_names_must_fit_the_kind_and_shape(kind, shape, names, message):
+    with pytest.raises(ValueError, match=message):
+        _data(kind=kind, shape=shape, **names)
 
 
 def test_parse_ignores_unknown_fields_of_same_version():

@@ -148,6 +148,9 @@ def write_logs(root: str) -> None:
 
 #: Data written by the TF op in run "tf_op".
 TF_STEPS = {2: gradients(301), 5: gradients(302)}
+#: Per-timestep weight contributions (weights, timesteps, gates) in run "tf_op".
+CONTRIBUTIONS = np.abs(np.nan_to_num(gradients(303, (3, 9, 4)), posinf=1.0))
+WEIGHT_NAMES = ["kernel", "recurrent_kernel", "bias"]
 
 
 def write_tf_logs(root: str) -> None:
@@ -158,6 +161,10 @@ def write_tf_logs(root: str) -> None:
     with tf.summary.create_file_writer(os.path.join(root, "tf_op")).as_default():
         for step, data in TF_STEPS.items():
             summary.gradients("lstm", data, step, layer=LAYER, mask=mask())
+        summary.state_gradients("state/lstm", TF_STEPS[5], 5, layer=LAYER)
+        summary.weight_contributions(
+            "weights/lstm", CONTRIBUTIONS, 5, weights=WEIGHT_NAMES, gates="ifco"
+        )
 
 
 def expected_blob(run: str, tag: str, step: int) -> bytes:
@@ -305,6 +312,8 @@ def test_tags_lists_full_tensor_series_with_metadata(client):
         "max_step": LOGGED_STEPS - 1,
         "has_mask": True,
         "reach_threshold": 0.01,
+        "weights": [],
+        "gates": [],
     }
     act = tags[TRAIN]["scope/act"]
     assert (act["kind"], act["dtype"], act["shape"]) == (
@@ -317,6 +326,23 @@ def test_tags_lists_full_tensor_series_with_metadata(client):
     assert tags[EVAL]["last"]["shape"] == [3, 5]
     assert tags["tf_op"]["lstm"]["has_mask"] is True
     assert tags["tf_op"]["lstm"]["max_step"] == 5
+
+
+def test_tags_and_tensor_of_the_through_time_kinds(client):
+    tags = get(client, "tags").get_json()["tf_op"]
+    assert set(tags) == {"lstm", "state/lstm", "weights/lstm"}
+    assert tags["state/lstm"]["kind"] == "state_gradients"
+    assert (tags["state/lstm"]["weights"], tags["state/lstm"]["gates"]) == ([], [])
+    contributions = tags["weights/lstm"]
+    assert contributions["kind"] == "weight_contributions"
+    assert contributions["shape"] == [3, 9, 4]
+    assert contributions["weights"] == WEIGHT_NAMES
+    assert contributions["gates"] == ["i", "f", "c", "o"]
+    body = get(client, "tensor", run="tf_op", tag="weights/lstm", step=5).data
+    np.testing.assert_array_equal(load_npy(body), CONTRIBUTIONS)
+    profile = get(client, "profile", run="tf_op", tag="weights/lstm").get_json()
+    expected = np.sqrt((CONTRIBUTIONS.astype(np.float64) ** 2).sum(axis=(0, 2)))
+    np.testing.assert_allclose(profile["values"][0], expected, rtol=1e-6)
 
 
 def test_tags_lists_unreadable_series_as_errors(client):

@@ -7,7 +7,10 @@ import dataclasses
 import numpy as np
 
 from tb_rnngrad.format.layer_info import LayerInfo
-from tb_rnngrad.format.metadata import KINDS  # what a capture returns = what is logged
+
+#: The kinds a capture returns. Each is logged as the format kind of the same
+#: name (`tb_rnngrad.format.metadata.KINDS`).
+KINDS = ("gradients", "activations", "input_gradients")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -25,8 +25,8 @@ PLUGIN_NAME = "rnngrad"
 #: Plugin name of the per-timestep profiles (tensors), kept apart so that every
 #: logged step of the small profile can be retained while few large tensors are.
 PROFILE_PLUGIN_NAME = "rnngrad_profile"
-#: Version of `RnnGradPluginData` written by this package.
-PROTO_VERSION = 1
+#: Newest version of `RnnGradPluginData` this package reads and writes.
+PROTO_VERSION = 2
 #: Default relative threshold of the reach scalar (see `stats.reach`).
 DEFAULT_REACH_THRESHOLD = 0.01
 
@@ -34,10 +34,22 @@ _KIND_TO_ENUM = {
     "gradients": plugin_data_pb2.GRADIENTS,
     "activations": plugin_data_pb2.ACTIVATIONS,
     "input_gradients": plugin_data_pb2.INPUT_GRADIENTS,
+    "state_gradients": plugin_data_pb2.STATE_GRADIENTS,
+    "cell_state_gradients": plugin_data_pb2.CELL_STATE_GRADIENTS,
+    "weight_contributions": plugin_data_pb2.WEIGHT_CONTRIBUTIONS,
 }
 _ENUM_TO_KIND = {v: k for k, v in _KIND_TO_ENUM.items()}
 #: The kinds of tensor the summary ops log (`RnnGradPluginData.kind`).
 KINDS = tuple(_KIND_TO_ENUM)
+#: The kinds that carry the names of their axes 0 and 2 (`weights`, `gates`).
+NAMED_AXES_KINDS = ("weight_contributions",)
+#: The version each kind is written with: the oldest that can read it, so a
+#: version-1 reader still reads the kinds it knows and skips the newer ones.
+_KIND_VERSION = {
+    "state_gradients": 2,
+    "cell_state_gradients": 2,
+    "weight_contributions": 2,
+}
 
 
 def profile_tag(tag: str) -> str:
@@ -64,6 +76,8 @@ def create_plugin_data(
     dtype: str,
     has_mask: bool,
     reach_threshold: float,
+    weights: Sequence[str] = (),
+    gates: Sequence[str] = (),
 ) -> plugin_data_pb2.RnnGradPluginData:
     """Builds the plugin's metadata message.
 
@@ -75,17 +89,21 @@ def create_plugin_data(
       dtype: NumPy name of the stored dtype, e.g. "float32".
       has_mask: Whether a mask is stored beside the tensor.
       reach_threshold: Relative threshold of the reach scalar.
+      weights: For "weight_contributions", the names of axis 0.
+      gates: For "weight_contributions", the names of axis 2.
 
     Returns:
-      A `RnnGradPluginData` message of the current `PROTO_VERSION`.
+      A `RnnGradPluginData` message of the version `kind` needs.
 
     Raises:
-      ValueError: `kind` is not one of `KINDS`.
+      ValueError: `kind` is not one of `KINDS`, or the axis names do not fit
+        the kind and shape.
     """
     if kind not in _KIND_TO_ENUM:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    _check_axis_names(kind, shape, weights, gates)
     return plugin_data_pb2.RnnGradPluginData(
-        version=PROTO_VERSION,
+        version=_KIND_VERSION.get(kind, 1),
         kind=_KIND_TO_ENUM[kind],
         content=content,
         layer_class=layer.layer_class,
@@ -98,7 +116,30 @@ def create_plugin_data(
         dtype=dtype,
         reach_threshold=reach_threshold,
         has_mask=has_mask,
+        weights=list(weights),
+        gates=list(gates),
     )
+
+
+def _check_axis_names(
+    kind: str, shape: Sequence[int], weights: Sequence[str], gates: Sequence[str]
+) -> None:
+    """Raises ValueError unless `weights` and `gates` name axes 0 and 2."""
+    if kind not in NAMED_AXES_KINDS:
+        if weights or gates:
+            raise ValueError(
+                f"weights and gates name the axes of {NAMED_AXES_KINDS} data only; "
+                f"got weights={list(weights)}, gates={list(gates)} for {kind!r}."
+            )
+        return
+    for axis, what, names in ((0, "weights", weights), (2, "gates", gates)):
+        size = shape[axis] if len(shape) == 3 else None
+        if size is None or (size >= 0 and len(names) != size):
+            raise ValueError(
+                f"{kind} data is (weights, timesteps, gates) with {what}= naming "
+                f"axis {axis}; got shape {tuple(shape)} and {what}={list(names)}. "
+                f"Pass one name per entry of axis {axis}."
+            )
 
 
 class Series(NamedTuple):
@@ -134,6 +175,8 @@ def create_summary_metadata(
     has_mask: bool,
     reach_threshold: float,
     description: str | None,
+    weights: Sequence[str] = (),
+    gates: Sequence[str] = (),
 ) -> SummarySeries:
     """Tags and metadata of everything one summary call writes.
 
@@ -150,6 +193,8 @@ def create_summary_metadata(
       has_mask: Whether a mask is stored beside the tensor.
       reach_threshold: Relative threshold of the reach scalar.
       description: Markdown description shown in TensorBoard, or None.
+      weights: For "weight_contributions", the names of axis 0.
+      gates: For "weight_contributions", the names of axis 2.
 
     Returns:
       The full tensor's, the profile's and (rank 3 only) the reach's series.
@@ -170,6 +215,8 @@ def create_summary_metadata(
             dtype=dtype,
             has_mask=has_mask,
             reach_threshold=reach_threshold,
+            weights=weights,
+            gates=gates,
         )
         return Series(series_tag, _wrap(plugin_data, series_tag, description))
 

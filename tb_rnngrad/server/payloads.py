@@ -37,6 +37,8 @@ def series_entry(info: SeriesInfo | UnreadableSeries) -> dict[str, Any]:
         "max_step": info.max_step,
         "has_mask": info.has_mask,
         "reach_threshold": info.reach_threshold,
+        "weights": list(info.weights),
+        "gates": list(info.gates),
     }
 
 

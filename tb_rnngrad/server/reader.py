@@ -57,6 +57,8 @@ class SeriesInfo:
     has_mask: bool
     reach_threshold: float
     version: int
+    weights: tuple[str, ...] = ()
+    gates: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -238,6 +240,8 @@ class Reader:
             has_mask=parsed.has_mask,
             reach_threshold=_float32_value(parsed.reach_threshold),
             version=parsed.version,
+            weights=tuple(parsed.weights),
+            gates=tuple(parsed.gates),
         )
 
     def list_series(

@@ -5,21 +5,38 @@
 `Summary` protos with NumPy only.
 """
 
-from tb_rnngrad.summary.ops import activations, gradients, input_gradients, write
+from tb_rnngrad.summary.ops import (
+    activations,
+    cell_state_gradients,
+    gradients,
+    input_gradients,
+    state_gradients,
+    weight_contributions,
+    write,
+)
 from tb_rnngrad.summary.pb import (
     activations_pb,
+    cell_state_gradients_pb,
     gradients_pb,
     input_gradients_pb,
+    state_gradients_pb,
+    weight_contributions_pb,
     write_pb,
 )
 
 __all__ = [
     "activations",
     "activations_pb",
+    "cell_state_gradients",
+    "cell_state_gradients_pb",
     "gradients",
     "gradients_pb",
     "input_gradients",
     "input_gradients_pb",
+    "state_gradients",
+    "state_gradients_pb",
+    "weight_contributions",
+    "weight_contributions_pb",
     "write",
     "write_pb",
 ]

@@ -14,6 +14,7 @@ without it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from tb_rnngrad.format import metadata, npy_format, validation
@@ -83,6 +84,57 @@ def input_gradients(
     return write("input_gradients", name, data, step, **options)
 
 
+def state_gradients(
+    name: str, data: Any, step: int | None = None, **options: Any
+) -> Any:
+    """Logs the total d(loss)/d(h_t) of a recurrent layer's hidden state.
+
+    Through every path, the layer's own recurrence included: read right to
+    left, it shows whether gradient survives backpropagation through time
+    inside the layer. Arguments as in `gradients`.
+    """
+    return write("state_gradients", name, data, step, **options)
+
+
+def cell_state_gradients(
+    name: str, data: Any, step: int | None = None, **options: Any
+) -> Any:
+    """Logs the total d(loss)/d(c_t) of an LSTM's cell state.
+
+    Arguments as in `gradients`.
+    """
+    return write("cell_state_gradients", name, data, step, **options)
+
+
+def weight_contributions(
+    name: str,
+    data: Any,
+    step: int | None = None,
+    *,
+    weights: Sequence[str],
+    gates: Sequence[str],
+    **options: Any,
+) -> Any:
+    """Logs each timestep's share of a recurrent layer's weight update.
+
+    Args:
+      name: Tag of the full tensor.
+      data: (weights, timesteps, gates): the norm of timestep t's term of each
+        weight's batch gradient, per gate.
+      step: Training step, as in `gradients`.
+      weights: Names of axis 0, e.g. ("kernel", "recurrent_kernel", "bias").
+      gates: Names of axis 2 in Keras's column order, e.g. ("i", "f", "c", "o").
+      **options: `layer`, `description`, `reach_threshold` as in `gradients`.
+
+    Returns:
+      A boolean tensor, True if the data was written.
+    """
+    return write(
+        "weight_contributions", name, data, step, weights=weights, gates=gates,
+        **options,
+    )  # fmt: skip
+
+
 def write(
     kind: str,
     name: str,
@@ -93,8 +145,14 @@ def write(
     description: str | None = None,
     mask: Any = None,
     reach_threshold: float = metadata.DEFAULT_REACH_THRESHOLD,
+    weights: Sequence[str] = (),
+    gates: Sequence[str] = (),
 ) -> Any:
-    """Writes a tensor of the given `kind` ("gradients", ...); see `gradients`."""
+    """Writes a tensor of the given `kind` (one of `metadata.KINDS`).
+
+    Arguments as in `gradients`; `weights` and `gates` as in
+    `weight_contributions`.
+    """
     import tensorflow as tf
 
     if step is None and tf.summary.experimental.get_step() is None:
@@ -116,6 +174,8 @@ def write(
             has_mask=mask_tensor is not None,
             reach_threshold=reach_threshold,
             description=description,
+            weights=weights,
+            gates=gates,
         )
         blobs = [_npy_string(tf, tensor)]
         if mask_tensor is not None:

@@ -16,6 +16,7 @@ that whole event, tensor included, in memory.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,29 @@ def input_gradients_pb(name: str, data: Any, **options: Any) -> summary_pb2.Summ
     return write_pb("input_gradients", name, data, **options)
 
 
+def state_gradients_pb(name: str, data: Any, **options: Any) -> summary_pb2.Summary:
+    """Summary of d(loss)/d(h_t); see `write_pb` for the arguments."""
+    return write_pb("state_gradients", name, data, **options)
+
+
+def cell_state_gradients_pb(
+    name: str, data: Any, **options: Any
+) -> summary_pb2.Summary:
+    """Summary of an LSTM's d(loss)/d(c_t); see `write_pb` for the arguments."""
+    return write_pb("cell_state_gradients", name, data, **options)
+
+
+def weight_contributions_pb(
+    name: str, data: Any, *, weights: Sequence[str], gates: Sequence[str],
+    **options: Any,
+) -> summary_pb2.Summary:  # fmt: skip
+    """Summary of each timestep's share of the weight update, (weights,
+    timesteps, gates); see `write_pb` for the arguments."""
+    return write_pb(
+        "weight_contributions", name, data, weights=weights, gates=gates, **options
+    )
+
+
 def write_pb(
     kind: str,
     name: str,
@@ -49,6 +73,8 @@ def write_pb(
     description: str | None = None,
     mask: Any = None,
     reach_threshold: float = metadata.DEFAULT_REACH_THRESHOLD,
+    weights: Sequence[str] = (),
+    gates: Sequence[str] = (),
 ) -> summary_pb2.Summary:
     """Builds the `Summary` that the TF op of the same `kind` writes.
 
@@ -62,6 +88,8 @@ def write_pb(
       description: Markdown description shown in TensorBoard.
       mask: Optional (batch, timesteps) bool array, True for valid timesteps.
       reach_threshold: Relative threshold of the reach scalar (`stats.reach`).
+      weights: For "weight_contributions", the names of axis 0.
+      gates: For "weight_contributions", the names of axis 2 (gates).
 
     Returns:
       A `Summary` with the full tensor, its profile and (rank 3) its reach.
@@ -81,6 +109,8 @@ def write_pb(
         has_mask=mask_array is not None,
         reach_threshold=reach_threshold,
         description=description,
+        weights=weights,
+        gates=gates,
     )
     blobs = [npy_format.encode(array)]
     if mask_array is not None:
