@@ -25,13 +25,13 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "tests" / "e2e")]
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
 from plugin_page import SCRUB_JS  # noqa: E402
 
 from bench.browser import VIEWPORT, launch_chromium, static_server  # noqa: E402
-from bench.data import gradient_like  # noqa: E402
 from bench.timing import Recorder, spread  # noqa: E402
+from testkit.data import gradient_like  # noqa: E402
 
 TARGETS = {
     "all16x200x64": ("<=", 50.0),
@@ -78,7 +78,8 @@ def write_scrub_logs(logdir: Path, steps: int = 50) -> None:
 def scrub(browser, reps: int) -> dict:
     """Steps per second scrubbing 50 cached steps in the plugin, per mode."""
     from plugin_page import open_plugin, redraw, show_only
-    from tensorboard_server import start_tensorboard
+
+    from testkit.tensorboard_server import start_tensorboard
 
     with tempfile.TemporaryDirectory(prefix="bench_scrub_") as logdir:
         write_scrub_logs(Path(logdir))

@@ -2,10 +2,10 @@
 
 Run from the repository root:
 
-    python bench/bench_routes.py                 # about 10 minutes on 2 cores
-    python bench/bench_routes.py --quick         # a smoke run (small memory test)
-    python bench/bench_routes.py --skip-memory   # routes only
-    python bench/bench_routes.py --reps 9 --memory-steps 300 --json out.json
+    python -m bench.bench_routes                 # about 10 minutes on 2 cores
+    python -m bench.bench_routes --quick         # a smoke run (small memory test)
+    python -m bench.bench_routes --skip-memory   # routes only
+    python -m bench.bench_routes --reps 9 --memory-steps 300 --json out.json
 
 Every figure is measured over HTTP (urllib, 127.0.0.1) against `tensorboard`
 started with the venv's executable, with `--load_fast=true` (Rust data server)
@@ -53,10 +53,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 import numpy as np  # noqa: E402
-from providers import start_provider, tensorboard_flags, wait_for  # noqa: E402
 from tensorboard import context  # noqa: E402
 from tensorboard.backend import application  # noqa: E402
 from tensorboard.compat.proto import event_pb2  # noqa: E402
@@ -64,18 +62,19 @@ from tensorboard.data import provider as dp  # noqa: E402
 from tensorboard.plugins import base_plugin  # noqa: E402
 from tensorboard.plugins.core import core_plugin  # noqa: E402
 from tensorboard.summary.writer import event_file_writer  # noqa: E402
-from tensorboard_server import (  # noqa: E402
-    fetch,
-    free_port,
-    start_tensorboard,
-    wait_for_json,
-)
 from werkzeug.test import Client  # noqa: E402
 
 from tb_rnngrad.format import npy_format  # noqa: E402
 from tb_rnngrad.server.loader import RnnGradLoader  # noqa: E402
 from tb_rnngrad.server.plugin import RnnGradPlugin  # noqa: E402
 from tb_rnngrad.summary import pb as summary_pb  # noqa: E402
+from testkit.providers import start_provider, tensorboard_flags, wait_for  # noqa: E402
+from testkit.tensorboard_server import (  # noqa: E402
+    fetch,
+    free_port,
+    start_tensorboard,
+    wait_for_json,
+)
 
 ROOT = "/data/plugin/rnngrad"
 MODES = {True: "load_fast=true", False: "load_fast=false"}

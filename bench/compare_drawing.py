@@ -40,9 +40,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench.browser import DrawPage  # noqa: E402
-from bench.data import gradient_like  # noqa: E402
 from bench.timing import Recorder, interleave, ratio, spread, summarize  # noqa: E402
 from tb_rnngrad import viz  # noqa: E402
+from testkit.data import gradient_like  # noqa: E402
 
 SHAPE = (16, 200, 64)
 SEE_RNN = "see-rnn==1.15.1"

@@ -7,9 +7,10 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest  # noqa: E402
-from providers import PROVIDER_KINDS  # noqa: E402
 from tensorboard.compat.proto import event_pb2  # noqa: E402
 from tensorboard.summary.writer import event_file_writer  # noqa: E402
+
+from testkit.providers import PROVIDER_KINDS  # noqa: E402
 
 
 @pytest.fixture(params=PROVIDER_KINDS)

@@ -4,16 +4,10 @@ from results where some benchmarks failed (bench/timing.py, bench/report.py)."""
 from __future__ import annotations
 
 import json
-import pathlib
-import sys
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from bench import report, timing  # noqa: E402
+from bench import report, timing
 
 
 def test_interleave_rotates_the_order_of_sides_each_repetition():

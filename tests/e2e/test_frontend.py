@@ -75,7 +75,7 @@ def assert_colour(actual, expected, what: str, tolerance: int = 2) -> None:
 
 @pytest.fixture(scope="module")
 def tb_url(tmp_path_factory):
-    from tensorboard_server import start_tensorboard
+    from testkit.tensorboard_server import start_tensorboard
 
     logdir = tmp_path_factory.mktemp("frontend_logs")
     write_logs(logdir)
@@ -427,7 +427,7 @@ def test_several_runs_side_by_side(page, tb_url):
 
 
 def test_empty_state_shows_how_to_start_logging(page, tmp_path, shot):
-    from tensorboard_server import start_tensorboard
+    from testkit.tensorboard_server import start_tensorboard
 
     server = start_tensorboard(str(tmp_path), load_fast=False)
     try:

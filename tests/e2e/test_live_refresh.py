@@ -58,7 +58,7 @@ class LiveRun:
 @pytest.fixture
 def live(tmp_path):
     """(logdir, run "a" with steps 0 and 10, TensorBoard URL)."""
-    from tensorboard_server import start_tensorboard
+    from testkit.tensorboard_server import start_tensorboard
 
     run = LiveRun(tmp_path / "a")
     run.log(0)
@@ -74,7 +74,7 @@ def live(tmp_path):
 
 
 def wait_until_served(url: str, predicate) -> None:
-    from tensorboard_server import wait_for_json
+    from testkit.tensorboard_server import wait_for_json
 
     wait_for_json(url + "/data/plugin/rnngrad/tags", predicate, timeout=30)
 

@@ -73,9 +73,8 @@ def test_draw_functions_meet_targets(browser, static_url, artifacts):
 @pytest.fixture(scope="module")
 def scrub_url(tmp_path_factory):
     """A TensorBoard with 50 steps of one (16, 200, 64) series."""
-    from tensorboard_server import start_tensorboard
-
     from tb_rnngrad import summary
+    from testkit.tensorboard_server import start_tensorboard
 
     logdir = tmp_path_factory.mktemp("scrub_logs")
     rng = np.random.default_rng(0)
