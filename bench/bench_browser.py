@@ -25,13 +25,13 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
-from plugin_page import SCRUB_JS  # noqa: E402
 
-from bench.browser import VIEWPORT, launch_chromium, static_server  # noqa: E402
+from bench.browser import static_server  # noqa: E402
 from bench.timing import Recorder, spread  # noqa: E402
+from testkit.chromium import VIEWPORT, launch  # noqa: E402
 from testkit.data import gradient_like  # noqa: E402
+from testkit.plugin_page import SCRUB_JS, open_plugin, redraw, show_only  # noqa: E402
 
 TARGETS = {
     "all16x200x64": ("<=", 50.0),
@@ -77,7 +77,6 @@ def write_scrub_logs(logdir: Path, steps: int = 50) -> None:
 
 def scrub(browser, reps: int) -> dict:
     """Steps per second scrubbing 50 cached steps in the plugin, per mode."""
-    from plugin_page import open_plugin, redraw, show_only
 
     from testkit.tensorboard_server import start_tensorboard
 
@@ -125,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with sync_playwright() as p:
-        browser = launch_chromium(p)
+        browser = launch(p)
         rec["chromium"] = browser.version
         start = time.perf_counter()
         rec["draw_page"] = draw_page(browser, loads)

@@ -22,19 +22,15 @@ from frontend_logs import (
     XSS_RUN,
     write_logs,
 )
-from plugin_page import (
-    HAVE_CHROMIUM,
-    SKIP_REASON,
+
+from testkit.plugin_page import (
     open_plugin,
     redraw,
     run_box,
     show_only,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not HAVE_CHROMIUM, reason=SKIP_REASON),
-]
+pytestmark = pytest.mark.browser
 
 # Colours of frontend/colormap.js.
 DIVERGING = [

@@ -14,16 +14,13 @@ import time
 
 import numpy as np
 import pytest
-from plugin_page import HAVE_CHROMIUM, SKIP_REASON, open_plugin, redraw, run_box
 from tensorboard.compat.proto import event_pb2
 from tensorboard.summary.writer import event_file_writer
 
 from tb_rnngrad import summary
+from testkit.plugin_page import open_plugin, redraw, run_box
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not HAVE_CHROMIUM, reason=SKIP_REASON),
-]
+pytestmark = pytest.mark.browser
 
 #: frontend/live.js REFRESH_MS, in seconds.
 REFRESH_S = 30

@@ -18,21 +18,12 @@ import threading
 import numpy as np
 import pytest
 from frontend_logs import write_run
-from plugin_page import (
-    HAVE_CHROMIUM,
-    SCRUB_JS,
-    SKIP_REASON,
-    open_plugin,
-    redraw,
-    show_only,
-)
+
+from testkit.plugin_page import SCRUB_JS, open_plugin, redraw, show_only
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not HAVE_CHROMIUM, reason=SKIP_REASON),
-]
+pytestmark = pytest.mark.browser
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
