@@ -91,9 +91,6 @@ class DrawPage:
         self._check()
         return info
 
-    def unload(self, name: str) -> None:
-        self.page.evaluate("n => window.bench.unload(n)", name)
-
     def draw(self, name: str, what: str = "both", samples: str = "all") -> Seconds:
         """Seconds to draw `what` ("heatmap", "grid", "both") of array `name`."""
         ms = self.page.evaluate(
