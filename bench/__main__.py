@@ -26,6 +26,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.timing import check
+
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "bench" / "out"
 DOC = REPO / "docs" / "benchmarks.md"
@@ -72,7 +74,7 @@ PLAN = (
     ),
     Bench(
         "bench_browser",
-        "draw page and scrubbing in Chromium",
+        "view modules' draw time and scrubbing in Chromium",
         (),
         ("--quick",),
         timeout_full=180,
@@ -244,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         (out / "run.json").write_text(json.dumps(summary, indent=1))
     summary["load_end"] = [round(x, 2) for x in os.getloadavg()]
     summary["benchmark_seconds"] = round(time.perf_counter() - start, 1)
+    if not args.only:
+        summary["checks"] = [duration_check(args.quick, summary["benchmark_seconds"])]
     (out / "run.json").write_text(json.dumps(summary, indent=1))
     doc = Path(args.doc) if args.doc else _default_doc(summary, out)
     from bench import report
@@ -257,6 +261,12 @@ def main(argv: list[str] | None = None) -> int:
         + (f"; FAILED: {', '.join(failed)}" if failed else "")
     )
     return 1 if failed else 0
+
+
+def duration_check(quick: bool, seconds: float) -> dict:
+    """The target on the whole run's duration: 2 minutes quick, 10 full."""
+    what = "`--quick` run" if quick else "full `make bench`"
+    return check(what, seconds / 60, "<=", 2 if quick else 10, "min")
 
 
 def _default_doc(summary: dict, out: Path) -> Path:

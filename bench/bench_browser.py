@@ -2,13 +2,12 @@
 
     python -m bench.bench_browser [--quick] [--json OUT]
 
-(a) The draw page of the browser tests (`tests/e2e/bench_page/bench.html`),
-    which times the view modules' draw functions with performance.now() (median
-    of 7 after 2 warm-ups, per page load): heatmap + channel grid of a
-    16x200x64 step, all samples and one sample (target <= 50 ms), one 512x256
-    heatmap (target <= 16 ms), 50 steps drawn back to back (target >= 30
-    steps/s). The page is loaded several times; the table gives the median and
-    IQR over page loads.
+(a) The view modules' draw functions on the draw page (`bench.browser.DrawPage`),
+    interleaved after 2 warm-ups, each draw timed with performance.now() up to
+    a one-pixel read-back: heatmap + channel grid of a 16x200x64 step, all 16
+    samples and one sample (target <= 50 ms), each view alone, one 512x256
+    heatmap (target <= 16 ms); and 50 different 16x200x64 steps drawn back to
+    back, one sample (target >= 30 steps/s).
 (b) Scrubbing in the plugin in a real `tensorboard` (`--load_fast=false`, 50
     steps of a 16x200x64 series, all kept): every step fetched once, then the
     step slider driven through all 50 steps again (cached), one sample and all
@@ -21,73 +20,73 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "tests" / "e2e")]
+from bench.browser import DrawPage
+from bench.timing import Recorder, Seconds, interleave, spread
+from testkit.chromium import VIEWPORT, launch
+from testkit.data import gradient_like, write_run
+from testkit.plugin_page import SCRUB_JS, open_plugin, redraw, show_only
 
-from plugin_page import SCRUB_JS  # noqa: E402
-
-from bench.browser import VIEWPORT, launch_chromium, static_server  # noqa: E402
-from bench.data import gradient_like  # noqa: E402
-from bench.timing import Recorder, spread  # noqa: E402
-
-TARGETS = {
-    "all16x200x64": ("<=", 50.0),
-    "one16x200x64": ("<=", 50.0),
-    "heatmap512x256": ("<=", 16.0),
-    "scrubStepsPerSecond": (">=", 30.0),
+STEP, WIDE = (16, 200, 64), (1, 512, 256)
+SCRUB_STEPS = 50
+#: Draws of (a): label -> (array, views, samples).
+DRAWS = {
+    "heatmap + channel grid, 16x200x64, all 16 samples": ("step", "both", "all"),
+    "heatmap only, 16x200x64, all 16 samples": ("step", "heatmap", "all"),
+    "channel grid only, 16x200x64, all 16 samples": ("step", "grid", "all"),
+    "heatmap + channel grid, 16x200x64, one sample": ("step", "both", "one"),
+    "one 512x256 heatmap": ("wide", "heatmap", "all"),
 }
+#: Targets of (a) in ms: label -> limit.
+DRAW_TARGETS = {
+    "heatmap + channel grid, 16x200x64, all 16 samples": 50.0,
+    "heatmap + channel grid, 16x200x64, one sample": 50.0,
+    "one 512x256 heatmap": 16.0,
+}
+BACK_TO_BACK = f"{SCRUB_STEPS} different 16x200x64 steps drawn back to back"
+MIN_STEPS_PER_SECOND = 30.0
 
 
-def draw_page(browser, loads: int) -> dict:
-    """Runs bench.html `loads` times; spread of each result over the loads."""
-    server, base = static_server(str(REPO))
-    runs = []
-    try:
-        for _ in range(loads):
-            page = browser.new_page(viewport=VIEWPORT)
-            errors = []
-            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-            page.goto(f"{base}/tests/e2e/bench_page/bench.html")
-            page.wait_for_function("window.benchResults", timeout=120000)
-            runs.append(page.evaluate("window.benchResults"))
-            page.close()
-            if errors:
-                raise RuntimeError(f"bench.html failed: {errors}")
-    finally:
-        server.shutdown()
-        server.server_close()
-    return {key: spread([r[key] for r in runs]) for key in runs[0]}
-
-
-def write_scrub_logs(logdir: Path, steps: int = 50) -> None:
-    from tensorboard.compat.proto import event_pb2
-    from tensorboard.summary.writer import event_file_writer
-
-    from tb_rnngrad import summary
-
-    writer = event_file_writer.EventFileWriter(str(logdir / "run"))
-    for step in range(steps):
-        pb = summary.gradients_pb("grads", gradient_like((16, 200, 64), seed=step))
-        writer.add_event(event_pb2.Event(step=step, wall_time=1e9 + step, summary=pb))
-    writer.close()
+def draw_views(reps: int) -> tuple[dict, dict]:
+    """(a): ms per draw (spreads over `reps`), and steps/s drawn back to back."""
+    with DrawPage() as page:
+        page.load("step", gradient_like(STEP))
+        page.load("wide", gradient_like(WIDE))
+        names = [f"s{i}" for i in range(SCRUB_STEPS)]
+        for i, name in enumerate(names):
+            page.load(name, gradient_like(STEP, seed=i + 1))
+        sides = {
+            label: lambda a=array, w=what, s=samples: page.draw(a, w, s)
+            for label, (array, what, samples) in DRAWS.items()
+        }
+        sides[BACK_TO_BACK] = lambda: Seconds(
+            sum(page.draw(n, "both", "one") for n in names)
+        )
+        raw = interleave(sides, reps, warmup=2)
+    draw_ms = {label: spread(raw[label]["wall"], 1e3) for label in DRAWS}
+    speeds = [SCRUB_STEPS / s for s in raw[BACK_TO_BACK]["wall"]]
+    return draw_ms, {"steps": SCRUB_STEPS, "steps_per_second": spread(speeds)}
 
 
 def scrub(browser, reps: int) -> dict:
-    """Steps per second scrubbing 50 cached steps in the plugin, per mode."""
-    from plugin_page import open_plugin, redraw, show_only
-    from tensorboard_server import start_tensorboard
+    """(b): steps per second scrubbing 50 cached steps in the plugin, per mode."""
+    from tb_rnngrad import summary
+    from testkit.tensorboard_server import start_tensorboard
 
     with tempfile.TemporaryDirectory(prefix="bench_scrub_") as logdir:
-        write_scrub_logs(Path(logdir))
+        write_run(
+            Path(logdir) / "run",
+            (
+                (step, summary.gradients_pb("grads", gradient_like(STEP, seed=step)))
+                for step in range(SCRUB_STEPS)
+            ),
+        )
         server = start_tensorboard(
             logdir, load_fast=False, samples_per_plugin={"rnngrad": 0}, timeout=300
         )
         try:
             page = browser.new_page(viewport=VIEWPORT)
-            page.inflight = {}  # plugin_page.redraw reports requests in flight
             frame = open_plugin(page, server.url)
             show_only(frame, "run", "grads")
             out = {}
@@ -107,35 +106,42 @@ def scrub(browser, reps: int) -> dict:
     return out
 
 
+def check_targets(rec: Recorder) -> None:
+    """Records every target of (a) and (b) with what was measured."""
+    results = rec.data["results"]
+    for label, limit in DRAW_TARGETS.items():
+        rec.check(label, results["draw_ms"][label]["median"], "<=", limit, "ms")
+    speed = results["back_to_back"]["steps_per_second"]["median"]
+    rec.check(BACK_TO_BACK, speed, ">=", MIN_STEPS_PER_SECOND, "steps/s")
+    for mode, v in (results.get("scrub") or {}).items():
+        median = v["steps_per_second"]["median"]
+        target = f"scrubbing in the plugin, {mode} sample(s)"
+        rec.check(target, median, ">=", MIN_STEPS_PER_SECOND, "steps/s")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer loads, no (b)")
+    parser.add_argument("--quick", action="store_true", help="fewer reps, no (b)")
     parser.add_argument("--json", default=None, help="write results here")
     args = parser.parse_args(argv)
-    loads = 2 if args.quick else 5
-    rec = Recorder(
-        "bench_browser",
-        args.quick,
-        {"page_loads": loads, "scrub_reps": 0 if args.quick else 3},
-    )
-    rec["targets"] = TARGETS
-    status = 0
-    from playwright.sync_api import sync_playwright
-
+    reps = {"draw": 3, "scrub": 0} if args.quick else {"draw": 9, "scrub": 3}
+    rec = Recorder("bench_browser", args.quick, {"reps": reps})
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        rec["chromium"] = browser.version
-        start = time.perf_counter()
-        rec["draw_page"] = draw_page(browser, loads)
-        rec["draw_page_seconds"] = round(time.perf_counter() - start, 1)
-        if not args.quick:
+    rec["draw_ms"], rec["back_to_back"] = draw_views(reps["draw"])
+    status = 0
+    if reps["scrub"]:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = launch(p)
             try:
-                rec["scrub"] = scrub(browser, 3)
+                rec["scrub"] = scrub(browser, reps["scrub"])
             except Exception as error:  # reported; (a) is kept
                 rec["scrub_error"] = f"{type(error).__name__}: {error}"
                 status = 1
-        browser.close()
+            finally:
+                browser.close()
+    check_targets(rec)
     rec.write(args.json)
     return status
 

@@ -263,9 +263,10 @@ def main(argv: list[str] | None = None) -> int:
         rows = run(model, args, log_dir)
     print_table(rows, args)
     if args.json:
-        rec["rows"] = [
-            {"label": label.strip(), "target": target, **m} for label, m, target in rows
-        ]
+        rec["rows"] = [{"label": label.strip(), **m} for label, m, _ in rows]
+        for label, m, target in rows:
+            if target is not None:
+                rec.check(label.strip(), m["ratio"], "<=", target, "x")
         rec.write(args.json)
     return 0
 

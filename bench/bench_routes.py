@@ -2,10 +2,10 @@
 
 Run from the repository root:
 
-    python bench/bench_routes.py                 # about 10 minutes on 2 cores
-    python bench/bench_routes.py --quick         # a smoke run (small memory test)
-    python bench/bench_routes.py --skip-memory   # routes only
-    python bench/bench_routes.py --reps 9 --memory-steps 300 --json out.json
+    python -m bench.bench_routes                 # about 10 minutes on 2 cores
+    python -m bench.bench_routes --quick         # a smoke run (small memory test)
+    python -m bench.bench_routes --skip-memory   # routes only
+    python -m bench.bench_routes --reps 9 --memory-steps 300 --json out.json
 
 Every figure is measured over HTTP (urllib, 127.0.0.1) against `tensorboard`
 started with the venv's executable, with `--load_fast=true` (Rust data server)
@@ -53,29 +53,28 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 import numpy as np  # noqa: E402
-from providers import start_provider, tensorboard_flags, wait_for  # noqa: E402
 from tensorboard import context  # noqa: E402
 from tensorboard.backend import application  # noqa: E402
-from tensorboard.compat.proto import event_pb2  # noqa: E402
 from tensorboard.data import provider as dp  # noqa: E402
 from tensorboard.plugins import base_plugin  # noqa: E402
 from tensorboard.plugins.core import core_plugin  # noqa: E402
-from tensorboard.summary.writer import event_file_writer  # noqa: E402
-from tensorboard_server import (  # noqa: E402
+from werkzeug.test import Client  # noqa: E402
+
+from bench.timing import check  # noqa: E402
+from tb_rnngrad.format import npy_format  # noqa: E402
+from tb_rnngrad.server.loader import RnnGradLoader  # noqa: E402
+from tb_rnngrad.server.plugin import RnnGradPlugin  # noqa: E402
+from tb_rnngrad.summary import pb as summary_pb  # noqa: E402
+from testkit.data import write_run  # noqa: E402
+from testkit.providers import start_provider, tensorboard_flags, wait_for  # noqa: E402
+from testkit.tensorboard_server import (  # noqa: E402
     fetch,
     free_port,
     start_tensorboard,
     wait_for_json,
 )
-from werkzeug.test import Client  # noqa: E402
-
-from tb_rnngrad.format import npy_format  # noqa: E402
-from tb_rnngrad.server.loader import RnnGradLoader  # noqa: E402
-from tb_rnngrad.server.plugin import RnnGradPlugin  # noqa: E402
-from tb_rnngrad.summary import pb as summary_pb  # noqa: E402
 
 ROOT = "/data/plugin/rnngrad"
 MODES = {True: "load_fast=true", False: "load_fast=false"}
@@ -130,11 +129,7 @@ def get_ok(url: str, headers=None) -> bytes:
 
 def write_series(run_dir: Path, tag: str, steps, make: Callable[[int], np.ndarray]):
     """Writes `tag` at `steps` with the NumPy twin (tensor, profile, reach)."""
-    writer = event_file_writer.EventFileWriter(str(run_dir))
-    for step in steps:
-        pb = summary_pb.gradients_pb(tag, make(step))
-        writer.add_event(event_pb2.Event(step=step, wall_time=1e9 + step, summary=pb))
-    writer.close()
+    write_run(run_dir, ((s, summary_pb.gradients_pb(tag, make(s))) for s in steps))
 
 
 def ctx():
@@ -164,9 +159,7 @@ def write_image_blob(run_dir: Path, tag: str, step: int, blob: bytes) -> None:
         metadata=summary_metadata,
         tensor=tensor_util.make_tensor_proto([b"1", b"1", blob], dtype=np.object_),
     )
-    writer = event_file_writer.EventFileWriter(str(run_dir))
-    writer.add_event(event_pb2.Event(step=step, wall_time=2e9, summary=summary))
-    writer.close()
+    write_run(run_dir, [(step, summary)])
 
 
 @contextlib.contextmanager
@@ -468,14 +461,15 @@ def profile_line(
 def bench_tags(workdir: Path, reps: int, runs: int = 50, tags: int = 8) -> list[str]:
     logdir = workdir / "tags"
     small = np.ones((1, 4, 2), np.float32)
+    layer = {"layer_class": "LSTM"}
     for r in range(runs):
-        writer = event_file_writer.EventFileWriter(str(logdir / f"run_{r:02d}"))
-        for t in range(tags):
-            pb = summary_pb.gradients_pb(
-                f"layer_{t}", small, layer={"layer_class": "LSTM"}
-            )
-            writer.add_event(event_pb2.Event(step=0, wall_time=1e9, summary=pb))
-        writer.close()
+        write_run(
+            logdir / f"run_{r:02d}",
+            [
+                (0, summary_pb.gradients_pb(f"layer_{t}", small, layer=layer))
+                for t in range(tags)
+            ],
+        )
     lines = [f"(c) tags: {runs} runs x {tags} tags"]
     for load_fast in ACTIVE_MODES:
         lines.append(tags_line(str(logdir), load_fast, reps, runs * tags))
@@ -663,6 +657,26 @@ def bench_memory(workdir: Path, steps: int) -> list[str]:
     return lines
 
 
+#: Targets: (section, result key, what, op, limit, unit).
+TARGETS = (
+    ("tensor", "best_ratio", "`GET tensor` / fastest `read_blob`", "<=", 1.5, "x"),
+    ("tensor", "impl_ratio", "`tensor_impl` / `read_blob`", "<=", 1.5, "x"),
+    ("tensor", "body_ratio", "`tensor` body / logged `.npy`", "<=", 1.01, "x"),
+    ("profile", "gzip_ms", "warm `GET profile`, gzip", "<=", 200, "ms"),
+    ("profile", "plain_ms", "warm `GET profile`, no gzip", "<=", 200, "ms"),
+    ("tags", "get_ms", "`GET tags`", "<=", 200, "ms"),
+)
+
+
+def checks() -> list[dict]:
+    """Every target with what `RESULTS` measured for it, per data provider."""
+    return [
+        check(f"{what}, {mode}", values[key], op, limit, unit)
+        for section, key, what, op, limit, unit in TARGETS
+        for mode, values in RESULTS.get(section, {}).items()
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -721,6 +735,7 @@ def main() -> None:
                 "load_end": [round(x, 2) for x in os.getloadavg()],
                 "seconds": round(time.perf_counter() - started, 1),
                 "results": RESULTS,
+                "checks": checks(),
             }
             Path(args.json).write_text(json.dumps(document, indent=1))
 

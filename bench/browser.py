@@ -15,23 +15,17 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import shutil
-import sys
 import tempfile
 import threading
 from pathlib import Path
 
 import numpy as np
 
+from bench.timing import Seconds
+from testkit.chromium import VIEWPORT, launch
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests" / "e2e"))
-
-from plugin_page import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-
-from bench.timing import Seconds  # noqa: E402
-
-VIEWPORT = {"width": 1400, "height": 1000}
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -45,15 +39,6 @@ def static_server(root: str) -> tuple[http.server.ThreadingHTTPServer, str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_port}"
-
-
-def launch_chromium(playwright):
-    """Debian's Chromium, headless, with the flags the browser tests use."""
-    if not os.path.exists(CHROMIUM):
-        raise RuntimeError(
-            f"Chromium not found at {CHROMIUM}: apt-get install chromium"
-        )
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
 class DrawPage:
@@ -75,7 +60,7 @@ class DrawPage:
 
         self._server, base = static_server(str(self._root))
         self._playwright = sync_playwright().start()
-        self._browser = launch_chromium(self._playwright)
+        self._browser = launch(self._playwright)
         self.page = self._browser.new_page(viewport=VIEWPORT)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.goto(f"{base}/page/draw.html")
@@ -105,9 +90,6 @@ class DrawPage:
         path.unlink()
         self._check()
         return info
-
-    def unload(self, name: str) -> None:
-        self.page.evaluate("n => window.bench.unload(n)", name)
 
     def draw(self, name: str, what: str = "both", samples: str = "all") -> Seconds:
         """Seconds to draw `what` ("heatmap", "grid", "both") of array `name`."""

@@ -40,14 +40,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench.browser import DrawPage  # noqa: E402
-from bench.data import gradient_like  # noqa: E402
 from bench.timing import Recorder, interleave, ratio, spread, summarize  # noqa: E402
 from tb_rnngrad import viz  # noqa: E402
+from testkit.data import gradient_like  # noqa: E402
 
 SHAPE = (16, 200, 64)
 SEE_RNN = "see-rnn==1.15.1"
 SEE_RNN_WHEEL = Path("/tmp/seernn/see_rnn-1.15.1-py3-none-any.whl")
 SEE_RNN_SITE = "/tmp/seernn-site"
+#: Target: the browser views draw at least this many times faster than see-rnn.
+MIN_SPEED_UP = 30.0
 
 
 def import_see_rnn(site: str):
@@ -193,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     for key, value in run(reps, args.see_rnn_site).items():
         rec[key] = value
+    speed = rec.data["results"]["ratios"].get("see_rnn/browser")
+    if speed is not None:
+        target = "browser views / see-rnn drawing a 16x200x64 step (speed-up)"
+        rec.check(target, speed["median"], ">=", MIN_SPEED_UP, "x")
     rec.write(args.json)
     return 0
 

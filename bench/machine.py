@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.browser import CHROMIUM
+from testkit.chromium import chromium_path
 
 PACKAGES = (
     "tensorflow-cpu",
@@ -83,11 +83,11 @@ def _versions() -> dict[str, str]:
 
 
 def _chromium() -> str | None:
-    if not os.path.exists(CHROMIUM):
+    if not os.path.exists(chromium_path()):
         return None
     try:
         out = subprocess.run(
-            [CHROMIUM, "--version"], capture_output=True, text=True, timeout=30
+            [chromium_path(), "--version"], capture_output=True, text=True, timeout=30
         )
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):

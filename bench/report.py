@@ -3,30 +3,28 @@
     python -m bench --report-only bench/out/<run> [--doc PATH]
 
 `write(out, doc)` reads `out/run.json` (machine, command, status of each
-benchmark) and `out/<name>.json` of each benchmark, draws the scaling figures
-into `<doc's folder>/img/bench-scaling-*.png` and writes the page. Missing or
-failed benchmarks get a note in their section instead of a table.
+benchmark) and `out/<name>.json` of each benchmark, and writes: the run, every
+target with its measured value and verdict, each benchmark's tables
+(bench/report_tables.py) and the machine. The analysis between
+`ANALYSIS_START` and `ANALYSIS_END` is written by hand: `write` keeps it byte
+for byte.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
-from typing import Any
 
-from bench.report_text import (
-    browser_section,
-    capture_section,
-    drawing_section,
-    failures_section,
-    header,
-    logging_section,
-    routes_section,
-    scaling_section,
-    storage_section,
-    summary_section,
-)
+from bench.markdown import table, with_unit
+from bench.report_tables import TABLES
+
+ANALYSIS_START = "<!-- analysis: written by hand, kept by make bench -->"
+ANALYSIS_END = "<!-- end of the hand-written analysis -->"
+NO_ANALYSIS = f"""{ANALYSIS_START}
+## Analysis
+
+Not written yet: write it here, by hand; `make bench` keeps this section.
+{ANALYSIS_END}"""
 
 
 def load(out: Path) -> tuple[dict, dict[str, dict]]:
@@ -43,63 +41,169 @@ def load(out: Path) -> tuple[dict, dict[str, dict]]:
     return run, docs
 
 
+def analysis(doc: Path) -> str:
+    """The hand-written section of the page `doc`, markers included.
+
+    Raises:
+        ValueError: The page has `ANALYSIS_START` but no `ANALYSIS_END` after it.
+    """
+    if not doc.exists():
+        return NO_ANALYSIS
+    text = doc.read_bytes().decode("utf-8")
+    start = text.find(ANALYSIS_START)
+    if start < 0:
+        return NO_ANALYSIS
+    end = text.find(ANALYSIS_END, start)
+    if end < 0:
+        raise ValueError(
+            f"{doc} has {ANALYSIS_START!r} but no {ANALYSIS_END!r} after it: put "
+            "the end marker back after the hand-written analysis, then rerun"
+        )
+    return text[start : end + len(ANALYSIS_END)]
+
+
 def write(out: Path, doc: Path) -> None:
     """Writes the page `doc` and its figures from the results in `out`."""
     run, docs = load(out)
+    kept = analysis(doc)
     img = doc.parent / "img"
     figures = {}
     if "scaling" in docs:
         from bench.plots import scaling_figures
 
-        figures = scaling_figures(docs["scaling"], img)
+        drawn = scaling_figures(docs["scaling"], img)
+        figures = {k: v.relative_to(doc.parent).as_posix() for k, v in drawn.items()}
     parts = [
-        header(run, docs),
-        summary_section(run, docs),
-        logging_section(docs.get("compare_logging"), _status(run, "compare_logging")),
-        drawing_section(docs.get("compare_drawing"), _status(run, "compare_drawing")),
-        storage_section(docs.get("storage"), _status(run, "storage")),
-        scaling_section(
-            docs.get("scaling"),
-            _status(run, "scaling"),
-            {k: v.relative_to(doc.parent).as_posix() for k, v in figures.items()},
-        ),
-        capture_section(docs.get("bench_capture"), _status(run, "bench_capture")),
-        browser_section(docs.get("bench_browser"), _status(run, "bench_browser")),
-        routes_section(docs.get("bench_routes"), _status(run, "bench_routes")),
+        header(run),
+        targets_section(run, docs),
+        kept,
+        *(bench_section(b, docs.get(b["name"]), figures) for b in run["benchmarks"]),
+        machine_section(run),
         failures_section(run),
     ]
+    text = "\n\n".join(p if p is kept else p.strip("\n") for p in parts if p) + "\n"
     doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text("\n\n".join(p.strip("\n") for p in parts if p) + "\n")
+    doc.write_bytes(text.encode("utf-8"))
 
 
-def _status(run: dict, name: str) -> dict | None:
-    return next((b for b in run["benchmarks"] if b["name"] == name), None)
+def header(run: dict) -> str:
+    kind = "quick (smoke) run" if run.get("quick") else "full run"
+    seconds = run.get("seconds") or run.get("benchmark_seconds") or 0
+    return f"""# Benchmarks
+
+<!-- Written by `python -m bench` (bench/report.py) from the results of one run,
+except the hand-written analysis, which it keeps. -->
+
+```sh
+make bench                          # every benchmark; rewrites this page
+make bench BENCH_ARGS=--quick       # smoke run; its page goes to bench/out/<run>/
+.venv/bin/python -m bench --only compare_drawing,storage   # a subset
+```
+
+These tables are the {kind} of {run["started"]} (`{run["command"]}`,
+{seconds / 60:.1f} min); raw results in `bench/out/` (not committed)."""
 
 
-def slope(x0: float, y0: float, x1: float, y1: float) -> float:
-    """Log-log slope between two points (1 = linear growth)."""
-    return math.log(y1 / y0) / math.log(x1 / x0)
+def verdict(check: dict) -> str:
+    """'met' or '**not met**': the measured value against the target."""
+    value, limit = check["value"], check["limit"]
+    ok = value <= limit if check["op"] == "<=" else value >= limit
+    return "met" if ok else "**not met**"
 
 
-def growth(sizes: list[float], values: list[float]) -> dict[str, Any]:
-    """How `values` grow with `sizes`: overall and pairwise log-log slopes.
+def targets_section(run: dict, docs: dict) -> str:
+    sources = [(b["name"], docs.get(b["name"], {})) for b in run["benchmarks"]]
+    sources.append(("(the whole run)", run))
+    rows = [
+        [
+            name,
+            f"{c['target']} {c['op']} {with_unit(c['limit'], c['unit'])}",
+            with_unit(c["value"], c["unit"]),
+            verdict(c),
+        ]
+        for name, source in sources
+        for c in source.get("checks", [])
+    ]
+    if not rows:
+        return ""
+    return "## Targets\n\n" + table(
+        ["benchmark", "target", "measured", "verdict"], rows
+    )
 
-    Returns:
-        {"overall": slope first to last, "steps": [slope between neighbours],
-        "linear_from": the smallest size from which every further step has a
-        slope of at least 0.8 (None if the last step is below), "super": the
-        pairs (size, next size) with a slope above 1.25}.
-    """
-    pairs = list(zip(sizes, values, strict=True))
-    steps = [slope(*a, *b) for a, b in zip(pairs, pairs[1:], strict=False)]
-    linear_from = None
-    for i in range(len(steps) - 1, -1, -1):
-        if steps[i] < 0.8:
-            break
-        linear_from = sizes[i]
-    return {
-        "overall": slope(*pairs[0], *pairs[-1]),
-        "steps": steps,
-        "linear_from": linear_from,
-        "super": [(sizes[i], sizes[i + 1]) for i, s in enumerate(steps) if s > 1.25],
-    }
+
+def bench_section(status: dict, doc: dict | None, figures: dict) -> str:
+    title = f"## `{status['name']}`: {status['what']}"
+    if doc is None:
+        if "output" in status:
+            return (
+                f"{title}\n\n{ran(status)} Its output:\n\n```\n{status['output']}\n```"
+            )
+        return (
+            f"{title}\n\nNo results: this benchmark failed ({status.get('error')}); "
+            f"see [Failures](#failures-in-this-run).\n\n{ran(status)}"
+        )
+    params = ", ".join(f"`{k}={json.dumps(v)}`" for k, v in doc["params"].items())
+    try:
+        tables = TABLES[status["name"]](doc, figures)
+    except KeyError as error:
+        tables = [f"Its results lack {error}: no tables."]
+    return "\n\n".join([title, f"Parameters: {params}.", *tables, ran(status)])
+
+
+def ran(status: dict) -> str:
+    """'Command: `...`, 21 s, load average 3.2 at start, 4.1 at end.'"""
+    return (
+        f"Command: `{status['command']}`, {status['seconds']:.0f} s, load average "
+        f"{_load(status.get('load_start'))} at start, "
+        f"{_load(status.get('load_end'))} at end."
+    )
+
+
+def _load(values: list[float] | None) -> str:
+    return "n/a" if not values else f"{values[0]:.1f}"
+
+
+def machine_section(run: dict) -> str:
+    m = run["machine"]
+    rows = [
+        ["CPU", f"{m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable)"],
+        ["RAM", f"{m['ram_gib']} GiB"],
+        ["OS", m["os"]],
+        ["Python", m["python"]],
+        *([name, version] for name, version in m.get("packages", {}).items()),
+        ["Chromium", m.get("chromium") or "not found"],
+        [
+            "load averages",
+            f"{' / '.join(map(str, m['load_average']))} at start, "
+            f"{' / '.join(map(str, run.get('load_end') or []))} at end",
+        ],
+    ]
+    benches = [
+        [
+            f"`{b['name']}`",
+            "ok" if b["ok"] else f"**failed**: {b.get('error')}",
+            f"{b['seconds']:.0f} s",
+            f"{_load(b.get('load_start'))} → {_load(b.get('load_end'))}",
+        ]
+        for b in run["benchmarks"]
+    ]
+    return "\n\n".join(
+        [
+            "## Machine",
+            table(["", ""], rows),
+            table(["benchmark", "status", "time", "load average"], benches),
+        ]
+    )
+
+
+def failures_section(run: dict) -> str:
+    failed = [b for b in run["benchmarks"] if not b["ok"]]
+    if not failed:
+        return ""
+    text = "## Failures in this run\n"
+    for b in failed:
+        text += (
+            f"\n### `{b['name']}`: {b.get('error')}\n\n{ran(b)} Last lines of its "
+            f"output:\n\n```\n{b.get('log_tail') or '(none)'}\n```\n"
+        )
+    return text

@@ -32,9 +32,6 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.append(str(REPO / "tests"))  # tensorboard_server: a real tensorboard
-
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -174,7 +171,7 @@ def capture_stage(pairs, reps: tuple, workdir: Path, logdir: Path) -> tuple:
 
 def route_stage(pairs, reps: int, logdir: Path, load_fast: bool) -> dict:
     """Median `GET tensor` ms per run, from one `tensorboard` process."""
-    from tensorboard_server import fetch, start_tensorboard, wait_for_json
+    from testkit.tensorboard_server import fetch, start_tensorboard, wait_for_json
 
     server = start_tensorboard(str(logdir), load_fast=load_fast, timeout=300)
     names = [run_name(t, c) for t, c in pairs]

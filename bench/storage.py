@@ -32,9 +32,9 @@ import tensorflow as tf  # noqa: E402
 from tensorboard.compat.proto import event_pb2  # noqa: E402
 from tensorboard.summary.writer import event_file_writer  # noqa: E402
 
-from bench.data import gradient_like  # noqa: E402
 from bench.timing import Recorder  # noqa: E402
 from tb_rnngrad import summary  # noqa: E402
+from testkit.data import gradient_like  # noqa: E402
 
 SHAPE = (16, 200, 64)
 

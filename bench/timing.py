@@ -113,12 +113,28 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def check(target: str, value: float, op: str, limit: float, unit: str) -> dict:
+    """A target and the value measured for it, as the report reads it.
+
+    Args:
+        target: What is measured, e.g. "one 512x256 heatmap".
+        value: The measured value, in `unit`.
+        op: "<=" or ">=": how `value` must compare with `limit`.
+        limit: The target value, in `unit`.
+        unit: "ms", "x" (a ratio), "steps/s", "min".
+    """
+    if op not in ("<=", ">="):
+        raise ValueError(f"op must be '<=' or '>=', got {op!r}")
+    return {"target": target, "value": value, "op": op, "limit": limit, "unit": unit}
+
+
 class Recorder:
     """Collects a benchmark's results and writes them as JSON.
 
     Attributes:
         data: The JSON document: name, quick flag, parameters, results, the
-            load average at start and end, and the duration.
+            targets checked (see `check`), the load average at start and end,
+            and the duration.
     """
 
     def __init__(self, name: str, quick: bool, params: dict[str, Any]) -> None:
@@ -129,10 +145,15 @@ class Recorder:
             "params": params,
             "load_start": load_average(),
             "results": {},
+            "checks": [],
         }
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.data["results"][key] = value
+
+    def check(self, target: str, value: float, op: str, limit: float, unit: str):
+        """Records a target and its measured value (see `check`)."""
+        self.data["checks"].append(check(target, value, op, limit, unit))
 
     def write(self, path: str | os.PathLike | None) -> None:
         """Writes the document to `path` (stdout if None)."""
@@ -143,8 +164,3 @@ class Recorder:
             sys.stdout.write(text + "\n")
         else:
             Path(path).write_text(text)
-
-
-def fmt_ms(s: dict[str, float], digits: int = 1) -> str:
-    """'12.3 ms (IQR 1.2)' from a spread in ms."""
-    return f"{s['median']:.{digits}f} ms (IQR {s['iqr']:.{digits}f})"

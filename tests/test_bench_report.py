@@ -1,19 +1,23 @@
-"""The benchmark harness: interleaving, spreads, growth, and a page written
-from results where some benchmarks failed (bench/timing.py, bench/report.py)."""
+"""The benchmark harness (bench/timing.py) and the page it writes (bench/report.py):
+tables and verdicts from the results only, the hand-written analysis kept."""
 
 from __future__ import annotations
 
+import itertools
 import json
-import pathlib
-import sys
+import re
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from bench import report, timing
+from bench.__main__ import DOC
+from bench.report_tables import growth
 
-from bench import report, timing  # noqa: E402
+ANALYSIS = (
+    f"{report.ANALYSIS_START}\n## Analysis\r\n\nMeasured 2026-11-28: 8 ms to 46 ms,"
+    f" 0.57x to 3.6x.  \n\tKept as written: “quotes”, CRLF, trailing spaces.\n"
+    f"{report.ANALYSIS_END}"
+)
 
 
 def test_interleave_rotates_the_order_of_sides_each_repetition():
@@ -44,79 +48,386 @@ def test_reps_within_a_budget():
 def test_growth_finds_where_cost_becomes_linear():
     sizes = [1, 2, 4, 8, 16]
     values = [10, 10.5, 12, 24, 48]  # flat (fixed cost), then linear
-    g = report.growth(sizes, values)
+    g = growth(sizes, values)
     assert g["steps"][-1] == pytest.approx(1.0)
     assert g["linear_from"] == 4
-    assert report.growth([1, 2, 4], [1, 4, 8])["super"] == [(1, 2)]
+    assert growth([1, 2, 4], [1, 4, 8])["super"] == [(1, 2)]
 
 
-def _storage_doc() -> dict:
+def test_a_check_names_its_comparison():
+    assert timing.check("a", 1.5, ">=", 2, "x") == {
+        "target": "a",
+        "value": 1.5,
+        "op": ">=",
+        "limit": 2,
+        "unit": "x",
+    }
+    with pytest.raises(ValueError, match="got '<'$"):
+        timing.check("a", 1.0, "<", 2, "x")
+
+
+@pytest.mark.parametrize(
+    "op, value, expected",
+    [
+        ("<=", 50.0, "met"),
+        ("<=", 50.1, "**not met**"),
+        (">=", 30.0, "met"),
+        (">=", 29.9, "**not met**"),
+    ],
+)
+def test_verdict_compares_the_measured_value_with_the_limit(op, value, expected):
+    limit = 50.0 if op == "<=" else 30.0
+    assert report.verdict(timing.check("t", value, op, limit, "ms")) == expected
+
+
+# A run with every benchmark, as `python -m bench` stores it.
+
+
+def spread(median: float) -> dict:
+    return {
+        "median": median,
+        "q1": median * 0.9,
+        "q3": median * 1.2,
+        "iqr": median * 0.3,
+        "min": median * 0.8,
+        "max": median * 1.4,
+        "n": 5,
+    }
+
+
+def status(name: str, **extra) -> dict:
+    return {
+        "name": name,
+        "what": f"what {name} measures",
+        "command": f"python -m bench.{name} --reps 3",
+        "ok": True,
+        "seconds": 12.5,
+        "load_start": [1.25, 1.5, 1.75],
+        "load_end": [2.25, 2.5, 2.75],
+        "json": f"{name}.json",
+        **extra,
+    }
+
+
+def logging_doc() -> dict:
+    sides = ("tb_rnngrad", "capture_only", "histogram", "histogram_fn", "bare")
+    return {
+        "params": {"reps": 15, "input": [16, 200, 8]},
+        "results": {
+            "sides": {
+                s: {"ms": spread(40.0 + i), "cpu_ms": spread(70.0 + i)}
+                for i, s in enumerate(sides)
+            },
+            "ratios": {
+                f"{s}/bare": {"wall": spread(1.25 + i), "cpu": spread(1.5 + i)}
+                for i, s in enumerate(sides[:-1])
+            }
+            | {"tb_rnngrad/histogram": {"wall": spread(0.75), "cpu": spread(0.8)}},
+            "bytes_per_step": {"tb_rnngrad": 827634, "histogram": 1614},
+            "values_per_step": 205824,
+        },
+    }
+
+
+def drawing_doc() -> dict:
+    parts = ("browser_heatmap", "browser_grid", "see_rnn_2d", "see_rnn_1d")
+    parts += ("viz_heatmap", "viz_grid")
+    return {
+        "params": {"reps": 4, "shape": [16, 200, 64]},
+        "results": {
+            "sides": {p: {"ms": spread(6.5 * (i + 1))} for i, p in enumerate(parts)},
+            "totals": {"browser": spread(16.25), "see_rnn": spread(3790.0)},
+            "ratios": {"see_rnn/browser": spread(233.0)},
+            "pixels": {p: [896 + i, 1320 + i] for i, p in enumerate(parts)},
+            "browser_to_next_frame_ms": spread(20.5),
+            "browser_one_sample_ms": spread(2.4),
+            "parse_ms": 0.6,
+        },
+        "checks": [timing.check("speed-up vs see-rnn", 233.0, ">=", 30, "x")],
+    }
+
+
+def storage_doc() -> dict:
     way = {
         "label": "summary.gradients, float32 (GradientLogger)",
-        "steps": 2,
-        "bytes_total": 1644306,
         "bytes_first_step": 822153,
-        "bytes_per_later_step": 822153,
+        "bytes_per_later_step": 822081,
         "bytes_per_value": 4.0142,
-        "bytes_per_value_later": 4.0142,
     }
     return {
-        "name": "storage",
-        "quick": True,
-        "params": {"steps": 2, "shape": [16, 200, 64], "values_per_step": 204800},
-        "results": {"ways": {"gradients_f32": way, "histogram": dict(way)}},
+        "params": {"steps": 20, "shape": [16, 200, 64]},
+        "results": {"ways": {"gradients_f32": way}},
     }
 
 
-def test_page_reports_failed_benchmarks_and_keeps_the_others(tmp_path):
+def scaling_doc() -> dict:
+    sizes = [(100, 64), (200, 64), (200, 16)]
+    names = [f"t{t}_c{c}" for t, c in sizes]
+    views = ("both_ms", "heatmap_ms", "grid_ms")
+    return {
+        "params": {"batch": 16, "reps": {"route": 7}},
+        "results": {
+            "capture": [
+                {
+                    "timesteps": t,
+                    "channels": c,
+                    "values": 16 * t * c,
+                    "ms": {
+                        k: spread(5.0 * (i + 1) + j)
+                        for j, k in enumerate(("capture_write", "floor", "write"))
+                    },
+                    "event_bytes_per_step": 4.5 * 16 * t * c + 2000,
+                }
+                for i, (t, c) in enumerate(sizes)
+            ],
+            "route": {
+                "load_fast=false": {
+                    n: {"ms": spread(2.0 + i)} for i, n in enumerate(names)
+                }
+            },
+            "draw": {
+                n: {v: spread(19.0 + 3 * i + j) for j, v in enumerate(views)}
+                for i, n in enumerate(names)
+            },
+        },
+    }
+
+
+def capture_doc() -> dict:
+    pair = {"a_ms": spread(34.75), "b_ms": spread(40.125), "ratio": spread(0.86)}
+    return {
+        "params": {"reps": 9, "fit_reps": 5},
+        "results": {
+            "rows": [
+                {
+                    "label": "(a) capture+write / bare fwd+bwd",
+                    "ratio": 0.86,
+                    "cpu_ratio": 0.76,
+                    "spread": pair,
+                },
+                {"label": "logger's own time inside fit / fit time", "share": 0.009},
+            ]
+        },
+        "checks": [timing.check("(a) capture+write / bare", 0.86, "<=", 1.2, "x")],
+    }
+
+
+def browser_doc() -> dict:
+    return {
+        "params": {"reps": {"draw": 9}},
+        "results": {
+            "draw_ms": {"one 512x256 heatmap": spread(2.75)},
+            "back_to_back": {"steps": 50, "steps_per_second": spread(518.5)},
+            "scrub": {"one": {"steps": 50, "steps_per_second": spread(200.5)}},
+        },
+        "checks": [timing.check("one 512x256 heatmap", 17.5, "<=", 16, "ms")],
+    }
+
+
+def routes_doc() -> dict:
+    tensor = {
+        key: 1.25 + i
+        for i, key in enumerate(
+            "body_mib get_ms read_blob_ms ratio read_blob_best_ms best_ratio "
+            "floor_ms floor_vs_read_blob floor_ratio image_ms image_ratio wsgi_ms "
+            "wsgi_ratio impl_ms impl_ratio body_ratio sample_ms sample_ratio".split()
+        )
+    }
+    profile = {"steps": 1000, "timesteps": 512, "gzip_ms": 3.04, "gzip_mib": 2.3}
+    profile |= {"plain_ms": 4.5, "plain_mib": 6.7, "cold_ms": 619.0}
+    memory_row = {
+        "logdir": "memory_op",
+        "mode": "load_fast=false",
+        "retention": "default (rnngrad=50)",
+        "kept": 50,
+        "tensorboard_mib": 560.5,
+        "data_server_mib": 52.5,
+        "total_mib": 613.5,
+    }
+    return {
+        "params": {"reps": 9, "sections": "abcd"},
+        "results": {
+            "tensor": {"load_fast=false": tensor},
+            "profile": {"load_fast=false": profile | {"read_tensors_ms": 9.65}},
+            "tags": {
+                "load_fast=false": {"series": 400, "get_ms": 7.6, "listing_ms": 2.5}
+            },
+            "memory": {
+                "steps": 300,
+                "written_mib": {"memory_op": 235.5},
+                "rows": [memory_row],
+            },
+        },
+        "checks": [timing.check("`GET tags`", 7.6, "<=", 200, "ms")],
+    }
+
+
+DOCS = {
+    "compare_logging": logging_doc,
+    "compare_drawing": drawing_doc,
+    "storage": storage_doc,
+    "scaling": scaling_doc,
+    "bench_capture": capture_doc,
+    "bench_browser": browser_doc,
+    "bench_routes": routes_doc,
+}
+
+
+def full_run() -> tuple[dict, dict]:
+    """(run.json, {name: document}) of a run where every benchmark succeeded."""
     machine = {
         "cpu": "Test CPU",
         "cores": 2,
         "usable_cores": 2,
-        "ram_gib": 1.0,
+        "ram_gib": 23.5,
         "os": "Test OS",
-        "python": "3.11",
-        "packages": {},
-        "chromium": None,
-        "load_average": [1.0, 1.0, 1.0],
+        "python": "3.11.7",
+        "packages": {"tensorflow-cpu": "2.21.0"},
+        "chromium": "Chromium 156",
+        "load_average": [0.41, 1.2, 1.37],
     }
-    ok = {
-        "name": "storage",
-        "what": "bytes",
-        "command": "python -m bench.storage --quick",
-        "ok": True,
-        "seconds": 3.0,
-        "load_start": [1.0, 1.0, 1.0],
-        "load_end": [1.0, 1.0, 1.0],
-        "json": "storage.json",
+    run = {
+        "started": "2026-01-01T00:00:00",
+        "quick": False,
+        "only": None,
+        "command": ".venv/bin/python -m bench",
+        "machine": machine,
+        "benchmarks": [status(name) for name in DOCS],
+        "benchmark_seconds": 354.5,
+        "load_end": [0.83, 1.17, 1.31],
+        "checks": [timing.check("full `make bench`", 5.9, "<=", 10, "min")],
     }
-    failed = dict(
-        ok,
-        name="compare_drawing",
-        command="python -m bench.compare_drawing --quick",
+    return run, {name: make() for name, make in DOCS.items()}
+
+
+def write_page(tmp_path, run: dict, docs: dict, page: str | None = None) -> bytes:
+    out = tmp_path / "out"
+    out.mkdir(parents=True)
+    (out / "run.json").write_text(json.dumps(run))
+    for name, doc in docs.items():
+        (out / f"{name}.json").write_text(json.dumps(doc))
+    doc = tmp_path / "docs" / "benchmarks.md"
+    if page is not None:
+        doc.parent.mkdir(parents=True)
+        doc.write_bytes(page.encode())
+    report.write(out, doc)
+    return doc.read_bytes()
+
+
+def perturbed(value, key=None, factors=None):
+    """`value` with each number scaled by its own factor, but the sizes that
+    name runs."""
+    if factors is None:  # spread over [1.5, 9.5): ratios of numbers change too
+        factors = (1.5 + 8 * (k * 0.6180339887 % 1) for k in itertools.count(1))
+    if isinstance(value, dict):
+        return {k: perturbed(v, k, factors) for k, v in value.items()}
+    if isinstance(value, list):
+        return [perturbed(v, key, factors) for v in value]
+    if isinstance(value, bool) or key in ("timesteps", "channels"):
+        return value
+    if isinstance(value, int | float):
+        scaled = value * next(factors) + 0.5
+        return round(scaled) if isinstance(value, int) else scaled
+    return value
+
+
+NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def strings_of(value) -> str:
+    """Every string and key in `value`, joined: labels, names, commands, dates."""
+    if isinstance(value, dict):
+        return " ".join(f"{k} {strings_of(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return " ".join(strings_of(v) for v in value)
+    return value if isinstance(value, str) else ""
+
+
+@pytest.fixture
+def no_figures(monkeypatch):
+    """Skips drawing the scaling figures (matplotlib), for speed."""
+    from bench import plots
+
+    monkeypatch.setattr(plots, "scaling_figures", lambda doc, img: {})
+
+
+def test_every_number_in_the_generated_part_comes_from_the_results(
+    tmp_path, no_figures
+):
+    run, docs = full_run()
+    page = ANALYSIS + "\n"
+    before = write_page(tmp_path / "a", run, docs, page).decode()
+    after = write_page(tmp_path / "b", perturbed(run), perturbed(docs), page).decode()
+    named = set(NUMBER.findall(strings_of([run, docs])))
+    lines_a = before.replace(ANALYSIS, "").splitlines()
+    lines_b = after.replace(ANALYSIS, "").splitlines()
+    assert len(lines_a) == len(lines_b)
+    unchanged = [
+        (line, number)
+        for line, other in zip(lines_a, lines_b, strict=True)
+        for number, same in zip(
+            NUMBER.findall(line), NUMBER.findall(other), strict=False
+        )
+        if number == same and number not in named
+    ]
+    assert unchanged == [], "\n".join(map(str, unchanged))
+    assert before.count("| ") > 100  # every benchmark wrote its tables
+
+
+def test_the_page_shows_the_results_and_their_verdicts(tmp_path):
+    run, docs = full_run()
+    text = write_page(tmp_path, run, docs).decode()
+    assert "| storage | " not in text  # storage has no targets
+    assert (
+        "| bench_browser | one 512x256 heatmap <= 16.0 ms | 17.5 ms | **not met** |"
+        in text
+    )
+    assert "| compare_drawing | speed-up vs see-rnn >= 30x | 233x | met |" in text
+    assert "| (the whole run) | full `make bench` <= 10 min | 5.9 min | met |" in text
+    assert "| summary.gradients, float32 (GradientLogger) | 822,153 | 822,081 |" in text
+    assert "| (a) capture+write / bare fwd+bwd | 34.8 ms (IQR 10.4 ms) |" in text
+    assert "| `GET tags` | 7.60 ms |" in text
+    assert "![Cost against timesteps](img/bench-scaling-timesteps.png)" in text
+    assert (tmp_path / "docs" / "img" / "bench-scaling-timesteps.png").exists()
+    assert "Command: `python -m bench.storage --reps 3`, 12 s, load average" in text
+    assert report.NO_ANALYSIS in text
+
+
+def test_the_hand_written_analysis_is_kept_byte_for_byte(tmp_path, no_figures):
+    run, docs = full_run()
+    old = "# Old page\n\n| old | table |\n\n" + ANALYSIS + "\n\nOld tables.\n"
+    first = write_page(tmp_path / "a", run, docs, old)
+    assert first.count(ANALYSIS.encode()) == 1
+    assert b"Old page" not in first and b"Old tables" not in first
+    again = write_page(tmp_path / "b", run, docs, first.decode())
+    assert again == first
+
+
+def test_an_analysis_without_its_end_marker_is_refused(tmp_path):
+    run, docs = full_run()
+    with pytest.raises(ValueError, match="no '<!-- end of the hand-written"):
+        write_page(tmp_path, run, docs, report.ANALYSIS_START + "\nhalf\n")
+
+
+def test_page_reports_failed_benchmarks_and_keeps_the_others(tmp_path):
+    run, docs = full_run()
+    failed = status(
+        "compare_drawing",
         ok=False,
         error="exit status 1",
         log_tail="RuntimeError: no browser",
         json=None,
     )
-    run = {
-        "started": "2026-01-01T00:00:00",
-        "quick": True,
-        "only": None,
-        "command": ".venv/bin/python -m bench --quick",
-        "machine": machine,
-        "benchmarks": [ok, failed],
-        "seconds": 10.0,
-    }
-    (tmp_path / "run.json").write_text(json.dumps(run))
-    (tmp_path / "storage.json").write_text(json.dumps(_storage_doc()))
-    doc = tmp_path / "page" / "benchmarks.md"
-    report.write(tmp_path, doc)
-    text = doc.read_text()
-    assert "Test CPU, 2 cores" in text
-    assert "## Storage: bytes per logged value" in text
+    run["benchmarks"] = [status("storage"), failed]
+    text = write_page(tmp_path, run, {"storage": docs["storage"]}).decode()
+    assert "Test CPU, 2 cores (2 usable)" in text
+    assert "## `storage`: what storage measures" in text
     assert "| summary.gradients, float32 (GradientLogger) | 822,153 |" in text
-    assert "**This benchmark failed in this run** (exit status 1)" in text
-    assert "RuntimeError: no browser" in text
+    assert "No results: this benchmark failed (exit status 1)" in text
     assert "## Failures in this run" in text
-    assert "Not run in this run" in text  # benchmarks absent from run.json
+    assert "RuntimeError: no browser" in text
+
+
+def test_the_committed_page_has_a_hand_written_analysis_to_keep():
+    kept = report.analysis(DOC)
+    assert kept.startswith(report.ANALYSIS_START) and kept != report.NO_ANALYSIS

@@ -8,9 +8,9 @@ import sys
 import urllib.request
 
 import pytest
-from tensorboard_server import free_port
 
 from tb_rnngrad.server.logdir import LogdirReader
+from testkit.tensorboard_server import free_port
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

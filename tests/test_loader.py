@@ -4,9 +4,8 @@ import subprocess
 import sys
 from importlib import metadata as importlib_metadata
 
-from providers import tensorboard_flags
-
 from tb_rnngrad.server.loader import DEFAULT_FULL_TENSORS_KEPT, RnnGradLoader
+from testkit.providers import tensorboard_flags
 
 
 def test_entry_point_names_the_loader():

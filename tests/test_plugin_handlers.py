@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from providers import PROVIDER_KINDS, start_provider, tensorboard_flags, wait_for
 from tensorboard import errors
 from tensorboard.backend import application
 from tensorboard.compat.proto import event_pb2, summary_pb2
@@ -35,6 +34,12 @@ from tb_rnngrad.server.cache import LruCache
 from tb_rnngrad.server.loader import DEFAULT_FULL_TENSORS_KEPT, RnnGradLoader
 from tb_rnngrad.server.plugin import RnnGradPlugin
 from tb_rnngrad.summary import pb as summary_pb
+from testkit.providers import (
+    PROVIDER_KINDS,
+    start_provider,
+    tensorboard_flags,
+    wait_for,
+)
 
 ROOT = "/data/plugin/rnngrad"
 LAYER = LayerInfo(

@@ -14,7 +14,6 @@ import json
 import urllib.parse
 
 import pytest
-from tensorboard_server import fetch, fetch_json, tensorboard_server, wait_for_json
 from test_plugin_handlers import (
     EVAL,
     LOGGED,
@@ -31,6 +30,12 @@ from test_plugin_handlers import (
 from tb_rnngrad.format import metadata, npy_format, stats
 from tb_rnngrad.server.loader import DEFAULT_FULL_TENSORS_KEPT
 from tb_rnngrad.server.static import frontend_root
+from testkit.tensorboard_server import (
+    fetch,
+    fetch_json,
+    tensorboard_server,
+    wait_for_json,
+)
 
 ROOT = "/data/plugin/rnngrad"
 LOAD_FAST = [True, False]

@@ -19,19 +19,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from e2e.plugin_page import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    HAVE_CHROMIUM,
-    SKIP_REASON,
-    draw_count,
-    open_plugin,
-)
 from tensorboard.compat.proto import event_pb2
 from tensorboard.summary.writer import event_file_writer
-from tensorboard_server import fetch, start_tensorboard, wait_for_json
 
 from tb_rnngrad import summary
+from testkit.plugin_page import draw_count, open_plugin
+from testkit.tensorboard_server import fetch, start_tensorboard, wait_for_json
 
 pytestmark = pytest.mark.network
 
@@ -105,19 +98,6 @@ def logdir(tmp_path_factory) -> Path:
         writer.add_event(event_pb2.Event(step=step, wall_time=1.7e9, summary=pb))
     writer.close()
     return root
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not HAVE_CHROMIUM:
-        pytest.skip(SKIP_REASON)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def start_installed_tensorboard(venv: Path, logdir: Path):

@@ -34,12 +34,12 @@ from reliability.tb_http import (
     query,
     quote,
 )
-from tensorboard_server import start_tensorboard, wait_for_json
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from tb_rnngrad.format import npy_format
 from tb_rnngrad.server.static import frontend_root
+from testkit.tensorboard_server import start_tensorboard, wait_for_json
 
 LOAD_FAST = [True, False]
 IDS = ["load_fast=true", "load_fast=false"]

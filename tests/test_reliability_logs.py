@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 from reliability import hostile_logs as logs
 from reliability.tb_http import NPY_TYPE, Tally, check_answer, get
-from tensorboard_server import start_tensorboard, wait_for_json
 
 from tb_rnngrad.format import npy_format, stats
+from testkit.tensorboard_server import start_tensorboard, wait_for_json
 
 LOAD_FAST = [True, False]
 IDS = ["load_fast=true", "load_fast=false"]

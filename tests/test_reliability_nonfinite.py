@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from matplotlib import image
-from providers import PROVIDER_KINDS, start_provider, wait_for
 from reliability import hostile_logs
 from reliability import train_and_record as training
 from reliability.tb_http import strict_json
@@ -30,6 +29,7 @@ from tb_rnngrad import cli, summary, viz
 from tb_rnngrad.format import npy_format, stats
 from tb_rnngrad.summary import pb as summary_pb
 from tb_rnngrad.viz import colors
+from testkit.providers import PROVIDER_KINDS, start_provider, wait_for
 
 ROOT = "/data/plugin/rnngrad"
 #: float32 bit patterns: quiet NaN, NaN with a payload, negative NaN,

@@ -15,7 +15,6 @@ import os
 
 import numpy as np
 import pytest
-from providers import start_provider, wait_for
 from reliability import hostile_logs
 from reliability.tb_http import strict_json
 from test_plugin_handlers import make_app
@@ -24,6 +23,7 @@ from werkzeug.test import Client
 
 from tb_rnngrad import cli, viz
 from tb_rnngrad.summary import pb as summary_pb
+from testkit.providers import start_provider, wait_for
 
 RUNS = [
     "<img src=x onerror=alert(1)>",

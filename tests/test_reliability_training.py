@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 from reliability.tb_http import ROOT, get, strict_json
-from tensorboard_server import start_tensorboard, wait_for_json
 
 from tb_rnngrad.format import stats
+from testkit.tensorboard_server import start_tensorboard, wait_for_json
 
 TESTS = Path(__file__).resolve().parent
 TRAIN_SECONDS = 60

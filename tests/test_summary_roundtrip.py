@@ -9,12 +9,12 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
-from providers import PROVIDER_KINDS, start_provider, wait_for
 
 from tb_rnngrad import summary
 from tb_rnngrad.format import metadata, stats
 from tb_rnngrad.format.layer_info import LayerInfo
 from tb_rnngrad.proto import plugin_data_pb2
+from testkit.providers import PROVIDER_KINDS, start_provider, wait_for
 
 LAYER = LayerInfo(
     name="bigru", layer_class="GRU", units=3, bidirectional=True, merge_mode="concat"

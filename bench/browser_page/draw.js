@@ -41,9 +41,6 @@ window.bench = {
     arrays.set(name, { data: npy.data, dims: { batch, time, channels } });
     return { shape: npy.shape, parseMs };
   },
-  unload(name) {
-    arrays.delete(name);
-  },
   /** ms to draw `what` ("heatmap", "grid", "both") and read a pixel back. */
   draw(name, what, samplesMode = "all", width = 1200) {
     const t0 = performance.now();

@@ -1,28 +1,22 @@
-"""Fixtures of the browser tests: one headless Chromium per module."""
+"""Fixtures of the browser tests: pages of the headless Chromium that
+tests/conftest.py launches (and requires under CI=true)."""
 
 from __future__ import annotations
 
+import pathlib
+
 import pytest
-from plugin_page import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM
 
+from testkit.chromium import VIEWPORT
 
-@pytest.fixture(scope="module")
-def browser():
-    if not HAVE_CHROMIUM:
-        pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+#: Screenshots (not committed).
+ARTIFACTS = pathlib.Path(__file__).resolve().parents[1] / "artifacts"
 
 
 @pytest.fixture
 def page(browser):
     """A fresh page that records dialogs (dismissed) and uncaught errors."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.dialogs = []
     page.errors = []
@@ -41,6 +35,6 @@ def page(browser):
 
 @pytest.fixture(scope="session")
 def artifacts():
-    """Directory for screenshots and benchmark results."""
+    """Directory for screenshots."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS

@@ -9,11 +9,10 @@ from __future__ import annotations
 import pathlib
 
 import numpy as np
-from tensorboard.compat.proto import event_pb2
-from tensorboard.summary.writer import event_file_writer
 
 from tb_rnngrad import summary
 from tb_rnngrad.proto import plugin_data_pb2
+from testkit.data import write_run
 
 #: A run name that would run script if it were ever parsed as HTML.
 XSS_RUN = "<img src=x onerror=alert(1)>"
@@ -82,16 +81,6 @@ def future_version_summary(name: str, data: np.ndarray):
             content.version = 999
             plugin_data.content = content.SerializeToString()
     return summ
-
-
-def write_run(run_dir: pathlib.Path, records) -> None:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    writer = event_file_writer.EventFileWriter(str(run_dir))
-    for step, summ in records:
-        writer.add_event(
-            event_pb2.Event(step=step, wall_time=1_700_000_000.0 + step, summary=summ)
-        )
-    writer.close()
 
 
 def write_logs(logdir: pathlib.Path) -> None:

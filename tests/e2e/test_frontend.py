@@ -24,19 +24,15 @@ from frontend_logs import (
     XSS_RUN,
     write_logs,
 )
-from plugin_page import (
-    HAVE_CHROMIUM,
-    SKIP_REASON,
+
+from testkit.plugin_page import (
     open_plugin,
     redraw,
     run_box,
     show_only,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not HAVE_CHROMIUM, reason=SKIP_REASON),
-]
+pytestmark = pytest.mark.browser
 
 # The palette the tab draws with.
 PALETTE = json.loads(
@@ -82,7 +78,7 @@ def assert_colour(actual, expected, what: str, tolerance: int = 2) -> None:
 
 @pytest.fixture(scope="module")
 def tb_url(tmp_path_factory):
-    from tensorboard_server import start_tensorboard
+    from testkit.tensorboard_server import start_tensorboard
 
     logdir = tmp_path_factory.mktemp("frontend_logs")
     write_logs(logdir)
@@ -436,7 +432,7 @@ def test_several_runs_side_by_side(page, tb_url):
 
 
 def test_empty_state_shows_how_to_start_logging(page, tmp_path, shot):
-    from tensorboard_server import start_tensorboard
+    from testkit.tensorboard_server import start_tensorboard
 
     server = start_tensorboard(str(tmp_path), load_fast=False)
     try:

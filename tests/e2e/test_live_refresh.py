@@ -14,16 +14,13 @@ import time
 
 import numpy as np
 import pytest
-from plugin_page import HAVE_CHROMIUM, SKIP_REASON, open_plugin, redraw, run_box
 from tensorboard.compat.proto import event_pb2
 from tensorboard.summary.writer import event_file_writer
 
 from tb_rnngrad import summary
+from testkit.plugin_page import open_plugin, redraw, run_box
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not HAVE_CHROMIUM, reason=SKIP_REASON),
-]
+pytestmark = pytest.mark.browser
 
 #: frontend/live.js REFRESH_MS, in seconds.
 REFRESH_S = 30
@@ -58,7 +55,7 @@ class LiveRun:
 @pytest.fixture
 def live(tmp_path):
     """(logdir, run "a" with steps 0 and 10, TensorBoard URL)."""
-    from tensorboard_server import start_tensorboard
+    from testkit.tensorboard_server import start_tensorboard
 
     run = LiveRun(tmp_path / "a")
     run.log(0)
@@ -74,7 +71,7 @@ def live(tmp_path):
 
 
 def wait_until_served(url: str, predicate) -> None:
-    from tensorboard_server import wait_for_json
+    from testkit.tensorboard_server import wait_for_json
 
     wait_for_json(url + "/data/plugin/rnngrad/tags", predicate, timeout=30)
 

@@ -1,24 +1,9 @@
-"""Helpers to drive the plugin page inside TensorBoard with Playwright."""
+"""Drives the plugin's page inside a running TensorBoard with Playwright."""
 
 from __future__ import annotations
 
-import os
-import pathlib
 import re
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-HAVE_CHROMIUM = os.path.exists(CHROMIUM)
-SKIP_REASON = f"Debian's Chromium is not installed at {CHROMIUM}"
-#: Screenshots and benchmark results (not committed).
-ARTIFACTS = pathlib.Path(__file__).resolve().parents[1] / "artifacts"
 FRAME_URL = "plugin_entry.html?name=rnngrad"
 _DRAWN = "Number(document.getElementById('rg-app').dataset.drawCount)"
 #: Fetches every step once, then times the slider through them all (cached).

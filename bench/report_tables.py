@@ -1,0 +1,357 @@
+"""The tables of each benchmark in docs/benchmarks.md, from its JSON document.
+
+`TABLES[name](doc, figures)` returns Markdown blocks: tables, and images of the
+figures drawn from the same results. Only figures of the results are written;
+what they mean is the page's hand-written analysis.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from bench.markdown import median_iqr, ms, ms_iqr, number, table, times
+from bench.plots import run_name, sweep_rows
+
+MIB = 2**20
+MODES = ("load_fast=true", "load_fast=false")
+
+
+def logging_tables(doc: dict, figures: dict) -> list[str]:
+    r = doc["results"]
+    labels = {
+        "tb_rnngrad": "tb-rnngrad `GradientLogger.log` (capture + write + flush)",
+        "capture_only": "tb-rnngrad `capture.capture` only",
+        "histogram": "`tf.function` gradients + eager `tf.summary.histogram` + flush",
+        "histogram_fn": "the same, histogram ops inside the `tf.function`",
+        "bare": "floor: the `tf.function`'s gradients copied to NumPy",
+    }
+    rows = [
+        [label, ms_iqr(r["sides"][key]["ms"]), ms(r["sides"][key]["cpu_ms"]["median"])]
+        for key, label in labels.items()
+        if key in r["sides"]
+    ]
+    bps, values = r["bytes_per_step"], r["values_per_step"]
+    bytes_rows = [
+        [side, f"{bps[side]:,.0f}", f"{bps[side] / values:.4f}"]
+        for side in ("tb_rnngrad", "histogram", "histogram_fn")
+        if side in bps
+    ]
+    ratios = [
+        [pair, times(spread["wall"]), times(spread["cpu"])]
+        for pair, spread in r["ratios"].items()
+    ]
+    return [
+        table(["side", "wall (IQR)", "CPU"], rows),
+        table(["A / B", "wall, per repetition", "CPU"], ratios),
+        table(["written by", "bytes per logged step", "bytes per value"], bytes_rows),
+    ]
+
+
+def drawing_tables(doc: dict, figures: dict) -> list[str]:
+    r = doc["results"]
+    sides, pixels = r["sides"], r["pixels"]
+    tools = {
+        "browser": ("browser_heatmap", "browser_grid"),
+        "see_rnn": ("see_rnn_2d", "see_rnn_1d"),
+        "viz": ("viz_heatmap", "viz_grid"),
+    }
+    rows = [
+        [
+            tool,
+            *(ms_iqr(sides[p]["ms"]) for p in parts),
+            ms_iqr(r["totals"][tool]),
+            ", ".join("x".join(map(str, pixels[p])) for p in parts if p in pixels),
+        ]
+        for tool, parts in tools.items()
+        if tool in r["totals"]
+    ]
+    blocks = [
+        table(["tool", "heatmaps", "channel grid", "both", "pixels"], rows),
+        table(
+            ["A / B", "per repetition"],
+            [[pair, times(spread)] for pair, spread in r["ratios"].items()],
+        ),
+        table(
+            ["browser", "median (IQR)"],
+            [
+                ["to the next animation frame", ms_iqr(r["browser_to_next_frame_ms"])],
+                ["one sample instead of all", ms_iqr(r["browser_one_sample_ms"])],
+                ["parsing the `.npy`", ms(r["parse_ms"])],
+            ],
+        ),
+    ]
+    if "see_rnn_error" in r:
+        blocks.append(f"see-rnn could not be loaded: {r['see_rnn_error']}")
+    return blocks
+
+
+def storage_tables(doc: dict, figures: dict) -> list[str]:
+    rows = [
+        [
+            w["label"],
+            f"{w['bytes_first_step']:,.0f}",
+            f"{w['bytes_per_later_step']:,.0f}",
+            f"{w['bytes_per_value']:.4f}",
+            f"{w['bytes_per_value'] / 4:.4f}x",
+        ]
+        for w in doc["results"]["ways"].values()
+    ]
+    header = ["written by", "bytes, first step", "bytes per later step"]
+    return [table(header + ["bytes per value", "/ raw float32"], rows)]
+
+
+def scaling_tables(doc: dict, figures: dict) -> list[str]:
+    r = doc["results"]
+    blocks = []
+    for sweep in ("timesteps", "channels"):
+        rows = sweep_rows(doc, sweep)
+        if len(rows) < 2:
+            continue
+        if sweep in figures:
+            blocks.append(f"![Cost against {sweep}]({figures[sweep]})")
+        series = scaling_series(r, rows)
+        blocks.append(
+            table(
+                ["timesteps x channels", "values", *series],
+                [
+                    [f"{row['timesteps']} x {row['channels']}", f"{row['values']:,}"]
+                    + [_scaling_cell(name, col[i]) for name, col in series.items()]
+                    for i, row in enumerate(rows)
+                ],
+            )
+        )
+        blocks.append(growth_table([row["values"] for row in rows], series))
+    for stage, error in (r.get("errors") or {}).items():
+        blocks.append(f"Stage {stage} failed: {error.splitlines()[0]}")
+    return blocks
+
+
+def scaling_series(r: dict, rows: list[dict]) -> dict[str, list[float | None]]:
+    """Each measured series of the scaling table, by its column name."""
+    names = [run_name(row) for row in rows]
+    series = {
+        side: [row["ms"][key]["median"] for row in rows]
+        for side, key in (
+            ("capture+write", "capture_write"),
+            ("bare fwd+bwd", "floor"),
+            ("write alone", "write"),
+        )
+    }
+    series["MiB per step"] = [row["event_bytes_per_step"] / MIB for row in rows]
+    for mode, got in (r.get("route") or {}).items():
+        got = got or {}
+        series[f"`GET tensor` {mode}"] = [
+            got[n]["ms"]["median"] if n in got else None for n in names
+        ]
+    draw = r.get("draw") or {}
+    series["browser draw"] = [
+        draw[n]["both_ms"]["median"] if n in draw else None for n in names
+    ]
+    return series
+
+
+def _scaling_cell(name: str, amount: float | None) -> str:
+    if amount is None:
+        return "n/a"
+    return f"{amount:.2f}" if name == "MiB per step" else ms(amount)
+
+
+def growth_table(sizes: list[float], series: dict[str, list[float | None]]) -> str:
+    """Log-log slopes of each series against `sizes` (1 = linear)."""
+    rows = []
+    for name, values in series.items():
+        if None in values:
+            continue
+        g = growth(sizes, values)
+        linear = g["linear_from"]
+        rows.append(
+            [
+                name,
+                f"{values[-1] / values[0]:.2f}x",
+                f"{g['overall']:.2f}",
+                ", ".join(f"{s:.2f}" for s in g["steps"]),
+                "none" if linear is None else f"{linear:,}",
+            ]
+        )
+    header = ["series", "last / first", "slope", "slope per step", "linear from"]
+    return table(header, rows)
+
+
+def slope(x0: float, y0: float, x1: float, y1: float) -> float:
+    """Log-log slope between two points (1 = linear growth)."""
+    return math.log(y1 / y0) / math.log(x1 / x0)
+
+
+def growth(sizes: list[float], values: list[float]) -> dict[str, Any]:
+    """How `values` grow with `sizes`: overall and pairwise log-log slopes.
+
+    Returns:
+        {"overall": slope first to last, "steps": [slope between neighbours],
+        "linear_from": the smallest size from which every further step has a
+        slope of at least 0.8 (None if the last step is below), "super": the
+        pairs (size, next size) with a slope above 1.25}.
+    """
+    pairs = list(zip(sizes, values, strict=True))
+    steps = [slope(*a, *b) for a, b in zip(pairs, pairs[1:], strict=False)]
+    linear_from = None
+    for i in range(len(steps) - 1, -1, -1):
+        if steps[i] < 0.8:
+            break
+        linear_from = sizes[i]
+    return {
+        "overall": slope(*pairs[0], *pairs[-1]),
+        "steps": steps,
+        "linear_from": linear_from,
+        "super": [(sizes[i], sizes[i + 1]) for i, s in enumerate(steps) if s > 1.25],
+    }
+
+
+def capture_tables(doc: dict, figures: dict) -> list[str]:
+    rows = []
+    for row in doc["results"]["rows"]:
+        if "share" in row:
+            rows.append([row["label"], "", "", f"{row['share']:.3f}", ""])
+            continue
+        s = row["spread"]
+        rows.append(
+            [
+                row["label"],
+                ms_iqr(s["a_ms"]),
+                ms_iqr(s["b_ms"]),
+                times(s["ratio"]),
+                f"{row['cpu_ratio']:.2f}x",
+            ]
+        )
+    header = ["comparison (A / B)", "A (IQR)", "B (IQR)", "A/B wall, per pair"]
+    return [table(header + ["A/B CPU"], rows)]
+
+
+def browser_tables(doc: dict, figures: dict) -> list[str]:
+    r = doc["results"]
+    draws = [[label, ms_iqr(s)] for label, s in r["draw_ms"].items()]
+    speeds = [["draw page, one sample", *_speed(r["back_to_back"])]]
+    speeds += [
+        [f"plugin in `tensorboard`, {mode} sample(s)", *_speed(v)]
+        for mode, v in (r.get("scrub") or {}).items()
+    ]
+    blocks = [
+        table(["draw", "median (IQR)"], draws),
+        table(["steps drawn back to back", "steps", "steps/s (IQR)"], speeds),
+    ]
+    if "scrub_error" in r:
+        blocks.append(f"Scrubbing in the plugin failed: {r['scrub_error']}")
+    return blocks
+
+
+def _speed(v: dict) -> list[str]:
+    return [str(v["steps"]), median_iqr(v["steps_per_second"])]
+
+
+def routes_tables(doc: dict, figures: dict) -> list[str]:
+    r = doc["results"]
+    blocks = []
+    for section, title, rows in (
+        ("tensor", "(a) `tensor`", TENSOR_ROWS),
+        ("profile", "(b) `profile`", PROFILE_ROWS),
+        ("tags", "(c) `tags`", TAGS_ROWS),
+    ):
+        if section in r:
+            blocks.append(f"### {title}\n\n{_by_mode(r[section], rows)}")
+    if "memory" in r:
+        blocks.append("### (d) memory\n\n" + memory_table(r["memory"]))
+    return blocks
+
+
+Row = tuple[str, Callable[[dict], str]]
+
+
+def _by_mode(section: dict, rows: list[Row]) -> str:
+    modes = [m for m in MODES if m in section]
+    body = [[label, *(fmt(section[m]) for m in modes)] for label, fmt in rows]
+    return table(["", *modes], body)
+
+
+def _ms_ratio(ms_key: str, ratio_key: str) -> Callable[[dict], str]:
+    def fmt(v: dict) -> str:
+        if ms_key not in v:
+            return "n/a"
+        return f"{ms(v[ms_key])} ({v[ratio_key]:.2f}x)"
+
+    return fmt
+
+
+TENSOR_ROWS: list[Row] = [
+    ("body, MiB", lambda v: f"{v['body_mib']:.2f}"),
+    ("`GET tensor`", lambda v: ms(v["get_ms"])),
+    ("provider `read_blob`, benchmark process", lambda v: ms(v["read_blob_ms"])),
+    ("`GET tensor` / `read_blob`, per pair", lambda v: f"{v['ratio']:.2f}x"),
+    ("fastest `read_blob` seen", lambda v: ms(v["read_blob_best_ms"])),
+    ("`GET tensor` / fastest `read_blob`", lambda v: f"{v['best_ratio']:.2f}x"),
+    ("transport floor (bare werkzeug, same bytes)", lambda v: ms(v["floor_ms"])),
+    ("transport floor / `read_blob`", lambda v: f"{v['floor_vs_read_blob']:.2f}x"),
+    ("`GET tensor` / transport floor", lambda v: f"{v['floor_ratio']:.2f}x"),
+    (
+        "`GET tensor`, glibc allocator tuned (/ `read_blob`)",
+        _ms_ratio("tuned_get_ms", "tuned_ratio"),
+    ),
+    (
+        "images plugin's `individualImage`, same blob (`GET tensor` / it)",
+        _ms_ratio("image_ms", "image_ratio"),
+    ),
+    (
+        "`GET tensor`, WSGI app in-process (/ `read_blob`)",
+        _ms_ratio("wsgi_ms", "wsgi_ratio"),
+    ),
+    ("`tensor_impl` in-process (/ `read_blob`)", _ms_ratio("impl_ms", "impl_ratio")),
+    ("body / logged `.npy`", lambda v: f"{v['body_ratio']:.4f}x"),
+    ("`GET tensor&sample=3` (/ `read_blob`)", _ms_ratio("sample_ms", "sample_ratio")),
+]
+PROFILE_ROWS: list[Row] = [
+    ("steps x timesteps", lambda v: f"{v['steps']:,} x {v['timesteps']:,}"),
+    ("warm, gzip", lambda v: f"{ms(v['gzip_ms'])} ({v['gzip_mib']:.2f} MiB)"),
+    ("warm, no gzip", lambda v: f"{ms(v['plain_ms'])} ({v['plain_mib']:.2f} MiB)"),
+    ("first answer after start", lambda v: ms(v["cold_ms"])),
+    ("provider `read_tensors`, in-process", lambda v: ms(v["read_tensors_ms"])),
+]
+TAGS_ROWS: list[Row] = [
+    ("series", lambda v: f"{v['series']:,}"),
+    ("`GET tags`", lambda v: ms(v["get_ms"])),
+    ("provider `list_blob_sequences`, in-process", lambda v: ms(v["listing_ms"])),
+]
+
+
+def memory_table(mem: dict) -> str:
+    """Resident MiB of `tensorboard` and its data server, per logdir and mode."""
+    written = mem.get("written_mib", {})
+    rows = [
+        [
+            f"{row['logdir']} ({number(written[row['logdir']])} MiB)"
+            if row["logdir"] in written
+            else row["logdir"],
+            row["retention"],
+            row["mode"],
+            f"{row['kept']:,}",
+            f"{row['tensorboard_mib']:,.0f}",
+            f"{row['data_server_mib']:,.0f}",
+            f"{row['total_mib']:,.0f}",
+        ]
+        for row in mem.get("rows", [])
+    ]
+    header = ["logs (event files)", "retention", "mode", "full tensors kept"]
+    steps = f"{mem.get('steps', 0):,} logged steps.\n\n"
+    mib = ["tensorboard, MiB", "data server, MiB", "total, MiB"]
+    return steps + table(header + mib, rows)
+
+
+#: Benchmark name -> its tables.
+TABLES: dict[str, Callable[[dict, dict], list[str]]] = {
+    "compare_logging": logging_tables,
+    "compare_drawing": drawing_tables,
+    "storage": storage_tables,
+    "scaling": scaling_tables,
+    "bench_capture": capture_tables,
+    "bench_browser": browser_tables,
+    "bench_routes": routes_tables,
+}

@@ -1,0 +1,1 @@
+"""Helpers shared by tests/ and bench/ (not shipped in the wheel)."""
