@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
-from tb_rnngrad.viz import _layout, colors
+from tb_rnngrad.viz import _layout, _quantity, colors
 from tb_rnngrad.viz._nonfinite import NonFiniteCounts, with_counts
 from tb_rnngrad.viz._sequence import SequenceSelection, select_sequences
 
@@ -32,6 +32,7 @@ def heatmap(
     transpose: bool = False,
     mask: ArrayLike | None = None,
     title: str | None = None,
+    kind: str | None = None,
     colorbar: bool = True,
 ) -> tuple[Figure, np.ndarray]:
     """Draws per-timestep gradients as a channels x timesteps image per sample.
@@ -65,6 +66,9 @@ def heatmap(
         mask: bool array (batch, timesteps), True where a timestep is valid;
             invalid timesteps are drawn grey and left out of the scale and counts.
         title: figure title, shown literally (no mathtext).
+        kind: the series' kind (`SeriesInfo.kind`, e.g. "state_gradients");
+            when given, the figure title names the quantity
+            (`format.quantities`).
         colorbar: add a colour bar.
 
     Returns:
@@ -73,8 +77,9 @@ def heatmap(
 
     Raises:
         TypeError: if data or mask has the wrong dtype, or an index is not an int.
-        ValueError: if a shape, index, scale or vmin/vmax is invalid.
+        ValueError: if a shape, index, scale, vmin/vmax or kind is invalid.
     """
+    named = _quantity.of(kind, view=_VIEW)
     panels = select_sequences(
         data,
         view=_VIEW,
@@ -100,7 +105,7 @@ def heatmap(
         _draw_panel(ax, panels, position, scale_, transpose=transpose)
     if colorbar:
         _add_colorbar(figure, axes, scale_)
-    _layout.set_suptitle(figure, title)
+    _layout.set_suptitle(figure, _quantity.title(title, named))
     return figure, axes
 
 
