@@ -26,6 +26,9 @@ class Quantity:
     value: str = "gradient"
 
 
+#: How a view names data whose kind it is not told: no label.
+UNNAMED = Quantity(label="")
+
 #: How the views name each kind (`metadata.KINDS`).
 QUANTITIES = {
     "gradients": Quantity("d loss / d output (later layers)"),

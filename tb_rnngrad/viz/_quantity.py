@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from tb_rnngrad.format.quantities import QUANTITIES, Quantity, quantity
+from tb_rnngrad.format.quantities import QUANTITIES, UNNAMED, Quantity, quantity
 
-#: What a view calls its data when it is not told the kind: no label.
-UNNAMED = Quantity(label="")
 #: The kind drawn by `viz.weight_contributions`, not by the per-sample views.
 WEIGHTS_KIND = "weight_contributions"
 WEIGHTS = QUANTITIES[WEIGHTS_KIND]
@@ -39,6 +37,9 @@ def of(kind: str | None, *, view: str, per_sample: bool = True) -> Quantity:
 
 
 def title(text: str | None, named: Quantity) -> str | None:
-    """Returns the figure title: `text`, then the quantity's label below it."""
-    lines = [line for line in (text, named.label) if line]
-    return "\n".join(lines) if lines else None
+    """Returns the figure title: `text`, then " · " and the quantity's label.
+
+    One line: `text` may be a run or tag name, shown as given.
+    """
+    parts = [part for part in (text, named.label) if part]
+    return " · ".join(parts) if parts else None
