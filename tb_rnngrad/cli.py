@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         nargs="+",
         default=None,
-        help="sample indices to draw (default: up to 4)",
+        help="sample indices to draw in heatmap, grid and 0d (default: up to 4)",
     )
     export.add_argument(
         "--scale",
@@ -235,7 +235,7 @@ def _check_view(info: SeriesInfo, view: str, run_tags: dict) -> None:
         raise CliError(
             f"--view weights draws weight contributions (weights, timesteps, "
             f"gates); tag {info.tag!r} holds {_holds(info)}: use --view "
-            f"{_views_for(info)}, or{_weight_tags(info.run, run_tags)}"
+            f"{_views_for(info)}, or {_weight_tags(info.run, run_tags)}"
         )
     if view in _PER_SAMPLE_VIEWS and weights:
         raise CliError(
@@ -273,9 +273,9 @@ def _weight_tags(run: str, run_tags: dict) -> str:
         if isinstance(info, SeriesInfo) and info.kind in metadata.NAMED_AXES_KINDS
     ]
     if tags:
-        return f" pick a weight_contributions tag of run {run!r}: {_names(tags)}"
+        return f"pick a weight_contributions tag of run {run!r}: {_names(tags)}"
     return (
-        f" log weight contributions (run {run!r} has none): "
+        f"log weight contributions (run {run!r} has none): "
         'kinds=(..., "weight_contributions") in capture or GradientLogger'
     )
 
