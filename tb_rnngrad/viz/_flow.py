@@ -76,8 +76,7 @@ def flow(
     _draw_image(axes[0], values, step_values, scale_, named)
     if reach_values is not None:
         _draw_reach(axes[1], reach_values, step_values, values.shape[1], named)
-    bar = figure.colorbar(scale_.mappable(), ax=list(axes))
-    bar.set_label(scale_.label, **_layout.PLAIN_TEXT)
+    _layout.add_colorbar(figure, axes, scale_)
     _layout.set_suptitle(figure, _quantity.title(title, named))
     return figure, axes
 

@@ -104,7 +104,14 @@ def heatmap(
     for position, ax in enumerate(axes):
         _draw_panel(ax, panels, position, scale_, transpose=transpose)
     if colorbar:
-        _add_colorbar(figure, axes, scale_)
+        _layout.add_colorbar(
+            figure,
+            axes,
+            scale_,
+            ticks=scale_.ticks(),
+            format=scale_.tick_formatter(),
+            shrink=0.9,
+        )
     _layout.set_suptitle(figure, _quantity.title(title, named))
     return figure, axes
 
@@ -129,9 +136,7 @@ def _draw_panel(
     else:
         image = scale.colorize(values.T, valid.T)
         extent = (*time_span, *channel_span)
-    ax.imshow(
-        image, extent=extent, origin="upper", aspect="auto", interpolation="nearest"
-    )
+    _layout.show_cells(ax, image, extent)
     _decorate(ax, panels, transpose=transpose)
     counts = NonFiniteCounts.of(values[valid])
     _layout.set_title(ax, with_counts(f"sample {panels.samples[position]}", counts))
@@ -153,14 +158,3 @@ def _decorate(ax: Axes, panels: SequenceSelection, *, transpose: bool) -> None:
         _layout.set_labels(ax, time_label, channel_label)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-
-
-def _add_colorbar(figure: Figure, axes: np.ndarray, scale: colors.ColorScale) -> None:
-    bar = figure.colorbar(
-        scale.mappable(),
-        ax=list(axes),
-        ticks=scale.ticks(),
-        format=scale.tick_formatter(),
-        shrink=0.9,
-    )
-    bar.set_label(scale.label, **_layout.PLAIN_TEXT)

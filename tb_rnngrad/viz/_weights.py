@@ -99,8 +99,7 @@ def weight_contributions(
         _layout.set_title(ax, with_counts(name, NonFiniteCounts.of(panel)))
     axes[-1].set_xlabel("timestep", **_layout.PLAIN_TEXT)
     if colorbar:
-        bar = figure.colorbar(scale_.mappable(), ax=list(axes), shrink=0.9)
-        bar.set_label(scale_.label, **_layout.PLAIN_TEXT)
+        _layout.add_colorbar(figure, axes, scale_, shrink=0.9)
     _layout.set_suptitle(figure, _quantity.title(title, _quantity.WEIGHTS))
     return figure, axes
 
@@ -125,13 +124,7 @@ def _draw_panel(
 ) -> None:
     """Draws one weight's (timesteps, gates) norms, gate 0 at the top."""
     extent = (timesteps[0] - 0.5, timesteps[-1] + 0.5, len(gates) - 0.5, -0.5)
-    ax.imshow(
-        scale.colorize(panel.T),
-        extent=extent,
-        origin="upper",
-        aspect="auto",
-        interpolation="nearest",
-    )
+    _layout.show_cells(ax, scale.colorize(panel.T), extent)
     ax.set_yticks(range(len(gates)), gates, **_layout.PLAIN_TEXT)
     ax.set_ylabel("gate", **_layout.PLAIN_TEXT)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
