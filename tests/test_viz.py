@@ -14,6 +14,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
 from tb_rnngrad import viz
+from tb_rnngrad.format import metadata, quantities
 from tb_rnngrad.viz import colors
 
 # Colour tolerance per channel (0..1) for rendered pixels: images are drawn with
@@ -587,8 +588,6 @@ def test_weight_contributions_checks_scale():
 
 
 def test_quantity_labels_are_the_tabs_and_cover_every_kind():
-    from tb_rnngrad.format import metadata, quantities
-
     labels = {kind: q.label for kind, q in quantities.QUANTITIES.items()}
     assert labels == {
         "gradients": "d loss / d output (later layers)",

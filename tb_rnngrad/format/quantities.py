@@ -1,7 +1,7 @@
 """What each kind of logged tensor measures, in the words every view uses.
 
-The one table of quantity labels: the matplotlib views, the command line and the
-tab name a series' quantity with these strings. Imports nothing.
+The one table of quantity labels, used by the matplotlib views and the command
+line; the tab's quantity selector shows the same strings. Standard library only.
 """
 
 from __future__ import annotations
