@@ -1,0 +1,148 @@
+"""The state kinds of one capture: "state_gradients" and "weight_contributions".
+
+`Recurrence` decides, once per `GradientCapture`, which RNN layers (and
+Bidirectional halves) are instrumented and under which keys their entries
+go; inside the traced pass it attaches the state probes (`state_probes`),
+names the tensors to differentiate, and turns their gradients into state
+gradients (`state_gradients`) and per-timestep weight terms (`weight_terms`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from tb_rnngrad.capture import state_gradients, state_probes, weight_terms
+from tb_rnngrad.capture.errors import CaptureError
+from tb_rnngrad.capture.gates import gate_names, weights_of
+from tb_rnngrad.capture.layers import LayerRef, class_label
+
+STATE_KINDS = ("state_gradients", "weight_contributions")
+
+
+class Recurrence:
+    """The recurrent layers a capture probes inside, and their entry keys.
+
+    Args:
+        refs: The captured layers.
+        kinds: The capture's kinds.
+
+    Raises:
+        CaptureError: If a state kind is requested and a layer is not
+            recurrent.
+    """
+
+    def __init__(self, refs: Sequence[LayerRef], kinds: Sequence[str]) -> None:
+        self.wanted = any(k in STATE_KINDS for k in kinds)
+        self.states = "state_gradients" in kinds
+        self.weights = "weight_contributions" in kinds
+        self.parts: list[tuple[str, keras.layers.RNN]] = []
+        if not self.wanted:
+            return
+        for ref in refs:
+            if not isinstance(
+                ref.layer, (keras.layers.RNN, keras.layers.Bidirectional)
+            ):
+                raise CaptureError(
+                    f"Layer '{ref.key}' ({class_label(ref.layer)}) is not "
+                    "recurrent: 'state_gradients' and 'weight_contributions' "
+                    "exist only for LSTM, GRU, SimpleRNN, keras.layers.RNN and "
+                    "Bidirectional layers. Capture it with kinds 'gradients' or "
+                    "'activations' only, or leave it out of `layers=`."
+                )
+            for part, layer in state_probes.rnn_parts(ref.layer):
+                base = ref.key if part is None else f"{ref.key}/{part}"
+                self.parts.append((base, layer))
+
+    def _leaves(self) -> Iterator[tuple[str, Any]]:
+        for base, layer in self.parts:
+            leaves = state_probes.leaf_cells(layer.cell)
+            keys = state_gradients.leaf_keys(base, layer, len(leaves))
+            yield from zip(keys, leaves, strict=True)
+
+    def gates(self) -> dict[str, tuple[str, ...]]:
+        """`{key: gate names}` of each cell with weight contributions."""
+        if not self.weights:
+            return {}
+        return {key: gate_names(c) for key, c in self._leaves() if weights_of(c)}
+
+    def notes(self) -> list[str]:
+        """Remarks on cells whose weight contributions cannot be given."""
+        if not self.weights:
+            return []
+        return [
+            f"Cell '{cell.name}' of '{key}' ({type(cell).__name__}) has no "
+            "kernel, recurrent_kernel or bias attribute: no weight "
+            "contributions for it."
+            for key, cell in self._leaves()
+            if not weights_of(cell)
+        ]
+
+    @contextlib.contextmanager
+    def attach(self, tape: tf.GradientTape) -> Iterator[dict]:
+        """Instruments the layers while the model runs inside the block."""
+        layers = [layer for _, layer in self.parts]
+        with state_probes.attach(tape, layers, record=self.weights) as records:
+            yield records
+
+    def records(self, records: dict) -> dict[str, state_probes.StateRecord]:
+        """`{base key: record}`, checking each layer ran exactly once and
+        could be probed."""
+        out = {}
+        for base, layer in self.parts:
+            calls = records[id(layer)]
+            for call in calls:
+                if isinstance(call, CaptureError):
+                    raise call
+            if len(calls) != 1:
+                raise CaptureError(
+                    f"Layer '{base}' ran {len(calls)} times in one forward pass; "
+                    "its states can be probed only in a layer called exactly "
+                    "once. Choose a layer the model calls once."
+                )
+            out[base] = calls[0]
+        return out
+
+    def entries(
+        self, records: dict[str, state_probes.StateRecord], grads: dict, raw: bool
+    ) -> dict[str, dict]:
+        """The state gradients and weight contributions, as tensors.
+
+        Args:
+            records: From `records`.
+            grads: `{base key: gradients of record.targets()}`.
+            raw: Return each weight's per-timestep terms (timesteps,
+                *weight.shape) instead of their norms per gate.
+
+        Returns:
+            `{"state_gradients": {key: tensor}, "weight_contributions":
+            {key: {weight: tensor}}}`.
+        """
+        states, weights = {}, {}
+        for base, record in records.items():
+            if self.states:
+                states.update(state_gradients.entries(base, record, grads[base]))
+            if self.weights:
+                weights.update(self._weight_entries(base, record, grads[base], raw))
+        return {"state_gradients": states, "weight_contributions": weights}
+
+    def _weight_entries(
+        self, base: str, record: state_probes.StateRecord, grads: dict, raw: bool
+    ) -> dict[str, dict[str, tf.Tensor]]:
+        cotangents = state_gradients.leaf_gradients(record, grads["probes"])
+        keys = state_gradients.leaf_keys(base, record.layer, len(record.leaves))
+        out = {}
+        for i, (key, leaf) in enumerate(zip(keys, record.leaves, strict=True)):
+            if not weights_of(leaf.cell):
+                continue
+            args = (record.inputs[i], record.states[i], leaf.cotangents(cotangents[i]))
+            if raw:
+                out[key] = weight_terms.timestep_terms(leaf.cell, *args)
+            else:
+                gates = len(gate_names(leaf.cell))
+                out[key] = weight_terms.contributions(leaf.cell, gates, *args)
+        return out
