@@ -22,7 +22,12 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tb_rnngrad.capture import CaptureError, capture, get_capture  # noqa: E402
+from tb_rnngrad.capture import (  # noqa: E402
+    CaptureError,
+    capture,
+    get_capture,
+    weight_terms,
+)
 from tb_rnngrad.capture.gates import weights_of  # noqa: E402
 
 RTOL, ATOL = 1e-5, 1e-12
@@ -199,7 +204,7 @@ def check_weight_terms(model, x, y, cells, sample_weight=None):
 
 
 def test_lstm_last_output_state_and_cell_gradients():
-    lstm = keras.layers.LSTM(3, name="lstm")
+    lstm = keras.layers.LSTM(8, name="lstm")  # recurrent norms from Gram matrices
     dense = keras.layers.Dense(1)
     inputs = keras.Input((STEPS, FEATURES))
     model = keras.Model(inputs, dense(lstm(inputs)))
@@ -209,10 +214,10 @@ def test_lstm_last_output_state_and_cell_gradients():
     _, result = check_weight_terms(model, x, y, {"lstm": lstm.cell})
 
     def run(p):
-        outputs, _ = unroll(lstm_step(lstm.cell), x, zeros(3, 3), p["l"])
+        outputs, _ = unroll(lstm_step(lstm.cell), x, zeros(8, 8), p["l"])
         return _mse(y, dense(outputs[:, -1]))
 
-    (h, c) = reference(run, {"l": [3, 3]})["l"]
+    (h, c) = reference(run, {"l": [8, 8]})["l"]
     assert sorted(result.state_gradients) == ["lstm", "lstm/cell"]
     _close(result.state_gradients["lstm"], h)
     _close(result.state_gradients["lstm/cell"], c)
@@ -222,7 +227,8 @@ def test_lstm_last_output_state_and_cell_gradients():
 
 
 @pytest.mark.parametrize("reset_after", [True, False])
-def test_gru_sequence_output(reset_after):
+def test_gru_sequence_output(reset_after, monkeypatch):
+    monkeypatch.setattr(weight_terms, "_CHUNK_ELEMENTS", 64)  # chunks of 1-2 steps
     gru = keras.layers.GRU(2, return_sequences=True, reset_after=reset_after)
     dense = keras.layers.Dense(1)
     inputs = keras.Input((STEPS, FEATURES))
