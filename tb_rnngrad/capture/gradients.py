@@ -324,7 +324,7 @@ class GradientCapture:
             {
                 "layers": watched,
                 "inputs": inputs,
-                "states": {k: r.targets() for k, r in state_records.items()},
+                "states": {k: r.probes for k, r in state_records.items()},
             },
             unconnected_gradients=tf.UnconnectedGradients.ZERO,
         )

@@ -16,7 +16,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from tb_rnngrad.capture import state_gradients, state_probes, weight_terms
+from tb_rnngrad.capture import state_gradients, state_plan, state_probes, weight_terms
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.gates import gate_names, weights_of
 from tb_rnngrad.capture.layers import LayerRef, class_label
@@ -54,13 +54,13 @@ class Recurrence:
                     "Bidirectional layers. Capture it with kinds 'gradients' or "
                     "'activations' only, or leave it out of `layers=`."
                 )
-            for part, layer in state_probes.rnn_parts(ref.layer):
+            for part, layer in state_plan.rnn_parts(ref.layer):
                 base = ref.key if part is None else f"{ref.key}/{part}"
                 self.parts.append((base, layer))
 
     def _leaves(self) -> Iterator[tuple[str, Any]]:
         for base, layer in self.parts:
-            leaves = state_probes.leaf_cells(layer.cell)
+            leaves = state_plan.leaf_cells(layer.cell)
             keys = state_gradients.leaf_keys(base, layer, len(leaves))
             yield from zip(keys, leaves, strict=True)
 
@@ -89,7 +89,7 @@ class Recurrence:
         with state_probes.attach(tape, layers, record=self.weights) as records:
             yield records
 
-    def records(self, records: dict) -> dict[str, state_probes.StateRecord]:
+    def records(self, records: dict) -> dict[str, state_plan.StateRecord]:
         """`{base key: record}`, checking each layer ran exactly once and
         could be probed."""
         out = {}
@@ -108,13 +108,13 @@ class Recurrence:
         return out
 
     def entries(
-        self, records: dict[str, state_probes.StateRecord], grads: dict, raw: bool
+        self, records: dict[str, state_plan.StateRecord], grads: dict, raw: bool
     ) -> dict[str, dict]:
         """The state gradients and weight contributions, as tensors.
 
         Args:
             records: From `records`.
-            grads: `{base key: gradients of record.targets()}`.
+            grads: `{base key: gradient of record.probes}`.
             raw: Return each weight's per-timestep terms (timesteps,
                 *weight.shape) instead of their norms per gate.
 
@@ -131,18 +131,14 @@ class Recurrence:
         return {"state_gradients": states, "weight_contributions": weights}
 
     def _weight_entries(
-        self, base: str, record: state_probes.StateRecord, grads: dict, raw: bool
+        self, base: str, record: state_plan.StateRecord, gradient: tf.Tensor, raw: bool
     ) -> dict[str, dict[str, tf.Tensor]]:
-        cotangents = state_gradients.leaf_gradients(record, grads["probes"])
+        per_leaf = record.leaf_gradients(gradient)
         keys = state_gradients.leaf_keys(base, record.layer, len(record.leaves))
+        compute = weight_terms.timestep_terms if raw else weight_terms.contributions
         out = {}
         for i, (key, leaf) in enumerate(zip(keys, record.leaves, strict=True)):
-            if not weights_of(leaf.cell):
-                continue
-            args = (record.inputs[i], record.states[i], leaf.cotangents(cotangents[i]))
-            if raw:
-                out[key] = weight_terms.timestep_terms(leaf.cell, *args)
-            else:
-                gates = len(gate_names(leaf.cell))
-                out[key] = weight_terms.contributions(leaf.cell, gates, *args)
+            if weights_of(leaf.cell):
+                args = (record.inputs[i], record.states[i], per_leaf[i], record.mask)
+                out[key] = compute(leaf, *args)
         return out

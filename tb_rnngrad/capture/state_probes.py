@@ -1,41 +1,45 @@
 """Zero probes inside the recurrence: the trick that exposes d(loss)/d(h_t).
 
 For the capture pass, each instrumented RNN layer's `inner_loop` and its
-cells' `call` are wrapped on the instance (as `probes` wraps `layer.call`):
+cells' `call` (and `activation`) are wrapped on the instance, as `probes`
+wraps `layer.call`:
 
-- `inner_loop` appends a zero probe tensor (batch, timesteps, width) to the
-  input sequence, so that Keras's loop hands the cell one probe slice per
-  timestep, and runs Keras's generic loop (`keras.layers.RNN.inner_loop`,
-  never a fused cuDNN kernel) with `return_sequences=True` and
-  `unroll=False` for the duration of the call: the last output and the final
-  states are the same either way, and the loop then stacks what the cell
-  records at every step.
-- the root cell's `call` splits the probe slice off its input before calling
-  the original cell (whose kernel expects the original width).
-- each leaf cell (the cell itself, or every cell of a `StackedRNNCells`) adds
-  one probe to each of its new states (h_t; h_t and c_t for an LSTM) before
-  they are passed on. A Keras cell's output *is* its new h_t, so the output
-  carries the same probe. d(loss)/d(probe at t) is then the total
-  d(loss)/d(h_t): through the recurrence, the outputs, the returned states and
-  every later layer. A cell whose output is not one of its states gets a
-  probe on the output too (needed for its weight terms).
-- with `record=True` each leaf also returns its step input and incoming
-  states, which the loop stacks over time: the weight terms need them.
+- `inner_loop` runs Keras's generic loop (`keras.layers.RNN.inner_loop`,
+  never a fused cuDNN kernel) with `return_sequences=True` and `unroll=False`
+  for the call (the last output and the final states are the same either
+  way, and the loop then stacks what the cell records), with a step function
+  in place of `layer.cell` that calls the cell, and with extra states
+  appended: a list of zero probes, one (batch, width) slab per step, that the
+  step pops a step at a time (popping a list, unlike reading a sequence,
+  keeps TensorFlow's backward pass linear in timesteps); for a masked layer
+  also the mask, a step at a time, and the previous output.
+- each leaf cell (the cell itself, or each cell of a `StackedRNNCells`) adds a
+  probe to each new state (h_t; h_t and c_t for an LSTM) before it is passed
+  on. A Keras cell's output *is* its new h_t, so it carries the same probe.
+  d(loss)/d(probe at t) is then the total d(loss)/d(h_t): through the
+  recurrence, the outputs, the returned states and every later layer. A cell
+  whose output is not one of its states gets a probe on the output (its
+  weight terms need that gradient), and a state that the cell passes through
+  its `activation` within the step (an LSTM's h_t = o_t * tanh(c_t)) gets a
+  second probe before it, whose gradient includes that path. With `record`,
+  Keras's LSTM, GRU and SimpleRNN cells also get a probe on their bias
+  (`preactivations`): its gradient is the pre-activation gradient.
+- the step function masks each step itself, as Keras's loop would: a masked step
+  keeps the previous states and repeats the previous output (zeros with
+  `zero_output_for_mask`). It adds each probe to the carried state as well,
+  so a masked step's gradient is that of the state it carries through, and
+  of the output while that repeats the carried h_t.
+- with `record=True` the step function also returns each leaf's step input and
+  incoming states (h_{t-1} only, with a bias probe) beside its output, which
+  the loop stacks over time: the weight terms need them.
 
-Masked steps: Keras keeps the previous state where the mask is False, outside
-the cell, so the probe of a masked step has no effect. For those steps the
-gradient of the carried state is assembled afterwards
-(`state_gradients.carried`) from three more zero probes: on the states
-entering each step, on the layer's outputs, and on its final states.
-
-Probes and records are in input-time order (Keras reverses the whole input
-sequence for `go_backwards`, probes included, and records are flipped back).
+Probes and records are in input time (for `go_backwards` the probe list is
+built in loop order and the records are flipped back).
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -43,132 +47,36 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from tb_rnngrad.capture import preactivations
 from tb_rnngrad.capture.errors import CaptureError
+from tb_rnngrad.capture.state_plan import LeafPlan, StateRecord, leaf_cells
 
 _MISSING = object()
 _FUSED_LOOPS = (keras.layers.LSTM.inner_loop, keras.layers.GRU.inner_loop)
 
 
-@dataclasses.dataclass(frozen=True)
-class LeafPlan:
-    """How one leaf cell is probed.
-
-    Attributes:
-        cell: The leaf cell.
-        input_width: Width of its input at one step.
-        state_widths: Width of each of its flat states.
-        output_state: Index of the state that its output is, or None.
-        output_width: Width of its output when that is not a state, else 0.
-        activated: `(call, state)` pairs: the cell's `activation` is applied,
-            at that call of the step, to that new state (an LSTM's h_t =
-            o_t * tanh(c_t)). That state gets a second probe, added before
-            the activation, whose gradient includes this path.
-    """
-
-    cell: keras.layers.Layer
-    input_width: int
-    state_widths: tuple[int, ...]
-    output_state: int | None
-    output_width: int
-    activated: tuple[tuple[int, int], ...]
-
-    @property
-    def probe_widths(self) -> tuple[int, ...]:
-        """Widths of its probes: one per state, the output's if separate,
-        then one per activated state."""
-        output = (self.output_width,) if self.output_width else ()
-        inner = tuple(self.state_widths[j] for _, j in self.activated)
-        return self.state_widths + output + inner
-
-    def cotangents(self, pieces: list[tf.Tensor]) -> list[tf.Tensor]:
-        """Of the gradients of its probes, those of what the step returns
-        (each state, then a separate output): the weight terms' cotangents."""
-        return pieces[: len(self.state_widths) + bool(self.output_width)]
-
-    def totals(self, pieces: list[tf.Tensor]) -> list[tf.Tensor]:
-        """Of the gradients of its probes, the total d(loss)/d(state) of each
-        state: the inner probe's for an activated state."""
-        totals = list(pieces[: len(self.state_widths)])
-        inner = pieces[len(pieces) - len(self.activated) :] if self.activated else []
-        for (_, j), gradient in zip(self.activated, inner, strict=True):
-            totals[j] = gradient
-        return totals
-
-
-@dataclasses.dataclass(frozen=True)
-class StateRecord:
-    """What one call of an instrumented RNN layer (or Bidirectional half) left.
-
-    Attributes:
-        layer: The RNN layer.
-        leaves: The plan of each leaf cell, in call order.
-        probes: The watched zero probes (batch, timesteps, width): each leaf's
-            `probe_widths`, then (masked layers only) one probe per flat
-            state for the states entering each step.
-        inputs: Per leaf, its input at every step (batch, timesteps, width),
-            or None without `record`.
-        states: Per leaf, its flat states entering every step, each (batch,
-            timesteps, units), or None without `record`.
-        mask: The bool (batch, timesteps) mask, or None.
-        outputs_probe: Masked layers only: the zero probe on the stacked
-            outputs (return_sequences=True) or the last output, else None.
-        final_probes: Masked layers only: zero probes on the final states.
-    """
-
-    layer: keras.layers.RNN
-    leaves: tuple[LeafPlan, ...]
-    probes: tf.Tensor
-    inputs: list[tf.Tensor] | None
-    states: list[list[tf.Tensor]] | None
-    mask: tf.Tensor | None
-    outputs_probe: tf.Tensor | None
-    final_probes: list[tf.Tensor] | None
-
-    @property
-    def state_count(self) -> int:
-        """Number of flat states of the layer's cell."""
-        return sum(len(leaf.state_widths) for leaf in self.leaves)
-
-    def targets(self) -> dict[str, Any]:
-        """The watched tensors to differentiate the loss with respect to."""
-        targets = {"probes": self.probes}
-        if self.mask is not None:
-            targets["outputs"] = self.outputs_probe
-            targets["final"] = self.final_probes
-        return targets
-
-
-def leaf_cells(cell: Any) -> list[Any]:
-    """The cells that hold states: `cell`, or those of a StackedRNNCells."""
-    if isinstance(cell, keras.layers.StackedRNNCells):
-        return [leaf for inner in cell.cells for leaf in leaf_cells(inner)]
-    return [cell]
-
-
-def rnn_parts(layer: keras.layers.Layer) -> list[tuple[str | None, keras.layers.RNN]]:
-    """`[(part, rnn_layer)]`: the layer, or a Bidirectional's two halves."""
-    if isinstance(layer, keras.layers.Bidirectional):
-        return [("forward", layer.forward_layer), ("backward", layer.backward_layer)]
-    return [(None, layer)]
-
-
 class _Feed:
-    """Passes one step's probes from the root cell to the leaves, and back
-    what the leaves record. Modes: None (pass through), "plan" (learn each
-    leaf's plan), "probe" (add probes)."""
+    """What the wrappers of one layer share. Modes: None (pass through),
+    "plan" (learn each leaf's plan), "probe" (add probes)."""
 
     def __init__(self, record: bool) -> None:
         self.record = record
         self.mode: str | None = None
         self.plans: list[LeafPlan] = []
-        self.pieces: list[tf.Tensor] = []
+        self.error: CaptureError | None = None  # from learning a plan
+        self.masked = False
+        self.calls = 0  # root cell calls while probing
+        self.pieces: list[tf.Tensor] = []  # this step's probes, leaves pop them
         self.recorded: list[tf.Tensor] = []
-        self.calls = 0
         self.leaf: int | None = None  # the leaf being called
         self.activations: list[tf.Tensor] = []  # inputs of its activation calls
         self.inner: dict[int, tuple[int, tf.Tensor]] = {}  # call -> (state, probe)
-        self.probed: dict[int, tf.Tensor] = {}  # state -> its value with inner probe
-        self.error: CaptureError | None = None  # from learning a plan
+        self.probed: dict[int, tf.Tensor] = {}  # state -> its inner-probed value
+
+    @property
+    def extra(self) -> int:
+        """How many states the loop carries beyond the cell's own."""
+        return 3 if self.masked else 1
 
 
 def _index_of(tensor: Any, candidates: Sequence[Any]) -> int | None:
@@ -200,21 +108,26 @@ def _plan(
     inputs: Any,
     output: Any,
     flat: list[tf.Tensor],
-    activations: list[tf.Tensor],
+    feed: _Feed,
 ) -> LeafPlan:
     at = _index_of(output, flat)
+    bias_width = 0
+    if feed.record and preactivations.supported(cell):
+        bias_width = preactivations.probe_width(cell)
     activated = []
-    for call, tensor in enumerate(activations):
+    for call, tensor in enumerate(feed.activations):
         state = _index_of(tensor, flat)
         if state is not None:
             activated.append((call, state))
     return LeafPlan(
         cell=cell,
-        input_width=_width(layer, inputs, "input"),
+        input_width=_width(layer, inputs, "cell input"),
         state_widths=tuple(_width(layer, s, "state") for s in flat),
         output_state=at,
-        output_width=0 if at is not None else _width(layer, output, "output"),
+        output_width=0 if at is not None else _width(layer, output, "cell output"),
         activated=tuple(activated),
+        bias_width=bias_width,
+        recorded_states=1 if bias_width else len(flat),
     )
 
 
@@ -223,13 +136,16 @@ def _probed_step(
 ) -> tuple[Any, Any]:
     """One step of a leaf cell with its probes added."""
     pieces = [feed.pieces.pop(0) for _ in plan.probe_widths]
-    inner = pieces[len(pieces) - len(plan.activated) :] if plan.activated else []
     feed.inner = {
         call: (state, piece)
-        for (call, state), piece in zip(plan.activated, inner, strict=True)
+        for (call, state), piece in zip(plan.activated, plan.inner(pieces), strict=True)
     }
     feed.probed = {}
-    output, new_states = original(inputs, states, **kwargs)
+    if plan.bias_width:
+        with preactivations.probed_bias(plan.cell, pieces[-1]):
+            output, new_states = original(inputs, states, **kwargs)
+    else:
+        output, new_states = original(inputs, states, **kwargs)
     flat = tf.nest.flatten(new_states)
     at = _index_of(output, flat)
     flat = [feed.probed.get(j, s) for j, s in enumerate(flat)]
@@ -243,14 +159,6 @@ def _probed_step(
     return output, tf.nest.pack_sequence_as(new_states, probed)
 
 
-def _check_shapes(layer: keras.layers.RNN, sequences: Any, initial_state: Any) -> None:
-    """Raises CaptureError unless the loop runs over (batch, timesteps,
-    features) with (batch, units) states, the shapes probes are made for."""
-    _width(layer, sequences, "input sequence", rank=3)
-    for state in tf.nest.flatten(initial_state):
-        _width(layer, state, "state")
-
-
 def _leaf_wrapper(
     layer: keras.layers.RNN, cell: Any, index: int, original: Any, feed: _Feed
 ) -> Any:
@@ -261,15 +169,15 @@ def _leaf_wrapper(
         feed.leaf, feed.activations = index, []
         try:
             if feed.mode == "probe":
-                if feed.record:
-                    recorded = ([inputs] if index else []) + tf.nest.flatten(states)
-                    feed.recorded.extend(recorded)
                 plan = feed.plans[index]
+                if feed.record:
+                    entering = tf.nest.flatten(states)[: plan.recorded_states]
+                    feed.recorded.extend(([inputs] if index else []) + entering)
                 return _probed_step(plan, feed, original, inputs, states, kwargs)
             output, new_states = original(inputs, states, **kwargs)
             flat = tf.nest.flatten(new_states)
             try:
-                plan = _plan(layer, cell, inputs, output, flat, feed.activations)
+                plan = _plan(layer, cell, inputs, output, flat, feed)
                 feed.plans.append(plan)
             except CaptureError as error:  # raised by `_learn_plan`, unworded
                 feed.error = error
@@ -298,31 +206,95 @@ def _activation_wrapper(index: int, original: Any, feed: _Feed) -> Any:
     return activation
 
 
-def _root_wrapper(original: Any, feed: _Feed, plan: dict) -> Any:
-    @functools.wraps(original)
-    def call(inputs: Any, states: Any, **kwargs: Any) -> Any:
-        if feed.mode != "probe":
-            return original(inputs, states, **kwargs)
-        feed.calls += 1
-        widths = plan["widths"]
-        width = sum(widths)
-        x, *pieces = tf.split(inputs, [inputs.shape[-1] - width, *widths], axis=-1)
-        if plan["masked"]:
-            flat = tf.nest.flatten(states)
-            entering = pieces[len(pieces) - len(flat) :]
-            pieces = pieces[: len(pieces) - len(flat)]
-            flat = [
-                s + tf.cast(p, s.dtype) for s, p in zip(flat, entering, strict=True)
-            ]
-            states = tf.nest.pack_sequence_as(states, flat)
-        feed.pieces, feed.recorded = pieces, []
-        output, new_states = original(x, states, **kwargs)
-        if not feed.record:
-            return output, new_states
-        recorded = tf.stop_gradient(tf.concat(feed.recorded, axis=-1))
-        return (output, recorded), new_states
+def _pop(step_list: tf.Tensor, dtype: tf.DType, shape: list) -> tuple:
+    """(the rest of the list, its last item, of this dtype and static shape)."""
+    rest, item = tf.raw_ops.TensorListPopBack(
+        input_handle=step_list, element_shape=tf.constant(-1), element_dtype=dtype
+    )
+    item.set_shape(shape)
+    return rest, item
 
-    return call
+
+def _masked(
+    feed: _Feed,
+    mask: tf.Tensor,
+    old: list[tf.Tensor],
+    new: list[tf.Tensor],
+    after: list[tf.Tensor],
+    output: tf.Tensor,
+    previous: tf.Tensor,
+    zero_output: bool,
+) -> tuple[list[tf.Tensor], tf.Tensor]:
+    """One step masked as Keras masks it, probes added to what is carried."""
+    keep = mask[:, None]
+    states = [
+        tf.where(keep, n, o + tf.cast(p, o.dtype))
+        for n, o, p in zip(new, old, after, strict=True)
+    ]
+    if zero_output:
+        carried = tf.zeros_like(output)
+    else:
+        carried = previous
+        at = _output_state(feed.plans)
+        if at is not None:
+            carried = previous + tf.cast(after[at], previous.dtype)
+    return states, tf.where(keep, output, carried)
+
+
+def _output_state(plans: Sequence[LeafPlan]) -> int | None:
+    """Flat index of the state that the layer's output (the last leaf's) is."""
+    last = plans[-1]
+    if last.output_state is None:
+        return None
+    count = sum(len(p.state_widths) for p in plans)
+    return count - len(last.state_widths) + last.output_state
+
+
+def _after_probes(plans: Sequence[LeafPlan], pieces: list[tf.Tensor]) -> list:
+    """Of one step's probes, those added to each flat state as passed on."""
+    after, start = [], 0
+    for plan in plans:
+        after += pieces[start : start + len(plan.state_widths)]
+        start += len(plan.probe_widths)
+    return after
+
+
+def _root_step(layer: keras.layers.RNN, feed: _Feed, training: Any) -> Any:
+    """Stands in for `layer.cell` in the loop: pops this step's probes (and
+    mask), calls the cell, masks the step and returns the extra states. (It
+    is not a Layer, so Keras never converts the extra states.)"""
+    cell = layer.cell
+
+    def step(inputs: tf.Tensor, states: Any) -> Any:
+        feed.calls += 1
+        states = list(states)
+        own, carried = states[: -feed.extra], states[-feed.extra :]
+        widths = [w for plan in feed.plans for w in plan.probe_widths]
+        batch = inputs.shape[0]
+        probe_list, probe = _pop(carried[0], inputs.dtype, [batch, sum(widths)])
+        pieces = tf.split(probe, widths, axis=-1)
+        feed.pieces, feed.recorded = list(pieces), []
+        output, new_states = cell(inputs, own, training=training)
+        flat = tf.nest.flatten(new_states)
+        extra = [probe_list]
+        if feed.masked:
+            mask_list, mask = _pop(carried[1], tf.bool, [batch])
+            flat, output = _masked(
+                feed,
+                mask,
+                tf.nest.flatten(own),
+                flat,
+                _after_probes(feed.plans, pieces),
+                output,
+                carried[2],
+                layer.zero_output_for_mask,
+            )
+            extra += [mask_list, output]
+        if feed.record:
+            output = (output, tf.stop_gradient(tf.concat(feed.recorded, axis=-1)))
+        return output, flat + extra
+
+    return step
 
 
 @contextlib.contextmanager
@@ -345,8 +317,12 @@ def _first_mask(mask: Any) -> tf.Tensor | None:
     return tf.squeeze(mask, -1) if mask.shape.rank == 3 else mask
 
 
-def _in_input_time(layer: keras.layers.RNN, tensor: tf.Tensor) -> tf.Tensor:
-    return tf.reverse(tensor, [1]) if layer.go_backwards else tensor
+def _step_list(layer: keras.layers.RNN, tensor: tf.Tensor) -> tf.Tensor:
+    """A list of the steps of `tensor` (batch, timesteps, ...) whose last
+    item is the loop's first step (the first one popped)."""
+    steps = tf.transpose(tensor, [1, 0, *range(2, tensor.shape.rank)])
+    steps = steps if layer.go_backwards else tf.reverse(steps, [0])
+    return tf.raw_ops.TensorListFromTensor(tensor=steps, element_shape=tf.constant(-1))
 
 
 def _split_recorded(
@@ -354,19 +330,16 @@ def _split_recorded(
 ) -> tuple[list[tf.Tensor | None], list[list[tf.Tensor]]]:
     widths = []
     for i, leaf in enumerate(plans):
-        widths += ([leaf.input_width] if i else []) + list(leaf.state_widths)
-    parts = tf.split(_in_input_time(layer, recorded), widths, axis=-1)
+        entering = leaf.state_widths[: leaf.recorded_states]
+        widths += ([leaf.input_width] if i else []) + list(entering)
+    if layer.go_backwards:
+        recorded = tf.reverse(recorded, [1])
+    parts = tf.split(recorded, widths, axis=-1)
     inputs, states = [], []
     for i, leaf in enumerate(plans):
         inputs.append(parts.pop(0) if i else None)
-        states.append([parts.pop(0) for _ in leaf.state_widths])
+        states.append([parts.pop(0) for _ in range(leaf.recorded_states)])
     return inputs, states
-
-
-def _watched_zeros(tape: tf.GradientTape, like: tf.Tensor) -> tf.Tensor:
-    zeros = tf.zeros_like(like)
-    tape.watch(zeros)
-    return zeros
 
 
 def _learn_plan(
@@ -374,14 +347,12 @@ def _learn_plan(
     feed: _Feed,
     sequences: Any,
     initial_state: Any,
-    masked: bool,
     training: Any,
-) -> list[int]:
+) -> None:
     """Runs the cell once on the first step to learn each leaf's plan (the
-    run is discarded); returns the probe widths of one step."""
+    run is discarded)."""
     _width(layer, sequences, "input sequence", rank=3)
-    flat_states = tf.nest.flatten(initial_state)
-    for state in flat_states:
+    for state in tf.nest.flatten(initial_state):
         _width(layer, state, "state")
     feed.mode, feed.plans, feed.error = "plan", [], None
     try:
@@ -390,34 +361,19 @@ def _learn_plan(
         feed.mode = None
     if feed.error is not None:
         raise feed.error
-    widths = [w for leaf in feed.plans for w in leaf.probe_widths]
-    return widths + ([int(s.shape[-1]) for s in flat_states] if masked else [])
 
 
-def _carried_probes(
-    layer: keras.layers.RNN, tape: tf.GradientTape, last: Any, outputs: Any, final: Any
-) -> tuple:
-    """Adds zero probes to the layer's outputs and final states (masked
-    layers). Returns (last, outputs, final, outputs probe, final probes)."""
-    if layer.return_sequences:
-        outputs_probe = _watched_zeros(tape, outputs)
-        outputs = outputs + outputs_probe
-    else:
-        outputs_probe = _watched_zeros(tape, last)
-        last = last + outputs_probe
-    flat = tf.nest.flatten(final)
-    final_probes = [_watched_zeros(tape, s) for s in flat]
-    probed = [s + p for s, p in zip(flat, final_probes, strict=True)]
-    final = tf.nest.pack_sequence_as(final, probed)
-    return last, outputs, final, outputs_probe, final_probes
+def _not_called(layer: keras.layers.RNN) -> CaptureError:
+    return CaptureError(
+        f"Layer '{layer.name}' ({type(layer).__name__}) did not call its cell "
+        "in its recurrent loop (a fused kernel?), so its states cannot be "
+        "probed. Request only 'gradients' or 'activations' for it, or leave "
+        "it out of `layers=`."
+    )
 
 
 def _loop_wrapper(
-    layer: keras.layers.RNN,
-    tape: tf.GradientTape,
-    feed: _Feed,
-    plan: dict,
-    records: list,
+    layer: keras.layers.RNN, tape: tf.GradientTape, feed: _Feed, records: list
 ) -> Any:
     """The instrumented `inner_loop`. A layer that cannot be probed runs
     unprobed and leaves a CaptureError in `records`, raised after the
@@ -435,27 +391,32 @@ def _loop_wrapper(
     ) -> Any:
         mask = _first_mask(mask)
         try:
-            widths = _learn_plan(
-                layer, feed, sequences, initial_state, mask is not None, training
-            )
+            _learn_plan(layer, feed, sequences, initial_state, training)
         except CaptureError as error:
             records.append(error)
             return own(sequences, initial_state, mask=mask, training=training)
-        plan.update(widths=widths, masked=mask is not None)
-        shape = tf.concat([tf.shape(sequences)[:2], [sum(widths)]], axis=0)
+        feed.masked = mask is not None
+        width = sum(w for plan in feed.plans for w in plan.probe_widths)
+        shape = tf.concat([tf.shape(sequences)[:2], [width]], axis=0)
         probes = tf.zeros(shape, sequences.dtype)
         tape.watch(probes)
+        extra = [_step_list(layer, probes)]
+        if feed.masked:
+            previous = [tf.shape(sequences)[0], feed.plans[-1].returned_width]
+            extra += [_step_list(layer, mask), tf.zeros(previous, sequences.dtype)]
         feed.mode, feed.calls = "probe", 0
         try:
-            with _attributes(layer, return_sequences=True, unroll=False):
+            step = _root_step(layer, feed, training)
+            with _attributes(layer, return_sequences=True, unroll=False, cell=step):
                 last, outputs, final = loop(
-                    tf.concat([sequences, probes], axis=-1),
-                    initial_state,
-                    mask=mask,
+                    sequences,
+                    list(initial_state) + extra,
+                    mask=None,
                     training=training,
                 )
         finally:
             feed.mode = None
+        final = list(final)[: -len(extra)]
         if not feed.calls:
             records.append(_not_called(layer))
             return last, outputs, final
@@ -464,11 +425,6 @@ def _loop_wrapper(
             (last, _), (outputs, recorded) = last, outputs
             inputs, states = _split_recorded(layer, feed.plans, recorded)
             inputs[0] = sequences
-        outputs_probe = final_probes = None
-        if mask is not None:
-            last, outputs, final, outputs_probe, final_probes = _carried_probes(
-                layer, tape, last, outputs, final
-            )
         records.append(
             StateRecord(
                 layer=layer,
@@ -477,22 +433,11 @@ def _loop_wrapper(
                 inputs=inputs,
                 states=states,
                 mask=mask,
-                outputs_probe=outputs_probe,
-                final_probes=final_probes,
             )
         )
         return last, outputs, final
 
     return inner_loop
-
-
-def _not_called(layer: keras.layers.RNN) -> CaptureError:
-    return CaptureError(
-        f"Layer '{layer.name}' ({type(layer).__name__}) did not call its cell "
-        "in its recurrent loop (a fused kernel?), so its states cannot be "
-        "probed. Request only 'gradients' or 'activations' for it, or leave "
-        "it out of `layers=`."
-    )
 
 
 def _check_rnn(layer: Any) -> None:
@@ -514,7 +459,7 @@ def _check_rnn(layer: Any) -> None:
 @contextlib.contextmanager
 def attach(
     tape: tf.GradientTape, layers: Sequence[keras.layers.RNN], record: bool
-) -> Iterator[dict[int, list[StateRecord]]]:
+) -> Iterator[dict[int, list]]:
     """Instruments RNN layers for the duration of the block.
 
     Args:
@@ -532,7 +477,7 @@ def attach(
     """
     for layer in layers:
         _check_rnn(layer)
-    records: dict[int, list[StateRecord]] = {}
+    records: dict[int, list] = {}
     saved: list[tuple[Any, str, Any]] = []
 
     def wrap(owner: Any, name: str, wrapper: Any) -> None:
@@ -541,18 +486,17 @@ def attach(
 
     try:
         for layer in layers:
-            feed, plan = _Feed(record), {}
+            feed = _Feed(record)
             records[id(layer)] = []
             for index, leaf in enumerate(leaf_cells(layer.cell)):
                 wrap(leaf, "call", _leaf_wrapper(layer, leaf, index, leaf.call, feed))
                 if callable(getattr(leaf, "activation", None)):
                     activation = _activation_wrapper(index, leaf.activation, feed)
                     wrap(leaf, "activation", activation)
-            wrap(layer.cell, "call", _root_wrapper(layer.cell.call, feed, plan))
             wrap(
                 layer,
                 "inner_loop",
-                _loop_wrapper(layer, tape, feed, plan, records[id(layer)]),
+                _loop_wrapper(layer, tape, feed, records[id(layer)]),
             )
         yield records
     finally:
