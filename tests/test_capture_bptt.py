@@ -538,6 +538,25 @@ def test_a_cell_whose_states_are_not_vectors_cannot_be_probed():
         capture(model, x, _x(1, (BATCH, 1)), kinds=("state_gradients",))
 
 
+class FusedRNN(keras.layers.RNN):
+    """Stands for a layer with a fused kernel: its loop never calls the cell."""
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        outputs = keras.ops.tanh(sequences @ self.cell.kernel)
+        return outputs[:, -1], outputs, [outputs[:, -1]]
+
+
+def test_a_loop_that_does_not_call_its_cell_cannot_be_probed():
+    inputs = keras.Input((STEPS, FEATURES))
+    fused = FusedRNN(keras.layers.SimpleRNNCell(2), name="fused")
+    model = keras.Model(inputs, keras.layers.Dense(1)(fused(inputs)))
+    model.compile(loss="mse")
+    x, y = _x(25), _x(26, (BATCH, 1))
+    with pytest.raises(CaptureError, match=r"^Layer 'fused' \(FusedRNN\) did not call"):
+        capture(model, x, y, kinds=("state_gradients",))
+    assert capture(model, x, y).gradients["fused"].shape == (BATCH, 2)
+
+
 # Any sequence layer, named explicitly, for gradients and activations.
 
 

@@ -21,8 +21,6 @@ from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.gates import gate_names, weights_of
 from tb_rnngrad.capture.layers import LayerRef, class_label
 
-STATE_KINDS = ("state_gradients", "weight_contributions")
-
 
 class Recurrence:
     """The recurrent layers a capture probes inside, and their entry keys.
@@ -33,28 +31,18 @@ class Recurrence:
 
     Raises:
         CaptureError: If a state kind is requested and a layer is not
-            recurrent.
+            recurrent, or its cell is not a keras.layers.Layer.
     """
 
     def __init__(self, refs: Sequence[LayerRef], kinds: Sequence[str]) -> None:
-        self.wanted = any(k in STATE_KINDS for k in kinds)
         self.states = "state_gradients" in kinds
         self.weights = "weight_contributions" in kinds
         self.parts: list[tuple[str, keras.layers.RNN]] = []
-        if not self.wanted:
+        if not (self.states or self.weights):
             return
         for ref in refs:
-            if not isinstance(
-                ref.layer, (keras.layers.RNN, keras.layers.Bidirectional)
-            ):
-                raise CaptureError(
-                    f"Layer '{ref.key}' ({class_label(ref.layer)}) is not "
-                    "recurrent: 'state_gradients' and 'weight_contributions' "
-                    "exist only for LSTM, GRU, SimpleRNN, keras.layers.RNN and "
-                    "Bidirectional layers. Capture it with kinds 'gradients' or "
-                    "'activations' only, or leave it out of `layers=`."
-                )
             for part, layer in state_plan.rnn_parts(ref.layer):
+                _check_recurrent(ref, layer)
                 base = ref.key if part is None else f"{ref.key}/{part}"
                 self.parts.append((base, layer))
 
@@ -142,3 +130,23 @@ class Recurrence:
                 args = (record.inputs[i], record.states[i], per_leaf[i], record.mask)
                 out[key] = compute(leaf, *args)
         return out
+
+
+def _check_recurrent(ref: LayerRef, layer: keras.layers.Layer) -> None:
+    """Raises CaptureError unless `layer` (`ref`'s layer or one of its
+    Bidirectional halves) is an RNN whose cell is a Layer."""
+    if not isinstance(layer, keras.layers.RNN):
+        raise CaptureError(
+            f"Layer '{ref.key}' ({class_label(ref.layer)}) is not recurrent: "
+            "'state_gradients' and 'weight_contributions' exist only for "
+            "LSTM, GRU, SimpleRNN, keras.layers.RNN and Bidirectional layers. "
+            "Capture it with kinds 'gradients' or 'activations' only, or leave "
+            "it out of `layers=`."
+        )
+    if not isinstance(layer.cell, keras.layers.Layer):
+        raise CaptureError(
+            f"Layer '{ref.key}': the cell of '{layer.name}' is a "
+            f"{type(layer.cell).__name__}, not a keras.layers.Layer, so it "
+            "cannot be wrapped to probe its states. Make the cell a "
+            "keras.layers.Layer subclass, or leave the layer out of `layers=`."
+        )

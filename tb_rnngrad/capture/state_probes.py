@@ -8,7 +8,7 @@ wraps `layer.call`:
   never a fused cuDNN kernel) with `return_sequences=True` and `unroll=False`
   for the call (the last output and the final states are the same either
   way, and the loop then stacks what the cell records), with a step function
-  in place of `layer.cell` that calls the cell, and with extra states
+  standing in for `layer.cell` that calls the cell, and with extra states
   appended: a list of zero probes, one (batch, width) slab per step, that the
   step pops a step at a time (popping a list, unlike reading a sequence,
   keeps TensorFlow's backward pass linear in timesteps); for a masked layer
@@ -259,10 +259,24 @@ def _after_probes(plans: Sequence[LeafPlan], pieces: list[tf.Tensor]) -> list:
     return after
 
 
+class _StandIn:
+    """Stands in for `layer.cell` during the loop: calling it runs `step`;
+    its attributes are the cell's. (It is not a Layer, so Keras passes the
+    extra states through without converting them.)"""
+
+    def __init__(self, cell: keras.layers.Layer, step: Any) -> None:
+        self._cell, self._step = cell, step
+
+    def __call__(self, inputs: Any, states: Any, **kwargs: Any) -> Any:
+        return self._step(inputs, states)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cell, name)
+
+
 def _root_step(layer: keras.layers.RNN, feed: _Feed, training: Any) -> Any:
-    """Stands in for `layer.cell` in the loop: pops this step's probes (and
-    mask), calls the cell, masks the step and returns the extra states. (It
-    is not a Layer, so Keras never converts the extra states.)"""
+    """The loop's step: pops this step's probes (and mask), calls the cell,
+    masks the step and returns the extra states."""
     cell = layer.cell
 
     def step(inputs: tf.Tensor, states: Any) -> Any:
@@ -406,8 +420,8 @@ def _loop_wrapper(
             extra += [_step_list(layer, mask), tf.zeros(previous, sequences.dtype)]
         feed.mode, feed.calls = "probe", 0
         try:
-            step = _root_step(layer, feed, training)
-            with _attributes(layer, return_sequences=True, unroll=False, cell=step):
+            cell = _StandIn(layer.cell, _root_step(layer, feed, training))
+            with _attributes(layer, return_sequences=True, unroll=False, cell=cell):
                 last, outputs, final = loop(
                     sequences,
                     list(initial_state) + extra,
@@ -440,22 +454,6 @@ def _loop_wrapper(
     return inner_loop
 
 
-def _check_rnn(layer: Any) -> None:
-    if not isinstance(layer, keras.layers.RNN):
-        raise CaptureError(
-            f"Layer '{layer.name}' ({type(layer).__name__}) is not recurrent: "
-            "'state_gradients' and 'weight_contributions' exist only for "
-            "LSTM, GRU, SimpleRNN, keras.layers.RNN and Bidirectional layers. "
-            "Request 'gradients' or 'activations' for it, or leave it out."
-        )
-    if not isinstance(layer.cell, keras.layers.Layer):
-        raise CaptureError(
-            f"Layer '{layer.name}': its cell is a {type(layer.cell).__name__}, "
-            "not a keras.layers.Layer, so its call cannot be wrapped to probe "
-            "its states. Make the cell a keras.layers.Layer subclass."
-        )
-
-
 @contextlib.contextmanager
 def attach(
     tape: tf.GradientTape, layers: Sequence[keras.layers.RNN], record: bool
@@ -471,12 +469,7 @@ def attach(
         A dict from `id(layer)` to the records of that layer's calls, filled
         while the model runs inside the block: a `StateRecord` per call, or
         the CaptureError that says why the call could not be probed.
-
-    Raises:
-        CaptureError: If a layer is not an RNN, or its cell is not a Layer.
     """
-    for layer in layers:
-        _check_rnn(layer)
     records: dict[int, list] = {}
     saved: list[tuple[Any, str, Any]] = []
 
