@@ -186,22 +186,12 @@ def _by_name(
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
-        keys = ", ".join(f"'{r.key}'" for r in matches)
-        raise CaptureError(
-            f"Layer name '{name}' is ambiguous in model '{model.name}': it "
-            f"matches {keys}. Pass one of these paths or the layer object."
-        )
-    other = [
-        r for r in _refs(list(walk_layers(model))) if name in (r.key, r.layer.name)
-    ]
+        raise _ambiguous(model, name, matches)
+    other = [r for r in _all_refs(model) if name in (r.key, r.layer.name)]
     if len(other) == 1:
         return _sequence_layer(model, other[0], choices)
     if other:
-        keys = ", ".join(f"'{r.key}'" for r in other)
-        raise CaptureError(
-            f"Layer name '{name}' is ambiguous in model '{model.name}': it "
-            f"matches {keys}. Pass one of these paths or the layer object."
-        )
+        raise _ambiguous(model, name, other)
     raise CaptureError(
         f"Model '{model.name}' has no layer named '{name}'. Recurrent layers: "
         f"{choices}. Pass one of these names, an index or a layer object."
@@ -227,7 +217,7 @@ def _by_object(
     choices: str,
 ) -> LayerRef:
     if not is_recurrent(layer):
-        known = [r for r in _refs(list(walk_layers(model))) if r.layer is layer]
+        known = [r for r in _all_refs(model) if r.layer is layer]
         ref = known[0] if known else LayerRef(layer=layer, key=layer.name)
         return _sequence_layer(model, ref, choices)
     for ref in available:
@@ -238,7 +228,20 @@ def _by_object(
     return LayerRef(layer=layer, key=layer.name)
 
 
-def output_shape(layer: keras.layers.Layer) -> tuple | None:
+def _all_refs(model: keras.Model) -> list[LayerRef]:
+    """Every layer of `model`, recurrent or not, with its key."""
+    return _refs(list(walk_layers(model)))
+
+
+def _ambiguous(model: keras.Model, name: str, matches: list[LayerRef]) -> CaptureError:
+    keys = ", ".join(f"'{r.key}'" for r in matches)
+    return CaptureError(
+        f"Layer name '{name}' is ambiguous in model '{model.name}': it "
+        f"matches {keys}. Pass one of these paths or the layer object."
+    )
+
+
+def _output_shape(layer: keras.layers.Layer) -> tuple | None:
     """The shape of the layer's (first) output in the model graph, or None if
     it is not known (a subclassed model, or a layer called more than once)."""
     try:
@@ -250,7 +253,7 @@ def output_shape(layer: keras.layers.Layer) -> tuple | None:
 
 def _sequence_layer(model: keras.Model, ref: LayerRef, choices: str) -> LayerRef:
     """`ref` if its layer's output is (or may be) a sequence, else an error."""
-    shape = output_shape(ref.layer)
+    shape = _output_shape(ref.layer)
     if shape is None or len(shape) == 3:
         return ref
     raise not_a_sequence(model, ref.layer, shape, choices)

@@ -43,20 +43,25 @@ class CaptureResult:
         state_gradients: The total d(loss)/d(h_t) of each recurrent layer's
             state at every step, through every path (its own recurrence,
             its outputs and returned states, the later layers), each
-            (batch, timesteps, units) in input time, float32. Keys (see
-            `state_gradients.py`): the layer key for h_t, `<key>/cell` for an
-            LSTM's c_t; `<key>/forward` and `<key>/backward` for the halves
-            of a Bidirectional layer; `<key>/stacked_<i>` for the cells of a
-            StackedRNNCells; `<key>/state_<j>` for further states of a
-            custom cell. Empty unless "state_gradients" was requested.
+            (batch, timesteps, units). In input time: entry t is the state
+            made from input step t, also with go_backwards and for the
+            backward half of a Bidirectional layer. At a masked step, where
+            Keras carries the previous state, the entry is the gradient of
+            the carried state. Keys (see `state_gradients.py`): the layer key
+            for h_t, `<key>/cell` for an LSTM's c_t; `<key>/forward` and
+            `<key>/backward` for the halves of any Bidirectional layer;
+            `<key>/stacked_<i>` for the cells of a StackedRNNCells;
+            `<key>/state_<j>` for further states of a custom cell. Empty
+            unless "state_gradients" was requested.
         weight_contributions: Per recurrent cell (keys as the cell's h_t
             entry in `state_gradients`), `{"kernel", "recurrent_kernel",
-            "bias"[, "recurrent_bias"]: (timesteps, gates) float32}`: the
-            Frobenius norm of timestep t's term of the weight's gradient over
-            the batch, per gate block of columns (`gates[key]`), in input
-            time. Masked steps contribute zero. "recurrent_bias" is the
-            second bias row of a GRU with reset_after=True. Empty unless
-            "weight_contributions" was requested.
+            "bias"[, "recurrent_bias"]: (timesteps, gates)}`: the Frobenius
+            norm of timestep t's term of the weight's gradient over the
+            batch (the terms sum to the gradient), per gate block of columns
+            (`gates[key]`), in input time. Masked steps contribute zero.
+            "recurrent_bias" is the second bias row of a GRU with
+            reset_after=True. A cell without these weights has no entry (see
+            `notes`). Empty unless "weight_contributions" was requested.
         gates: The gate names of each `weight_contributions` entry, in
             Keras's column order: ("i", "f", "c", "o") for an LSTM,
             ("z", "r", "h") for a GRU, ("h",) for a SimpleRNN, ("all",) for
