@@ -254,7 +254,9 @@ def test_gru_sequence_output(reset_after, monkeypatch):
 
 
 def test_simple_rnn_go_backwards_is_aligned_to_input_time():
-    rnn = keras.layers.SimpleRNN(3, go_backwards=True, return_sequences=True)
+    rnn = keras.layers.SimpleRNN(
+        3, go_backwards=True, return_sequences=True, unroll=True
+    )
     dense = keras.layers.Dense(1)
     inputs = keras.Input((STEPS, FEATURES))
     model = keras.Model(inputs, dense(rnn(inputs)))
@@ -376,13 +378,14 @@ def test_masked_steps_carry_the_state_and_add_no_weight_terms():
 
 @pytest.mark.parametrize("merge_mode", ["concat", None])
 def test_bidirectional_halves_in_input_time(merge_mode):
+    # reset_after=False: weight terms as VJPs of the recorded steps.
+    reset_after = merge_mode == "concat"
     x = _x(13)
     x[0, 4] = 0
     x[1, 0] = 0
     mask = np.any(x != 0, axis=-1)
-    bi = keras.layers.Bidirectional(
-        keras.layers.GRU(2, return_sequences=True), merge_mode=merge_mode, name="bi"
-    )
+    gru = keras.layers.GRU(2, return_sequences=True, reset_after=reset_after)
+    bi = keras.layers.Bidirectional(gru, merge_mode=merge_mode, name="bi")
     dense = keras.layers.Dense(1)
     inputs = keras.Input((STEPS, FEATURES))
     merged = bi(keras.layers.Masking()(inputs))
