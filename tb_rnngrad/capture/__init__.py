@@ -1,4 +1,9 @@
-"""Capture d(loss)/d(output) of recurrent layers on a fixed batch.
+"""Capture the gradients of recurrent layers on a fixed batch.
+
+d(loss)/d(layer output) ("gradients"), the outputs ("activations"),
+d(loss)/d(model input) ("input_gradients"), the total d(loss)/d(h_t) inside
+the recurrence ("state_gradients") and each timestep's share of the weight
+gradient ("weight_contributions"); see `CaptureResult`.
 
 Public API:
 

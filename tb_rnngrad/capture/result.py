@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 
 from tb_rnngrad.format.layer_info import LayerInfo
 
 #: The kinds a capture returns. Each is logged as the format kind of the same
-#: name (`tb_rnngrad.format.metadata.KINDS`).
-KINDS = ("gradients", "activations", "input_gradients")
+#: name (`tb_rnngrad.format.metadata.KINDS`); an LSTM's `<key>/cell` state
+#: entry as "cell_state_gradients" (`tb_rnngrad.records`).
+KINDS = (
+    "gradients",
+    "activations",
+    "input_gradients",
+    "state_gradients",
+    "weight_contributions",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +53,32 @@ class CaptureResult:
         layers: `describe_layer(layer, part)` of each layer entry, the
             `LayerInfo` the summary ops accept as `layer=`.
         notes: Plain-text remarks, e.g. an integer input without gradient.
+        state_gradients: The total d(loss)/d(h_t) of each recurrent layer's
+            state at every step, through every path (its own recurrence,
+            its outputs and returned states, the later layers), each
+            (batch, timesteps, units). In input time: entry t is the state
+            made from input step t, also with go_backwards and for the
+            backward half of a Bidirectional layer. At a masked step, where
+            Keras carries the previous state, the entry is the gradient of
+            the carried state. Keys (see `state_gradients.py`): the layer key
+            for h_t, `<key>/cell` for an LSTM's c_t; `<key>/forward` and
+            `<key>/backward` for the halves of any Bidirectional layer;
+            `<key>/stacked_<i>` for the cells of a StackedRNNCells;
+            `<key>/state_<j>` for further states of a custom cell. Empty
+            unless "state_gradients" was requested.
+        weight_contributions: Per recurrent cell (keys as the cell's h_t
+            entry in `state_gradients`), `{"kernel", "recurrent_kernel",
+            "bias"[, "recurrent_bias"]: (timesteps, gates)}`: the Frobenius
+            norm of timestep t's term of the weight's gradient over the
+            batch (the terms sum to the gradient), per gate block of columns
+            (`gates[key]`), in input time. Masked steps contribute zero.
+            "recurrent_bias" is the second bias row of a GRU with
+            reset_after=True. A cell without these weights has no entry (see
+            `notes`). Empty unless "weight_contributions" was requested.
+        gates: The gate names of each `weight_contributions` entry, in
+            Keras's column order: ("i", "f", "c", "o") for an LSTM,
+            ("z", "r", "h") for a GRU, ("h",) for a SimpleRNN, ("all",) for
+            a custom cell.
     """
 
     loss: float
@@ -56,10 +90,14 @@ class CaptureResult:
     input_sources: dict[str, str]
     layers: dict[str, LayerInfo]
     notes: tuple[str, ...] = ()
+    state_gradients: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    weight_contributions: dict[str, dict[str, np.ndarray]] = dataclasses.field(
+        default_factory=dict
+    )
+    gates: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
-    def kind(self, kind: str) -> dict[str, np.ndarray]:
-        """The entries of one kind: "gradients", "activations" or
-        "input_gradients"."""
+    def kind(self, kind: str) -> dict[str, Any]:
+        """The entries of one kind, e.g. "gradients" or "state_gradients"."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}; got {kind!r}.")
         return getattr(self, kind)
