@@ -135,6 +135,53 @@ def test_logs_every_n_steps_with_values_of_the_last_step(tmp_path):
     assert not np.allclose(events.read("gradients/l1")[0][0], grads["l1"])
 
 
+def test_logs_the_through_time_kinds_with_their_metadata(tmp_path):
+    from tb_rnngrad.format import metadata
+
+    model = _model()
+    x, y = _data()
+    kinds = ("gradients", "state_gradients", "weight_contributions")
+    logger = GradientLogger(tmp_path, data=(x[:4], y[:4]), every_n_steps=6, kinds=kinds)
+    model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=[logger], verbose=0)
+
+    events = Events(str(tmp_path))
+    assert events.tags() == [
+        "gradients/g2",
+        "gradients/l1",
+        "state_gradients/g2",
+        "state_gradients/l1",
+        "state_gradients/l1/cell",
+        "weight_contributions/g2",
+        "weight_contributions/l1",
+    ]
+    final = capture(model, x[:4], y[:4], kinds=kinds)
+    mask = np.ones((4, STEPS), bool)
+    mask[0, -2:] = False
+    for key in ("l1", "l1/cell", "g2"):
+        logged = events.read(f"state_gradients/{key}")[6]
+        np.testing.assert_allclose(logged[0], final.state_gradients[key], rtol=1e-6)
+        np.testing.assert_array_equal(logged[1], mask)  # the layer's input mask
+    for key, gates in (("l1", ["i", "f", "c", "o"]), ("g2", ["z", "r", "h"])):
+        (logged,) = events.read(f"weight_contributions/{key}")[6]
+        weights = final.weight_contributions[key]
+        np.testing.assert_allclose(logged, np.stack(list(weights.values())), rtol=1e-6)
+        listing = events.provider.list_blob_sequences(
+            events.ctx, experiment_id="", plugin_name="rnngrad"
+        )["rnngrad"]
+        parsed = metadata.parse_plugin_metadata(
+            listing[f"weight_contributions/{key}"].plugin_content
+        )
+        assert metadata.kind_name(parsed.kind) == "weight_contributions"
+        assert (list(parsed.weights), list(parsed.gates)) == (list(weights), gates)
+        assert parsed.layer_name == key
+    cell = events.provider.list_blob_sequences(
+        events.ctx, experiment_id="", plugin_name="rnngrad"
+    )["rnngrad"]["state_gradients/l1/cell"]
+    parsed = metadata.parse_plugin_metadata(cell.plugin_content)
+    assert metadata.kind_name(parsed.kind) == "cell_state_gradients"
+    assert (parsed.layer_class, parsed.units) == ("LSTM", 3)
+
+
 def test_non_logging_batches_do_not_read_the_step(tmp_path, monkeypatch):
     model = _model()
     x, y = _data()
