@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 
 #: Suffix of an LSTM's cell-state entry in `CaptureResult.state_gradients`.
 CELL_SUFFIX = "/cell"
+#: Added to the description of the gradient of an output no path uses.
+UNUSED_OUTPUT_NOTE = (
+    "**Output unused downstream**: no path from the loss reaches it, so this "
+    "gradient is zero; see the layer's state gradient (kind state_gradients)."
+)
 
 _DESCRIPTIONS = {
     "gradients": (
@@ -82,8 +87,11 @@ def records(result: CaptureResult, kinds: Sequence[str]) -> Iterator[Record]:
         else:
             for key, data in result.kind(kind).items():
                 mask = _mask_for(data, result.masks.get(key))
-                layer = result.layers[key]
-                yield _record(kind, key, data, layer, mask)
+                record = _record(kind, key, data, result.layers[key], mask)
+                if kind == "gradients" and key in result.unused_outputs:
+                    text = f"{record.description} {UNUSED_OUTPUT_NOTE}"
+                    record = dataclasses.replace(record, description=text)
+                yield record
 
 
 def _record(

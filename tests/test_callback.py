@@ -21,7 +21,7 @@ from tensorboard.backend.event_processing import (  # noqa: E402
 )
 from tensorboard.data import provider as dp  # noqa: E402
 
-from tb_rnngrad import callback, summary  # noqa: E402
+from tb_rnngrad import callback, records, summary  # noqa: E402
 from tb_rnngrad.callback import GradientLogger  # noqa: E402
 from tb_rnngrad.capture import CaptureError, capture, rnn_gradients  # noqa: E402
 
@@ -479,3 +479,32 @@ def test_seeded_training_with_dropout_is_the_same_with_the_logger(tmp_path):
     assert logger.logged_steps == [0, 1, 2, 3, 4, 5, 6]
     for a, b in zip(without, with_logger, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_an_unused_output_is_noted_in_the_result_and_the_logged_description(
+    tmp_path,
+):
+    keras.utils.set_random_seed(0)
+    source = keras.Input((STEPS, FEATURES), name="source")
+    _, h, c = keras.layers.LSTM(3, return_state=True, name="encoder")(source)
+    repeated = keras.layers.RepeatVector(2)(h)
+    decoded = keras.layers.LSTM(3, name="decoder")(repeated, initial_state=[h, c])
+    model = keras.Model(source, keras.layers.Dense(1, name="head")(decoded))
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = _data()
+
+    result = capture(model, x[:4], y[:4], kinds=("gradients", "state_gradients"))
+    assert result.unused_outputs == ("encoder",)
+    assert np.all(result.gradients["encoder"] == 0)
+    assert np.any(result.state_gradients["encoder"] != 0)
+    (note,) = [n for n in result.notes if "'encoder'" in n]
+    assert "not used downstream" in note and "state_gradients" in note
+    assert result.gradients["decoder"].any()
+
+    logger = GradientLogger(tmp_path, data=(x[:4], y[:4]), layers="encoder")
+    model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=[logger], verbose=0)
+    listing = Events(str(tmp_path)).provider.list_blob_sequences(
+        context.RequestContext(), experiment_id="", plugin_name="rnngrad"
+    )
+    description = listing["rnngrad"]["gradients/encoder"].description
+    assert description.endswith(records.UNUSED_OUTPUT_NOTE)

@@ -133,6 +133,7 @@ class GradientCapture:
         self._model_ref = weakref.ref(model)
         self._refs = resolve_layers(model, layers)
         self._recurrence = Recurrence(self._refs, self._kinds)
+        self._unused_outputs: tuple[str, ...] = ()
         wants_inputs = "input_gradients" in self._kinds
         self._embeddings = (
             layers_of_type(model, keras.layers.Embedding) if wants_inputs else []
@@ -314,14 +315,18 @@ class GradientCapture:
         state_records = self._recurrence.records(state_records)
         if "gradients" not in self._kinds:
             watched = {}
+        sources = {
+            "layers": watched,
+            "inputs": inputs,
+            "states": {k: r.probes for k, r in state_records.items()},
+        }
         grads = tape.gradient(
-            target,
-            {
-                "layers": watched,
-                "inputs": inputs,
-                "states": {k: r.probes for k, r in state_records.items()},
-            },
-            unconnected_gradients=tf.UnconnectedGradients.ZERO,
+            target, sources, unconnected_gradients=tf.UnconnectedGradients.NONE
+        )
+        # Known when tracing: outputs that no path from the loss reaches.
+        self._unused_outputs = tuple(k for k, g in grads["layers"].items() if g is None)
+        grads = tf.nest.map_structure(
+            lambda g, s: tf.zeros_like(s) if g is None else g, grads, sources
         )
         states = self._recurrence.entries(state_records, grads["states"], raw_terms)
         out = {
@@ -405,13 +410,26 @@ class GradientCapture:
             input_masks=arrays(out["input_masks"]),
             input_sources=sources,
             layers=described,
-            notes=tuple(notes + self._recurrence.notes()),
+            notes=tuple(
+                notes + self._recurrence.notes() + _unused_notes(self._unused_outputs)
+            ),
+            unused_outputs=self._unused_outputs,
             state_gradients=arrays(out["state_gradients"]),
             weight_contributions={
                 key: arrays(terms) for key, terms in out["weight_contributions"].items()
             },
             gates=self._recurrence.gates(),
         )
+
+
+def _unused_notes(keys: Sequence[str]) -> list[str]:
+    return [
+        f"The output of layer '{key}' is not used downstream (e.g. an encoder "
+        "whose returned states alone feed a decoder), so d(loss)/d(output) is "
+        "zero. Its state gradient (kinds=('state_gradients',)) holds the paths "
+        "through the states it returns."
+        for key in keys
+    ]
 
 
 _BATCH_ERRORS = (ValueError, TypeError, tf.errors.InvalidArgumentError)

@@ -79,6 +79,9 @@ class CaptureResult:
             Keras's column order: ("i", "f", "c", "o") for an LSTM,
             ("z", "r", "h") for a GRU, ("h",) for a SimpleRNN, ("all",) for
             a custom cell.
+        unused_outputs: Layer entries whose output no path from the loss
+            reaches (their `gradients` are zero), e.g. an encoder whose
+            returned states alone feed a decoder; see `notes`.
     """
 
     loss: float
@@ -95,6 +98,7 @@ class CaptureResult:
         default_factory=dict
     )
     gates: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    unused_outputs: tuple[str, ...] = ()
 
     def kind(self, kind: str) -> dict[str, Any]:
         """The entries of one kind, e.g. "gradients" or "state_gradients"."""
