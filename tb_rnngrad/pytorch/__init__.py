@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from tb_rnngrad.errors import CaptureError
-from tb_rnngrad.pytorch import capture as _capture
-from tb_rnngrad.pytorch.capture import LossFn
+from tb_rnngrad.pytorch import capture_pass as _capture
+from tb_rnngrad.pytorch.capture_pass import LossFn
 from tb_rnngrad.pytorch.logger import GradientLogger
 from tb_rnngrad.pytorch.modules import Selector, recurrent_modules
 from tb_rnngrad.pytorch.result import KINDS, CaptureResult, GradientDict

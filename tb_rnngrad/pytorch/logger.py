@@ -4,9 +4,9 @@ and write the result for TensorBoard's RNN Gradients tab.
 It writes the NumPy `*_pb` summaries (one event per summary value) through a
 writer passed in (`torch.utils.tensorboard.SummaryWriter`, tensorboardX's, or
 anything with `add_summary(summary, global_step)`), or, given a directory,
-through TensorBoard's own `EventFileWriter`, the writer torch's SummaryWriter
-wraps: importing `torch.utils.tensorboard` imports TensorFlow when it is
-installed, the logger alone never does.
+with `events.EventWriter`. Importing `torch.utils.tensorboard` (and opening
+TensorBoard's `EventFileWriter`) imports TensorFlow when it is installed; the
+logger with a directory never does.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from torch import nn
 
 from tb_rnngrad.errors import CaptureError
-from tb_rnngrad.pytorch import capture as _capture
-from tb_rnngrad.pytorch.capture import LossFn
+from tb_rnngrad.pytorch import capture_pass as _capture
+from tb_rnngrad.pytorch.capture_pass import LossFn
+from tb_rnngrad.pytorch.events import EventWriter
 from tb_rnngrad.pytorch.inputs import check_call_inputs
 from tb_rnngrad.pytorch.modules import Selector, resolve
 from tb_rnngrad.records import records
@@ -188,10 +189,7 @@ class GradientLogger:
     def _adder(self):
         """`add(summary, step)` for the writer, opened on first use."""
         if self._writer is None:
-            from tensorboard.summary.writer.event_file_writer import EventFileWriter
-
-            os.makedirs(self.path, exist_ok=True)
-            self._writer = EventFileWriter(self.path)
+            self._writer = EventWriter(self.path)
         writer = self._writer
         get_file_writer = getattr(writer, "_get_file_writer", None)
         target = get_file_writer() if callable(get_file_writer) else writer

@@ -95,7 +95,8 @@ def resolve(
                 "sequence modules to watch in layers=, e.g. layers=['encoder']."
             )
         return found
-    selectors = [layers] if isinstance(layers, (str, nn.Module)) else list(layers)
+    many = isinstance(layers, (list, tuple))
+    selectors = list(layers) if many else [layers]
     targets: list[Target] = []
     for selector in selectors:
         target = _target(module, paths, selector)

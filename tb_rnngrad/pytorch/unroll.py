@@ -8,10 +8,11 @@ vectors, LSTM projections), plus zero probes:
 - `state[:, t]` is added to h_t and `cell[:, t]` to c_t before they are used
   (by the output, the next step and, for c_t, h_t itself), so d(loss)/d(probe)
   is the total d(loss)/d(h_t) (d(loss)/d(c_t)) through every path;
-- `input_gates` is added to W_ih x_t + b_ih and `recurrent_gates[:, t]` to
-  W_hh h_{t-1} + b_hh, so their gradients are each step's gate
-  pre-activation gradients, from which `weight_terms` builds each
-  timestep's term of the weight gradients.
+- `input_gates` is added to W_ih x_t + b_ih and, for a GRU,
+  `recurrent_gates[:, t]` to W_hh h_{t-1} + b_hh, so their gradients are each
+  step's gate pre-activation gradients, from which `timestep_terms` builds
+  each timestep's term of the weight gradients. (RNN and LSTM add the two
+  before any nonlinearity, so both have the input gates' gradient.)
 
 The probes are zero, so values are those of the module's own forward pass.
 Every sequence is batch-first and in input time, also for the backward
@@ -55,7 +56,7 @@ class Probes:
     state: Tensor  # (batch, timesteps, h channels), onto h_t
     cell: Tensor | None  # (batch, timesteps, hidden), onto c_t (LSTM)
     input_gates: Tensor  # (batch, timesteps, gates * hidden)
-    recurrent_gates: Tensor  # (batch, timesteps, gates * hidden)
+    recurrent_gates: Tensor | None  # the same, GRU only
 
     def tensors(self) -> list[Tensor]:
         """The probes whose gradients the capture asks for."""
@@ -118,26 +119,42 @@ def unroll(
         state=torch.zeros(batch, steps, h0.shape[-1], **zeros),
         cell=None if c0 is None else torch.zeros(batch, steps, c0.shape[-1], **zeros),
         input_gates=torch.zeros(batch, steps, gate_width, **zeros),
-        recurrent_gates=torch.zeros(batch, steps, gate_width, **zeros),
+        recurrent_gates=(
+            torch.zeros(batch, steps, gate_width, **zeros) if mode == "GRU" else None
+        ),
     )
     input_gates = functional.linear(inputs, weights.weight_ih, weights.bias_ih)
-    input_gates = input_gates + probes.input_gates
+    recurrent_bias = weights.bias_hh
+    if mode != "GRU" and recurrent_bias is not None:
+        # RNN and LSTM add both biases before any nonlinearity: add b_hh once.
+        input_gates, recurrent_bias = input_gates + recurrent_bias, None
+    recurrent_weight = weights.weight_hh.t()
+    # One unbind per sequence, not a slice per step: each slice's backward
+    # would build a full-size gradient, O(timesteps^2) work in all.
+    input_gates = (input_gates + probes.input_gates).unbind(1)
+    state_probes = probes.state.unbind(1)
+    cell_probes = None if probes.cell is None else probes.cell.unbind(1)
+    gate_probes = None
+    if probes.recurrent_gates is not None:
+        gate_probes = probes.recurrent_gates.unbind(1)
+    masks = [None] * steps if mask is None else mask[..., None].unbind(1)
     h, c = h0, c0
     outputs, previous, unprojected = [None] * steps, [None] * steps, [None] * steps
     for t in reversed(range(steps)) if reverse else range(steps):
-        keep = None if mask is None else mask[:, t, None]
-        recurrent = functional.linear(h, weights.weight_hh, weights.bias_hh)
-        recurrent = recurrent + probes.recurrent_gates[:, t]
+        keep = masks[t]
         previous[t] = h
-        if mode == "LSTM":
-            h_new, c, unprojected[t] = _lstm_step(
-                input_gates[:, t], recurrent, c, keep, probes.cell[:, t], weights
-            )
-        elif mode == "GRU":
-            h_new = _gru_step(input_gates[:, t], recurrent, h)
+        if mode == "GRU":
+            recurrent = functional.linear(h, weights.weight_hh, recurrent_bias)
+            h_new = _gru_step(input_gates[t], recurrent + gate_probes[t], h)
         else:
-            h_new = _rnn_step(input_gates[:, t], recurrent, mode)
-        h = _where(keep, h_new, h) + probes.state[:, t]
+            gates = torch.addmm(input_gates[t], h, recurrent_weight)
+            if mode == "LSTM":
+                h_new, c, unprojected[t] = _lstm_step(
+                    gates, c, keep, cell_probes[t], weights
+                )
+            else:
+                h_new = torch.tanh(gates) if mode == "RNN_TANH" else torch.relu(gates)
+        h = _where(keep, h_new, h) + state_probes[t]
         outputs[t] = h if keep is None else h * keep
     return Trace(
         output=torch.stack(outputs, 1),
@@ -156,8 +173,7 @@ def _where(keep: Tensor | None, new: Tensor, old: Tensor) -> Tensor:
 
 
 def _lstm_step(
-    input_gates: Tensor,
-    recurrent: Tensor,
+    gates: Tensor,
     c: Tensor,
     keep: Tensor | None,
     cell_probe: Tensor,
@@ -165,10 +181,12 @@ def _lstm_step(
 ) -> tuple[Tensor, Tensor, Tensor | None]:
     """(h_t before the state probe, c_t with its probe, o_t * tanh(c_t) when
     projected)."""
-    i, f, g, o = (input_gates + recurrent).chunk(4, -1)
-    c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    width = gates.shape[-1] // 4
+    sigmoid = torch.sigmoid(gates)  # i, f and o (g's column block unused)
+    i, f, o = sigmoid[:, :width], sigmoid[:, width : 2 * width], sigmoid[:, 3 * width :]
+    c_new = f * c + i * torch.tanh(gates[:, 2 * width : 3 * width])
     c = _where(keep, c_new, c) + cell_probe
-    h = torch.sigmoid(o) * torch.tanh(c)
+    h = o * torch.tanh(c)
     if weights.weight_hr is None:
         return h, c, None
     return functional.linear(h, weights.weight_hr), c, h
@@ -181,8 +199,3 @@ def _gru_step(input_gates: Tensor, recurrent: Tensor, h: Tensor) -> Tensor:
     z = torch.sigmoid(i_z + h_z)
     n = torch.tanh(i_n + r * h_n)
     return (1 - z) * n + z * h
-
-
-def _rnn_step(input_gates: Tensor, recurrent: Tensor, mode: str) -> Tensor:
-    total = input_gates + recurrent
-    return torch.tanh(total) if mode == "RNN_TANH" else torch.relu(total)

@@ -8,7 +8,8 @@ gate probes), the weight gradients are sums over timesteps:
     weight_hr.grad = sum_t dh_t^T m_t         (LSTM proj_size, m_t = o_t tanh c_t)
 
 where dzi_t is the gradient of W_ih x_t + b_ih and dzh_t that of
-W_hh h_{t-1} + b_hh (equal for RNN and LSTM, different in a GRU's n gate),
+W_hh h_{t-1} + b_hh (the same for RNN and LSTM, which add the two; different
+in a GRU's n gate),
 and dh_t is the total d(loss)/d(h_t) at real steps. `weight_terms` returns
 these terms; `contributions` their Frobenius norms per gate block of rows,
 without building the terms when the batch is small (Gram matrices).
@@ -34,7 +35,7 @@ class ProbeGrads:
     state: Tensor
     cell: Tensor | None
     input_gates: Tensor
-    recurrent_gates: Tensor
+    recurrent_gates: Tensor  # = input_gates but for a GRU
 
 
 def weight_terms(trace: Trace, grads: ProbeGrads, weights: Weights) -> dict:

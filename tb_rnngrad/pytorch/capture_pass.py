@@ -36,13 +36,13 @@ from tb_rnngrad.pytorch.probes import EmbeddingProbes, OutputProbe, installed
 from tb_rnngrad.pytorch.result import KINDS, CaptureResult
 from tb_rnngrad.pytorch.rnn_pass import RnnPass
 from tb_rnngrad.pytorch.state import capture_mode
-from tb_rnngrad.pytorch.unroll import GATES
-from tb_rnngrad.pytorch.weight_terms import (
+from tb_rnngrad.pytorch.timestep_terms import (
     PROJECTION_GATE,
     ProbeGrads,
     contributions,
     weight_terms,
 )
+from tb_rnngrad.pytorch.unroll import GATES
 
 LossFn = Callable[[Any, Any], Tensor]
 
@@ -253,7 +253,11 @@ def _probe_grads(done: Pass, trace) -> ProbeGrads:
         state=done.grad(probes.state),
         cell=None if probes.cell is None else done.grad(probes.cell),
         input_gates=done.grad(probes.input_gates),
-        recurrent_gates=done.grad(probes.recurrent_gates),
+        recurrent_gates=done.grad(
+            probes.input_gates
+            if probes.recurrent_gates is None
+            else probes.recurrent_gates
+        ),
     )
 
 
