@@ -34,7 +34,7 @@ class EventWriter:
         host, pid, uid = socket.gethostname(), os.getpid(), next(_UIDS)
         name = f"events.out.tfevents.{int(time.time()):010d}.{host}.{pid}.{uid}"
         self.path = os.path.join(logdir, name)
-        self._records = RecordWriter(open(self.path, "wb"))  # noqa: SIM115
+        self._records = RecordWriter(open(self.path, "wb"))
         self.add_event(
             event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")
         )

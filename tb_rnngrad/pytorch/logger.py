@@ -130,7 +130,7 @@ class GradientLogger:
         else:
             try:
                 self.log(global_step)
-            except Exception as error:  # noqa: BLE001 (training must go on)
+            except Exception as error:  # any failure: training must go on
                 self._failed = True
                 self._warn(
                     f"logging step {global_step} failed ({type(error).__name__}: "

@@ -57,9 +57,7 @@ def is_recurrent(module: nn.Module) -> bool:
 def recurrent_modules(module: nn.Module) -> list[str]:
     """The keys of the recurrent modules in `module`, in definition order."""
     return [
-        _key(module, path, sub)
-        for path, sub in module.named_modules()
-        if is_recurrent(sub)
+        _key(path, sub) for path, sub in module.named_modules() if is_recurrent(sub)
     ]
 
 
@@ -84,7 +82,7 @@ def resolve(
     paths = {id(sub): path for path, sub in module.named_modules()}
     if layers is None:
         found = [
-            Target(_key(module, path, sub), sub, True)
+            Target(_key(path, sub), sub, True)
             for path, sub in module.named_modules()
             if is_recurrent(sub)
         ]
@@ -160,7 +158,7 @@ def parameter_names(rnn: nn.RNNBase, layer: int, direction: int) -> dict[str, st
     return {name: name + suffix for name in short}
 
 
-def _key(root: nn.Module, path: str, module: nn.Module) -> str:
+def _key(path: str, module: nn.Module) -> str:
     return path if path else type(module).__name__.lower()
 
 
@@ -190,7 +188,7 @@ def _target(module: nn.Module, paths: dict[int, str], selector: Selector) -> Tar
             f"{type(selector).__name__} {selector!r}. Pass e.g. layers='lstm' or "
             "layers=[model.lstm]."
         )
-    return Target(_key(module, path, sub), sub, is_recurrent(sub))
+    return Target(_key(path, sub), sub, is_recurrent(sub))
 
 
 def _listing(module: nn.Module) -> str:

@@ -77,7 +77,7 @@ class RnnPass:
         names = parameter_names(self.module, layer, direction)
         return Weights(**{short: getattr(self.module, n) for short, n in names.items()})
 
-    def forward(self, input, hx=None):  # noqa: A002 (torch's own signature)
+    def forward(self, input, hx=None):  # torch's own signature
         """Same outputs as the module's forward, with probes; see the module
         docstring."""
         self.calls += 1
