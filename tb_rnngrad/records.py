@@ -1,21 +1,36 @@
 """What a capture result is logged as: one record per summary call.
 
-The Keras callback writes these records with `tb_rnngrad.summary.write`; the
-tags, kinds and descriptions are defined here once.
+The Keras callback writes these records with `tb_rnngrad.summary.write`, the
+PyTorch logger with `tb_rnngrad.summary.write_pb`; the tags, kinds and
+descriptions are defined here once. A result is anything with the fields of
+`CaptureResult` (`CaptureLike`): the Keras one or `tb_rnngrad.pytorch`'s.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
 from tb_rnngrad.format.layer_info import LayerInfo
 
-if TYPE_CHECKING:
-    from tb_rnngrad.capture.result import CaptureResult
+
+class CaptureLike(Protocol):
+    """The fields of a capture result that records are made from."""
+
+    masks: Mapping[str, np.ndarray | None]
+    input_gradients: Mapping[str, np.ndarray]
+    input_masks: Mapping[str, np.ndarray | None]
+    input_sources: Mapping[str, str]
+    layers: Mapping[str, Any]
+    state_gradients: Mapping[str, np.ndarray]
+    weight_contributions: Mapping[str, Mapping[str, np.ndarray]]
+    gates: Mapping[str, Sequence[str]]
+
+    def kind(self, kind: str) -> Mapping[str, Any]: ...
+
 
 #: Suffix of an LSTM's cell-state entry in `CaptureResult.state_gradients`.
 CELL_SUFFIX = "/cell"
@@ -27,30 +42,28 @@ UNUSED_OUTPUT_NOTE = (
 
 _DESCRIPTIONS = {
     "gradients": (
-        "d(loss)/d(output of layer `{key}`) on a fixed batch of {n} samples. It "
-        "holds only the paths through the layers after this one: read right to "
-        "left, it shows how far back they carry gradient."
+        "d(loss)/d(output of layer `{key}`) on {batch}. It holds only the paths "
+        "through the layers after this one: read right to left, it shows how "
+        "far back they carry gradient."
     ),
-    "activations": "Output of layer `{key}` on a fixed batch of {n} samples.",
+    "activations": "Output of layer `{key}` on {batch}.",
     "input_gradients": (
-        "d(loss)/d({what}) on a fixed batch of {n} samples: how far back in time "
-        "the whole network reaches."
+        "d(loss)/d({what}) on {batch}: how far back in time the whole network reaches."
     ),
     "state_gradients": (
-        "Total d(loss)/d(h_t) of the hidden state of layer `{key}` on a fixed "
-        "batch of {n} samples, through every path, the layer's own recurrence "
-        "included: read right to left, where it fades is the layer's gradient "
-        "horizon."
+        "Total d(loss)/d(h_t) of the hidden state of layer `{key}` on {batch}, "
+        "through every path, the layer's own recurrence included: read right "
+        "to left, where it fades is the layer's gradient horizon."
     ),
     "cell_state_gradients": (
-        "Total d(loss)/d(c_t) of the cell state of LSTM `{key}` on a fixed batch "
-        "of {n} samples, through every path: read right to left, it shows how far "
+        "Total d(loss)/d(c_t) of the cell state of LSTM `{key}` on {batch}, "
+        "through every path: read right to left, it shows how far "
         "back the cell state carries gradient."
     ),
     "weight_contributions": (
         "Norm of each timestep's term of the weight gradient of layer `{key}` on "
-        "a fixed batch of {n} samples, per weight and gate: whether early "
-        "timesteps still shape the weights."
+        "{batch}, per weight and gate: whether early timesteps still shape the "
+        "weights."
     ),
 }
 
@@ -69,7 +82,7 @@ class Record:
     gates: tuple[str, ...] = ()
 
 
-def records(result: CaptureResult, kinds: Sequence[str]) -> Iterator[Record]:
+def records(result: CaptureLike, kinds: Sequence[str]) -> Iterator[Record]:
     """The records of the capture `kinds` in `result`, in `kinds` order.
 
     Tags are `<kind>/<key>`; an LSTM's cell-state entry `<key>/cell` of
@@ -102,13 +115,16 @@ def _record(
     mask: np.ndarray | None,
     what: str = "",
     tag_kind: str = "",
+    batch_size: int | None = None,
 ) -> Record:
-    text = _DESCRIPTIONS[kind].format(key=key, what=what, n=len(data))
+    size = len(data) if batch_size is None else batch_size
+    batch = f"a fixed batch of {size} samples" if size else "a fixed batch"
+    text = _DESCRIPTIONS[kind].format(key=key, what=what, batch=batch)
     tag = f"{tag_kind or kind}/{key}"
     return Record(kind, tag, data, layer, mask, text)
 
 
-def _input_records(result: CaptureResult) -> Iterator[Record]:
+def _input_records(result: CaptureLike) -> Iterator[Record]:
     for key, data in result.input_gradients.items():
         embedding = result.input_sources.get(key) == "embedding"
         what = f"output of Embedding `{key}`" if embedding else f"input `{key}`"
@@ -116,7 +132,7 @@ def _input_records(result: CaptureResult) -> Iterator[Record]:
         yield _record("input_gradients", key, data, None, mask, what)
 
 
-def _state_records(result: CaptureResult) -> Iterator[Record]:
+def _state_records(result: CaptureLike) -> Iterator[Record]:
     for key, data in result.state_gradients.items():
         is_cell = key.endswith(CELL_SUFFIX)
         kind = "cell_state_gradients" if is_cell else "state_gradients"
@@ -126,13 +142,15 @@ def _state_records(result: CaptureResult) -> Iterator[Record]:
         yield _record(kind, key, data, layer, mask, tag_kind="state_gradients")
 
 
-def _weight_records(result: CaptureResult) -> Iterator[Record]:
+def _weight_records(result: CaptureLike) -> Iterator[Record]:
     for key, by_weight in result.weight_contributions.items():
         if not by_weight:
             continue
         data = np.stack(list(by_weight.values()))
         owner = _owner(result, key)
-        record = _record("weight_contributions", key, data, None, None)
+        record = _record(
+            "weight_contributions", key, data, None, None, batch_size=_batch(result)
+        )
         yield dataclasses.replace(
             record,
             layer=_layer_of(result, key, owner),
@@ -141,7 +159,19 @@ def _weight_records(result: CaptureResult) -> Iterator[Record]:
         )
 
 
-def _owner(result: CaptureResult, key: str) -> str:
+def _batch(result: CaptureLike) -> int:
+    """The probe batch's size from any per-sample entry; 0 if there is none
+    (weight contributions have no batch axis)."""
+    for kind in ("gradients", "activations", "state_gradients", "input_gradients"):
+        for data in getattr(result, kind, {}).values():
+            return len(data)
+    for mask in result.masks.values():
+        if mask is not None:
+            return len(mask)
+    return 0
+
+
+def _owner(result: CaptureLike, key: str) -> str:
     """The longest layer entry key that `key` extends (`key` itself if any)."""
     parts = key.split("/")
     for end in range(len(parts), 0, -1):
@@ -151,7 +181,7 @@ def _owner(result: CaptureResult, key: str) -> str:
     return key
 
 
-def _layer_of(result: CaptureResult, key: str, owner: str) -> LayerInfo | None:
+def _layer_of(result: CaptureLike, key: str, owner: str) -> LayerInfo | None:
     """The owner's description, with the direction a state entry names."""
     info = result.layers.get(owner)
     if info is None:
