@@ -35,8 +35,8 @@ from tb_rnngrad.capture.data import (
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.gradients import GradientCapture, check_kinds, get_capture
 from tb_rnngrad.capture.layers import LayerSelector
-from tb_rnngrad.capture.result import CaptureResult
 from tb_rnngrad.records import records
+from tb_rnngrad.result import CaptureResult
 
 # Errors that a capture or a write may raise once training runs. Anything
 # else is a bug and propagates.

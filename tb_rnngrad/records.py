@@ -2,35 +2,18 @@
 
 The Keras callback writes these records with `tb_rnngrad.summary.write`, the
 PyTorch logger with `tb_rnngrad.summary.write_pb`; the tags, kinds and
-descriptions are defined here once. A result is anything with the fields of
-`CaptureResult` (`CaptureLike`): the Keras one or `tb_rnngrad.pytorch`'s.
+descriptions are defined here once, for the `CaptureResult` of either.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 from tb_rnngrad.format.layer_info import LayerInfo
-
-
-class CaptureLike(Protocol):
-    """The fields of a capture result that records are made from."""
-
-    masks: Mapping[str, np.ndarray | None]
-    input_gradients: Mapping[str, np.ndarray]
-    input_masks: Mapping[str, np.ndarray | None]
-    input_sources: Mapping[str, str]
-    layers: Mapping[str, Any]
-    state_gradients: Mapping[str, np.ndarray]
-    weight_contributions: Mapping[str, Mapping[str, np.ndarray]]
-    gates: Mapping[str, Sequence[str]]
-
-    def kind(self, kind: str) -> Mapping[str, Any]: ...
-
+from tb_rnngrad.result import CaptureResult
 
 #: Suffix of an LSTM's cell-state entry in `CaptureResult.state_gradients`.
 CELL_SUFFIX = "/cell"
@@ -82,7 +65,7 @@ class Record:
     gates: tuple[str, ...] = ()
 
 
-def records(result: CaptureLike, kinds: Sequence[str]) -> Iterator[Record]:
+def records(result: CaptureResult, kinds: Sequence[str]) -> Iterator[Record]:
     """The records of the capture `kinds` in `result`, in `kinds` order.
 
     Tags are `<kind>/<key>`; an LSTM's cell-state entry `<key>/cell` of
@@ -124,7 +107,7 @@ def _record(
     return Record(kind, tag, data, layer, mask, text)
 
 
-def _input_records(result: CaptureLike) -> Iterator[Record]:
+def _input_records(result: CaptureResult) -> Iterator[Record]:
     for key, data in result.input_gradients.items():
         embedding = result.input_sources.get(key) == "embedding"
         what = f"output of Embedding `{key}`" if embedding else f"input `{key}`"
@@ -132,7 +115,7 @@ def _input_records(result: CaptureLike) -> Iterator[Record]:
         yield _record("input_gradients", key, data, None, mask, what)
 
 
-def _state_records(result: CaptureLike) -> Iterator[Record]:
+def _state_records(result: CaptureResult) -> Iterator[Record]:
     for key, data in result.state_gradients.items():
         is_cell = key.endswith(CELL_SUFFIX)
         kind = "cell_state_gradients" if is_cell else "state_gradients"
@@ -142,7 +125,7 @@ def _state_records(result: CaptureLike) -> Iterator[Record]:
         yield _record(kind, key, data, layer, mask, tag_kind="state_gradients")
 
 
-def _weight_records(result: CaptureLike) -> Iterator[Record]:
+def _weight_records(result: CaptureResult) -> Iterator[Record]:
     for key, by_weight in result.weight_contributions.items():
         if not by_weight:
             continue
@@ -159,11 +142,11 @@ def _weight_records(result: CaptureLike) -> Iterator[Record]:
         )
 
 
-def _batch(result: CaptureLike) -> int:
+def _batch(result: CaptureResult) -> int:
     """The probe batch's size from any per-sample entry; 0 if there is none
     (weight contributions have no batch axis)."""
     for kind in ("gradients", "activations", "state_gradients", "input_gradients"):
-        for data in getattr(result, kind, {}).values():
+        for data in getattr(result, kind).values():
             return len(data)
     for mask in result.masks.values():
         if mask is not None:
@@ -171,7 +154,7 @@ def _batch(result: CaptureLike) -> int:
     return 0
 
 
-def _owner(result: CaptureLike, key: str) -> str:
+def _owner(result: CaptureResult, key: str) -> str:
     """The longest layer entry key that `key` extends (`key` itself if any)."""
     parts = key.split("/")
     for end in range(len(parts), 0, -1):
@@ -181,7 +164,7 @@ def _owner(result: CaptureLike, key: str) -> str:
     return key
 
 
-def _layer_of(result: CaptureLike, key: str, owner: str) -> LayerInfo | None:
+def _layer_of(result: CaptureResult, key: str, owner: str) -> LayerInfo | None:
     """The owner's description, with the direction a state entry names."""
     info = result.layers.get(owner)
     if info is None:

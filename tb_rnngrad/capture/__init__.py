@@ -22,8 +22,8 @@ from tb_rnngrad.capture.gradients import (
     rnn_gradients,
 )
 from tb_rnngrad.capture.layers import LayerRef, is_recurrent, recurrent_layers
-from tb_rnngrad.capture.result import KINDS, CaptureResult, GradientDict
 from tb_rnngrad.format.layer_info import LayerInfo, describe_layer
+from tb_rnngrad.result import KINDS, CaptureResult, GradientDict
 
 __all__ = [
     "KINDS",

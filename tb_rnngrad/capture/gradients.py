@@ -32,9 +32,9 @@ from tb_rnngrad.capture.layers import (
     resolve_layers,
 )
 from tb_rnngrad.capture.recurrence import Recurrence
-from tb_rnngrad.capture.result import KINDS, CaptureResult, GradientDict
 from tb_rnngrad.capture.state import preserved_state
 from tb_rnngrad.format.layer_info import describe_layer
+from tb_rnngrad.result import KINDS, CaptureResult, GradientDict
 
 _PARTS = ("forward", "backward")
 

@@ -33,7 +33,6 @@ from tb_rnngrad.pytorch.modules import (
     resolve,
 )
 from tb_rnngrad.pytorch.probes import EmbeddingProbes, OutputProbe, installed
-from tb_rnngrad.pytorch.result import KINDS, CaptureResult
 from tb_rnngrad.pytorch.rnn_pass import RnnPass
 from tb_rnngrad.pytorch.state import capture_mode
 from tb_rnngrad.pytorch.timestep_terms import (
@@ -43,6 +42,7 @@ from tb_rnngrad.pytorch.timestep_terms import (
     weight_terms,
 )
 from tb_rnngrad.pytorch.unroll import GATES
+from tb_rnngrad.result import KINDS, CaptureResult
 
 LossFn = Callable[[Any, Any], Tensor]
 

@@ -1,4 +1,8 @@
-"""What one capture returns."""
+"""What one capture returns, for Keras (`tb_rnngrad.capture`) and PyTorch
+(`tb_rnngrad.pytorch`) alike; `tb_rnngrad.records` logs it.
+
+Imports neither TensorFlow nor torch.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from tb_rnngrad.format.layer_info import LayerInfo
 
 #: The kinds a capture returns. Each is logged as the format kind of the same
 #: name (`tb_rnngrad.format.metadata.KINDS`); an LSTM's `<key>/cell` state
-#: entry as "cell_state_gradients" (`tb_rnngrad.records`).
+#: entry as "cell_state_gradients" (`tb_rnngrad.records`). The same for both
+#: frameworks.
 KINDS = (
     "gradients",
     "activations",
@@ -25,9 +30,11 @@ KINDS = (
 class CaptureResult:
     """Gradients, activations and masks from one forward and backward pass.
 
-    Entries are keyed by layer key: the layer name (or `outer/inner` when names
-    collide across nested models); a Bidirectional layer with
-    `merge_mode=None` has two entries, `<key>/forward` and `<key>/backward`.
+    Entries are keyed by layer key: for Keras the layer name (or
+    `outer/inner` when names collide across nested models), a Bidirectional
+    layer with `merge_mode=None` having two entries, `<key>/forward` and
+    `<key>/backward`; for PyTorch the module path (see `tb_rnngrad.pytorch`
+    for its keys, weight names and gate order).
 
     Attributes:
         loss: The model's compiled loss on the batch (inference mode).
