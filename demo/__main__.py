@@ -28,23 +28,51 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--logdir", default="runs/demo")
+    parser.add_argument(
+        "--logdir", default="runs/demo", help="where to log (default %(default)s)"
+    )
     parser.add_argument(
         "--models",
         nargs="+",
         default=list(models.MODEL_NAMES),
         choices=models.MODEL_NAMES,
+        help="models to train (default: all)",
     )
-    parser.add_argument("--timesteps", type=int, default=100)
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
-    parser.add_argument("--every-n-steps", type=int, default=defaults.every_n_steps)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument(
+        "--timesteps",
+        type=int,
+        default=100,
+        help="sequence length (default %(default)s)",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=defaults.epochs,
+        help="epochs of 250 steps (default %(default)s)",
+    )
+    parser.add_argument(
+        "--every-n-steps",
+        type=int,
+        default=defaults.every_n_steps,
+        help="log gradients every this many steps (default %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=defaults.seed,
+        help="seed of the data and the weights (default %(default)s)",
+    )
     parser.add_argument(
         "--no-serve",
         action="store_true",
         help="train and log only; do not start TensorBoard",
     )
-    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="TensorBoard's port (default 6006 if free)",
+    )
     return parser.parse_args(argv)
 
 
