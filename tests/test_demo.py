@@ -12,6 +12,7 @@ import subprocess
 import sys
 import urllib.request
 
+import numpy as np
 import pytest
 from tensorboard_server import free_port
 
@@ -41,11 +42,20 @@ def _outcome(logdir: str) -> dict:
         return json.load(file)
 
 
-def _final_reach(source, model: str) -> int:
+def _late_reach(source, model: str) -> float:
+    """Median input-gradient reach over the last quarter of the logged steps.
+
+    The median, because the SimpleRNN now and then swings into a step whose
+    gradient explodes back through time (reach up to 99) before it vanishes
+    again; the median over 7 records measures where it sits after training.
+    """
     profiles = source.reader.read_profiles_of(
         source.ctx, "", f"adding-{model}/rnngrad", "input_gradients/sequence"
     )
-    return profiles.reach()[-1]
+    late = [
+        r for s, r in zip(profiles.steps, profiles.reach(), strict=True) if s >= 1500
+    ]
+    return float(np.median(late))
 
 
 def test_gated_models_learn_and_simplernn_does_not(demo_logdir):
@@ -68,9 +78,9 @@ def test_gated_input_gradients_reach_over_3x_further_back(demo_logdir):
     assert set(runs) == {f"adding-{m}/rnngrad" for m in MODELS}
     for tags in runs.values():
         assert set(tags) == {"gradients/rnn", "input_gradients/sequence"}
-    simple = _final_reach(source, "simplernn")
+    simple = _late_reach(source, "simplernn")
     for model in ("gru", "lstm"):
-        reach = _final_reach(source, model)
+        reach = _late_reach(source, model)
         assert reach > 3 * simple, (model, reach, simple)
         # Back into the first half, where the first marked value is.
         assert reach >= TIMESTEPS // 2, (model, reach)
