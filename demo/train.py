@@ -38,8 +38,9 @@ def train(
     """Trains `model_name` on `train`; returns its final loss on `heldout`.
 
     Logs into `<logdir>/<run_name>`, replacing an earlier run of that name:
-    `GradientLogger` writes the recurrent layer's gradient and the input
-    gradient on the first `probe_samples` held-out samples, Keras's
+    `GradientLogger` writes the recurrent layer's output gradient, its state
+    gradients (through time), each timestep's share of its weight update and
+    the input gradient on the first `probe_samples` held-out samples, Keras's
     `TensorBoard` the training and held-out loss of every epoch.
     """
     model = models.build(
@@ -58,7 +59,12 @@ def train(
             directory,
             data=probe,
             every_n_steps=config.every_n_steps,
-            kinds=("gradients", "input_gradients"),
+            kinds=(
+                "gradients",
+                "state_gradients",
+                "weight_contributions",
+                "input_gradients",
+            ),
         ),
         keras.callbacks.TensorBoard(directory, update_freq="epoch"),
     ]

@@ -2,7 +2,9 @@
 
 GRU and LSTM learn the adding problem (held-out loss far under the baseline of
 predicting the mean), the SimpleRNN does not, and the logs show why: the
-LSTM's input gradient reaches much further back than the SimpleRNN's.
+LSTM's cell-state gradient reaches back to the marked positions while the
+SimpleRNN's state gradient dies within a few steps, and so does the input
+gradient.
 """
 
 import json
@@ -42,15 +44,15 @@ def _outcome(logdir: str) -> dict:
         return json.load(file)
 
 
-def _late_reach(source, model: str) -> float:
-    """Median input-gradient reach over the last quarter of the logged steps.
+def _late_reach(source, model: str, tag: str = "input_gradients/sequence") -> float:
+    """Median reach of `tag` over the last quarter of the logged steps.
 
     The median, because the SimpleRNN now and then swings into a step whose
     gradient explodes back through time (reach up to 99) before it vanishes
     again; the median over 7 records measures where it sits after training.
     """
     profiles = source.reader.read_profiles_of(
-        source.ctx, "", f"adding-{model}/rnngrad", "input_gradients/sequence"
+        source.ctx, "", f"adding-{model}/rnngrad", tag
     )
     late = [
         r for s, r in zip(profiles.steps, profiles.reach(), strict=True) if s >= 1500
@@ -76,8 +78,15 @@ def test_gated_input_gradients_reach_over_3x_further_back(demo_logdir):
     source = LogdirReader(demo_logdir)
     runs = source.reader.list_series(source.ctx, "")
     assert set(runs) == {f"adding-{m}/rnngrad" for m in MODELS}
-    for tags in runs.values():
-        assert set(tags) == {"gradients/rnn", "input_gradients/sequence"}
+    common = {
+        "gradients/rnn",
+        "state_gradients/rnn",
+        "weight_contributions/rnn",
+        "input_gradients/sequence",
+    }
+    for run, tags in runs.items():
+        cell = {"state_gradients/rnn/cell"} if "lstm" in run else set()
+        assert set(tags) == common | cell, run
     simple = _late_reach(source, "simplernn")
     for model in ("gru", "lstm"):
         reach = _late_reach(source, model)
@@ -88,6 +97,24 @@ def test_gated_input_gradients_reach_over_3x_further_back(demo_logdir):
         source.ctx, "", "adding-lstm/rnngrad", "input_gradients/sequence"
     )
     assert [s.step for s in steps] == LOGGED_STEPS
+
+
+def test_lstm_cell_state_horizon_is_over_3x_the_simplernn_state_horizon(
+    demo_logdir,
+):
+    source = LogdirReader(demo_logdir)
+    simple = _late_reach(source, "simplernn", "state_gradients/rnn")
+    cell = _late_reach(source, "lstm", "state_gradients/rnn/cell")
+    assert cell > 3 * simple, (cell, simple)
+    # Back into the first half, where the first marked value is.
+    assert cell >= TIMESTEPS // 2, cell
+    info = source.reader.list_series(source.ctx, "")["adding-lstm/rnngrad"]
+    assert info["state_gradients/rnn/cell"].kind == "cell_state_gradients"
+    weights = info["weight_contributions/rnn"]
+    assert (weights.weights, weights.gates) == (
+        ("kernel", "recurrent_kernel", "bias"),
+        ("i", "f", "c", "o"),
+    )
 
 
 def test_keras_tensorboard_scalars_sit_beside(demo_logdir):
