@@ -141,7 +141,8 @@ def test_parse_skips_newer_version_with_warning(caplog):
 def test_each_kind_is_written_with_the_oldest_version_that_reads_it(
     kind, version, monkeypatch, caplog
 ):
-    names = dict(weights=("kernel",), gates=("i", "f")) if version == 2 else {}
+    wc = kind == "weight_contributions"
+    names = dict(weights=("kernel",), gates=("i", "f")) if wc else {}
     data = _data(kind=kind, shape=(1, 10, 2), **names)
     assert data.version == version
     assert metadata.kind_name(data.kind) == kind

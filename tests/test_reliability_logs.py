@@ -19,7 +19,7 @@ import pytest
 from reliability import hostile_logs as logs
 from reliability.tb_http import NPY_TYPE, Tally, check_answer, get
 
-from tb_rnngrad.format import npy_format, stats
+from tb_rnngrad.format import metadata, npy_format, stats
 from testkit.tensorboard_server import start_tensorboard, wait_for_json
 
 LOAD_FAST = [True, False]
@@ -121,7 +121,7 @@ def test_unreadable_metadata_is_listed_and_answered_with_404(server):
     hostile = fetch(server, "tags").json()[logs.HOSTILE_RUN]
     assert hostile["garbage_meta"]["error"].startswith("unreadable: corrupt")
     assert hostile["future"]["error"].startswith("unreadable: written in rnngrad")
-    assert "version 99" in hostile["future"]["error"]
+    assert f"version {metadata.PROTO_VERSION + 98}" in hostile["future"]["error"]
     for tag in logs.UNREADABLE:
         assert set(hostile[tag]) == {"error"}
         params = {"run": logs.HOSTILE_RUN, "tag": tag}

@@ -760,3 +760,14 @@ def test_import_touches_neither_pyplot_nor_tensorflow():
 def test_figures_have_their_own_agg_canvas():
     figure, _ = viz.heatmap(sequence_data())
     assert isinstance(figure.canvas, FigureCanvasAgg)
+
+
+@pytest.mark.parametrize("length", [20, 90, 110])
+def test_a_long_figure_title_fits_the_figure_width(length):
+    data = np.random.default_rng(0).standard_normal((2, 30, 4)).astype(np.float32)
+    fig, _ = viz.heatmap(data, title="x" * length, kind="state_gradients")
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    title = fig._suptitle
+    assert title.get_window_extent(renderer).width <= fig.bbox.width
+    assert (title.get_fontsize() == 12.0) == (length == 20)
+    assert title.get_fontsize() >= 6.0

@@ -23,6 +23,10 @@ from tb_rnngrad.viz.colors import ColorScale
 # Text settings for every string that may come from a user (run or tag names):
 # shown literally, never parsed as mathtext or passed to LaTeX.
 PLAIN_TEXT = {"parse_math": False, "usetex": False}
+#: matplotlib's default figure-title size, in points.
+_SUPTITLE_SIZE = 12.0
+#: Average width of a character of the default font, in ems.
+_CHAR_WIDTH_EM = 0.55
 
 
 def new_figure(width: float, height: float) -> Figure:
@@ -66,10 +70,15 @@ def set_title(axes: Axes, text: str, *, size: str | None = None) -> Text:
 
 
 def set_suptitle(figure: Figure, text: str | None) -> Text | None:
-    """Sets the figure title shown literally, if `text` is not None."""
+    """Sets the figure title shown literally, if `text` is not None, in a
+    font small enough (down to 6 pt) for its characters to fit the width."""
     if text is None:
         return None
-    return figure.suptitle(str(text), **PLAIN_TEXT)
+    text = str(text)
+    width_pt = figure.get_figwidth() * 72
+    fitting = width_pt * 0.95 / (_CHAR_WIDTH_EM * max(len(text), 1))
+    size = max(6.0, min(_SUPTITLE_SIZE, fitting))
+    return figure.suptitle(text, fontsize=size, **PLAIN_TEXT)
 
 
 def set_labels(axes: Axes, xlabel: str, ylabel: str) -> None:
