@@ -60,12 +60,12 @@ def cell_state_gradients() -> np.ndarray:
     return g
 
 
-def lstm_contributions() -> np.ndarray:
-    """(3 weights, 6, 4 gates): recurrent_kernel (t3, f) = 2, kernel (t5, i) = 1,
-    bias (t0, o) = 0.5."""
+def lstm_contributions(step: int) -> np.ndarray:
+    """(3 weights, 6, 4 gates): recurrent_kernel (t3, f) = 2, kernel (t5, i) =
+    2 / 1.5 / 1 at steps 0 / 10 / 20, bias (t0, o) = 0.5."""
     w = np.zeros((3, T, 4), np.float32)
     w[1, 3, 1] = 2.0
-    w[0, 5, 0] = 1.0
+    w[0, 5, 0] = {0: 2.0, 10: 1.5, 20: 1.0}[step]
     w[2, 0, 3] = 0.5
     return w
 
@@ -93,7 +93,7 @@ def step_records(step: int) -> list:
         ),
         summary.weight_contributions_pb(
             "weight_contributions/lstm",
-            lstm_contributions(),
+            lstm_contributions(step),
             weights=LSTM_WEIGHTS,
             gates=LSTM_GATES,
             layer=LSTM,
