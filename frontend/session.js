@@ -31,17 +31,21 @@ export function createSession(initial) {
 
   /**
    * Drops unknown runs and tags from the state and fills in defaults: a tag no run
-   * has becomes the first layer's with the quantity asked for, else the first
-   * readable tag of the first run shown. The quantity follows the tag.
+   * has becomes the first layer's with the quantity asked for; no run shown, the
+   * first run with the tag; else the first run, and its first readable tag. The
+   * quantity follows the tag.
    */
   function reconcile() {
+    const known = (tag) => series.some((s) => s.tag === tag);
     state.runs = state.runs.filter((r) => runs.includes(r));
-    if (state.runs.length === 0 && runs.length > 0) state.runs = [runs[0]];
-    if (!series.some((s) => s.tag === state.tag)) {
+    if (!known(state.tag)) state.tag = firstTagOf(groups, state.quantity) || state.tag;
+    if (state.runs.length === 0 && runs.length > 0) {
+      state.runs = [runs.find((r) => tags[r][state.tag]) || runs[0]];
+    }
+    if (!known(state.tag)) {
       const first = tags[state.runs[0]] || {};
       const own = Object.keys(first).sort();
-      state.tag =
-        firstTagOf(groups, state.quantity) || own.find((t) => !first[t].error) || own[0] || "";
+      state.tag = own.find((t) => !first[t].error) || own[0] || "";
     }
     const kind = series.find((s) => s.tag === state.tag)?.meta?.kind;
     if (kind) state.quantity = kind;

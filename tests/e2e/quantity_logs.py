@@ -36,7 +36,7 @@ GRU_GATES = ["z", "r", "h"]
 
 
 def output_gradients() -> np.ndarray:
-    """d loss / d output of "lstm", (2, 6, 4): sample 0 (t5, c0) = 1, (t4, c1) = -0.5."""
+    """d loss / d output of "lstm", (2, 6, 4): sample 0 (t5, c0) 1, (t4, c1) -0.5."""
     g = np.zeros((2, T, 4), np.float32)
     g[0, 5, 0] = 1.0
     g[0, 4, 1] = -0.5

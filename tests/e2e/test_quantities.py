@@ -154,10 +154,14 @@ def test_switching_quantity_draws_that_tensor_and_is_kept_in_the_address(page, t
     )
     assert frame.locator("#rg-tag").input_value() == "state_gradients/gru"
     assert frame.locator("#rg-quantity").input_value() == "state_gradients"
-    # An address naming only a quantity shows the first layer that has it.
-    address = f"run={RUN}&quantity=cell_state_gradients"
+    # An address naming only a quantity shows the first layer that has it, in the
+    # first run that has it (MARKUP_RUN, the first run, has none).
+    address = "quantity=cell_state_gradients"
     redraw(frame, lambda: frame.evaluate("h => { location.hash = h; }", address))
     assert frame.locator("#rg-tag").input_value() == "state_gradients/lstm/cell"
+    assert frame.locator("#rg-runs input:checked").evaluate_all(
+        "xs => xs.map(x => x.value)"
+    ) == [RUN]
     assert_colour(cell(frame, 3, 1), DARK_RED, "d loss / d c from the address")
     assert page.dialogs == [] and page.errors == []
 

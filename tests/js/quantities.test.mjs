@@ -124,8 +124,9 @@ test("session: a quantity picks the layer's tag; the quantity follows the tag", 
 
 test("session: an address with a quantity and no known tag shows the first layer with it", () => {
   const s = createSession({ ...defaultState(), quantity: "weight_contributions", tag: "gone" });
-  s.setTags({ run: CALLBACK });
+  s.setTags({ other: { "g/x": meta("gradients") }, run: CALLBACK });
   assert.equal(s.state().tag, "weight_contributions/lstm");
+  assert.deepEqual(s.state().runs, ["run"], "no run asked for: the first run that has it");
   const known = createSession({ ...defaultState(), quantity: "activations", tag: "gradients/bi/forward" });
   known.setTags({ run: CALLBACK });
   assert.deepEqual([known.state().tag, known.state().quantity], ["gradients/bi/forward", "gradients"]);
