@@ -35,46 +35,40 @@ GRU_WEIGHTS = ["kernel", "recurrent_kernel", "bias", "recurrent_bias"]
 GRU_GATES = ["z", "r", "h"]
 
 
+def marked(shape: tuple[int, ...], cells: dict) -> np.ndarray:
+    """float32 zeros of `shape` with the values of `cells` ({index: value})."""
+    a = np.zeros(shape, np.float32)
+    for index, value in cells.items():
+        a[index] = value
+    return a
+
+
 def output_gradients() -> np.ndarray:
-    """d loss / d output of "lstm", (2, 6, 4): sample 0 (t5, c0) 1, (t4, c1) -0.5."""
-    g = np.zeros((2, T, 4), np.float32)
-    g[0, 5, 0] = 1.0
-    g[0, 4, 1] = -0.5
-    return g
+    """d loss / d output of "lstm": sample 0 (t5, c0) = 1, (t4, c1) = -0.5."""
+    return marked((2, T, 4), {(0, 5, 0): 1.0, (0, 4, 1): -0.5})
 
 
 def state_gradients(step: int) -> np.ndarray:
-    """d loss / d h_t of "lstm", (2, 6, 4): sample 0 (t5, c2) = 0.5 and -1 at
-    channel 0 of timestep step // 10, so the horizon is 5, 4, 3 at steps 0, 10, 20."""
-    g = np.zeros((2, T, 4), np.float32)
-    g[0, 5, 2] = 0.5
-    g[0, step // 10, 0] = -1.0
-    return g
+    """d loss / d h_t of "lstm": sample 0 (t5, c2) = 0.5 and -1 at channel 0 of
+    timestep step // 10, so the horizon is 5, 4, 3 at steps 0, 10, 20."""
+    return marked((2, T, 4), {(0, 5, 2): 0.5, (0, step // 10, 0): -1.0})
 
 
 def cell_state_gradients() -> np.ndarray:
-    """d loss / d c_t of "lstm", (2, 6, 4): sample 0 (t3, c1) = 2, (t5, c3) = -2."""
-    g = np.zeros((2, T, 4), np.float32)
-    g[0, 3, 1] = 2.0
-    g[0, 5, 3] = -2.0
-    return g
+    """d loss / d c_t of "lstm": sample 0 (t3, c1) = 2, (t5, c3) = -2."""
+    return marked((2, T, 4), {(0, 3, 1): 2.0, (0, 5, 3): -2.0})
 
 
 def lstm_contributions(step: int) -> np.ndarray:
     """(3 weights, 6, 4 gates): recurrent_kernel (t3, f) = 2, kernel (t5, i) =
     2 / 1.5 / 1 at steps 0 / 10 / 20, bias (t0, o) = 0.5."""
-    w = np.zeros((3, T, 4), np.float32)
-    w[1, 3, 1] = 2.0
-    w[0, 5, 0] = {0: 2.0, 10: 1.5, 20: 1.0}[step]
-    w[2, 0, 3] = 0.5
-    return w
+    kernel = {0: 2.0, 10: 1.5, 20: 1.0}[step]
+    return marked((3, T, 4), {(1, 3, 1): 2.0, (0, 5, 0): kernel, (2, 0, 3): 0.5})
 
 
 def gru_contributions() -> np.ndarray:
     """(4 weights, 6, 3 gates): recurrent_bias (t2, h) = 1."""
-    w = np.zeros((4, T, 3), np.float32)
-    w[3, 2, 2] = 1.0
-    return w
+    return marked((4, T, 3), {(3, 2, 2): 1.0})
 
 
 def step_records(step: int) -> list:

@@ -51,16 +51,8 @@ THRESHOLD = "(the furthest with a norm ≥ 1% of the max)"
 
 
 @pytest.fixture(scope="module")
-def tb_url(tmp_path_factory):
-    from testkit.tensorboard_server import start_tensorboard
-
-    logdir = tmp_path_factory.mktemp("quantity_logs")
-    write_logs(logdir)
-    server = start_tensorboard(str(logdir), load_fast=False)
-    try:
-        yield server.url
-    finally:
-        server.stop()
+def tb_url(serve_logs):
+    return serve_logs(write_logs)
 
 
 def options(frame, select: str) -> list[list[str]]:
