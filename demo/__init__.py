@@ -1,1 +1,1 @@
-"""Demo: RNNs on long-range dependency tasks, logged for TensorBoard."""
+"""Demo: SimpleRNN, GRU and LSTM on the adding problem, logged for TensorBoard."""

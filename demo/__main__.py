@@ -1,4 +1,10 @@
-"""`python -m demo`: train the four RNNs on two tasks, then serve TensorBoard."""
+"""`python -m demo`: SimpleRNN, GRU and LSTM on the adding problem, then TensorBoard.
+
+Each model is one recurrent layer returning its last output, then a Dense
+head. The gated ones (GRU, LSTM) learn to add two values marked in a 100-step
+sequence; the SimpleRNN stays at the loss of predicting the mean. The table at
+the end shows each run's held-out loss beside that baseline.
+"""
 
 from __future__ import annotations
 
@@ -8,65 +14,91 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from demo import models, serve, tasks  # noqa: E402
-from demo.train import TrainConfig, train  # noqa: E402
+from demo import models, outcome, serve, tasks  # noqa: E402
+from demo.train import TrainConfig, run_name, train  # noqa: E402
+
+TRAIN_SAMPLES = 16000  # 250 steps of 64 per epoch
+HELDOUT_SAMPLES = 1024
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
-    parser.add_argument("--logdir", default="runs/demo")
+    defaults = TrainConfig()
+    parser = argparse.ArgumentParser(
+        prog="python -m demo",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
-        "--tasks", nargs="+", default=["adding", "copy"], choices=["adding", "copy"]
+        "--logdir", default="runs/demo", help="where to log (default %(default)s)"
     )
     parser.add_argument(
         "--models",
         nargs="+",
         default=list(models.MODEL_NAMES),
         choices=models.MODEL_NAMES,
+        help="models to train (default: all)",
     )
     parser.add_argument(
         "--timesteps",
         type=int,
         default=100,
-        help="adding-problem sequence length (default 100, long "
-        "enough that SimpleRNN fails)",
+        help="sequence length (default %(default)s)",
     )
     parser.add_argument(
-        "--delay",
+        "--epochs",
         type=int,
-        default=60,
-        help="copy-memory blanks between symbols and recall",
+        default=defaults.epochs,
+        help="epochs of 250 steps (default %(default)s)",
     )
-    parser.add_argument("--samples", type=int, default=2048)
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--every-n-steps", type=int, default=16)
+    parser.add_argument(
+        "--every-n-steps",
+        type=int,
+        default=defaults.every_n_steps,
+        help="log gradients every this many steps (default %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=defaults.seed,
+        help="seed of the data and the weights (default %(default)s)",
+    )
     parser.add_argument(
         "--no-serve",
         action="store_true",
         help="train and log only; do not start TensorBoard",
     )
-    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="TensorBoard's port (default 6006 if free)",
+    )
     return parser.parse_args(argv)
-
-
-def make_task(name: str, args: argparse.Namespace) -> tasks.Task:
-    if name == "adding":
-        return tasks.adding_problem(args.samples, args.timesteps)
-    return tasks.copy_memory(args.samples, args.delay)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    config = TrainConfig(epochs=args.epochs, every_n_steps=args.every_n_steps)
-    start = time.monotonic()
-    for task_name in args.tasks:
-        task = make_task(task_name, args)
-        for model_name in args.models:
-            train(task, model_name, args.logdir, config)
-    print(
-        f"Trained {len(args.tasks) * len(args.models)} runs in "
-        f"{time.monotonic() - start:.0f} s; logs in {args.logdir}"
+    config = TrainConfig(
+        epochs=args.epochs, every_n_steps=args.every_n_steps, seed=args.seed
     )
+    train_set = tasks.adding_problem(TRAIN_SAMPLES, args.timesteps, args.seed)
+    heldout = tasks.adding_problem(HELDOUT_SAMPLES, args.timesteps, args.seed + 1)
+    baseline = outcome.baseline(train_set.y, heldout.y)
+    wall, cpu = time.monotonic(), time.process_time()
+    outcomes = [
+        outcome.Outcome(
+            run_name(train_set, name),
+            train(name, train_set, heldout, args.logdir, config),
+            baseline,
+        )
+        for name in args.models
+    ]
+    wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+    path = outcome.write(args.logdir, outcomes)
+    print(f"\nTrained {len(outcomes)} runs in {wall:.0f} s (CPU {cpu:.0f} s).")
+    print("Baseline: the held-out loss of always predicting the mean target.\n")
+    print(outcome.table(outcomes))
+    print(f"\nLogs in {args.logdir}, outcome in {path}")
     if args.no_serve:
         return 0
     return serve.serve(args.logdir, args.port)

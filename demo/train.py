@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 
 import keras
 
@@ -14,48 +15,68 @@ from demo.tasks import Task
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """How long to train and how often to log."""
+    """Model size, optimizer, how long to train and how often to log."""
 
-    epochs: int = 10
+    epochs: int = 8
     batch_size: int = 64
-    every_n_steps: int = 16
-    probe_samples: int = 16
     units: int = 32
-    verbose: int | str = "auto"
+    learning_rate: float = 1e-2
+    clipnorm: float = 1.0
+    every_n_steps: int = 80
+    probe_samples: int = 16
+    seed: int = 0
 
 
-def run_dir(logdir: str, task: Task, model_name: str) -> str:
-    """`<logdir>/<task>-<model>`, the run's own log directory."""
-    return os.path.join(logdir, f"{task.name}-{model_name}")
+def run_name(task: Task, model_name: str) -> str:
+    """`<task>-<model>`, the run's name in TensorBoard."""
+    return f"{task.name}-{model_name}"
 
 
-def train(task: Task, model_name: str, logdir: str, config: TrainConfig) -> keras.Model:
-    """Trains `model_name` on `task`, logging into `run_dir(logdir, ...)`.
+def train(
+    model_name: str, train: Task, heldout: Task, logdir: str, config: TrainConfig
+) -> float:
+    """Trains `model_name` on `train`; returns its final loss on `heldout`.
 
-    `GradientLogger` writes the gradients of both recurrent layers and the
-    input gradient on a fixed probe batch held out from training; Keras's
-    `TensorBoard` callback writes the loss curves beside them.
+    Logs into `<logdir>/<run_name>`, replacing an earlier run of that name:
+    `GradientLogger` writes the recurrent layer's output gradient, its state
+    gradients (through time), each timestep's share of its weight update and
+    the input gradient on the first `probe_samples` held-out samples, Keras's
+    `TensorBoard` the training and held-out loss of every epoch.
     """
-    model = models.build(model_name, task, units=config.units)
-    directory = run_dir(logdir, task, model_name)
-    probe = slice(0, config.probe_samples)
-    train_part = slice(config.probe_samples, None)
+    model = models.build(
+        model_name,
+        train.x.shape[1:],
+        config.units,
+        config.learning_rate,
+        config.clipnorm,
+        config.seed,
+    )
+    directory = os.path.join(logdir, run_name(train, model_name))
+    shutil.rmtree(directory, ignore_errors=True)
+    probe = (heldout.x[: config.probe_samples], heldout.y[: config.probe_samples])
     callbacks = [
         tb_rnngrad.GradientLogger(
             directory,
-            data=(task.x[probe], task.y[probe]),
+            data=probe,
             every_n_steps=config.every_n_steps,
-            kinds=("gradients", "input_gradients"),
+            kinds=(
+                "gradients",
+                "state_gradients",
+                "weight_contributions",
+                "input_gradients",
+            ),
         ),
         keras.callbacks.TensorBoard(directory, update_freq="epoch"),
     ]
-    print(f"== {task.name}-{model_name}: {model.count_params()} parameters")
-    model.fit(
-        task.x[train_part],
-        task.y[train_part],
+    print(f"== {run_name(train, model_name)}: {model.count_params()} parameters")
+    history = model.fit(
+        train.x,
+        train.y,
         batch_size=config.batch_size,
         epochs=config.epochs,
+        validation_data=(heldout.x, heldout.y),
+        validation_batch_size=256,
         callbacks=callbacks,
-        verbose=config.verbose,
+        verbose=2,
     )
-    return model
+    return history.history["val_loss"][-1]

@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tb_rnngrad import summary
@@ -36,20 +35,8 @@ from tb_rnngrad.capture.data import (
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.gradients import GradientCapture, check_kinds, get_capture
 from tb_rnngrad.capture.layers import LayerSelector
-from tb_rnngrad.capture.result import CaptureResult
-
-_DESCRIPTIONS = {
-    "gradients": (
-        "d(loss)/d(output of layer `{key}`) on a fixed batch of {n} samples. It "
-        "holds only the paths through the layers after this one: read right to "
-        "left, it shows how far back they carry gradient."
-    ),
-    "activations": "Output of layer `{key}` on a fixed batch of {n} samples.",
-    "input_gradients": (
-        "d(loss)/d({what}) on a fixed batch of {n} samples: how far back in time "
-        "the whole network reaches."
-    ),
-}
+from tb_rnngrad.records import records
+from tb_rnngrad.result import CaptureResult
 
 # Errors that a capture or a write may raise once training runs. Anything
 # else is a bug and propagates.
@@ -115,7 +102,8 @@ class GradientLogger(keras.callbacks.Callback):
             `model.layers`, a layer object, or a list of these.
         every_n_steps: Log every this many optimizer steps.
         kinds: What to log: any of "gradients", "activations",
-            "input_gradients".
+            "input_gradients", "state_gradients", "weight_contributions"
+            (tags and kinds: `tb_rnngrad.records`).
         max_samples: Keep only the first `max_samples` samples of `data`
             (None keeps all). A model with stateful layers runs on batches of
             exactly its input batch size: keep that many.
@@ -354,44 +342,24 @@ class GradientLogger(keras.callbacks.Callback):
         self.logged_steps.append(step)
 
     def _write_entries(self, result: CaptureResult, step: int) -> None:
-        """Writes every entry of `result` at `step` and flushes."""
+        """Writes every record of `result` at `step` and flushes."""
         with self._writer.as_default(step=step):
-            for kind in self.kinds:
-                for key, data in result.kind(kind).items():
-                    if data.ndim not in (2, 3):
-                        self._skip(f"{kind}/{key}", data.shape)
-                        continue
-                    if kind == "input_gradients":
-                        mask = result.input_masks.get(key)
-                        layer = None
-                        what = (
-                            f"output of Embedding `{key}`"
-                            if result.input_sources.get(key) == "embedding"
-                            else f"input `{key}`"
-                        )
-                    else:
-                        mask = result.masks.get(key)
-                        layer = result.layers[key]
-                        what = key
-                    summary.write(
-                        kind,
-                        f"{kind}/{key}",
-                        data,
-                        step,
-                        layer=layer,
-                        mask=_mask_for(data, mask),
-                        description=_DESCRIPTIONS[kind].format(
-                            key=key, what=what, n=len(data)
-                        ),
-                    )
+            for record in records(result, self.kinds):
+                if record.data.ndim not in (2, 3):
+                    self._skip(record.tag, record.data.shape)
+                    continue
+                summary.write(
+                    record.kind,
+                    record.tag,
+                    record.data,
+                    step,
+                    layer=record.layer,
+                    mask=record.mask,
+                    description=record.description,
+                    weights=record.weights,
+                    gates=record.gates,
+                )
         self._writer.flush()
-
-
-def _mask_for(data: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
-    """The mask if it describes `data`'s time axis, else None."""
-    if mask is None or data.ndim != 3 or tuple(mask.shape) != data.shape[:2]:
-        return None
-    return mask
 
 
 __all__ = ["CaptureError", "GradientLogger"]

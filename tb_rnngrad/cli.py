@@ -2,7 +2,7 @@
 
 tb-rnngrad summary LOGDIR
 tb-rnngrad export LOGDIR --run R --tag T [--step S | --all-steps]
-                  --view heatmap|grid|0d|flow -o OUT
+                  --view heatmap|grid|0d|flow|weights -o OUT
 """
 
 from __future__ import annotations
@@ -17,9 +17,17 @@ from collections.abc import Sequence
 import numpy as np
 from tensorboard import errors
 
+from tb_rnngrad.format import metadata
+from tb_rnngrad.format.quantities import QUANTITIES, UNNAMED
 from tb_rnngrad.server.reader import SeriesInfo, UnreadableSeries
 
-VIEWS = ("heatmap", "grid", "0d", "flow")
+VIEWS = ("heatmap", "grid", "0d", "flow", "weights")
+#: Views that draw one step's values sample by sample.
+_PER_SAMPLE_VIEWS = ("heatmap", "grid", "0d")
+#: What the summary calls the reach, by kind (`Quantity.reach`).
+_REACH_COLUMNS = ("reach", "horizon")
+#: `--scale` for the weights view, whose norms have no sign.
+_WEIGHT_SCALES = {"auto": "linear", "log": "log"}
 
 
 class CliError(Exception):
@@ -34,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     summary = commands.add_parser(
-        "summary", help="table of runs, tags, layer classes, steps and reach"
+        "summary",
+        help="table of runs, tags, kinds, layer classes, steps and reach (horizon "
+        "for state gradients)",
     )
     summary.add_argument("logdir")
     export = commands.add_parser("export", help="render a view to PNG")
@@ -48,15 +58,29 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="export every logged step into the directory given by -o",
     )
-    export.add_argument("--view", choices=VIEWS, default="heatmap")
+    export.add_argument(
+        "--view",
+        choices=VIEWS,
+        default="heatmap",
+        help="heatmap, grid (rank-3 tags) or 0d (rank-2 tags): one step's values "
+        "per sample; flow: per-timestep norms over training (any tag); weights: "
+        "one step's timesteps x gates image per weight (weight_contributions "
+        "tags)",
+    )
     export.add_argument(
         "--samples",
         type=int,
         nargs="+",
         default=None,
-        help="sample indices to draw (default: up to 4)",
+        help="sample indices to draw in heatmap, grid and 0d (default: up to 4)",
     )
-    export.add_argument("--scale", choices=("auto", "log"), default="auto")
+    export.add_argument(
+        "--scale",
+        choices=("auto", "log"),
+        default="auto",
+        help="heatmap: auto (linear, symmetric around 0) or log (signed log); "
+        "weights: auto (linear from 0) or log; flow is always log",
+    )
     export.add_argument(
         "--reflect", action="store_true", help="reflect the backward half"
     )
@@ -88,36 +112,41 @@ def _open(logdir: str, keep_all_tensors: bool = False):
 
 
 def summary_table(source) -> str:
-    """A text table: run, tag, kind, layer class, steps, latest reach."""
+    """A text table: run, tag, kind, layer class, steps, latest reach.
+
+    The latest reach goes in the column its kind calls it (`Quantity.reach`):
+    "horizon" for state gradients, "reach" for the others.
+    """
     reader, ctx, eid = source.reader, source.ctx, source.experiment_id
-    rows = [("run", "tag", "kind", "layer", "steps", "last step", "reach")]
+    header = ("run", "tag", "kind", "layer", "steps", "last step", *_REACH_COLUMNS)
+    rows = [header]
     for run, tags in sorted(reader.list_series(ctx, eid).items()):
         for tag, info in sorted(tags.items()):
             if isinstance(info, UnreadableSeries):
-                rows.append((run, tag, "unreadable", info.reason, "", "", ""))
+                rows.append((run, tag, "unreadable", info.reason, "", "", "", ""))
                 continue
-            try:
-                profiles = reader.read_profiles_of(ctx, eid, run, tag)
-            except errors.NotFoundError:  # no profile, or an unreadable one
-                last = str(info.max_step)
-                rows.append((run, tag, info.kind, _layer_label(info), "-", last, "-"))
-                continue
-            reach = profiles.reach()
-            has_time = len(info.shape) == 3
-            rows.append(
-                (
-                    run,
-                    tag,
-                    info.kind,
-                    _layer_label(info),
-                    str(len(profiles.steps)),
-                    str(info.max_step),
-                    str(reach[-1]) if reach and has_time else "-",
-                )
-            )
+            label = _layer_label(info)
+            rows.append((run, tag, info.kind, label, *_profile_cells(source, info)))
     if len(rows) == 1:
         return "no rnngrad data found"
     return _format_table(rows)
+
+
+def _profile_cells(source, info: SeriesInfo) -> tuple[str, ...]:
+    """Steps, last step and latest reach of a series; "-" where there is none."""
+    try:
+        profiles = source.reader.read_profiles_of(
+            source.ctx, source.experiment_id, info.run, info.tag
+        )
+    except errors.NotFoundError:  # no profile, or an unreadable one
+        return ("-", str(info.max_step), *("-" for _ in _REACH_COLUMNS))
+    reach = profiles.reach()
+    has_time = len(info.shape) == 3
+    column = _REACH_COLUMNS.index(QUANTITIES.get(info.kind, UNNAMED).reach)
+    cells = ["-" for _ in _REACH_COLUMNS]
+    if reach and has_time:
+        cells[column] = str(reach[-1])
+    return (str(len(profiles.steps)), str(info.max_step), *cells)
 
 
 def _layer_label(info: SeriesInfo) -> str:
@@ -154,12 +183,12 @@ def export(args: argparse.Namespace) -> None:
             "pip install 'tb-rnngrad[viz]' (or pip install matplotlib)"
         )
     source = _open(args.logdir, keep_all_tensors=args.all_steps)
-    info = _find_series(source, args.run, args.tag)
+    info, run_tags = _find_series(source, args.run, args.tag)
+    _check_view(info, args.view, run_tags)
     if args.view == "flow":
         _save(_flow_figure(source, info), args.output)
         print(args.output)
         return
-    _check_view(info, args.view)
     steps = [
         s.step
         for s in source.reader.list_steps(
@@ -184,7 +213,8 @@ def export(args: argparse.Namespace) -> None:
     print(args.output)
 
 
-def _find_series(source, run: str, tag: str) -> SeriesInfo:
+def _find_series(source, run: str, tag: str) -> tuple[SeriesInfo, dict]:
+    """The series of `run` and `tag`, and every series of `run` by tag."""
     listing = source.reader.list_series(source.ctx, source.experiment_id)
     if run not in listing:
         raise CliError(f"no run {run!r}; runs with rnngrad data: {_names(listing)}")
@@ -195,21 +225,64 @@ def _find_series(source, run: str, tag: str) -> SeriesInfo:
     info = listing[run][tag]
     if isinstance(info, UnreadableSeries):
         raise CliError(f"run {run!r} tag {tag!r} is unreadable: {info.reason}")
-    return info
+    return info, listing[run]
 
 
-def _check_view(info: SeriesInfo, view: str) -> None:
+def _check_view(info: SeriesInfo, view: str, run_tags: dict) -> None:
+    """Raises CliError, saying which view to use, if `view` cannot draw `info`."""
+    weights = info.kind in metadata.NAMED_AXES_KINDS
+    if view == "weights" and not weights:
+        raise CliError(
+            f"--view weights draws weight contributions (weights, timesteps, "
+            f"gates); tag {info.tag!r} holds {_holds(info)}: use --view "
+            f"{_views_for(info)}, or {_weight_tags(info.run, run_tags)}"
+        )
+    if view in _PER_SAMPLE_VIEWS and weights:
+        raise CliError(
+            f"--view {view} draws one step's values per sample; tag {info.tag!r} "
+            f"holds {_holds(info)}, shape (weights, timesteps, gates) "
+            f"{tuple(info.shape)}: use --view {_views_for(info)}"
+        )
     rank = len(info.shape)
-    if view == "0d" and rank != 2:
+    if (view == "0d" and rank != 2) or (view in ("heatmap", "grid") and rank != 3):
+        needs = "(batch, channels) data" if view == "0d" else "a time axis"
         raise CliError(
-            f"--view 0d needs (batch, channels) data; tag {info.tag!r} has shape "
-            f"{tuple(info.shape)}: use --view heatmap or grid"
+            f"--view {view} needs {needs}; tag {info.tag!r} has shape "
+            f"{tuple(info.shape)}: use --view {_views_for(info)}"
         )
-    if view in ("heatmap", "grid") and rank != 3:
-        raise CliError(
-            f"--view {view} needs a time axis; tag {info.tag!r} has shape "
-            f"{tuple(info.shape)}: use --view 0d"
-        )
+
+
+def _views_for(info: SeriesInfo) -> str:
+    """The views that draw `info`, e.g. "heatmap, grid or flow"."""
+    if info.kind in metadata.NAMED_AXES_KINDS:
+        return "weights or flow"
+    return "heatmap, grid or flow" if len(info.shape) == 3 else "0d or flow"
+
+
+def _holds(info: SeriesInfo) -> str:
+    """E.g. "state_gradients (d loss / d state (through time))"."""
+    label = QUANTITIES.get(info.kind, UNNAMED).label
+    return f"{info.kind} ({label})" if label else info.kind
+
+
+def _weight_tags(run: str, run_tags: dict) -> str:
+    """Where the weight contributions of `run` are, or how to log them."""
+    tags = [
+        tag
+        for tag, info in run_tags.items()
+        if isinstance(info, SeriesInfo) and info.kind in metadata.NAMED_AXES_KINDS
+    ]
+    if tags:
+        return f"pick a weight_contributions tag of run {run!r}: {_names(tags)}"
+    return (
+        f"log weight contributions (run {run!r} has none): "
+        'kinds=(..., "weight_contributions") in capture or GradientLogger'
+    )
+
+
+def _kind(info: SeriesInfo) -> str | None:
+    """The series' kind for the views' titles; None if this version lacks it."""
+    return info.kind if info.kind in QUANTITIES else None
 
 
 def _step_figure(source, info: SeriesInfo, step: int, args: argparse.Namespace):
@@ -217,11 +290,20 @@ def _step_figure(source, info: SeriesInfo, step: int, args: argparse.Namespace):
 
     reader, ctx, eid = source.reader, source.ctx, source.experiment_id
     data = np.load(io.BytesIO(reader.read_tensor(ctx, eid, info.run, info.tag, step)))
-    samples = _samples(args.samples, data.shape[0])
     title = f"{_printable(info.run)} / {_printable(info.tag)} / step {step}"
+    if args.view == "weights":
+        fig, _ = viz.weight_contributions(
+            data,
+            [_printable(name) for name in info.weights],
+            [_printable(name) for name in info.gates],
+            scale=_WEIGHT_SCALES[args.scale],
+            title=title,
+        )
+        return fig
+    samples = _samples(args.samples, data.shape[0])
     bidirectional = info.bidirectional and info.merge_mode == "concat"
     if args.view == "0d":
-        fig, _ = viz.scatter0d(data, samples=samples, title=title)
+        fig, _ = viz.scatter0d(data, samples=samples, title=title, kind=_kind(info))
         return fig
     if args.view == "grid":
         fig, _ = viz.channel_grid(
@@ -232,6 +314,7 @@ def _step_figure(source, info: SeriesInfo, step: int, args: argparse.Namespace):
             bidirectional=bidirectional,
             units=info.units if bidirectional else None,
             title=title,
+            kind=_kind(info),
         )
         return fig
     mask = None
@@ -246,6 +329,7 @@ def _step_figure(source, info: SeriesInfo, step: int, args: argparse.Namespace):
         units=info.units if bidirectional else None,
         mask=mask,
         title=title,
+        kind=_kind(info),
     )
     return fig
 
@@ -264,6 +348,7 @@ def _flow_figure(source, info: SeriesInfo):
         np.array(profiles.steps),
         reach=np.array(profiles.reach()),
         title=f"{_printable(info.run)} / {_printable(info.tag)}: gradient flow",
+        kind=_kind(info),
     )
     return fig
 

@@ -21,7 +21,7 @@ from tensorboard.backend.event_processing import (  # noqa: E402
 )
 from tensorboard.data import provider as dp  # noqa: E402
 
-from tb_rnngrad import callback, summary  # noqa: E402
+from tb_rnngrad import callback, records, summary  # noqa: E402
 from tb_rnngrad.callback import GradientLogger  # noqa: E402
 from tb_rnngrad.capture import CaptureError, capture, rnn_gradients  # noqa: E402
 
@@ -133,6 +133,53 @@ def test_logs_every_n_steps_with_values_of_the_last_step(tmp_path):
     np.testing.assert_array_equal(inputs[12][1], mask)
     # Step 0 was written before any update: it differs from the last step.
     assert not np.allclose(events.read("gradients/l1")[0][0], grads["l1"])
+
+
+def test_logs_the_through_time_kinds_with_their_metadata(tmp_path):
+    from tb_rnngrad.format import metadata
+
+    model = _model()
+    x, y = _data()
+    kinds = ("gradients", "state_gradients", "weight_contributions")
+    logger = GradientLogger(tmp_path, data=(x[:4], y[:4]), every_n_steps=6, kinds=kinds)
+    model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=[logger], verbose=0)
+
+    events = Events(str(tmp_path))
+    assert events.tags() == [
+        "gradients/g2",
+        "gradients/l1",
+        "state_gradients/g2",
+        "state_gradients/l1",
+        "state_gradients/l1/cell",
+        "weight_contributions/g2",
+        "weight_contributions/l1",
+    ]
+    final = capture(model, x[:4], y[:4], kinds=kinds)
+    mask = np.ones((4, STEPS), bool)
+    mask[0, -2:] = False
+    for key in ("l1", "l1/cell", "g2"):
+        logged = events.read(f"state_gradients/{key}")[6]
+        np.testing.assert_allclose(logged[0], final.state_gradients[key], rtol=1e-6)
+        np.testing.assert_array_equal(logged[1], mask)  # the layer's input mask
+    for key, gates in (("l1", ["i", "f", "c", "o"]), ("g2", ["z", "r", "h"])):
+        (logged,) = events.read(f"weight_contributions/{key}")[6]
+        weights = final.weight_contributions[key]
+        np.testing.assert_allclose(logged, np.stack(list(weights.values())), rtol=1e-6)
+        listing = events.provider.list_blob_sequences(
+            events.ctx, experiment_id="", plugin_name="rnngrad"
+        )["rnngrad"]
+        parsed = metadata.parse_plugin_metadata(
+            listing[f"weight_contributions/{key}"].plugin_content
+        )
+        assert metadata.kind_name(parsed.kind) == "weight_contributions"
+        assert (list(parsed.weights), list(parsed.gates)) == (list(weights), gates)
+        assert parsed.layer_name == key
+    cell = events.provider.list_blob_sequences(
+        events.ctx, experiment_id="", plugin_name="rnngrad"
+    )["rnngrad"]["state_gradients/l1/cell"]
+    parsed = metadata.parse_plugin_metadata(cell.plugin_content)
+    assert metadata.kind_name(parsed.kind) == "cell_state_gradients"
+    assert (parsed.layer_class, parsed.units) == ("LSTM", 3)
 
 
 def test_non_logging_batches_do_not_read_the_step(tmp_path, monkeypatch):
@@ -432,3 +479,32 @@ def test_seeded_training_with_dropout_is_the_same_with_the_logger(tmp_path):
     assert logger.logged_steps == [0, 1, 2, 3, 4, 5, 6]
     for a, b in zip(without, with_logger, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_an_unused_output_is_noted_in_the_result_and_the_logged_description(
+    tmp_path,
+):
+    keras.utils.set_random_seed(0)
+    source = keras.Input((STEPS, FEATURES), name="source")
+    _, h, c = keras.layers.LSTM(3, return_state=True, name="encoder")(source)
+    repeated = keras.layers.RepeatVector(2)(h)
+    decoded = keras.layers.LSTM(3, name="decoder")(repeated, initial_state=[h, c])
+    model = keras.Model(source, keras.layers.Dense(1, name="head")(decoded))
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = _data()
+
+    result = capture(model, x[:4], y[:4], kinds=("gradients", "state_gradients"))
+    assert result.unused_outputs == ("encoder",)
+    assert np.all(result.gradients["encoder"] == 0)
+    assert np.any(result.state_gradients["encoder"] != 0)
+    (note,) = [n for n in result.notes if "'encoder'" in n]
+    assert "not used downstream" in note and "state_gradients" in note
+    assert result.gradients["decoder"].any()
+
+    logger = GradientLogger(tmp_path, data=(x[:4], y[:4]), layers="encoder")
+    model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=[logger], verbose=0)
+    listing = Events(str(tmp_path)).provider.list_blob_sequences(
+        context.RequestContext(), experiment_id="", plugin_name="rnngrad"
+    )
+    description = listing["rnngrad"]["gradients/encoder"].description
+    assert description.endswith(records.UNUSED_OUTPUT_NOTE)

@@ -1,5 +1,6 @@
 """The tb-rnngrad command line on real event files."""
 
+import re
 import subprocess
 import sys
 
@@ -10,15 +11,28 @@ from matplotlib import image
 
 from tb_rnngrad import cli, summary
 from tb_rnngrad.format import stats
+from tb_rnngrad.viz import colors
 
 RUN = "lstm <b>run</b>\x1b[31m"
+PLAIN_RUN = "plain"
 STEPS = (0, 10, 20)
+LSTM = {"name": "lstm", "layer_class": "LSTM", "units": 4}
+WEIGHTS = ["kernel", "recurrent_kernel", "bias"]
+GATES = ["i", "f", "c", "o"]
 
 
-def _data(step: int) -> np.ndarray:
+def _data(step: int, decades: float = 5) -> np.ndarray:
     rng = np.random.default_rng(step)
-    decay = np.logspace(-5, 0, 12)[:, None]
+    decay = np.logspace(-decades, 0, 12)[:, None]
     return (rng.standard_normal((3, 12, 4)) * decay).astype(np.float32)
+
+
+def _weight_data() -> np.ndarray:
+    """(weights, timesteps, gates) zeros with two known cells."""
+    data = np.zeros((3, 12, 4), dtype=np.float32)
+    data[0, 5, 1] = 2.0  # kernel, timestep 5, gate f: the largest norm
+    data[1, 11, 0] = 1.0  # recurrent_kernel, timestep 11, gate i
+    return data
 
 
 @pytest.fixture(scope="module")
@@ -26,35 +40,112 @@ def logdir(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
     with tf.summary.create_file_writer(str(root / RUN)).as_default():
         for step in STEPS:
-            summary.gradients(
-                "gradients/lstm",
-                _data(step),
-                step,
-                layer={"name": "lstm", "layer_class": "LSTM", "units": 4},
-            )
+            summary.gradients("gradients/lstm", _data(step), step, layer=LSTM)
             summary.gradients("gradients/last", _data(step)[:, -1], step)
+            for pb in (
+                summary.state_gradients_pb("state/lstm", _data(step, 3), layer=LSTM),
+                summary.cell_state_gradients_pb(
+                    "cell/lstm", _data(step, 1), layer=LSTM
+                ),
+                summary.weight_contributions_pb(
+                    "weights/lstm",
+                    _weight_data(),
+                    weights=WEIGHTS,
+                    gates=GATES,
+                    layer=LSTM,
+                ),
+            ):
+                tf.summary.experimental.write_raw_pb(pb.SerializeToString(), step)
+    with tf.summary.create_file_writer(str(root / PLAIN_RUN)).as_default():
+        summary.gradients("gradients/gru", _data(0), 0)
     return str(root)
 
 
-def test_summary_lists_runs_tags_layers_steps_and_reach(logdir, capsys):
+def _reach(data: np.ndarray) -> str:
+    return str(stats.reach(stats.profile(data)[0], 0.01))
+
+
+def _export(logdir, tag, view, out, *more, run=RUN):
+    argv = ["export", logdir, "--run", run, "--tag", tag, "--view", view]
+    return cli.main([*argv, *more, "-o", str(out)])
+
+
+@pytest.fixture
+def saved(monkeypatch):
+    """The figures the exporter saves, in order (still written to disk)."""
+    figures = []
+    save = cli._save
+
+    def keep(fig, path):
+        figures.append(fig)
+        save(fig, path)
+
+    monkeypatch.setattr(cli, "_save", keep)
+    return figures
+
+
+def test_summary_lists_kinds_and_the_reach_or_horizon_of_each_tag(logdir, capsys):
     assert cli.main(["summary", logdir]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == [
+    cells = [re.split(r"\s{2,}", line) for line in lines]
+    assert cells[0] == [
         "run",
         "tag",
         "kind",
         "layer",
         "steps",
-        "last",
-        "step",
+        "last step",
         "reach",
+        "horizon",
     ]
-    rows = {line.split("  ")[1].strip(): line for line in lines[2:]}
-    reach = stats.reach(stats.profile(_data(20))[0], 0.01)
-    assert rows["gradients/lstm"].split()[-4:] == ["LSTM", "3", "20", str(reach)]
-    assert rows["gradients/last"].split()[-3:] == ["3", "20", "-"]
-    # Untrusted names are shown literally, with control characters escaped.
-    assert "lstm <b>run</b>\\x1b[31m" in lines[2]
+    rows = {(row[0], row[1]): row[2:] for row in cells[2:]}
+    run = "lstm <b>run</b>\\x1b[31m"  # untrusted names: control characters escaped
+    assert rows == {
+        (run, "cell/lstm"): [
+            "cell_state_gradients",
+            "LSTM",
+            "3",
+            "20",
+            "-",
+            _reach(_data(20, 1)),
+        ],
+        (run, "gradients/last"): ["gradients", "?", "3", "20", "-", "-"],
+        (run, "gradients/lstm"): [
+            "gradients",
+            "LSTM",
+            "3",
+            "20",
+            _reach(_data(20)),
+            "-",
+        ],
+        (run, "state/lstm"): [
+            "state_gradients",
+            "LSTM",
+            "3",
+            "20",
+            "-",
+            _reach(_data(20, 3)),
+        ],
+        (run, "weights/lstm"): [
+            "weight_contributions",
+            "LSTM",
+            "3",
+            "20",
+            _reach(_weight_data()),
+            "-",
+        ],
+        (PLAIN_RUN, "gradients/gru"): [
+            "gradients",
+            "?",
+            "1",
+            "0",
+            _reach(_data(0)),
+            "-",
+        ],
+    }
+    # The horizons differ, so each number is the one of its own tag.
+    horizons = {_reach(_data(20, d)) for d in (1, 3, 5)}
+    assert len(horizons) == 3
     assert "\x1b" not in "".join(lines)
 
 
@@ -78,21 +169,134 @@ def test_export_all_steps_writes_one_png_per_step(logdir, tmp_path, capsys):
     assert "3/3" in capsys.readouterr().err
 
 
+def _png_pixel(path, fig, ax, x, y) -> np.ndarray:
+    """RGB of data point (x, y) of `ax` in the PNG the exporter wrote."""
+    pixels = image.imread(path)
+    px, py = ax.transData.transform((x, y))  # the saved figure's own layout
+    return pixels[int(pixels.shape[0] - py), int(px), :3]
+
+
+def test_export_weights_draws_gates_per_weight_in_palette_colours(
+    logdir, tmp_path, saved
+):
+    out = tmp_path / "w.png"
+    assert _export(logdir, "weights/lstm", "weights", out) == 0
+    [fig] = saved
+    axes = fig.axes[:3]
+    assert [ax.get_title() for ax in axes] == WEIGHTS
+    for ax in axes:
+        assert [t.get_text() for t in ax.get_yticklabels()] == GATES
+    assert fig.get_suptitle() == (
+        "lstm <b>run</b>\\x1b[31m / weights/lstm / step 20 · weight update by timestep"
+    )
+    assert fig.axes[-1].get_ylabel() == "weight-update norm"  # --scale auto: linear
+    hottest = _png_pixel(out, fig, axes[0], 5, 1)  # kernel, timestep 5, gate f
+    half = _png_pixel(out, fig, axes[1], 11, 0)  # recurrent_kernel, 11, gate i
+    zero = _png_pixel(out, fig, axes[2], 0, 0)
+    np.testing.assert_allclose(hottest, colors.SEQUENTIAL_CMAP(1.0)[:3], atol=3 / 255)
+    np.testing.assert_allclose(half, colors.SEQUENTIAL_CMAP(0.5)[:3], atol=6 / 255)
+    np.testing.assert_allclose(zero, colors.SEQUENTIAL_CMAP(0.0)[:3], atol=3 / 255)
+
+
+def test_export_weights_log_scale_and_all_steps(logdir, tmp_path, saved):
+    out = tmp_path / "all"
+    assert _export(logdir, "weights/lstm", "weights", out, "--all-steps") == 0
+    assert sorted(p.name for p in out.iterdir()) == [f"step_{s:09d}.png" for s in STEPS]
+    assert (
+        _export(logdir, "weights/lstm", "weights", tmp_path / "l.png", "--scale", "log")
+        == 0
+    )
+    assert saved[-1].axes[-1].get_ylabel() == "weight-update norm (log)"
+
+
 @pytest.mark.parametrize(
-    "view, tag", [("flow", "gradients/lstm"), ("0d", "gradients/last")]
+    "tag, view, label",
+    [
+        ("state/lstm", "heatmap", "d loss / d state (through time)"),
+        ("state/lstm", "grid", "d loss / d state (through time)"),
+        ("cell/lstm", "heatmap", "d loss / d cell state"),
+        ("gradients/lstm", "heatmap", "d loss / d output (later layers)"),
+        ("gradients/last", "0d", "d loss / d output (later layers)"),
+    ],
 )
-def test_export_flow_and_0d(logdir, tmp_path, view, tag):
-    out = tmp_path / f"{view}.png"
-    argv = ["export", logdir, "--run", RUN, "--tag", tag, "--view", view]
-    assert cli.main([*argv, "-o", str(out)]) == 0
-    assert out.stat().st_size > 1000
+def test_export_titles_name_the_quantity(logdir, tmp_path, saved, tag, view, label):
+    assert _export(logdir, tag, view, tmp_path / "x.png") == 0
+    run = "lstm <b>run</b>\\x1b[31m"
+    assert saved[0].get_suptitle() == f"{run} / {tag} / step 20 · {label}"
+
+
+@pytest.mark.parametrize(
+    "tag, reach_title, value",
+    [
+        ("state/lstm", "gradient horizon", "gradient"),
+        ("cell/lstm", "gradient horizon", "gradient"),
+        ("gradients/lstm", "gradient reach", "gradient"),
+        ("weights/lstm", "gradient reach", "weight-update"),
+    ],
+)
+def test_export_flow_of_every_kind(logdir, tmp_path, saved, tag, reach_title, value):
+    assert _export(logdir, tag, "flow", tmp_path / "f.png") == 0
+    image_ax, reach_ax = saved[0].axes[:2]
+    assert reach_ax.get_title() == reach_title
+    assert image_ax.get_title() == f"per-timestep {value} norm"
+    if tag == "state/lstm":
+        expected = [int(_reach(_data(step, 3))) for step in STEPS]
+        np.testing.assert_array_equal(reach_ax.get_lines()[0].get_xdata(), expected)
+
+
+def test_wrong_view_errors_say_which_view_to_use(logdir, tmp_path, capsys):
+    run = "'lstm <b>run</b>\\x1b[31m'"
+    cases = [
+        (
+            (RUN, "gradients/lstm", "weights"),
+            "--view weights draws weight contributions (weights, timesteps, gates); "
+            "tag 'gradients/lstm' holds gradients (d loss / d output (later layers)): "
+            f"use --view heatmap, grid or flow, or pick a weight_contributions tag of "
+            f"run {run}: 'weights/lstm'",
+        ),
+        (
+            (RUN, "gradients/last", "weights"),
+            "--view weights draws weight contributions (weights, timesteps, gates); "
+            "tag 'gradients/last' holds gradients (d loss / d output (later layers)): "
+            f"use --view 0d or flow, or pick a weight_contributions tag of run {run}: "
+            "'weights/lstm'",
+        ),
+        (
+            (PLAIN_RUN, "gradients/gru", "weights"),
+            "--view weights draws weight contributions (weights, timesteps, gates); "
+            "tag 'gradients/gru' holds gradients (d loss / d output (later layers)): "
+            "use --view heatmap, grid or flow, or log weight contributions (run "
+            "'plain' has none): kinds=(..., \"weight_contributions\") in capture or "
+            "GradientLogger",
+        ),
+        (
+            (RUN, "weights/lstm", "heatmap"),
+            "--view heatmap draws one step's values per sample; tag 'weights/lstm' "
+            "holds weight_contributions (weight update by timestep), shape (weights, "
+            "timesteps, gates) (3, 12, 4): use --view weights or flow",
+        ),
+        (
+            (RUN, "state/lstm", "0d"),
+            "--view 0d needs (batch, channels) data; tag 'state/lstm' has shape "
+            "(3, 12, 4): use --view heatmap, grid or flow",
+        ),
+    ]
+    for (run_name, tag, view), message in cases:
+        out = tmp_path / "x.png"
+        assert _export(logdir, tag, view, out, run=run_name) == 1
+        assert capsys.readouterr().err == f"tb-rnngrad: error: {message}\n"
+        assert not out.exists()
 
 
 @pytest.mark.parametrize(
     "argv, message",
     [
         (["--run", "nope", "--tag", "t"], "no run 'nope'; runs with rnngrad data: "),
-        (["--run", RUN, "--tag", "t"], "its tags: 'gradients/last', 'gradients/lstm'"),
+        (
+            ["--run", RUN, "--tag", "t"],
+            "its tags: 'cell/lstm', 'gradients/last', 'gradients/lstm', 'state/lstm', "
+            "'weights/lstm'",
+        ),
         (
             ["--run", RUN, "--tag", "gradients/lstm", "--step", "5"],
             "logged steps: 0, 10, 20",

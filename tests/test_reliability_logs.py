@@ -247,15 +247,17 @@ def test_cli_summary_lists_good_and_bad_series(logdir, capsys):
     rows = {tuple(line.split()[:2]): line for line in lines[2:]}
     last = logs.GOOD[(logs.GOOD_RUN, "gradients/lstm")][9][0]
     reach = stats.reach(stats.profile(last)[0], 0.01)
-    assert rows[(logs.GOOD_RUN, "gradients/lstm")].split()[-3:] == [
+    assert rows[(logs.GOOD_RUN, "gradients/lstm")].split()[-4:] == [
         "5",
         "9",
         str(reach),
+        "-",  # horizon: state kinds only
     ]
     assert "unreadable" in rows[(logs.HOSTILE_RUN, "future")]
     # A series without a readable profile is listed, not fatal.
-    assert rows[(logs.HOSTILE_RUN, "prof_garbage_meta")].split()[-3:] == [
+    assert rows[(logs.HOSTILE_RUN, "prof_garbage_meta")].split()[-4:] == [
         "-",
         "0",
+        "-",
         "-",
     ]

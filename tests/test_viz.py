@@ -14,6 +14,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
 from tb_rnngrad import viz
+from tb_rnngrad.format import metadata, quantities
 from tb_rnngrad.viz import colors
 
 # Colour tolerance per channel (0..1) for rendered pixels: images are drawn with
@@ -295,12 +296,15 @@ UNTRUSTED = "run $x$ <b>bold</b> <script>alert(1)</script> cost $5"
         lambda title: viz.scatter0d(sequence_data()[:, -1], title=title),
         lambda title: viz.flow(np.ones((2, 3)), np.array([0, 1]), title=title),
         lambda title: viz.band_histogram(sequence_data(), title=title),
+        lambda title: viz.weight_contributions(
+            np.ones((1, 2, 1)), ["w"], ["g"], title=title
+        ),
     ],
 )
 def test_titles_are_rendered_literally(draw):
     figure, _ = draw(UNTRUSTED)
     text = figure.get_suptitle()
-    assert text == UNTRUSTED
+    assert text in (UNTRUSTED, f"{UNTRUSTED} · weight update by timestep")
     title = figure._suptitle
     assert title.get_parse_math() is False and title.get_usetex() is False
     render(figure)  # an unbalanced "$" would fail here if parsed as mathtext
@@ -493,6 +497,181 @@ def test_band_histogram_validates_bands():
         viz.band_histogram(np.zeros((1, 8, 1)), bands=9)
     with pytest.raises(TypeError, match="bins must be a positive integer"):
         viz.band_histogram(np.zeros((1, 8, 1)), bins=2.5)
+
+
+# --- weight contributions -------------------------------------------------------
+
+
+WEIGHTS = ["kernel", "recurrent_kernel", "bias"]
+GATES = ["i", "f", "c", "o"]
+
+
+def weight_data() -> np.ndarray:
+    """(3 weights, 6 timesteps, 4 gates) of zeros with known cells."""
+    data = np.zeros((3, 6, 4))
+    data[0, 3, 1] = 2.0  # kernel, timestep 3, gate f: the largest norm
+    data[1, 5, 0] = 1.0  # recurrent_kernel, timestep 5, gate i: half of it
+    data[2, 0, 3] = np.nan  # bias, timestep 0, gate o
+    data[2, 1, 2] = np.inf  # bias, timestep 1, gate c
+    return data
+
+
+def test_weight_contributions_one_panel_per_weight_gate_names_on_y():
+    figure, axes = viz.weight_contributions(weight_data(), WEIGHTS, GATES)
+    assert len(axes) == 3
+    assert [ax.get_title() for ax in axes] == [
+        "kernel",
+        "recurrent_kernel",
+        "bias [1 NaN, 1 +Inf]",
+    ]
+    for ax in axes:
+        assert [t.get_text() for t in ax.get_yticklabels()] == GATES
+        assert ax.get_ylabel() == "gate"
+        assert ax.get_ylim() == (3.5, -0.5)  # first gate at the top
+        assert ax.get_xlim() == (-0.5, 5.5)
+    assert axes[-1].get_xlabel() == "timestep"
+    assert figure.get_suptitle() == "weight update by timestep"
+    assert figure.axes[-1].get_ylabel() == "weight-update norm"
+
+
+def test_weight_contributions_cells_have_the_palette_colours():
+    figure, axes = viz.weight_contributions(weight_data(), WEIGHTS, GATES)
+    pixels = render(figure)
+    # One linear scale shared by all panels, 0 to the largest finite norm (2).
+    assert_color(pixel(figure, pixels, axes[0], 3, 1), colors.SEQUENTIAL_CMAP(1.0))
+    assert_color(pixel(figure, pixels, axes[0], 3, 0), colors.SEQUENTIAL_CMAP(0.0))
+    assert_color(
+        pixel(figure, pixels, axes[1], 5, 0), colors.SEQUENTIAL_CMAP(0.5), 6 / 255
+    )
+    assert_color(pixel(figure, pixels, axes[2], 0, 3), colors.NAN_COLOR)
+    assert_color(pixel(figure, pixels, axes[2], 1, 2), colors.POSINF_COLOR)
+
+
+def test_weight_contributions_log_scale_and_last_timesteps():
+    data = np.zeros((1, 5, 2))
+    data[0, 2:, 0] = [1e-4, 1e-2, 1.0]
+    figure, axes = viz.weight_contributions(
+        data, ["kernel"], ["z", "h"], scale="log", max_timesteps=3, title="run"
+    )
+    pixels = render(figure)
+    assert axes[0].get_xlim() == (1.5, 4.5)
+    # log: 1e-2 sits halfway between 1e-4 and 1.
+    assert_color(
+        pixel(figure, pixels, axes[0], 3, 0), colors.SEQUENTIAL_CMAP(0.5), 6 / 255
+    )
+    assert_color(pixel(figure, pixels, axes[0], 2, 1), colors.SEQUENTIAL_CMAP(0.0))
+    assert figure.get_suptitle() == "run · weight update by timestep"
+    assert figure.axes[-1].get_ylabel() == "weight-update norm (log)"
+
+
+@pytest.mark.parametrize(
+    ("data", "weights", "gates", "message"),
+    [
+        (np.ones((3, 6, 4)), WEIGHTS[:2], GATES, r"weights must be 3 strings.*axis 0"),
+        (np.ones((3, 6, 4)), WEIGHTS, "ifco", r"gates must be 4 strings.*axis 2"),
+        (np.ones((3, 6, 4)), WEIGHTS, [1, 2, 3, 4], "gates must be 4 strings"),
+        (-np.ones((3, 6, 4)), WEIGHTS, GATES, r"norms and must be >= 0; got -1"),
+        (np.ones((6, 4)), WEIGHTS, GATES, r"3-D array \(weights, timesteps, gates\)"),
+    ],
+)
+def test_weight_contributions_checks_data_and_names(data, weights, gates, message):
+    with pytest.raises(ValueError, match=message):
+        viz.weight_contributions(data, weights, gates)
+
+
+def test_weight_contributions_checks_scale():
+    with pytest.raises(ValueError, match="'log', 'linear'"):
+        viz.weight_contributions(weight_data(), WEIGHTS, GATES, scale="auto")
+
+
+# --- the quantity each view names ------------------------------------------------
+
+
+def test_quantity_labels_are_the_tabs_and_cover_every_kind():
+    labels = {kind: q.label for kind, q in quantities.QUANTITIES.items()}
+    assert labels == {
+        "gradients": "d loss / d output (later layers)",
+        "state_gradients": "d loss / d state (through time)",
+        "cell_state_gradients": "d loss / d cell state",
+        "weight_contributions": "weight update by timestep",
+        "input_gradients": "d loss / d model input (whole network)",
+        "activations": "activations",
+    }
+    assert set(labels) == set(metadata.KINDS)
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda kind: viz.heatmap(sequence_data(), kind=kind, title="r / t"),
+        lambda kind: viz.channel_grid(sequence_data(), kind=kind, title="r / t"),
+        lambda kind: viz.scatter0d(sequence_data()[:, -1], kind=kind, title="r / t"),
+        lambda kind: viz.band_histogram(sequence_data(), kind=kind, title="r / t"),
+        lambda kind: viz.flow(
+            np.ones((2, 3)), np.array([0, 1]), kind=kind, title="r / t"
+        ),
+    ],
+)
+@pytest.mark.parametrize(
+    ("kind", "label"),
+    [
+        ("gradients", "d loss / d output (later layers)"),
+        ("state_gradients", "d loss / d state (through time)"),
+        ("cell_state_gradients", "d loss / d cell state"),
+    ],
+)
+def test_views_name_the_quantity_of_the_kind(draw, kind, label):
+    figure, _ = draw(kind)
+    assert figure.get_suptitle() == f"r / t · {label}"
+
+
+def test_views_without_kind_or_title_have_no_title():
+    figure, _ = viz.heatmap(sequence_data())
+    assert figure.get_suptitle() == ""
+    figure, _ = viz.heatmap(sequence_data(), kind="state_gradients")
+    assert figure.get_suptitle() == "d loss / d state (through time)"
+
+
+def test_flow_calls_the_reach_of_state_kinds_gradient_horizon():
+    profiles, steps, reach = np.ones((2, 3)), np.array([0, 1]), np.array([1, 2])
+    titles = {}
+    for kind in ("state_gradients", "cell_state_gradients", "gradients", None):
+        _, axes = viz.flow(profiles, steps, reach=reach, kind=kind)
+        titles[kind] = axes[1].get_title()
+    assert titles == {
+        "state_gradients": "gradient horizon",
+        "cell_state_gradients": "gradient horizon",
+        "gradients": "gradient reach",
+        None: "gradient reach",
+    }
+
+
+def test_flow_of_weight_contributions_names_weight_update_norms():
+    figure, axes = viz.flow(
+        np.ones((2, 3)), np.array([0, 1]), kind="weight_contributions"
+    )
+    assert axes[0].get_title() == "per-timestep weight-update norm"
+    assert figure.axes[-1].get_ylabel() == "weight-update norm (log)"
+    assert figure.get_suptitle() == "weight update by timestep"
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda kind: viz.heatmap(sequence_data(), kind=kind),
+        lambda kind: viz.channel_grid(sequence_data(), kind=kind),
+        lambda kind: viz.scatter0d(sequence_data()[:, -1], kind=kind),
+        lambda kind: viz.band_histogram(sequence_data(), kind=kind),
+    ],
+)
+def test_per_sample_views_send_weight_contributions_to_their_view(draw):
+    with pytest.raises(ValueError, match=r"viz\.weight_contributions\(data"):
+        draw("weight_contributions")
+
+
+def test_unknown_kind_lists_the_kinds():
+    with pytest.raises(ValueError, match="heatmap: kind must be one of 'gradients'"):
+        viz.heatmap(sequence_data(), kind="gradient")
 
 
 # --- input validation ---------------------------------------------------------

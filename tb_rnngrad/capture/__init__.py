@@ -1,4 +1,9 @@
-"""Capture d(loss)/d(output) of recurrent layers on a fixed batch.
+"""Capture the gradients of recurrent layers on a fixed batch.
+
+d(loss)/d(layer output) ("gradients"), the outputs ("activations"),
+d(loss)/d(model input) ("input_gradients"), the total d(loss)/d(h_t) inside
+the recurrence ("state_gradients") and each timestep's share of the weight
+gradient ("weight_contributions"); see `CaptureResult`.
 
 Public API:
 
@@ -17,8 +22,8 @@ from tb_rnngrad.capture.gradients import (
     rnn_gradients,
 )
 from tb_rnngrad.capture.layers import LayerRef, is_recurrent, recurrent_layers
-from tb_rnngrad.capture.result import KINDS, CaptureResult, GradientDict
 from tb_rnngrad.format.layer_info import LayerInfo, describe_layer
+from tb_rnngrad.result import KINDS, CaptureResult, GradientDict
 
 __all__ = [
     "KINDS",

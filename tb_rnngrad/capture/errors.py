@@ -1,9 +1,9 @@
-"""The error raised when gradients cannot be captured."""
+"""The error raised when gradients cannot be captured.
 
+Defined in `tb_rnngrad.errors` (which imports nothing, for the PyTorch side)
+and re-exported here for the Keras capture.
+"""
 
-class CaptureError(ValueError):
-    """A model, layer selection or batch that gradient capture cannot use.
+from tb_rnngrad.errors import CaptureError
 
-    The message says what was given, what was expected and what to do.
-    It subclasses ValueError so callers that catch ValueError keep working.
-    """
+__all__ = ["CaptureError"]

@@ -24,12 +24,17 @@ from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.layers import (
     LayerRef,
     LayerSelector,
+    describe_choices,
+    is_recurrent,
     layers_of_type,
+    not_a_sequence,
+    recurrent_layers,
     resolve_layers,
 )
-from tb_rnngrad.capture.result import KINDS, CaptureResult, GradientDict
+from tb_rnngrad.capture.recurrence import Recurrence
 from tb_rnngrad.capture.state import preserved_state
 from tb_rnngrad.format.layer_info import describe_layer
+from tb_rnngrad.result import KINDS, CaptureResult, GradientDict
 
 _PARTS = ("forward", "backward")
 
@@ -107,12 +112,14 @@ class GradientCapture:
         model: A compiled Keras model.
         layers: None for every recurrent layer, or names, indices into
             `model.layers` or layer objects (see `resolve_layers`).
-        kinds: Which tensors to return: any of "gradients", "activations",
-            "input_gradients".
+        kinds: Which tensors to return: any of `KINDS` ("gradients",
+            "activations", "input_gradients", "state_gradients",
+            "weight_contributions").
 
     Raises:
-        CaptureError: If the model is not compiled, a layer is unknown or not
-            recurrent, or a kind is unknown.
+        CaptureError: If the model is not compiled, a layer is unknown, a
+            state kind is requested for a layer that is not recurrent, or a
+            kind is unknown.
     """
 
     def __init__(
@@ -125,6 +132,8 @@ class GradientCapture:
         self._kinds = check_kinds(kinds)
         self._model_ref = weakref.ref(model)
         self._refs = resolve_layers(model, layers)
+        self._recurrence = Recurrence(self._refs, self._kinds)
+        self._unused_outputs: tuple[str, ...] = ()
         wants_inputs = "input_gradients" in self._kinds
         self._embeddings = (
             layers_of_type(model, keras.layers.Embedding) if wants_inputs else []
@@ -135,7 +144,11 @@ class GradientCapture:
         signature = inspect.signature(model.compute_loss).parameters
         self._loss_takes_training = "training" in signature
         self._scales_loss = loss_scale.scales_loss(model)
-        self._fn = tf.function(self._forward_backward, reduce_retracing=True)
+        # No autograph, as in Keras's own train step: the trace is several
+        # times faster, and a model that trains traces the same way here.
+        self._fn = tf.function(
+            self._forward_backward, reduce_retracing=True, autograph=False
+        )
 
     @property
     def model(self) -> keras.Model:
@@ -185,16 +198,43 @@ class GradientCapture:
         runs again unscaled, so that an overflow of the scale is not reported
         as an exploding gradient.
         """
-        out = self._call(batch, scale_loss=self._scales_loss)
-        if self._scales_loss and not loss_scale.all_finite(
-            [out["gradients"], out["input_gradients"]]
-        ):
-            out = self._call(batch, scale_loss=False)
+        out = self._scaled_call(batch, raw_terms=False)
         return self._result(batch, out)
 
-    def _call(self, batch: Batch, scale_loss: bool) -> dict:
+    def timestep_terms(
+        self, x: Any, y: Any, sample_weight: Any = None
+    ) -> dict[str, dict[str, Any]]:
+        """Each timestep's raw term of each recurrent weight's gradient.
+
+        The figures behind "weight_contributions", before the norm, for
+        checking: summed over timesteps, a term is the weight's gradient.
+        Needs "weight_contributions" among the kinds.
+
+        Args:
+            x, y, sample_weight: One batch, as for `__call__`.
+
+        Returns:
+            `{cell key: {weight: (timesteps, *weight.shape) float32 array}}`.
+        """
+        out = self._scaled_call(prepare_batch(self.model, x, y, sample_weight), True)
+        return {
+            key: {name: term.numpy() for name, term in terms.items()}
+            for key, terms in out["weight_contributions"].items()
+        }
+
+    def _scaled_call(self, batch: Batch, raw_terms: bool) -> dict:
+        out = self._call(batch, self._scales_loss, raw_terms)
+        if self._scales_loss and not loss_scale.all_finite(
+            [out[kind] for kind in _GRADIENT_KINDS]
+        ):
+            out = self._call(batch, False, raw_terms)
+        return out
+
+    def _call(self, batch: Batch, scale_loss: bool, raw_terms: bool) -> dict:
         try:
-            return self._fn(batch.x, batch.y, batch.sample_weight, scale_loss)
+            return self._fn(
+                batch.x, batch.y, batch.sample_weight, scale_loss, raw_terms
+            )
         except Exception as error:
             raised = _capture_error_in(error)
             if raised is not None:
@@ -250,9 +290,10 @@ class GradientCapture:
         return loss
 
     def _forward_backward(
-        self, x: Any, y: Any, sample_weight: Any, scale_loss: bool
+        self, x: Any, y: Any, sample_weight: Any, scale_loss: bool, raw_terms: bool
     ) -> dict:
-        """The traced body: forward with probes, loss, one backward pass."""
+        """The traced body: forward with probes, loss, one backward pass, then
+        the per-timestep weight terms from what the pass recorded."""
         model = self.model
         scale = loss_scale.factor(model) if scale_loss else None
         floats, _, probe_embeddings = self._plan_inputs(x)
@@ -262,27 +303,45 @@ class GradientCapture:
                 for i in floats:
                     tape.watch(tf.nest.flatten(x)[i])
             with preserved_state(model):
-                with probes.attach(tape, targets) as records:
+                with (
+                    probes.attach(tape, targets) as records,
+                    self._recurrence.attach(tape) as state_records,
+                ):
                     y_pred = model(x, training=False)
                 loss = self._loss(x, y, y_pred, sample_weight)
                 target = loss_scale.scaled(loss, scale)
         masks, watched, activations = self._layer_tensors(records)
         inputs, input_masks = self._input_tensors(x, floats, records, probe_embeddings)
+        state_records = self._recurrence.records(state_records)
         if "gradients" not in self._kinds:
             watched = {}
+        sources = {
+            "layers": watched,
+            "inputs": inputs,
+            "states": {k: r.probes for k, r in state_records.items()},
+        }
         grads = tape.gradient(
-            target,
-            {"layers": watched, "inputs": inputs},
-            unconnected_gradients=tf.UnconnectedGradients.ZERO,
+            target, sources, unconnected_gradients=tf.UnconnectedGradients.NONE
         )
+        # Known when tracing: outputs that no path from the loss reaches.
+        self._unused_outputs = tuple(k for k, g in grads["layers"].items() if g is None)
+        grads = tf.nest.map_structure(
+            lambda g, s: tf.zeros_like(s) if g is None else g, grads, sources
+        )
+        states = self._recurrence.entries(state_records, grads["states"], raw_terms)
+        out = {
+            "gradients": grads["layers"],
+            "input_gradients": grads["inputs"],
+            "state_gradients": states["state_gradients"],
+            "weight_contributions": states["weight_contributions"],
+        }
         if self._scales_loss:  # float32 whether or not this pass was scaled
-            grads = loss_scale.unscaled_float32(grads, scale)
+            out = loss_scale.unscaled_float32(out, scale)
         return {
+            **out,
             "loss": loss,
             "masks": masks,
-            "gradients": grads["layers"],
             "activations": activations if "activations" in self._kinds else {},
-            "input_gradients": grads["inputs"],
             "input_masks": input_masks,
         }
 
@@ -291,6 +350,10 @@ class GradientCapture:
         masks, watched, outputs = {}, {}, {}
         for ref in self._refs:
             record = _single_call(self.model, ref, records)
+            shape = tuple(record.outputs[0].shape)
+            if not is_recurrent(ref.layer) and len(shape) != 3:
+                choices = describe_choices(recurrent_layers(self.model))
+                raise not_a_sequence(self.model, ref.layer, shape, choices)
             for (key, _), probe, output in zip(
                 _entries(ref), record.probes, record.outputs, strict=True
             ):
@@ -347,11 +410,35 @@ class GradientCapture:
             input_masks=arrays(out["input_masks"]),
             input_sources=sources,
             layers=described,
-            notes=tuple(notes),
+            notes=tuple(
+                notes + self._recurrence.notes() + _unused_notes(self._unused_outputs)
+            ),
+            unused_outputs=self._unused_outputs,
+            state_gradients=arrays(out["state_gradients"]),
+            weight_contributions={
+                key: arrays(terms) for key, terms in out["weight_contributions"].items()
+            },
+            gates=self._recurrence.gates(),
         )
 
 
+def _unused_notes(keys: Sequence[str]) -> list[str]:
+    return [
+        f"The output of layer '{key}' is not used downstream (e.g. an encoder "
+        "whose returned states alone feed a decoder), so d(loss)/d(output) is "
+        "zero. Its state gradient (kinds=('state_gradients',)) holds the paths "
+        "through the states it returns."
+        for key in keys
+    ]
+
+
 _BATCH_ERRORS = (ValueError, TypeError, tf.errors.InvalidArgumentError)
+_GRADIENT_KINDS = (
+    "gradients",
+    "input_gradients",
+    "state_gradients",
+    "weight_contributions",
+)
 
 
 def _capture_error_in(error: BaseException) -> CaptureError | None:
@@ -476,7 +563,8 @@ def capture(
         layers: None for every recurrent layer (searched through nested
             models; a Bidirectional layer counts once), or a name, an index
             into `model.layers`, a layer object, or a list of these.
-        kinds: Any of "gradients", "activations", "input_gradients".
+        kinds: Any of "gradients", "activations", "input_gradients",
+            "state_gradients", "weight_contributions" (see `CaptureResult`).
         sample_weight: Optional sample weights, as for `model.fit`.
 
     Returns:

@@ -3,7 +3,9 @@
 A recurrent layer is a `keras.layers.RNN` (LSTM, GRU, SimpleRNN, ConvLSTM, RNN
 with any cell including StackedRNNCells) or a `keras.layers.Bidirectional`
 wrapper. A Bidirectional layer is one entry: its inner forward and backward
-copies are not listed separately.
+copies are not listed separately. `layers=None` means every recurrent layer;
+any other layer with a sequence output (batch, timesteps, channels), such as
+Conv1D or MultiHeadAttention, is captured when it is named explicitly.
 
 Layers are found by walking `model.layers` and descending into every nested
 `keras.Model` (functional, Sequential or subclassed). A layer inside a plain
@@ -125,9 +127,9 @@ def resolve_layers(
         The selected layers, without duplicates, in the order given.
 
     Raises:
-        CaptureError: If a selector names no layer, a non-recurrent layer, or
-            the model has no recurrent layer. The message lists the model's
-            recurrent layers.
+        CaptureError: If a selector names no layer or a non-recurrent layer
+            whose output is not a sequence, or the model has no recurrent
+            layer. The message lists the model's recurrent layers.
     """
     available = recurrent_layers(model)
     if layers is None:
@@ -184,14 +186,12 @@ def _by_name(
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
-        keys = ", ".join(f"'{r.key}'" for r in matches)
-        raise CaptureError(
-            f"Layer name '{name}' is ambiguous in model '{model.name}': it "
-            f"matches {keys}. Pass one of these paths or the layer object."
-        )
-    other = [layer for _, layer in walk_layers(model) if layer.name == name]
+        raise _ambiguous(model, name, matches)
+    other = [r for r in _all_refs(model) if name in (r.key, r.layer.name)]
+    if len(other) == 1:
+        return _sequence_layer(model, other[0], choices)
     if other:
-        raise _not_recurrent(model, other[0], choices)
+        raise _ambiguous(model, name, other)
     raise CaptureError(
         f"Model '{model.name}' has no layer named '{name}'. Recurrent layers: "
         f"{choices}. Pass one of these names, an index or a layer object."
@@ -217,7 +217,9 @@ def _by_object(
     choices: str,
 ) -> LayerRef:
     if not is_recurrent(layer):
-        raise _not_recurrent(model, layer, choices)
+        known = [r for r in _all_refs(model) if r.layer is layer]
+        ref = known[0] if known else LayerRef(layer=layer, key=layer.name)
+        return _sequence_layer(model, ref, choices)
     for ref in available:
         if ref.layer is layer:
             return ref
@@ -226,11 +228,45 @@ def _by_object(
     return LayerRef(layer=layer, key=layer.name)
 
 
-def _not_recurrent(
-    model: keras.Model, layer: keras.layers.Layer, choices: str
+def _all_refs(model: keras.Model) -> list[LayerRef]:
+    """Every layer of `model`, recurrent or not, with its key."""
+    return _refs(list(walk_layers(model)))
+
+
+def _ambiguous(model: keras.Model, name: str, matches: list[LayerRef]) -> CaptureError:
+    keys = ", ".join(f"'{r.key}'" for r in matches)
+    return CaptureError(
+        f"Layer name '{name}' is ambiguous in model '{model.name}': it "
+        f"matches {keys}. Pass one of these paths or the layer object."
+    )
+
+
+def _output_shape(layer: keras.layers.Layer) -> tuple | None:
+    """The shape of the layer's (first) output in the model graph, or None if
+    it is not known (a subclassed model, or a layer called more than once)."""
+    try:
+        output = layer.output
+    except (AttributeError, ValueError):
+        return None
+    return tuple(keras.tree.flatten(output)[0].shape)
+
+
+def _sequence_layer(model: keras.Model, ref: LayerRef, choices: str) -> LayerRef:
+    """`ref` if its layer's output is (or may be) a sequence, else an error."""
+    shape = _output_shape(ref.layer)
+    if shape is None or len(shape) == 3:
+        return ref
+    raise not_a_sequence(model, ref.layer, shape, choices)
+
+
+def not_a_sequence(
+    model: keras.Model, layer: keras.layers.Layer, shape: tuple, choices: str
 ) -> CaptureError:
+    """The error for a non-recurrent layer whose output is not a sequence."""
     return CaptureError(
         f"Layer '{layer.name}' ({class_label(layer)}) of model '{model.name}' is "
-        f"not recurrent: gradients are captured for LSTM, GRU, SimpleRNN, RNN "
-        f"and Bidirectional layers. Recurrent layers: {choices}."
+        f"not recurrent, and its output {shape} is not a sequence (batch, "
+        "timesteps, channels): gradients are captured for LSTM, GRU, SimpleRNN, "
+        "RNN and Bidirectional layers, and for other layers with a sequence "
+        f"output when named in `layers=`. Recurrent layers: {choices}."
     )

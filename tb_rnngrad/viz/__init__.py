@@ -13,13 +13,20 @@ Views:
   overlaid.
 - `scatter0d`: per-channel values of a (batch, channels) gradient (layers with
   return_sequences=False).
-- `flow`: per-timestep gradient norm over training steps, with the reach curve.
+- `flow`: per-timestep gradient norm over training steps, with the reach curve
+  (the gradient horizon, for state gradients).
 - `band_histogram`: value distribution per band of timesteps.
+- `weight_contributions`: timesteps x gates image per weight, each timestep's
+  share of the weight update.
 
 The gradient of a layer's returned sequence shows how far back the layers *after*
-it carry gradient; the gradient of the model input shows how far back the whole
-network reaches. Colours of NaN, Inf and masked steps, and the colour scales, are
-described in `tb_rnngrad.viz.colors`.
+it carry gradient; the gradient of its state (d loss / d h_t, or d c_t of an
+LSTM) whether gradient survives backpropagation through the layer's own
+recurrence; the gradient of the model input how far back the whole network
+reaches. Given `kind=` (the series' kind), a view's title names the quantity it
+shows, in the words of the tab (`tb_rnngrad.format.quantities`). Colours of NaN,
+Inf and masked steps, and the colour scales, are described in
+`tb_rnngrad.viz.colors`.
 """
 
 from tb_rnngrad.viz import colors
@@ -28,6 +35,7 @@ from tb_rnngrad.viz._channel_grid import MAX_GRID_CHANNELS, channel_grid
 from tb_rnngrad.viz._flow import flow
 from tb_rnngrad.viz._heatmap import heatmap
 from tb_rnngrad.viz._scatter0d import scatter0d
+from tb_rnngrad.viz._weights import weight_contributions
 
 __all__ = [
     "MAX_GRID_CHANNELS",
@@ -37,4 +45,5 @@ __all__ = [
     "flow",
     "heatmap",
     "scatter0d",
+    "weight_contributions",
 ]

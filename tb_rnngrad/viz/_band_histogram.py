@@ -9,7 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-from tb_rnngrad.viz import _checks, _layout, colors
+from tb_rnngrad.viz import _checks, _layout, _quantity, colors
 from tb_rnngrad.viz._nonfinite import NonFiniteCounts, with_counts
 
 _VIEW = "band_histogram"
@@ -24,6 +24,7 @@ def band_histogram(
     bins: int = 50,
     scale: str = "linear",
     title: str | None = None,
+    kind: str | None = None,
 ) -> tuple[Figure, Axes]:
     """Draws a histogram of gradient values for each band of timesteps.
 
@@ -42,15 +43,19 @@ def band_histogram(
             over log10|g|, 8 decades below the largest magnitude; smaller
             magnitudes and zeros are counted in the legend instead).
         title: figure title, shown literally (no mathtext).
+        kind: the series' kind (`SeriesInfo.kind`, e.g. "state_gradients");
+            when given, the figure title names the quantity
+            (`format.quantities`).
 
     Returns:
         (figure, axes): the Figure and its single Axes.
 
     Raises:
         TypeError: if data has the wrong dtype or bands/bins are not ints.
-        ValueError: if the shape is wrong, bands/bins are out of range or `scale`
-            is unknown.
+        ValueError: if the shape is wrong, bands/bins are out of range, or
+            `scale` or `kind` is unknown.
     """
+    named = _quantity.of(kind, view=_VIEW)
     array = _checks.real_float_array(data, view=_VIEW, name="data", rank=3)
     bands = _checks.positive_int(bands, view=_VIEW, name="bands")
     bins = _checks.positive_int(bins, view=_VIEW, name="bins")
@@ -68,7 +73,7 @@ def band_histogram(
     figure = _layout.new_figure(7.0, 4.2)
     ax = figure.subplots()
     _draw_bands(ax, array, bands, bins, scale)
-    _layout.set_suptitle(figure, title)
+    _layout.set_suptitle(figure, _quantity.title(title, named))
     return figure, ax
 
 

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
-from tb_rnngrad.viz import _checks, _layout, colors
+from tb_rnngrad.viz import _checks, _layout, _quantity, colors
 from tb_rnngrad.viz._nonfinite import NonFiniteCounts, mark_nonfinite, with_counts
 from tb_rnngrad.viz._sequence import SequenceSelection, channel_label, select_sequences
 
@@ -31,6 +31,7 @@ def channel_grid(
     bidirectional: bool = False,
     units: int | None = None,
     title: str | None = None,
+    kind: str | None = None,
 ) -> tuple[Figure, np.ndarray]:
     """Draws one small line chart per channel: gradient vs timestep.
 
@@ -56,6 +57,9 @@ def channel_grid(
             (forward units, then backward units); charts are labelled fwd/bwd.
         units: units per direction; default channels // 2.
         title: figure title, shown literally (no mathtext).
+        kind: the series' kind (`SeriesInfo.kind`, e.g. "state_gradients");
+            when given, the figure title names the quantity
+            (`format.quantities`).
 
     Returns:
         (figure, axes): the Figure and a 1-D array of Axes, one per channel in the
@@ -63,9 +67,10 @@ def channel_grid(
 
     Raises:
         TypeError: if data has the wrong dtype or an index is not an int.
-        ValueError: if a shape or index is invalid, or too many channels are
-            selected.
+        ValueError: if a shape, index or kind is invalid, or too many channels
+            are selected.
     """
+    named = _quantity.of(kind, view=_VIEW)
     selection = select_sequences(
         data,
         view=_VIEW,
@@ -89,7 +94,7 @@ def channel_grid(
     axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
     figure.supxlabel(_time_label(selection), **_layout.PLAIN_TEXT)
     figure.supylabel("gradient", **_layout.PLAIN_TEXT)
-    _layout.set_suptitle(figure, title)
+    _layout.set_suptitle(figure, _quantity.title(title, named))
     return figure, axes
 
 

@@ -22,8 +22,18 @@ _RANK_HINTS = {
 }
 
 
-def real_float_array(data: ArrayLike, *, view: str, name: str, rank: int) -> np.ndarray:
+def real_float_array(
+    data: ArrayLike, *, view: str, name: str, rank: int, layout: str | None = None
+) -> np.ndarray:
     """Returns `data` as a real floating-point array of the given rank.
+
+    Args:
+        data: the array.
+        view: name of the calling view, for error messages.
+        name: name of the argument, for error messages.
+        rank: the expected number of axes.
+        layout: what the axes are, for the error of a wrong rank; default the
+            gradient layout of that rank.
 
     Raises:
         TypeError: if the dtype is not a real floating-point type.
@@ -39,10 +49,11 @@ def real_float_array(data: ArrayLike, *, view: str, name: str, rank: int) -> np.
             f"np.asarray({name}, dtype=np.float32)."
         )
     if array.ndim != rank:
+        advice = "" if layout else _rank_advice(view, array.ndim)
         raise ValueError(
             f"{view}: {name} must be a {rank}-D array "
-            f"{_RANK_HINTS.get(rank, '')}; got shape {array.shape} "
-            f"({array.ndim}-D).{_rank_advice(view, array.ndim)}"
+            f"{layout or _RANK_HINTS.get(rank, '')}; got shape {array.shape} "
+            f"({array.ndim}-D).{advice}"
         )
     if 0 in array.shape:
         raise ValueError(
@@ -52,6 +63,42 @@ def real_float_array(data: ArrayLike, *, view: str, name: str, rank: int) -> np.
     if array.dtype == np.float16:
         array = array.astype(np.float32)
     return array
+
+
+def norm_array(
+    data: ArrayLike,
+    *,
+    view: str,
+    name: str,
+    rank: int,
+    advice: str,
+    layout: str | None = None,
+) -> np.ndarray:
+    """Returns `data` as a real floating-point array of norms (none negative).
+
+    NaN and +-Inf pass (the views colour them); finite negative values do not.
+
+    Args:
+        data: the norms.
+        view: name of the calling view, for error messages.
+        name: name of the argument, for error messages.
+        rank: the expected number of axes.
+        advice: what to pass instead, for the error of a negative value.
+        layout: what the axes are, for the error of a wrong rank.
+
+    Raises:
+        TypeError: if the dtype is not a real floating-point type.
+        ValueError: if the rank is wrong, an axis is empty or a value negative.
+    """
+    values = real_float_array(data, view=view, name=name, rank=rank, layout=layout)
+    negative = np.isfinite(values) & (values < 0)
+    if negative.any():
+        index = tuple(int(i) for i in np.argwhere(negative)[0])
+        raise ValueError(
+            f"{view}: {name} are norms and must be >= 0; got {values[index]:g} at "
+            f"index {index}. {advice}"
+        )
+    return values
 
 
 def _rank_advice(view: str, ndim: int) -> str:

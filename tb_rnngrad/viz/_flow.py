@@ -7,7 +7,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-from tb_rnngrad.viz import _checks, _layout, colors
+from tb_rnngrad.format.quantities import Quantity
+from tb_rnngrad.viz import _checks, _layout, _quantity, colors
 from tb_rnngrad.viz._nonfinite import NonFiniteCounts, with_counts
 
 _VIEW = "flow"
@@ -20,6 +21,7 @@ def flow(
     reach: ArrayLike | None = None,
     title: str | None = None,
     scale: str = "log",
+    kind: str | None = None,
 ) -> tuple[Figure, np.ndarray]:
     """Draws how the per-timestep gradient norm changes over training.
 
@@ -32,7 +34,9 @@ def flow(
 
     With `reach`, a second axes beside the image (sharing its step axis) draws the
     gradient reach per step: how many timesteps back from the last one the
-    gradient still arrives. NaN in `reach` leaves a gap.
+    gradient still arrives. For the state kinds it is titled "gradient horizon":
+    how far back gradient survives the layer's own recurrence. NaN in `reach`
+    leaves a gap.
 
     Args:
         profiles: shape (n_steps, timesteps), non-negative norms (e.g. the
@@ -43,6 +47,8 @@ def flow(
         scale: "log" (LogNorm from the smallest positive value to the largest,
             spanning at least 1 and at most 12 decades, as in the tab; zeros get
             the lowest colour) or "linear" (0 to the largest value).
+        kind: the series' kind (`SeriesInfo.kind`, e.g. "state_gradients"); when
+            given, the figure title names the quantity (`format.quantities`).
 
     Returns:
         (figure, axes): the Figure and a 1-D array [image axes] or
@@ -51,34 +57,28 @@ def flow(
     Raises:
         TypeError: if an array has the wrong dtype.
         ValueError: if shapes disagree, steps are not increasing, values are
-            negative, or `scale` is unknown.
+            negative, or `scale` or `kind` is unknown.
     """
-    values = _check_profiles(profiles)
+    named = _quantity.of(kind, view=_VIEW, per_sample=False)
+    values = _checks.norm_array(
+        profiles,
+        view=_VIEW,
+        name="profiles",
+        rank=2,
+        layout="(n_steps, timesteps): one per-timestep norm profile per step",
+        advice="Pass norms (e.g. np.linalg.norm(g, axis=(0, 2)) per step), not "
+        "raw gradients.",
+    )
     step_values = _check_steps(steps, values.shape[0])
     reach_values = None if reach is None else _check_reach(reach, values.shape[0])
-    scale_ = colors.norm_scale(scale, values=values, view=_VIEW)
+    scale_ = colors.norm_scale(scale, values=values, view=_VIEW, value=named.value)
     figure, axes = _make_axes(with_reach=reach_values is not None)
-    _draw_image(axes[0], values, step_values, scale_)
+    _draw_image(axes[0], values, step_values, scale_, named)
     if reach_values is not None:
-        _draw_reach(axes[1], reach_values, step_values, values.shape[1])
-    bar = figure.colorbar(scale_.mappable(), ax=list(axes))
-    bar.set_label(scale_.label, **_layout.PLAIN_TEXT)
-    _layout.set_suptitle(figure, title)
+        _draw_reach(axes[1], reach_values, step_values, values.shape[1], named)
+    _layout.add_colorbar(figure, axes, scale_)
+    _layout.set_suptitle(figure, _quantity.title(title, named))
     return figure, axes
-
-
-def _check_profiles(profiles: ArrayLike) -> np.ndarray:
-    values = _checks.real_float_array(profiles, view=_VIEW, name="profiles", rank=2)
-    negative = np.isfinite(values) & (values < 0)
-    if negative.any():
-        row, column = np.argwhere(negative)[0]
-        raise ValueError(
-            f"{_VIEW}: profiles are gradient norms and must be >= 0; got "
-            f"{values[row, column]:g} at step row {row}, timestep {column}. Pass "
-            "norms (e.g. np.linalg.norm(g, axis=(0, 2)) per step), not raw "
-            "gradients."
-        )
-    return values
 
 
 def _check_steps(steps: ArrayLike, count: int) -> np.ndarray:
@@ -150,18 +150,22 @@ def _draw_image(
     values: np.ndarray,
     steps: np.ndarray,
     scale: colors.ColorScale,
+    named: Quantity,
 ) -> None:
     timesteps = values.shape[1]
     column_edges = np.arange(timesteps + 1) - 0.5
     ax.pcolormesh(column_edges, _row_edges(steps), scale.colorize(values))
     _layout.set_labels(ax, "timestep", "training step")
     counts = NonFiniteCounts.of(values)
-    _layout.set_title(ax, with_counts("per-timestep gradient norm", counts))
+    label = f"per-timestep {named.value} norm"
+    _layout.set_title(ax, with_counts(label, counts))
 
 
-def _draw_reach(ax: Axes, reach: np.ndarray, steps: np.ndarray, timesteps: int) -> None:
+def _draw_reach(
+    ax: Axes, reach: np.ndarray, steps: np.ndarray, timesteps: int, named: Quantity
+) -> None:
     ax.plot(reach, steps, marker="o", markersize=3, color="C3")
     ax.set_xlim(0, timesteps)
     ax.grid(True, linewidth=0.4)
     ax.set_xlabel("timesteps back from last", **_layout.PLAIN_TEXT)
-    _layout.set_title(ax, "gradient reach")
+    _layout.set_title(ax, f"gradient {named.reach}")

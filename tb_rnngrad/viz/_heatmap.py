@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
-from tb_rnngrad.viz import _layout, colors
+from tb_rnngrad.viz import _layout, _quantity, colors
 from tb_rnngrad.viz._nonfinite import NonFiniteCounts, with_counts
 from tb_rnngrad.viz._sequence import SequenceSelection, select_sequences
 
@@ -32,6 +32,7 @@ def heatmap(
     transpose: bool = False,
     mask: ArrayLike | None = None,
     title: str | None = None,
+    kind: str | None = None,
     colorbar: bool = True,
 ) -> tuple[Figure, np.ndarray]:
     """Draws per-timestep gradients as a channels x timesteps image per sample.
@@ -65,6 +66,9 @@ def heatmap(
         mask: bool array (batch, timesteps), True where a timestep is valid;
             invalid timesteps are drawn grey and left out of the scale and counts.
         title: figure title, shown literally (no mathtext).
+        kind: the series' kind (`SeriesInfo.kind`, e.g. "state_gradients");
+            when given, the figure title names the quantity
+            (`format.quantities`).
         colorbar: add a colour bar.
 
     Returns:
@@ -73,8 +77,9 @@ def heatmap(
 
     Raises:
         TypeError: if data or mask has the wrong dtype, or an index is not an int.
-        ValueError: if a shape, index, scale or vmin/vmax is invalid.
+        ValueError: if a shape, index, scale, vmin/vmax or kind is invalid.
     """
+    named = _quantity.of(kind, view=_VIEW)
     panels = select_sequences(
         data,
         view=_VIEW,
@@ -99,8 +104,15 @@ def heatmap(
     for position, ax in enumerate(axes):
         _draw_panel(ax, panels, position, scale_, transpose=transpose)
     if colorbar:
-        _add_colorbar(figure, axes, scale_)
-    _layout.set_suptitle(figure, title)
+        _layout.add_colorbar(
+            figure,
+            axes,
+            scale_,
+            ticks=scale_.ticks(),
+            format=scale_.tick_formatter(),
+            shrink=0.9,
+        )
+    _layout.set_suptitle(figure, _quantity.title(title, named))
     return figure, axes
 
 
@@ -124,9 +136,7 @@ def _draw_panel(
     else:
         image = scale.colorize(values.T, valid.T)
         extent = (*time_span, *channel_span)
-    ax.imshow(
-        image, extent=extent, origin="upper", aspect="auto", interpolation="nearest"
-    )
+    _layout.show_cells(ax, image, extent)
     _decorate(ax, panels, transpose=transpose)
     counts = NonFiniteCounts.of(values[valid])
     _layout.set_title(ax, with_counts(f"sample {panels.samples[position]}", counts))
@@ -148,14 +158,3 @@ def _decorate(ax: Axes, panels: SequenceSelection, *, transpose: bool) -> None:
         _layout.set_labels(ax, time_label, channel_label)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-
-
-def _add_colorbar(figure: Figure, axes: np.ndarray, scale: colors.ColorScale) -> None:
-    bar = figure.colorbar(
-        scale.mappable(),
-        ax=list(axes),
-        ticks=scale.ticks(),
-        format=scale.tick_formatter(),
-        shrink=0.9,
-    )
-    bar.set_label(scale.label, **_layout.PLAIN_TEXT)

@@ -1,4 +1,4 @@
-"""Figure creation and plain-text labels shared by the views.
+"""Figures, plain-text labels, cell images and colour bars shared by the views.
 
 Figures are `matplotlib.figure.Figure` objects with their own Agg canvas: nothing
 here touches pyplot's global figure list or the global backend, and no view calls
@@ -9,12 +9,16 @@ it with `fig.savefig(...)`.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colorbar import Colorbar
 from matplotlib.figure import Figure
 from matplotlib.text import Text
+
+from tb_rnngrad.viz.colors import ColorScale
 
 # Text settings for every string that may come from a user (run or tag names):
 # shown literally, never parsed as mathtext or passed to LaTeX.
@@ -72,3 +76,28 @@ def set_labels(axes: Axes, xlabel: str, ylabel: str) -> None:
     """Sets axis labels shown literally."""
     axes.set_xlabel(xlabel, **PLAIN_TEXT)
     axes.set_ylabel(ylabel, **PLAIN_TEXT)
+
+
+def show_cells(axes: Axes, rgba: np.ndarray, extent: tuple[float, ...]) -> None:
+    """Draws an RGBA image of cells over `extent`, without smoothing.
+
+    Args:
+        axes: where to draw.
+        rgba: (rows, columns, 4) colours; row 0 is drawn at the top.
+        extent: (left, right, bottom, top) in data units.
+    """
+    axes.imshow(
+        rgba, extent=extent, origin="upper", aspect="auto", interpolation="nearest"
+    )
+
+
+def add_colorbar(
+    figure: Figure, axes: np.ndarray, scale: ColorScale, **options: Any
+) -> Colorbar:
+    """Adds a colour bar of `scale` beside `axes`, labelled in plain text.
+
+    `options` go to `Figure.colorbar` (e.g. ticks, format, shrink).
+    """
+    bar = figure.colorbar(scale.mappable(), ax=list(axes), **options)
+    bar.set_label(scale.label, **PLAIN_TEXT)
+    return bar

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
-from tb_rnngrad.viz import _checks, _layout, colors
+from tb_rnngrad.viz import _checks, _layout, _quantity, colors
 from tb_rnngrad.viz._nonfinite import NonFiniteCounts, mark_nonfinite, with_counts
 
 _VIEW = "scatter0d"
@@ -24,6 +24,7 @@ def scatter0d(
     bidirectional: bool = False,
     units: int | None = None,
     title: str | None = None,
+    kind: str | None = None,
 ) -> tuple[Figure, Axes]:
     """Draws per-channel gradient values of a layer without a time axis.
 
@@ -42,14 +43,18 @@ def scatter0d(
             (forward units, then backward units); a line separates the halves.
         units: units per direction; default channels // 2.
         title: figure title, shown literally (no mathtext).
+        kind: the series' kind (`SeriesInfo.kind`, e.g. "state_gradients");
+            when given, the figure title names the quantity
+            (`format.quantities`).
 
     Returns:
         (figure, axes): the Figure and its single Axes.
 
     Raises:
         TypeError: if data has the wrong dtype or an index is not an int.
-        ValueError: if the shape or an index is invalid.
+        ValueError: if the shape, an index or kind is invalid.
     """
+    named = _quantity.of(kind, view=_VIEW)
     array = _checks.real_float_array(data, view=_VIEW, name="data", rank=2)
     batch, channels = array.shape
     chosen = _checks.index_list(
@@ -68,7 +73,7 @@ def scatter0d(
     _decorate(ax, channels, half)
     counts = NonFiniteCounts.of(array[chosen])
     _layout.set_title(ax, with_counts("gradient per channel", counts))
-    _layout.set_suptitle(figure, title)
+    _layout.set_suptitle(figure, _quantity.title(title, named))
     return figure, ax
 
 

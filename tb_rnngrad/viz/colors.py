@@ -6,8 +6,9 @@ and the tab draw the same colours.
 
 Gradient values use a diverging blue-white-red map centred on zero (ColorBrewer
 RdBu): large positive values are red, large negative values blue, zero white.
-Gradient norms use a sequential map (viridis, dark to yellow). Values the maps
-cannot show get colours of their own, used by every view:
+Norms (gradient norms over training, the weight-update terms of each timestep)
+use a sequential map (viridis, dark to yellow). Values the maps cannot show get
+colours of their own, used by every view:
 
 =============  =======  ==================
 what           colour   constant
@@ -285,8 +286,10 @@ def _ordered(vmin: float | None, vmax: float | None, view: str) -> tuple[float, 
     return float(vmin), float(vmax)
 
 
-def norm_scale(scale: str, *, values: np.ndarray, view: str = "flow") -> ColorScale:
-    """Returns a sequential colour scale for non-negative values (gradient norms).
+def norm_scale(
+    scale: str, *, values: np.ndarray, view: str = "flow", value: str = "gradient"
+) -> ColorScale:
+    """Returns a sequential colour scale for non-negative values (norms).
 
     Args:
         scale: "log" (LogNorm from the smallest positive finite value to the
@@ -294,6 +297,8 @@ def norm_scale(scale: str, *, values: np.ndarray, view: str = "flow") -> ColorSc
             `FLOW_LOG_DECADES`) or "linear" (0 to the largest value).
         values: the values to be shown.
         view: name of the calling view, for error messages.
+        value: what the values are norms of, for the colour bar label
+            ("gradient norm").
 
     Returns:
         The ColorScale. Zeros are shown in the lowest colour on both scales.
@@ -305,14 +310,15 @@ def norm_scale(scale: str, *, values: np.ndarray, view: str = "flow") -> ColorSc
     top = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
     if scale == "linear":
         norm = mcolors.Normalize(vmin=0.0, vmax=top)
-        return ColorScale(norm=norm, cmap=SEQUENTIAL_CMAP, label="gradient norm")
+        return ColorScale(norm=norm, cmap=SEQUENTIAL_CMAP, label=f"{value} norm")
     if scale == "log":
         positive = finite[finite > 0]
         low = float(positive.min()) if positive.size else 0.0
         fewest, most = FLOW_LOG_DECADES
         low = min(max(low, top * 10.0**-most), top * 10.0**-fewest)
         norm = _ClippedLogNorm(vmin=low, vmax=top)
-        return ColorScale(norm=norm, cmap=SEQUENTIAL_CMAP, label="gradient norm (log)")
+        label = f"{value} norm (log)"
+        return ColorScale(norm=norm, cmap=SEQUENTIAL_CMAP, label=label)
     raise ValueError(
         f"{view}: scale must be one of {', '.join(map(repr, FLOW_SCALES))}; got "
         f"{scale!r}."

@@ -1,0 +1,62 @@
+"""The experiment's outcome: final held-out loss against the baseline."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import numpy as np
+
+OUTCOME_FILE = "outcome.json"
+LEARNED_BELOW = 0.25  # of the baseline
+NOT_LEARNED_ABOVE = 0.75  # of the baseline
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """One run's final held-out loss and the baseline it is judged against."""
+
+    run: str
+    final_loss: float
+    baseline: float
+
+    @property
+    def verdict(self) -> str:
+        """ "learned", "did not learn", or "partly" in between."""
+        if self.final_loss < LEARNED_BELOW * self.baseline:
+            return "learned"
+        if self.final_loss > NOT_LEARNED_ABOVE * self.baseline:
+            return "did not learn"
+        return "partly"
+
+
+def baseline(train_y: np.ndarray, heldout_y: np.ndarray) -> float:
+    """Held-out mse of always predicting the mean training target."""
+    return float(np.mean(np.square(heldout_y - train_y.mean())))
+
+
+def table(outcomes: list[Outcome]) -> str:
+    """The outcomes as a fixed-width text table."""
+    lines = [f"{'run':<18}{'held-out loss':>14}{'baseline':>10}  verdict"]
+    lines += [
+        f"{o.run:<18}{o.final_loss:>14.4f}{o.baseline:>10.4f}  {o.verdict}"
+        for o in outcomes
+    ]
+    return "\n".join(lines)
+
+
+def write(logdir: str, outcomes: list[Outcome]) -> str:
+    """Writes `<logdir>/outcome.json`, run -> {final_loss, baseline, verdict}."""
+    path = os.path.join(logdir, OUTCOME_FILE)
+    content = {
+        o.run: {
+            "final_loss": o.final_loss,
+            "baseline": o.baseline,
+            "verdict": o.verdict,
+        }
+        for o in outcomes
+    }
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump(content, file, indent=2)
+    return path

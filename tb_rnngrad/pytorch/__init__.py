@@ -1,0 +1,162 @@
+"""tb-rnngrad for PyTorch: per-timestep gradients of nn.RNN, nn.LSTM, nn.GRU.
+
+Importing this module imports torch (and nothing of TensorFlow);
+`import tb_rnngrad` alone never does.
+
+Public API:
+
+    rnn_gradients(module, loss_fn, inputs, targets, layers=None)
+    capture(module, loss_fn, inputs, targets, layers=None, kinds=("gradients",))
+    weight_terms(module, loss_fn, inputs, targets, layers=None)
+    GradientLogger(log_dir_or_writer, module, loss_fn, probe, every_n_steps=100)
+    recurrent_modules(module)
+
+Keys are module paths ("encoder.lstm"; the module itself, if recurrent, by its
+class name in lower case, "lstm"); a stacked module's layers are
+`<path>/layer_<i>`, a bidirectional module's directions `<...>/forward` and
+`<...>/backward` (both in input time). Every sequence is (batch, timesteps,
+channels), whatever `batch_first` is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tb_rnngrad.errors import CaptureError
+from tb_rnngrad.pytorch import capture_pass as _capture
+from tb_rnngrad.pytorch.capture_pass import LossFn
+from tb_rnngrad.pytorch.logger import GradientLogger
+from tb_rnngrad.pytorch.modules import Selector, recurrent_modules
+from tb_rnngrad.pytorch.unroll import GATES
+from tb_rnngrad.result import KINDS, CaptureResult, GradientDict
+
+
+def capture(
+    module: Any,
+    loss_fn: LossFn,
+    inputs: Any,
+    targets: Any,
+    layers: Selector | Sequence[Selector] | None = None,
+    kinds: Sequence[str] = ("gradients",),
+    *,
+    batch_first: bool | None = None,
+) -> CaptureResult:
+    """Gradients, activations and states of recurrent modules on one batch.
+
+    Runs `loss_fn(module(inputs), targets)` once forward and once backward in
+    eval mode (dropout off), with zero probes added to the watched modules'
+    outputs. The module's train/eval flags, the RNG state and the parameters'
+    `.grad` are as before afterwards. With a state kind, each watched
+    recurrent module runs as an explicit per-timestep loop with its own
+    parameters (same values as its fused kernel).
+
+    Args:
+        module: The model (any `nn.Module`).
+        loss_fn: Called as `loss_fn(module(inputs), targets)`; returns a scalar
+            tensor (the loss the gradients are of).
+        inputs: A tensor or PackedSequence (`module(inputs)`), a tuple or list
+            (`module(*inputs)`), or a dict (`module(**inputs)`).
+        targets: Passed to `loss_fn` as given.
+        layers: None for every nn.RNN / nn.LSTM / nn.GRU in `module`; or a
+            module path ("encoder.lstm"), a module object, or a list of these.
+            A non-recurrent module whose output is (batch, timesteps,
+            channels), e.g. nn.TransformerEncoderLayer, can be named for
+            "gradients" and "activations".
+        kinds: Any of `KINDS`: "gradients", "activations", "input_gradients",
+            "state_gradients", "weight_contributions" (see `CaptureResult`).
+        batch_first: The layout of the inputs (and of non-recurrent modules
+            without a `batch_first` of their own); None infers it: time-major
+            only if every recurrent and attention module has
+            batch_first=False.
+
+    Returns:
+        A `CaptureResult`.
+
+    Raises:
+        CaptureError: A layer is unknown, not called, called twice, or not a
+            sequence; a state kind is asked of a non-recurrent module; the
+            module or loss fails on the batch; or the loss is not a scalar
+            that depends on the module.
+    """
+    done = _capture.run(module, loss_fn, inputs, targets, layers, kinds, batch_first)
+    return _capture.result(done)
+
+
+def rnn_gradients(
+    module: Any,
+    loss_fn: LossFn,
+    inputs: Any,
+    targets: Any,
+    layers: Selector | Sequence[Selector] | None = None,
+    *,
+    batch_first: bool | None = None,
+) -> GradientDict:
+    """d(loss)/d(output) of each recurrent module's layers, on exactly this
+    batch, in eval mode.
+
+    Args: as for `capture`.
+
+    Returns:
+        A `GradientDict`: `{key: (batch, timesteps, channels) array}` with
+        `.masks` (from a PackedSequence input) and `.loss`.
+
+    Raises:
+        CaptureError: As for `capture`.
+    """
+    found = capture(
+        module, loss_fn, inputs, targets, layers, ("gradients",),
+        batch_first=batch_first,
+    )  # fmt: skip
+    grads = GradientDict(found.gradients)
+    grads.masks = {key: found.masks[key] for key in found.gradients}
+    grads.loss = found.loss
+    return grads
+
+
+def weight_terms(
+    module: Any,
+    loss_fn: LossFn,
+    inputs: Any,
+    targets: Any,
+    layers: Selector | Sequence[Selector] | None = None,
+    *,
+    batch_first: bool | None = None,
+) -> dict[str, dict[str, np.ndarray]]:
+    """Each timestep's term of each recurrent weight's gradient.
+
+    Summed over timesteps, `terms[key][name]` is the gradient of that weight
+    (what `.grad` would hold after `loss.backward()` in eval mode). The
+    `weight_contributions` kind holds their norms per gate.
+
+    Args: as for `capture`; `layers` must be recurrent.
+
+    Returns:
+        `{entry key: {"weight_ih", "weight_hh"[, "bias_ih", "bias_hh"][,
+        "weight_hr"]: (timesteps, *weight shape)}}`, PyTorch's names without
+        the `_l<i>[_reverse]` suffix, which the entry key stands for.
+
+    Raises:
+        CaptureError: As for `capture`.
+    """
+    done = _capture.run(
+        module, loss_fn, inputs, targets, layers, ("weight_contributions",),
+        batch_first,
+    )  # fmt: skip
+    return _capture.raw_weight_terms(done)
+
+
+__all__ = [
+    "GATES",
+    "KINDS",
+    "CaptureError",
+    "CaptureResult",
+    "GradientDict",
+    "GradientLogger",
+    "capture",
+    "recurrent_modules",
+    "rnn_gradients",
+    "weight_terms",
+]

@@ -1,0 +1,388 @@
+"""One forward and backward pass of a PyTorch module on a fixed batch, with
+zero probes on the watched modules' outputs (and, for the state kinds, inside
+their recurrence); see `tb_rnngrad.pytorch` for the public functions."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.nn.utils import rnn as rnn_utils
+
+from tb_rnngrad.errors import CaptureError
+from tb_rnngrad.format.layer_info import LayerInfo
+from tb_rnngrad.pytorch import sequences
+from tb_rnngrad.pytorch.inputs import (
+    Inputs,
+    check_call_inputs,
+    describe,
+    prepare,
+    to_numpy,
+)
+from tb_rnngrad.pytorch.modules import (
+    STATE_KINDS,
+    Entry,
+    Selector,
+    Target,
+    entries,
+    h_channels,
+    resolve,
+)
+from tb_rnngrad.pytorch.probes import EmbeddingProbes, OutputProbe, installed
+from tb_rnngrad.pytorch.rnn_pass import RnnPass
+from tb_rnngrad.pytorch.state import capture_mode
+from tb_rnngrad.pytorch.timestep_terms import (
+    PROJECTION_GATE,
+    ProbeGrads,
+    contributions,
+    weight_terms,
+)
+from tb_rnngrad.pytorch.unroll import GATES
+from tb_rnngrad.result import KINDS, CaptureResult
+
+LossFn = Callable[[Any, Any], Tensor]
+
+
+def check_kinds(kinds: Sequence[str]) -> tuple[str, ...]:
+    """`kinds` as a tuple, or CaptureError naming the unknown ones."""
+    chosen = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    unknown = [kind for kind in chosen if kind not in KINDS]
+    if unknown or not chosen:
+        raise CaptureError(
+            f"kinds must be a non-empty selection of {KINDS}; got {kinds!r}. "
+            "Pass e.g. kinds=('gradients', 'state_gradients')."
+        )
+    return tuple(dict.fromkeys(chosen))
+
+
+@dataclasses.dataclass
+class Pass:
+    """One capture pass: what was watched, and every probe's gradient."""
+
+    kinds: tuple[str, ...]
+    loss: float
+    rnns: list[tuple[Target, RnnPass]]
+    outputs: list[OutputProbe]
+    embeddings: EmbeddingProbes | None
+    inputs: Inputs
+    batch_first: bool
+    grads: dict[int, Tensor]
+    notes: list[str]
+
+    def grad(self, probe: Tensor) -> Tensor:
+        return self.grads[id(probe)]
+
+
+def run(
+    module: nn.Module,
+    loss_fn: LossFn,
+    inputs: Any,
+    targets: Any,
+    layers: Selector | Sequence[Selector] | None,
+    kinds: Sequence[str],
+    batch_first: bool | None = None,
+) -> Pass:
+    """Runs one capture pass; see `tb_rnngrad.pytorch.capture`."""
+    kinds = check_kinds(kinds)
+    _check_callables(module, loss_fn)
+    check_call_inputs(inputs)
+    chosen = resolve(module, layers, kinds)
+    prepared = prepare(inputs, "input_gradients" in kinds)
+    unrolled = any(kind in STATE_KINDS for kind in kinds)
+    rnns = [(t, RnnPass(t.key, t.module, unrolled)) for t in chosen if t.recurrent]
+    outputs = [OutputProbe(t.key, t.module) for t in chosen if not t.recurrent]
+    embeddings = None
+    if "input_gradients" in kinds and prepared.integer:
+        embeddings = EmbeddingProbes(module)
+    forwards = {rnn_pass.module: rnn_pass.forward for _, rnn_pass in rnns}
+    with capture_mode(module), installed(forwards, outputs, embeddings):
+        loss = _loss(module, loss_fn, prepared, inputs, targets)
+        _check_called(module, rnns, outputs)
+        probes = [probe for _, rnn_pass in rnns for probe in rnn_pass.probes()]
+        probes += [probe.probe for probe in outputs]
+        probes += [call[1] for call in embeddings.calls] if embeddings else []
+        probes += [leaf for leaf, _ in prepared.leaves.values()]
+        found = torch.autograd.grad(loss, probes, allow_unused=True)
+    grads = {
+        id(probe): torch.zeros_like(probe) if grad is None else grad
+        for probe, grad in zip(probes, found, strict=True)
+    }
+    layout = inputs_batch_first(module, batch_first)
+    return Pass(
+        kinds=kinds,
+        loss=float(loss.detach()),
+        rnns=rnns,
+        outputs=outputs,
+        embeddings=embeddings,
+        inputs=prepared,
+        batch_first=layout,
+        grads=grads,
+        notes=_notes(prepared, embeddings, kinds),
+    )
+
+
+def inputs_batch_first(module: nn.Module, batch_first: bool | None) -> bool:
+    """The layout of the model's inputs: as given, else time-major only if
+    every nn.RNN/LSTM/GRU and nn.MultiheadAttention in `module` has
+    batch_first=False (batch-first when it has none)."""
+    if batch_first is not None:
+        return bool(batch_first)
+    flags = [
+        bool(sub.batch_first)
+        for sub in module.modules()
+        if isinstance(sub, (nn.RNNBase, nn.MultiheadAttention))
+    ]
+    return any(flags) or not flags
+
+
+def module_batch_first(module: nn.Module, default: bool) -> bool:
+    """The layout of a non-recurrent module's output: its own `batch_first`,
+    or that of the first nn.MultiheadAttention inside it, else `default`."""
+    own = getattr(module, "batch_first", None)
+    if isinstance(own, bool):
+        return own
+    for sub in module.modules():
+        if isinstance(sub, nn.MultiheadAttention):
+            return bool(sub.batch_first)
+    return default
+
+
+def result(done: Pass) -> CaptureResult:
+    """The `CaptureResult` of a pass."""
+    fields: dict[str, Any] = {
+        name: {}
+        for name in (
+            "gradients",
+            "activations",
+            "masks",
+            "layers",
+            "state_gradients",
+            "weight_contributions",
+            "gates",
+        )
+    }
+    for target, rnn_pass in done.rnns:
+        _rnn_entries(done, target, rnn_pass, fields)
+    for probe in done.outputs:
+        _output_entry(done, probe, fields)
+    inputs = _input_entries(done)
+    return CaptureResult(
+        loss=done.loss,
+        gradients=fields["gradients"],
+        activations=fields["activations"],
+        masks=fields["masks"],
+        input_gradients=inputs[0],
+        input_masks=inputs[1],
+        input_sources=inputs[2],
+        layers=fields["layers"],
+        notes=tuple(done.notes),
+        state_gradients=fields["state_gradients"],
+        weight_contributions=fields["weight_contributions"],
+        gates=fields["gates"],
+    )
+
+
+def raw_weight_terms(done: Pass) -> dict[str, dict[str, np.ndarray]]:
+    """`{entry key: {short weight name: (timesteps, *shape)}}` of an unrolled
+    pass: each timestep's term of each weight's gradient."""
+    terms = {}
+    for target, rnn_pass in done.rnns:
+        for entry in entries(target):
+            trace = rnn_pass.layers[entry.layer].traces[entry.direction]
+            weights = rnn_pass.weights(entry.layer, entry.direction)
+            found = weight_terms(trace, _probe_grads(done, trace), weights)
+            terms[entry.key] = {name: to_numpy(t) for name, t in found.items()}
+    return terms
+
+
+def _rnn_entries(
+    done: Pass, target: Target, rnn_pass: RnnPass, fields: dict[str, Any]
+) -> None:
+    channels = h_channels(target.module)
+    mask = None if rnn_pass.mask is None else to_numpy(rnn_pass.mask)
+    for entry in entries(target):
+        run = rnn_pass.layers[entry.layer]
+        half = slice(entry.direction * channels, (entry.direction + 1) * channels)
+        fields["layers"][entry.key] = entry.info
+        fields["masks"][entry.key] = mask
+        if "gradients" in done.kinds:
+            grad = done.grad(run.output_probe)[..., half]
+            fields["gradients"][entry.key] = to_numpy(grad)
+        if "activations" in done.kinds:
+            fields["activations"][entry.key] = to_numpy(run.output[..., half])
+        if run.traces is not None:
+            _state_entries(done, target, rnn_pass, entry, fields)
+
+
+def _state_entries(
+    done: Pass,
+    target: Target,
+    rnn_pass: RnnPass,
+    entry: Entry,
+    fields: dict[str, Any],
+) -> None:
+    trace = rnn_pass.layers[entry.layer].traces[entry.direction]
+    grads = _probe_grads(done, trace)
+    if "state_gradients" in done.kinds:
+        fields["state_gradients"][entry.key] = to_numpy(grads.state)
+        if grads.cell is not None:
+            fields["state_gradients"][entry.key + "/cell"] = to_numpy(grads.cell)
+    if "weight_contributions" in done.kinds:
+        gates = GATES[target.module.mode]
+        weights = rnn_pass.weights(entry.layer, entry.direction)
+        norms, projection = contributions(trace, grads, weights, len(gates))
+        fields["weight_contributions"][entry.key] = _float32(norms)
+        fields["gates"][entry.key] = gates
+        if projection:
+            key = entry.key + "/projection"
+            fields["weight_contributions"][key] = _float32(projection)
+            fields["gates"][key] = (PROJECTION_GATE,)
+
+
+def _float32(norms: dict[str, Tensor]) -> dict[str, np.ndarray]:
+    return {name: to_numpy(value).astype(np.float32) for name, value in norms.items()}
+
+
+def _probe_grads(done: Pass, trace) -> ProbeGrads:
+    probes = trace.probes
+    return ProbeGrads(
+        state=done.grad(probes.state),
+        cell=None if probes.cell is None else done.grad(probes.cell),
+        input_gates=done.grad(probes.input_gates),
+        recurrent_gates=done.grad(
+            probes.input_gates
+            if probes.recurrent_gates is None
+            else probes.recurrent_gates
+        ),
+    )
+
+
+def _output_entry(done: Pass, probe: OutputProbe, fields: dict[str, Any]) -> None:
+    batch_first = module_batch_first(probe.module, done.batch_first)
+    output = sequences.to_batch_major(probe.output, batch_first)
+    fields["layers"][probe.key] = _generic_info(probe, output.shape[-1])
+    fields["masks"][probe.key] = None
+    if "gradients" in done.kinds:
+        grad = sequences.to_batch_major(done.grad(probe.probe), batch_first)
+        fields["gradients"][probe.key] = to_numpy(grad)
+    if "activations" in done.kinds:
+        fields["activations"][probe.key] = to_numpy(output)
+
+
+def _generic_info(probe: OutputProbe, channels: int) -> LayerInfo:
+    return LayerInfo(
+        name=probe.key, layer_class=type(probe.module).__name__, units=channels
+    )
+
+
+def _input_entries(done: Pass) -> tuple[dict, dict, dict]:
+    grads, masks, sources = {}, {}, {}
+    if "input_gradients" not in done.kinds:
+        return grads, masks, sources
+    for name, (leaf, packed) in done.inputs.leaves.items():
+        grad = done.grad(leaf)
+        mask = None
+        if packed is not None:
+            padded = sequences.pad(
+                rnn_utils.PackedSequence(
+                    grad, packed.batch_sizes, packed.sorted_indices,
+                    packed.unsorted_indices,
+                ),
+                True,
+            )  # fmt: skip
+            grad, mask = padded.data, to_numpy(padded.mask)
+        else:
+            grad = sequences.to_batch_major(grad, done.batch_first)
+        grads[name], masks[name], sources[name] = to_numpy(grad), mask, "input"
+    for key, probe, _, mask in done.embeddings.entries() if done.embeddings else ():
+        grad = sequences.to_batch_major(done.grad(probe), done.batch_first)
+        if mask is not None and mask.dim() == 2 and not done.batch_first:
+            mask = mask.transpose(0, 1)
+        grads[key], sources[key] = to_numpy(grad), "embedding"
+        masks[key] = None if mask is None else to_numpy(mask)
+    return grads, masks, sources
+
+
+def _notes(
+    prepared: Inputs, embeddings: EmbeddingProbes | None, kinds: Sequence[str]
+) -> list[str]:
+    if "input_gradients" not in kinds or not prepared.integer:
+        return []
+    names = ", ".join(prepared.integer)
+    if embeddings and embeddings.calls:
+        return [
+            f"Integer inputs ({names}) have no gradient: input_gradients holds "
+            "d(loss)/d(output) of each nn.Embedding instead."
+        ]
+    return [
+        f"Integer inputs ({names}) have no gradient, and the module has no "
+        "nn.Embedding whose output could stand in for them."
+    ]
+
+
+def _check_callables(module: Any, loss_fn: Any) -> None:
+    if not isinstance(module, nn.Module):
+        raise CaptureError(
+            f"module must be a torch.nn.Module; got {type(module).__name__}. "
+            "Pass the model whose recurrent layers you want to inspect."
+        )
+    if not callable(loss_fn):
+        raise CaptureError(
+            f"loss_fn must be callable as loss_fn(outputs, targets) -> scalar "
+            f"tensor; got {type(loss_fn).__name__}. Pass e.g. nn.MSELoss()."
+        )
+
+
+def _loss(
+    module: nn.Module, loss_fn: LossFn, prepared: Inputs, inputs: Any, targets: Any
+) -> Tensor:
+    try:
+        outputs = prepared.call(module)
+    except CaptureError:
+        raise
+    except Exception as error:
+        raise CaptureError(
+            f"{type(module).__name__} failed on inputs {describe(inputs)}: "
+            f"{type(error).__name__}: {error}. Pass the batch as the module "
+            "takes it: a tensor or PackedSequence for module(x), a tuple for "
+            "module(*inputs), a dict for module(**inputs)."
+        ) from error
+    try:
+        loss = loss_fn(outputs, targets)
+    except Exception as error:
+        raise CaptureError(
+            f"loss_fn failed on the module's outputs {describe(outputs)} and "
+            f"targets {describe(targets)}: {type(error).__name__}: {error}. "
+            "loss_fn is called as loss_fn(module(inputs), targets)."
+        ) from error
+    if not (
+        isinstance(loss, Tensor) and loss.numel() == 1 and loss.is_floating_point()
+    ):
+        raise CaptureError(
+            f"loss_fn must return a scalar floating-point tensor; got "
+            f"{describe(loss)}. Reduce the loss (e.g. reduction='mean')."
+        )
+    if not loss.requires_grad:
+        raise CaptureError(
+            "The loss does not depend on any captured module's output (it has "
+            "no gradient): check that loss_fn uses the module's outputs "
+            "without .detach() or torch.no_grad()."
+        )
+    return loss.reshape(())
+
+
+def _check_called(
+    module: nn.Module, rnns: list[tuple[Target, RnnPass]], outputs: list[OutputProbe]
+) -> None:
+    missed = [t.key for t, rnn_pass in rnns if rnn_pass.calls == 0]
+    missed += [probe.key for probe in outputs if probe.calls == 0]
+    if missed:
+        raise CaptureError(
+            f"{type(module).__name__}'s forward pass did not call {missed}, so "
+            "they have no gradient on this batch. Name modules the forward "
+            "pass runs (layers=...)."
+        )

@@ -1,0 +1,243 @@
+"""`GradientLogger`: capture on a fixed probe batch from a PyTorch training loop
+and write the result for TensorBoard's RNN Gradients tab.
+
+It writes the NumPy `*_pb` summaries (one event per summary value) through a
+writer passed in (`torch.utils.tensorboard.SummaryWriter`, tensorboardX's, or
+anything with `add_summary(summary, global_step)`), or, given a directory,
+with `events.EventWriter`. Importing `torch.utils.tensorboard` (and opening
+TensorBoard's `EventFileWriter`) imports TensorFlow when it is installed; the
+logger with a directory never does.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from tensorboard.compat.proto import event_pb2, summary_pb2
+from torch import nn
+
+from tb_rnngrad.errors import CaptureError
+from tb_rnngrad.pytorch import capture_pass as _capture
+from tb_rnngrad.pytorch.capture_pass import LossFn
+from tb_rnngrad.pytorch.events import EventWriter
+from tb_rnngrad.pytorch.inputs import check_call_inputs
+from tb_rnngrad.pytorch.modules import Selector, resolve
+from tb_rnngrad.records import records
+from tb_rnngrad.summary.pb import write_pb
+
+
+class GradientLogger:
+    """Logs recurrent-module gradients every `every_n_steps` training steps.
+
+    ```python
+    logger = GradientLogger("runs/exp1", model, loss_fn, (x_probe, y_probe))
+    for step, (x, y) in enumerate(loader):
+        ...  # forward, backward, optimizer.step()
+        logger.step(step)
+    logger.close()
+    ```
+
+    The first `step()` call logs that step and raises if the setup is wrong;
+    after it, `step(s)` logs when `s` reaches the next multiple of
+    `every_n_steps`. An error while logging after the first step is reported
+    once as a RuntimeWarning and logging stops; training goes on.
+
+    Args:
+        log_dir_or_writer: A log directory (the logger writes to
+            `<dir>/<subdir>`, its own run), or a writer to write through: a
+            `torch.utils.tensorboard.SummaryWriter` (or tensorboardX's), or any
+            object with `add_summary(summary, global_step)`.
+        module: The model.
+        loss_fn: Called as `loss_fn(module(inputs), targets)`.
+        probe: The fixed batch `(inputs, targets)`, as `capture` takes them;
+            every logged step is measured on it.
+        every_n_steps: Log every this many steps.
+        kinds: Any of `tb_rnngrad.pytorch.KINDS`.
+        layers: As for `capture`: None for every recurrent module.
+        batch_first: As for `capture`.
+        subdir: Subdirectory of a log directory to write to ("" for the
+            directory itself); unused with a writer.
+
+    Raises:
+        CaptureError: An argument is of the wrong type or range, or `layers`
+            names modules `module` does not have.
+    """
+
+    def __init__(
+        self,
+        log_dir_or_writer: str | os.PathLike | Any,
+        module: nn.Module,
+        loss_fn: LossFn,
+        probe: tuple[Any, Any],
+        every_n_steps: int = 100,
+        *,
+        kinds: Sequence[str] = ("gradients",),
+        layers: Selector | Sequence[Selector] | None = None,
+        batch_first: bool | None = None,
+        subdir: str = "rnngrad",
+    ) -> None:
+        self.kinds = _capture.check_kinds(kinds)
+        if not isinstance(module, nn.Module):
+            raise CaptureError(
+                f"module must be a torch.nn.Module; got {type(module).__name__}."
+            )
+        if not callable(loss_fn):
+            raise CaptureError(
+                f"loss_fn must be callable as loss_fn(outputs, targets); got "
+                f"{type(loss_fn).__name__}. Pass e.g. nn.MSELoss()."
+            )
+        if not isinstance(probe, (tuple, list)) or len(probe) != 2:
+            raise CaptureError(
+                f"probe must be the pair (inputs, targets); got "
+                f"{type(probe).__name__}. Pass e.g. probe=(x[:16], y[:16])."
+            )
+        check_call_inputs(probe[0])
+        if not (isinstance(every_n_steps, int) and every_n_steps > 0):
+            raise CaptureError(
+                f"every_n_steps must be a positive int; got {every_n_steps!r}."
+            )
+        resolve(module, layers, self.kinds)  # unknown layers fail here
+        self.path, self._writer = _destination(log_dir_or_writer, subdir)
+        self._owns_writer = self._writer is None
+        self.module, self.loss_fn, self.probe = module, loss_fn, tuple(probe)
+        self.layers, self.batch_first = layers, batch_first
+        self.every_n_steps = every_n_steps
+        self.logged_steps: list[int] = []
+        self._next_step: int | None = None  # None until the first step
+        self._failed = False
+        self._skipped: set[str] = set()
+
+    def step(self, global_step: int) -> bool:
+        """Logs `global_step` if it is due; call once per training step.
+
+        Returns:
+            Whether this call logged.
+
+        Raises:
+            CaptureError, OSError: On the first call only, if the capture or
+                the write fails (later failures warn once and stop logging).
+        """
+        if self._failed or (
+            self._next_step is not None and global_step < self._next_step
+        ):
+            return False
+        if self._next_step is None:
+            self.log(global_step)
+        else:
+            try:
+                self.log(global_step)
+            except Exception as error:  # any failure: training must go on
+                self._failed = True
+                self._warn(
+                    f"logging step {global_step} failed ({type(error).__name__}: "
+                    f"{error}); no more steps are logged, steps already written "
+                    "are kept"
+                )
+                return False
+        n = self.every_n_steps
+        self._next_step = (global_step // n + 1) * n
+        return True
+
+    def log(self, global_step: int) -> None:
+        """Captures on the probe batch and writes at `global_step` now;
+        errors propagate."""
+        found = _capture.result(
+            _capture.run(
+                self.module, self.loss_fn, self.probe[0], self.probe[1],
+                self.layers, self.kinds, self.batch_first,
+            )
+        )  # fmt: skip
+        add = self._adder()
+        for record in records(found, self.kinds):
+            if record.data.ndim not in (2, 3):
+                self._skip(record.tag, record.data.shape)
+                continue
+            summary = write_pb(
+                record.kind,
+                record.tag,
+                record.data,
+                layer=record.layer,
+                mask=record.mask,
+                description=record.description,
+                weights=record.weights,
+                gates=record.gates,
+            )
+            for value in summary.value:  # one event per value, as the TF op
+                add(summary_pb2.Summary(value=[value]), int(global_step))
+        self._flush()
+        self.logged_steps.append(int(global_step))
+
+    def close(self) -> None:
+        """Flushes; closes the writer if the logger created it."""
+        if self._writer is None:
+            return
+        self._flush()
+        if self._owns_writer:
+            self._writer.close()
+            self._writer = None
+
+    def __enter__(self) -> GradientLogger:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def _adder(self):
+        """`add(summary, step)` for the writer, opened on first use."""
+        if self._writer is None:
+            self._writer = EventWriter(self.path)
+        writer = self._writer
+        get_file_writer = getattr(writer, "_get_file_writer", None)
+        target = get_file_writer() if callable(get_file_writer) else writer
+        if hasattr(target, "add_summary"):
+            return target.add_summary
+        return lambda summary, step: target.add_event(
+            event_pb2.Event(step=step, wall_time=time.time(), summary=summary)
+        )
+
+    def _flush(self) -> None:
+        flush = getattr(self._writer, "flush", None)
+        if callable(flush):
+            flush()
+
+    def _warn(self, message: str) -> None:
+        where = self.path or type(self._writer).__name__
+        warnings.warn(f"GradientLogger ({where}): {message}.", RuntimeWarning, 3)
+
+    def _skip(self, tag: str, shape: tuple) -> None:
+        if tag not in self._skipped:
+            self._skipped.add(tag)
+            self._warn(
+                f"'{tag}' has shape {shape}; only (batch, timesteps, channels) and "
+                "(batch, channels) tensors are logged, so it is skipped"
+            )
+
+
+def _destination(target: Any, subdir: str) -> tuple[str, Any]:
+    """(directory, None) for a path; ("", writer) for a writer."""
+    if isinstance(target, (str, os.PathLike)):
+        path = os.fspath(target)
+        if not path:
+            raise CaptureError(
+                "log_dir_or_writer is an empty path. Pass the directory "
+                "TensorBoard reads, e.g. 'runs/exp1', or a SummaryWriter."
+            )
+        if not isinstance(subdir, str):
+            raise CaptureError(f"subdir must be a string; got {subdir!r}.")
+        return (os.path.join(path, subdir) if subdir else path), None
+    usable = (
+        hasattr(target, "_get_file_writer")
+        or hasattr(target, "add_summary")
+        or hasattr(target, "add_event")
+    )
+    if not usable:
+        raise CaptureError(
+            f"log_dir_or_writer must be a log directory or a summary writer; got "
+            f"{type(target).__name__}. Pass e.g. 'runs/exp1' or "
+            "torch.utils.tensorboard.SummaryWriter('runs/exp1')."
+        )
+    return "", target

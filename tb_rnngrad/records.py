@@ -1,0 +1,182 @@
+"""What a capture result is logged as: one record per summary call.
+
+The Keras callback writes these records with `tb_rnngrad.summary.write`, the
+PyTorch logger with `tb_rnngrad.summary.write_pb`; the tags, kinds and
+descriptions are defined here once, for the `CaptureResult` of either.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from tb_rnngrad.format.layer_info import LayerInfo
+from tb_rnngrad.result import CaptureResult
+
+#: Suffix of an LSTM's cell-state entry in `CaptureResult.state_gradients`.
+CELL_SUFFIX = "/cell"
+#: Added to the description of the gradient of an output no path uses.
+UNUSED_OUTPUT_NOTE = (
+    "**Output unused downstream**: no path from the loss reaches it, so this "
+    "gradient is zero; see the layer's state gradient (kind state_gradients)."
+)
+
+_DESCRIPTIONS = {
+    "gradients": (
+        "d(loss)/d(output of layer `{key}`) on {batch}. It holds only the paths "
+        "through the layers after this one: read right to left, it shows how "
+        "far back they carry gradient."
+    ),
+    "activations": "Output of layer `{key}` on {batch}.",
+    "input_gradients": (
+        "d(loss)/d({what}) on {batch}: how far back in time the whole network reaches."
+    ),
+    "state_gradients": (
+        "Total d(loss)/d(h_t) of the hidden state of layer `{key}` on {batch}, "
+        "through every path, the layer's own recurrence included: read right "
+        "to left, where it fades is the layer's gradient horizon."
+    ),
+    "cell_state_gradients": (
+        "Total d(loss)/d(c_t) of the cell state of LSTM `{key}` on {batch}, "
+        "through every path: read right to left, it shows how far "
+        "back the cell state carries gradient."
+    ),
+    "weight_contributions": (
+        "Norm of each timestep's term of the weight gradient of layer `{key}` on "
+        "{batch}, per weight and gate: whether early timesteps still shape the "
+        "weights."
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    """One summary call: `summary.write(kind, tag, data, layer=..., ...)`."""
+
+    kind: str
+    tag: str
+    data: np.ndarray
+    layer: LayerInfo | None
+    mask: np.ndarray | None
+    description: str
+    weights: tuple[str, ...] = ()
+    gates: tuple[str, ...] = ()
+
+
+def records(result: CaptureResult, kinds: Sequence[str]) -> Iterator[Record]:
+    """The records of the capture `kinds` in `result`, in `kinds` order.
+
+    Tags are `<kind>/<key>`; an LSTM's cell-state entry `<key>/cell` of
+    "state_gradients" is logged as kind "cell_state_gradients" under
+    `state_gradients/<key>/cell`. Weight contributions are stacked into one
+    (weights, timesteps, gates) tensor per cell.
+    """
+    for kind in kinds:
+        if kind == "input_gradients":
+            yield from _input_records(result)
+        elif kind == "state_gradients":
+            yield from _state_records(result)
+        elif kind == "weight_contributions":
+            yield from _weight_records(result)
+        else:
+            for key, data in result.kind(kind).items():
+                mask = _mask_for(data, result.masks.get(key))
+                record = _record(kind, key, data, result.layers[key], mask)
+                if kind == "gradients" and key in result.unused_outputs:
+                    text = f"{record.description} {UNUSED_OUTPUT_NOTE}"
+                    record = dataclasses.replace(record, description=text)
+                yield record
+
+
+def _record(
+    kind: str,
+    key: str,
+    data: np.ndarray,
+    layer: LayerInfo | None,
+    mask: np.ndarray | None,
+    what: str = "",
+    tag_kind: str = "",
+    batch_size: int | None = None,
+) -> Record:
+    size = len(data) if batch_size is None else batch_size
+    batch = f"a fixed batch of {size} samples" if size else "a fixed batch"
+    text = _DESCRIPTIONS[kind].format(key=key, what=what, batch=batch)
+    tag = f"{tag_kind or kind}/{key}"
+    return Record(kind, tag, data, layer, mask, text)
+
+
+def _input_records(result: CaptureResult) -> Iterator[Record]:
+    for key, data in result.input_gradients.items():
+        embedding = result.input_sources.get(key) == "embedding"
+        what = f"output of Embedding `{key}`" if embedding else f"input `{key}`"
+        mask = _mask_for(data, result.input_masks.get(key))
+        yield _record("input_gradients", key, data, None, mask, what)
+
+
+def _state_records(result: CaptureResult) -> Iterator[Record]:
+    for key, data in result.state_gradients.items():
+        is_cell = key.endswith(CELL_SUFFIX)
+        kind = "cell_state_gradients" if is_cell else "state_gradients"
+        owner = _owner(result, key)
+        mask = _mask_for(data, result.masks.get(owner))
+        layer = _layer_of(result, key, owner)
+        yield _record(kind, key, data, layer, mask, tag_kind="state_gradients")
+
+
+def _weight_records(result: CaptureResult) -> Iterator[Record]:
+    for key, by_weight in result.weight_contributions.items():
+        if not by_weight:
+            continue
+        data = np.stack(list(by_weight.values()))
+        owner = _owner(result, key)
+        record = _record(
+            "weight_contributions", key, data, None, None, batch_size=_batch(result)
+        )
+        yield dataclasses.replace(
+            record,
+            layer=_layer_of(result, key, owner),
+            weights=tuple(by_weight),
+            gates=tuple(result.gates[key]),
+        )
+
+
+def _batch(result: CaptureResult) -> int:
+    """The probe batch's size from any per-sample entry; 0 if there is none
+    (weight contributions have no batch axis)."""
+    for kind in ("gradients", "activations", "state_gradients", "input_gradients"):
+        for data in getattr(result, kind).values():
+            return len(data)
+    for mask in result.masks.values():
+        if mask is not None:
+            return len(mask)
+    return 0
+
+
+def _owner(result: CaptureResult, key: str) -> str:
+    """The longest layer entry key that `key` extends (`key` itself if any)."""
+    parts = key.split("/")
+    for end in range(len(parts), 0, -1):
+        candidate = "/".join(parts[:end])
+        if candidate in result.layers:
+            return candidate
+    return key
+
+
+def _layer_of(result: CaptureResult, key: str, owner: str) -> LayerInfo | None:
+    """The owner's description, with the direction a state entry names."""
+    info = result.layers.get(owner)
+    if info is None:
+        return None
+    for direction in ("forward", "backward"):
+        if f"/{direction}" in key[len(owner) :]:
+            return dataclasses.replace(info, direction=direction)
+    return info
+
+
+def _mask_for(data: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
+    """The mask if it describes `data`'s time axis, else None."""
+    if mask is None or data.ndim != 3 or tuple(mask.shape) != data.shape[:2]:
+        return None
+    return mask

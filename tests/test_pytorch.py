@@ -1,0 +1,803 @@
+"""tb_rnngrad.pytorch against torch itself.
+
+- the capture's layer-by-layer forward (fused and unrolled) equals the
+  module's own forward;
+- state and output gradients equal `.grad` of the actual h_t, c_t and layer
+  outputs in an independent step-by-step reference (float64), written here
+  from PyTorch's documented equations and itself checked against the module;
+- each timestep's weight terms sum to the module's `.grad` (float32, 1e-5);
+- the capture leaves training unchanged; the logger's events read back
+  through TensorBoard's data providers equal the capture.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils import rnn as rnn_utils
+
+from tb_rnngrad import pytorch as tp
+from tb_rnngrad.errors import CaptureError
+from tb_rnngrad.format import metadata
+from tb_rnngrad.pytorch import capture_pass as _capture
+from tb_rnngrad.pytorch import rnn_pass, state, timestep_terms
+from testkit.providers import PROVIDER_KINDS, start_provider, wait_for
+
+BATCH, STEPS, FEATURES, HIDDEN = 3, 5, 3, 4
+LENGTHS = [5, 2, 4]  # unsorted: PackedSequence with sorted_indices
+
+# id: (module class, options, packed input)
+CONFIGS = {
+    "rnn_tanh": (nn.RNN, {}, False),
+    "rnn_relu_batch_first": (
+        nn.RNN, dict(nonlinearity="relu", batch_first=True), False,
+    ),
+    "lstm": (nn.LSTM, {}, False),
+    "lstm_proj_batch_first": (nn.LSTM, dict(proj_size=2, batch_first=True), False),
+    "lstm_no_bias_stacked": (nn.LSTM, dict(bias=False, num_layers=2), False),
+    "gru_batch_first": (nn.GRU, dict(batch_first=True), False),
+    "gru_stacked_bidirectional": (
+        nn.GRU, dict(num_layers=2, bidirectional=True), False,
+    ),
+    "rnn_bidirectional_packed": (nn.RNN, dict(bidirectional=True), True),
+    "lstm_proj_stacked_bidirectional_packed": (
+        nn.LSTM,
+        dict(num_layers=2, bidirectional=True, proj_size=2, batch_first=True),
+        True,
+    ),
+}  # fmt: skip
+
+
+def _h_channels(rnn: nn.RNNBase) -> int:
+    return getattr(rnn, "proj_size", 0) or rnn.hidden_size
+
+
+class Net(nn.Module):
+    """rnn -> Linear on every step; also returns h_n, which the loss uses."""
+
+    def __init__(self, rnn: nn.RNNBase) -> None:
+        super().__init__()
+        self.rnn = rnn
+        directions = 2 if rnn.bidirectional else 1
+        self.head = nn.Linear(_h_channels(rnn) * directions, 2)
+
+    def forward(self, x):
+        out, final = self.rnn(x)
+        return self.finish(out, final)
+
+    def finish(self, out, final):
+        h_n = final[0] if isinstance(final, tuple) else final
+        if isinstance(out, rnn_utils.PackedSequence):
+            out, _ = rnn_utils.pad_packed_sequence(out, batch_first=True)
+        elif not self.rnn.batch_first:
+            out = out.transpose(0, 1)
+        return self.head(out), h_n
+
+
+def loss_fn(outputs, targets):
+    sequence, h_n = outputs
+    return ((sequence - targets) ** 2).mean() + 0.1 * (h_n**2).sum()
+
+
+def _setup(config: str, dtype=torch.float32, seed: int = 0):
+    """(net, inputs as the net takes them, batch-first padded inputs, targets)."""
+    cls, options, packed = CONFIGS[config]
+    torch.manual_seed(seed)
+    net = Net(cls(FEATURES, HIDDEN, **options)).to(dtype)
+    x = torch.randn(BATCH, STEPS, FEATURES, dtype=dtype)
+    lengths = LENGTHS if packed else [STEPS] * BATCH
+    for b, length in enumerate(lengths):
+        x[b, length:] = 0
+    targets = torch.randn(BATCH, STEPS, 2, dtype=dtype)
+    if packed:
+        inputs = rnn_utils.pack_padded_sequence(
+            x, torch.tensor(LENGTHS), batch_first=True, enforce_sorted=False
+        )
+    else:
+        inputs = x if net.rnn.batch_first else x.transpose(0, 1).contiguous()
+    return net, inputs, x, targets
+
+
+def _lengths(config: str) -> list[int]:
+    return LENGTHS if CONFIGS[config][2] else [STEPS] * BATCH
+
+
+def _entry_keys(rnn: nn.RNNBase, base: str = "rnn") -> list[tuple[str, int, int]]:
+    """(key, layer, direction) as documented: `/layer_<i>`, `/forward`..."""
+    keys = []
+    for layer in range(rnn.num_layers):
+        stem = base if rnn.num_layers == 1 else f"{base}/layer_{layer}"
+        for direction in range(2 if rnn.bidirectional else 1):
+            if rnn.bidirectional:
+                keys.append(
+                    (f"{stem}/{('forward', 'backward')[direction]}", layer, direction)
+                )
+            else:
+                keys.append((stem, layer, direction))
+    return keys  # fmt: skip
+
+
+def _params(rnn: nn.RNNBase, layer: int, direction: int) -> dict[str, torch.Tensor]:
+    suffix = f"_l{layer}" + ("_reverse" if direction else "")
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
+    return {
+        name: getattr(rnn, name + suffix)
+        for name in names
+        if hasattr(rnn, name + suffix)
+    }
+
+
+# --- the independent reference: one sample at a time, no masks, no probes ---
+
+
+def _ref_step(mode, p, x, h, c):
+    """One step of torch's documented equations; (h, c)."""
+    gi = x @ p["weight_ih"].T + p.get("bias_ih", 0)
+    gh = h @ p["weight_hh"].T + p.get("bias_hh", 0)
+    if mode == "LSTM":
+        i, f, g, o = (gi + gh).chunk(4, -1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        c.retain_grad()
+        h = torch.sigmoid(o) * torch.tanh(c)
+        if "weight_hr" in p:
+            h = h @ p["weight_hr"].T
+    elif mode == "GRU":
+        r = torch.sigmoid(gi[..., :HIDDEN] + gh[..., :HIDDEN])
+        z = torch.sigmoid(gi[..., HIDDEN : 2 * HIDDEN] + gh[..., HIDDEN : 2 * HIDDEN])
+        n = torch.tanh(gi[..., 2 * HIDDEN :] + r * gh[..., 2 * HIDDEN :])
+        h = (1 - z) * n + z * h
+    elif mode == "RNN_TANH":
+        h = torch.tanh(gi + gh)
+    else:
+        h = torch.relu(gi + gh)
+    h.retain_grad()
+    return h, c
+
+
+def _reference(net: Net, x: torch.Tensor, lengths: list[int]):
+    """Runs `net` sample by sample on its true length with `_ref_step`.
+
+    Returns (loss, seen): seen[(layer, direction)] = {"h": [[h_t per t] per
+    sample], "c": ..., "out": [layer output per sample]} with grads retained.
+    """
+    rnn = net.rnn
+    directions = 2 if rnn.bidirectional else 1
+    seen = {}
+    outputs, finals = [], []
+    for b, length in enumerate(lengths):
+        layer_input = x[b, :length]
+        sample_finals = []
+        for layer in range(rnn.num_layers):
+            halves = []
+            for direction in range(directions):
+                p = _params(rnn, layer, direction)
+                h = x.new_zeros(_h_channels(rnn))
+                c = x.new_zeros(rnn.hidden_size)
+                hs, cs = [None] * length, [None] * length
+                order = range(length) if direction == 0 else reversed(range(length))
+                for t in order:
+                    h, c = _ref_step(rnn.mode, p, layer_input[t], h, c)
+                    hs[t], cs[t] = h, c
+                halves.append(torch.stack(hs))
+                sample_finals.append(h)
+                record = seen.setdefault((layer, direction), {"h": [], "c": []})
+                record["h"].append(hs)
+                record["c"].append(cs)
+            layer_input = torch.cat(halves, -1)
+            layer_input.retain_grad()
+            seen[(layer, 0)].setdefault("out", []).append(layer_input)
+        outputs.append(nn.functional.pad(layer_input, (0, 0, 0, STEPS - length)))
+        finals.append(torch.stack(sample_finals))
+    sequence = torch.stack(outputs)
+    h_n = torch.stack(finals, 1)
+    return sequence, h_n, seen
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_reference_matches_the_module(config):
+    net, inputs, x, _ = _setup(config, torch.float64)
+    net.eval()
+    sequence, h_n, _ = _reference(net, x, _lengths(config))
+    expected_sequence, expected_h_n = net(inputs)
+    np.testing.assert_allclose(
+        net.head(sequence).detach(), expected_sequence.detach(), rtol=0, atol=1e-12
+    )
+    np.testing.assert_allclose(h_n.detach(), expected_h_n.detach(), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("unrolled", [False, True], ids=["fused", "unrolled"])
+@pytest.mark.parametrize("config", CONFIGS)
+def test_capture_forward_equals_the_module_forward(config, unrolled):
+    net, inputs, _, _ = _setup(config)
+    rnn = net.rnn.eval()
+    torch.manual_seed(1)
+    rows = rnn.num_layers * (2 if rnn.bidirectional else 1)
+    h0 = torch.randn(rows, BATCH, _h_channels(rnn))
+    hx = (h0, torch.randn(rows, BATCH, HIDDEN)) if rnn.mode == "LSTM" else h0
+    with torch.no_grad():
+        expected_out, expected_state = rnn(inputs, hx)
+        out, final = rnn_pass.RnnPass("rnn", rnn, unrolled).forward(inputs, hx)
+    if isinstance(out, rnn_utils.PackedSequence):
+        assert torch.equal(out.batch_sizes, expected_out.batch_sizes)
+        assert torch.equal(out.sorted_indices, expected_out.sorted_indices)
+        out, expected_out = out.data, expected_out.data
+    torch.testing.assert_close(out, expected_out, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(final, expected_state, rtol=1e-5, atol=1e-6)
+
+
+def test_unbatched_input_runs_as_a_batch_of_one():
+    torch.manual_seed(0)
+    gru = nn.GRU(FEATURES, HIDDEN, num_layers=2).eval()
+    x = torch.randn(STEPS, FEATURES)
+    with torch.no_grad():
+        expected = gru(x)
+        found = rnn_pass.RnnPass("gru", gru, True).forward(x)
+    torch.testing.assert_close(found, expected, rtol=1e-5, atol=1e-6)
+    result = tp.capture(gru, lambda out, _: out[0].sum(), x, None, kinds=tp.KINDS)
+    assert result.gradients["gru/layer_1"].shape == (1, STEPS, HIDDEN)
+    assert result.input_gradients["input"].shape == (STEPS, FEATURES)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_state_and_output_gradients_equal_the_reference_autograd(config):
+    net, inputs, x, targets = _setup(config, torch.float64)
+    result = tp.capture(
+        net, loss_fn, inputs, targets, kinds=("gradients", "state_gradients")
+    )
+    net.eval()
+    sequence, h_n, seen = _reference(net, x, _lengths(config))
+    loss = loss_fn((net.head(sequence), h_n), targets)
+    loss.backward()
+    assert result.loss == pytest.approx(loss.item(), rel=1e-12)
+    channels = _h_channels(net.rnn)
+    lengths = _lengths(config)
+    mask = np.arange(STEPS)[None, :] < np.array(lengths)[:, None]
+    for key, layer, direction in _entry_keys(net.rnn):
+        record = seen[(layer, direction)]
+        expected_h = np.zeros((BATCH, STEPS, channels))
+        expected_c = np.zeros((BATCH, STEPS, HIDDEN))
+        expected_out = np.zeros((BATCH, STEPS, channels))
+        half = slice(direction * channels, (direction + 1) * channels)
+        for b, length in enumerate(lengths):
+            expected_h[b, :length] = [h.grad.numpy() for h in record["h"][b]]
+            if net.rnn.mode == "LSTM":
+                expected_c[b, :length] = [c.grad.numpy() for c in record["c"][b]]
+            out = seen[(layer, 0)]["out"][b]
+            expected_out[b, :length] = out.grad[:, half].numpy()
+        np.testing.assert_allclose(
+            result.state_gradients[key][mask], expected_h[mask], rtol=1e-9, atol=1e-12
+        )
+        np.testing.assert_allclose(
+            result.gradients[key][mask], expected_out[mask], rtol=1e-9, atol=1e-12
+        )
+        if net.rnn.mode == "LSTM":
+            np.testing.assert_allclose(
+                result.state_gradients[key + "/cell"][mask],
+                expected_c[mask],
+                rtol=1e-9,
+                atol=1e-12,
+            )
+        assert np.abs(result.state_gradients[key][mask]).max() > 0
+        expected_mask = None if not CONFIGS[config][2] else mask
+        np.testing.assert_array_equal(result.masks[key], expected_mask)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_weight_terms_sum_to_the_module_grad(config):
+    net, inputs, _, targets = _setup(config)
+    terms = tp.weight_terms(net, loss_fn, inputs, targets)
+    result = tp.capture(net, loss_fn, inputs, targets, kinds=("weight_contributions",))
+    net.eval()
+    net.zero_grad()
+    loss_fn(net(inputs), targets).backward()
+    for key, layer, direction in _entry_keys(net.rnn):
+        params = _params(net.rnn, layer, direction)
+        assert set(terms[key]) == set(params)
+        gates = tp.GATES[net.rnn.mode]
+        for name, term in terms[key].items():
+            grad = params[name].grad.numpy()
+            error = np.linalg.norm(term.sum(0) - grad) / np.linalg.norm(grad)
+            assert error < 1e-5, (key, name, error)
+            if name == "weight_hr":
+                norms = result.weight_contributions[key + "/projection"][name]
+                expected = np.linalg.norm(term, axis=(1, 2))[:, None]
+            else:
+                norms = result.weight_contributions[key][name]
+                by_gate = term.reshape(STEPS, len(gates), -1)
+                expected = np.linalg.norm(by_gate, axis=-1)
+            np.testing.assert_allclose(norms, expected, rtol=1e-4, atol=1e-7)
+        assert result.gates[key] == gates
+
+
+def test_padded_steps_carry_the_state_and_have_no_weight_terms():
+    net, inputs, _, targets = _setup("lstm_proj_stacked_bidirectional_packed")
+    done = _capture.run(net, loss_fn, inputs, targets, None, tp.KINDS)
+    padded = ~(np.arange(STEPS)[None, :] < np.array(LENGTHS)[:, None])
+    for _, watched in done.rnns:
+        for run in watched.layers:
+            for trace in run.traces:
+                assert not done.grad(trace.probes.input_gates).numpy()[padded].any()
+                # The carried state of a padded step still has a gradient
+                # (the forward direction's carries on to h_n).
+                assert done.grad(trace.probes.state).numpy()[padded].any()
+
+
+def test_gate_names_follow_pytorch_row_order():
+    assert tp.GATES["LSTM"] == ("i", "f", "c", "o")
+    assert tp.GATES["GRU"] == ("r", "z", "n")
+    assert tp.GATES["RNN_TANH"] == tp.GATES["RNN_RELU"] == ("h",)
+
+
+@pytest.mark.parametrize("batch", [1, 40], ids=["gram", "explicit"])
+def test_matrix_norms_both_ways_equal_the_explicit_terms(batch):
+    generator = torch.Generator().manual_seed(0)
+    d_rows = torch.randn(batch, 7, 3, 5, generator=generator, dtype=torch.float64)
+    columns = torch.randn(batch, 7, 6, generator=generator, dtype=torch.float64)
+    found = timestep_terms._matrix_norms(d_rows, columns, chunk=3)
+    terms = torch.einsum("btgr,btw->tgrw", d_rows, columns)
+    torch.testing.assert_close(found, torch.linalg.vector_norm(terms, dim=(-2, -1)))
+
+
+def test_fused_and_unrolled_output_gradients_agree():
+    net, inputs, _, targets = _setup("lstm_proj_stacked_bidirectional_packed")
+    fused = tp.rnn_gradients(net, loss_fn, inputs, targets)
+    unrolled = tp.capture(net, loss_fn, inputs, targets, kinds=tp.KINDS)
+    assert set(fused) == set(unrolled.gradients)
+    for key, grad in fused.items():
+        np.testing.assert_allclose(grad, unrolled.gradients[key], atol=1e-6)
+        np.testing.assert_array_equal(fused.masks[key], unrolled.masks[key])
+    assert fused.loss == pytest.approx(unrolled.loss, rel=1e-6)
+
+
+class Tagger(nn.Module):
+    """Embedding -> Transformer encoder layer (time-major) -> 2-layer LSTM."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(10, 8, padding_idx=0)
+        self.encoder = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.5)
+        self.lstm = nn.LSTM(8, HIDDEN, num_layers=2, dropout=0.5)
+        self.drop = nn.Dropout(0.5)
+        self.head = nn.Linear(HIDDEN, 3)
+
+    def forward(self, tokens):  # tokens (timesteps, batch)
+        out, _ = self.lstm(self.encoder(self.embed(tokens)))
+        return self.head(self.drop(out))
+
+
+def _tagger_batch():
+    torch.manual_seed(3)
+    tokens = torch.randint(1, 10, (STEPS, BATCH))
+    tokens[3:, 1] = 0
+    labels = torch.randint(0, 3, (STEPS, BATCH))
+    return tokens, labels
+
+
+def _tagger_loss(logits, labels):
+    return nn.functional.cross_entropy(logits.reshape(-1, 3), labels.reshape(-1))
+
+
+def test_named_sequence_module_and_embedding_in_batch_major_layout():
+    torch.manual_seed(0)
+    model = Tagger()
+    tokens, labels = _tagger_batch()
+    result = tp.capture(
+        model, _tagger_loss, tokens, labels, layers=["encoder", model.lstm],
+        kinds=("gradients", "activations", "input_gradients"),
+    )  # fmt: skip
+    # Reference: retain_grad on the real outputs, eval mode, time-major.
+    model.eval()
+    kept = {}
+
+    def keep(name):
+        def hook(module, args, output):
+            output = output[0] if isinstance(output, tuple) else output
+            output.retain_grad()
+            kept[name] = output
+
+        return hook
+
+    handles = [
+        model.embed.register_forward_hook(keep("embed")),
+        model.encoder.register_forward_hook(keep("encoder")),
+        model.lstm.register_forward_hook(keep("lstm")),
+    ]
+    _tagger_loss(model(tokens), labels).backward()
+    for handle in handles:
+        handle.remove()
+    for key, name in (("encoder", "encoder"), ("lstm/layer_1", "lstm")):
+        expected = kept[name].grad.transpose(0, 1).numpy()
+        np.testing.assert_allclose(result.gradients[key], expected, atol=1e-7)
+        activation = kept[name].detach().transpose(0, 1).numpy()
+        np.testing.assert_allclose(result.activations[key], activation, atol=1e-6)
+    expected = kept["embed"].grad.transpose(0, 1).numpy()
+    np.testing.assert_allclose(result.input_gradients["embed"], expected, atol=1e-7)
+    assert result.input_sources == {"embed": "embedding"}
+    np.testing.assert_array_equal(result.input_masks["embed"], (tokens != 0).T.numpy())
+    assert result.layers["encoder"].layer_class == "TransformerEncoderLayer"
+    assert result.layers["lstm/layer_1"].layer_class == "LSTM"
+    assert result.gradients["lstm/layer_0"].shape == (BATCH, STEPS, HIDDEN)
+    assert "nn.Embedding" in result.notes[0]
+
+
+def test_input_gradients_of_a_packed_input_come_padded_with_their_mask():
+    net, inputs, _, targets = _setup("rnn_bidirectional_packed", torch.float64)
+    result = tp.capture(net, loss_fn, inputs, targets, kinds=("input_gradients",))
+    leaf = inputs.data.detach().requires_grad_(True)
+    packed = rnn_utils.PackedSequence(
+        leaf, inputs.batch_sizes, inputs.sorted_indices, inputs.unsorted_indices
+    )
+    net.eval()
+    loss_fn(net(packed), targets).backward()
+    expected, lengths = rnn_utils.pad_packed_sequence(
+        rnn_utils.PackedSequence(
+            leaf.grad, inputs.batch_sizes, inputs.sorted_indices,
+            inputs.unsorted_indices,
+        ),
+        batch_first=True,
+    )  # fmt: skip
+    np.testing.assert_allclose(result.input_gradients["input"], expected.numpy())
+    mask = np.arange(STEPS)[None, :] < lengths.numpy()[:, None]
+    np.testing.assert_array_equal(result.input_masks["input"], mask)
+
+
+def test_capture_leaves_modes_rng_and_grads_as_they_were():
+    torch.manual_seed(0)
+    model = Tagger().train()
+    model.encoder.eval()  # a partly frozen model stays so
+    tokens, labels = _tagger_batch()
+    _tagger_loss(model(tokens), labels).backward()
+    grads = {name: p.grad.clone() for name, p in model.named_parameters()}
+    flags = {name: m.training for name, m in model.named_modules()}
+    rng = torch.get_rng_state()
+    first = tp.capture(model, _tagger_loss, tokens, labels, kinds=tp.KINDS)
+    second = tp.capture(model, _tagger_loss, tokens, labels, kinds=tp.KINDS)
+    assert torch.equal(torch.get_rng_state(), rng)
+    assert {name: m.training for name, m in model.named_modules()} == flags
+    for name, p in model.named_parameters():
+        assert torch.equal(p.grad, grads[name]), name
+    for key in first.state_gradients:  # eval mode: dropout off, repeatable
+        np.testing.assert_array_equal(
+            first.state_gradients[key], second.state_gradients[key]
+        )
+
+
+def test_training_with_the_logger_is_the_same_as_without(tmp_path):
+    def train(with_logger: bool) -> nn.Module:
+        torch.manual_seed(0)
+        model = Tagger()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        tokens, labels = _tagger_batch()
+        logger = tp.GradientLogger(
+            str(tmp_path), model, _tagger_loss, (tokens, labels), every_n_steps=2,
+            kinds=tp.KINDS, layers="lstm",
+        )  # fmt: skip
+        for step in range(4):
+            optimizer.zero_grad()
+            _tagger_loss(model(tokens), labels).backward()
+            optimizer.step()
+            if with_logger:
+                logger.step(step)
+        logger.close()
+        assert logger.logged_steps == ([0, 2] if with_logger else [])
+        return model
+
+    trained, reference = train(True), train(False)
+    for (name, p), q in zip(
+        trained.named_parameters(), reference.parameters(), strict=True
+    ):
+        assert torch.equal(p, q), name
+
+
+def test_cudnn_is_disabled_for_the_pass_when_forced(monkeypatch):
+    net, inputs, _, targets = _setup("lstm_proj_batch_first")
+    unforced = tp.capture(net, loss_fn, inputs, targets, kinds=tp.KINDS)
+    seen = []
+    net.rnn.register_forward_hook(lambda *_: seen.append(torch.backends.cudnn.enabled))
+    cudnn = torch.backends.cudnn
+    before = (cudnn.enabled, cudnn.benchmark, cudnn.deterministic)
+    monkeypatch.setattr(state, "cudnn_must_be_off", lambda module: True)
+    forced = tp.capture(net, loss_fn, inputs, targets, kinds=tp.KINDS)
+    assert seen == [False]
+    assert (cudnn.enabled, cudnn.benchmark, cudnn.deterministic) == before
+    for key, value in unforced.state_gradients.items():
+        np.testing.assert_array_equal(forced.state_gradients[key], value)
+
+
+def test_cudnn_is_left_alone_on_cpu():
+    assert not state.cudnn_must_be_off(nn.LSTM(2, 3))
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda n, x, y: tp.capture(n, loss_fn, x, y, layers="nope"), "'rnn'"),
+        (lambda n, x, y: tp.capture(n, loss_fn, x, y, layers=3), "layers="),
+        (lambda n, x, y: tp.capture(n, loss_fn, x, y, kinds="weights"), "kinds"),
+        (lambda n, x, y: tp.capture(n, loss_fn, x[..., :2], y), "(3, 5, 2)"),
+        (lambda n, x, y: tp.capture(n, lambda o, t: o[0], x, y), "scalar"),
+        (lambda n, x, y: tp.capture(n, lambda o, t: o[9], x, y), "loss_fn failed"),
+        (lambda n, x, y: tp.capture("net", loss_fn, x, y), "nn.Module"),
+        (lambda n, x, y: tp.capture(n, loss_fn, None, y), "at least one tensor"),
+        (
+            lambda n, x, y: tp.capture(
+                n, loss_fn, x, y, layers="head", kinds=("state_gradients",)
+            ),
+            "not recurrent",
+        ),
+        (lambda n, x, y: tp.GradientLogger("d", n, loss_fn, x), "(inputs, targets)"),
+        (
+            lambda n, x, y: tp.GradientLogger("d", n, loss_fn, (x, y), every_n_steps=0),
+            "every_n_steps",
+        ),
+        (lambda n, x, y: tp.GradientLogger(3, n, loss_fn, (x, y)), "SummaryWriter"),
+        (lambda n, x, y: tp.GradientLogger("d", n, loss_fn, (x, y), layers="x"), "'x'"),
+    ],
+)  # fmt: skip
+def test_bad_input_raises_a_capture_error_that_says_what_to_do(call, message):
+    net, inputs, _, targets = _setup("gru_batch_first")
+    with pytest.raises(CaptureError) as raised:
+        call(net, inputs, targets)
+    assert message in str(raised.value)
+    assert isinstance(raised.value, ValueError)
+
+
+def test_a_named_module_without_a_sequence_output_is_refused():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(STEPS * FEATURES, 1))
+    x = torch.randn(BATCH, STEPS, FEATURES)
+    with pytest.raises(CaptureError, match=r"output \(3, 1\) is not a floating"):
+        tp.capture(model, lambda o, t: o.sum(), x, None, layers="1")
+
+
+def test_a_module_called_twice_is_refused():
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = nn.GRU(FEATURES, HIDDEN, batch_first=True)
+
+        def forward(self, x):
+            return self.gru(self.gru(x)[0][..., :FEATURES])[0]
+
+    with pytest.raises(CaptureError, match="more than once"):
+        tp.capture(Twice(), lambda o, t: o.sum(), torch.randn(2, 3, FEATURES), None)
+
+
+def test_logger_schedule_and_a_later_failure_warns_once(tmp_path):
+    net, inputs, _, targets = _setup("gru_batch_first")
+    broken = {"now": False}
+
+    def flaky_loss(outputs, y):
+        if broken["now"]:
+            raise RuntimeError("disk on fire")
+        return loss_fn(outputs, y)
+
+    logger = tp.GradientLogger(str(tmp_path), net, flaky_loss, (inputs, targets), 4)
+    assert [logger.step(s) for s in range(3, 9)] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+        True,
+    ]
+    broken["now"] = True
+    with pytest.warns(RuntimeWarning, match="disk on fire") as caught:
+        assert logger.step(12) is False
+        assert logger.step(16) is False
+    assert len(caught) == 1
+    assert logger.logged_steps == [3, 4, 8]
+    logger.close()
+    first = tp.GradientLogger(str(tmp_path), net, flaky_loss, (inputs, targets))
+    with pytest.raises(CaptureError, match="disk on fire"):
+        first.step(0)  # the first step raises: the setup is wrong
+
+
+# --- event files read back through TensorBoard's data providers ---
+
+LOGGED_STEPS = (0, 2, 4)
+READ_BACK_CONFIG = "lstm_proj_stacked_bidirectional_packed"
+
+
+@pytest.fixture(scope="module")
+def logged(tmp_path_factory):
+    """Trains 5 steps logging every 2; (log dir, {step: CaptureResult})."""
+    root = tmp_path_factory.mktemp("torch_logs")
+    net, inputs, _, targets = _setup(READ_BACK_CONFIG)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.5)
+    logger = tp.GradientLogger(
+        str(root), net, loss_fn, (inputs, targets), every_n_steps=2, kinds=tp.KINDS
+    )
+    expected = {}
+    for step in range(5):
+        if logger.step(step):
+            expected[step] = tp.capture(net, loss_fn, inputs, targets, kinds=tp.KINDS)
+        optimizer.zero_grad()
+        loss_fn(net(inputs), targets).backward()
+        optimizer.step()
+    logger.close()
+    return str(root), expected
+
+
+@pytest.fixture(scope="module", params=PROVIDER_KINDS)
+def provider(request, logged):
+    provider, _ = start_provider(request.param, logged[0])
+
+    def loaded():
+        listing = _listing(provider)
+        series = listing.get("rnngrad", {}).get("gradients/rnn/layer_0/forward")
+        return series is not None and series.max_step == LOGGED_STEPS[-1]
+
+    assert wait_for(loaded), "the data provider did not load the logs in time"
+    return provider
+
+
+def _ctx():
+    from tensorboard import context
+
+    return context.RequestContext()
+
+
+def _listing(provider):
+    return provider.list_blob_sequences(
+        _ctx(), experiment_id="", plugin_name=metadata.PLUGIN_NAME
+    )
+
+
+def _read(provider, tag):
+    """{step: [arrays]} of one full-tensor tag."""
+    from tensorboard.data import provider as dp
+
+    found = provider.read_blob_sequences(
+        _ctx(),
+        experiment_id="",
+        plugin_name=metadata.PLUGIN_NAME,
+        downsample=100,
+        run_tag_filter=dp.RunTagFilter(runs=["rnngrad"], tags=[tag]),
+    )
+    return {
+        datum.step: [
+            np.load(io.BytesIO(provider.read_blob(_ctx(), blob_key=ref.blob_key)))
+            for ref in datum.values
+        ]
+        for datum in found["rnngrad"][tag]
+    }
+
+
+def test_logged_events_read_back_equal_the_capture(provider, logged):
+    _, expected = logged
+    assert sorted(expected) == list(LOGGED_STEPS)
+    listing = _listing(provider)["rnngrad"]
+    last = expected[LOGGED_STEPS[-1]]
+    want = {f"gradients/{k}" for k in last.gradients}
+    want |= {f"activations/{k}" for k in last.activations}
+    want |= {f"input_gradients/{k}" for k in last.input_gradients}
+    want |= {f"state_gradients/{k}" for k in last.state_gradients}
+    want |= {f"weight_contributions/{k}" for k in last.weight_contributions}
+    assert set(listing) == want
+    for kind in ("gradients", "activations", "state_gradients", "input_gradients"):
+        for key in getattr(last, kind):
+            blobs = _read(provider, f"{kind}/{key}")
+            assert sorted(blobs) == list(LOGGED_STEPS)
+            for step, (tensor, mask) in blobs.items():
+                np.testing.assert_array_equal(
+                    tensor, getattr(expected[step], kind)[key]
+                )
+                assert mask.shape == (BATCH, STEPS) and mask.sum() == sum(LENGTHS)
+    for key in last.weight_contributions:
+        blobs = _read(provider, f"weight_contributions/{key}")
+        for step, (tensor,) in blobs.items():
+            stacked = np.stack(list(expected[step].weight_contributions[key].values()))
+            np.testing.assert_array_equal(tensor, stacked)
+
+
+def test_logged_metadata_names_layers_directions_and_gates(provider):
+    listing = _listing(provider)["rnngrad"]
+
+    def parsed(tag):
+        return metadata.parse_plugin_metadata(listing[tag].plugin_content)
+
+    state = parsed("state_gradients/rnn/layer_1/backward")
+    assert metadata.kind_name(state.kind) == "state_gradients"
+    assert (state.layer_class, state.units, state.direction) == ("LSTM", 2, "backward")
+    assert (state.bidirectional, state.merge_mode, state.layer_name) == (
+        True, "none", "rnn/layer_1",
+    )  # fmt: skip
+    cell = parsed("state_gradients/rnn/layer_0/forward/cell")
+    assert metadata.kind_name(cell.kind) == "cell_state_gradients"
+    assert cell.direction == "forward" and list(cell.shape) == [BATCH, STEPS, HIDDEN]
+    weights = parsed("weight_contributions/rnn/layer_0/forward")
+    assert list(weights.gates) == ["i", "f", "c", "o"]
+    assert list(weights.weights) == ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
+    projection = parsed("weight_contributions/rnn/layer_0/forward/projection")
+    assert (list(projection.weights), list(projection.gates)) == (
+        ["weight_hr"],
+        ["proj"],
+    )
+    described = listing["weight_contributions/rnn/layer_0/forward"].description
+    assert f"a fixed batch of {BATCH} samples" in described
+
+
+def test_logger_writes_through_a_torch_summary_writer(tmp_path):
+    from tensorboard.backend.event_processing import event_accumulator
+    from torch.utils.tensorboard import SummaryWriter
+
+    net, inputs, _, targets = _setup("gru_batch_first")
+    writer = SummaryWriter(str(tmp_path))
+    writer.add_scalar("loss", 1.0, 0)
+    logger = tp.GradientLogger(writer, net, loss_fn, (inputs, targets))
+    assert logger.step(0)
+    logger.close()  # flushes; the writer is the caller's to close
+    writer.add_scalar("loss", 0.5, 1)
+    writer.close()
+    events = event_accumulator.EventAccumulator(
+        str(tmp_path), size_guidance={event_accumulator.TENSORS: 0}
+    )
+    events.Reload()
+    assert {"gradients/rnn", "gradients/rnn/profile"} <= set(events.Tags()["tensors"])
+    assert events.Tags()["scalars"] == ["loss"]
+    (event,) = events.Tensors("gradients/rnn")
+    blobs = event.tensor_proto.string_val
+    expected = tp.rnn_gradients(net, loss_fn, inputs, targets)["rnn"]
+    np.testing.assert_array_equal(np.load(io.BytesIO(blobs[0])), expected)
+
+
+def _subprocess(code: str) -> str:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_tb_rnngrad_alone_never_imports_torch():
+    out = _subprocess(
+        "import sys, tb_rnngrad, tb_rnngrad.errors, tb_rnngrad.records\n"
+        "from tb_rnngrad import summary\n"
+        "summary.gradients_pb('g', [[0.0]])\n"
+        "print(sorted(m for m in ('torch', 'tensorflow', 'keras') if m in sys.modules))"
+    )
+    assert out.split() == ["[]"]
+
+
+def test_a_logged_step_never_imports_tensorflow(tmp_path):
+    out = _subprocess(
+        f"""
+import sys
+import torch
+from torch import nn
+from tb_rnngrad.pytorch import GradientLogger
+
+model = nn.LSTM(3, 4, batch_first=True)
+x, y = torch.randn(2, 5, 3), torch.randn(2, 5, 4)
+logger = GradientLogger({str(tmp_path)!r}, model, lambda o, t: ((o[0] - t) ** 2).mean(),
+                        (x, y), kinds=("gradients", "state_gradients"))
+assert logger.step(0)
+logger.close()
+print(sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
+"""
+    )
+    assert out.split() == ["[]"]
+    assert os.listdir(tmp_path / "rnngrad")
+
+
+def test_rnn_gradients_defaults_to_every_recurrent_module():
+    model = Tagger()
+    tokens, labels = _tagger_batch()
+    grads = tp.rnn_gradients(model, _tagger_loss, tokens, labels)
+    assert set(grads) == {"lstm/layer_0", "lstm/layer_1"}
+    assert tp.recurrent_modules(model) == ["lstm"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        copy.deepcopy(model)  # the capture left no instance forward behind
+    assert "forward" not in vars(model.lstm)
