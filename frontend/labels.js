@@ -4,9 +4,10 @@
  */
 
 /**
- * What each kind of series holds: the quantity selector's name, the panel's label,
- * one line on how to read the tensor views and one on the flow view, and the name
- * of its reach.
+ * What each kind of series holds: the quantity selector's name (the label of
+ * tb_rnngrad/format/quantities.py, which the matplotlib views and the command line
+ * use), the panel's label, one line on how to read the tensor views and one on the
+ * flow view, and the name of its reach.
  */
 const KINDS = {
   gradients: {
@@ -63,7 +64,7 @@ const KINDS = {
     reach: "reach",
   },
   input_gradients: {
-    quantity: "d loss / d input (whole network)",
+    quantity: "d loss / d model input (whole network)",
     label: "d loss / d model input (whole network)",
     read:
       "d loss / d model input through the whole network: read right to left; where " +

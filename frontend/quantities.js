@@ -133,15 +133,14 @@ export function tagFor(group, quantity) {
 }
 
 /**
- * The first layer that has a readable series of a quantity.
+ * The first series, layer by layer and quantity by quantity, that passes a test.
  * @param {LayerGroup[]} groups Groups.
- * @param {string|undefined} quantity Quantity.
- * @returns {string|null} Its tag, or null when no layer has it.
+ * @param {(e: Entry) => boolean} test Test.
+ * @returns {string|null} Its tag, or null when none passes.
  */
-export function firstTagOf(groups, quantity) {
-  if (!quantity) return null;
+export function firstTag(groups, test) {
   for (const g of groups) {
-    const e = g.entries.find((x) => x.kind === quantity && !x.unreadable);
+    const e = g.entries.find(test);
     if (e) return e.tag;
   }
   return null;

@@ -4,7 +4,7 @@
  * address in step with the state and draws it.
  * @module session
  */
-import { choices, firstTagOf, groupLayers, groupOf, seriesOf, tagFor } from "./quantities.js";
+import { choices, firstTag, groupLayers, groupOf, seriesOf, tagFor } from "./quantities.js";
 import { indexOfStep, stepToward, unionSteps } from "./steps.js";
 import { canReflect } from "./tensor_ops.js";
 import { isWeights } from "./weights.js";
@@ -32,20 +32,21 @@ export function createSession(initial) {
   /**
    * Drops unknown runs and tags from the state and fills in defaults: a tag no run
    * has becomes the first layer's with the quantity asked for; no run shown, the
-   * first run with the tag; else the first run, and its first readable tag. The
-   * quantity follows the tag.
+   * first run with the tag; else the first run, and the first layer it can read,
+   * with its first quantity. The quantity follows the tag.
    */
   function reconcile() {
     const known = (tag) => series.some((s) => s.tag === tag);
+    const wanted = (e) => e.kind === state.quantity && !e.unreadable;
     state.runs = state.runs.filter((r) => runs.includes(r));
-    if (!known(state.tag)) state.tag = firstTagOf(groups, state.quantity) || state.tag;
+    if (!known(state.tag) && state.quantity) state.tag = firstTag(groups, wanted) || state.tag;
     if (state.runs.length === 0 && runs.length > 0) {
       state.runs = [runs.find((r) => tags[r][state.tag]) || runs[0]];
     }
     if (!known(state.tag)) {
       const first = tags[state.runs[0]] || {};
-      const own = Object.keys(first).sort();
-      state.tag = own.find((t) => !first[t].error) || own[0] || "";
+      const readable = (e) => first[e.tag] && !first[e.tag].error;
+      state.tag = firstTag(groups, readable) || Object.keys(first).sort()[0] || "";
     }
     const kind = series.find((s) => s.tag === state.tag)?.meta?.kind;
     if (kind) state.quantity = kind;

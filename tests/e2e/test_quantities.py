@@ -45,7 +45,7 @@ QUANTITIES = {
     "cell_state_gradients": "d loss / d cell state",
     "weight_contributions": "weight update by timestep",
     "activations": "activations",
-    "input_gradients": "d loss / d input (whole network)",
+    "input_gradients": "d loss / d model input (whole network)",
 }
 THRESHOLD = "(the furthest with a norm ≥ 1% of the max)"
 

@@ -5,7 +5,7 @@ import test from "node:test";
 
 import {
   choices,
-  firstTagOf,
+  firstTag,
   groupLayers,
   groupOf,
   layerKey,
@@ -61,9 +61,9 @@ test("the callback's tags group into layers, quantities in the selector's order"
   assert.equal(lstm.label, "lstm");
   assert.equal(tagFor(lstm, "cell_state_gradients"), "state_gradients/lstm/cell");
   assert.equal(tagFor(lstm, "input_gradients"), "gradients/lstm", "absent: the first quantity");
-  assert.equal(firstTagOf(groups, "state_gradients"), "state_gradients/bi/backward");
-  assert.equal(firstTagOf(groups, "nope"), null);
-  assert.equal(firstTagOf(groups, undefined), null);
+  const of = (kind) => (e) => e.kind === kind;
+  assert.equal(firstTag(groups, of("state_gradients")), "state_gradients/bi/backward");
+  assert.equal(firstTag(groups, of("nope")), null);
 });
 
 test("summary-op tags group by layer; a second series of one quantity is its own group", () => {
@@ -132,7 +132,7 @@ test("session: an address with a quantity and no known tag shows the first layer
   assert.deepEqual([known.state().tag, known.state().quantity], ["gradients/bi/forward", "gradients"]);
   const none = createSession({ ...defaultState(), quantity: "nope" });
   none.setTags({ run: CALLBACK });
-  assert.equal(none.state().tag, "activations/lstm", "the first readable tag of the run");
+  assert.equal(none.state().tag, "state_gradients/bi/backward", "the first layer's first quantity");
 });
 
 test("session: the samples control is off when every series shown is weights", () => {
