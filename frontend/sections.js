@@ -122,8 +122,11 @@ function weightsSection(canvas, v) {
   const readout = (x, y) => {
     const hit = heatmapAt(geom, x, y);
     if (!hit) return null;
-    const at = { ...cellAt(prep, geom, hit), weight: names.weights[hit.local] };
-    return weightReadout({ ...at, gate: names.gates[hit.channel] });
+    return weightReadout({
+      ...cellAt(prep, geom, hit),
+      weight: names.weights[hit.local],
+      gate: names.gates[hit.channel],
+    });
   };
   return {
     caption: `Weight update by timestep — ${axes} — one per weight${reflectedText(prep)}`,
