@@ -3,7 +3,7 @@
  * @module colorbar
  */
 import { AXIS_COLOR, AXIS_FONT, blit, scratchImage, sizeCanvas } from "./canvas_util.js";
-import { SPECIAL, css, divergingLut, sequentialLut } from "./colormap.js";
+import { CENTER, SPECIAL, css, divergingLut, sequentialLut } from "./colormap.js";
 import { el } from "./dom.js";
 import { formatValue } from "./layout.js";
 import { fromUnit } from "./normalize.js";
@@ -13,19 +13,25 @@ const SEQ = sequentialLut();
 const BAR_H = 10;
 
 /**
- * Draws a horizontal diverging bar for a scale, with ticks at -1, -0.5, 0, 0.5, 1.
+ * Draws a horizontal diverging bar for a scale, with ticks at -1, -0.5, 0, 0.5, 1;
+ * for values that cannot be negative (norms) only its upper half, from 0, when the
+ * scale puts 0 at its centre.
  * @param {HTMLCanvasElement} canvas Target.
  * @param {import("./normalize.js").Scale} scale Scale shown.
  * @param {number} [width] CSS px.
+ * @param {boolean} [positive] The values drawn are never negative.
  */
-export function drawColorbar(canvas, scale, width = 240) {
+export function drawColorbar(canvas, scale, width = 240, positive = false) {
   const ctx = sizeCanvas(canvas, width, BAR_H + 16);
-  const s = scratchImage(255, 1);
-  for (let i = 0; i < 255; i++) s.pixels[i] = DIV[i + 1];
+  const from = positive && fromUnit(0, scale) === 0 ? 0 : -1;
+  const n = Math.round((1 - from) * 127) + 1;
+  const s = scratchImage(n, 1);
+  for (let i = 0; i < n; i++) s.pixels[i] = DIV[CENTER + from * 127 + i];
   blit(ctx, s, 8, 0, width - 16, BAR_H);
-  const ticks = [-1, -0.5, 0, 0.5, 1].map((u) => [(u + 1) / 2, formatValue(fromUnit(u, scale))]);
+  const us = [0, 1, 2, 3, 4].map((k) => from + (k * (1 - from)) / 4);
+  const ticks = us.map((u) => [(u - from) / (1 - from), formatValue(fromUnit(u, scale))]);
   drawTicks(ctx, ticks, width);
-  canvas.dataset.lo = String(fromUnit(-1, scale));
+  canvas.dataset.lo = String(fromUnit(from, scale));
   canvas.dataset.hi = String(fromUnit(1, scale));
   canvas.title = scale.kind === "log" ? "signed log10 magnitude" : "linear";
 }

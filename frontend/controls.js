@@ -1,11 +1,12 @@
 /**
- * The control bar: runs, tag, training step (slider, arrows, play; the arrow keys
- * step too), samples, colour scale, reflect, transpose, channel-grid y axis and the
- * views shown. Built once; update() only changes values, so a dragged slider keeps
- * focus.
+ * The control bar: runs, layer and quantity (together they pick the tag), training
+ * step (slider, arrows, play; the arrow keys step too), samples, colour scale,
+ * reflect, transpose, channel-grid y axis and the views shown. Built once; update()
+ * only changes values, so a dragged slider keeps focus.
  * @module controls
  */
 import { el, replaceChildren } from "./dom.js";
+import { quantityLabel } from "./labels.js";
 
 const SAMPLE_MODES = { one: "one sample", all: "all samples", mean: "batch mean of |g|" };
 const SCALES = {
@@ -25,11 +26,16 @@ const VIEWS = {
 /**
  * @typedef {object} ControlsModel
  * @property {string[]} runs All runs with data.
- * @property {Array<{name: string, unreadable: boolean}>} tags Tags of those runs.
+ * @property {Array<{label: string, tag: string, unreadable: boolean}>} layers The
+ *   layers of those runs, each with the tag picking it shows (quantities.choices).
+ * @property {import("./quantities.js").Entry[]} quantities Quantities of the layer
+ *   shown.
  * @property {import("./state.js").State} state Current state.
  * @property {number[]} steps Union of the selected runs' steps.
  * @property {number} stepIndex Slider position.
  * @property {number} batch Samples per step (for the sample input).
+ * @property {boolean} hasBatch Whether the series shown have samples (weights do
+ *   not).
  * @property {boolean} canReflect Whether reflect applies to the tag.
  * @property {boolean} playing Whether playback runs.
  */
@@ -45,7 +51,8 @@ export function createControls(onChange) {
     "div",
     { class: "rg-controls" },
     field("Runs", c.runList),
-    field("Tag", c.tag, "rg-tag"),
+    field("Layer", c.tag, "rg-tag"),
+    field("Quantity", c.quantity, "rg-quantity"),
     field(
       "Step",
       el("span", { class: "rg-step-row" }, c.prev, c.slider, c.next, c.play, c.stepLabel),
@@ -77,7 +84,7 @@ export function createControls(onChange) {
     ev.preventDefault();
     onChange({ stepBy: ev.key === "ArrowLeft" ? -1 : 1 });
   });
-  const keys = { runs: "", tags: "" };
+  const keys = { runs: "", layers: "", quantities: "" };
   return { element, update: (m) => update(c, keys, m, onChange) };
 }
 
@@ -91,6 +98,7 @@ function buildInputs(onChange) {
     "aria-label": "runs",
   });
   c.tag = select("rg-tag", {}, (v) => onChange({ tag: v }));
+  c.quantity = select("rg-quantity", {}, (v) => onChange({ quantity: v }));
   c.slider = el("input", {
     id: "rg-step",
     type: "range",
@@ -151,22 +159,17 @@ function update(c, keys, m, onChange) {
     replaceChildren(c.runList, ...boxes);
   }
   for (const box of c.runList.querySelectorAll("input")) box.checked = s.runs.includes(box.value);
-  const tagsKey = JSON.stringify(m.tags);
-  if (tagsKey !== keys.tags) {
-    keys.tags = tagsKey;
-    const options = m.tags.map((t) => {
-      const text = t.unreadable ? `${t.name} (unreadable)` : t.name;
-      return el("option", { value: t.name, text, title: text });
-    });
-    replaceChildren(c.tag, ...options);
-  }
-  c.tag.value = s.tag;
-  c.tag.title = s.tag;
+  updateChoices(c, keys, m);
   updateStep(c, m);
   c.sampleMode.value = s.sampleMode;
   c.sample.value = String(s.sample);
   c.sample.max = String(Math.max(0, m.batch - 1));
   c.sample.hidden = s.sampleMode !== "one";
+  c.sampleMode.disabled = !m.hasBatch;
+  c.sample.disabled = !m.hasBatch;
+  c.sampleMode.parentElement.title = m.hasBatch
+    ? ""
+    : "weight update by timestep has no samples: every weight is shown";
   c.scale.value = s.scale;
   c.manualBox.hidden = s.scale !== "manual";
   if (document.activeElement !== c.min) c.min.value = String(s.min);
@@ -179,6 +182,33 @@ function update(c, keys, m, onChange) {
   c.transpose.checked = s.transpose;
   c.yaxis.value = s.yaxis;
   for (const [k, box] of Object.entries(c.views)) box.checked = s.views.includes(k);
+}
+
+/** Shows the layers and the quantities of the layer shown; rebuilt only on change. */
+function updateChoices(c, keys, m) {
+  const s = m.state;
+  const layersKey = JSON.stringify(m.layers);
+  if (layersKey !== keys.layers) {
+    keys.layers = layersKey;
+    const options = m.layers.map((l) => {
+      const text = l.unreadable ? `${l.label} (unreadable)` : l.label;
+      return el("option", { value: l.tag, text, title: l.tag });
+    });
+    replaceChildren(c.tag, ...options);
+  }
+  c.tag.value = s.tag;
+  c.tag.title = s.tag;
+  const quantitiesKey = JSON.stringify(m.quantities);
+  if (quantitiesKey !== keys.quantities) {
+    keys.quantities = quantitiesKey;
+    const options = m.quantities.map((q) => {
+      const name = quantityLabel(q.kind);
+      const text = q.unreadable && q.kind !== null ? `${name} (unreadable)` : name;
+      return el("option", { value: q.kind ?? "", text, title: q.tag });
+    });
+    replaceChildren(c.quantity, ...options);
+  }
+  c.quantity.value = m.quantities.find((q) => q.tag === s.tag)?.kind ?? "";
 }
 
 function updateStep(c, m) {

@@ -3,18 +3,130 @@
  * @module labels
  */
 
-const KIND_LABELS = {
-  gradients: "d loss / d layer output (paths through later layers only)",
-  input_gradients: "d loss / d model input (whole network)",
-  activations: "activations",
+/**
+ * What each kind of series holds: the quantity selector's name (the label of
+ * tb_rnngrad/format/quantities.py, which the matplotlib views and the command line
+ * use), the panel's label, one line on how to read the tensor views and one on the
+ * flow view, and the name of its reach.
+ */
+const KINDS = {
+  gradients: {
+    quantity: "d loss / d output (later layers)",
+    label: "d loss / d layer output (paths through later layers only)",
+    read:
+      "d loss / d layer output through the later layers only: read right to left; " +
+      "where it fades, the layers after this one stop carrying gradient back.",
+    flow:
+      "Per-timestep norm of d loss / d layer output, one row per logged step: " +
+      "how far back the later layers carry gradient as training goes on.",
+    reach: "reach",
+  },
+  state_gradients: {
+    quantity: "d loss / d state (through time)",
+    label: "total d loss / d h_t (through the layer's own recurrence)",
+    read:
+      "Total d loss / d h_t through the layer's own recurrence: read right to left; " +
+      "where it fades is the layer's gradient horizon.",
+    flow:
+      "Per-timestep norm of the total d loss / d h_t, one row per logged step: " +
+      "a horizon that grows with training means the layer learns longer dependencies.",
+    reach: "gradient horizon",
+  },
+  cell_state_gradients: {
+    quantity: "d loss / d cell state",
+    label: "total d loss / d c_t (the LSTM's cell state, through its recurrence)",
+    read:
+      "Total d loss / d c_t along the LSTM's cell state: read right to left; " +
+      "where it fades is the cell state's gradient horizon.",
+    flow:
+      "Per-timestep norm of the total d loss / d c_t, one row per logged step: " +
+      "a horizon that grows with training means the cell state carries gradient further.",
+    reach: "gradient horizon",
+  },
+  weight_contributions: {
+    quantity: "weight update by timestep",
+    label: "each timestep's share of the weight update (per weight and gate)",
+    read:
+      "Norm of each timestep's term of each weight's gradient, per gate: read right " +
+      "to left; timesteps that stay white no longer shape that weight.",
+    flow:
+      "Each timestep's total share of the weight update, one row per logged step: " +
+      "whether early timesteps still shape the weights as training goes on.",
+    reach: "reach",
+  },
+  activations: {
+    quantity: "activations",
+    label: "activations",
+    read:
+      "The layer's output at each timestep and channel (not a gradient): look for " +
+      "channels stuck at one value or saturated.",
+    flow: "Per-timestep norm of the layer's output, one row per logged step.",
+    reach: "reach",
+  },
+  input_gradients: {
+    quantity: "d loss / d model input (whole network)",
+    label: "d loss / d model input (whole network)",
+    read:
+      "d loss / d model input through the whole network: read right to left; where " +
+      "it fades, the model no longer looks back.",
+    flow:
+      "Per-timestep norm of d loss / d model input, one row per logged step: how " +
+      "far back the whole network reaches as training goes on.",
+    reach: "reach",
+  },
 };
+
+/** Kinds in the order the quantity selector lists them. */
+export const QUANTITY_ORDER = Object.keys(KINDS);
 
 /**
  * @param {string} kind Series kind from the tags route.
  * @returns {string} What the view shows, e.g. "d loss / d model input (whole network)".
  */
 export function kindLabel(kind) {
-  return KIND_LABELS[kind] || `values of unknown kind "${kind || ""}"`;
+  return KINDS[kind]?.label || unknownKind(kind);
+}
+
+/**
+ * @param {string|null} kind Series kind (null: the series cannot be read).
+ * @returns {string} Its name in the quantity selector, e.g. "d loss / d cell state".
+ */
+export function quantityLabel(kind) {
+  if (kind === null) return "unknown (unreadable)";
+  return KINDS[kind]?.quantity || unknownKind(kind);
+}
+
+/**
+ * One line on what a view shows and how to read it.
+ * @param {string} kind Series kind.
+ * @param {"heatmap"|"grid"|"scatter"|"flow"} view View.
+ * @returns {string}
+ */
+export function readingLine(kind, view) {
+  const k = KINDS[kind];
+  if (view === "flow") {
+    return k?.flow || `Per-timestep norm of ${unknownKind(kind)}, one row per logged step.`;
+  }
+  if (view === "scatter") {
+    return (
+      `${k?.label || unknownKind(kind)} per channel and sample, without a time axis ` +
+      "(the layer returns its last output only)."
+    );
+  }
+  return k?.read || `${unknownKind(kind)}: read right to left.`;
+}
+
+/**
+ * @param {string} kind Series kind.
+ * @returns {string} Name of its reach: "gradient horizon" for the state gradients
+ *   (how far back gradient survives inside the layer's recurrence), else "reach".
+ */
+export function reachName(kind) {
+  return KINDS[kind]?.reach || "reach";
+}
+
+function unknownKind(kind) {
+  return `values of unknown kind "${kind || ""}"`;
 }
 
 /**

@@ -26,6 +26,10 @@ export function createPage(root, { onChange, onStep }) {
   /** What `root` shows: null (loading), "error", "empty" or "page". */
   let shown = null;
 
+  function showControls() {
+    if (shown === "page" && !controls.element.isConnected) root.prepend(controls.element);
+  }
+
   return {
     /** @returns {boolean} Whether the root shows the controls and panels. */
     isPage: () => shown === "page",
@@ -46,15 +50,23 @@ export function createPage(root, { onChange, onStep }) {
       shown = "empty";
     },
 
+    /** Shows the panels; the controls join them once they show the state (showControls). */
     page() {
       if (shown === "page") return;
       status.textContent = "";
-      replaceChildren(root, controls.element, status, panelBox);
+      replaceChildren(root, status, panelBox);
       shown = "page";
     },
 
-    /** @param {import("./controls.js").ControlsModel} m Shown in the controls. */
-    updateControls: (m) => controls.update(m),
+    /**
+     * Shows a model in the controls, and the controls if they were not shown: never
+     * their defaults before the first pass (e.g. after a reload of a link).
+     * @param {import("./controls.js").ControlsModel} m Shown in the controls.
+     */
+    updateControls(m) {
+      controls.update(m);
+      showControls();
+    },
 
     /** Clears the report of a failed pass (a failed pass says so until one succeeds). */
     passStarted() {
@@ -64,6 +76,7 @@ export function createPage(root, { onChange, onStep }) {
 
     /** @param {*} e What a pass threw (a bug): said in the status line. */
     passFailed(e) {
+      showControls(); // to change what could not be drawn
       status.textContent = `Could not draw: ${e && e.message ? e.message : e}`;
       root.dataset.renderError = String((e && e.stack) || e);
       console.error(e);

@@ -12,6 +12,7 @@ import {
   reflectFrom,
   reflectTime,
 } from "./tensor_ops.js";
+import { isWeights } from "./weights.js";
 
 /**
  * @typedef {object} Prepared
@@ -28,13 +29,16 @@ import {
  *   in the samples drawn (whole batch for the mean).
  * @property {number} maxAbs max|x| of what is drawn.
  * @property {boolean} mean Whether `array` is the batch mean of |g|.
+ * @property {boolean} weights Whether axis 0 holds weights ("weight update by
+ *   timestep"): every weight is drawn, whatever the sample mode.
  */
 
 /**
  * @param {import("./loader.js").TensorEntry} entry Fetched tensor.
  * @param {Uint8Array|null} mask (B*T) mask of the whole batch, or null.
  * @param {object} meta Tag metadata.
- * @param {{sampleMode: string, sample: number, reflect: boolean}} st UI state.
+ * @param {{sampleMode: string, sample: number, reflect: boolean}} st UI state
+ *   (the sample mode does not apply to weights).
  * @returns {Prepared}
  * @throws {RangeError} When one sample is asked for and the batch has no such sample.
  */
@@ -48,14 +52,15 @@ export function prepare(entry, mask, meta, st) {
     ? derive(entry, "reflect", () => reflectTime(entry.data, d, flipFrom))
     : entry.data;
   const split = meta.bidirectional && meta.merge_mode === "concat" ? reflectFrom(meta, C) : 0;
-  const common = { maskFlipFrom: reflect ? flipFrom : C, splitAt: split };
+  const weights = isWeights(meta);
+  const common = { maskFlipFrom: reflect ? flipFrom : C, splitAt: split, weights };
   const fullB = entry.sampleBase === null ? d.batch : null;
   const rowOf = (local) => {
     const id = entry.sampleBase ?? local;
     return mask && id * T < mask.length ? maskRow(mask, mask.length / T, T, id) : null;
   };
 
-  if (st.sampleMode === "mean") {
+  if (st.sampleMode === "mean" && !weights) {
     const array = derive(entry, `mean:${reflect}`, () => meanAbsOverBatch(data, d));
     const all = mask ? maskRow(mask, mask.length / T, T, "all") : null;
     return {
@@ -71,7 +76,7 @@ export function prepare(entry, mask, meta, st) {
       mean: true,
     };
   }
-  if (st.sampleMode === "all" && fullB !== null) {
+  if ((st.sampleMode === "all" || weights) && fullB !== null) {
     const samples = [...Array(d.batch).keys()];
     const all = mask ? maskRow(mask, mask.length / T, T, "all") : null;
     return {

@@ -30,36 +30,87 @@ export function valueReadout(hit, meta) {
 }
 
 /**
+ * Lines for one cell of a weight's heatmap ("weight update by timestep").
+ * @param {object} hit
+ * @param {string} hit.weight Weight name.
+ * @param {string} hit.gate Gate name.
+ * @param {number} hit.timestep Timestep.
+ * @param {number} [hit.inputTime] Input time of a reflected timestep.
+ * @param {number} hit.value Norm of the timestep's term of that weight's gradient.
+ * @returns {string[]} E.g. ["weight recurrent_kernel", "gate f", "timestep 5",
+ *   "value 0.25"].
+ */
+export function weightReadout(hit) {
+  const input = hit.inputTime === undefined ? "" : ` (input time ${hit.inputTime})`;
+  return [
+    `weight ${hit.weight}`,
+    `gate ${hit.gate}`,
+    `timestep ${hit.timestep}${input}`,
+    `value ${readoutValue(hit.value)}`,
+  ];
+}
+
+/**
  * Lines for a point of the flow view.
  * @param {ReturnType<typeof import("./views/flow.js").flowAt>} hit Not null.
+ * @param {string} [reach] Name of the reach (labels.reachName), e.g. "gradient
+ *   horizon".
  * @returns {string[]} Step; over the image the timestep, norm and NaN/Inf counts;
  *   the reach ("reach unknown" when the server sent none).
  */
-export function flowReadout(hit) {
+export function flowReadout(hit, reach = "reach") {
   const lines = [`step ${hit.step}`];
   if (hit.timestep !== null) {
     lines.push(`timestep ${hit.timestep}`, `norm ${readoutValue(hit.value)}`);
     if (hit.nan) lines.push(`NaN: ${hit.nan}`);
     if (hit.inf) lines.push(`Inf: ${hit.inf}`);
   }
-  lines.push(hit.reach === null ? "reach unknown" : `reach ${hit.reach} timesteps back`);
+  lines.push(hit.reach === null ? `${reach} unknown` : `${reach} ${back(hit.reach)}`);
   return lines;
 }
 
 /**
  * The flow view's caption; names the reach threshold the server used, if it said.
  * @param {{reach: number[]|null, reach_threshold: number|null}} profile
+ * @param {string} [reach] Name of the reach (labels.reachName).
  * @returns {string}
  */
-export function flowCaption(profile) {
+export function flowCaption(profile, reach = "reach") {
   const head =
     "Gradient flow over training — per-timestep L2 norm (log colour), one row per " +
     "logged step; ";
-  let reach = "reach unknown (the server sent none)";
+  let right = `${reach} unknown (the server sent none)`;
   if (profile.reach !== null) {
-    const t = profile.reach_threshold;
-    const share = t === null ? "a share of" : `${Math.round(t * 1000) / 10}% of`;
-    reach = `right: reach (timesteps back with ≥ ${share} the max)`;
+    right = `right: ${reach} (timesteps back with ≥ ${thresholdText(profile)} the max)`;
   }
-  return `${head}${reach}; click a row to show that step`;
+  return `${head}${right}; click a row to show that step`;
+}
+
+/**
+ * The panel's line on the reach at the step shown, e.g. "gradient horizon: 5
+ * timesteps back at step 20 (the furthest with a norm ≥ 1% of the max)".
+ * @param {{steps: number[], values: number[][], reach: number[]|null,
+ *   reach_threshold: number|null}|null} profile The series' profile (null: none).
+ * @param {number} step Step shown.
+ * @param {string} [reach] Name of the reach (labels.reachName).
+ * @returns {string} "" when there is nothing to say (no profile, the step is not in
+ *   it, or it has no time axis).
+ */
+export function reachLine(profile, step, reach = "reach") {
+  const row = profile ? profile.steps.indexOf(step) : -1;
+  if (row < 0 || profile.values[row].length < 2) return "";
+  if (profile.reach === null) return `${reach} at step ${step} unknown (the server sent none)`;
+  const k = profile.reach[row];
+  const where = `the furthest with a norm ≥ ${thresholdText(profile)} the max`;
+  return `${reach}: ${back(k)} at step ${step} (${where})`;
+}
+
+/** @returns {string} E.g. "1 timestep back", "5 timesteps back". */
+function back(k) {
+  return `${k} timestep${k === 1 ? "" : "s"} back`;
+}
+
+function thresholdText(profile) {
+  const t = profile.reach_threshold;
+  return t === null ? "a share of" : `${Math.round(t * 1000) / 10}% of`;
 }

@@ -10,6 +10,7 @@ import { SAMPLE_FETCH_ELEMENTS } from "./loader.js";
 import { makeScale } from "./normalize.js";
 import { missingSample, prepare } from "./prepare.js";
 import { stepAtOrBefore } from "./steps.js";
+import { isWeights } from "./weights.js";
 
 /**
  * @typedef {object} RunModel
@@ -93,7 +94,7 @@ export function createRunModels(loader) {
       loader.tensor(run, st.tag, step, fetchSample(meta, st)),
       meta.has_mask ? loader.mask(run, st.tag, step) : null,
     ]);
-    const batch = entry.sampleBase === null ? entry.dims.batch : null;
+    const batch = entry.sampleBase === null && !isWeights(meta) ? entry.dims.batch : null;
     const late = missingSample(run, batch, st); // the batch of this step, if unlisted
     if (late) return { prep: null, scale: null, note: "", error: late };
     const prep = prepare(entry, mask, meta, st);
@@ -162,13 +163,18 @@ function isLoadFailure(e) {
   return e instanceof ApiError;
 }
 
-/** @returns {number|null} Batch size from the tag's metadata, or null if unknown. */
+/**
+ * @returns {number|null} Batch size from the tag's metadata, or null if unknown or
+ *   the series has no batch axis (weights).
+ */
 function batchOf(meta) {
-  return Array.isArray(meta.shape) && meta.shape.length >= 2 ? meta.shape[0] : null;
+  const known = Array.isArray(meta.shape) && meta.shape.length >= 2 && !isWeights(meta);
+  return known ? meta.shape[0] : null;
 }
 
 /** @returns {number|null} The one sample to fetch, when the tensor is too large. */
 function fetchSample(meta, st) {
   const n = (meta.shape || []).reduce((a, b) => a * b, 1);
-  return st.sampleMode === "one" && n > SAMPLE_FETCH_ELEMENTS ? st.sample : null;
+  const one = st.sampleMode === "one" && !isWeights(meta);
+  return one && n > SAMPLE_FETCH_ELEMENTS ? st.sample : null;
 }

@@ -1,12 +1,14 @@
 /**
- * One run's column: header, messages, NaN/Inf counts and the sections of its views
- * (heatmap, channel grid, 0D scatter, gradient flow over training). DOM view: it
- * shows a run model (run_model.js).
+ * One run's column: header, messages, the reach (gradient horizon) at the step
+ * shown, NaN/Inf counts and the sections of its views (heatmap, channel grid, 0D
+ * scatter, gradient flow over training). DOM view: it shows a run model
+ * (run_model.js).
  * @module run_panel
  */
 import { css, SPECIAL } from "./colormap.js";
 import { el, replaceChildren } from "./dom.js";
-import { kindLabel, layerSummary } from "./labels.js";
+import { kindLabel, layerSummary, reachName } from "./labels.js";
+import { reachLine } from "./readout.js";
 import { createSection } from "./sections.js";
 import { shownStepText } from "./steps.js";
 import { flowAt } from "./views/flow.js";
@@ -23,6 +25,7 @@ export function createRunPanel(run, hooks) {
   const layer = el("p", { class: "rg-layer" });
   const stepInfo = el("p", { class: "rg-step-info" });
   const message = el("div", { class: "rg-message", role: "alert", hidden: true });
+  const reach = el("p", { class: "rg-reach" });
   const counts = el("p", { class: "rg-counts" });
   const sections = {
     heatmap: createSection("heatmap"),
@@ -39,6 +42,7 @@ export function createRunPanel(run, hooks) {
     layer,
     stepInfo,
     message,
+    reach,
     counts,
     views,
   );
@@ -67,6 +71,7 @@ export function createRunPanel(run, hooks) {
     if (m.message !== null) {
       setMessages([m.message]);
       stepInfo.textContent = "";
+      reach.hidden = true;
       views.hidden = true;
       counts.hidden = true;
       return;
@@ -76,11 +81,13 @@ export function createRunPanel(run, hooks) {
     views.hidden = false;
     counts.hidden = !m.prep;
     stepInfo.textContent = stepText(m.step, at.state.step, at.kept, m.note);
+    reach.textContent = reachLine(m.profile, m.step, reachName(m.meta.kind));
+    reach.hidden = !reach.textContent;
     const rank2 = Array.isArray(m.meta.shape) && m.meta.shape.length === 2;
     const on = (name) => at.state.views.includes(name);
     const shown = {
       heatmap: on("heatmap") && !rank2 && m.prep,
-      grid: on("grid") && !rank2 && m.prep,
+      grid: on("grid") && !rank2 && m.prep && !m.prep.weights,
       scatter: on("scatter") && rank2 && m.prep,
       flow: on("flow") && m.profile,
     };
@@ -99,11 +106,10 @@ export function createRunPanel(run, hooks) {
 
   function showCounts(prep) {
     const c = prep.counts;
-    const where = prep.mean
-      ? "in the batch"
-      : prep.samples.length > 1
-        ? "in all samples"
-        : `in sample ${prep.sampleIds[0]}`;
+    let where = `in sample ${prep.sampleIds[0]}`;
+    if (prep.weights) where = "in all weights";
+    else if (prep.mean) where = "in the batch";
+    else if (prep.samples.length > 1) where = "in all samples";
     replaceChildren(
       counts,
       countItem("NaN", c.nan, SPECIAL.nan),

@@ -1,18 +1,20 @@
 /**
  * The sections of a run panel, one per view (heatmap, channel grid, 0D, flow over
- * training): caption, canvas, colour bar, legend and hover read-out. A section keeps
- * what it last drew itself. DOM view.
+ * training): caption, a line on how to read it, canvas, colour bar, legend and hover
+ * read-out. The heatmap of a "weight update by timestep" series is one heatmap per
+ * weight. A section keeps what it last drew itself. DOM view.
  * @module sections
  */
 import { drawColorbar, drawLogColorbar, specialLegend } from "./colorbar.js";
 import { el, replaceChildren } from "./dom.js";
-import { channelLabel } from "./labels.js";
-import { flowCaption, flowReadout, valueReadout } from "./readout.js";
+import { channelLabel, reachName, readingLine } from "./labels.js";
+import { flowCaption, flowReadout, valueReadout, weightReadout } from "./readout.js";
 import { attachTooltip } from "./tooltip.js";
 import { channelGridAt, drawChannelGrid } from "./views/channel_grid.js";
 import { drawFlow, flowAt } from "./views/flow.js";
 import { drawHeatmap, heatmapAt } from "./views/heatmap.js";
 import { drawScalar0d, scalar0dAt } from "./views/scalar0d.js";
+import { axisNames, weightFrame } from "./weights.js";
 
 const BAR_WIDTH = 260;
 /** Line colour of the batch mean (one line per channel, not per sample). */
@@ -34,6 +36,7 @@ const MEAN_COLOR = "#333333";
  */
 export function createSection(name) {
   const caption = el("h3", { class: "rg-caption" });
+  const reading = el("p", { class: "rg-reading" });
   const canvas = el("canvas", { class: `rg-canvas rg-${name}` });
   const bar = el("canvas", { class: "rg-colorbar" });
   const row = el("div", { class: "rg-bar-row" }, bar);
@@ -41,6 +44,7 @@ export function createSection(name) {
     "div",
     { class: `rg-section rg-section-${name}` },
     caption,
+    reading,
     el("div", { class: "rg-scroll" }, canvas),
     row,
   );
@@ -50,6 +54,7 @@ export function createSection(name) {
   function draw(v) {
     const d = DRAWERS[name](canvas, v);
     caption.textContent = d.caption;
+    reading.textContent = readingLine(v.meta.kind, name);
     bar.hidden = !d.bar;
     if (d.bar) d.bar(bar);
     replaceChildren(row, bar, specialLegend(d.legend));
@@ -83,43 +88,90 @@ function colourIds(prep) {
 }
 
 function heatmapSection(canvas, v) {
+  if (v.prep.weights) return weightsSection(canvas, v);
   const { prep, meta, state } = v;
   const axes = state.transpose ? "x: channel, y: timestep" : "x: timestep, y: channel";
-  const reflected = prep.maskFlipFrom < prep.dims.channels ? " — backward half reflected" : "";
   const geom = drawHeatmap(canvas, prep.array, prep.dims, {
+    ...heatmapOptions(v),
+    splitAt: prep.splitAt,
+  });
+  const readout = (x, y) => {
+    const hit = heatmapAt(geom, x, y);
+    return hit && valueReadout({ ...cellAt(prep, geom, hit), sample: hit.sample }, meta);
+  };
+  return {
+    caption: `Heatmap — ${axes} — ${sampleText(prep)}${reflectedText(prep)}`,
+    geom,
+    readout,
+    bar: (bar) => drawColorbar(bar, v.scale, BAR_WIDTH),
+    legend: ["nan", "posInf", "negInf", "masked"],
+  };
+}
+
+/** One timesteps x gates heatmap per weight, titled and labelled by their names. */
+function weightsSection(canvas, v) {
+  const { prep, meta, state } = v;
+  const names = axisNames(meta, prep.dims);
+  const axes = state.transpose ? "x: gate, y: timestep" : "x: timestep, y: gate";
+  const geom = drawHeatmap(canvas, prep.array, prep.dims, {
+    ...heatmapOptions(v),
+    titles: prep.samples.map((w) => names.weights[w]),
+    channelNames: names.gates,
+    frame: weightFrame(names.gates, prep.dims, v.width, state.transpose),
+  });
+  const readout = (x, y) => {
+    const hit = heatmapAt(geom, x, y);
+    if (!hit) return null;
+    return weightReadout({
+      ...cellAt(prep, geom, hit),
+      weight: names.weights[hit.local],
+      gate: names.gates[hit.channel],
+    });
+  };
+  return {
+    caption: `Weight update by timestep — ${axes} — one per weight${reflectedText(prep)}`,
+    geom,
+    readout,
+    bar: (bar) => drawColorbar(bar, v.scale, BAR_WIDTH, true),
+    legend: ["nan", "posInf", "negInf"],
+  };
+}
+
+/** The drawHeatmap options of both heatmap sections. */
+function heatmapOptions(v) {
+  const { prep, state } = v;
+  return {
     scale: v.scale,
     samples: prep.samples,
     sampleIds: prep.sampleIds,
     masks: prep.masks,
     maskFlipFrom: prep.maskFlipFrom,
     transpose: state.transpose,
-    splitAt: prep.splitAt,
     availWidth: v.width,
-  });
+  };
+}
+
+function reflectedText(prep) {
+  return prep.maskFlipFrom < prep.dims.channels ? " — backward half reflected" : "";
+}
+
+/**
+ * Timestep (and input time, when reflected), value and whether the timestep is
+ * masked, of a heatmap cell hit.
+ */
+function cellAt(prep, geom, hit) {
   const { time: T, channels: C } = prep.dims;
-  const readout = (x, y) => {
-    const hit = heatmapAt(geom, x, y);
-    if (!hit) return null;
-    const flipped = hit.channel >= prep.maskFlipFrom;
-    const mask = prep.masks[geom.samples.indexOf(hit.local)];
-    const valid = !mask || (flipped ? mask[T - 1 - hit.timestep] : mask[hit.timestep]);
-    const hover = {
-      sample: hit.sample,
-      channel: hit.channel,
-      timestep: hit.timestep,
-      value: prep.array[(hit.local * T + hit.timestep) * C + hit.channel],
-      masked: !valid,
-    };
-    if (flipped) hover.inputTime = T - 1 - hit.timestep;
-    return valueReadout(hover, meta);
+  const flipped = hit.channel >= prep.maskFlipFrom;
+  const mask = prep.masks[geom.samples.indexOf(hit.local)];
+  const valid = !mask || (flipped ? mask[T - 1 - hit.timestep] : mask[hit.timestep]);
+  const at = {
+    channel: hit.channel,
+    timestep: hit.timestep,
+    value: prep.array[(hit.local * T + hit.timestep) * C + hit.channel],
+    masked: !valid,
   };
-  return {
-    caption: `Heatmap — ${axes} — ${sampleText(prep)}${reflected}`,
-    geom,
-    readout,
-    bar: (bar) => drawColorbar(bar, v.scale, BAR_WIDTH),
-    legend: ["nan", "posInf", "negInf", "masked"],
-  };
+  if (flipped) at.inputTime = T - 1 - hit.timestep;
+  return at;
 }
 
 function gridSection(canvas, v) {
@@ -172,13 +224,14 @@ function scatterSection(canvas, v) {
 
 function flowSection(canvas, v) {
   const { profile } = v;
+  const reach = reachName(v.meta.kind);
   const geom = drawFlow(canvas, profile, { currentStep: v.step, availWidth: v.width });
   const readout = (x, y) => {
     const hit = flowAt(geom, profile, x, y);
-    return hit && flowReadout(hit);
+    return hit && flowReadout(hit, reach);
   };
   return {
-    caption: flowCaption(profile),
+    caption: flowCaption(profile, reach),
     geom,
     readout,
     bar: (bar) => drawLogColorbar(bar, geom.range, BAR_WIDTH),

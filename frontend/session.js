@@ -4,8 +4,10 @@
  * address in step with the state and draws it.
  * @module session
  */
+import { choices, firstTag, groupLayers, groupOf, seriesOf, tagFor } from "./quantities.js";
 import { indexOfStep, stepToward, unionSteps } from "./steps.js";
 import { canReflect } from "./tensor_ops.js";
+import { isWeights } from "./weights.js";
 
 /**
  * @param {import("./state.js").State} initial State to start from (e.g. the
@@ -16,6 +18,9 @@ export function createSession(initial) {
   let state = structuredClone(initial);
   let tags = {};
   let runs = [];
+  /** Every tag of the runs (quantities.js Series) and their layers. */
+  let series = [];
+  let groups = [];
   /** Union of the steps of the runs shown at the last pass, and the slider's index. */
   let steps = [];
   let stepIndex = 0;
@@ -24,26 +29,27 @@ export function createSession(initial) {
   /** Whether the last pass could not load something (the next reload retries). */
   let failed = false;
 
-  /** Drops unknown runs and tags from the state and fills in defaults. */
+  /**
+   * Drops unknown runs and tags from the state and fills in defaults: a tag no run
+   * has becomes the first layer's with the quantity asked for; no run shown, the
+   * first run with the tag; else the first run, and the first layer it can read,
+   * with its first quantity. The quantity follows the tag.
+   */
   function reconcile() {
+    const known = (tag) => series.some((s) => s.tag === tag);
+    const wanted = (e) => e.kind === state.quantity && !e.unreadable;
     state.runs = state.runs.filter((r) => runs.includes(r));
-    if (state.runs.length === 0 && runs.length > 0) state.runs = [runs[0]];
-    if (!tagNames().some((t) => t.name === state.tag)) {
+    if (!known(state.tag) && state.quantity) state.tag = firstTag(groups, wanted) || state.tag;
+    if (state.runs.length === 0 && runs.length > 0) {
+      state.runs = [runs.find((r) => tags[r][state.tag]) || runs[0]];
+    }
+    if (!known(state.tag)) {
       const first = tags[state.runs[0]] || {};
-      const own = Object.keys(first).sort();
-      state.tag = own.find((t) => !first[t].error) || own[0] || "";
+      const readable = (e) => first[e.tag] && !first[e.tag].error;
+      state.tag = firstTag(groups, readable) || Object.keys(first).sort()[0] || "";
     }
-  }
-
-  /** @returns {Array<{name: string, unreadable: boolean}>} Tags of all runs, sorted. */
-  function tagNames() {
-    const all = new Map();
-    for (const r of runs) {
-      for (const [t, meta] of Object.entries(tags[r])) {
-        all.set(t, Boolean(all.get(t)) || Boolean(meta && meta.error));
-      }
-    }
-    return [...all.keys()].sort().map((name) => ({ name, unreadable: all.get(name) }));
+    const kind = series.find((s) => s.tag === state.tag)?.meta?.kind;
+    if (kind) state.quantity = kind;
   }
 
   return {
@@ -65,6 +71,8 @@ export function createSession(initial) {
       runs = Object.keys(tags)
         .filter((r) => tags[r] && Object.keys(tags[r]).length > 0)
         .sort();
+      series = seriesOf(tags, runs);
+      groups = groupLayers(series);
       reconcile();
     },
 
@@ -81,7 +89,8 @@ export function createSession(initial) {
     /**
      * Applies a change from the controls, the keyboard, the flow view or playback.
      * @param {object} patch Partial state, or {stepIndex} / {stepBy} (moves on the
-     *   slider of the last pass).
+     *   slider of the last pass). A quantity without a tag picks the tag of that
+     *   quantity of the layer shown.
      * @returns {boolean} Whether the state changed (false: a step move without steps).
      */
     apply(patch) {
@@ -95,7 +104,11 @@ export function createSession(initial) {
       }
       moved = 0;
       Object.assign(state, structuredClone(patch));
-      if ("runs" in patch || "tag" in patch) reconcile();
+      if ("quantity" in patch && !("tag" in patch)) {
+        const layer = groupOf(groups, state.tag);
+        if (layer) state.tag = tagFor(layer, patch.quantity);
+      }
+      if ("runs" in patch || "tag" in patch || "quantity" in patch) reconcile();
       return true;
     },
 
@@ -157,14 +170,15 @@ export function createSession(initial) {
      * @returns {import("./controls.js").ControlsModel}
      */
     controls(st, metas, playing) {
-      const batches = metas.map((m) => (m && Array.isArray(m.shape) ? m.shape[0] : 1));
+      const sampled = metas.filter((m) => m && Array.isArray(m.shape) && !isWeights(m));
       return {
         runs,
-        tags: tagNames(),
+        ...choices(groups, st.tag, st.quantity),
         state: st,
         steps,
         stepIndex,
-        batch: Math.max(1, ...batches),
+        batch: Math.max(1, ...sampled.map((m) => m.shape[0])),
+        hasBatch: !(metas.length > 0 && metas.every(isWeights)),
         canReflect: metas.some((m) => canReflect(m)),
         playing,
       };

@@ -13,6 +13,8 @@ export const VIEWS = ["heatmap", "grid", "scatter", "flow"];
  * @typedef {object} State
  * @property {string[]} runs Selected runs, in display order.
  * @property {string} tag Selected tag ("" = first available).
+ * @property {string} [quantity] Kind of the tag shown (quantities.js); from an
+ *   address without a known tag, the quantity to show first. Absent: none asked.
  * @property {number|null} step Training step shown (null = latest).
  * @property {"one"|"all"|"mean"} sampleMode One sample, all as small multiples, or
  *   the batch mean of |g|.
@@ -53,6 +55,7 @@ export function encodeState(s) {
   const p = new URLSearchParams();
   for (const r of s.runs) p.append("run", r);
   if (s.tag) p.set("tag", s.tag);
+  if (s.quantity) p.set("quantity", s.quantity);
   if (s.step !== null && s.step !== undefined) p.set("step", String(s.step));
   if (s.sampleMode !== d.sampleMode) p.set("samples", s.sampleMode);
   if (s.sample !== d.sample) p.set("sample", String(s.sample));
@@ -78,6 +81,7 @@ export function decodeState(hash) {
   const p = new URLSearchParams(String(hash || "").replace(/^#/, ""));
   s.runs = p.getAll("run").filter((r) => r.length > 0);
   s.tag = p.get("tag") || "";
+  if (p.get("quantity")) s.quantity = p.get("quantity");
   s.step = intOr(p.get("step"), null);
   s.sampleMode = oneOf(p.get("samples"), SAMPLE_MODES, s.sampleMode);
   s.sample = Math.max(0, intOr(p.get("sample"), 0));

@@ -1,6 +1,7 @@
 /**
  * Heatmap view: channels x timesteps (or transposed), diverging colours, one tile per
- * sample. drawHeatmap is importable on its own for benchmarks.
+ * sample (or per weight, with gates as channels). drawHeatmap is importable on its
+ * own for benchmarks.
  * @module views/heatmap
  */
 import { AXIS_COLOR, AXIS_FONT, blit, scratchImage, sizeCanvas } from "../canvas_util.js";
@@ -15,45 +16,78 @@ const LUT = divergingLut();
  * @property {import("../layout.js").CellGeometry} g One tile's geometry.
  * @property {Array<[number, number]>} origins Tile origins, CSS px.
  * @property {number[]} samples Batch indices into the drawn array, per tile.
- * @property {number[]} sampleIds Sample numbers shown to the user, per tile.
+ * @property {Array<number|string>} sampleIds Sample numbers (or weight names) shown
+ *   to the user, per tile.
+ * @property {string[]|null} titles Titles drawn above the tiles.
+ * @property {string[]|null} channelNames Labels of the channel axis (null: indices).
  * @property {boolean} transpose Timesteps along y.
  */
 
 /**
- * Draws one heatmap tile per sample into `canvas`.
+ * How tiles are laid out.
+ * @typedef {object} HeatmapFrame
+ * @property {{left: number, top: number, right: number, bottom: number}} margin
+ *   Around each tile's plot, CSS px (titles go in the top margin).
+ * @property {number} tileWidth Width one tile may take, CSS px.
+ * @property {number} maxPlotHeight Height of one tile's plot, CSS px, at most.
+ * @property {number} maxCell Largest cell side, CSS px.
+ */
+
+/**
+ * The layout of sample tiles: one large tile, or small ones two or more per row.
+ * @param {boolean} many More than one tile.
+ * @param {number} availWidth Width available, CSS px.
+ * @returns {HeatmapFrame}
+ */
+function sampleFrame(many, availWidth) {
+  return {
+    margin: { left: 40, top: many ? 14 : 4, right: 4, bottom: 16 },
+    tileWidth: many ? Math.floor((availWidth - 8) / 2) : availWidth,
+    maxPlotHeight: many ? 128 : 360,
+    maxCell: many ? 6 : 24,
+  };
+}
+
+/**
+ * Draws one heatmap tile per sample (or per weight) into `canvas`.
  * @param {HTMLCanvasElement} canvas Target; resized to fit.
  * @param {ArrayLike<number>} array (B, T, C) values, C order.
  * @param {{batch: number, time: number, channels: number}} dims Dimensions.
  * @param {object} opts
  * @param {import("../normalize.js").Scale} opts.scale Colour scale.
  * @param {number[]} [opts.samples] Batch indices to draw (default [0]).
- * @param {number[]} [opts.sampleIds] Their labels (default: samples).
+ * @param {Array<number|string>} [opts.sampleIds] Their labels (default: samples).
+ * @param {string[]} [opts.titles] Title above each tile (default: "sample <id>"
+ *   when there is more than one tile, else none).
+ * @param {string[]} [opts.channelNames] Labels of the channel axis (default: the
+ *   channel indices).
+ * @param {HeatmapFrame} [opts.frame] Layout (default: the samples' layout).
  * @param {Array<Uint8Array|null>} [opts.masks] Per-tile (T,) masks, 1 = valid.
  * @param {number} [opts.maskFlipFrom] First channel reading its mask reversed.
  * @param {boolean} [opts.transpose] Timesteps along y.
  * @param {number} [opts.splitAt] Channel where a separator line is drawn
  *   (backward half of a bidirectional layer).
  * @param {number} [opts.availWidth] Width to fit into, CSS px (default 640).
- * @param {number} [opts.maxPlotHeight] Height of one plot, CSS px.
  * @returns {HeatmapGeometry} For hit testing with heatmapAt.
  */
 export function drawHeatmap(canvas, array, dims, opts) {
   const samples = opts.samples || [0];
   const sampleIds = opts.sampleIds || samples;
   const many = samples.length > 1;
+  const titles = opts.titles || (many ? sampleIds.map((id) => `sample ${id}`) : null);
   const T = dims.time;
   const C = dims.channels;
   const cols = opts.transpose ? C : T;
   const rows = opts.transpose ? T : C;
   const availWidth = opts.availWidth || 640;
-  const margin = { left: 40, top: many ? 14 : 4, right: 4, bottom: 16 };
+  const frame = opts.frame || sampleFrame(many, availWidth);
   const g = cellGeometry({
     cols,
     rows,
-    availWidth: many ? Math.floor((availWidth - 8) / 2) : availWidth, // 2+ per row
-    maxPlotHeight: opts.maxPlotHeight || (many ? 128 : 360),
-    maxCell: many ? 6 : 24,
-    margin,
+    availWidth: frame.tileWidth,
+    maxPlotHeight: frame.maxPlotHeight,
+    maxCell: frame.maxCell,
+    margin: frame.margin,
   });
   const tiles = tileGrid(samples.length, g.width, g.height, availWidth, 8);
   const origins = tiles.origins;
@@ -61,6 +95,7 @@ export function drawHeatmap(canvas, array, dims, opts) {
   const s = scratchImage(cols, rows);
   const plotW = cols * g.cellW;
   const plotH = rows * g.cellH;
+  const axes = { transpose: opts.transpose, splitAt: opts.splitAt, names: opts.channelNames };
   ctx.font = AXIS_FONT;
   ctx.fillStyle = AXIS_COLOR;
   for (let i = 0; i < samples.length; i++) {
@@ -74,30 +109,34 @@ export function drawHeatmap(canvas, array, dims, opts) {
     });
     const [ox, oy] = origins[i];
     blit(ctx, s, ox + g.x, oy + g.y, plotW, plotH);
-    if (many) {
+    if (titles) {
       ctx.textAlign = "left";
       ctx.textBaseline = "top";
-      ctx.fillText(`sample ${sampleIds[i]}`, ox + g.x, oy);
+      ctx.fillText(titles[i], ox + g.x, oy);
     }
-    drawAxes(ctx, g, ox, oy, opts.transpose, opts.splitAt);
+    drawAxes(ctx, g, ox, oy, axes);
   }
-  return { g, origins, samples, sampleIds, transpose: Boolean(opts.transpose) };
+  const channelNames = opts.channelNames || null;
+  const transpose = Boolean(opts.transpose);
+  return { g, origins, samples, sampleIds, titles, channelNames, transpose };
 }
 
-function drawAxes(ctx, g, ox, oy, transpose, splitAt) {
+function drawAxes(ctx, g, ox, oy, { transpose, splitAt, names }) {
   const x0 = ox + g.x;
   const y0 = oy + g.y;
   const plotW = g.cols * g.cellW;
   const plotH = g.rows * g.cellH;
+  const [xNames, yNames] = transpose ? [names, null] : [null, names];
+  const label = (given, i) => (given ? given[i] : String(i));
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
-  for (const i of indexTicks(g.cols, g.cellW, 32)) {
-    ctx.fillText(String(i), x0 + (i + 0.5) * g.cellW, y0 + plotH + 3);
+  for (const i of indexTicks(g.cols, g.cellW, xNames ? 12 : 32)) {
+    ctx.fillText(label(xNames, i), x0 + (i + 0.5) * g.cellW, y0 + plotH + 3);
   }
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
-  for (const j of indexTicks(g.rows, g.cellH, 14)) {
-    ctx.fillText(String(j), x0 - 4, y0 + (j + 0.5) * g.cellH);
+  for (const j of indexTicks(g.rows, g.cellH, yNames ? 11 : 14)) {
+    ctx.fillText(label(yNames, j), x0 - 4, y0 + (j + 0.5) * g.cellH);
   }
   ctx.strokeStyle = "#999";
   ctx.lineWidth = 1;

@@ -33,6 +33,27 @@ def page(browser):
         context.close()
 
 
+@pytest.fixture(scope="module")
+def serve_logs(tmp_path_factory):
+    """`serve_logs(write_logs)`: the URL of a `tensorboard --load_fast=false` that
+    serves the event files `write_logs(logdir)` writes; stopped after the module."""
+    from testkit.tensorboard_server import start_tensorboard
+
+    servers = []
+
+    def serve(write_logs) -> str:
+        logdir = tmp_path_factory.mktemp("logs")
+        write_logs(logdir)
+        servers.append(start_tensorboard(str(logdir), load_fast=False))
+        return servers[-1].url
+
+    try:
+        yield serve
+    finally:
+        for server in servers:
+            server.stop()
+
+
 @pytest.fixture(scope="session")
 def artifacts():
     """Directory for screenshots."""

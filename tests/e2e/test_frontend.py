@@ -77,16 +77,8 @@ def assert_colour(actual, expected, what: str, tolerance: int = 2) -> None:
 
 
 @pytest.fixture(scope="module")
-def tb_url(tmp_path_factory):
-    from testkit.tensorboard_server import start_tensorboard
-
-    logdir = tmp_path_factory.mktemp("frontend_logs")
-    write_logs(logdir)
-    server = start_tensorboard(str(logdir), load_fast=False)
-    try:
-        yield server.url
-    finally:
-        server.stop()
+def tb_url(serve_logs):
+    return serve_logs(write_logs)
 
 
 def panel(frame, index: int = 0):

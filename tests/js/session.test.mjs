@@ -52,10 +52,10 @@ test("a pass: metadata, readable runs and the controls' model", () => {
   s.noteSteps(st, [[0, 10], new Error("down")]);
   const m = s.controls(st, metas, true);
   assert.deepEqual(m.runs, ["a", "b"]);
-  assert.deepEqual(m.tags, [
-    { name: "g/bad", unreadable: true },
-    { name: "g/x", unreadable: false },
-    { name: "g/y", unreadable: false },
+  assert.deepEqual(m.layers, [
+    { label: "g/bad", tag: "g/bad", unreadable: true },
+    { label: "g/x", tag: "g/x", unreadable: false },
+    { label: "g/y", tag: "g/y", unreadable: false },
   ]);
   assert.deepEqual([m.steps, m.stepIndex, m.batch, m.canReflect, m.playing], [[0, 10], 1, 4, false, true]);
 });

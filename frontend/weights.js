@@ -1,0 +1,71 @@
+/**
+ * "Weight update by timestep" series: (weights, timesteps, gates) norms of each
+ * timestep's term of each weight's gradient, drawn as one timesteps x gates heatmap
+ * per weight. Names of the axes and the heatmaps' layout. Pure: no DOM.
+ * @module weights
+ */
+
+/** Largest side of a cell, CSS px: room for a gate name per row. */
+const CELL = 14;
+/** Width of a character of the axis font, CSS px (a generous estimate). */
+const CHAR_W = 6;
+/** Left margin, CSS px: at least the heatmap's, at most this (longer names overflow). */
+const MIN_LEFT = 40;
+const MAX_LEFT = 160;
+/** Height of one heatmap's plot, CSS px, at most. */
+const MAX_PLOT_H = 240;
+
+/**
+ * @param {object|null} meta Tag metadata.
+ * @returns {boolean} Whether the series is a "weight update by timestep" one (its
+ *   axis 0 is weights, not a batch).
+ */
+export function isWeights(meta) {
+  return Boolean(meta && meta.kind === "weight_contributions");
+}
+
+/**
+ * Names of the weights (axis 0) and gates (axis 2), from the metadata when it names
+ * as many as the tensor has, else numbered.
+ * @param {object} meta Tag metadata (`weights`, `gates`).
+ * @param {{batch: number, channels: number}} dims Dimensions of the tensor.
+ * @returns {{weights: string[], gates: string[]}} E.g. ["kernel", "recurrent_kernel",
+ *   "bias"] and ["i", "f", "c", "o"]; or ["weight 0", ...], ["gate 0", ...].
+ */
+export function axisNames(meta, dims) {
+  return {
+    weights: names(meta.weights, dims.batch, "weight"),
+    gates: names(meta.gates, dims.channels, "gate"),
+  };
+}
+
+function names(given, n, what) {
+  if (Array.isArray(given) && given.length === n) return given.map(String);
+  return Array.from({ length: n }, (_, i) => `${what} ${i}`);
+}
+
+/**
+ * How the weights' heatmaps are laid out (views/heatmap.js HeatmapFrame): a title
+ * above each, cells of up to CELL px, and a left margin wide enough for the gate
+ * names (timestep indices when transposed).
+ * @param {string[]} gates Gate names.
+ * @param {{time: number, channels: number}} dims Dimensions.
+ * @param {number} availWidth Width available, CSS px.
+ * @param {boolean} transpose Timesteps along y (gates along x).
+ * @returns {import("./views/heatmap.js").HeatmapFrame}
+ */
+export function weightFrame(gates, dims, availWidth, transpose) {
+  const rows = transpose ? dims.time : dims.channels;
+  const longest = Math.max(0, ...gates.map((g) => g.length));
+  const left = transpose ? MIN_LEFT : clamp(10 + CHAR_W * longest, MIN_LEFT, MAX_LEFT);
+  return {
+    margin: { left, top: 14, right: 4, bottom: 16 },
+    tileWidth: availWidth,
+    maxPlotHeight: Math.min(MAX_PLOT_H, rows * CELL),
+    maxCell: CELL,
+  };
+}
+
+function clamp(v, lo, hi) {
+  return Math.max(lo, Math.min(hi, v));
+}

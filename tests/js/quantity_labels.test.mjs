@@ -1,0 +1,81 @@
+// Tests of what the tab says about each quantity: the selector's names, the line on
+// how to read each view, and the reach, called gradient horizon for the state
+// gradients (labels.js, readout.js).
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import test from "node:test";
+
+import {
+  QUANTITY_ORDER,
+  kindLabel,
+  quantityLabel,
+  reachName,
+  readingLine,
+} from "../../frontend/labels.js";
+import { flowCaption, flowReadout, reachLine } from "../../frontend/readout.js";
+
+test("the quantity selector's names, in its order", () => {
+  assert.deepEqual(
+    QUANTITY_ORDER.map(quantityLabel),
+    [
+      "d loss / d output (later layers)",
+      "d loss / d state (through time)",
+      "d loss / d cell state",
+      "weight update by timestep",
+      "activations",
+      "d loss / d model input (whole network)",
+    ],
+  );
+  assert.equal(quantityLabel(null), "unknown (unreadable)");
+  assert.equal(quantityLabel("newer"), 'values of unknown kind "newer"');
+  assert.equal(kindLabel("state_gradients"), "total d loss / d h_t (through the layer's own recurrence)");
+});
+
+test("the selector names each quantity as the matplotlib views and the CLI do", () => {
+  const table = readFileSync(new URL("../../tb_rnngrad/format/quantities.py", import.meta.url), "utf8");
+  const python = Object.fromEntries(
+    [...table.matchAll(/"(\w+)": Quantity\(\s*"([^"]+)"/g)].map((m) => [m[1], m[2]]),
+  );
+  assert.deepEqual(Object.keys(python).sort(), [...QUANTITY_ORDER].sort());
+  for (const kind of QUANTITY_ORDER) assert.equal(quantityLabel(kind), python[kind], kind);
+});
+
+test("every view says in one line what it shows and how to read it", () => {
+  assert.equal(
+    readingLine("state_gradients", "heatmap"),
+    "Total d loss / d h_t through the layer's own recurrence: read right to left; " +
+      "where it fades is the layer's gradient horizon.",
+  );
+  assert.equal(readingLine("state_gradients", "grid"), readingLine("state_gradients", "heatmap"));
+  assert.match(readingLine("cell_state_gradients", "heatmap"), /^Total d loss \/ d c_t .*gradient horizon\.$/);
+  assert.match(readingLine("weight_contributions", "heatmap"), /per gate: read right to left/);
+  assert.match(readingLine("weight_contributions", "flow"), /^Each timestep's total share of the weight update/);
+  assert.match(readingLine("gradients", "scatter"), /without a time axis/);
+  assert.match(readingLine("newer", "flow"), /unknown kind "newer"/);
+  for (const kind of [...QUANTITY_ORDER, "newer"]) {
+    for (const view of ["heatmap", "grid", "scatter", "flow"]) {
+      const line = readingLine(kind, view);
+      assert.ok(!line.includes("\n") && line.length < 200, `${kind} ${view}: one line`);
+    }
+  }
+});
+
+test("the reach of the state gradients is their gradient horizon", () => {
+  assert.equal(reachName("state_gradients"), "gradient horizon");
+  assert.equal(reachName("cell_state_gradients"), "gradient horizon");
+  assert.equal(reachName("gradients"), "reach");
+  assert.equal(reachName("newer"), "reach");
+  const profile = { steps: [0, 10], values: [[1, 2, 3], [0, 1, 4]], reach: [2, 1], reach_threshold: 0.01 };
+  assert.equal(
+    reachLine(profile, 10, "gradient horizon"),
+    "gradient horizon: 1 timestep back at step 10 (the furthest with a norm ≥ 1% of the max)",
+  );
+  assert.match(reachLine(profile, 0), /^reach: 2 timesteps back at step 0/);
+  assert.equal(reachLine({ ...profile, reach: null }, 0, "gradient horizon"), "gradient horizon at step 0 unknown (the server sent none)");
+  assert.equal(reachLine(profile, 5), "", "a step the profile does not hold");
+  assert.equal(reachLine(null, 0), "", "no profile");
+  assert.equal(reachLine({ ...profile, values: [[1], [2]] }, 0), "", "no time axis");
+  assert.match(flowCaption(profile, "gradient horizon"), /right: gradient horizon \(timesteps back with ≥ 1% of the max\)/);
+  const hit = { step: 10, timestep: null, value: null, nan: null, inf: null, reach: 1 };
+  assert.deepEqual(flowReadout(hit, "gradient horizon"), ["step 10", "gradient horizon 1 timestep back"]);
+});
