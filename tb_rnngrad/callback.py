@@ -102,8 +102,9 @@ class GradientLogger(keras.callbacks.Callback):
             `model.layers`, a layer object, or a list of these.
         every_n_steps: Log every this many optimizer steps.
         kinds: What to log: any of "gradients", "activations",
-            "input_gradients", "state_gradients", "weight_contributions"
-            (tags and kinds: `tb_rnngrad.records`).
+            "input_gradients", "state_gradients", "weight_contributions",
+            "weights", "weight_gradients" (tags and kinds:
+            `tb_rnngrad.records`).
         max_samples: Keep only the first `max_samples` samples of `data`
             (None keeps all). A model with stateful layers runs on batches of
             exactly its input batch size: keep that many.

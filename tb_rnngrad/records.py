@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from tb_rnngrad.format import weight_layout
 from tb_rnngrad.format.layer_info import LayerInfo
 from tb_rnngrad.result import CaptureResult
 
@@ -48,6 +49,15 @@ _DESCRIPTIONS = {
         "{batch}, per weight and gate: whether early timesteps still shape the "
         "weights."
     ),
+    "weights": (
+        "Values of `{what}` of layer `{key}`, a (rows, columns) matrix (a bias "
+        "is one row) whose columns are the gate blocks {gates}, in Keras's order."
+    ),
+    "weight_gradients": (
+        "d(loss)/d(`{what}`) of layer `{key}` on {batch}, a (rows, columns) "
+        "matrix (a bias is one row) whose columns are the gate blocks {gates}, "
+        "in Keras's order."
+    ),
 }
 
 
@@ -71,7 +81,10 @@ def records(result: CaptureResult, kinds: Sequence[str]) -> Iterator[Record]:
     Tags are `<kind>/<key>`; an LSTM's cell-state entry `<key>/cell` of
     "state_gradients" is logged as kind "cell_state_gradients" under
     `state_gradients/<key>/cell`. Weight contributions are stacked into one
-    (weights, timesteps, gates) tensor per cell.
+    (weights, timesteps, gates) tensor per cell. "weights" and
+    "weight_gradients" give one record per cell and weight, tagged
+    `<kind>/<key>/<weight>`, a bias as one row (its summary adds a histogram
+    and scalars per gate under that tag).
     """
     for kind in kinds:
         if kind == "input_gradients":
@@ -80,6 +93,8 @@ def records(result: CaptureResult, kinds: Sequence[str]) -> Iterator[Record]:
             yield from _state_records(result)
         elif kind == "weight_contributions":
             yield from _weight_records(result)
+        elif kind in ("weights", "weight_gradients"):
+            yield from _matrix_records(result, kind)
         else:
             for key, data in result.kind(kind).items():
                 mask = _mask_for(data, result.masks.get(key))
@@ -140,6 +155,28 @@ def _weight_records(result: CaptureResult) -> Iterator[Record]:
             weights=tuple(by_weight),
             gates=tuple(result.gates[key]),
         )
+
+
+def _matrix_records(result: CaptureResult, kind: str) -> Iterator[Record]:
+    size = _batch(result)
+    batch = f"a fixed batch of {size} samples" if size else "a fixed batch"
+    for key, by_weight in getattr(result, kind).items():
+        gates = tuple(result.gates[key])
+        layer = _layer_of(result, key, _owner(result, key))
+        for name, data in by_weight.items():
+            text = _DESCRIPTIONS[kind].format(
+                key=key, what=name, batch=batch, gates=", ".join(gates)
+            )
+            yield Record(
+                kind,
+                f"{kind}/{key}/{name}",
+                weight_layout.as_matrix(np.asarray(data)),
+                layer,
+                None,
+                text,
+                weights=(name,),
+                gates=gates,
+            )
 
 
 def _batch(result: CaptureResult) -> int:

@@ -23,6 +23,8 @@ KINDS = (
     "input_gradients",
     "state_gradients",
     "weight_contributions",
+    "weights",
+    "weight_gradients",
 )
 
 
@@ -82,7 +84,18 @@ class CaptureResult:
             "recurrent_bias" is the second bias row of a GRU with
             reset_after=True. A cell without these weights has no entry (see
             `notes`). Empty unless "weight_contributions" was requested.
-        gates: The gate names of each `weight_contributions` entry, in
+        weights: Per recurrent cell (keys as in `weight_contributions`),
+            `{"kernel", "recurrent_kernel", "bias"[, "recurrent_bias"]:
+            array}`: the parameter values when the pass ran, each in the
+            weight's shape ((input, gates*units), (units, gates*units),
+            (gates*units,)); a GRU with reset_after=True has its two bias
+            rows apart as "bias" and "recurrent_bias". Columns are the gate
+            blocks of `gates[key]`. Empty unless "weights" was requested.
+        weight_gradients: d(loss)/d(weight) of the same loss on the same
+            batch, from the same backward pass, same keys and shapes as
+            `weights`. Empty unless "weight_gradients" was requested.
+        gates: The gate names of each `weight_contributions`, `weights` and
+            `weight_gradients` entry, in
             Keras's column order: ("i", "f", "c", "o") for an LSTM,
             ("z", "r", "h") for a GRU, ("h",) for a SimpleRNN, ("all",) for
             a custom cell.
@@ -105,6 +118,10 @@ class CaptureResult:
         default_factory=dict
     )
     gates: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    weights: dict[str, dict[str, np.ndarray]] = dataclasses.field(default_factory=dict)
+    weight_gradients: dict[str, dict[str, np.ndarray]] = dataclasses.field(
+        default_factory=dict
+    )
     unused_outputs: tuple[str, ...] = ()
 
     def kind(self, kind: str) -> dict[str, Any]:

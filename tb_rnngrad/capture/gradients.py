@@ -18,7 +18,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from tb_rnngrad.capture import loss_scale, probes
+from tb_rnngrad.capture import loss_scale, probes, weights
 from tb_rnngrad.capture.data import Batch, input_names_for, input_specs, prepare_batch
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.layers import (
@@ -114,7 +114,7 @@ class GradientCapture:
             `model.layers` or layer objects (see `resolve_layers`).
         kinds: Which tensors to return: any of `KINDS` ("gradients",
             "activations", "input_gradients", "state_gradients",
-            "weight_contributions").
+            "weight_contributions", "weights", "weight_gradients").
 
     Raises:
         CaptureError: If the model is not compiled, a layer is unknown, a
@@ -134,6 +134,8 @@ class GradientCapture:
         self._refs = resolve_layers(model, layers)
         self._recurrence = Recurrence(self._refs, self._kinds)
         self._unused_outputs: tuple[str, ...] = ()
+        self._weight_cells: list = []
+        self._weight_notes: list[str] = []
         wants_inputs = "input_gradients" in self._kinds
         self._embeddings = (
             layers_of_type(model, keras.layers.Embedding) if wants_inputs else []
@@ -298,7 +300,16 @@ class GradientCapture:
         scale = loss_scale.factor(model) if scale_loss else None
         floats, _, probe_embeddings = self._plan_inputs(x)
         targets = self._targets(probe_embeddings)
+        wants_weights = any(k in self._kinds for k in weights.WEIGHT_KINDS)
+        if wants_weights:  # when tracing: the weights exist once the model is built
+            self._weight_cells, self._weight_notes = weights.cells(self._refs)
+        variables = (
+            weights.variables(self._weight_cells)
+            if "weight_gradients" in self._kinds
+            else {}
+        )
         with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(tf.nest.flatten(variables))
             if "input_gradients" in self._kinds:
                 for i in floats:
                     tape.watch(tf.nest.flatten(x)[i])
@@ -319,6 +330,7 @@ class GradientCapture:
             "layers": watched,
             "inputs": inputs,
             "states": {k: r.probes for k, r in state_records.items()},
+            "weights": variables,
         }
         grads = tape.gradient(
             target, sources, unconnected_gradients=tf.UnconnectedGradients.NONE
@@ -334,6 +346,7 @@ class GradientCapture:
             "input_gradients": grads["inputs"],
             "state_gradients": states["state_gradients"],
             "weight_contributions": states["weight_contributions"],
+            "weight_gradients": weights.split_rows(grads["weights"]),
         }
         if self._scales_loss:  # float32 whether or not this pass was scaled
             out = loss_scale.unscaled_float32(out, scale)
@@ -343,6 +356,9 @@ class GradientCapture:
             "masks": masks,
             "activations": activations if "activations" in self._kinds else {},
             "input_masks": input_masks,
+            "weights": (
+                weights.values(self._weight_cells) if "weights" in self._kinds else {}
+            ),
         }
 
     def _layer_tensors(self, records: dict) -> tuple[dict, dict, dict]:
@@ -411,14 +427,21 @@ class GradientCapture:
             input_sources=sources,
             layers=described,
             notes=tuple(
-                notes + self._recurrence.notes() + _unused_notes(self._unused_outputs)
+                notes
+                + self._recurrence.notes()
+                + self._weight_notes
+                + _unused_notes(self._unused_outputs)
             ),
             unused_outputs=self._unused_outputs,
             state_gradients=arrays(out["state_gradients"]),
             weight_contributions={
                 key: arrays(terms) for key, terms in out["weight_contributions"].items()
             },
-            gates=self._recurrence.gates(),
+            weights={key: arrays(v) for key, v in out["weights"].items()},
+            weight_gradients={
+                key: arrays(v) for key, v in out["weight_gradients"].items()
+            },
+            gates={**weights.gates(self._weight_cells), **self._recurrence.gates()},
         )
 
 
@@ -438,6 +461,7 @@ _GRADIENT_KINDS = (
     "input_gradients",
     "state_gradients",
     "weight_contributions",
+    "weight_gradients",
 )
 
 
@@ -564,7 +588,8 @@ def capture(
             models; a Bidirectional layer counts once), or a name, an index
             into `model.layers`, a layer object, or a list of these.
         kinds: Any of "gradients", "activations", "input_gradients",
-            "state_gradients", "weight_contributions" (see `CaptureResult`).
+            "state_gradients", "weight_contributions", "weights",
+            "weight_gradients" (see `CaptureResult`).
         sample_weight: Optional sample weights, as for `model.fit`.
 
     Returns:

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from tensorboard.compat.proto import summary_pb2
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 
+from tb_rnngrad.format import weight_layout
 from tb_rnngrad.format.layer_info import LayerInfo, describe_layer
 from tb_rnngrad.proto import plugin_data_pb2
 
@@ -37,24 +38,43 @@ _KIND_TO_ENUM = {
     "state_gradients": plugin_data_pb2.STATE_GRADIENTS,
     "cell_state_gradients": plugin_data_pb2.CELL_STATE_GRADIENTS,
     "weight_contributions": plugin_data_pb2.WEIGHT_CONTRIBUTIONS,
+    "weights": plugin_data_pb2.WEIGHTS,
+    "weight_gradients": plugin_data_pb2.WEIGHT_GRADIENTS,
 }
 _ENUM_TO_KIND = {v: k for k, v in _KIND_TO_ENUM.items()}
 #: The kinds of tensor the summary ops log (`RnnGradPluginData.kind`).
 KINDS = tuple(_KIND_TO_ENUM)
 #: The kinds that carry the names of their axes 0 and 2 (`weights`, `gates`).
 NAMED_AXES_KINDS = ("weight_contributions",)
+#: The kinds whose tensor is one weight as a (rows, columns) matrix, its
+#: columns split into equal gate blocks (`weight_layout`): `weights` holds the
+#: weight's one name and `gates` the blocks'. They have no time axis, so no
+#: profile and no reach; per-gate histograms and scalars instead.
+MATRIX_KINDS = ("weights", "weight_gradients")
 #: The version each kind is written with: the oldest that can read it, so a
 #: version-1 reader still reads the kinds it knows and skips the newer ones.
 _KIND_VERSION = {
     "state_gradients": 2,
     "cell_state_gradients": 2,
     "weight_contributions": 2,
+    "weights": 2,
+    "weight_gradients": 2,
 }
 
 
 def profile_tag(tag: str) -> str:
     """Tag of the per-timestep profile companion of the full-tensor `tag`."""
     return tag + "/profile"
+
+
+def gate_tag(tag: str, gate: str) -> str:
+    """Tag of the histogram of one gate's block of the weight `tag`."""
+    return f"{tag}/{gate}"
+
+
+def gate_stat_tag(tag: str, gate: str, stat: str) -> str:
+    """Tag of one per-gate scalar (`weight_layout.GATE_STATS`) of `tag`."""
+    return f"{gate_tag(tag, gate)}/{stat}"
 
 
 def reach_tag(tag: str) -> str:
@@ -124,7 +144,11 @@ def create_plugin_data(
 def _check_axis_names(
     kind: str, shape: Sequence[int], weights: Sequence[str], gates: Sequence[str]
 ) -> None:
-    """Raises ValueError unless `weights` and `gates` name axes 0 and 2."""
+    """Raises ValueError unless `weights` and `gates` name axes 0 and 2 (or,
+    for `MATRIX_KINDS`, the weight and the gate blocks of its columns)."""
+    if kind in MATRIX_KINDS:
+        _check_matrix_names(kind, shape, weights, gates)
+        return
     if kind not in NAMED_AXES_KINDS:
         if weights or gates:
             raise ValueError(
@@ -142,6 +166,22 @@ def _check_axis_names(
             )
 
 
+def _check_matrix_names(
+    kind: str, shape: Sequence[int], weights: Sequence[str], gates: Sequence[str]
+) -> None:
+    if len(weights) != 1 or not weights[0]:
+        raise ValueError(
+            f"{kind} data is one weight: pass its name, e.g. weight='kernel' "
+            f"(weights=['kernel']); got weights={list(weights)}."
+        )
+    if len(shape) != 2:
+        raise ValueError(
+            f"{kind} data is a (rows, columns) matrix; got shape {tuple(shape)}."
+        )
+    if shape[1] >= 0:
+        weight_layout.gate_columns(shape[1], gates)
+
+
 class Series(NamedTuple):
     """One time series a summary call writes: its tag and its metadata."""
 
@@ -150,19 +190,41 @@ class Series(NamedTuple):
 
 
 @dataclasses.dataclass(frozen=True)
+class GateSeries:
+    """What one summary call of a `MATRIX_KINDS` kind writes per gate.
+
+    Attributes:
+      gate: The gate name.
+      columns: `(start, stop)`, the columns of the matrix the gate occupies.
+      histogram_tag: `<tag>/<gate>`, a TensorBoard histogram of the block's
+        finite values (written by TensorBoard's own histogram summary).
+      stats: `<tag>/<gate>/<stat>` for each of `weight_layout.GATE_STATS`,
+        ordinary scalars.
+    """
+
+    gate: str
+    columns: tuple[int, int]
+    histogram_tag: str
+    stats: tuple[Series, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class SummarySeries:
     """The time series one summary call writes (see docs/format.md).
 
     Attributes:
       full_tensor: `<tag>`, a blob sequence under `PLUGIN_NAME`.
-      profile: `<tag>/profile`, a tensor under `PROFILE_PLUGIN_NAME`.
+      profile: `<tag>/profile`, a tensor under `PROFILE_PLUGIN_NAME`; None
+        for `MATRIX_KINDS`, which have no time axis.
       reach: `<tag>/reach`, an ordinary scalar; None for (batch, channels)
-        data, which has no time axis.
+        data and `MATRIX_KINDS`, which have no time axis.
+      gates: For `MATRIX_KINDS`, the histogram and scalars of each gate.
     """
 
     full_tensor: Series
-    profile: Series
+    profile: Series | None
     reach: Series | None
+    gates: tuple[GateSeries, ...] = ()
 
 
 def create_summary_metadata(
@@ -193,11 +255,14 @@ def create_summary_metadata(
       has_mask: Whether a mask is stored beside the tensor.
       reach_threshold: Relative threshold of the reach scalar.
       description: Markdown description shown in TensorBoard, or None.
-      weights: For "weight_contributions", the names of axis 0.
-      gates: For "weight_contributions", the names of axis 2.
+      weights: For "weight_contributions", the names of axis 0; for
+        `MATRIX_KINDS`, the weight's one name.
+      gates: For "weight_contributions", the names of axis 2; for
+        `MATRIX_KINDS`, the gates of the equal column blocks.
 
     Returns:
-      The full tensor's, the profile's and (rank 3 only) the reach's series.
+      The full tensor's, the profile's and (rank 3 only) the reach's series;
+      for `MATRIX_KINDS` the full tensor's and each gate's.
 
     Raises:
       ValueError: `kind` is not one of `KINDS`.
@@ -220,16 +285,33 @@ def create_summary_metadata(
         )
         return Series(series_tag, _wrap(plugin_data, series_tag, description))
 
-    reach = None
-    if len(shape) == 3:
-        reach = Series(
-            reach_tag(tag),
+    def scalar_series(series_tag: str) -> Series:
+        return Series(
+            series_tag,
             scalar_metadata.create_summary_metadata(
                 display_name=None, description=description
             ),
         )
+
+    full_tensor = rnngrad_series(plugin_data_pb2.FULL_TENSOR, tag)
+    if kind in MATRIX_KINDS:
+        spans = weight_layout.gate_columns(shape[1], gates) if shape[1] >= 0 else []
+        per_gate = tuple(
+            GateSeries(
+                gate=gate,
+                columns=span,
+                histogram_tag=gate_tag(tag, gate),
+                stats=tuple(
+                    scalar_series(gate_stat_tag(tag, gate, stat))
+                    for stat in weight_layout.GATE_STATS
+                ),
+            )
+            for gate, span in zip(gates, spans, strict=True)
+        )
+        return SummarySeries(full_tensor, None, None, per_gate)
+    reach = scalar_series(reach_tag(tag)) if len(shape) == 3 else None
     return SummarySeries(
-        full_tensor=rnngrad_series(plugin_data_pb2.FULL_TENSOR, tag),
+        full_tensor=full_tensor,
         profile=rnngrad_series(plugin_data_pb2.PROFILE, profile_tag(tag)),
         reach=reach,
     )

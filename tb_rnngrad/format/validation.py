@@ -46,6 +46,38 @@ def check_tensor_spec(shape: tuple[int | None, ...] | None, dtype_name: str) -> 
         )
 
 
+_MATRIX = "a real floating weight of shape (rows, columns), or (columns,) for a bias"
+
+
+def check_matrix_spec(shape: tuple[int | None, ...] | None, dtype_name: str) -> None:
+    """Validates the shape and dtype of a weight to be logged.
+
+    Args:
+      shape: The shape, None for dimensions (or a rank) unknown until run time.
+      dtype_name: NumPy/TensorFlow dtype name, e.g. "float32".
+
+    Raises:
+      TypeError: The dtype is not a real floating type.
+      ValueError: The rank is not 1 or 2, or a dimension is zero.
+    """
+    if dtype_name not in ("float16", "bfloat16", "float32", "float64"):
+        raise TypeError(
+            f"got a weight of dtype {dtype_name} and shape {_fmt(shape)}; "
+            f"expected {_MATRIX}. Cast it, e.g. with tf.cast(data, tf.float32)."
+        )
+    if shape is None or len(shape) not in (1, 2):
+        rank = "unknown rank" if shape is None else f"shape {_fmt(shape)}"
+        raise ValueError(
+            f"got a weight of {rank}; expected {_MATRIX}. Log each weight "
+            "of a cell on its own (a GRU's two-row bias as two rows)."
+        )
+    if any(dim == 0 for dim in shape):
+        raise ValueError(
+            f"got a weight of shape {_fmt(shape)} with an empty dimension; "
+            f"expected {_MATRIX} with every dimension at least 1."
+        )
+
+
 def check_mask_spec(
     shape: tuple[int | None, ...],
     dtype_name: str,
@@ -108,6 +140,21 @@ def as_checked_array(data: object) -> np.ndarray:
     array = np.asarray(data)
     check_tensor_spec(array.shape, array.dtype.name)
     return np.ascontiguousarray(array)
+
+
+def as_checked_matrix(data: object) -> np.ndarray:
+    """Returns a weight as a validated C-ordered (rows, columns) array; a 1-D
+    bias becomes (1, columns).
+
+    Raises:
+      TypeError, ValueError: As `check_matrix_spec` and `reject_mapping`.
+    """
+    reject_mapping(data)
+    array = np.asarray(data)
+    check_matrix_spec(array.shape, array.dtype.name)
+    if array.dtype.name == "bfloat16":
+        array = array.astype(np.float32)
+    return np.ascontiguousarray(array.reshape(1, -1) if array.ndim == 1 else array)
 
 
 def as_checked_mask(mask: object, data_shape: tuple[int, ...]) -> np.ndarray | None:

@@ -1,6 +1,7 @@
 """Summary writers of the rnngrad plugin.
 
-`gradients`, `activations`, `input_gradients` and `write` are TensorFlow ops
+`gradients`, `activations`, `input_gradients`, `weights`, ..., and `write`
+are TensorFlow ops
 (TensorFlow is imported when one runs); the `*_pb` twins build the same
 `Summary` protos with NumPy only.
 """
@@ -12,6 +13,8 @@ from tb_rnngrad.summary.ops import (
     input_gradients,
     state_gradients,
     weight_contributions,
+    weight_gradients,
+    weights,
     write,
 )
 from tb_rnngrad.summary.pb import (
@@ -21,6 +24,8 @@ from tb_rnngrad.summary.pb import (
     input_gradients_pb,
     state_gradients_pb,
     weight_contributions_pb,
+    weight_gradients_pb,
+    weights_pb,
     write_pb,
 )
 
@@ -37,6 +42,10 @@ __all__ = [
     "state_gradients_pb",
     "weight_contributions",
     "weight_contributions_pb",
+    "weight_gradients",
+    "weight_gradients_pb",
+    "weights",
+    "weights_pb",
     "write",
     "write_pb",
 ]

@@ -135,6 +135,67 @@ def weight_contributions(
     )  # fmt: skip
 
 
+def weights(
+    name: str,
+    data: Any,
+    step: int | None = None,
+    *,
+    weight: str,
+    gates: Sequence[str],
+    layer: Any = None,
+    description: str | None = None,
+) -> Any:
+    """Logs one recurrent weight's values, split into its gate blocks.
+
+    Writes the full matrix (a blob sequence under plugin "rnngrad", with the
+    weight and gate names in its metadata), and per gate g a TensorBoard
+    histogram `<name>/<g>` of the block's finite values (Histograms and Time
+    Series tabs) and the scalars `<name>/<g>/max_abs`, `/zero_fraction` and
+    `/nonfinite` (see docs/format.md).
+
+    Args:
+      name: Tag of the full matrix, inside any enclosing `tf.name_scope`.
+      data: (rows, columns) tensor, or (columns,) for a bias (stored as one
+        row), with static shape; its columns are `len(gates)` equal blocks in
+        Keras's order. float16/32/64 stored as given, bfloat16 as float32.
+      step: Training step; defaults to `tf.summary.experimental.get_step()`.
+      weight: The weight's name, e.g. "kernel", "recurrent_kernel", "bias".
+      gates: The gate names, e.g. ("i", "f", "c", "o") for an LSTM.
+      layer: A Keras layer, `LayerInfo` or dict recorded in the metadata.
+      description: Markdown description shown in TensorBoard.
+
+    Returns:
+      A boolean tensor, True if the matrix was written (a default writer
+      exists).
+
+    Raises:
+      TypeError: `data` is not real floating.
+      ValueError: `data` is not of rank 1 or 2, its shape is not static, its
+        columns do not split into `len(gates)` equal blocks, or no step is
+        given nor set.
+    """
+    return write(
+        "weights", name, data, step, layer=layer, description=description,
+        weights=(weight,), gates=gates,
+    )  # fmt: skip
+
+
+def weight_gradients(
+    name: str,
+    data: Any,
+    step: int | None = None,
+    *,
+    weight: str,
+    gates: Sequence[str],
+    **options: Any,
+) -> Any:
+    """Logs the gradient of one recurrent weight; arguments as in `weights`."""
+    return write(
+        "weight_gradients", name, data, step, weights=(weight,), gates=gates,
+        **options,
+    )  # fmt: skip
+
+
 def write(
     kind: str,
     name: str,
@@ -159,6 +220,12 @@ def write(
         raise ValueError(
             f"no step given for rnngrad summary {name!r}: pass step=... or call "
             "tf.summary.experimental.set_step(step) first."
+        )
+    if kind in metadata.MATRIX_KINDS:
+        if mask is not None:
+            raise ValueError(f"{kind} data has no time axis: pass mask=None.")
+        return _write_matrix(
+            tf, kind, name, data, step, layer, description, weights, gates
         )
     with tf.summary.experimental.summary_scope(
         name, "rnngrad_summary", values=[data, mask, step]
@@ -186,6 +253,80 @@ def write(
         if series.reach is not None:
             _write(tf, series.reach, _reach(tf, profile[0], reach_threshold), step)
         return written
+
+
+def _write_matrix(
+    tf: Any,
+    kind: str,
+    name: str,
+    data: Any,
+    step: Any,
+    layer: Any,
+    description: str | None,
+    weights: Sequence[str],
+    gates: Sequence[str],
+) -> Any:
+    """The matrix, then each gate's histogram and scalars (`MATRIX_KINDS`)."""
+    from tensorboard.plugins.histogram import summary_v2 as histogram_summary
+
+    with tf.summary.experimental.summary_scope(
+        name, "rnngrad_summary", values=[data, step]
+    ) as (tag, _):
+        tensor = _checked_matrix(tf, data)
+        series = metadata.create_summary_metadata(
+            tag,
+            kind=kind,
+            layer=layer,
+            shape=tuple(tensor.shape),
+            dtype=tensor.dtype.name,
+            has_mask=False,
+            reach_threshold=metadata.DEFAULT_REACH_THRESHOLD,
+            description=description,
+            weights=weights,
+            gates=gates,
+        )
+        written = _write(
+            tf, series.full_tensor, tf.stack([_npy_string(tf, tensor)]), step
+        )
+        for gate in series.gates:
+            block = tensor[:, gate.columns[0] : gate.columns[1]]
+            # Inside this scope the histogram's tag is `<tag>/<gate>`.
+            histogram_summary.histogram(
+                gate.gate,
+                tf.boolean_mask(block, tf.math.is_finite(block)),
+                step=step,
+                description=description,
+            )
+            for stat, value in zip(gate.stats, _gate_stats(tf, block), strict=True):
+                _write(tf, stat, value, step)
+        return written
+
+
+def _checked_matrix(tf: Any, data: Any) -> Any:
+    validation.reject_mapping(data)
+    tensor = tf.convert_to_tensor(data)
+    rank = tensor.shape.rank
+    shape = None if rank is None else tuple(tensor.shape)
+    validation.check_matrix_spec(shape, tensor.dtype.name)
+    if not tensor.shape.is_fully_defined():
+        raise ValueError(
+            f"got a weight of shape {tensor.shape} with a dimension unknown "
+            "when tracing; give it a static shape, e.g. with tf.ensure_shape."
+        )
+    if tensor.dtype == tf.bfloat16:
+        tensor = tf.cast(tensor, tf.float32)
+    return tf.reshape(tensor, [1, -1]) if rank == 1 else tensor
+
+
+def _gate_stats(tf: Any, block: Any) -> list[Any]:
+    """Same figures as `tb_rnngrad.format.weight_layout.gate_stats`, as TF ops."""
+    finite = tf.math.is_finite(block)
+    wide = tf.cast(block, tf.float64)
+    max_abs = tf.reduce_max(tf.abs(tf.where(finite, wide, tf.zeros_like(wide))))
+    size = tf.cast(tf.size(block), tf.float64)
+    zeros = tf.reduce_sum(tf.cast(tf.equal(wide, 0), tf.float64)) / size
+    nonfinite = size - tf.reduce_sum(tf.cast(finite, tf.float64))
+    return [tf.cast(v, tf.float32) for v in (max_abs, zeros, nonfinite)]
 
 
 def _write(tf: Any, series: metadata.Series, tensor: Any, step: Any) -> Any:

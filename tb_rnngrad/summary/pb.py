@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 from tensorboard.compat.proto import summary_pb2
+from tensorboard.plugins.histogram import summary_v2 as histogram_summary
 from tensorboard.util import tensor_util
 
-from tb_rnngrad.format import metadata, npy_format, stats, validation
+from tb_rnngrad.format import metadata, npy_format, stats, validation, weight_layout
 
 
 def gradients_pb(name: str, data: Any, **options: Any) -> summary_pb2.Summary:
@@ -64,6 +65,50 @@ def weight_contributions_pb(
     )
 
 
+def weights_pb(
+    name: str,
+    data: Any,
+    *,
+    weight: str,
+    gates: Sequence[str],
+    layer: Any = None,
+    description: str | None = None,
+) -> summary_pb2.Summary:
+    """Summary of one recurrent weight's values, split into its gate blocks.
+
+    Args:
+      name: Tag of the full matrix; the histogram of gate g is `<name>/<g>`,
+        its scalars `<name>/<g>/max_abs`, `/zero_fraction`, `/nonfinite`.
+      data: (rows, columns) array, or (columns,) for a bias (stored as one
+        row); its columns are `len(gates)` equal blocks in Keras's order.
+      weight: The weight's name, e.g. "kernel", "recurrent_kernel", "bias".
+      gates: The gate names, e.g. ("i", "f", "c", "o") for an LSTM.
+      layer: A Keras layer, `LayerInfo` or dict describing the layer.
+      description: Markdown description shown in TensorBoard.
+
+    Returns:
+      A `Summary` with the matrix, one histogram and three scalars per gate.
+
+    Raises:
+      TypeError, ValueError: `data` is not a real floating rank-1 or rank-2
+        array, or its columns do not split into `len(gates)` equal blocks.
+    """
+    return write_pb(
+        "weights", name, data, layer=layer, description=description,
+        weights=(weight,), gates=gates,
+    )  # fmt: skip
+
+
+def weight_gradients_pb(
+    name: str, data: Any, *, weight: str, gates: Sequence[str], **options: Any
+) -> summary_pb2.Summary:
+    """Summary of the gradient of one recurrent weight; arguments as in
+    `weights_pb`."""
+    return write_pb(
+        "weight_gradients", name, data, weights=(weight,), gates=gates, **options
+    )
+
+
 def write_pb(
     kind: str,
     name: str,
@@ -98,6 +143,10 @@ def write_pb(
       TypeError, ValueError: `data` or `mask` is not of a supported shape or
         dtype (see `validation`).
     """
+    if kind in metadata.MATRIX_KINDS:
+        if mask is not None:
+            raise ValueError(f"{kind} data has no time axis: pass mask=None.")
+        return _matrix_pb(kind, name, data, layer, description, weights, gates)
     array = validation.as_checked_array(data)
     mask_array = validation.as_checked_mask(mask, array.shape)
     series = metadata.create_summary_metadata(
@@ -131,4 +180,52 @@ def write_pb(
             metadata=summary_metadata,
             tensor=tensor_util.make_tensor_proto(value),
         )
+    return summary
+
+
+def _matrix_pb(
+    kind: str,
+    name: str,
+    data: Any,
+    layer: Any,
+    description: str | None,
+    weights: Sequence[str],
+    gates: Sequence[str],
+) -> summary_pb2.Summary:
+    """The matrix, then each gate's histogram and scalars (`MATRIX_KINDS`)."""
+    array = validation.as_checked_matrix(data)
+    series = metadata.create_summary_metadata(
+        name,
+        kind=kind,
+        layer=layer,
+        shape=array.shape,
+        dtype=array.dtype.name,
+        has_mask=False,
+        reach_threshold=metadata.DEFAULT_REACH_THRESHOLD,
+        description=description,
+        weights=weights,
+        gates=gates,
+    )
+    summary = summary_pb2.Summary()
+    tag, summary_metadata = series.full_tensor
+    blobs = np.array([npy_format.encode(array)], dtype=np.object_)
+    summary.value.add(
+        tag=tag, metadata=summary_metadata, tensor=tensor_util.make_tensor_proto(blobs)
+    )
+    for gate in series.gates:
+        block = array[:, gate.columns[0] : gate.columns[1]]
+        histogram = histogram_summary.histogram_pb(
+            gate.histogram_tag,
+            weight_layout.finite_values(block),
+            description=description,
+        )
+        summary.value.extend(histogram.value)
+        for (stat_tag, stat_metadata), value in zip(
+            gate.stats, weight_layout.gate_stats(block), strict=True
+        ):
+            summary.value.add(
+                tag=stat_tag,
+                metadata=stat_metadata,
+                tensor=tensor_util.make_tensor_proto(np.float32(value)),
+            )
     return summary
