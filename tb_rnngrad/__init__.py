@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "rnn_gradients": ("tb_rnngrad.capture", "rnn_gradients"),
     "GradientLogger": ("tb_rnngrad.callback", "GradientLogger"),
+    "describe_weights": ("tb_rnngrad.capture", "describe_weights"),
     "capture": ("tb_rnngrad.capture", None),
     "summary": ("tb_rnngrad.summary", None),
     "viz": ("tb_rnngrad.viz", None),

@@ -11,8 +11,8 @@ import sys
 
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
 
-# DESIGN.md's public API that exists today (`describe_weights` and `pytorch`
-# are planned), in an order where no access imports a later submodule first:
+# DESIGN.md's public API that exists today (`pytorch` is checked in its own
+# tests), in an order where no access imports a later submodule first:
 # `rnn_gradients` and `GradientLogger` import `tb_rnngrad.capture` and
 # `tb_rnngrad.summary`, which would set those attributes as a side effect.
 PUBLIC_NAMES = (
@@ -20,10 +20,15 @@ PUBLIC_NAMES = (
     "viz.heatmap",
     "summary.gradients",
     "summary.gradients_pb",
+    "summary.weights",
+    "summary.weights_pb",
+    "summary.weight_gradients",
+    "summary.weight_gradients_pb",
     "capture.capture",
     "capture.KINDS",
     "rnn_gradients",
     "GradientLogger",
+    "describe_weights",
 )
 
 

@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 
 from tb_rnngrad import summary
-from tb_rnngrad.format import metadata, stats
+from tb_rnngrad.format import metadata, stats, weight_layout
 from tb_rnngrad.format.layer_info import LayerInfo
 from tb_rnngrad.proto import plugin_data_pb2
 from testkit.providers import PROVIDER_KINDS, start_provider, wait_for
@@ -47,6 +47,9 @@ PB_DATA = {step: _gradients(1000 + step) for step in STEPS}
 F16 = _gradients(5, (2, 4, 3), np.float16)
 F64 = _gradients(6, (2, 4, 3), np.float64)
 RANK2 = _gradients(7, (3, 5, 1))[:, :, 0].copy()
+# An LSTM kernel (input 3, 4 gates x 2 units) with a zero, a NaN and an Inf.
+KERNEL = _gradients(8, (3, 8, 1))[:, :, 0].copy()
+KERNEL[0, 0], KERNEL[1, 3], KERNEL[2, 7] = 0.0, np.nan, np.inf
 
 
 @pytest.fixture(scope="module")
@@ -280,12 +283,21 @@ def test_pb_and_tf_outputs_decode_identically(tmp_path, provider_kind):
             np.abs(_gradients(45)[:3, :, :3]),
             dict(weights=("kernel", "recurrent_kernel", "bias"), gates="zrh"),
         ),
+        ("weights", "scope", KERNEL, dict(weights=("kernel",), gates="ifco")),
+        (
+            "weight_gradients",
+            "",
+            KERNEL[0].astype(np.float64),
+            dict(weights=("bias",), gates="ifco", layer=LAYER),
+        ),
     ],
 )
 def test_tf_op_and_pb_twin_write_identical_values(tmp_path, kind, scope, data, options):
-    """Every value the TF op writes equals the twin's, byte for byte; the reach
-    scalar too, but for its encoding (`tensor_content` vs `float_val`, as
-    `tf.summary.scalar` and `scalar_pb` differ)."""
+    """Every value the TF op writes equals the twin's, byte for byte; the
+    scalars (reach, per-gate figures) too, but for their encoding
+    (`tensor_content` vs `float_val`, as `tf.summary.scalar` and `scalar_pb`
+    differ); the per-gate histograms (TensorBoard's `histogram` and
+    `histogram_pb`) in metadata and, to float32 rounding, in values."""
     from tensorboard.backend.event_processing import event_file_loader
     from tensorboard.util import tensor_util
 
@@ -301,10 +313,24 @@ def test_tf_op_and_pb_twin_write_identical_values(tmp_path, kind, scope, data, o
     tag = f"{scope}/t" if scope else "t"
     expected = summary.write_pb(kind, tag, data, **options).value
     assert sorted(written) == sorted(value.tag for value in expected)
-    assert len(expected) == (3 if data.ndim == 3 else 2)
+    if kind in metadata.MATRIX_KINDS:
+        gates = len(options["gates"])
+        assert len(expected) == 1 + gates * (1 + len(weight_layout.GATE_STATS))
+    else:
+        assert len(expected) == (3 if data.ndim == 3 else 2)
     for value in expected:
         actual = written[value.tag]
-        if value.tag.endswith("/reach"):
+        plugin = value.metadata.plugin_data.plugin_name
+        if plugin == "histograms":
+            assert actual.metadata.SerializeToString() == (
+                value.metadata.SerializeToString()
+            )
+            np.testing.assert_allclose(
+                tensor_util.make_ndarray(actual.tensor),
+                tensor_util.make_ndarray(value.tensor),
+                rtol=1e-6,
+            )
+        elif plugin == "scalars":
             assert actual.metadata.SerializeToString() == (
                 value.metadata.SerializeToString()
             )

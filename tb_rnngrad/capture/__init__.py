@@ -3,7 +3,8 @@
 d(loss)/d(layer output) ("gradients"), the outputs ("activations"),
 d(loss)/d(model input) ("input_gradients"), the total d(loss)/d(h_t) inside
 the recurrence ("state_gradients") and each timestep's share of the weight
-gradient ("weight_contributions"); see `CaptureResult`.
+gradient ("weight_contributions"), the recurrent weights and their gradients
+("weights", "weight_gradients"); see `CaptureResult`.
 
 Public API:
 
@@ -11,9 +12,11 @@ Public API:
     capture(model, x, y, layers=None, kinds=("gradients",), sample_weight=None)
     GradientCapture(model, layers=None, kinds=("gradients",))
     describe_layer(layer, part=None) -> LayerInfo
+    describe_weights(model, layers=None) -> WeightTable
     recurrent_layers(model)
 """
 
+from tb_rnngrad.capture.describe import describe_weights
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.gradients import (
     GradientCapture,
@@ -35,6 +38,7 @@ __all__ = [
     "LayerRef",
     "capture",
     "describe_layer",
+    "describe_weights",
     "get_capture",
     "is_recurrent",
     "recurrent_layers",

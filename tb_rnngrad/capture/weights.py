@@ -19,6 +19,16 @@ import tensorflow as tf
 
 from tb_rnngrad.capture import state_gradients, state_plan
 from tb_rnngrad.capture.gates import gate_names, weights_of
+
+__all__ = [
+    "WEIGHT_KINDS",
+    "cells",
+    "gate_names",
+    "gates",
+    "values",
+    "variables",
+    "weights_of",
+]
 from tb_rnngrad.capture.layers import LayerRef, class_label
 
 #: The capture kinds this module serves.
