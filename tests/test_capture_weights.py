@@ -77,7 +77,9 @@ def test_weights_and_gradients_equal_the_variables_and_tape_gradient():
     variables = [
         v for c in cells.values() for v in (c.kernel, c.recurrent_kernel, c.bias)
     ]
-    grads = dict(zip((id(v) for v in variables), tape.gradient(loss, variables)))
+    grads = dict(
+        zip((id(v) for v in variables), tape.gradient(loss, variables), strict=True)
+    )
     assert set(result.weights) == set(result.weight_gradients) == set(cells)
     for key, cell in cells.items():
         expected_values, expected_grads = {}, {}
