@@ -129,7 +129,30 @@ def summary_table(source) -> str:
             rows.append((run, tag, info.kind, label, *_profile_cells(source, info)))
     if len(rows) == 1:
         return "no rnngrad data found"
-    return _format_table(rows)
+    layout = _weight_layout(reader.list_series(ctx, eid))
+    return _format_table(rows) + (f"\n\nweight gate layout\n{layout}" if layout else "")
+
+
+def _weight_layout(listing: dict) -> str:
+    """The gate blocks of each logged weight ("weights", "weight_gradients"),
+    once per run, layer and weight; "" if none was logged."""
+    from tb_rnngrad.format.weight_layout import WeightTable, weight_rows
+
+    table, seen = WeightTable(), set()
+    for run, tags in sorted(listing.items()):
+        for tag, info in sorted(tags.items()):
+            if getattr(info, "kind", "") not in metadata.MATRIX_KINDS:
+                continue
+            weight = info.weights[0] if info.weights else "?"
+            layer = tag.removesuffix(f"/{weight}").removeprefix(f"{info.kind}/")
+            if (run, layer, weight) in seen or not info.gates:
+                continue
+            seen.add((run, layer, weight))
+            label = f"{run}: {layer}" if len(listing) > 1 else layer
+            table.extend(
+                weight_rows(label, info.direction, weight, info.shape, info.gates)
+            )
+    return str(table) if table else ""
 
 
 def _profile_cells(source, info: SeriesInfo) -> tuple[str, ...]:

@@ -508,3 +508,123 @@ def test_an_unused_output_is_noted_in_the_result_and_the_logged_description(
     )
     description = listing["rnngrad"]["gradients/encoder"].description
     assert description.endswith(records.UNUSED_OUTPUT_NOTE)
+
+
+def _histograms(events: Events, tag: str) -> dict[int, np.ndarray]:
+    """{step: (buckets, 3) left edge, right edge, count} of one histogram."""
+    result = events.provider.read_tensors(
+        events.ctx,
+        experiment_id="",
+        plugin_name="histograms",
+        downsample=10_000,
+        run_tag_filter=dp.RunTagFilter(runs=["rnngrad"], tags=[tag]),
+    )
+    return {datum.step: datum.numpy for datum in result["rnngrad"][tag]}
+
+
+def _scalar(events: Events, tag: str) -> dict[int, float]:
+    result = events.provider.read_scalars(
+        events.ctx,
+        experiment_id="",
+        plugin_name="scalars",
+        downsample=10_000,
+        run_tag_filter=dp.RunTagFilter(runs=["rnngrad"], tags=[tag]),
+    )
+    return {datum.step: datum.value for datum in result["rnngrad"][tag]}
+
+
+def test_logs_weights_and_weight_gradients_per_gate(tmp_path, capsys):
+    from tb_rnngrad import cli
+    from tb_rnngrad.format import metadata
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((STEPS, FEATURES), name="seq")
+    hidden = keras.layers.Bidirectional(
+        keras.layers.LSTM(2, return_sequences=True), name="bi"
+    )(inputs)
+    hidden = keras.layers.GRU(2, name="g2")(hidden)
+    model = keras.Model(inputs, keras.layers.Dense(1, name="head")(hidden))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    x, y = _data()
+    kinds = ("gradients", "weights", "weight_gradients")
+    probe = (x[:4], y[:4])
+    first = capture(model, *probe, kinds=kinds)  # before any update: step 0
+    logger = GradientLogger(tmp_path, data=probe, every_n_steps=6, kinds=kinds)
+    model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=[logger], verbose=0)
+    final = capture(model, *probe, kinds=kinds)
+
+    events = Events(str(tmp_path))
+    names = {"bi/forward": ("kernel", "recurrent_kernel", "bias")}
+    names["bi/backward"] = names["bi/forward"]
+    names["g2"] = ("kernel", "recurrent_kernel", "bias", "recurrent_bias")
+    expected_tags = sorted(
+        f"{kind}/{key}/{name}"
+        for kind in ("weights", "weight_gradients")
+        for key, weights in names.items()
+        for name in weights
+    )
+    assert [t for t in events.tags() if not t.startswith("gradients/")] == (
+        expected_tags
+    )
+    listing = events.provider.list_blob_sequences(
+        events.ctx, experiment_id="", plugin_name="rnngrad"
+    )["rnngrad"]
+    for step, result in ((0, first), (6, final)):
+        for kind in ("weights", "weight_gradients"):
+            for key, weights in names.items():
+                for name in weights:
+                    (logged,) = events.read(f"{kind}/{key}/{name}")[step]
+                    value = getattr(result, kind)[key][name]
+                    np.testing.assert_allclose(
+                        logged, value.reshape(logged.shape), rtol=1e-6, atol=1e-8
+                    )
+                    assert logged.ndim == 2
+    parsed = metadata.parse_plugin_metadata(
+        listing["weight_gradients/bi/backward/recurrent_kernel"].plugin_content
+    )
+    assert metadata.kind_name(parsed.kind) == "weight_gradients"
+    assert (list(parsed.weights), list(parsed.gates)) == (
+        ["recurrent_kernel"],
+        ["i", "f", "c", "o"],
+    )
+    assert (parsed.layer_class, parsed.direction, tuple(parsed.shape)) == (
+        "LSTM",
+        "backward",
+        (2, 8),
+    )
+    # No profile or reach companion for a matrix (it has no time axis).
+    profiles = events.provider.list_tensors(
+        events.ctx, experiment_id="", plugin_name="rnngrad_profile"
+    )["rnngrad"]
+    assert not [t for t in profiles if t.startswith("weight")]
+
+    # One TensorBoard histogram per gate, of that gate's block of columns.
+    histograms = events.provider.list_tensors(
+        events.ctx, experiment_id="", plugin_name="histograms"
+    )["rnngrad"]
+    assert len(histograms) == 2 * (2 * 3 * 4 + 4 * 3)
+    kernel = final.weights["bi/forward"]["kernel"]
+    for gate, (a, b) in zip("ifco", ((0, 2), (2, 4), (4, 6), (6, 8)), strict=True):
+        buckets = _histograms(events, f"weights/bi/forward/kernel/{gate}")[6]
+        block = kernel[:, a:b]
+        assert buckets[:, 2].sum() == block.size
+        assert buckets[0, 0] == pytest.approx(block.min())
+        assert buckets[-1, 1] == pytest.approx(block.max())
+        max_abs = _scalar(events, f"weights/bi/forward/kernel/{gate}/max_abs")
+        assert max_abs[6] == pytest.approx(np.abs(block).max())
+    grad = final.weight_gradients["g2"]["recurrent_bias"]
+    zeros = _scalar(events, "weight_gradients/g2/recurrent_bias/h/zero_fraction")
+    assert zeros[6] == pytest.approx(np.mean(grad[4:6] == 0))
+    nonfinite = _scalar(events, "weight_gradients/g2/kernel/z/nonfinite")
+    assert nonfinite == {0: 0.0, 6: 0.0}
+
+    assert cli.main(["summary", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    layout = out.split("weight gate layout\n")[1].splitlines()
+    assert layout[0].split() == [
+        "layer", "direction", "weight", "gate", "shape", "columns",
+    ]  # fmt: skip
+    assert layout[1].split() == [
+        "bi/backward", "backward", "bias", "i", "(1,", "2)", "0:2",
+    ]  # fmt: skip
+    assert len(layout) == 1 + 2 * 3 * 4 + 4 * 3
