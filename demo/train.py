@@ -64,6 +64,8 @@ def train(
                 "state_gradients",
                 "weight_contributions",
                 "input_gradients",
+                "weights",
+                "weight_gradients",
             ),
         ),
         keras.callbacks.TensorBoard(directory, update_freq="epoch"),

@@ -86,7 +86,14 @@ def test_gated_input_gradients_reach_over_3x_further_back(demo_logdir):
     }
     for run, tags in runs.items():
         cell = {"state_gradients/rnn/cell"} if "lstm" in run else set()
-        assert set(tags) == common | cell, run
+        names = ["kernel", "recurrent_kernel", "bias"]
+        names += ["recurrent_bias"] if "gru" in run else []  # reset_after=True
+        weights = {
+            f"{kind}/rnn/{name}"
+            for kind in ("weights", "weight_gradients")
+            for name in names
+        }
+        assert set(tags) == common | cell | weights, run
     simple = _late_reach(source, "simplernn")
     for model in ("gru", "lstm"):
         reach = _late_reach(source, model)
