@@ -2,6 +2,7 @@
 
 import logging
 
+import numpy as np
 import pytest
 from google.protobuf import message
 from tensorboard.compat.proto import summary_pb2
@@ -214,3 +215,70 @@ def test_describe_layer_records_the_half_of_a_split_bidirectional_layer():
     assert describe_layer(whole).direction == ""
     with pytest.raises(ValueError, match="got 'left'"):
         describe_layer(whole, "left")
+
+
+def test_weight_matrix_series_have_gate_histograms_and_scalars_and_no_profile():
+    from tb_rnngrad.format import weight_layout
+
+    series = metadata.create_summary_metadata(
+        "weights/lstm/kernel",
+        kind="weights",
+        layer={"name": "lstm", "layer_class": "LSTM", "units": 2},
+        shape=(3, 8),
+        dtype="float32",
+        has_mask=False,
+        reach_threshold=0.01,
+        description="d",
+        weights=("kernel",),
+        gates=("i", "f", "c", "o"),
+    )
+    assert series.profile is None and series.reach is None
+    parsed = metadata.parse_plugin_metadata(
+        series.full_tensor.metadata.plugin_data.content
+    )
+    assert (parsed.version, metadata.kind_name(parsed.kind)) == (2, "weights")
+    assert (list(parsed.weights), list(parsed.gates)) == (["kernel"], list("ifco"))
+    assert [g.columns for g in series.gates] == [(0, 2), (2, 4), (4, 6), (6, 8)]
+    assert series.gates[1].histogram_tag == "weights/lstm/kernel/f"
+    assert [s.tag for s in series.gates[1].stats] == [
+        f"weights/lstm/kernel/f/{stat}" for stat in weight_layout.GATE_STATS
+    ]
+    assert series.gates[1].stats[0].metadata.plugin_data.plugin_name == "scalars"
+
+
+@pytest.mark.parametrize(
+    "shape, weights, gates, match",
+    [
+        ((3, 7), ("kernel",), "ifco", "cannot be split"),
+        ((3, 8), (), "ifco", "pass its name"),
+        ((3, 8), ("kernel", "bias"), "ifco", "pass its name"),
+        ((2, 3, 8), ("kernel",), "ifco", r"\(rows, columns\)"),
+        ((3, 8), ("kernel",), "", "cannot be split"),
+    ],
+)
+def test_weight_matrix_metadata_rejects_a_wrong_layout(shape, weights, gates, match):
+    with pytest.raises(ValueError, match=match):
+        metadata.create_plugin_data(
+            kind="weight_gradients",
+            content=0,
+            layer=LayerInfo(),
+            shape=shape,
+            dtype="float32",
+            has_mask=False,
+            reach_threshold=0.01,
+            weights=weights,
+            gates=gates,
+        )
+
+
+def test_gate_stats_reference():
+    from tb_rnngrad.format import weight_layout
+
+    block = np.array([[0.0, -3.0, np.nan], [np.inf, 0.0, 1.0]], np.float32)
+    np.testing.assert_array_equal(
+        weight_layout.gate_stats(block), np.float32([3.0, 2 / 6, 2])
+    )
+    np.testing.assert_array_equal(
+        weight_layout.gate_stats(np.full((1, 2), np.nan)), np.float32([0, 0, 2])
+    )
+    assert weight_layout.finite_values(block).tolist() == [0.0, -3.0, 0.0, 1.0]

@@ -392,3 +392,29 @@ def test_op_inside_tf_function(tmp_path):
     provider, _ = start_provider("multiplexer", str(tmp_path))
     _assert_bit_identical(_load(_blobs(provider, "run", "in_graph")[4][1][0]), data)
     assert os.listdir(logdir)
+
+
+def test_weight_summaries_check_their_input(tmp_path):
+    options = dict(weight="kernel", gates="ifco")
+    with tf.summary.create_file_writer(str(tmp_path)).as_default():
+        for write in (
+            lambda d, **o: summary.weights("w", d, 1, **o),
+            lambda d, **o: summary.weights_pb("w", d, **o),
+        ):
+            with pytest.raises(ValueError, match="cannot be split"):
+                write(KERNEL[:, :7], **options)
+            with pytest.raises(ValueError, match="rank|shape"):
+                write(_gradients(1), **options)
+            with pytest.raises(TypeError, match="dtype int64"):
+                write(np.ones((2, 4), np.int64), **options)
+        with pytest.raises(ValueError, match="no time axis"):
+            summary.write("weights", "w", KERNEL, 1, mask=_mask(), weights=["k"],
+                          gates="ifco")  # fmt: skip
+
+
+def test_a_bias_is_stored_as_one_row():
+    value = summary.weights_pb("b", KERNEL[1], weight="bias", gates="ifco").value[0]
+    from tensorboard.util import tensor_util
+
+    blob = tensor_util.make_ndarray(value.tensor)[0]
+    np.testing.assert_array_equal(_load(blob), KERNEL[1][None])
