@@ -103,10 +103,15 @@ def test_kinds_is_the_list_of_loggable_kinds():
         "state_gradients",
         "cell_state_gradients",
         "weight_contributions",
+        "weights",
+        "weight_gradients",
     )
     for kind in metadata.KINDS:
         names = dict(weights="w", gates="g") if kind == "weight_contributions" else {}
-        data = _data(kind=kind, shape=(1, 10, 1), **names)
+        shape = (1, 10, 1)
+        if kind in metadata.MATRIX_KINDS:
+            names, shape = dict(weights=["kernel"], gates="ifco"), (3, 8)
+        data = _data(kind=kind, shape=shape, **names)
         assert metadata.kind_name(data.kind) == kind
 
 
@@ -186,7 +191,7 @@ def test_parse_raises_decode_error_on_garbage():
 
 def test_unknown_kind_is_rejected():
     with pytest.raises(ValueError, match="kind must be one of"):
-        _data(kind="weights")
+        _data(kind="biases")
 
 
 def test_tags_of_companions():
