@@ -801,3 +801,13 @@ def test_rnn_gradients_defaults_to_every_recurrent_module():
         warnings.simplefilter("error")
         copy.deepcopy(model)  # the capture left no instance forward behind
     assert "forward" not in vars(model.lstm)
+
+
+def test_the_weight_matrix_kinds_are_refused_with_a_message():
+    net = nn.LSTM(3, 4, batch_first=True)
+    with pytest.raises(tp.CaptureError, match="Keras models only so far"):
+        tp.capture(
+            net, lambda out, _: out[0].sum(), torch.zeros(2, 5, 3), None,
+            kinds=("gradients", "weights"),
+        )  # fmt: skip
+    assert "weights" not in tp.KINDS and "state_gradients" in tp.KINDS

@@ -27,11 +27,11 @@ import numpy as np
 
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.pytorch import capture_pass as _capture
-from tb_rnngrad.pytorch.capture_pass import LossFn
+from tb_rnngrad.pytorch.capture_pass import KINDS, LossFn
 from tb_rnngrad.pytorch.logger import GradientLogger
 from tb_rnngrad.pytorch.modules import Selector, recurrent_modules
 from tb_rnngrad.pytorch.unroll import GATES
-from tb_rnngrad.result import KINDS, CaptureResult, GradientDict
+from tb_rnngrad.result import CaptureResult, GradientDict
 
 
 def capture(

@@ -42,9 +42,14 @@ from tb_rnngrad.pytorch.timestep_terms import (
     weight_terms,
 )
 from tb_rnngrad.pytorch.unroll import GATES
-from tb_rnngrad.result import KINDS, CaptureResult
+from tb_rnngrad.result import KINDS as ALL_KINDS
+from tb_rnngrad.result import CaptureResult
 
 LossFn = Callable[[Any, Any], Tensor]
+
+
+#: The kinds a PyTorch capture returns so far: not yet the weight matrices.
+KINDS = tuple(k for k in ALL_KINDS if k not in ("weights", "weight_gradients"))
 
 
 def check_kinds(kinds: Sequence[str]) -> tuple[str, ...]:
@@ -53,8 +58,14 @@ def check_kinds(kinds: Sequence[str]) -> tuple[str, ...]:
     unknown = [kind for kind in chosen if kind not in KINDS]
     if unknown or not chosen:
         raise CaptureError(
-            f"kinds must be a non-empty selection of {KINDS}; got {kinds!r}. "
-            "Pass e.g. kinds=('gradients', 'state_gradients')."
+            f"kinds must be a non-empty selection of {KINDS}; got "
+            f"{kinds!r}. Pass e.g. kinds=('gradients', 'state_gradients')."
+            + (
+                " The weight matrices ('weights', 'weight_gradients') are "
+                "logged for Keras models only so far."
+                if set(unknown) & {"weights", "weight_gradients"}
+                else ""
+            )
         )
     return tuple(dict.fromkeys(chosen))
 
