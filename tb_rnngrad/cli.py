@@ -12,6 +12,7 @@ import importlib.util
 import io
 import os
 import sys
+import types
 from collections.abc import Sequence
 
 import numpy as np
@@ -91,7 +92,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorBoard loads TF
     try:
         if args.command == "summary":
             print(summary_table(_open(args.logdir)))
@@ -104,11 +104,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _open(logdir: str, keep_all_tensors: bool = False):
+    remote = "://" in logdir
+    if remote:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TF loads
+    else:
+        _read_without_tensorflow()
     from tb_rnngrad.server.logdir import LogdirReader
 
-    if not os.path.isdir(logdir) and "://" not in logdir:
+    if not remote and not os.path.isdir(logdir):
         raise CliError(f"log directory {logdir!r} does not exist")
     return LogdirReader(logdir, keep_all_tensors=keep_all_tensors)
+
+
+def _read_without_tensorflow() -> None:
+    """Makes TensorBoard read local files with its own stub, as its
+    `no_tensorflow` build does, so reading logs does not load TensorFlow
+    (seconds of start-up and its console lines). Remote paths need
+    TensorFlow's file systems, so they are read as before."""
+    sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("notf"))
 
 
 def summary_table(source) -> str:

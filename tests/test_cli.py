@@ -353,3 +353,24 @@ def test_export_without_matplotlib_says_what_to_install(
     assert err.startswith("tb-rnngrad: error: ")
     assert "pip install 'tb-rnngrad[viz]'" in err
     assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize("command", ["summary", "export"])
+def test_reading_local_logs_loads_no_tensorflow(logdir, tmp_path, command):
+    argv = ["summary", logdir]
+    if command == "export":
+        out = str(tmp_path / "flow.png")
+        argv = ["export", logdir, "--run", RUN, "--tag", "state/lstm"]
+        argv += ["--view", "flow", "-o", out]
+    code = (
+        "import sys; from tb_rnngrad import cli; "
+        f"code = cli.main({argv!r}); "
+        "print('loaded:', sorted(m for m in ('tensorflow', 'keras') "
+        "if m in sys.modules)); sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "loaded: []" in done.stdout
+    assert "oneDNN" not in done.stderr and "absl" not in done.stderr
