@@ -9,6 +9,7 @@ import { createControls } from "./controls.js";
 import { el, replaceChildren } from "./dom.js";
 import { emptyState } from "./empty.js";
 import { createRunPanel } from "./run_panel.js";
+import { createShare } from "./share.js";
 
 /**
  * @param {HTMLElement} root Element the page is built into.
@@ -16,10 +17,13 @@ import { createRunPanel } from "./run_panel.js";
  * @param {(patch: object) => Promise<void>} hooks.onChange A change from the controls
  *   (controls.js) or the keyboard.
  * @param {(step: number) => void} hooks.onStep A step picked in a flow view.
+ * @param {() => string} hooks.link Puts the state in the address; returns the URL
+ *   to share (the copy-link control).
  * @returns {object} The page; see the methods below.
  */
-export function createPage(root, { onChange, onStep }) {
+export function createPage(root, { onChange, onStep, link }) {
   const controls = createControls(onChange);
+  controls.element.append(createShare(link));
   const panelBox = el("div", { class: "rg-panels" });
   const status = el("div", { class: "rg-status", role: "status" });
   const panels = new Map();
