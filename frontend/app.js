@@ -129,6 +129,7 @@ export function createApp(root, api) {
     if (session.noteSteps(st, runSteps)) writeHash(session.state());
     page.updateControls(session.controls(st, metas, playback.playing()));
     const panels = page.panels(st.runs);
+    page.about(st.tag, metas);
     const kept = session.steps();
     const { index } = session.position();
     const at = { state: st, kept, width: page.panelWidth(st.runs.length) };

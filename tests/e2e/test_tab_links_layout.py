@@ -26,6 +26,7 @@ RUNS = [
 ]
 LONE = "zz-lone"
 TAG = "gradients/rnn"
+DESCRIPTION = "The <b>adding</b> problem: two marked numbers\nin a sequence of 20."
 CHECKED = "xs => xs.map(x => x.value)"
 
 
@@ -34,7 +35,14 @@ def write_logs(logdir) -> None:
         write_run(
             logdir / run,
             [
-                (step, summary.gradients_pb(TAG, gradient_like((4, 20, 8), i + step)))
+                (
+                    step,
+                    summary.gradients_pb(
+                        TAG,
+                        gradient_like((4, 20, 8), i + step),
+                        description=DESCRIPTION,
+                    ),
+                )
                 for step in (0, 100, 200)
             ],
         )
@@ -133,6 +141,12 @@ def test_six_runs_fit_a_1500_px_window(page, tb_url, artifacts):
         assert 0 <= b[0] and b[1] <= view + 0.5, b
         assert box.locator("canvas.rg-heatmap").first.is_visible()
     # The description of the quantity: once, above the panels, and expandable.
-    assert frame.locator("details.rg-about").count() == 1
+    about = frame.locator("details.rg-about")
+    assert about.count() == 1 and about.is_visible()
+    assert not about.evaluate("d => d.open"), "collapsed until asked"
+    about.locator("summary").click()
+    assert about.locator(".rg-about-text").inner_text() == DESCRIPTION
+    assert frame.locator(".rg-panel", has_text="adding problem").count() == 0
+    assert frame.evaluate("document.querySelectorAll('b').length") == 0
     page.screenshot(path=str(artifacts / "six_runs.png"))
     assert page.errors == []
