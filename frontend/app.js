@@ -4,7 +4,8 @@
  * (run_model.js) to the page's DOM (page.js) and the address (hash.js).
  * @module app
  */
-import { readHash, writeHash } from "./hash.js";
+import { readAddress, readHash, writeHash } from "./hash.js";
+import { shareableUrl } from "./tb_host.js";
 import { isDisplayed, keepFresh } from "./live.js";
 import { createLoader } from "./loader.js";
 import { createPage } from "./page.js";
@@ -26,7 +27,7 @@ export function createApp(root, api) {
   const loader = createLoader(api);
   const session = createSession(readHash());
   const models = createRunModels(loader);
-  const page = createPage(root, { onChange: set, onStep: (step) => set({ step }) });
+  const page = createPage(root, { onChange: set, onStep: (step) => set({ step }), link: () => link() });
   const redraw = createRedraw(pass, { onStart: page.passStarted, onError: page.passFailed });
   const playback = createPlayback({ position: session.position, busy: redraw.busy, go: set });
 
@@ -34,13 +35,25 @@ export function createApp(root, api) {
     page.loading();
     listen();
     keepFresh(sync);
+    const linked = readAddress().catch(() => null);
     try {
       session.setTags(await loader.tags());
     } catch (e) {
       page.error(e.message);
       return;
     }
+    const state = await linked;
+    if (state) session.replace(state);
     await show();
+  }
+
+  /**
+   * Puts the state in the address and returns the address to share.
+   * @returns {string} TensorBoard's URL, its hash carrying the state.
+   */
+  function link() {
+    writeHash(session.state());
+    return shareableUrl();
   }
 
   function listen() {
@@ -116,6 +129,7 @@ export function createApp(root, api) {
     if (session.noteSteps(st, runSteps)) writeHash(session.state());
     page.updateControls(session.controls(st, metas, playback.playing()));
     const panels = page.panels(st.runs);
+    page.about(st.tag, metas);
     const kept = session.steps();
     const { index } = session.position();
     const at = { state: st, kept, width: page.panelWidth(st.runs.length) };
@@ -139,6 +153,7 @@ export function createApp(root, api) {
   return {
     start,
     set,
+    link,
     refresh,
     /** @returns {number[]} Union of the selected runs' steps. */
     steps: session.steps,

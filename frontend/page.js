@@ -9,6 +9,11 @@ import { createControls } from "./controls.js";
 import { el, replaceChildren } from "./dom.js";
 import { emptyState } from "./empty.js";
 import { createRunPanel } from "./run_panel.js";
+import { createShare } from "./share.js";
+
+/** Smallest panel width and the gap between panels, CSS px (as in style.css). */
+const PANEL_MIN = 324;
+const PANEL_GAP = 16;
 
 /**
  * @param {HTMLElement} root Element the page is built into.
@@ -16,12 +21,23 @@ import { createRunPanel } from "./run_panel.js";
  * @param {(patch: object) => Promise<void>} hooks.onChange A change from the controls
  *   (controls.js) or the keyboard.
  * @param {(step: number) => void} hooks.onStep A step picked in a flow view.
+ * @param {() => string} hooks.link Puts the state in the address; returns the URL
+ *   to share (the copy-link control).
  * @returns {object} The page; see the methods below.
  */
-export function createPage(root, { onChange, onStep }) {
+export function createPage(root, { onChange, onStep, link }) {
   const controls = createControls(onChange);
+  controls.element.append(createShare(link));
   const panelBox = el("div", { class: "rg-panels" });
   const status = el("div", { class: "rg-status", role: "status" });
+  const aboutText = el("div", { class: "rg-about-text" });
+  const about = el(
+    "details",
+    { class: "rg-about", hidden: true },
+    el("summary", { text: "About this series" }),
+    aboutText,
+  );
+  let aboutKey = null;
   const panels = new Map();
   /** What `root` shows: null (loading), "error", "empty" or "page". */
   let shown = null;
@@ -54,7 +70,7 @@ export function createPage(root, { onChange, onStep }) {
     page() {
       if (shown === "page") return;
       status.textContent = "";
-      replaceChildren(root, status, panelBox);
+      replaceChildren(root, status, about, panelBox);
       shown = "page";
     },
 
@@ -107,10 +123,32 @@ export function createPage(root, { onChange, onStep }) {
       return runs.map((r) => panels.get(r));
     },
 
-    /** @returns {number} Width of one of `n` panels side by side, CSS px. */
+    /**
+     * Shows the description of the series shown once for all panels (collapsed;
+     * text only): each distinct description of the runs' metadata.
+     * @param {string} tag Tag shown (a new tag collapses the box again).
+     * @param {Array<object|null>} metas Each shown run's metadata of the tag.
+     */
+    about(tag, metas) {
+      const texts = [...new Set(metas.map((m) => m && m.description).filter(Boolean))];
+      const key = JSON.stringify([tag, texts]);
+      if (key === aboutKey) return;
+      if (aboutKey !== null && JSON.parse(aboutKey)[0] !== tag) about.open = false;
+      aboutKey = key;
+      replaceChildren(aboutText, ...texts.map((t) => el("p", { text: t })));
+      about.hidden = texts.length === 0;
+    },
+
+    /**
+     * Width of one of `n` panels: as many side by side as fit at least
+     * PANEL_MIN px each, the others wrapped onto further rows (style.css).
+     * @returns {number} CSS px.
+     */
     panelWidth(n) {
       const total = panelBox.clientWidth || root.clientWidth || 800;
-      return Math.max(300, Math.floor((total - (n - 1) * 16) / Math.max(1, n)) - 24);
+      const fit = Math.floor((total + PANEL_GAP) / (PANEL_MIN + PANEL_GAP));
+      const cols = Math.max(1, Math.min(Math.max(1, n), fit));
+      return Math.max(PANEL_MIN - 24, Math.floor((total - (cols - 1) * PANEL_GAP) / cols) - 24);
     },
 
     /** @returns {object|null} What a panel's canvas shows (sections.js Drawn). */

@@ -65,9 +65,8 @@ export function createRunPanel(run, hooks) {
    */
   function show(m, at) {
     kind.textContent = m.meta ? kindLabel(m.meta.kind) : "";
-    layer.textContent = m.meta
-      ? [layerSummary(m.meta), m.meta.description].filter(Boolean).join(" — ")
-      : "";
+    // The tag's description is shown once above the panels (page.js about()).
+    layer.textContent = m.meta ? layerSummary(m.meta) : "";
     if (m.message !== null) {
       setMessages([m.message]);
       stepInfo.textContent = "";

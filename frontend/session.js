@@ -34,19 +34,24 @@ export function createSession(initial) {
    * has becomes the first layer's with the quantity asked for; no run shown, the
    * first run with the tag; else the first run, and the first layer it can read,
    * with its first quantity. The quantity follows the tag.
+   * @param {boolean} [every] When no run is shown: show every run that can read
+   *   the tag (a page opened without runs in its address), not only the first.
    */
-  function reconcile() {
+  function reconcile(every = false) {
     const known = (tag) => series.some((s) => s.tag === tag);
     const wanted = (e) => e.kind === state.quantity && !e.unreadable;
     state.runs = state.runs.filter((r) => runs.includes(r));
     if (!known(state.tag) && state.quantity) state.tag = firstTag(groups, wanted) || state.tag;
-    if (state.runs.length === 0 && runs.length > 0) {
-      state.runs = [runs.find((r) => tags[r][state.tag]) || runs[0]];
-    }
+    const defaulted = state.runs.length === 0 && runs.length > 0;
+    if (defaulted) state.runs = [runs.find((r) => tags[r][state.tag]) || runs[0]];
     if (!known(state.tag)) {
       const first = tags[state.runs[0]] || {};
       const readable = (e) => first[e.tag] && !first[e.tag].error;
       state.tag = firstTag(groups, readable) || Object.keys(first).sort()[0] || "";
+    }
+    if (defaulted && every) {
+      const has = (r) => tags[r][state.tag] && !tags[r][state.tag].error;
+      if (runs.some(has)) state.runs = runs.filter(has);
     }
     const kind = series.find((s) => s.tag === state.tag)?.meta?.kind;
     if (kind) state.quantity = kind;
@@ -73,7 +78,7 @@ export function createSession(initial) {
         .sort();
       series = seriesOf(tags, runs);
       groups = groupLayers(series);
-      reconcile();
+      reconcile(true);
     },
 
     /**
@@ -83,7 +88,7 @@ export function createSession(initial) {
     replace(next) {
       state = structuredClone(next);
       moved = 0;
-      reconcile();
+      reconcile(true);
     },
 
     /**

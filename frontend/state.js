@@ -111,3 +111,41 @@ function numberOr(text, fallback) {
 function oneOf(text, allowed, fallback) {
   return allowed.includes(text) ? text : fallback;
 }
+
+/**
+ * The state as TensorBoard's address carries a plugin's data: one value per key
+ * (`p.rnngrad.<key>`), so the runs are one JSON list under "runs".
+ * @param {State} s State.
+ * @returns {Object<string, string>} Key to value; defaults are left out.
+ */
+export function stateToUrlData(s) {
+  const p = new URLSearchParams(encodeState(s));
+  const out = {};
+  if (s.runs.length > 0) out.runs = JSON.stringify(s.runs);
+  for (const [k, v] of p) if (k !== "run") out[k] = v;
+  return out;
+}
+
+/**
+ * Reads the form of stateToUrlData; anything missing or invalid falls back to the
+ * default.
+ * @param {Object<string, string>} data Key to value.
+ * @returns {State}
+ */
+export function stateFromUrlData(data) {
+  const p = new URLSearchParams();
+  for (const r of runList(data.runs)) p.append("run", r);
+  for (const [k, v] of Object.entries(data || {})) {
+    if (k !== "runs" && k !== "run" && typeof v === "string") p.set(k, v);
+  }
+  return decodeState(p.toString());
+}
+
+function runList(text) {
+  try {
+    const list = JSON.parse(text);
+    return Array.isArray(list) ? list.filter((r) => typeof r === "string") : [];
+  } catch {
+    return [];
+  }
+}

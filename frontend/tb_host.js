@@ -1,25 +1,37 @@
 /**
- * Hears TensorBoard's page (this iframe's parent) the way TensorBoard's own plugin
- * library does: on every reload (its reload button or auto-reload) the page
- * broadcasts "experimental.DataReloaded", and "experimental.RunsChanged" when the
- * list of runs changed.
+ * Talks to TensorBoard's page (this iframe's parent) the way TensorBoard's own plugin
+ * library does: one MessageChannel, opened by posting "experimental.bootstrap".
+ * The page broadcasts "experimental.DataReloaded" on every reload (its reload button
+ * or auto-reload) and "experimental.RunsChanged" when the list of runs changed; it
+ * answers "experimental.GetURLPluginData" with this plugin's `p.rnngrad.<key>`
+ * entries of its address (used when the page's address cannot be read). Writing those entries has no message: TensorBoard's
+ * plugin library offers none, so setUrlData() uses the page's own URL storage
+ * (`tensorboard.tf_storage`, the store GetURLPluginData reads), reachable because
+ * TensorBoard serves the plugin's frame from its own origin.
  * @module tb_host
  */
 
 /** Broadcasts that mean the data may have changed. */
 const RELOADS = new Set(["experimental.DataReloaded", "experimental.RunsChanged"]);
 
-/**
- * Registers with the host page over a MessageChannel and answers its broadcasts.
- * @param {() => void} onReload Called on each "data reloaded" or "runs changed"
- *   broadcast (their payloads are not used).
- * @param {Window} [win] This frame's window.
- * @returns {() => void} Closes the channel.
- */
-export function listenToHost(onReload, win = globalThis.window) {
-  if (!win || !win.parent || win.parent === win) return () => {};
-  const channel = new MessageChannel();
-  const port = channel.port1;
+/** The plugin's name in TensorBoard's address (`p.<name>.<key>`). */
+export const PLUGIN_NAME = "rnngrad";
+
+/** How long a request waits for the page's answer, ms. */
+const REQUEST_MS = 3000;
+
+/** One channel per window: {port, reloads: Set, waits: Map, nextId}. */
+const channels = new WeakMap();
+
+function isFramed(win) {
+  return Boolean(win && win.parent && win.parent !== win);
+}
+
+/** The window's channel to the page, opened on first use. */
+function channelOf(win) {
+  if (channels.has(win)) return channels.get(win);
+  const { port1: port, port2 } = new MessageChannel();
+  const ch = { port, reloads: new Set(), waits: new Map(), nextId: 1 };
   port.onmessage = (ev) => {
     let msg;
     try {
@@ -27,12 +39,174 @@ export function listenToHost(onReload, win = globalThis.window) {
     } catch {
       return;
     }
-    if (!msg || typeof msg !== "object" || msg.isReply) return;
-    if (RELOADS.has(msg.type)) onReload();
+    if (!msg || typeof msg !== "object") return;
+    if (msg.isReply) {
+      const wait = ch.waits.get(msg.id);
+      if (wait) wait(msg.error ? null : msg.payload);
+      return;
+    }
+    if (RELOADS.has(msg.type)) for (const f of ch.reloads) f();
     // Every message gets a reply, or the host keeps waiting for it.
     const reply = { type: msg.type, id: msg.id, payload: null, error: null, isReply: true };
     port.postMessage(JSON.stringify(reply));
   };
-  win.parent.postMessage("experimental.bootstrap", "*", [channel.port2]);
-  return () => port.close();
+  win.parent.postMessage("experimental.bootstrap", "*", [port2]);
+  channels.set(win, ch);
+  return ch;
+}
+
+/** Closes the channel once nothing listens or waits on it. */
+function release(win, ch) {
+  if (ch.reloads.size > 0 || ch.waits.size > 0) return;
+  ch.port.close();
+  channels.delete(win);
+}
+
+/**
+ * Calls `onReload` on each "data reloaded" or "runs changed" broadcast.
+ * @param {() => void} onReload Called per broadcast (their payloads are not used).
+ * @param {Window} [win] This frame's window.
+ * @returns {() => void} Stops listening (and closes the channel if unused).
+ */
+export function listenToHost(onReload, win = globalThis.window) {
+  if (!isFramed(win)) return () => {};
+  const ch = channelOf(win);
+  const f = () => onReload();
+  ch.reloads.add(f);
+  return () => {
+    ch.reloads.delete(f);
+    release(win, ch);
+  };
+}
+
+/**
+ * Sends a request to TensorBoard's page.
+ * @param {string} type Message type, e.g. "experimental.GetURLPluginData".
+ * @param {*} [payload] Its payload.
+ * @param {{win?: Window, ms?: number}} [options] This frame's window; how long to
+ *   wait.
+ * @returns {Promise<*>} The answer's payload; null outside an iframe, on an error
+ *   or when no answer came in time.
+ */
+export function askHost(type, payload = null, { win = globalThis.window, ms = REQUEST_MS } = {}) {
+  if (!isFramed(win)) return Promise.resolve(null);
+  const ch = channelOf(win);
+  const id = ch.nextId++;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(null), ms);
+    function done(value) {
+      clearTimeout(timer);
+      ch.waits.delete(id);
+      release(win, ch);
+      resolve(value === undefined ? null : value);
+    }
+    ch.waits.set(id, done);
+    ch.port.postMessage(JSON.stringify({ type, id, payload, error: null, isReply: false }));
+  });
+}
+
+/**
+ * This plugin's entries in TensorBoard's address (`p.rnngrad.<key>=<value>`).
+ * @param {Window} [win] This frame's window.
+ * @returns {Promise<Object<string, string>>} Key (without the prefix) to value; {}
+ *   outside TensorBoard.
+ */
+export async function getUrlData(win = globalThis.window) {
+  const own = ownEntries(win);
+  if (own) return own;
+  const data = await askHost("experimental.GetURLPluginData", null, { win });
+  return data && typeof data === "object" ? data : {};
+}
+
+/**
+ * This plugin's entries read from the page's address itself, or null (not
+ * readable). Read first: TensorBoard 2.x answers GetURLPluginData from a copy of
+ * the address it takes on "hashchange" only, so on a page just opened from a link
+ * the answer is empty.
+ */
+function ownEntries(win) {
+  let hash;
+  try {
+    if (!isFramed(win)) return null;
+    hash = win.parent.location.hash;
+  } catch {
+    return null; // another origin
+  }
+  if (typeof hash !== "string") return null;
+  const prefix = `p.${PLUGIN_NAME}.`;
+  const out = {};
+  for (const [k, v] of Object.entries(parseHash(hash))) {
+    if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+  }
+  return out;
+}
+
+/** TensorBoard's URL storage in the parent page, or null (not reachable). */
+function hostStorage(win) {
+  try {
+    const storage = win.parent.tensorboard?.tf_storage;
+    return storage && typeof storage.setString === "function" ? storage : null;
+  } catch {
+    return null; // another origin
+  }
+}
+
+/**
+ * Replaces this plugin's entries in TensorBoard's address, without a history entry;
+ * keys not in `data` are removed.
+ * @param {Object<string, string>} data Key (without the prefix) to value.
+ * @param {Window} [win] This frame's window.
+ * @returns {boolean} Whether TensorBoard's address could be written.
+ */
+export function setUrlData(data, win = globalThis.window) {
+  if (!isFramed(win)) return false;
+  const storage = hostStorage(win);
+  if (!storage) return false;
+  const prefix = `p.${PLUGIN_NAME}.`;
+  const options = { defaultValue: "", useLocationReplace: true };
+  const current = parseHash(win.parent.location.hash);
+  for (const key of Object.keys(current)) {
+    if (key.startsWith(prefix) && !(key.slice(prefix.length) in data)) {
+      storage.setString(key, "", options); // the default value: removed
+    }
+  }
+  for (const [key, value] of Object.entries(data)) {
+    storage.setString(prefix + key, String(value), options);
+  }
+  return true;
+}
+
+/**
+ * Parses TensorBoard's address hash the way its URL storage does: `&`-separated
+ * `key=value` pairs, URI-encoded.
+ * @param {string} hash location.hash.
+ * @returns {Object<string, string>}
+ */
+export function parseHash(hash) {
+  const out = {};
+  for (const part of String(hash || "").replace(/^#/, "").split("&")) {
+    const kv = part.split("=");
+    if (kv.length !== 2) continue;
+    try {
+      out[decodeURIComponent(kv[0])] = decodeURIComponent(kv[1]);
+    } catch {
+      // a malformed entry is not ours
+    }
+  }
+  return out;
+}
+
+/**
+ * The address to share: TensorBoard's page's (its hash carries this plugin's
+ * state), or this frame's when the page cannot be read.
+ * @param {Window} [win] This frame's window.
+ * @returns {string}
+ */
+export function shareableUrl(win = globalThis.window) {
+  try {
+    if (isFramed(win)) return String(win.parent.location.href);
+  } catch {
+    // another origin
+  }
+  return String(win.location.href);
 }

@@ -18,7 +18,7 @@ from tensorboard.compat.proto import event_pb2
 from tensorboard.summary.writer import event_file_writer
 
 from tb_rnngrad import summary
-from testkit.plugin_page import open_plugin, redraw, run_box
+from testkit.plugin_page import open_plugin, plugin_frame, redraw, run_box
 
 pytestmark = pytest.mark.browser
 
@@ -166,7 +166,9 @@ def test_load_errors_are_retried_by_the_next_reload(page, live):
         other.log(10)
         wait_until_served(url, lambda tags: "b" in tags)
         page.clock.install()
-        frame = open_plugin(page, url)
+        # A link naming run "a" only (without runs, the tab opens on a and b).
+        page.goto(url + "/#rnngrad&p.rnngrad.runs=%5B%22a%22%5D")
+        frame = plugin_frame(page)
         # TensorBoard stops: every request fails (Chromium: "Failed to fetch").
         page.route(PLUGIN_ROUTES, lambda route: route.abort())
         redraw(frame, lambda: frame.locator("#rg-step").press("ArrowLeft"))

@@ -268,7 +268,8 @@ def test_untrusted_layer_weight_and_gate_names_are_text_only(page, tb_url):
     frame = open_plugin(page, tb_url)
     show(frame, MARKUP, "weight_contributions", run=MARKUP_RUN)
     p = panel(frame)
-    assert MARKUP in p.locator(".rg-layer").inner_text()
+    # The description (MARKUP), once above the panels, as text.
+    assert MARKUP in frame.locator(".rg-about-text").text_content()
     x, y = heatmap_cell_centre(frame, 1, 0)
     text = hover_text(frame, page, p.locator("canvas.rg-heatmap"), x, y)
     assert text.splitlines()[:2] == [f"weight {MARKUP}", f"gate {MARKUP}"]

@@ -24,8 +24,19 @@ test("runs with tags, sorted; unknown runs and tags fall back to the first", () 
   assert.deepEqual(s.state().runs, ["b"]);
   assert.equal(s.state().tag, "g/x", "the first readable tag of the first run shown");
   const fresh = session();
-  assert.deepEqual(fresh.state().runs, ["a"]);
+  assert.deepEqual(fresh.state().runs, ["a", "b"], "no run named: every run with the tag");
   assert.equal(fresh.state().tag, "g/x", "g/bad cannot be read");
+});
+
+test("a page opened without runs shows every run that can read the tag", () => {
+  const s = session({ tag: "g/y" });
+  assert.deepEqual(s.state().runs, ["b"], "only b has g/y");
+  s.replace({ ...defaultState(), runs: ["b"], tag: "g/x" });
+  assert.deepEqual(s.state().runs, ["b"], "runs named in the address win");
+  s.replace(defaultState());
+  assert.deepEqual(s.state().runs, ["a", "b"], "an address without runs: all of them");
+  s.apply({ runs: [] });
+  assert.deepEqual(s.state().runs, ["a"], "unchecking every run (a change) shows one");
 });
 
 test("a change of runs or tag is reconciled; the state handed out is a copy", () => {
