@@ -35,7 +35,7 @@ from tb_rnngrad.capture.data import (
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.gradients import GradientCapture, check_kinds, get_capture
 from tb_rnngrad.capture.layers import LayerSelector
-from tb_rnngrad.records import records
+from tb_rnngrad.records import ShapeFilter, records
 from tb_rnngrad.result import CaptureResult
 
 # Errors that a capture or a write may raise once training runs. Anything
@@ -153,7 +153,7 @@ class GradientLogger(keras.callbacks.Callback):
         self._next_step = 0
         self._countdown = 0
         self._failed = False
-        self._skipped: set[str] = set()
+        self._shapes = ShapeFilter(self._warn)
         self.logged_steps: list[int] = []
 
     def on_train_begin(self, logs: dict | None = None) -> None:
@@ -315,14 +315,6 @@ class GradientLogger(keras.callbacks.Callback):
     def _warn(self, message: str) -> None:
         warnings.warn(f"GradientLogger ({self.path}): {message}.", RuntimeWarning, 2)
 
-    def _skip(self, tag: str, shape: tuple) -> None:
-        if tag not in self._skipped:
-            self._skipped.add(tag)
-            self._warn(
-                f"'{tag}' has shape {shape}; only (batch, timesteps, channels) and "
-                "(batch, channels) tensors are logged, so it is skipped"
-            )
-
     def _write(self, result: CaptureResult, step: int) -> None:
         """Writes every entry of `result` at `step`, flushes, and checks that
         it landed: if the event file was removed meanwhile (say, the log
@@ -346,8 +338,7 @@ class GradientLogger(keras.callbacks.Callback):
         """Writes every record of `result` at `step` and flushes."""
         with self._writer.as_default(step=step):
             for record in records(result, self.kinds):
-                if record.data.ndim not in (2, 3):
-                    self._skip(record.tag, record.data.shape)
+                if not self._shapes.loggable(record):
                     continue
                 summary.write(
                     record.kind,

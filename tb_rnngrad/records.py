@@ -8,7 +8,7 @@ descriptions are defined here once, for the `CaptureResult` of either.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -217,3 +217,28 @@ def _mask_for(data: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
     if mask is None or data.ndim != 3 or tuple(mask.shape) != data.shape[:2]:
         return None
     return mask
+
+
+class ShapeFilter:
+    """Passes the records the format can store; warns once per tag it skips.
+
+    Args:
+      warn: Called with a message when a tag is skipped the first time.
+    """
+
+    def __init__(self, warn: Callable[[str], None]) -> None:
+        self._warn = warn
+        self._skipped: set[str] = set()
+
+    def loggable(self, record: Record) -> bool:
+        """Whether `record` is (batch, [timesteps,] channels) data."""
+        if record.data.ndim in (2, 3):
+            return True
+        if record.tag not in self._skipped:
+            self._skipped.add(record.tag)
+            self._warn(
+                f"'{record.tag}' has shape {record.data.shape}; only (batch, "
+                "timesteps, channels) and (batch, channels) tensors are logged, "
+                "so it is skipped"
+            )
+        return False

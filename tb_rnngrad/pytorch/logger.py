@@ -26,7 +26,7 @@ from tb_rnngrad.pytorch.capture_pass import LossFn
 from tb_rnngrad.pytorch.events import EventWriter
 from tb_rnngrad.pytorch.inputs import check_call_inputs
 from tb_rnngrad.pytorch.modules import Selector, resolve
-from tb_rnngrad.records import records
+from tb_rnngrad.records import ShapeFilter, records
 from tb_rnngrad.summary.pb import write_pb
 
 
@@ -109,7 +109,7 @@ class GradientLogger:
         self.logged_steps: list[int] = []
         self._next_step: int | None = None  # None until the first step
         self._failed = False
-        self._skipped: set[str] = set()
+        self._shapes = ShapeFilter(self._warn)
 
     def step(self, global_step: int) -> bool:
         """Logs `global_step` if it is due; call once per training step.
@@ -153,8 +153,7 @@ class GradientLogger:
         )  # fmt: skip
         add = self._adder()
         for record in records(found, self.kinds):
-            if record.data.ndim not in (2, 3):
-                self._skip(record.tag, record.data.shape)
+            if not self._shapes.loggable(record):
                 continue
             summary = write_pb(
                 record.kind,
@@ -207,14 +206,6 @@ class GradientLogger:
     def _warn(self, message: str) -> None:
         where = self.path or type(self._writer).__name__
         warnings.warn(f"GradientLogger ({where}): {message}.", RuntimeWarning, 3)
-
-    def _skip(self, tag: str, shape: tuple) -> None:
-        if tag not in self._skipped:
-            self._skipped.add(tag)
-            self._warn(
-                f"'{tag}' has shape {shape}; only (batch, timesteps, channels) and "
-                "(batch, channels) tensors are logged, so it is skipped"
-            )
 
 
 def _destination(target: Any, subdir: str) -> tuple[str, Any]:
