@@ -364,6 +364,34 @@ def test_channel_grid_reflect_and_bidirectional_labels():
     np.testing.assert_array_equal(axes[2].get_lines()[0].get_ydata(), [0, 0, 0, 1, 0])
 
 
+def test_channel_grid_of_64_channels_is_8_by_8():
+    figure, axes = viz.channel_grid(np.zeros((1, 3, 64)))
+    assert len(axes) == 64
+    rows = {round(ax.get_position().y0, 3) for ax in axes}
+    columns = {round(ax.get_position().x0, 3) for ax in axes}
+    assert (len(rows), len(columns)) == (8, 8)
+    assert tuple(figure.get_size_inches()) == (8 * 2.4, 8 * 1.6)
+
+
+def test_channel_grid_shades_masked_timesteps_and_leaves_them_out():
+    data = np.zeros((2, 5, 1))
+    data[:, 4] = [[np.nan], [50.0]]  # garbage in padded steps
+    data[0, 3] = 1.0
+    mask = np.ones((2, 5), dtype=bool)
+    mask[:, 4] = False  # padding in both samples: shaded
+    mask[1, 3] = False  # padding in one sample: its line stops, no shade
+    figure, axes = viz.channel_grid(data, mask=mask)
+    pixels = render(figure)
+    ax = axes[0]
+    assert_color(pixel(figure, pixels, ax, 4, 0.5), colors.MASKED_COLOR)
+    assert_color(pixel(figure, pixels, ax, 3, 0.5), (1.0, 1.0, 1.0))
+    assert ax.get_title() == "ch 0"
+    lines = ax.get_lines()
+    np.testing.assert_array_equal(lines[0].get_ydata(), [0, 0, 0, 1, np.nan])
+    np.testing.assert_array_equal(lines[1].get_ydata(), [0, 0, 0, np.nan, np.nan])
+    assert ax.get_ylim()[1] < 2  # 50.0 is left out
+
+
 def test_channel_grid_refuses_too_many_charts_with_advice():
     with pytest.raises(ValueError, match=r"65 channels are selected.*channels="):
         viz.channel_grid(np.zeros((1, 2, 65)))
