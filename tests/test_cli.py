@@ -502,3 +502,10 @@ def test_export_draws_masked_timesteps_in_the_palette_grey(
     np.testing.assert_allclose(masked, colors.MASKED_COLOR[:3], atol=2 / 255)
     valid = _png_pixel(out, fig, ax, 1, y)
     assert np.abs(valid - colors.MASKED_COLOR[:3]).max() > 0.1
+
+
+def test_export_flow_of_two_steps_spans_them(wide_logdir, tmp_path, saved):
+    out = tmp_path / "f.png"
+    assert _export(wide_logdir, "gradients/bigru", "flow", out, run="wide") == 0
+    assert saved[0].axes[0].get_ylim() == (0, 100)
+    np.testing.assert_array_equal(saved[0].axes[0].get_yticks(), [0, 100])

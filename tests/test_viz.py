@@ -431,8 +431,8 @@ def test_flow_image_rows_are_training_steps_increasing_upward():
     top_color = colors.SEQUENTIAL_CMAP(1.0)
     bottom_color = colors.SEQUENTIAL_CMAP(0.0)
     assert_color(pixel(figure, pixels, image, 2, 200), top_color)
-    for step in (0, 100, 300):
-        assert_color(pixel(figure, pixels, image, 2, step), bottom_color)
+    for y in (25, 100, 275):  # inside the rows of steps 0, 100, 300
+        assert_color(pixel(figure, pixels, image, 2, y), bottom_color)
     # Later steps are drawn higher up (smaller pixel row).
     y_first = image.transData.transform((0, 0))[1]
     y_last = image.transData.transform((0, 300))[1]
@@ -450,11 +450,34 @@ def test_flow_columns_are_timesteps_and_log_scale_spans_decades():
     pixels = render(figure)
     # log: 1e-2 sits halfway between 1e-4 and 1 (the colour at 0.5).
     assert_color(
-        pixel(figure, pixels, axes[0], 1, 5), colors.SEQUENTIAL_CMAP(0.5), 6 / 255
+        pixel(figure, pixels, axes[0], 1, 6), colors.SEQUENTIAL_CMAP(0.5), 6 / 255
     )
-    assert_color(pixel(figure, pixels, axes[0], 0, 5), colors.SEQUENTIAL_CMAP(0.0))
-    assert_color(pixel(figure, pixels, axes[0], 2, 10), colors.SEQUENTIAL_CMAP(1.0))
+    assert_color(pixel(figure, pixels, axes[0], 0, 6), colors.SEQUENTIAL_CMAP(0.0))
+    assert_color(pixel(figure, pixels, axes[0], 2, 9), colors.SEQUENTIAL_CMAP(1.0))
     assert len(axes) == 1
+
+
+@pytest.mark.parametrize(
+    ("steps", "limits", "ticks"),
+    [
+        ([7], (6.5, 7.5), [7]),
+        ([0, 100], (0, 100), [0, 100]),
+        (
+            list(range(0, 2000, 100)),
+            (0, 1900),
+            list(range(0, 1900, 300)),
+        ),
+    ],
+)
+def test_flow_step_axis_spans_exactly_the_logged_steps(steps, limits, ticks):
+    steps = np.array(steps)
+    reach = np.ones(steps.size)
+    figure, axes = viz.flow(np.ones((steps.size, 3)), steps, reach=reach)
+    assert axes[0].get_ylim() == limits
+    assert axes[1].get_ylim() == limits
+    np.testing.assert_array_equal(axes[0].get_yticks(), ticks)
+    render(figure)  # layout keeps the limits
+    assert axes[0].get_ylim() == limits
 
 
 def test_flow_nonfinite_and_zero_cells():
