@@ -67,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=VIEWS,
         default="heatmap",
         help="heatmap, grid (rank-3 tags) or 0d (rank-2 tags): one step's values "
-        "per sample; flow: per-timestep norms over training (any tag); weights: "
+        "per sample; flow: per-timestep norms over training (any tag; for "
+        "(batch, channels) tags, which have no time axis, the norm over training "
+        "as a line); weights: "
         "one step's timesteps x gates image per weight (weight_contributions "
         "tags)",
     )
@@ -394,6 +396,14 @@ def _flow_figure(source, info: SeriesInfo):
     if not profiles.steps:
         raise CliError(f"run {info.run!r} tag {info.tag!r} has no profile")
     norms = np.stack([a[0] for a in profiles.arrays])
+    if len(info.shape) == 2:  # no time axis: one norm per step
+        fig, _ = viz.norm_history(
+            norms,
+            np.array(profiles.steps),
+            title=f"{_printable(info.run)} / {_printable(info.tag)}: gradient norm",
+            kind=_kind(info),
+        )
+        return fig
     fig, _ = viz.flow(
         norms,  # NaN and Inf norms keep their own colours
         np.array(profiles.steps),

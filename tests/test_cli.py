@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from matplotlib import image
 
-from tb_rnngrad import cli, summary
+from tb_rnngrad import cli, summary, viz
 from tb_rnngrad.format import stats
 from tb_rnngrad.viz import colors
 
@@ -413,9 +413,7 @@ def wide_logdir(tmp_path_factory):
     return str(root)
 
 
-def test_grid_limit_is_the_libraries(wide_logdir):
-    from tb_rnngrad import viz
-
+def test_grid_limit_is_the_libraries():
     assert cli._MAX_GRID_CHANNELS == viz.MAX_GRID_CHANNELS
 
 
@@ -509,3 +507,20 @@ def test_export_flow_of_two_steps_spans_them(wide_logdir, tmp_path, saved):
     assert _export(wide_logdir, "gradients/bigru", "flow", out, run="wide") == 0
     assert saved[0].axes[0].get_ylim() == (0, 100)
     np.testing.assert_array_equal(saved[0].axes[0].get_yticks(), [0, 100])
+
+
+def test_export_flow_of_data_without_a_time_axis_is_a_line(
+    wide_logdir, tmp_path, saved
+):
+    out = tmp_path / "f.png"
+    assert _export(wide_logdir, "gradients/last", "flow", out, run="wide") == 0
+    [ax] = saved[0].axes
+    assert ax.get_title() == "no time axis: (batch, channels) data, one norm per step"
+    assert ax.get_xlabel() == "training step"
+    [line] = ax.get_lines()
+    np.testing.assert_array_equal(line.get_xdata(), [0, 10, 20])
+    # (2, 4) values of 0.5 * (step + 10): norm sqrt(8) times that.
+    np.testing.assert_allclose(
+        line.get_ydata(), np.sqrt(8) * np.array([5.0, 10.0, 15.0]), rtol=1e-6
+    )
+    assert ax.get_yscale() == "log"

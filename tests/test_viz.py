@@ -822,3 +822,28 @@ def test_a_long_figure_title_fits_the_figure_width(length):
     assert title.get_window_extent(renderer).width <= fig.bbox.width
     assert (title.get_fontsize() == 12.0) == (length == 20)
     assert title.get_fontsize() >= 6.0
+
+
+# --- norm history (no time axis) ----------------------------------------------
+
+
+def test_norm_history_draws_norms_over_steps_and_says_there_is_no_time_axis():
+    norms = np.array([[1.0], [np.nan], [1e-3], [np.inf]])
+    figure, ax = viz.norm_history(norms, np.array([0, 5, 10, 20]), kind="gradients")
+    [line, inf_marks, nan_marks] = ax.get_lines()
+    np.testing.assert_array_equal(line.get_xdata(), [0, 5, 10, 20])
+    np.testing.assert_array_equal(line.get_ydata(), [1.0, np.nan, 1e-3, np.nan])
+    assert nan_marks.get_color() == colors.NAN_COLOR
+    assert inf_marks.get_color() == colors.POSINF_COLOR
+    assert ax.get_title() == (
+        "no time axis: (batch, channels) data, one norm per step [1 NaN, 1 +Inf]"
+    )
+    assert ax.get_yscale() == "log"
+    assert figure.get_suptitle() == "d loss / d output (later layers)"
+
+
+def test_norm_history_of_a_zero_norm_is_linear_and_refuses_a_time_axis():
+    _, ax = viz.norm_history(np.array([0.0, 2.0]), np.array([0, 1]))
+    assert ax.get_yscale() == "linear"
+    with pytest.raises(ValueError, match="one value per step.*use viz.flow"):
+        viz.norm_history(np.ones((2, 3)), np.array([0, 1]))

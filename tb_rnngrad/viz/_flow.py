@@ -44,6 +44,8 @@ def flow(
     how far back gradient survives the layer's own recurrence. NaN in `reach`
     leaves a gap.
 
+    Data without a time axis has one norm per step: draw it with `norm_history`.
+
     Args:
         profiles: shape (n_steps, timesteps), non-negative norms (e.g. the
             `profile` route's "values"), real floating point.
@@ -75,7 +77,7 @@ def flow(
         advice="Pass norms (e.g. np.linalg.norm(g, axis=(0, 2)) per step), not "
         "raw gradients.",
     )
-    step_values = _check_steps(steps, values.shape[0])
+    step_values = check_steps(steps, values.shape[0])
     reach_values = None if reach is None else _check_reach(reach, values.shape[0])
     scale_ = colors.norm_scale(scale, values=values, view=_VIEW, value=named.value)
     figure, axes = _make_axes(with_reach=reach_values is not None)
@@ -87,7 +89,8 @@ def flow(
     return figure, axes
 
 
-def _check_steps(steps: ArrayLike, count: int) -> np.ndarray:
+def check_steps(steps: ArrayLike, count: int) -> np.ndarray:
+    """Returns `count` strictly increasing integer steps as int64, or raises."""
     array = np.asarray(steps)
     if not np.issubdtype(array.dtype, np.integer):
         raise TypeError(
