@@ -29,6 +29,9 @@ _PER_SAMPLE_VIEWS = ("heatmap", "grid", "0d")
 _REACH_COLUMNS = ("reach", "horizon")
 #: `--scale` for the weights view, whose norms have no sign.
 _WEIGHT_SCALES = {"auto": "linear", "log": "log"}
+#: Charts the grid view draws at most (`viz.MAX_GRID_CHANNELS`, without
+#: importing matplotlib to build the parser).
+_MAX_GRID_CHANNELS = 64
 
 
 class CliError(Exception):
@@ -64,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=VIEWS,
         default="heatmap",
         help="heatmap, grid (rank-3 tags) or 0d (rank-2 tags): one step's values "
-        "per sample; flow: per-timestep norms over training (any tag); weights: "
+        "per sample; flow: per-timestep norms over training (any tag; for "
+        "(batch, channels) tags, which have no time axis, the norm over training "
+        "as a line); weights: "
         "one step's timesteps x gates image per weight (weight_contributions "
         "tags)",
     )
@@ -81,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="heatmap: auto (linear, symmetric around 0) or log (signed log); "
         "weights: auto (linear from 0) or log; flow is always log",
+    )
+    export.add_argument(
+        "--channels",
+        type=_index_ranges,
+        default=None,
+        help="grid: channels to chart, e.g. 0-31 or 0-7,32-39 (default: all; "
+        f"at most {_MAX_GRID_CHANNELS}, the rest are named in the figure title)",
     )
     export.add_argument(
         "--reflect", action="store_true", help="reflect the backward half"
@@ -341,21 +353,26 @@ def _step_figure(source, info: SeriesInfo, step: int, args: argparse.Namespace):
     if args.view == "0d":
         fig, _ = viz.scatter0d(data, samples=samples, title=title, kind=_kind(info))
         return fig
+    mask = None
+    if info.has_mask:
+        mask = np.load(io.BytesIO(reader.read_mask(ctx, eid, info.run, info.tag, step)))
     if args.view == "grid":
+        channels, left_out = _grid_channels(args.channels, data.shape[2])
+        if left_out:
+            title += f" ({left_out})"
+            print(f"tb-rnngrad: step {step}: {left_out}", file=sys.stderr)
         fig, _ = viz.channel_grid(
             data,
             samples=samples,
-            channels=list(range(min(data.shape[2], 16))),
+            channels=channels,
             reflect_backward=args.reflect and bidirectional,
             bidirectional=bidirectional,
             units=info.units if bidirectional else None,
+            mask=mask,
             title=title,
             kind=_kind(info),
         )
         return fig
-    mask = None
-    if info.has_mask:
-        mask = np.load(io.BytesIO(reader.read_mask(ctx, eid, info.run, info.tag, step)))
     fig, _ = viz.heatmap(
         data,
         samples=samples,
@@ -379,6 +396,14 @@ def _flow_figure(source, info: SeriesInfo):
     if not profiles.steps:
         raise CliError(f"run {info.run!r} tag {info.tag!r} has no profile")
     norms = np.stack([a[0] for a in profiles.arrays])
+    if len(info.shape) == 2:  # no time axis: one norm per step
+        fig, _ = viz.norm_history(
+            norms,
+            np.array(profiles.steps),
+            title=f"{_printable(info.run)} / {_printable(info.tag)}: gradient norm",
+            kind=_kind(info),
+        )
+        return fig
     fig, _ = viz.flow(
         norms,  # NaN and Inf norms keep their own colours
         np.array(profiles.steps),
@@ -396,6 +421,50 @@ def _samples(requested: list[int] | None, batch: int) -> list[int]:
     if bad:
         raise CliError(f"--samples {bad} out of range: the batch has {batch} samples")
     return requested
+
+
+def _index_ranges(text: str) -> list[int]:
+    """Parses "0-7,32-39" or "5" into [0, ..., 7, 32, ..., 39] or [5]."""
+    indices = []
+    for part in text.split(","):
+        low, _, high = part.strip().partition("-")
+        if not (low.isdigit() and (high.isdigit() or not high)):
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a list of channel ranges; write e.g. 0-31 or "
+                "0-7,32-39"
+            )
+        indices.extend(range(int(low), int(high or low) + 1))
+    return indices
+
+
+def _grid_channels(requested: list[int] | None, count: int) -> tuple[list[int], str]:
+    """The channels the grid charts (at most `_MAX_GRID_CHANNELS`) and a note
+    naming those left out ("" if none)."""
+    chosen = list(range(count)) if requested is None else requested
+    bad = [c for c in chosen if c >= count]
+    if bad:
+        raise CliError(
+            f"--channels {_range_text(bad)} out of range: the tag has {count} "
+            f"channels (0-{count - 1})"
+        )
+    if len(chosen) <= _MAX_GRID_CHANNELS:
+        return chosen, ""
+    drawn, rest = chosen[:_MAX_GRID_CHANNELS], chosen[_MAX_GRID_CHANNELS:]
+    return drawn, (
+        f"channels {_range_text(rest)} not drawn: at most {_MAX_GRID_CHANNELS} "
+        "charts; choose with --channels"
+    )
+
+
+def _range_text(indices: list[int]) -> str:
+    """E.g. [0, 1, 2, 5] -> "0-2,5"."""
+    runs: list[list[int]] = []
+    for index in indices:
+        if runs and index == runs[-1][1] + 1:
+            runs[-1][1] = index
+        else:
+            runs.append([index, index])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def _save(fig, path: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from matplotlib import image
 
-from tb_rnngrad import cli, summary
+from tb_rnngrad import cli, summary, viz
 from tb_rnngrad.format import stats
 from tb_rnngrad.viz import colors
 
@@ -374,3 +374,153 @@ def test_reading_local_logs_loads_no_tensorflow(logdir, tmp_path, command):
     assert done.returncode == 0, done.stderr
     assert "loaded: []" in done.stdout
     assert "oneDNN" not in done.stderr and "absl" not in done.stderr
+
+
+BIGRU = {
+    "name": "bigru",
+    "layer_class": "GRU",
+    "units": 32,
+    "bidirectional": True,
+    "merge_mode": "concat",
+}
+
+
+def _masked_mask() -> np.ndarray:
+    """(2, 6) mask: the last two timesteps of both samples are padding."""
+    mask = np.ones((2, 6), dtype=bool)
+    mask[:, 4:] = False
+    return mask
+
+
+@pytest.fixture(scope="module")
+def wide_logdir(tmp_path_factory):
+    """A Bidirectional layer of 64 channels, masked; a 130-channel tag; a
+    (batch, channels) tag over 3 steps and a 1-step tag."""
+    root = tmp_path_factory.mktemp("wide")
+    rng = np.random.default_rng(0)
+    with tf.summary.create_file_writer(str(root / "wide")).as_default():
+        for step in (0, 100):
+            data = rng.standard_normal((2, 6, 64)).astype(np.float32)
+            data[:, 4:] = 0.0
+            summary.gradients(
+                "gradients/bigru", data, step, layer=BIGRU, mask=_masked_mask()
+            )
+        summary.gradients("gradients/huge", np.ones((1, 3, 130), np.float32), 0)
+        for step in (0, 10, 20):
+            last = np.full((2, 4), 0.5 * (step + 10), np.float32)
+            summary.gradients("gradients/last", last, step)
+        summary.gradients("gradients/once", np.ones((1, 3, 2), np.float32), 7)
+    return str(root)
+
+
+def test_grid_limit_is_the_libraries():
+    assert cli._MAX_GRID_CHANNELS == viz.MAX_GRID_CHANNELS
+
+
+def test_export_grid_draws_all_64_channels_of_a_bidirectional_layer(
+    wide_logdir, tmp_path, saved, capsys
+):
+    assert (
+        _export(wide_logdir, "gradients/bigru", "grid", tmp_path / "g.png", run="wide")
+        == 0
+    )
+    [fig] = saved
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert len(titles) == 64
+    assert titles[:2] == ["fwd 0", "fwd 1"]
+    assert titles[-1] == "bwd 31 (ch 63)"
+    assert "not drawn" not in fig.get_suptitle()
+    assert "not drawn" not in capsys.readouterr().err
+
+
+def test_export_grid_names_the_channels_it_leaves_out(
+    wide_logdir, tmp_path, saved, capsys
+):
+    assert (
+        _export(wide_logdir, "gradients/huge", "grid", tmp_path / "g.png", run="wide")
+        == 0
+    )
+    note = "channels 64-129 not drawn: at most 64 charts; choose with --channels"
+    assert note in saved[0].get_suptitle()
+    assert note in capsys.readouterr().err
+    assert len([ax for ax in saved[0].axes if ax.get_title()]) == 64
+
+
+def test_export_grid_channels_option(wide_logdir, tmp_path, saved, capsys):
+    out = tmp_path / "g.png"
+    assert (
+        _export(
+            wide_logdir,
+            "gradients/huge",
+            "grid",
+            out,
+            "--channels",
+            "0-1,128-129",
+            run="wide",
+        )
+        == 0
+    )
+    titles = [ax.get_title() for ax in saved[0].axes if ax.get_title()]
+    assert titles == ["ch 0", "ch 1", "ch 128", "ch 129"]
+    assert "not drawn" not in capsys.readouterr().err
+    assert (
+        _export(
+            wide_logdir,
+            "gradients/huge",
+            "grid",
+            out,
+            "--channels",
+            "0,130-131",
+            run="wide",
+        )
+        == 1
+    )
+    assert "--channels 130-131 out of range: the tag has 130 channels (0-129)" in (
+        capsys.readouterr().err
+    )
+    with pytest.raises(SystemExit):
+        _export(
+            wide_logdir, "gradients/huge", "grid", out, "--channels", "a-b", run="wide"
+        )
+    assert "'a-b' is not a list of channel ranges; write e.g. 0-31" in (
+        capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize("view", ["heatmap", "grid"])
+def test_export_draws_masked_timesteps_in_the_palette_grey(
+    wide_logdir, tmp_path, saved, view
+):
+    out = tmp_path / f"{view}.png"
+    assert _export(wide_logdir, "gradients/bigru", view, out, run="wide") == 0
+    [fig] = saved
+    ax = fig.axes[0]  # heatmap: sample 0; grid: fwd 0
+    y = 10 if view == "heatmap" else ax.get_ylim()[0] * 0.9  # clear of lines
+    masked = _png_pixel(out, fig, ax, 5, y)
+    np.testing.assert_allclose(masked, colors.MASKED_COLOR[:3], atol=2 / 255)
+    valid = _png_pixel(out, fig, ax, 1, y)
+    assert np.abs(valid - colors.MASKED_COLOR[:3]).max() > 0.1
+
+
+def test_export_flow_of_two_steps_spans_them(wide_logdir, tmp_path, saved):
+    out = tmp_path / "f.png"
+    assert _export(wide_logdir, "gradients/bigru", "flow", out, run="wide") == 0
+    assert saved[0].axes[0].get_ylim() == (0, 100)
+    np.testing.assert_array_equal(saved[0].axes[0].get_yticks(), [0, 100])
+
+
+def test_export_flow_of_data_without_a_time_axis_is_a_line(
+    wide_logdir, tmp_path, saved
+):
+    out = tmp_path / "f.png"
+    assert _export(wide_logdir, "gradients/last", "flow", out, run="wide") == 0
+    [ax] = saved[0].axes
+    assert ax.get_title() == "no time axis: (batch, channels) data, one norm per step"
+    assert ax.get_xlabel() == "training step"
+    [line] = ax.get_lines()
+    np.testing.assert_array_equal(line.get_xdata(), [0, 10, 20])
+    # (2, 4) values of 0.5 * (step + 10): norm sqrt(8) times that.
+    np.testing.assert_allclose(
+        line.get_ydata(), np.sqrt(8) * np.array([5.0, 10.0, 15.0]), rtol=1e-6
+    )
+    assert ax.get_yscale() == "log"

@@ -364,6 +364,34 @@ def test_channel_grid_reflect_and_bidirectional_labels():
     np.testing.assert_array_equal(axes[2].get_lines()[0].get_ydata(), [0, 0, 0, 1, 0])
 
 
+def test_channel_grid_of_64_channels_is_8_by_8():
+    figure, axes = viz.channel_grid(np.zeros((1, 3, 64)))
+    assert len(axes) == 64
+    rows = {round(ax.get_position().y0, 3) for ax in axes}
+    columns = {round(ax.get_position().x0, 3) for ax in axes}
+    assert (len(rows), len(columns)) == (8, 8)
+    assert tuple(figure.get_size_inches()) == (8 * 2.4, 8 * 1.6)
+
+
+def test_channel_grid_shades_masked_timesteps_and_leaves_them_out():
+    data = np.zeros((2, 5, 1))
+    data[:, 4] = [[np.nan], [50.0]]  # garbage in padded steps
+    data[0, 3] = 1.0
+    mask = np.ones((2, 5), dtype=bool)
+    mask[:, 4] = False  # padding in both samples: shaded
+    mask[1, 3] = False  # padding in one sample: its line stops, no shade
+    figure, axes = viz.channel_grid(data, mask=mask)
+    pixels = render(figure)
+    ax = axes[0]
+    assert_color(pixel(figure, pixels, ax, 4, 0.5), colors.MASKED_COLOR)
+    assert_color(pixel(figure, pixels, ax, 3, 0.5), (1.0, 1.0, 1.0))
+    assert ax.get_title() == "ch 0"
+    lines = ax.get_lines()
+    np.testing.assert_array_equal(lines[0].get_ydata(), [0, 0, 0, 1, np.nan])
+    np.testing.assert_array_equal(lines[1].get_ydata(), [0, 0, 0, np.nan, np.nan])
+    assert ax.get_ylim()[1] < 2  # 50.0 is left out
+
+
 def test_channel_grid_refuses_too_many_charts_with_advice():
     with pytest.raises(ValueError, match=r"65 channels are selected.*channels="):
         viz.channel_grid(np.zeros((1, 2, 65)))
@@ -403,8 +431,8 @@ def test_flow_image_rows_are_training_steps_increasing_upward():
     top_color = colors.SEQUENTIAL_CMAP(1.0)
     bottom_color = colors.SEQUENTIAL_CMAP(0.0)
     assert_color(pixel(figure, pixels, image, 2, 200), top_color)
-    for step in (0, 100, 300):
-        assert_color(pixel(figure, pixels, image, 2, step), bottom_color)
+    for y in (25, 100, 275):  # inside the rows of steps 0, 100, 300
+        assert_color(pixel(figure, pixels, image, 2, y), bottom_color)
     # Later steps are drawn higher up (smaller pixel row).
     y_first = image.transData.transform((0, 0))[1]
     y_last = image.transData.transform((0, 300))[1]
@@ -422,11 +450,34 @@ def test_flow_columns_are_timesteps_and_log_scale_spans_decades():
     pixels = render(figure)
     # log: 1e-2 sits halfway between 1e-4 and 1 (the colour at 0.5).
     assert_color(
-        pixel(figure, pixels, axes[0], 1, 5), colors.SEQUENTIAL_CMAP(0.5), 6 / 255
+        pixel(figure, pixels, axes[0], 1, 6), colors.SEQUENTIAL_CMAP(0.5), 6 / 255
     )
-    assert_color(pixel(figure, pixels, axes[0], 0, 5), colors.SEQUENTIAL_CMAP(0.0))
-    assert_color(pixel(figure, pixels, axes[0], 2, 10), colors.SEQUENTIAL_CMAP(1.0))
+    assert_color(pixel(figure, pixels, axes[0], 0, 6), colors.SEQUENTIAL_CMAP(0.0))
+    assert_color(pixel(figure, pixels, axes[0], 2, 9), colors.SEQUENTIAL_CMAP(1.0))
     assert len(axes) == 1
+
+
+@pytest.mark.parametrize(
+    ("steps", "limits", "ticks"),
+    [
+        ([7], (6.5, 7.5), [7]),
+        ([0, 100], (0, 100), [0, 100]),
+        (
+            list(range(0, 2000, 100)),
+            (0, 1900),
+            list(range(0, 1900, 300)),
+        ),
+    ],
+)
+def test_flow_step_axis_spans_exactly_the_logged_steps(steps, limits, ticks):
+    steps = np.array(steps)
+    reach = np.ones(steps.size)
+    figure, axes = viz.flow(np.ones((steps.size, 3)), steps, reach=reach)
+    assert axes[0].get_ylim() == limits
+    assert axes[1].get_ylim() == limits
+    np.testing.assert_array_equal(axes[0].get_yticks(), ticks)
+    render(figure)  # layout keeps the limits
+    assert axes[0].get_ylim() == limits
 
 
 def test_flow_nonfinite_and_zero_cells():
@@ -771,3 +822,28 @@ def test_a_long_figure_title_fits_the_figure_width(length):
     assert title.get_window_extent(renderer).width <= fig.bbox.width
     assert (title.get_fontsize() == 12.0) == (length == 20)
     assert title.get_fontsize() >= 6.0
+
+
+# --- norm history (no time axis) ----------------------------------------------
+
+
+def test_norm_history_draws_norms_over_steps_and_says_there_is_no_time_axis():
+    norms = np.array([[1.0], [np.nan], [1e-3], [np.inf]])
+    figure, ax = viz.norm_history(norms, np.array([0, 5, 10, 20]), kind="gradients")
+    [line, inf_marks, nan_marks] = ax.get_lines()
+    np.testing.assert_array_equal(line.get_xdata(), [0, 5, 10, 20])
+    np.testing.assert_array_equal(line.get_ydata(), [1.0, np.nan, 1e-3, np.nan])
+    assert nan_marks.get_color() == colors.NAN_COLOR
+    assert inf_marks.get_color() == colors.POSINF_COLOR
+    assert ax.get_title() == (
+        "no time axis: (batch, channels) data, one norm per step [1 NaN, 1 +Inf]"
+    )
+    assert ax.get_yscale() == "log"
+    assert figure.get_suptitle() == "d loss / d output (later layers)"
+
+
+def test_norm_history_of_a_zero_norm_is_linear_and_refuses_a_time_axis():
+    _, ax = viz.norm_history(np.array([0.0, 2.0]), np.array([0, 1]))
+    assert ax.get_yscale() == "linear"
+    with pytest.raises(ValueError, match="one value per step.*use viz.flow"):
+        viz.norm_history(np.ones((2, 3)), np.array([0, 1]))

@@ -15,6 +15,7 @@ Views:
   return_sequences=False).
 - `flow`: per-timestep gradient norm over training steps, with the reach curve
   (the gradient horizon, for state gradients).
+- `norm_history`: the gradient norm over training of data without a time axis.
 - `band_histogram`: value distribution per band of timesteps.
 - `weight_contributions`: timesteps x gates image per weight, each timestep's
   share of the weight update.
@@ -34,6 +35,7 @@ from tb_rnngrad.viz._band_histogram import band_histogram
 from tb_rnngrad.viz._channel_grid import MAX_GRID_CHANNELS, channel_grid
 from tb_rnngrad.viz._flow import flow
 from tb_rnngrad.viz._heatmap import heatmap
+from tb_rnngrad.viz._norm_history import norm_history
 from tb_rnngrad.viz._scatter0d import scatter0d
 from tb_rnngrad.viz._weights import weight_contributions
 
@@ -44,6 +46,7 @@ __all__ = [
     "colors",
     "flow",
     "heatmap",
+    "norm_history",
     "scatter0d",
     "weight_contributions",
 ]

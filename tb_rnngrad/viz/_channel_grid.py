@@ -16,7 +16,9 @@ from tb_rnngrad.viz._sequence import SequenceSelection, channel_label, select_se
 
 _VIEW = "channel_grid"
 _PANEL_SIZE = (3.2, 2.1)
-_MAX_COLUMNS = 4
+#: Smaller charts, 8 to a row, once there are more than 16.
+_SMALL_PANEL_SIZE = (2.4, 1.6)
+_SMALL_FROM = 17
 MAX_GRID_CHANNELS = 64
 
 
@@ -30,6 +32,7 @@ def channel_grid(
     reflect_backward: bool = False,
     bidirectional: bool = False,
     units: int | None = None,
+    mask: ArrayLike | None = None,
     title: str | None = None,
     kind: str | None = None,
 ) -> tuple[Figure, np.ndarray]:
@@ -40,7 +43,8 @@ def channel_grid(
     figure legend maps colours to sample indices. NaN and Inf values leave gaps in
     the lines and are marked at the chart's edges (+Inf black triangle at the top,
     -Inf green triangle at the bottom, NaN magenta cross in the middle) and counted
-    in the chart title.
+    in the chart title. Charts are 4 to a row, or 8 smaller ones to a row from
+    17 channels on (64 channels: 8 x 8).
 
     Args:
         data: gradients, shape (batch, timesteps, channels), real floating point.
@@ -56,6 +60,9 @@ def channel_grid(
         bidirectional: data is the concat output of a Bidirectional layer
             (forward units, then backward units); charts are labelled fwd/bwd.
         units: units per direction; default channels // 2.
+        mask: bool array (batch, timesteps), True where a timestep is valid.
+            A sample's masked timesteps are left out of its line and counts;
+            timesteps masked in every drawn sample are shaded grey.
         title: figure title, shown literally (no mathtext).
         kind: the series' kind (`SeriesInfo.kind`, e.g. "state_gradients");
             when given, the figure title names the quantity
@@ -75,16 +82,18 @@ def channel_grid(
         data,
         view=_VIEW,
         samples=samples,
+        mask=mask,
         bidirectional=bidirectional,
         units=units,
         reflect_backward=reflect_backward,
         max_timesteps=max_timesteps,
     )
     chosen = _select_channels(channels, selection.values.shape[2])
+    small = len(chosen) >= _SMALL_FROM
     figure, axes = _layout.panel_grid(
         len(chosen),
-        max_columns=_MAX_COLUMNS,
-        panel_size=_PANEL_SIZE,
+        max_columns=8 if small else 4,
+        panel_size=_SMALL_PANEL_SIZE if small else _PANEL_SIZE,
         sharex=True,
         sharey=sharey,
     )
@@ -119,11 +128,13 @@ def _select_channels(channels: int | Sequence[int] | None, count: int) -> list[i
 
 def _draw_channel(ax: Axes, selection: SequenceSelection, channel: int) -> None:
     timesteps = selection.timesteps
-    values = selection.values[:, :, channel]  # (samples, timesteps)
+    valid = selection.valid[:, :, channel]  # (samples, timesteps)
+    values = np.where(valid, selection.values[:, :, channel], 0.0)
+    _shade_masked(ax, timesteps, ~valid.any(axis=0))
     for position, row in enumerate(values):
         ax.plot(
             timesteps,
-            np.where(np.isfinite(row), row, np.nan),
+            np.where(np.isfinite(row) & valid[position], row, np.nan),
             color=colors.sample_color(position),
             linewidth=1.2,
             label=f"sample {selection.samples[position]}",
@@ -133,6 +144,12 @@ def _draw_channel(ax: Axes, selection: SequenceSelection, channel: int) -> None:
     label = channel_label(channel, selection.units)
     _layout.set_title(ax, with_counts(label, NonFiniteCounts.of(values)), size="small")
     ax.tick_params(labelsize="small")
+
+
+def _shade_masked(ax: Axes, timesteps: np.ndarray, masked: np.ndarray) -> None:
+    """Shades each masked timestep's column (t - 0.5 to t + 0.5) grey."""
+    for t in timesteps[masked]:
+        ax.axvspan(t - 0.5, t + 0.5, color=colors.MASKED_COLOR, linewidth=0, zorder=0)
 
 
 def _add_legend(figure: Figure, ax: Axes, samples: list[int]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -12,6 +14,8 @@ from tb_rnngrad.viz import _checks, _layout, _quantity, colors
 from tb_rnngrad.viz._nonfinite import NonFiniteCounts, with_counts
 
 _VIEW = "flow"
+#: Most logged steps labelled on the step axis.
+_MAX_STEP_TICKS = 8
 
 
 def flow(
@@ -28,7 +32,9 @@ def flow(
     The image has one row per logged training step and one column per timestep:
     x is the timestep (0 on the left), y the training step, increasing upward
     (the first logged step is the bottom row). Rows are placed at their true step
-    values, so uneven logging intervals give uneven row heights. Colour is the
+    values, so uneven logging intervals give uneven row heights; the y axis spans
+    exactly the first to the last logged step (their rows are half height; one
+    step gets a row of height 1), with ticks at logged steps. Colour is the
     gradient norm on a sequential map (viridis); NaN is magenta and +Inf black
     (see `tb_rnngrad.viz.colors`), counted in the image title.
 
@@ -37,6 +43,8 @@ def flow(
     gradient still arrives. For the state kinds it is titled "gradient horizon":
     how far back gradient survives the layer's own recurrence. NaN in `reach`
     leaves a gap.
+
+    Data without a time axis has one norm per step: draw it with `norm_history`.
 
     Args:
         profiles: shape (n_steps, timesteps), non-negative norms (e.g. the
@@ -69,7 +77,7 @@ def flow(
         advice="Pass norms (e.g. np.linalg.norm(g, axis=(0, 2)) per step), not "
         "raw gradients.",
     )
-    step_values = _check_steps(steps, values.shape[0])
+    step_values = check_steps(steps, values.shape[0])
     reach_values = None if reach is None else _check_reach(reach, values.shape[0])
     scale_ = colors.norm_scale(scale, values=values, view=_VIEW, value=named.value)
     figure, axes = _make_axes(with_reach=reach_values is not None)
@@ -81,7 +89,8 @@ def flow(
     return figure, axes
 
 
-def _check_steps(steps: ArrayLike, count: int) -> np.ndarray:
+def check_steps(steps: ArrayLike, count: int) -> np.ndarray:
+    """Returns `count` strictly increasing integer steps as int64, or raises."""
     array = np.asarray(steps)
     if not np.issubdtype(array.dtype, np.integer):
         raise TypeError(
@@ -135,14 +144,19 @@ def _make_axes(*, with_reach: bool) -> tuple[Figure, np.ndarray]:
 
 
 def _row_edges(steps: np.ndarray) -> np.ndarray:
-    """Returns row boundaries half-way between steps (±0.5 for a single step)."""
+    """Returns row boundaries half-way between steps, ending at the first and
+    last step (±0.5 for a single step)."""
     centres = steps.astype(np.float64)
     if centres.size == 1:
         return np.array([centres[0] - 0.5, centres[0] + 0.5])
     middles = (centres[:-1] + centres[1:]) / 2
-    first = centres[0] - (middles[0] - centres[0])
-    last = centres[-1] + (centres[-1] - middles[-1])
-    return np.concatenate([[first], middles, [last]])
+    return np.concatenate([centres[:1], middles, centres[-1:]])
+
+
+def _step_ticks(steps: np.ndarray) -> np.ndarray:
+    """Returns every k-th logged step from the first, at most `_MAX_STEP_TICKS`
+    (evenly logged steps get evenly spaced ticks)."""
+    return steps[:: math.ceil(steps.size / _MAX_STEP_TICKS)]
 
 
 def _draw_image(
@@ -154,7 +168,10 @@ def _draw_image(
 ) -> None:
     timesteps = values.shape[1]
     column_edges = np.arange(timesteps + 1) - 0.5
-    ax.pcolormesh(column_edges, _row_edges(steps), scale.colorize(values))
+    row_edges = _row_edges(steps)
+    ax.pcolormesh(column_edges, row_edges, scale.colorize(values))
+    ax.set_ylim(row_edges[0], row_edges[-1])
+    ax.set_yticks(_step_ticks(steps))
     _layout.set_labels(ax, "timestep", "training step")
     counts = NonFiniteCounts.of(values)
     label = f"per-timestep {named.value} norm"
@@ -164,7 +181,7 @@ def _draw_image(
 def _draw_reach(
     ax: Axes, reach: np.ndarray, steps: np.ndarray, timesteps: int, named: Quantity
 ) -> None:
-    ax.plot(reach, steps, marker="o", markersize=3, color="C3")
+    ax.plot(reach, steps, marker="o", markersize=3, color="C3", clip_on=False)
     ax.set_xlim(0, timesteps)
     ax.grid(True, linewidth=0.4)
     ax.set_xlabel("timesteps back from last", **_layout.PLAIN_TEXT)
