@@ -74,6 +74,24 @@ const KINDS = {
       "far back the whole network reaches as training goes on.",
     reach: "reach",
   },
+  weights: {
+    quantity: "weights, gate by gate",
+    label: "a weight matrix (rows x columns; columns in equal gate blocks)",
+    read:
+      "The weight matrix at this step, one row per input or unit, columns in equal " +
+      "gate blocks; per-gate histograms are in TensorBoard's Histograms tab.",
+    flow: "A weight matrix has no time axis: see its per-gate scalars and histograms.",
+    reach: "reach",
+  },
+  weight_gradients: {
+    quantity: "d loss / d weight, gate by gate",
+    label: "d loss / d weight matrix (columns in equal gate blocks)",
+    read:
+      "The weight gradient at this step, columns in equal gate blocks; per-gate " +
+      "histograms are in TensorBoard's Histograms tab.",
+    flow: "A weight gradient has no time axis: see its per-gate scalars and histograms.",
+    reach: "reach",
+  },
 };
 
 /** Kinds in the order the quantity selector lists them. */

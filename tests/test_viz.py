@@ -647,6 +647,8 @@ def test_quantity_labels_are_the_tabs_and_cover_every_kind():
         "weight_contributions": "weight update by timestep",
         "input_gradients": "d loss / d model input (whole network)",
         "activations": "activations",
+        "weights": "weights, gate by gate",
+        "weight_gradients": "d loss / d weight, gate by gate",
     }
     assert set(labels) == set(metadata.KINDS)
 

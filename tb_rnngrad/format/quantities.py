@@ -39,6 +39,8 @@ QUANTITIES = {
     ),
     "input_gradients": Quantity("d loss / d model input (whole network)"),
     "activations": Quantity("activations", value="activation"),
+    "weights": Quantity("weights, gate by gate", value="weight"),
+    "weight_gradients": Quantity("d loss / d weight, gate by gate"),
 }
 
 

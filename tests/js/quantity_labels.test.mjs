@@ -24,6 +24,8 @@ test("the quantity selector's names, in its order", () => {
       "weight update by timestep",
       "activations",
       "d loss / d model input (whole network)",
+      "weights, gate by gate",
+      "d loss / d weight, gate by gate",
     ],
   );
   assert.equal(quantityLabel(null), "unknown (unreadable)");
