@@ -82,6 +82,7 @@ const KINDS = {
       "gate blocks; per-gate histograms are in TensorBoard's Histograms tab.",
     flow: "A weight matrix has no time axis: see its per-gate scalars and histograms.",
     reach: "reach",
+    profile: false,
   },
   weight_gradients: {
     quantity: "d loss / d weight, gate by gate",
@@ -91,8 +92,18 @@ const KINDS = {
       "histograms are in TensorBoard's Histograms tab.",
     flow: "A weight gradient has no time axis: see its per-gate scalars and histograms.",
     reach: "reach",
+    profile: false,
   },
 };
+
+/**
+ * Whether series of `kind` have a per-timestep profile (weight matrices do not).
+ * @param {string} kind The series' kind.
+ * @returns {boolean}
+ */
+export function hasProfile(kind) {
+  return KINDS[kind]?.profile !== false;
+}
 
 /** Kinds in the order the quantity selector lists them. */
 export const QUANTITY_ORDER = Object.keys(KINDS);

@@ -7,6 +7,7 @@
 import { ApiError } from "./api.js";
 import { createFixedRanges, fixedScaleNote } from "./fixed_scale.js";
 import { SAMPLE_FETCH_ELEMENTS } from "./loader.js";
+import { hasProfile } from "./labels.js";
 import { makeScale } from "./normalize.js";
 import { missingSample, prepare } from "./prepare.js";
 import { stepAtOrBefore } from "./steps.js";
@@ -54,7 +55,9 @@ export function createRunModels(loader) {
     if (runSteps instanceof Error) return message(meta, runSteps.message, isLoadFailure(runSteps));
     const step = stepAtOrBefore(runSteps, wanted);
     if (step === null) return message(meta, `Run "${run}" has no logged step of "${st.tag}".`);
-    const profileP = loader.profile(run, st.tag).catch((e) => e);
+    const profileP = hasProfile(meta.kind)
+      ? loader.profile(run, st.tag).catch((e) => e)
+      : Promise.resolve(null);
     let view;
     let failed = false;
     try {

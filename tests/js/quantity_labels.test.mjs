@@ -81,3 +81,12 @@ test("the reach of the state gradients is their gradient horizon", () => {
   const hit = { step: 10, timestep: null, value: null, nan: null, inf: null, reach: 1 };
   assert.deepEqual(flowReadout(hit, "gradient horizon"), ["step 10", "gradient horizon 1 timestep back"]);
 });
+
+test("weight matrices have no per-timestep profile to ask for", async () => {
+  const { hasProfile } = await import("../../frontend/labels.js");
+  assert.equal(hasProfile("weights"), false);
+  assert.equal(hasProfile("weight_gradients"), false);
+  for (const kind of ["gradients", "state_gradients", "weight_contributions", "newer"]) {
+    assert.equal(hasProfile(kind), true, kind);
+  }
+});
