@@ -70,6 +70,5 @@ export function blit(ctx, s, x, y, w, h) {
   ctx.drawImage(s.canvas, x, y, w, h);
 }
 
-/** Font used for axis labels. */
+/** Font used for axis labels (their colour: theme.colors().axis). */
 export const AXIS_FONT = "10px system-ui, sans-serif";
-export const AXIS_COLOR = "#555";

@@ -2,11 +2,12 @@
  * Colour bars with value ticks, and the legend of special colours.
  * @module colorbar
  */
-import { AXIS_COLOR, AXIS_FONT, blit, scratchImage, sizeCanvas } from "./canvas_util.js";
+import { AXIS_FONT, blit, scratchImage, sizeCanvas } from "./canvas_util.js";
 import { CENTER, SPECIAL, css, divergingLut, sequentialLut } from "./colormap.js";
 import { el } from "./dom.js";
 import { formatValue } from "./layout.js";
 import { fromUnit } from "./normalize.js";
+import { colors } from "./theme.js";
 
 const DIV = divergingLut();
 const SEQ = sequentialLut();
@@ -59,7 +60,7 @@ export function drawLogColorbar(canvas, range, width = 240) {
 /** Draws tick labels, the ends and centre first, skipping any that would overlap. */
 function drawTicks(ctx, ticks, width) {
   ctx.font = AXIS_FONT;
-  ctx.fillStyle = AXIS_COLOR;
+  ctx.fillStyle = colors().axis;
   ctx.textBaseline = "top";
   const taken = [];
   const n = ticks.length;

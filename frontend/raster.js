@@ -56,7 +56,7 @@ export function fillHeatmap(pixels, array, dims, o) {
 /**
  * Fills the gradient-flow image: one row per logged step, one column per timestep,
  * sequential log colours; NaN / Inf counts win over the value. Rows shorter than
- * `cols` (fewer timesteps logged at that step) are padded with the background.
+ * `cols` (fewer timesteps logged at that step) are padded with `pad`.
  * @param {Uint32Array} pixels Output, rows x cols.
  * @param {number[][]} values Per-step rows of per-timestep norms.
  * @param {number[][]|null} nanCounts Same shape, NaN counts.
@@ -64,13 +64,15 @@ export function fillHeatmap(pixels, array, dims, o) {
  * @param {number} cols Timesteps.
  * @param {{loLog: number, hiLog: number}} range From normalize.positiveLogRange.
  * @param {Uint32Array} lut Sequential LUT.
+ * @param {number} [pad] Packed colour of the padding (default: the palette's
+ *   background; the dark theme passes its own).
  */
-export function fillFlow(pixels, values, nanCounts, infCounts, cols, range, lut) {
+export function fillFlow(pixels, values, nanCounts, infCounts, cols, range, lut, pad = PACKED.background) {
   for (let r = 0; r < values.length; r++) {
     const row = values[r];
     for (let t = 0; t < cols; t++) {
       if (t >= row.length) {
-        pixels[r * cols + t] = PACKED.background; // this step logged fewer timesteps
+        pixels[r * cols + t] = pad; // this step logged fewer timesteps
         continue;
       }
       const v = row[t];

@@ -9,6 +9,7 @@ import { drawColorbar, drawLogColorbar, specialLegend } from "./colorbar.js";
 import { el, replaceChildren } from "./dom.js";
 import { channelLabel, reachName, readingLine } from "./labels.js";
 import { flowCaption, flowReadout, valueReadout, weightReadout } from "./readout.js";
+import { colors } from "./theme.js";
 import { attachTooltip } from "./tooltip.js";
 import { channelGridAt, drawChannelGrid } from "./views/channel_grid.js";
 import { drawFlow, flowAt } from "./views/flow.js";
@@ -18,7 +19,7 @@ import { axisNames, weightFrame } from "./weights.js";
 
 const BAR_WIDTH = 260;
 /** Line colour of the batch mean (one line per channel, not per sample). */
-const MEAN_COLOR = "#333333";
+const meanColor = () => colors().ink;
 
 /**
  * What a section drew.
@@ -82,7 +83,7 @@ function sampleOf(prep, local) {
   return prep.sampleIds[prep.samples.indexOf(local)];
 }
 
-/** Sample numbers for the views' colours (the batch mean draws in MEAN_COLOR). */
+/** Sample numbers for the views' colours (the batch mean draws in meanColor()). */
 function colourIds(prep) {
   return prep.sampleIds.map((i) => (typeof i === "number" ? i : 0));
 }
@@ -180,7 +181,7 @@ function gridSection(canvas, v) {
   const geom = drawChannelGrid(canvas, prep.array, prep.dims, {
     samples: prep.samples,
     sampleIds: colourIds(prep),
-    color: prep.mean ? MEAN_COLOR : undefined,
+    color: prep.mean ? meanColor() : undefined,
     yaxis: state.yaxis,
     mask: prep.gridMask,
     maskFlipFrom: prep.maskFlipFrom,
@@ -205,7 +206,7 @@ function scatterSection(canvas, v) {
   const geom = drawScalar0d(canvas, prep.array, prep.dims, {
     samples: prep.samples,
     sampleIds: colourIds(prep),
-    color: prep.mean ? MEAN_COLOR : undefined,
+    color: prep.mean ? meanColor() : undefined,
     availWidth: v.width,
   });
   const readout = (x, y) => {

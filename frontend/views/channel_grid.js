@@ -4,11 +4,12 @@
  * and -Inf are marked in their own colours (middle, top, bottom of the chart).
  * @module views/channel_grid
  */
-import { AXIS_COLOR, AXIS_FONT, sizeCanvas } from "../canvas_util.js";
+import { AXIS_FONT, sizeCanvas } from "../canvas_util.js";
 import { pack, samplePacked } from "../colormap.js";
 import { chartGrid, formatValue, hitTile } from "../layout.js";
 import { hexToRgb } from "../palette.js";
 import { fillRect, markNonFinite, strokeSeries } from "../raster.js";
+import { colors as themeColors } from "../theme.js";
 
 const PAD = { left: 2, top: 12, right: 2, bottom: 2 };
 
@@ -84,6 +85,7 @@ export function drawChannelGrid(canvas, array, dims, opts = {}) {
   const colors = sampleIds.map((id) => (opts.color ? one : samplePacked(id)));
   const flipFrom = opts.maskFlipFrom ?? C;
   const marker = Math.max(3, Math.round(4 * dpr));
+  const frame = frameColors();
   for (let c = 0; c < C; c++) {
     const box = {
       x: Math.round((grid.origins[c][0] + PAD.left) * dpr),
@@ -91,7 +93,7 @@ export function drawChannelGrid(canvas, array, dims, opts = {}) {
       w: Math.round(pw * dpr),
       h: Math.round(ph * dpr),
     };
-    drawFrame(px, W, box, ranges.lo[c], ranges.hi[c], opts.mask, c >= flipFrom, T);
+    drawFrame(px, W, box, ranges.lo[c], ranges.hi[c], opts.mask, c >= flipFrom, T, frame);
     for (let k = 0; k < samples.length; k++) {
       const off = samples[k] * T * C + c;
       strokeSeries(px, W, array, off, C, T, box, ranges.lo[c], ranges.hi[c], colors[k]);
@@ -104,12 +106,15 @@ export function drawChannelGrid(canvas, array, dims, opts = {}) {
   return { origins: grid.origins, chartW, chartH, pw, ph, dx, ranges, samples, sampleIds };
 }
 
-const BG = pack([250, 250, 250]);
-const ZERO = pack([200, 200, 200]);
-const SHADE = pack([212, 212, 212]);
+/** Packed colours of a chart's background, zero line and masked shading. */
+function frameColors() {
+  const t = themeColors();
+  const packed = (css) => pack(hexToRgb(css));
+  return { bg: packed(t.plotBackground), zero: packed(t.zeroLine), shade: packed(t.maskShade) };
+}
 
-function drawFrame(px, W, box, lo, hi, mask, flip, T) {
-  fillRect(px, W, box.x, box.y, box.w, box.h, BG);
+function drawFrame(px, W, box, lo, hi, mask, flip, T, frame) {
+  fillRect(px, W, box.x, box.y, box.w, box.h, frame.bg);
   if (mask && T > 1) {
     const colW = box.w / T;
     for (let t = 0; t < T; t++) {
@@ -117,19 +122,19 @@ function drawFrame(px, W, box, lo, hi, mask, flip, T) {
         const x = box.x + (t * (box.w - 1)) / (T - 1) - colW / 2;
         const x0 = Math.max(box.x, x);
         const x1 = Math.min(box.x + box.w, x + Math.max(1, colW));
-        fillRect(px, W, x0, box.y, x1 - x0, box.h, SHADE);
+        fillRect(px, W, x0, box.y, x1 - x0, box.h, frame.shade);
       }
     }
   }
   if (lo < 0) {
     const y = box.y + box.h - 1 - ((0 - lo) * (box.h - 1)) / (hi - lo);
-    fillRect(px, W, box.x, y, box.w, 1, ZERO);
+    fillRect(px, W, box.x, y, box.w, 1, frame.zero);
   }
 }
 
 function drawLabels(ctx, origins, w, ranges, label) {
   ctx.font = AXIS_FONT;
-  ctx.fillStyle = AXIS_COLOR;
+  ctx.fillStyle = themeColors().axis;
   ctx.textBaseline = "top";
   for (let c = 0; c < origins.length; c++) {
     const [ox, oy] = origins[c];

@@ -4,11 +4,13 @@
  * server computed beside it (none when it sent none).
  * @module views/flow
  */
-import { AXIS_COLOR, AXIS_FONT, blit, scratchImage, sizeCanvas } from "../canvas_util.js";
-import { sequentialLut } from "../colormap.js";
+import { AXIS_FONT, blit, scratchImage, sizeCanvas } from "../canvas_util.js";
+import { pack, sequentialLut } from "../colormap.js";
 import { cellGeometry, hitCell, indexTicks } from "../layout.js";
 import { positiveLogRange } from "../normalize.js";
+import { hexToRgb } from "../palette.js";
 import { fillFlow } from "../raster.js";
+import { colors } from "../theme.js";
 
 const LUT = sequentialLut();
 const REACH_W = 90;
@@ -41,7 +43,8 @@ export function drawFlow(canvas, profile, opts = {}) {
   const range = positiveLogRange(profile.values.flat());
   if (rows > 0) {
     const s = scratchImage(cols, rows);
-    fillFlow(s.pixels, profile.values, profile.nan_counts, profile.inf_counts, cols, range, LUT);
+    const pad = pack(hexToRgb(colors().background));
+    fillFlow(s.pixels, profile.values, profile.nan_counts, profile.inf_counts, cols, range, LUT, pad);
     blit(ctx, s, g.x, g.y, cols * g.cellW, rows * g.cellH);
   }
   drawAxes(ctx, g, profile.steps);
@@ -55,7 +58,7 @@ function drawAxes(ctx, g, steps) {
   const plotW = g.cols * g.cellW;
   const plotH = g.rows * g.cellH;
   ctx.font = AXIS_FONT;
-  ctx.fillStyle = AXIS_COLOR;
+  ctx.fillStyle = colors().axis;
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
   for (const t of indexTicks(g.cols, g.cellW, 32)) {
@@ -66,17 +69,17 @@ function drawAxes(ctx, g, steps) {
   for (const r of indexTicks(steps.length, g.cellH, 14)) {
     ctx.fillText(String(steps[r]), g.x - 6, g.y + (r + 0.5) * g.cellH);
   }
-  ctx.strokeStyle = "#999";
+  ctx.strokeStyle = colors().frame;
   ctx.strokeRect(g.x - 0.5, g.y - 0.5, plotW + 1, plotH + 1);
 }
 
 function markRow(ctx, g, r) {
   const y = g.y + r * g.cellH;
-  ctx.strokeStyle = "#00a0ff";
+  ctx.strokeStyle = colors().marker;
   ctx.lineWidth = 2;
   ctx.strokeRect(g.x - 1, y - 1, g.cols * g.cellW + 2, g.cellH + 2);
   ctx.lineWidth = 1;
-  ctx.fillStyle = "#00a0ff";
+  ctx.fillStyle = colors().marker;
   ctx.beginPath();
   ctx.moveTo(g.x - 2, y + g.cellH / 2);
   ctx.lineTo(g.x - 6, y + g.cellH / 2 - 4);
@@ -88,11 +91,12 @@ function drawReach(ctx, g, reach, cols, current) {
   const x0 = g.x + g.cols * g.cellW + GAP;
   const plotH = g.rows * g.cellH;
   const sx = (REACH_W - 4) / Math.max(1, cols - 1);
-  ctx.fillStyle = "#fafafa";
+  const theme = colors();
+  ctx.fillStyle = theme.plotBackground;
   ctx.fillRect(x0, g.y, REACH_W - 4, plotH);
-  ctx.strokeStyle = "#999";
+  ctx.strokeStyle = theme.frame;
   ctx.strokeRect(x0 - 0.5, g.y - 0.5, REACH_W - 3, plotH + 1);
-  ctx.strokeStyle = "#333";
+  ctx.strokeStyle = theme.ink;
   ctx.beginPath();
   reach.forEach((k, r) => {
     const x = x0 + k * sx;
@@ -101,16 +105,16 @@ function drawReach(ctx, g, reach, cols, current) {
     else ctx.lineTo(x, y);
   });
   ctx.stroke();
-  ctx.fillStyle = "#333";
+  ctx.fillStyle = theme.ink;
   reach.forEach((k, r) => {
     ctx.fillRect(x0 + k * sx - 1.5, g.y + (r + 0.5) * g.cellH - 1.5, 3, 3);
   });
   if (current >= 0 && current < reach.length) {
-    ctx.fillStyle = "#00a0ff";
+    ctx.fillStyle = theme.marker;
     ctx.fillRect(x0 + reach[current] * sx - 2.5, g.y + (current + 0.5) * g.cellH - 2.5, 5, 5);
   }
   ctx.font = AXIS_FONT;
-  ctx.fillStyle = AXIS_COLOR;
+  ctx.fillStyle = theme.axis;
   ctx.textBaseline = "top";
   ctx.textAlign = "left";
   ctx.fillText("0", x0, g.y + plotH + 3);

@@ -4,10 +4,11 @@
  * own for benchmarks.
  * @module views/heatmap
  */
-import { AXIS_COLOR, AXIS_FONT, blit, scratchImage, sizeCanvas } from "../canvas_util.js";
+import { AXIS_FONT, blit, scratchImage, sizeCanvas } from "../canvas_util.js";
 import { divergingLut } from "../colormap.js";
 import { cellGeometry, hitCell, indexTicks, tileGrid } from "../layout.js";
 import { fillHeatmap } from "../raster.js";
+import { colors } from "../theme.js";
 
 const LUT = divergingLut();
 
@@ -97,7 +98,7 @@ export function drawHeatmap(canvas, array, dims, opts) {
   const plotH = rows * g.cellH;
   const axes = { transpose: opts.transpose, splitAt: opts.splitAt, names: opts.channelNames };
   ctx.font = AXIS_FONT;
-  ctx.fillStyle = AXIS_COLOR;
+  ctx.fillStyle = colors().axis;
   for (let i = 0; i < samples.length; i++) {
     fillHeatmap(s.pixels, array, dims, {
       sample: samples[i],
@@ -138,11 +139,11 @@ function drawAxes(ctx, g, ox, oy, { transpose, splitAt, names }) {
   for (const j of indexTicks(g.rows, g.cellH, yNames ? 11 : 14)) {
     ctx.fillText(label(yNames, j), x0 - 4, y0 + (j + 0.5) * g.cellH);
   }
-  ctx.strokeStyle = "#999";
+  ctx.strokeStyle = colors().frame;
   ctx.lineWidth = 1;
   ctx.strokeRect(x0 - 0.5, y0 - 0.5, plotW + 1, plotH + 1);
   if (splitAt > 0 && splitAt < (transpose ? g.cols : g.rows)) {
-    ctx.strokeStyle = "#222";
+    ctx.strokeStyle = colors().split;
     ctx.beginPath();
     if (transpose) {
       ctx.moveTo(x0 + splitAt * g.cellW, y0);

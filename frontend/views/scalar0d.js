@@ -3,10 +3,11 @@
  * every channel as a scatter, one colour per sample.
  * @module views/scalar0d
  */
-import { AXIS_COLOR, AXIS_FONT, sizeCanvas } from "../canvas_util.js";
+import { AXIS_FONT, sizeCanvas } from "../canvas_util.js";
 import { SPECIAL, css, sampleColor } from "../colormap.js";
 import { formatValue, indexTicks } from "../layout.js";
 import { maxAbsFinite } from "../normalize.js";
+import { colors } from "../theme.js";
 
 const M = { left: 52, top: 8, right: 8, bottom: 18 };
 /** Distance (px) between +-max and the plot edges, so no point is clipped. */
@@ -40,9 +41,10 @@ export function drawScalar0d(canvas, array, dims, opts = {}) {
   const dx = pw / C;
   const half = ph / 2 - INSET;
   const yOf = (v) => M.top + ph / 2 - (v / hi) * half;
-  ctx.fillStyle = "#fafafa";
+  const theme = colors();
+  ctx.fillStyle = theme.plotBackground;
   ctx.fillRect(M.left, M.top, pw, ph);
-  ctx.fillStyle = "#ccc";
+  ctx.fillStyle = theme.zeroLine;
   ctx.fillRect(M.left, Math.round(yOf(0)), pw, 1);
   for (let k = 0; k < samples.length; k++) {
     const base = samples[k] * C;
@@ -55,6 +57,11 @@ export function drawScalar0d(canvas, array, dims, opts = {}) {
       else if (v === -Infinity) [ctx.fillStyle, y] = [css(SPECIAL.negInf), M.top + ph - 2];
       else [ctx.fillStyle, y] = [color, yOf(v)];
       ctx.fillRect(M.left + (c + 0.5) * dx - 2, y - 2, 4, 4);
+      if (theme.nonfiniteOutline && !Number.isFinite(v)) {
+        // e.g. +Inf's black on a dark plot: ringed so that it stays visible
+        ctx.strokeStyle = theme.nonfiniteOutline;
+        ctx.strokeRect(M.left + (c + 0.5) * dx - 2.5, y - 2.5, 5, 5);
+      }
     }
   }
   drawAxes(ctx, C, dx, hi, pw, ph, yOf);
@@ -63,7 +70,7 @@ export function drawScalar0d(canvas, array, dims, opts = {}) {
 
 function drawAxes(ctx, C, dx, hi, pw, ph, yOf) {
   ctx.font = AXIS_FONT;
-  ctx.fillStyle = AXIS_COLOR;
+  ctx.fillStyle = colors().axis;
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
   for (const v of [hi, 0, -hi]) ctx.fillText(formatValue(v), M.left - 4, yOf(v));
@@ -72,7 +79,7 @@ function drawAxes(ctx, C, dx, hi, pw, ph, yOf) {
   for (const c of indexTicks(C, dx, 28)) {
     ctx.fillText(String(c), M.left + (c + 0.5) * dx, M.top + ph + 3);
   }
-  ctx.strokeStyle = "#999";
+  ctx.strokeStyle = colors().frame;
   ctx.strokeRect(M.left - 0.5, M.top - 0.5, pw + 1, ph + 1);
 }
 

@@ -92,6 +92,14 @@ test("fillFlow pads rows of steps that logged fewer timesteps", () => {
   assert.deepEqual([...px], [seq[255], seq[255], seq[255], seq[255], PACKED.background, PACKED.background]);
 });
 
+test("fillFlow pads with the colour given (the dark theme's background)", () => {
+  const seq = sequentialLut();
+  const dark = pack([48, 48, 48]);
+  const rows = new Uint32Array(4);
+  fillFlow(rows, [[1, 1], [1]], null, null, 2, positiveLogRange([1]), seq, dark);
+  assert.deepEqual([...rows], [seq[255], seq[255], seq[255], dark]);
+});
+
 test("strokeSeries draws a connected 1-pixel line and breaks at NaN", () => {
   const W = 5;
   const px = new Uint32Array(W * 5);
