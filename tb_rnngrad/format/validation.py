@@ -23,11 +23,7 @@ def check_tensor_spec(shape: tuple[int | None, ...] | None, dtype_name: str) -> 
       TypeError: The dtype is not a real floating type.
       ValueError: The rank is not 2 or 3, or a dimension is zero.
     """
-    if dtype_name not in ("float16", "bfloat16", "float32", "float64"):
-        raise TypeError(
-            f"got data of dtype {dtype_name} and shape {_fmt(shape)}; expected "
-            f"{_EXPECTED}. Cast it, e.g. with tf.cast(data, tf.float32)."
-        )
+    _check_floating("data", dtype_name, shape, _EXPECTED)
     if shape is None:
         raise ValueError(
             f"got data of unknown rank; expected {_EXPECTED}. Give it a static "
@@ -60,11 +56,7 @@ def check_matrix_spec(shape: tuple[int | None, ...] | None, dtype_name: str) -> 
       TypeError: The dtype is not a real floating type.
       ValueError: The rank is not 1 or 2, or a dimension is zero.
     """
-    if dtype_name not in ("float16", "bfloat16", "float32", "float64"):
-        raise TypeError(
-            f"got a weight of dtype {dtype_name} and shape {_fmt(shape)}; "
-            f"expected {_MATRIX}. Cast it, e.g. with tf.cast(data, tf.float32)."
-        )
+    _check_floating("a weight", dtype_name, shape, _MATRIX)
     if shape is None or len(shape) not in (1, 2):
         rank = "unknown rank" if shape is None else f"shape {_fmt(shape)}"
         raise ValueError(
@@ -175,3 +167,14 @@ def _fmt(shape: tuple[int | None, ...] | None) -> str:
         return "(unknown)"
     dims = ", ".join("?" if d is None else str(d) for d in shape)
     return f"({dims},)" if len(shape) == 1 else f"({dims})"
+
+
+def _check_floating(
+    what: str, dtype_name: str, shape: tuple | None, expected: str
+) -> None:
+    """Raises TypeError unless `dtype_name` is a real floating type."""
+    if dtype_name not in ("float16", "bfloat16", "float32", "float64"):
+        raise TypeError(
+            f"got {what} of dtype {dtype_name} and shape {_fmt(shape)}; expected "
+            f"{expected}. Cast it, e.g. with tf.cast(data, tf.float32)."
+        )
