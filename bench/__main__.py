@@ -77,7 +77,7 @@ PLAN = (
         "cost vs timesteps and channels",
         (),
         ("--quick",),
-        timeout_full=420,
+        timeout_full=600,
         timeout_quick=90,
     ),
     Bench(
