@@ -92,8 +92,8 @@ PLAN = (
         "capture+write vs training, and the through-time kinds",
         ("--reps", "9", "--fit-reps", "5", "--fit-steps", "100", "--bptt-reps", "15"),
         ("--quick",),
-        timeout_full=480,
-        timeout_quick=120,
+        timeout_full=720,
+        timeout_quick=150,
     ),
     Bench(
         "bench_routes",

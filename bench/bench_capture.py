@@ -27,8 +27,10 @@ time (steadier when other processes share the cores):
       alone (the Gram-matrix step of "weight_contributions", on tensors of the
       shapes the capture records), so the table says what costs what.
 
-(c) runs three fits per repetition (logger with the old kinds, with the three
-kinds, none), rotated; (d) runs its sides rotated too (bench.timing).
+(c) runs four fits per repetition, rotated: with a logger of the old kinds,
+with one of the three kinds, and twice without (the second, a control, says
+how far apart two identical fits land); (d) runs its sides rotated too
+(bench.timing).
 """
 
 from __future__ import annotations
@@ -234,14 +236,26 @@ def fit_rows(model: keras.Model, args: argparse.Namespace, log_dir: str) -> list
         model.fit(x_train, y_train, batch_size=TRAIN_BATCH, epochs=1, verbose=0)
 
     # The warm-up round traces the train function and each logger's capture.
+    # "again" is the fit without a logger once more: its ratio to "none" is
+    # what the comparison reads when nothing differs (its resolution).
     raw = interleave(
-        {"old": fit_with("old"), "bptt": fit_with("bptt"), "none": fit_without},
+        {
+            "old": fit_with("old"),
+            "bptt": fit_with("bptt"),
+            "none": fit_without,
+            "again": fit_without,
+        },
         args.fit_reps,
         warmup=1,
     )
     steps = args.fit_steps
     own = "    logger's own time inside fit / fit time"
     return [
+        (
+            f"    control: fit {steps} steps without logger / the same again",
+            pair(raw["again"], raw["none"]),
+            None,
+        ),
         (
             f"(c) fit {steps} steps: logger every 100 / none",
             pair(raw["old"], raw["none"]),
@@ -456,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
         for label, m, target in rows[3:]:
             if target is not None:
                 rec.check(label.strip(), m["ratio"], "<=", target, "x")
-                if "state_gradients" in label:  # issue 12's row: CPU too
+                if label.startswith("(c)"):  # fits at load: CPU too
                     rec.check(
                         f"{label.strip()}, CPU", m["cpu_ratio"], "<=", target, "x"
                     )
