@@ -90,7 +90,7 @@ PLAN = (
     Bench(
         "bench_capture",
         "capture+write vs training, and the through-time kinds",
-        ("--reps", "9", "--fit-reps", "5", "--fit-steps", "100", "--bptt-reps", "15"),
+        ("--reps", "9", "--fit-reps", "5", "--fit-steps", "100", "--bptt-reps", "25"),
         ("--quick",),
         timeout_full=720,
         timeout_quick=150,

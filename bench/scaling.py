@@ -355,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     reps = (
         {"capture": (0.5, 2, 5), "bptt": 2, "route": 3, "draw": 2}
         if args.quick
-        else {"capture": (3.0, 5, 15), "bptt": 9, "route": 7, "draw": 5}
+        else {"capture": (3.0, 5, 15), "bptt": 11, "route": 7, "draw": 5}
     )
     modes = (False,) if args.quick else (True, False)
     rec = Recorder(
