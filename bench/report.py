@@ -93,7 +93,7 @@ def header(run: dict) -> str:
         kind = "partial run"
     else:
         kind = "full run"
-    seconds = run.get("seconds") or run.get("benchmark_seconds") or 0
+    seconds = run.get("benchmark_seconds") or run.get("seconds") or 0
     text = f"""# Benchmarks
 
 <!-- Written by `python -m bench` (bench/report.py) from the results of one run,
