@@ -1,6 +1,6 @@
 """Runs every benchmark in bench/ and rewrites docs/benchmarks.md.
 
-    python -m bench            # full run (`make bench`), about 10 minutes on 2 cores
+    python -m bench            # full run (`make bench`), 10 to 15 minutes on 2 cores
     python -m bench --quick    # smoke run, under 2 minutes; its page goes to
                                # bench/out/<run>/benchmarks.md, not docs/
     python -m bench --only compare_drawing,storage
