@@ -1,9 +1,10 @@
 """Runs every benchmark in bench/ and rewrites docs/benchmarks.md.
 
-    python -m bench            # full run (`make bench`), about 10 minutes on 2 cores
+    python -m bench            # full run (`make bench`), 10 to 15 minutes on 2 cores
     python -m bench --quick    # smoke run, under 2 minutes; its page goes to
                                # bench/out/<run>/benchmarks.md, not docs/
     python -m bench --only compare_drawing,storage
+    python -m bench --only scaling --merge bench/out/<earlier run>
     python -m bench --report-only bench/out/<run>   # rewrite the page only
 
 Each benchmark runs in its own subprocess with `--json`, its output kept in
@@ -12,6 +13,11 @@ the page and the others still run. `bench/report.py` then writes the page and
 its figures (docs/img/bench-*.png) from the JSON files. A `bench/bench_*.py`
 that is not in `PLAN` is run too, with `--quick` in quick mode, and its output
 is shown as is.
+
+A run of some benchmarks (`--only`) writes its page to bench/out/<run>/ unless
+`--merge` adds the results of an earlier run for the others (each keeps the
+command and date it was measured with) and together they cover every benchmark
+in `PLAN`: then the page is docs/benchmarks.md, as after a full run.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import argparse
 import datetime
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -70,7 +77,8 @@ PLAN = (
         "cost vs timesteps and channels",
         (),
         ("--quick",),
-        timeout_full=300,
+        timeout_full=600,
+        timeout_quick=90,
     ),
     Bench(
         "bench_browser",
@@ -81,9 +89,11 @@ PLAN = (
     ),
     Bench(
         "bench_capture",
-        "capture+write vs training",
-        ("--reps", "9", "--fit-reps", "5", "--fit-steps", "100"),
-        ("--reps", "3", "--fit-reps", "1", "--fit-steps", "5"),
+        "capture+write vs training, and the through-time kinds",
+        ("--reps", "9", "--fit-reps", "5", "--fit-steps", "100", "--bptt-reps", "25"),
+        ("--quick",),
+        timeout_full=720,
+        timeout_quick=150,
     ),
     Bench(
         "bench_routes",
@@ -201,6 +211,12 @@ def main(argv: list[str] | None = None) -> int:
         "<out>/benchmarks.md for --quick or --only)",
     )
     parser.add_argument("--report-only", default=None, help="results directory")
+    parser.add_argument(
+        "--merge",
+        default=None,
+        help="results directory of an earlier run: its results for the "
+        "benchmarks this run does not run go on the page too",
+    )
     args = parser.parse_args(argv)
 
     from bench import machine
@@ -246,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         (out / "run.json").write_text(json.dumps(summary, indent=1))
     summary["load_end"] = [round(x, 2) for x in os.getloadavg()]
     summary["benchmark_seconds"] = round(time.perf_counter() - start, 1)
+    if args.merge:
+        merge(summary, out, Path(args.merge))
     if not args.only:
         summary["checks"] = [duration_check(args.quick, summary["benchmark_seconds"])]
     (out / "run.json").write_text(json.dumps(summary, indent=1))
@@ -269,8 +287,46 @@ def duration_check(quick: bool, seconds: float) -> dict:
     return check(what, seconds / 60, "<=", 2 if quick else 10, "min")
 
 
+def merge(summary: dict, out: Path, earlier: Path) -> None:
+    """Adds to `summary` (and copies into `out`) the results of the run in
+    `earlier` for the benchmarks that `summary` lacks, in `PLAN` order.
+
+    Each added status keeps where it comes from under "run": the earlier
+    run's start, command and directory (or, if that run had merged it too,
+    the run it came from).
+    """
+    old = json.loads((earlier / "run.json").read_text())
+    if old.get("quick") != summary["quick"]:
+        raise SystemExit(
+            f"--merge {earlier}: that run was {'' if old.get('quick') else 'not '}"
+            "--quick and this one is the other kind; merge runs of one kind"
+        )
+    have = {b["name"] for b in summary["benchmarks"]}
+    source = {
+        "started": old["started"],
+        "command": old["command"],
+        "dir": str(earlier),
+    }
+    for status in old["benchmarks"]:
+        if status["name"] in have:
+            continue
+        path = earlier / f"{status['name']}.json"
+        if path.exists():
+            shutil.copyfile(path, out / path.name)
+        summary["benchmarks"].append({**status, "run": status.get("run", source)})
+    order = [b.name for b in list(PLAN) + extra_benchmarks()]
+    summary["benchmarks"].sort(
+        key=lambda b: order.index(b["name"]) if b["name"] in order else len(order)
+    )
+    summary["merged"] = str(earlier)
+
+
 def _default_doc(summary: dict, out: Path) -> Path:
-    return out / "benchmarks.md" if summary["quick"] or summary["only"] else DOC
+    if summary["quick"]:
+        return out / "benchmarks.md"
+    have = {b["name"] for b in summary["benchmarks"]}
+    complete = all(b.name in have for b in PLAN)
+    return DOC if complete else out / "benchmarks.md"
 
 
 if __name__ == "__main__":

@@ -18,7 +18,19 @@ time (steadier when other processes share the cores):
       tf.function forward+backward (gradients of the weights) on the same batch;
   (b) capture+write vs one training step (`model.train_on_batch`), at the
       demo's training batch size (64) and at the probe batch size (16);
-  (c) model.fit with GradientLogger(every_n_steps=100) vs model.fit without it.
+  (c) model.fit with GradientLogger(every_n_steps=100) vs model.fit without it,
+      and, in the same rotation, with a GradientLogger that also logs the
+      through-time kinds (`BPTT_KINDS`, issue 12);
+  (d) `capture.capture` with `BPTT_KINDS` vs the bare forward+backward, and
+      beside them, in one rotation: each kind alone, `GradientLogger.log` with
+      the three kinds (capture + write), and the per-timestep weight-term norms
+      alone (the Gram-matrix step of "weight_contributions", on tensors of the
+      shapes the capture records), so the table says what costs what.
+
+(c) runs four fits per repetition, rotated: with a logger of the old kinds,
+with one of the three kinds, and twice without (the second, a control, says
+how far apart two identical fits land); (d) runs its sides rotated too
+(bench.timing).
 """
 
 from __future__ import annotations
@@ -37,11 +49,16 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from bench.timing import Recorder, spread  # noqa: E402
+from bench.timing import Recorder, interleave, ratio, spread  # noqa: E402
 from tb_rnngrad.callback import GradientLogger  # noqa: E402
+from tb_rnngrad.capture import capture  # noqa: E402
+from tb_rnngrad.capture.weight_terms import _product_norms  # noqa: E402
 
 SAMPLES, TIMESTEPS, FEATURES, UNITS = 16, 200, 8, 64
 TRAIN_BATCH = 64
+BPTT_KINDS = ("gradients", "state_gradients", "weight_contributions")
+"""The kinds of issue 12's targets: (d) <= 1.5x the bare step, (c) <= 1.03x."""
+BPTT_LIMIT = 1.5
 
 
 def build_model() -> keras.Model:
@@ -76,26 +93,44 @@ def alternate(a: Callable[[], object], b: Callable[[], object], reps: int) -> di
         a/b, "cpu_ratio": the same for process CPU time, "spread": medians,
         quartiles and IQRs of a and b (ms) and of both ratios}.
     """
-    walls_a, walls_b, ratios, cpu_ratios = [], [], [], []
+    a_times, b_times = {"wall": [], "cpu": []}, {"wall": [], "cpu": []}
     for rep in range(reps):
         if rep % 2:
             (wb, cb), (wa, ca) = timed(b), timed(a)
         else:
             (wa, ca), (wb, cb) = timed(a), timed(b)
-        walls_a.append(wa)
-        walls_b.append(wb)
-        ratios.append(wa / wb)
-        cpu_ratios.append(ca / cb)
+        for times, wall, cpu in ((a_times, wa, ca), (b_times, wb, cb)):
+            times["wall"].append(wall)
+            times["cpu"].append(cpu)
+    return pair(a_times, b_times)
+
+
+def pair(a: dict[str, list[float]], b: dict[str, list[float]]) -> dict:
+    """Medians and spreads of two sides timed in the same repetitions.
+
+    Args:
+        a, b: `{"wall": [seconds per repetition], "cpu": [...]}`, index i of
+            each list from repetition i (as `bench.timing.interleave` gives).
+
+    Returns:
+        {"a": median wall s, "b": ..., "ratio": median of per-repetition wall
+        ratios a/b, "cpu_ratio": the same for process CPU time, "spread":
+        medians, quartiles and IQRs of a and b (wall and CPU, ms) and of both
+        ratios}.
+    """
+    ratios, cpu_ratios = ratio(a["wall"], b["wall"]), ratio(a["cpu"], b["cpu"])
     return {
-        "a": statistics.median(walls_a),
-        "b": statistics.median(walls_b),
-        "ratio": statistics.median(ratios),
-        "cpu_ratio": statistics.median(cpu_ratios),
+        "a": statistics.median(a["wall"]),
+        "b": statistics.median(b["wall"]),
+        "ratio": ratios["median"],
+        "cpu_ratio": cpu_ratios["median"],
         "spread": {
-            "a_ms": spread(walls_a, 1e3),
-            "b_ms": spread(walls_b, 1e3),
-            "ratio": spread(ratios),
-            "cpu_ratio": spread(cpu_ratios),
+            "a_ms": spread(a["wall"], 1e3),
+            "b_ms": spread(b["wall"], 1e3),
+            "a_cpu_ms": spread(a["cpu"], 1e3),
+            "b_cpu_ms": spread(b["cpu"], 1e3),
+            "ratio": ratios,
+            "cpu_ratio": cpu_ratios,
         },
     }
 
@@ -113,7 +148,7 @@ def bare_forward_backward(model: keras.Model) -> Callable:
 
 
 def run(model: keras.Model, args: argparse.Namespace, log_dir: str) -> list[tuple]:
-    """Runs the three comparisons; returns the table rows."""
+    """Runs (a) and (b); returns their table rows."""
     x_probe, y_probe = make_data(SAMPLES)
     x_train, y_train = make_data(TRAIN_BATCH * args.fit_steps, seed=1)
     logger = GradientLogger(log_dir, data=(x_probe, y_probe), every_n_steps=100)
@@ -159,34 +194,170 @@ def run(model: keras.Model, args: argparse.Namespace, log_dir: str) -> list[tupl
         ),
     ]
     logger.on_train_end()
+    return rows
 
-    fit_logger = GradientLogger(log_dir, data=(x_probe, y_probe), every_n_steps=100)
-    hook_seconds = instrument(fit_logger)
-    shares = []
 
-    def fit_with() -> None:
-        hook_seconds.clear()
-        start = time.perf_counter()
-        model.fit(
-            x_train,
-            y_train,
-            batch_size=TRAIN_BATCH,
-            epochs=1,
-            verbose=0,
-            callbacks=[fit_logger],
-        )
-        shares.append(sum(hook_seconds) / (time.perf_counter() - start))
+def fit_rows(model: keras.Model, args: argparse.Namespace, log_dir: str) -> list[tuple]:
+    """(c): 100-step fits with each logger and without one, rotated."""
+    x_probe, y_probe = make_data(SAMPLES)
+    x_train, y_train = make_data(TRAIN_BATCH * args.fit_steps, seed=1)
+    loggers = {
+        "old": GradientLogger(
+            os.path.join(log_dir, "fit_old"), data=(x_probe, y_probe)
+        ),
+        "bptt": GradientLogger(
+            os.path.join(log_dir, "fit_bptt"),
+            data=(x_probe, y_probe),
+            kinds=BPTT_KINDS,
+        ),
+    }
+    shares: dict[str, list[float]] = {name: [] for name in loggers}
+
+    def fit_with(name: str) -> Callable[[], None]:
+        fit_logger = loggers[name]
+        hook_seconds = instrument(fit_logger)
+
+        def fit() -> None:
+            hook_seconds.clear()
+            start = time.perf_counter()
+            model.fit(
+                x_train,
+                y_train,
+                batch_size=TRAIN_BATCH,
+                epochs=1,
+                verbose=0,
+                callbacks=[fit_logger],
+            )
+            shares[name].append(sum(hook_seconds) / (time.perf_counter() - start))
+
+        return fit
 
     def fit_without() -> None:
         model.fit(x_train, y_train, batch_size=TRAIN_BATCH, epochs=1, verbose=0)
 
-    fit_with()  # warm-up: traces the train function and the logger's capture
-    fit_without()
-    label = f"(c) fit {args.fit_steps} steps: logger every 100 / none"
-    rows.append((label, alternate(fit_with, fit_without, args.fit_reps), 1.03))
-    share = statistics.median(shares[1:])  # without the warm-up fit
-    rows.append(("    logger's own time inside fit / fit time", {"share": share}, None))
-    return rows
+    # The warm-up round traces the train function and each logger's capture.
+    # "again" is the fit without a logger once more: its ratio to "none" is
+    # what the comparison reads when nothing differs (its resolution).
+    raw = interleave(
+        {
+            "old": fit_with("old"),
+            "bptt": fit_with("bptt"),
+            "none": fit_without,
+            "again": fit_without,
+        },
+        args.fit_reps,
+        warmup=1,
+    )
+    steps = args.fit_steps
+    own = "    logger's own time inside fit / fit time"
+    return [
+        (
+            f"    control: fit {steps} steps without logger / the same again",
+            pair(raw["again"], raw["none"]),
+            None,
+        ),
+        (
+            f"(c) fit {steps} steps: logger every 100 / none",
+            pair(raw["old"], raw["none"]),
+            1.03,
+        ),
+        (own, {"share": statistics.median(shares["old"][1:])}, None),
+        (
+            f"(c) fit {steps} steps: logger with {' + '.join(BPTT_KINDS)} "
+            "every 100 / none",
+            pair(raw["bptt"], raw["none"]),
+            1.03,
+        ),
+        (own, {"share": statistics.median(shares["bptt"][1:])}, None),
+    ]
+
+
+def weight_norms_alone(model: keras.Model) -> Callable[[], object]:
+    """The last step of "weight_contributions" alone: per timestep, the norm
+    per gate of x_t^T dz_t, h_{t-1}^T dz_t and the batch sum of dz_t for each
+    LSTM (the library's `_product_norms`: Gram matrices where the batch is the
+    smaller side), on random tensors of the shapes the capture records."""
+    rng = np.random.default_rng(2)
+
+    def normal(*shape: int) -> tf.Tensor:
+        return tf.constant(rng.standard_normal(shape).astype("float32"))
+
+    factors = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.LSTM):
+            cell = layer.cell
+            rows, width = cell.kernel.shape[0], cell.bias.shape[0]
+            dz = normal(TIMESTEPS, SAMPLES, width)
+            factors.append((normal(TIMESTEPS, SAMPLES, rows), dz))
+            factors.append((normal(TIMESTEPS, SAMPLES, cell.units), dz))
+            factors.append((None, dz))
+
+    @tf.function
+    def norms() -> list[tf.Tensor]:
+        return [_product_norms(left, dz, 4) for left, dz in factors]
+
+    return lambda: [n.numpy() for n in norms()]
+
+
+#: (d)'s sides: name -> (label, kinds of `capture.capture`, or None).
+BPTT_SIDES = {
+    "bare": ("floor: bare fwd+bwd (weight gradients)", None),
+    "gradients": ("`capture`, gradients", ("gradients",)),
+    "state_gradients": ("`capture`, state_gradients", ("state_gradients",)),
+    "weight_contributions": (
+        "`capture`, weight_contributions",
+        ("weight_contributions",),
+    ),
+    "all": ("`capture`, the three kinds", BPTT_KINDS),
+    "log": ("`GradientLogger.log`, the three kinds (capture + write)", BPTT_KINDS),
+    "norms": ("weight-term norms alone (products and Gram matrices)", None),
+}
+
+
+def bptt_sides(model: keras.Model, reps: int, log_dir: str) -> dict:
+    """(d): capture with issue 12's kinds, each kind alone and their parts,
+    each against the bare forward+backward, all in one rotation."""
+    x, y = make_data(SAMPLES)
+    bare = bare_forward_backward(model)
+    x_t, y_t = tf.constant(x), tf.constant(y)
+    logger = GradientLogger(
+        os.path.join(log_dir, "bptt"), data=(x, y), kinds=BPTT_KINDS
+    )
+    logger.set_model(model)
+    logger.on_train_begin()
+    step = iter(range(1, 1_000_000))
+    sides = {
+        "bare": lambda: [g.numpy() for g in bare(x_t, y_t)],
+        **{
+            name: (lambda kinds=kinds: capture(model, x, y, kinds=kinds))
+            for name, (_, kinds) in BPTT_SIDES.items()
+            if kinds is not None and name != "log"
+        },
+        "log": lambda: logger.log(next(step)),
+        "norms": weight_norms_alone(model),
+    }
+    raw = interleave(sides, reps, warmup=2)
+    logger.on_train_end()
+    return {
+        "kinds": list(BPTT_KINDS),
+        "reps": reps,
+        "sides": {
+            name: {
+                "label": BPTT_SIDES[name][0],
+                "ms": spread(raw[name]["wall"], 1e3),
+                "cpu_ms": spread(raw[name]["cpu"], 1e3),
+            }
+            for name in BPTT_SIDES
+        },
+        "ratios": {
+            name: {
+                "wall": ratio(raw[name]["wall"], raw["bare"]["wall"]),
+                "cpu": ratio(raw[name]["cpu"], raw["bare"]["cpu"]),
+            }
+            for name in BPTT_SIDES
+            if name != "bare"
+        },
+    }
 
 
 def instrument(logger: GradientLogger) -> list[float]:
@@ -234,16 +405,36 @@ def print_table(rows: list[tuple], args: argparse.Namespace) -> None:
     )
 
 
+def print_bptt(bptt: dict) -> None:
+    """Prints (d): each side's times and its ratios to the bare step."""
+    print(
+        f"\n(d) capture kinds vs bare fwd+bwd, {bptt['reps']} rotations "
+        f"(target: the three kinds <= {BPTT_LIMIT}x)\n"
+    )
+    header = f"{'side':60} {'wall ms':>9} {'CPU ms':>9} {'/bare':>7} {'/bare cpu':>9}"
+    print(header)
+    print("-" * len(header))
+    for name, side in bptt["sides"].items():
+        got = bptt["ratios"].get(name)
+        wall = f"{got['wall']['median']:7.3f}" if got else ""
+        cpu = f"{got['cpu']['median']:9.3f}" if got else ""
+        print(
+            f"{side['label']:60} {side['ms']['median']:9.1f} "
+            f"{side['cpu_ms']['median']:9.1f} {wall:>7} {cpu:>9}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=15, help="pairs for (a), (b)")
     parser.add_argument("--fit-reps", type=int, default=5, help="pairs for (c)")
     parser.add_argument("--fit-steps", type=int, default=100, help="steps per fit")
+    parser.add_argument("--bptt-reps", type=int, default=15, help="rotations for (d)")
     parser.add_argument("--quick", action="store_true", help="few repetitions")
     parser.add_argument("--json", default=None, help="also write the figures here")
     args = parser.parse_args(argv)
     if args.quick:
-        args.reps, args.fit_reps, args.fit_steps = 3, 1, 30
+        args.reps, args.fit_reps, args.fit_steps, args.bptt_reps = 3, 1, 10, 3
 
     rec = Recorder(
         "bench_capture",
@@ -252,6 +443,7 @@ def main(argv: list[str] | None = None) -> int:
             "reps": args.reps,
             "fit_reps": args.fit_reps,
             "fit_steps": args.fit_steps,
+            "bptt_reps": args.bptt_reps,
             "input": [SAMPLES, TIMESTEPS, FEATURES],
             "train_batch": TRAIN_BATCH,
             "tensorflow": tf.__version__,
@@ -261,12 +453,27 @@ def main(argv: list[str] | None = None) -> int:
     model = build_model()
     with tempfile.TemporaryDirectory(prefix="bench_capture_") as log_dir:
         rows = run(model, args, log_dir)
+        bptt = bptt_sides(model, args.bptt_reps, log_dir)
+        print_bptt(bptt)
+        rows += fit_rows(model, args, log_dir)
     print_table(rows, args)
     if args.json:
         rec["rows"] = [{"label": label.strip(), **m} for label, m, _ in rows]
-        for label, m, target in rows:
+        rec["bptt"] = bptt
+        for label, m, target in rows[:3]:
             if target is not None:
                 rec.check(label.strip(), m["ratio"], "<=", target, "x")
+        label = f"(d) `capture`, kinds {' + '.join(BPTT_KINDS)} / bare fwd+bwd"
+        ratios = bptt["ratios"]["all"]
+        rec.check(label, ratios["wall"]["median"], "<=", BPTT_LIMIT, "x")
+        rec.check(f"{label}, CPU", ratios["cpu"]["median"], "<=", BPTT_LIMIT, "x")
+        for label, m, target in rows[3:]:
+            if target is not None:
+                rec.check(label.strip(), m["ratio"], "<=", target, "x")
+                if label.startswith("(c)"):  # fits at load: CPU too
+                    rec.check(
+                        f"{label.strip()}, CPU", m["cpu_ratio"], "<=", target, "x"
+                    )
         rec.write(args.json)
     return 0
 

@@ -87,9 +87,14 @@ def write(out: Path, doc: Path) -> None:
 
 
 def header(run: dict) -> str:
-    kind = "quick (smoke) run" if run.get("quick") else "full run"
-    seconds = run.get("seconds") or run.get("benchmark_seconds") or 0
-    return f"""# Benchmarks
+    if run.get("quick"):
+        kind = "quick (smoke) run"
+    elif run.get("only"):
+        kind = "partial run"
+    else:
+        kind = "full run"
+    seconds = run.get("benchmark_seconds") or run.get("seconds") or 0
+    text = f"""# Benchmarks
 
 <!-- Written by `python -m bench` (bench/report.py) from the results of one run,
 except the hand-written analysis, which it keeps. -->
@@ -98,10 +103,38 @@ except the hand-written analysis, which it keeps. -->
 make bench                          # every benchmark; rewrites this page
 make bench BENCH_ARGS=--quick       # smoke run; its page goes to bench/out/<run>/
 .venv/bin/python -m bench --only compare_drawing,storage   # a subset
+.venv/bin/python -m bench --only scaling --merge bench/out/<earlier run>
 ```
 
 These tables are the {kind} of {run["started"]} (`{run["command"]}`,
 {seconds / 60:.1f} min); raw results in `bench/out/` (not committed)."""
+    return text + _merged(run) + _missing(run)
+
+
+def _merged(run: dict) -> str:
+    """Which benchmarks' results come from earlier runs, and which."""
+    earlier: dict[tuple[str, str], list[str]] = {}
+    for status in run["benchmarks"]:
+        if "run" in status:
+            source = (status["run"]["started"], status["run"]["command"])
+            earlier.setdefault(source, []).append(f"`{status['name']}`")
+    return "".join(
+        f" The results of {', '.join(names)} are those of the run of {started} "
+        f"(`{command}`), merged in with `--merge`."
+        for (started, command), names in earlier.items()
+    )
+
+
+def _missing(run: dict) -> str:
+    """The benchmarks with tables that this page has no results for."""
+    have = {status["name"] for status in run["benchmarks"]}
+    missing = [f"`{name}`" for name in TABLES if name not in have]
+    if not missing:
+        return ""
+    return (
+        f" Not run here: {', '.join(missing)} (run them, or add an earlier run's "
+        "results with `--merge`)."
+    )
 
 
 def verdict(check: dict) -> str:
@@ -151,12 +184,16 @@ def bench_section(status: dict, doc: dict | None, figures: dict) -> str:
 
 
 def ran(status: dict) -> str:
-    """'Command: `...`, 21 s, load average 3.2 at start, 4.1 at end.'"""
-    return (
+    """'Command: `...`, 21 s, load average 3.2 at start, 4.1 at end.', and
+    the run it was measured in if that is an earlier one (`--merge`)."""
+    text = (
         f"Command: `{status['command']}`, {status['seconds']:.0f} s, load average "
         f"{_load(status.get('load_start'))} at start, "
         f"{_load(status.get('load_end'))} at end."
     )
+    if "run" in status:
+        text += f" Measured in the run of {status['run']['started']}."
+    return text
 
 
 def _load(values: list[float] | None) -> str:
@@ -181,7 +218,8 @@ def machine_section(run: dict) -> str:
     benches = [
         [
             f"`{b['name']}`",
-            "ok" if b["ok"] else f"**failed**: {b.get('error')}",
+            ("ok" if b["ok"] else f"**failed**: {b.get('error')}")
+            + (f" (run of {b['run']['started']})" if "run" in b else ""),
             f"{b['seconds']:.0f} s",
             f"{_load(b.get('load_start'))} → {_load(b.get('load_end'))}",
         ]

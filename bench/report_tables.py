@@ -123,9 +123,50 @@ def scaling_tables(doc: dict, figures: dict) -> list[str]:
             )
         )
         blocks.append(growth_table([row["values"] for row in rows], series))
+    if r.get("bptt"):
+        blocks += bptt_scaling_tables(r["bptt"])
     for stage, error in (r.get("errors") or {}).items():
         blocks.append(f"Stage {stage} failed: {error.splitlines()[0]}")
     return blocks
+
+
+def bptt_scaling_tables(bptt: dict) -> list[str]:
+    """The bptt stage: capture with issue 12's kinds and the bare step at two
+    lengths, and how each grows from the shorter to the longer."""
+    sides, ratios = bptt["sides"], bptt["ratio"]
+    kinds = " + ".join(bptt["kinds"])
+    rows = [
+        [
+            f"{steps} x {bptt['channels']}",
+            ms_iqr(sides[f"capture_t{steps}"]["ms"]),
+            ms_iqr(sides[f"capture_t{steps}"]["cpu_ms"]),
+            ms_iqr(sides[f"bare_t{steps}"]["ms"]),
+            ms_iqr(sides[f"bare_t{steps}"]["cpu_ms"]),
+            times(ratios[f"t{steps}"]["wall"]),
+            times(ratios[f"t{steps}"]["cpu"]),
+        ]
+        for steps in bptt["timesteps"]
+    ]
+    header = ["timesteps x channels", "`capture` wall (IQR)", "`capture` CPU (IQR)"]
+    header += ["bare fwd+bwd wall (IQR)", "bare fwd+bwd CPU (IQR)"]
+    short, long = bptt["timesteps"]
+    labels = {
+        "capture": "`capture`",
+        "bare": "bare fwd+bwd",
+        "capture/bare": "`capture`'s growth / bare fwd+bwd's",
+    }
+    growth = [
+        [label, times(bptt["growth"][key]["wall"]), times(bptt["growth"][key]["cpu"])]
+        for key, label in labels.items()
+    ]
+    return [
+        f"### Kinds {kinds}, batch {bptt['batch']}\n\n"
+        + table(header + ["capture / bare, wall", "capture / bare, CPU"], rows),
+        table(
+            [f"growth {short} -> {long} timesteps", "wall, per rotation", "CPU"],
+            growth,
+        ),
+    ]
 
 
 def scaling_series(r: dict, rows: list[dict]) -> dict[str, list[float | None]]:
@@ -209,23 +250,55 @@ def growth(sizes: list[float], values: list[float]) -> dict[str, Any]:
 
 
 def capture_tables(doc: dict, figures: dict) -> list[str]:
+    r = doc["results"]
     rows = []
-    for row in doc["results"]["rows"]:
+    for row in r["rows"]:
         if "share" in row:
-            rows.append([row["label"], "", "", f"{row['share']:.3f}", ""])
+            rows.append([row["label"], "", "", "", "", f"{row['share']:.3f}", ""])
             continue
         s = row["spread"]
         rows.append(
             [
                 row["label"],
                 ms_iqr(s["a_ms"]),
+                _cpu(s.get("a_cpu_ms")),
                 ms_iqr(s["b_ms"]),
+                _cpu(s.get("b_cpu_ms")),
                 times(s["ratio"]),
                 f"{row['cpu_ratio']:.2f}x",
             ]
         )
-    header = ["comparison (A / B)", "A (IQR)", "B (IQR)", "A/B wall, per pair"]
-    return [table(header + ["A/B CPU"], rows)]
+    header = ["comparison (A / B)", "A wall (IQR)", "A CPU", "B wall (IQR)", "B CPU"]
+    blocks = [table(header + ["A/B wall, per pair", "A/B CPU"], rows)]
+    if "bptt" in r:
+        blocks.append(bptt_table(r["bptt"]))
+    return blocks
+
+
+def _cpu(spread: dict | None) -> str:
+    return "n/a" if spread is None else ms(spread["median"])
+
+
+def bptt_table(bptt: dict) -> str:
+    """(d): each side of the rotation, and its ratio to the bare step."""
+    rows = []
+    for name, side in bptt["sides"].items():
+        got = bptt["ratios"].get(name)
+        rows.append(
+            [
+                side["label"],
+                ms_iqr(side["ms"]),
+                ms_iqr(side["cpu_ms"]),
+                times(got["wall"]) if got else "(the floor)",
+                times(got["cpu"]) if got else "(the floor)",
+            ]
+        )
+    header = ["(d) side, one call", "wall (IQR)", "CPU (IQR)"]
+    return (
+        f"(d) `capture` with kinds {' + '.join(bptt['kinds'])}, each kind alone "
+        f"and their parts, against the bare fwd+bwd; {bptt['reps']} rotations.\n\n"
+        + table(header + ["/ bare, wall per rotation", "/ bare, CPU"], rows)
+    )
 
 
 def browser_tables(doc: dict, figures: dict) -> list[str]:

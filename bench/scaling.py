@@ -14,7 +14,15 @@ timestep, mse. Measured:
 - `GET tensor` of that step from a real `tensorboard` on 127.0.0.1 (both
   data providers, `--load_fast=true` and `false`), interleaved across sizes;
 - browser draw of all 16 samples (heatmap + channel grid) in headless Chromium,
-  interleaved across sizes.
+  interleaved across sizes;
+- issue 12's through-time kinds ("bptt" stage, 1,000 and 4,000 timesteps, 64
+  channels): `capture.capture` with kinds gradients, state_gradients and
+  weight_contributions against the bare forward+backward of the same model
+  (gradients of its weights), all four sides in one rotation, so that each
+  repetition gives both the capture's growth from the shorter to the longer
+  sequence and the bare step's. Target, in process CPU time: the capture
+  grows at most linearly (4x), or, where TensorFlow's own backward pass grows
+  faster, no faster than the bare step.
 
 Each stage records its own error, so one failing stage keeps the others.
 """
@@ -36,6 +44,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from bench.bench_capture import BPTT_KINDS, bare_forward_backward  # noqa: E402
 from bench.timing import (  # noqa: E402
     Recorder,
     interleave,
@@ -46,6 +55,7 @@ from bench.timing import (  # noqa: E402
 )
 from tb_rnngrad import summary  # noqa: E402
 from tb_rnngrad.callback import GradientLogger  # noqa: E402
+from tb_rnngrad.capture import capture  # noqa: E402
 
 BATCH, FEATURES = 16, 8
 FULL_TIMESTEPS = (100, 500, 1000, 2000, 4000)
@@ -54,6 +64,10 @@ QUICK_TIMESTEPS = (100, 1000, 4000)
 QUICK_CHANNELS = (16, 256)
 BASE_TIMESTEPS, BASE_CHANNELS = 200, 64
 TAG = "gradients/lstm"
+BPTT_TIMESTEPS = (1000, 4000)
+"""The bptt stage's lengths, quick or not. Both above 448, the timesteps per
+chunk of weight terms for LSTM(64) on 8 features: a shorter one would compare
+the one-pass path with the chunked one."""
 
 
 def grid(quick: bool) -> list[tuple[int, int]]:
@@ -169,6 +183,97 @@ def capture_stage(pairs, reps: tuple, workdir: Path, logdir: Path) -> tuple:
     return rows, arrays
 
 
+def bptt_stage(timesteps: tuple[int, int], reps: int) -> dict:
+    """Capture with `BPTT_KINDS` vs the bare step at two lengths, rotated.
+
+    Returns:
+        {"timesteps", "kinds", "reps", "sides": {"capture_t<T>" / "bare_t<T>":
+        wall and CPU ms}, "ratio": {"t<T>": capture / bare per repetition},
+        "growth": {"capture" / "bare": long / short per repetition,
+        "capture/bare": the capture's growth over the bare step's}}, each
+        ratio as {"wall": spread, "cpu": spread}.
+    """
+    sides = {}
+    for steps in timesteps:
+        model = build(steps, BASE_CHANNELS)
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((BATCH, steps, FEATURES)).astype(np.float32)
+        y = rng.standard_normal((BATCH, steps, 1)).astype(np.float32)
+        bare = bare_forward_backward(model)
+        x_t, y_t = tf.constant(x), tf.constant(y)
+        sides[f"capture_t{steps}"] = lambda m=model, x=x, y=y: capture(
+            m, x, y, kinds=BPTT_KINDS
+        )
+        sides[f"bare_t{steps}"] = lambda b=bare, x=x_t, y=y_t: [
+            g.numpy() for g in b(x, y)
+        ]
+    raw = interleave(sides, reps, warmup=1)
+
+    def ratios(a: str, b: str) -> dict:
+        return {clock: ratio(raw[a][clock], raw[b][clock]) for clock in ("wall", "cpu")}
+
+    short, long = timesteps
+    growth = {
+        side: ratios(f"{side}_t{long}", f"{side}_t{short}")
+        for side in ("capture", "bare")
+    }
+    relative = {
+        clock: spread(
+            [
+                (c1 / c0) / (b1 / b0)
+                for c0, c1, b0, b1 in zip(
+                    raw[f"capture_t{short}"][clock],
+                    raw[f"capture_t{long}"][clock],
+                    raw[f"bare_t{short}"][clock],
+                    raw[f"bare_t{long}"][clock],
+                    strict=True,
+                )
+            ]
+        )
+        for clock in ("wall", "cpu")
+    }
+    return {
+        "timesteps": list(timesteps),
+        "channels": BASE_CHANNELS,
+        "batch": BATCH,
+        "kinds": list(BPTT_KINDS),
+        "reps": reps,
+        "sides": {
+            name: {
+                "ms": spread(got["wall"], 1e3),
+                "cpu_ms": spread(got["cpu"], 1e3),
+            }
+            for name, got in raw.items()
+        },
+        "ratio": {
+            f"t{steps}": ratios(f"capture_t{steps}", f"bare_t{steps}")
+            for steps in timesteps
+        },
+        "growth": growth | {"capture/bare": relative},
+    }
+
+
+def bptt_check(rec: Recorder, bptt: dict) -> None:
+    """The target: the capture's growth at most linear, or the bare step's.
+
+    In process CPU time: on a shared machine the wall clock's spread over
+    repetitions (IQR of several x at load 5-8) is larger than the effect,
+    while CPU time, the work done, varies by a few percent.
+    """
+    short, long = bptt["timesteps"]
+    growth = bptt["growth"]
+    linear = long / short
+    rec.check(
+        f"`capture` (kinds {' + '.join(bptt['kinds'])}) CPU time growth "
+        f"{short:,} -> {long:,} timesteps, at most the larger of linear "
+        f"({linear:g}x) and the bare fwd+bwd's growth",
+        growth["capture"]["cpu"]["median"],
+        "<=",
+        max(linear, growth["bare"]["cpu"]["median"]),
+        "x",
+    )
+
+
 def route_stage(pairs, reps: int, logdir: Path, load_fast: bool) -> dict:
     """Median `GET tensor` ms per run, from one `tensorboard` process."""
     from testkit.tensorboard_server import fetch, start_tensorboard, wait_for_json
@@ -248,9 +353,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     pairs = grid(args.quick)
     reps = (
-        {"capture": (0.5, 2, 5), "route": 3, "draw": 2}
+        {"capture": (0.5, 2, 5), "bptt": 2, "route": 3, "draw": 2}
         if args.quick
-        else {"capture": (3.0, 5, 15), "route": 7, "draw": 5}
+        else {"capture": (3.0, 5, 15), "bptt": 11, "route": 7, "draw": 5}
     )
     modes = (False,) if args.quick else (True, False)
     rec = Recorder(
@@ -260,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
             "batch": BATCH,
             "features": FEATURES,
             "grid": pairs,
+            "bptt_timesteps": list(BPTT_TIMESTEPS),
             "reps": reps,
             "model": "LSTM(channels, return_sequences=True) -> Dense(1), mse",
         },
@@ -270,6 +376,11 @@ def main(argv: list[str] | None = None) -> int:
         captured = stage(
             rec, "capture", capture_stage, pairs, reps["capture"], workdir, logdir
         )
+        bptt = stage(rec, "bptt", bptt_stage, BPTT_TIMESTEPS, reps["bptt"])
+        if bptt is not None:
+            rec["bptt"] = bptt
+            bptt_check(rec, bptt)
+            print(f"bptt: {bptt['growth']}", flush=True)
         if captured is not None:
             rows, arrays = captured
             rec["capture"] = rows

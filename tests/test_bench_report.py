@@ -189,12 +189,51 @@ def scaling_doc() -> dict:
                 n: {v: spread(19.0 + 3 * i + j) for j, v in enumerate(views)}
                 for i, n in enumerate(names)
             },
+            "bptt": bptt_doc(),
         },
+        "checks": [timing.check("`capture` growth 1000 -> 4000", 4.9, "<=", 5, "x")],
+    }
+
+
+def bptt_doc() -> dict:
+    """The bptt stage of `scaling`: two lengths, capture and bare, rotated."""
+    clocks = {"wall": spread(1.25), "cpu": spread(1.5)}
+    return {
+        "timesteps": [1000, 4000],
+        "channels": 64,
+        "batch": 16,
+        "kinds": ["gradients", "state_gradients", "weight_contributions"],
+        "reps": 7,
+        "sides": {
+            f"{side}_t{t}": {"ms": spread(150.5 * j + i), "cpu_ms": spread(125.5 * j)}
+            for i, side in enumerate(("capture", "bare"))
+            for j, t in enumerate((1000, 4000), start=1)
+        },
+        "ratio": {"t1000": clocks, "t4000": clocks},
+        "growth": {"capture": clocks, "bare": clocks, "capture/bare": clocks},
     }
 
 
 def capture_doc() -> dict:
     pair = {"a_ms": spread(34.75), "b_ms": spread(40.125), "ratio": spread(0.86)}
+    pair |= {"a_cpu_ms": spread(30.5), "b_cpu_ms": spread(38.5)}
+    sides = ("bare", "gradients", "state_gradients", "all", "norms")
+    bptt = {
+        "kinds": ["gradients", "state_gradients", "weight_contributions"],
+        "reps": 15,
+        "sides": {
+            name: {
+                "label": f"side {name}",
+                "ms": spread(60.5 + i),
+                "cpu_ms": spread(55.5 + i),
+            }
+            for i, name in enumerate(sides)
+        },
+        "ratios": {
+            name: {"wall": spread(0.5 + i), "cpu": spread(0.75 + i)}
+            for i, name in enumerate(sides[1:])
+        },
+    }
     return {
         "params": {"reps": 9, "fit_reps": 5},
         "results": {
@@ -206,9 +245,13 @@ def capture_doc() -> dict:
                     "spread": pair,
                 },
                 {"label": "logger's own time inside fit / fit time", "share": 0.009},
-            ]
+            ],
+            "bptt": bptt,
         },
-        "checks": [timing.check("(a) capture+write / bare", 0.86, "<=", 1.2, "x")],
+        "checks": [
+            timing.check("(a) capture+write / bare", 0.86, "<=", 1.2, "x"),
+            timing.check("(d) `capture`, three kinds / bare", 1.25, "<=", 1.5, "x"),
+        ],
     }
 
 
@@ -431,3 +474,64 @@ def test_page_reports_failed_benchmarks_and_keeps_the_others(tmp_path):
 def test_the_committed_page_has_a_hand_written_analysis_to_keep():
     kept = report.analysis(DOC)
     assert kept.startswith(report.ANALYSIS_START) and kept != report.NO_ANALYSIS
+
+
+def test_a_partial_run_says_so_and_names_the_benchmarks_it_lacks(tmp_path):
+    run, docs = full_run()
+    run |= {"only": "storage", "benchmarks": [status("storage")]}
+    del run["checks"]
+    text = write_page(tmp_path, run, {"storage": docs["storage"]}).decode()
+    assert "These tables are the partial run of 2026-01-01T00:00:00" in text
+    assert "Not run here: `compare_logging`, `compare_drawing`, `scaling`," in text
+    assert "## `compare_drawing`" not in text
+
+
+def test_merge_adds_an_earlier_runs_results_for_the_other_benchmarks(tmp_path):
+    from bench import __main__ as bench_main
+
+    earlier_run, docs = full_run()
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    (earlier / "run.json").write_text(json.dumps(earlier_run))
+    for name, doc in docs.items():
+        (earlier / f"{name}.json").write_text(json.dumps(doc))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "scaling.json").write_text(json.dumps(docs["scaling"]))
+    summary = {
+        "started": "2026-02-02T00:00:00",
+        "quick": False,
+        "only": "scaling",
+        "command": ".venv/bin/python -m bench --only scaling --merge earlier",
+        "machine": earlier_run["machine"],
+        "benchmarks": [status("scaling")],
+    }
+    bench_main.merge(summary, out, earlier)
+    names = [b["name"] for b in summary["benchmarks"]]
+    assert names == [b.name for b in bench_main.PLAN]
+    kept = [b for b in summary["benchmarks"] if "run" in b]
+    assert len(kept) == len(names) - 1
+    assert all(b["run"]["started"] == "2026-01-01T00:00:00" for b in kept)
+    assert (out / "compare_drawing.json").exists()
+    assert bench_main._default_doc(summary, out) == DOC
+
+    (out / "run.json").write_text(json.dumps(summary))
+    page = tmp_path / "docs" / "benchmarks.md"
+    report.write(out, page)
+    text = page.read_text()
+    assert "These tables are the partial run of 2026-02-02T00:00:00" in text
+    assert "are those of the run of 2026-01-01T00:00:00" in text
+    assert "Not run here" not in text
+    assert "| compare_drawing | speed-up vs see-rnn >= 30x | 233x | met |" in text
+    assert "Measured in the run of 2026-01-01T00:00:00." in text
+    assert "| `storage` | ok (run of 2026-01-01T00:00:00) |" in text
+
+
+def test_merge_refuses_a_run_of_the_other_kind(tmp_path):
+    from bench import __main__ as bench_main
+
+    earlier_run, _ = full_run()
+    (tmp_path / "run.json").write_text(json.dumps(earlier_run | {"quick": True}))
+    summary = {"quick": False, "benchmarks": []}
+    with pytest.raises(SystemExit, match="merge runs of one kind"):
+        bench_main.merge(summary, tmp_path / "out", tmp_path)
