@@ -205,11 +205,12 @@ def _chunk_length(cell: keras.layers.Layer) -> int:
 def _in_chunks(
     fn: Callable[[tuple], dict], args: tuple, chunk: int, signature: dict
 ) -> dict[str, tf.Tensor]:
-    """`fn` over time-major `args` a chunk of timesteps at a time, its
-    (chunk, ...) results concatenated."""
+    """`fn` over time-major `args` at most `chunk` timesteps at a time, in
+    chunks of equal length, its (chunk, ...) results concatenated."""
     steps = tf.shape(tf.nest.flatten(args)[0])[0]
     chunk = tf.minimum(chunk, steps)
     count = (steps + chunk - 1) // chunk
+    chunk = (steps + count - 1) // count  # equal chunks: fewer than `count` pads
 
     def chunked(tensor: tf.Tensor) -> tf.Tensor:
         """(steps, ...) -> (count, chunk, ...), zero-padded."""
