@@ -30,7 +30,7 @@ from tb_rnngrad.pytorch import capture_pass as _capture
 from tb_rnngrad.pytorch.capture_pass import LossFn
 from tb_rnngrad.pytorch.logger import GradientLogger
 from tb_rnngrad.pytorch.modules import Selector, recurrent_modules
-from tb_rnngrad.pytorch.unroll import GATES
+from tb_rnngrad.pytorch.recurrence import GATES
 from tb_rnngrad.result import KINDS, CaptureResult, GradientDict
 
 
