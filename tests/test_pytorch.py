@@ -475,6 +475,62 @@ def test_random_packed_modules_with_initial_states_have_exact_weight_terms(seed)
         np.testing.assert_array_equal(result.masks[key], mask)
 
 
+class _WithState(nn.Module):
+    """Takes the initial states as tensors of their own: input gradients."""
+
+    def __init__(self, rnn: nn.RNNBase) -> None:
+        super().__init__()
+        self.rnn = rnn
+
+    def forward(self, x, h0, c0=None):
+        return self.rnn(x, h0 if c0 is None else (h0, c0))
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["padded", "packed"])
+@pytest.mark.parametrize("seed", range(10))
+def test_input_and_initial_state_gradients_with_the_state_kinds(seed, packed):
+    rnn = _random_rnn(seed)
+    inputs, x, hx, lengths, weights = _random_batch(rnn, seed, packed)
+    states = hx if isinstance(hx, tuple) else (hx,)
+    module = _WithState(rnn)
+    result = tp.capture(
+        module, _weighted_loss, (inputs[0], *states), weights,
+        kinds=("state_gradients", "input_gradients"),
+    )  # fmt: skip
+    leaves = [tensor.clone().requires_grad_() for tensor in (x, *states)]
+    sequence = leaves[0]
+    if packed:
+        sequence = rnn_utils.pack_padded_sequence(
+            leaves[0], torch.tensor(lengths), batch_first=True, enforce_sorted=False
+        )
+    _weighted_loss(module(sequence, *leaves[1:]), weights).backward()
+    for i, leaf in enumerate(leaves):
+        np.testing.assert_allclose(
+            result.input_gradients[f"input_{i}"], leaf.grad.numpy(),
+            rtol=1e-9, atol=1e-12, err_msg=f"input_{i}",
+        )  # fmt: skip
+
+
+def test_a_layer_the_loss_does_not_reach_has_zero_state_gradients():
+    torch.manual_seed(0)
+    gru = nn.GRU(FEATURES, HIDDEN, num_layers=2, batch_first=True)
+    x = torch.randn(BATCH, STEPS, FEATURES)
+
+    def first_layer_only(outputs, _):
+        return (outputs[1][0] ** 2).sum()  # h_n of layer 0
+
+    result = tp.capture(gru, first_layer_only, x, None, kinds=tp.KINDS)
+    assert not result.state_gradients["gru/layer_1"].any()
+    assert not result.gradients["gru/layer_1"].any()
+    assert result.state_gradients["gru/layer_0"].any()
+    terms = tp.weight_terms(gru, first_layer_only, x, None)
+    first_layer_only(gru(x), None).backward()
+    for key, layer, direction in _entry_keys(gru, "gru"):
+        for name, param in _params(gru, layer, direction).items():
+            grad = np.zeros(param.shape) if param.grad is None else param.grad
+            np.testing.assert_allclose(terms[key][name].sum(0), grad, atol=1e-6)
+
+
 def test_padded_steps_carry_the_state_and_have_no_weight_terms():
     net, inputs, _, targets = _setup("lstm_proj_stacked_bidirectional_packed")
     done = _capture.run(net, loss_fn, inputs, targets, None, tp.KINDS)

@@ -1,40 +1,42 @@
-"""One layer and direction of nn.RNN, nn.LSTM or nn.GRU: its recurrence
-replayed from the fused kernel's outputs, and its backward pass through time
-written by hand.
+"""One layer and direction of nn.RNN, nn.LSTM or nn.GRU: its backward pass
+through time, written by hand.
 
-The fused kernels expose no per-timestep terms. The capture runs them anyway
-(one forward, one backward for the output gradients), then, for the state
-kinds, `backward` computes per layer and direction, without autograd:
+The fused kernels expose no per-timestep terms. For the state kinds the
+capture runs each layer's fused forward and then, instead of torch's fused
+backward, `backward` for each direction, without autograd:
 
 1. replay: every h_{t-1} is known from the fused outputs (and h0), so all gate
    pre-activations come from one matmul over all timesteps,
    z_t = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh (a GRU keeps the two
    halves apart); an LSTM's c_t from the elementwise recursion
-   c_t = f_t c_{t-1} + i_t g_t (one fused op per step);
-2. backward through time: from d(loss)/d(output_t) (the capture's output
-   probes, which hold every path through the layers above) and
-   d(loss)/d(h_n), d(loss)/d(c_n) (probes on the final states), the recursion
-   runs from the last step processed to the first; each step is a few
-   elementwise ops and one (batch x gates) @ (gates x h channels) matmul,
-   because every factor that does not depend on the recursion (the gates'
-   derivatives) is computed for all timesteps at once beforehand.
+   c_t = f_t c_{t-1} + i_t g_t (one op per step);
+2. backward through time: from d(loss)/d(output_t) (every path through what
+   comes after the layer) and d(loss)/d(h_n), d(loss)/d(c_n), the recursion
+   runs from the last step processed to the first. Every factor that does not
+   depend on it (the gates' derivatives) is computed for all timesteps at
+   once beforehand, so a step is two to four elementwise ops and one matmul
+   with the recurrent weight.
 
-It gives the total d(loss)/d(h_t) and d(loss)/d(c_t) through every path and
-each step's gate pre-activation gradients dz_t, from which `timestep_terms`
-builds each timestep's term of the weight gradients. PyTorch's math: gate
-order (i, f, g, o) and (r, z, n), both bias vectors, a GRU's b_hn inside
-r * (W_hn h + b_hn), an LSTM's projection h_t = W_hr (o_t * tanh(c_t)).
+It gives the total d(loss)/d(h_t) and d(loss)/d(c_t) through every path, each
+step's gate pre-activation gradients dz_t (from which `timestep_terms` builds
+each timestep's term of the weight gradients) and d(loss)/d(h0), d(loss)/d(c0).
+PyTorch's math: gate order (i, f, g, o) and (r, z, n), both bias vectors, a
+GRU's b_hn inside r * (W_hn h + b_hn), an LSTM's projection
+h_t = W_hr (o_t * tanh(c_t)).
 
 Sequences come and go batch-first in input time, also for the backward
-direction; inside, everything is time-major in processing order. A step whose
-`mask` is False (padding of a PackedSequence) carries the state unchanged and
-outputs zeros, as torch's packed kernels do: its gate gradients are zero and
-the gradient of its carried state passes through to the step before.
+direction; inside, everything is time-major in input time, steps taken in
+processing order. A step whose `mask` is False (padding of a PackedSequence)
+carries the state unchanged and outputs zeros, as torch's packed kernels do:
+its gate gradients are zero and the gradient of its carried state passes
+through to the step before.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -78,28 +80,51 @@ class Trace:
     mask: Tensor | None
 
 
-@dataclasses.dataclass(frozen=True)
 class Gradients:
     """d(loss)/d(...) of one direction, batch-first, in input time.
 
     Attributes:
         state: Total d(loss)/d(h_t), (batch, timesteps, h channels).
         cell: Total d(loss)/d(c_t) (LSTM), else None.
+        h0, c0: d(loss)/d(initial state), (batch, channels); c0 None but for
+            an LSTM.
         input_gates: d(loss)/d(W_ih x_t + b_ih), (batch, timesteps, gates *
-            hidden); zero at masked steps.
+            hidden); zero at masked steps. Laid out on first use.
         recurrent_gates: d(loss)/d(W_hh h_{t-1} + b_hh); the same tensor as
             `input_gates` but for a GRU (RNN and LSTM add the two before any
             nonlinearity).
-        h0, c0: d(loss)/d(initial state), (batch, channels); c0 None but for
-            an LSTM.
     """
 
-    state: Tensor
-    cell: Tensor | None
-    input_gates: Tensor
-    recurrent_gates: Tensor
-    h0: Tensor
-    c0: Tensor | None
+    def __init__(
+        self,
+        state: Tensor,
+        cell: Tensor | None,
+        h0: Tensor,
+        c0: Tensor | None,
+        gates: Callable[[], tuple[Tensor, Tensor]],
+        input_gradient: Callable[[Tensor], Tensor] | None = None,
+    ) -> None:
+        self.state, self.cell, self.h0, self.c0 = state, cell, h0, c0
+        self._lay_out_gates = gates
+        self._input_gradient = input_gradient
+
+    def input_gradient(self, weight_ih: Tensor) -> Tensor:
+        """d(loss)/d(layer input) through this direction: dz_t W_ih."""
+        if self._input_gradient is not None:
+            return self._input_gradient(weight_ih)
+        return self.input_gates @ weight_ih
+
+    @functools.cached_property
+    def _gates(self) -> tuple[Tensor, Tensor]:
+        return self._lay_out_gates()
+
+    @property
+    def input_gates(self) -> Tensor:
+        return self._gates[0]
+
+    @property
+    def recurrent_gates(self) -> Tensor:
+        return self._gates[1]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,30 +178,22 @@ def backward(
         d_out = d_output.detach().transpose(0, 1)
         if steps.keep is not None:
             d_out = d_out * steps.keep
-        h0 = run.h0.detach()
-        previous = steps.previous(output, h0)
+        previous = steps.previous(output, run.h0.detach())
         w = run.weights
+        d_h_n = d_h_n.detach()
+        unprojected = None
         if run.mode == "LSTM":
-            c0 = run.c0.detach()
-            found = _lstm(w, x, previous, c0, d_out, d_h_n, d_c_n, steps)
+            c0, d_c_n = run.c0.detach(), d_c_n.detach()
+            grads, unprojected = _lstm(w, x, previous, c0, d_out, d_h_n, d_c_n, steps)
         elif run.mode == "GRU":
-            found = _gru(w, x, previous, d_out, d_h_n, steps)
+            grads = _gru(w, x, previous, d_out, d_h_n, steps)
         else:
-            found = _rnn(run.mode, w, output, d_out, d_h_n, steps)
-        state, cell, input_gates, recurrent_gates, unprojected, d_h0, d_c0 = found
+            grads = _rnn(run.mode, w, output, d_out, d_h_n, steps)
         trace = Trace(
             inputs=run.inputs.detach(),
             previous=previous.transpose(0, 1),
-            unprojected=None if unprojected is None else unprojected.transpose(0, 1),
+            unprojected=unprojected,
             mask=run.mask,
-        )
-        grads = Gradients(
-            state=state.transpose(0, 1),
-            cell=None if cell is None else cell.transpose(0, 1),
-            input_gates=input_gates.transpose(0, 1),
-            recurrent_gates=recurrent_gates.transpose(0, 1),
-            h0=d_h0,
-            c0=d_c0,
         )
     return trace, grads
 
@@ -210,13 +227,6 @@ class _Steps:
             return torch.cat([sequence[1:], first[None]])
         return torch.cat([first[None], sequence[:-1]])
 
-    def after(self, sequence: Tensor, last: Tensor) -> Tensor:
-        """The value of the step processed after each step (`last` for the
-        last one): sequence shifted by one against processing order."""
-        if self.reverse:
-            return torch.cat([last[None], sequence[:-1]])
-        return torch.cat([sequence[1:], last[None]])
-
     def previous(self, output: Tensor, h0: Tensor) -> Tensor:
         """h_{t-1} as step t used it: the output of the last real step
         processed before t (a masked step carries the state), or h0."""
@@ -246,7 +256,12 @@ def _gates(weight: Tensor, bias: Tensor | None, rows: Tensor) -> Tensor:
     return found.reshape(*rows.shape[:-1], weight.shape[0])
 
 
-def _rnn(mode, w, h, d_out, d_h_n, steps: _Steps):
+def _batch_first(tensor: Tensor) -> Tensor:
+    """(timesteps, batch, ...) -> (batch, timesteps, ...), a view."""
+    return tensor.transpose(0, 1)
+
+
+def _rnn(mode, w, h, d_out, d_h_n, steps: _Steps) -> Gradients:
     """RNN: h_t = act(z_t)."""
     if mode == "RNN_TANH":
         slope = 1 - h * h
@@ -263,7 +278,6 @@ def _rnn(mode, w, h, d_out, d_h_n, steps: _Steps):
     recurrent = w.weight_hh
     order = steps.order(len(dh))
     torch.add(g_out[order[-1]], d_h_n, out=dh[order[-1]])
-    d_h0 = None
     for p in range(len(order) - 1, -1, -1):
         t = order[p]
         torch.mul(dh[t], k[t], out=dz[t])
@@ -274,112 +288,149 @@ def _rnn(mode, w, h, d_out, d_h_n, steps: _Steps):
             before = d_h0 = dz[t] @ recurrent
         if carry is not None:
             before.addcmul_(dh[t], carry[t])
-    return d_state, None, d_gates, d_gates, None, d_h0, None
+    gates = _batch_first(d_gates)
+    return Gradients(_batch_first(d_state), None, d_h0, None, lambda: (gates, gates))
 
 
-def _lstm(w, x, previous, c0, d_out, d_h_n, d_c_n, steps: _Steps):
-    """LSTM, with proj_size.
+def _lstm(
+    w, x, previous, c0, d_out, d_h_n, d_c_n, steps: _Steps
+) -> tuple[Gradients, Tensor | None]:
+    """LSTM, with proj_size; also o_t * tanh(c_t) (batch-first) when projected.
 
-    Inside, every per-step quantity is (channels, batch), so that a step's
-    products broadcast over whole contiguous blocks: the gate gradients of
-    step t are the (5, hidden, batch) slots o, i, f, g and "carried" (dc_t
-    f_t, the cell gradient passed to the step before), and with
-    dc_t = dm_t k_c + carried_{t+1}:
+    Every per-step tensor is (channels, batch) here, so that a step's
+    products broadcast over whole contiguous blocks. With dm_t = d(loss)/d(o_t
+    tanh(c_t)) (dh_t, or W_hr^T dh_t), dc_t = dm_t k_c + carried_{t+1} and
+    carried_t = dc_t f_t (the cell gradient passed to the step before), the
+    (5, hidden, batch) slots o, i, f, g, carried of step t are, in three ops,
 
         slots = dm_t * [k_o, k_c k_i, k_c k_f, k_c k_g, k_c f]
         slots[i, f, g, carried] += carried_{t+1} * [k_i, k_f, k_g, f]
         dh_{t-1} = d(output)_{t-1} + W_hh'^T slots[o, i, f, g]
 
-    (three ops a step; W_hh' is W_hh with its rows in the order o, i, f, g).
+    where W_hh' is W_hh with its rows in the order o, i, f, g; dc_t follows
+    for all steps at once afterwards.
     """
-    z = _gates(w.weight_ih, w.bias_ih, x)
+    steps_n, batch = x.shape[:2]
+    bias = w.bias_ih
+    if w.bias_hh is not None:
+        bias = w.bias_hh if bias is None else bias + w.bias_hh
+    z = _gates(w.weight_ih, bias, x)
     z.view(-1, z.shape[-1]).addmm_(
         previous.reshape(-1, previous.shape[-1]), w.weight_hh.t()
     )
-    if w.bias_hh is not None:
-        z += w.bias_hh
     width = z.shape[-1] // 4
-    z = z.transpose(1, 2).contiguous()  # (timesteps, gates * hidden, batch)
-    sig = torch.sigmoid(z)
-    i, f, o = sig[:, :width], sig[:, width : 2 * width], sig[:, 3 * width :]
-    g = torch.tanh(z[:, 2 * width : 3 * width])
+    like = dict(dtype=z.dtype, device=z.device)
+    g = torch.tanh(z[..., 2 * width : 3 * width])
+    z.sigmoid_()
+    z[..., 2 * width : 3 * width] = g
+    act = torch.empty(steps_n, 4 * width, batch, **like)  # i, f, g, o
+    act.copy_(z.transpose(1, 2))  # a copy: z's memory is reused below
+    i, f, g = act[:, :width], act[:, width : 2 * width], act[:, 2 * width : 3 * width]
+    o = act[:, 3 * width :]
     keep = carry = None
     if steps.keep is not None:
         keep, carry = steps.keep.transpose(1, 2), steps.carry.transpose(1, 2)
-    update = i * g
-    forget = f
+    # z is spent: its memory holds the factors k_i, k_f, k_g and f.
+    by_cell = z.view(steps_n, 4, width, batch)
+    update, forget = by_cell[:, 3], f
+    torch.mul(i, g, out=update)
     if keep is not None:
         update *= keep
         forget = torch.addcmul(carry, f, keep)  # a masked step carries c
-    order = steps.order(len(update))
-    cell = torch.empty_like(update)
+    order = steps.order(steps_n)
+    cell = torch.empty(steps_n, width, batch, **like)
     c_, u_, f_ = cell.unbind(0), update.unbind(0), forget.unbind(0)
     c_prev = c0.t()
     for t in order:
         torch.addcmul(u_[t], f_[t], c_prev, out=c_[t])
         c_prev = c_[t]
-    tanh_c = torch.tanh(cell)
-    shape = (len(cell), 4, *cell.shape[1:])
-    by_cell = torch.empty(shape, dtype=z.dtype, device=z.device)  # k_i, k_f, k_g, f
-    torch.neg(i, out=by_cell[:, 0]).add_(1).mul_(i).mul_(g)
-    torch.neg(f, out=by_cell[:, 1]).add_(1).mul_(f)
-    by_cell[:, 1] *= steps.before(cell, c0.t())
-    torch.mul(g, g, out=by_cell[:, 2]).neg_().add_(1).mul_(i)
-    k_c = torch.mul(tanh_c, tanh_c).neg_().add_(1).mul_(o)
-    by_output = torch.empty((shape[0], 5, *shape[2:]), dtype=z.dtype, device=z.device)
-    torch.neg(o, out=by_output[:, 0]).add_(1).mul_(o).mul_(tanh_c)  # k_o
+    # x (1 - x) as addcmul(x, x, x, value=-1): one pass instead of three.
+    torch.addcmul(i, i, i, value=-1, out=by_cell[:, 0]).mul_(g)  # k_i
+    torch.addcmul(f, f, f, value=-1, out=by_cell[:, 1])  # k_f, times c_{t-1}:
+    first, rest, before = (0, slice(1, None), slice(None, -1))
+    if steps.reverse:
+        first, rest, before = (-1, slice(None, -1), slice(1, None))
+    by_cell[first, 1] *= c0.t()
+    by_cell[rest, 1] *= cell[before]
+    torch.mul(g, g, out=by_cell[:, 2])
+    torch.addcmul(i, i, by_cell[:, 2], value=-1, out=by_cell[:, 2])  # k_g
+    by_cell[:, 3] = forget
+    tanh_c = cell.tanh_()
+    k_c = torch.mul(tanh_c, tanh_c)
+    torch.addcmul(o, o, k_c, value=-1, out=k_c)
+    by_output = torch.empty(steps_n, 5, width, batch, **like)
+    torch.addcmul(o, o, o, value=-1, out=by_output[:, 0]).mul_(tanh_c)  # k_o
     if keep is not None:
         by_cell[:, :3] *= keep[:, None]
         by_output[:, 0] *= keep
         k_c *= keep
-    by_cell[:, 3] = forget
     torch.mul(by_cell, k_c[:, None], out=by_output[:, 1:])
-    slots = torch.empty_like(by_output)
+    unprojected = None
+    if w.weight_hr is not None:
+        unprojected = (o * tanh_c).permute(2, 0, 1)
+    # Step t's factors are spent once its slots are known: the slots o, i,
+    # f, g, carried overwrite them (no fresh memory to fault in step by step).
+    slots = by_output
     reordered = torch.cat([w.weight_hh[3 * width :], w.weight_hh[: 3 * width]])
     recurrent = reordered.t().contiguous()  # (h channels, 4 * hidden)
     projection = None if w.weight_hr is None else w.weight_hr.t()
-    d_state = d_out.transpose(1, 2).contiguous()
-    dh, g_out = d_state.unbind(0), d_state.clone().unbind(0)
+    # The gate activations are spent too: their memory takes dh_t.
+    d_state = act.view(-1)[: d_out.numel()].view(steps_n, d_out.shape[-1], batch)
+    dh, g_out = d_state.unbind(0), d_out.mT.unbind(0)
     gates = slots[:, :4].flatten(1, 2).unbind(0)
-    out_, cell_, carried = slots.unbind(0), slots[:, 1:].unbind(0), slots[:, 4]
-    carried_ = carried.unbind(0)
-    k_out, k_cell = by_output.unbind(0), by_cell.unbind(0)
+    out_, cell_, carried_ = slots.unbind(0), slots[:, 1:].unbind(0), slots[:, 4]
+    k_cell = by_cell.unbind(0)
     flow = None if carry is None else carry.unbind(0)
-    dh[order[-1]].add_(d_h_n.t())
-    carried_c = d_c_n.t()
-    mul, addmm = torch.mul, torch.addmm
-    for p in range(len(order) - 1, -1, -1):
+    torch.add(g_out[order[-1]], d_h_n.t(), out=dh[order[-1]])
+    carried = d_c_n.t()
+    addmm = torch.addmm
+    for p in range(steps_n - 1, -1, -1):
         t = order[p]
         dm = dh[t] if projection is None else projection @ dh[t]
-        mul(dm, k_out[t], out=out_[t])
-        cell_[t].addcmul_(carried_c, k_cell[t])
+        out_[t].mul_(dm)
+        cell_[t].addcmul_(carried, k_cell[t])
         if p:
-            before = dh[order[p - 1]]
-            addmm(g_out[order[p - 1]], recurrent, gates[t], out=before)
+            s = order[p - 1]
+            addmm(g_out[s], recurrent, gates[t], out=dh[s])
+            if flow is not None:
+                dh[s].addcmul_(dh[t], flow[t])
         else:
-            before = d_h0 = recurrent @ gates[t]
-        if flow is not None:
-            before.addcmul_(dh[t], flow[t])
-        carried_c = carried_[t]
+            d_h0 = recurrent @ gates[t]
+            if flow is not None:
+                d_h0.addcmul_(dh[t], flow[t])
+        carried = carried_[t]
     # dc_t = dm_t k_c + the cell gradient carried from the step after.
     dm = d_state if projection is None else torch.matmul(projection, d_state)
-    d_cell = torch.addcmul(steps.after(carried, d_c_n.t()), dm, k_c)
-    d_gates = torch.cat([slots[:, 1:4], slots[:, :1]], 1).flatten(1, 2)
-    unprojected = None
-    if w.weight_hr is not None:
-        unprojected = (o * tanh_c).transpose(1, 2)
-    return (
-        d_state.transpose(1, 2),
-        d_cell.transpose(1, 2),
-        d_gates.transpose(1, 2),
-        d_gates.transpose(1, 2),
-        unprojected,
-        d_h0.t(),
-        carried_c.t(),
-    )
+    d_cell = k_c.mul_(dm)
+    last, rest, after = (-1, slice(None, -1), slice(1, None))
+    if steps.reverse:
+        last, rest, after = (0, slice(1, None), slice(None, -1))
+    d_cell[rest] += carried_[after]
+    d_cell[last] += d_c_n.t()
+
+    def lay_out() -> tuple[Tensor, Tensor]:
+        """The slots as (batch, timesteps, 4 * hidden) in PyTorch's order."""
+        found = torch.empty(batch, steps_n, 4, width, **like)
+        by_slot = found.permute(1, 2, 3, 0)  # (timesteps, 4, hidden, batch)
+        by_slot[:, :3] = slots[:, 1:4]
+        by_slot[:, 3] = slots[:, 0]
+        found = found.flatten(2)
+        return found, found
+
+    def input_gradient(weight_ih: Tensor) -> Tensor:
+        """d(loss)/d(x_t) = dz_t W_ih, straight from the slots."""
+        rows = torch.cat([weight_ih[3 * width :], weight_ih[: 3 * width]])
+        by_time = rows.t().expand(steps_n, -1, -1)
+        return torch.bmm(by_time, slots[:, :4].flatten(1, 2)).permute(2, 0, 1)
+
+    grads = Gradients(
+        d_state.permute(2, 0, 1), d_cell.permute(2, 0, 1), d_h0.t(), carried.t(),
+        lay_out, input_gradient,
+    )  # fmt: skip
+    return grads, unprojected
 
 
-def _gru(w, x, previous, d_out, d_h_n, steps: _Steps):
+def _gru(w, x, previous, d_out, d_h_n, steps: _Steps) -> Gradients:
     """GRU: r, z, n with b_hn inside r * (...)."""
     zi = _gates(w.weight_ih, w.bias_ih, x)
     zh = _gates(w.weight_hh, w.bias_hh, previous)
@@ -406,7 +457,6 @@ def _gru(w, x, previous, d_out, d_h_n, steps: _Steps):
     recurrent = w.weight_hh
     order = steps.order(len(dh))
     torch.add(g_out[order[-1]], d_h_n, out=dh[order[-1]])
-    d_h0 = None
     for p in range(len(order) - 1, -1, -1):
         t = order[p]
         torch.mul(dh[t][:, None], kh[t], out=dz3[t])
@@ -416,5 +466,9 @@ def _gru(w, x, previous, d_out, d_h_n, steps: _Steps):
         else:
             before = d_h0 = dz[t] @ recurrent
         before.addcmul_(dh[t], zt[t])
-    d_input = (d_state[:, :, None] * k_input).reshape(zi.shape)
-    return d_state, None, d_input, d_recurrent, None, d_h0, None
+
+    def lay_out() -> tuple[Tensor, Tensor]:
+        d_input = (d_state[:, :, None] * k_input).reshape(zi.shape)
+        return _batch_first(d_input), _batch_first(d_recurrent)
+
+    return Gradients(_batch_first(d_state), None, d_h0, None, lay_out)

@@ -105,7 +105,7 @@ class _StateLayer:
         dx = dh0 = dc0 = None
         if needs[0]:
             dx = sum(
-                grads.input_gates @ rnn_pass.weights(self.layer, d).weight_ih
+                grads.input_gradient(rnn_pass.weights(self.layer, d).weight_ih)
                 for d, (_, grads) in enumerate(found)
             )
         if needs[1]:
