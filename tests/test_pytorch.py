@@ -29,7 +29,7 @@ from tb_rnngrad import pytorch as tp
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.format import metadata
 from tb_rnngrad.pytorch import capture_pass as _capture
-from tb_rnngrad.pytorch import modules, rnn_pass, state, timestep_terms
+from tb_rnngrad.pytorch import crc32c, events, modules, rnn_pass, state, timestep_terms
 from testkit.providers import PROVIDER_KINDS, start_provider, wait_for
 
 BATCH, STEPS, FEATURES, HIDDEN = 3, 5, 3, 4
@@ -1014,3 +1014,35 @@ def test_rnn_gradients_defaults_to_every_recurrent_module():
         warnings.simplefilter("error")
         copy.deepcopy(model)  # the capture left no instance forward behind
     assert "forward" not in vars(model.lstm)
+
+
+@pytest.mark.parametrize(
+    "size", [0, 1, 4, 1023, 1024, 1025, 4096, 65537, 819_312]
+)  # fmt: skip
+def test_crc32c_equals_tensorboards(size):
+    from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
+
+    data = np.random.default_rng(size).bytes(size)
+    assert crc32c.masked_crc32c(data) == masked_crc32c(data)
+
+
+def test_event_records_read_back_with_tensorboards_checked_reader(tmp_path):
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.compat.tensorflow_stub import errors, pywrap_tensorflow
+
+    writer = events.EventWriter(str(tmp_path))
+    blob = np.random.default_rng(0).bytes(300_000)
+    summary = summary_pb2.Summary()
+    summary.value.add(tag="blob").tensor.string_val.append(blob)
+    writer.add_summary(summary, 7)
+    writer.close()
+    reader = pywrap_tensorflow.PyRecordReader_New(writer.path, 0, None, None)
+    found = []
+    while True:
+        try:
+            reader.GetNext()  # checks both CRCs of every record
+        except errors.OutOfRangeError:  # end of file
+            break
+        found.append(event_pb2.Event.FromString(reader.record()))
+    assert [event.step for event in found] == [0, 7]
+    assert found[1].summary.value[0].tensor.string_val[0] == blob
