@@ -1,6 +1,7 @@
 """One forward and backward pass of a PyTorch module on a fixed batch, with
-zero probes on the watched modules' outputs (and, for the state kinds, inside
-their recurrence); see `tb_rnngrad.pytorch` for the public functions."""
+zero probes on the watched modules' outputs (and, for the state kinds, each
+recurrent layer's backward pass through time written by hand:
+`rnn_pass.ThroughTime`); see `tb_rnngrad.pytorch` for the public functions."""
 
 from __future__ import annotations
 

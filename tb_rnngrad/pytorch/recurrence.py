@@ -203,7 +203,7 @@ class _Steps:
     every sequence time-major in input time.
 
     Attributes:
-        order: Input-time indices in processing order.
+        real: True at real steps (None without a mask).
         keep, carry: 1.0 / 0.0 at real steps, 0.0 / 1.0 at masked ones
             (None without a mask).
     """
@@ -215,9 +215,9 @@ class _Steps:
         if self.real is not None:
             self.keep = self.real.to(dtype)
             self.carry = 1.0 - self.keep
-        self.steps = 0 if mask is None else mask.shape[1]
 
     def order(self, steps: int) -> list[int]:
+        """Input-time indices in processing order."""
         return list(range(steps - 1, -1, -1) if self.reverse else range(steps))
 
     def before(self, sequence: Tensor, first: Tensor) -> Tensor:
