@@ -103,6 +103,12 @@ PLAN = (
         timeout_full=360,
         timeout_quick=75,
     ),
+    Bench(
+        "bench_torch",
+        "PyTorch capture and logger vs bare torch",
+        ("--reps", "15", "--train-reps", "5"),
+        ("--quick",),
+    ),
 )
 
 

@@ -418,6 +418,26 @@ def memory_table(mem: dict) -> str:
     return steps + table(header + mib, rows)
 
 
+def torch_tables(doc: dict, figures: dict) -> list[str]:
+    """bench_torch: the PyTorch capture and logger against bare torch."""
+    rows = [
+        [
+            row["label"],
+            ms_iqr(row["ms"]),
+            ms_iqr(row["b_ms"]),
+            times(row["ratio"]),
+            times(row["cpu_ratio"]),
+        ]
+        for row in doc["results"]["rows"]
+    ]
+    header = ["comparison (A / B)", "A (IQR)", "B (IQR)", "A/B wall, per repetition"]
+    share = doc["results"]["training"]["with_logger"]["logger_share"]
+    return [
+        table(header + ["A/B CPU"], rows),
+        f"The logger's own time in the loop with it: {share:.1%} of the loop.",
+    ]
+
+
 #: Benchmark name -> its tables.
 TABLES: dict[str, Callable[[dict, dict], list[str]]] = {
     "compare_logging": logging_tables,
@@ -427,4 +447,5 @@ TABLES: dict[str, Callable[[dict, dict], list[str]]] = {
     "bench_capture": capture_tables,
     "bench_browser": browser_tables,
     "bench_routes": routes_tables,
+    "bench_torch": torch_tables,
 }

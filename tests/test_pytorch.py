@@ -29,7 +29,7 @@ from tb_rnngrad import pytorch as tp
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.format import metadata
 from tb_rnngrad.pytorch import capture_pass as _capture
-from tb_rnngrad.pytorch import rnn_pass, state, timestep_terms
+from tb_rnngrad.pytorch import crc32c, events, modules, rnn_pass, state, timestep_terms
 from testkit.providers import PROVIDER_KINDS, start_provider, wait_for
 
 BATCH, STEPS, FEATURES, HIDDEN = 3, 5, 3, 4
@@ -214,9 +214,9 @@ def test_reference_matches_the_module(config):
     np.testing.assert_allclose(h_n.detach(), expected_h_n.detach(), rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("unrolled", [False, True], ids=["fused", "unrolled"])
+@pytest.mark.parametrize("states", [False, True], ids=["outputs", "states"])
 @pytest.mark.parametrize("config", CONFIGS)
-def test_capture_forward_equals_the_module_forward(config, unrolled):
+def test_capture_forward_equals_the_module_forward(config, states):
     net, inputs, _, _ = _setup(config)
     rnn = net.rnn.eval()
     torch.manual_seed(1)
@@ -225,7 +225,7 @@ def test_capture_forward_equals_the_module_forward(config, unrolled):
     hx = (h0, torch.randn(rows, BATCH, HIDDEN)) if rnn.mode == "LSTM" else h0
     with torch.no_grad():
         expected_out, expected_state = rnn(inputs, hx)
-        out, final = rnn_pass.RnnPass("rnn", rnn, unrolled).forward(inputs, hx)
+        out, final = rnn_pass.RnnPass("rnn", rnn, states).forward(inputs, hx)
     if isinstance(out, rnn_utils.PackedSequence):
         assert torch.equal(out.batch_sizes, expected_out.batch_sizes)
         assert torch.equal(out.sorted_indices, expected_out.sorted_indices)
@@ -318,17 +318,230 @@ def test_weight_terms_sum_to_the_module_grad(config):
         assert result.gates[key] == gates
 
 
+# --- random modules of every kind, with initial states ---
+
+MODES = ("RNN_TANH", "RNN_RELU", "LSTM", "LSTM_PROJ", "GRU")
+
+
+def _random_rnn(seed: int, dtype=torch.float64) -> nn.RNNBase:
+    """A module of kind MODES[seed % 5] with random layers, directions and
+    sizes (hidden size HIDDEN, which `_ref_step` assumes)."""
+    rng = np.random.default_rng(seed)
+    mode = MODES[seed % len(MODES)]
+    options = dict(
+        num_layers=int(rng.integers(1, 4)),
+        bidirectional=bool(rng.integers(2)),
+        bias=bool(rng.integers(4)),  # mostly with
+        batch_first=True,
+    )
+    torch.manual_seed(seed)
+    features = int(rng.integers(1, 6))
+    if mode.startswith("RNN"):
+        nonlinearity = "tanh" if mode == "RNN_TANH" else "relu"
+        rnn = nn.RNN(features, HIDDEN, nonlinearity=nonlinearity, **options)
+    elif mode.startswith("LSTM"):
+        proj = int(rng.integers(1, HIDDEN)) if mode == "LSTM_PROJ" else 0
+        rnn = nn.LSTM(features, HIDDEN, proj_size=proj, **options)
+    else:
+        rnn = nn.GRU(features, HIDDEN, **options)
+    return rnn.to(dtype)
+
+
+def _random_batch(rnn: nn.RNNBase, seed: int, packed: bool = False):
+    """(inputs as (x, hx), x, hx, lengths, loss weights) for `_random_rnn`."""
+    rng = np.random.default_rng(1000 + seed)
+    batch, steps = int(rng.integers(1, 5)), int(rng.integers(1, 9))
+    generator = torch.Generator().manual_seed(seed)
+
+    def randn(*shape):
+        return torch.randn(*shape, generator=generator, dtype=torch.float64)
+
+    rows = rnn.num_layers * (2 if rnn.bidirectional else 1)
+    h0 = randn(rows, batch, _h_channels(rnn))
+    hx = (h0, randn(rows, batch, HIDDEN)) if rnn.mode == "LSTM" else h0
+    x = randn(batch, steps, rnn.input_size)
+    lengths = [steps] * batch
+    if packed:
+        lengths = [int(n) for n in rng.integers(1, steps + 1, batch)]
+        lengths[0] = steps
+        for b, length in enumerate(lengths):
+            x[b, length:] = 0
+    directions = 2 if rnn.bidirectional else 1
+    weights = (
+        randn(batch, steps, _h_channels(rnn) * directions),
+        randn(*h0.shape),
+        randn(rows, batch, HIDDEN),
+    )
+    sequence = x
+    if packed:
+        sequence = rnn_utils.pack_padded_sequence(
+            x, torch.tensor(lengths), batch_first=True, enforce_sorted=False
+        )
+    return (sequence, hx), x, hx, lengths, weights
+
+
+def _weighted_loss(outputs, weights):
+    """Uses the output at every step and every final state."""
+    out, final = outputs
+    if isinstance(out, rnn_utils.PackedSequence):
+        out, _ = rnn_utils.pad_packed_sequence(
+            out, batch_first=True, total_length=weights[0].shape[1]
+        )
+    h_n, c_n = final if isinstance(final, tuple) else (final, None)
+    loss = (out * weights[0]).sum() + (h_n * weights[1]).sum()
+    return loss if c_n is None else loss + (c_n * weights[2]).sum()
+
+
+def _stepwise(rnn: nn.RNNBase, x: torch.Tensor, hx):
+    """`_ref_step` over the whole batch from the initial states `hx`:
+    (output, (h_n, c_n)), and {(layer, direction): (h_t list, c_t list)}."""
+    h0, c0 = hx if rnn.mode == "LSTM" else (hx, None)
+    directions = 2 if rnn.bidirectional else 1
+    steps = x.shape[1]
+    seen, finals_h, finals_c = {}, [], []
+    layer_input = x
+    for layer in range(rnn.num_layers):
+        halves = []
+        for direction in range(directions):
+            row = layer * directions + direction
+            p = _params(rnn, layer, direction)
+            h, c = h0[row], None if c0 is None else c0[row]
+            hs, cs = [None] * steps, [None] * steps
+            order = range(steps) if direction == 0 else reversed(range(steps))
+            for t in order:
+                h, c = _ref_step(rnn.mode, p, layer_input[:, t], h, c)
+                hs[t], cs[t] = h, c
+            halves.append(torch.stack(hs, 1))
+            finals_h.append(h)
+            finals_c.append(c)
+            seen[(layer, direction)] = (hs, cs)
+        layer_input = torch.cat(halves, -1)
+    h_n = torch.stack(finals_h)
+    if c0 is None:
+        return (layer_input, h_n), seen
+    return (layer_input, (h_n, torch.stack(finals_c))), seen
+
+
+def _assert_terms_sum_to_grad(rnn, inputs, weights):
+    terms = tp.weight_terms(rnn, _weighted_loss, inputs, weights)
+    rnn.zero_grad()
+    _weighted_loss(rnn(*inputs), weights).backward()
+    for key, layer, direction in _entry_keys(rnn, type(rnn).__name__.lower()):
+        params = _params(rnn, layer, direction)
+        assert set(terms[key]) == set(params)
+        for name, term in terms[key].items():
+            np.testing.assert_allclose(
+                term.sum(0), params[name].grad.numpy(), rtol=1e-9, atol=1e-12,
+                err_msg=f"{key} {name}",
+            )  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_random_modules_with_initial_states_equal_a_stepwise_reference(seed):
+    rnn = _random_rnn(seed)
+    inputs, x, hx, _, weights = _random_batch(rnn, seed)
+    result = tp.capture(rnn, _weighted_loss, inputs, weights, kinds=tp.KINDS)
+    reference, seen = _stepwise(rnn, x, hx)
+    with torch.no_grad():
+        expected_out, expected_final = rnn(x, hx)
+    torch.testing.assert_close(reference[0], expected_out, rtol=0, atol=1e-12)
+    torch.testing.assert_close(reference[1], expected_final, rtol=0, atol=1e-12)
+    _weighted_loss(reference, weights).backward()
+    assert result.loss == pytest.approx(_weighted_loss(reference, weights).item())
+    for key, layer, direction in _entry_keys(rnn, type(rnn).__name__.lower()):
+        hs, cs = seen[(layer, direction)]
+        np.testing.assert_allclose(
+            result.state_gradients[key],
+            torch.stack([h.grad for h in hs], 1).numpy(),
+            rtol=1e-9, atol=1e-12,
+        )  # fmt: skip
+        if rnn.mode == "LSTM":
+            np.testing.assert_allclose(
+                result.state_gradients[key + "/cell"],
+                torch.stack([c.grad for c in cs], 1).numpy(),
+                rtol=1e-9, atol=1e-12,
+            )  # fmt: skip
+    _assert_terms_sum_to_grad(rnn, inputs, weights)
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_random_packed_modules_with_initial_states_have_exact_weight_terms(seed):
+    rnn = _random_rnn(seed)
+    inputs, _, _, lengths, weights = _random_batch(rnn, seed, packed=True)
+    _assert_terms_sum_to_grad(rnn, inputs, weights)
+    result = tp.capture(rnn, _weighted_loss, inputs, weights, kinds=tp.KINDS)
+    mask = np.arange(weights[0].shape[1])[None, :] < np.array(lengths)[:, None]
+    for key, *_ in _entry_keys(rnn, type(rnn).__name__.lower()):
+        np.testing.assert_array_equal(result.masks[key], mask)
+
+
+class _WithState(nn.Module):
+    """Takes the initial states as tensors of their own: input gradients."""
+
+    def __init__(self, rnn: nn.RNNBase) -> None:
+        super().__init__()
+        self.rnn = rnn
+
+    def forward(self, x, h0, c0=None):
+        return self.rnn(x, h0 if c0 is None else (h0, c0))
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["padded", "packed"])
+@pytest.mark.parametrize("seed", range(10))
+def test_input_and_initial_state_gradients_with_the_state_kinds(seed, packed):
+    rnn = _random_rnn(seed)
+    inputs, x, hx, lengths, weights = _random_batch(rnn, seed, packed)
+    states = hx if isinstance(hx, tuple) else (hx,)
+    module = _WithState(rnn)
+    result = tp.capture(
+        module, _weighted_loss, (inputs[0], *states), weights,
+        kinds=("state_gradients", "input_gradients"),
+    )  # fmt: skip
+    leaves = [tensor.clone().requires_grad_() for tensor in (x, *states)]
+    sequence = leaves[0]
+    if packed:
+        sequence = rnn_utils.pack_padded_sequence(
+            leaves[0], torch.tensor(lengths), batch_first=True, enforce_sorted=False
+        )
+    _weighted_loss(module(sequence, *leaves[1:]), weights).backward()
+    for i, leaf in enumerate(leaves):
+        np.testing.assert_allclose(
+            result.input_gradients[f"input_{i}"], leaf.grad.numpy(),
+            rtol=1e-9, atol=1e-12, err_msg=f"input_{i}",
+        )  # fmt: skip
+
+
+def test_a_layer_the_loss_does_not_reach_has_zero_state_gradients():
+    torch.manual_seed(0)
+    gru = nn.GRU(FEATURES, HIDDEN, num_layers=2, batch_first=True)
+    x = torch.randn(BATCH, STEPS, FEATURES)
+
+    def first_layer_only(outputs, _):
+        return (outputs[1][0] ** 2).sum()  # h_n of layer 0
+
+    result = tp.capture(gru, first_layer_only, x, None, kinds=tp.KINDS)
+    assert not result.state_gradients["gru/layer_1"].any()
+    assert not result.gradients["gru/layer_1"].any()
+    assert result.state_gradients["gru/layer_0"].any()
+    terms = tp.weight_terms(gru, first_layer_only, x, None)
+    first_layer_only(gru(x), None).backward()
+    for key, layer, direction in _entry_keys(gru, "gru"):
+        for name, param in _params(gru, layer, direction).items():
+            grad = np.zeros(param.shape) if param.grad is None else param.grad
+            np.testing.assert_allclose(terms[key][name].sum(0), grad, atol=1e-6)
+
+
 def test_padded_steps_carry_the_state_and_have_no_weight_terms():
     net, inputs, _, targets = _setup("lstm_proj_stacked_bidirectional_packed")
     done = _capture.run(net, loss_fn, inputs, targets, None, tp.KINDS)
     padded = ~(np.arange(STEPS)[None, :] < np.array(LENGTHS)[:, None])
-    for _, watched in done.rnns:
-        for run in watched.layers:
-            for trace in run.traces:
-                assert not done.grad(trace.probes.input_gates).numpy()[padded].any()
-                # The carried state of a padded step still has a gradient
-                # (the forward direction's carries on to h_n).
-                assert done.grad(trace.probes.state).numpy()[padded].any()
+    for target, watched in done.rnns:
+        for entry in modules.entries(target):
+            _, grads = watched.through_time(entry.layer, entry.direction)
+            assert not grads.input_gates.numpy()[padded].any()
+            # The carried state of a padded step still has a gradient
+            # (the forward direction's carries on to h_n).
+            assert grads.state.numpy()[padded].any()
 
 
 def test_gate_names_follow_pytorch_row_order():
@@ -347,15 +560,15 @@ def test_matrix_norms_both_ways_equal_the_explicit_terms(batch):
     torch.testing.assert_close(found, torch.linalg.vector_norm(terms, dim=(-2, -1)))
 
 
-def test_fused_and_unrolled_output_gradients_agree():
+def test_output_gradients_are_the_same_with_the_state_kinds():
     net, inputs, _, targets = _setup("lstm_proj_stacked_bidirectional_packed")
-    fused = tp.rnn_gradients(net, loss_fn, inputs, targets)
-    unrolled = tp.capture(net, loss_fn, inputs, targets, kinds=tp.KINDS)
-    assert set(fused) == set(unrolled.gradients)
-    for key, grad in fused.items():
-        np.testing.assert_allclose(grad, unrolled.gradients[key], atol=1e-6)
-        np.testing.assert_array_equal(fused.masks[key], unrolled.masks[key])
-    assert fused.loss == pytest.approx(unrolled.loss, rel=1e-6)
+    alone = tp.rnn_gradients(net, loss_fn, inputs, targets)
+    states = tp.capture(net, loss_fn, inputs, targets, kinds=tp.KINDS)
+    assert set(alone) == set(states.gradients)
+    for key, grad in alone.items():
+        np.testing.assert_allclose(grad, states.gradients[key], atol=1e-6)
+        np.testing.assert_array_equal(alone.masks[key], states.masks[key])
+    assert alone.loss == pytest.approx(states.loss, rel=1e-6)
 
 
 class Tagger(nn.Module):
@@ -811,3 +1024,35 @@ def test_the_weight_matrix_kinds_are_refused_with_a_message():
             kinds=("gradients", "weights"),
         )  # fmt: skip
     assert "weights" not in tp.KINDS and "state_gradients" in tp.KINDS
+
+
+@pytest.mark.parametrize(
+    "size", [0, 1, 4, 1023, 1024, 1025, 4096, 65537, 819_312]
+)  # fmt: skip
+def test_crc32c_equals_tensorboards(size):
+    from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
+
+    data = np.random.default_rng(size).bytes(size)
+    assert crc32c.masked_crc32c(data) == masked_crc32c(data)
+
+
+def test_event_records_read_back_with_tensorboards_checked_reader(tmp_path):
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.compat.tensorflow_stub import errors, pywrap_tensorflow
+
+    writer = events.EventWriter(str(tmp_path))
+    blob = np.random.default_rng(0).bytes(300_000)
+    summary = summary_pb2.Summary()
+    summary.value.add(tag="blob").tensor.string_val.append(blob)
+    writer.add_summary(summary, 7)
+    writer.close()
+    reader = pywrap_tensorflow.PyRecordReader_New(writer.path, 0, None, None)
+    found = []
+    while True:
+        try:
+            reader.GetNext()  # checks both CRCs of every record
+        except errors.OutOfRangeError:  # end of file
+            break
+        found.append(event_pb2.Event.FromString(reader.record()))
+    assert [event.step for event in found] == [0, 7]
+    assert found[1].summary.value[0].tensor.string_val[0] == blob

@@ -30,7 +30,7 @@ from tb_rnngrad.pytorch import capture_pass as _capture
 from tb_rnngrad.pytorch.capture_pass import KINDS, LossFn
 from tb_rnngrad.pytorch.logger import GradientLogger
 from tb_rnngrad.pytorch.modules import Selector, recurrent_modules
-from tb_rnngrad.pytorch.unroll import GATES
+from tb_rnngrad.pytorch.recurrence import GATES
 from tb_rnngrad.result import CaptureResult, GradientDict
 
 
@@ -50,8 +50,9 @@ def capture(
     eval mode (dropout off), with zero probes added to the watched modules'
     outputs. The module's train/eval flags, the RNG state and the parameters'
     `.grad` are as before afterwards. With a state kind, each watched
-    recurrent module runs as an explicit per-timestep loop with its own
-    parameters (same values as its fused kernel).
+    recurrent layer still runs torch's fused kernel forward, and its backward
+    pass through time is computed by hand (`recurrence`), which gives the
+    per-timestep gradients the fused backward does not expose.
 
     Args:
         module: The model (any `nn.Module`).

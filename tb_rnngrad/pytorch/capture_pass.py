@@ -1,6 +1,7 @@
 """One forward and backward pass of a PyTorch module on a fixed batch, with
-zero probes on the watched modules' outputs (and, for the state kinds, inside
-their recurrence); see `tb_rnngrad.pytorch` for the public functions."""
+zero probes on the watched modules' outputs (and, for the state kinds, each
+recurrent layer's backward pass through time written by hand:
+`rnn_pass.ThroughTime`); see `tb_rnngrad.pytorch` for the public functions."""
 
 from __future__ import annotations
 
@@ -33,15 +34,14 @@ from tb_rnngrad.pytorch.modules import (
     resolve,
 )
 from tb_rnngrad.pytorch.probes import EmbeddingProbes, OutputProbe, installed
+from tb_rnngrad.pytorch.recurrence import GATES
 from tb_rnngrad.pytorch.rnn_pass import RnnPass
 from tb_rnngrad.pytorch.state import capture_mode
 from tb_rnngrad.pytorch.timestep_terms import (
     PROJECTION_GATE,
-    ProbeGrads,
     contributions,
     weight_terms,
 )
-from tb_rnngrad.pytorch.unroll import GATES
 from tb_rnngrad.result import KINDS as ALL_KINDS
 from tb_rnngrad.result import CaptureResult
 
@@ -103,8 +103,8 @@ def run(
     check_call_inputs(inputs)
     chosen = resolve(module, layers, kinds)
     prepared = prepare(inputs, "input_gradients" in kinds)
-    unrolled = any(kind in STATE_KINDS for kind in kinds)
-    rnns = [(t, RnnPass(t.key, t.module, unrolled)) for t in chosen if t.recurrent]
+    states = any(kind in STATE_KINDS for kind in kinds)
+    rnns = [(t, RnnPass(t.key, t.module, states)) for t in chosen if t.recurrent]
     outputs = [OutputProbe(t.key, t.module) for t in chosen if not t.recurrent]
     embeddings = None
     if "input_gradients" in kinds and prepared.integer:
@@ -198,14 +198,14 @@ def result(done: Pass) -> CaptureResult:
 
 
 def raw_weight_terms(done: Pass) -> dict[str, dict[str, np.ndarray]]:
-    """`{entry key: {short weight name: (timesteps, *shape)}}` of an unrolled
-    pass: each timestep's term of each weight's gradient."""
+    """`{entry key: {short weight name: (timesteps, *shape)}}` of a pass
+    with a state kind: each timestep's term of each weight's gradient."""
     terms = {}
     for target, rnn_pass in done.rnns:
         for entry in entries(target):
-            trace = rnn_pass.layers[entry.layer].traces[entry.direction]
+            trace, grads = rnn_pass.through_time(entry.layer, entry.direction)
             weights = rnn_pass.weights(entry.layer, entry.direction)
-            found = weight_terms(trace, _probe_grads(done, trace), weights)
+            found = weight_terms(trace, grads, weights)
             terms[entry.key] = {name: to_numpy(t) for name, t in found.items()}
     return terms
 
@@ -225,7 +225,7 @@ def _rnn_entries(
             fields["gradients"][entry.key] = to_numpy(grad)
         if "activations" in done.kinds:
             fields["activations"][entry.key] = to_numpy(run.output[..., half])
-        if run.traces is not None:
+        if rnn_pass.states:
             _state_entries(done, target, rnn_pass, entry, fields)
 
 
@@ -236,8 +236,7 @@ def _state_entries(
     entry: Entry,
     fields: dict[str, Any],
 ) -> None:
-    trace = rnn_pass.layers[entry.layer].traces[entry.direction]
-    grads = _probe_grads(done, trace)
+    trace, grads = rnn_pass.through_time(entry.layer, entry.direction)
     if "state_gradients" in done.kinds:
         fields["state_gradients"][entry.key] = to_numpy(grads.state)
         if grads.cell is not None:
@@ -256,20 +255,6 @@ def _state_entries(
 
 def _float32(norms: dict[str, Tensor]) -> dict[str, np.ndarray]:
     return {name: to_numpy(value).astype(np.float32) for name, value in norms.items()}
-
-
-def _probe_grads(done: Pass, trace) -> ProbeGrads:
-    probes = trace.probes
-    return ProbeGrads(
-        state=done.grad(probes.state),
-        cell=None if probes.cell is None else done.grad(probes.cell),
-        input_gates=done.grad(probes.input_gates),
-        recurrent_gates=done.grad(
-            probes.input_gates
-            if probes.recurrent_gates is None
-            else probes.recurrent_gates
-        ),
-    )
 
 
 def _output_entry(done: Pass, probe: OutputProbe, fields: dict[str, Any]) -> None:

@@ -2,8 +2,10 @@
 
 TensorBoard's `EventFileWriter` (which torch's SummaryWriter wraps) opens its
 file through `tensorboard.compat.tf`, which imports TensorFlow whenever it is
-installed. This writes the same records (TensorBoard's `RecordWriter`, the
-TFRecord framing with masked CRC-32C) to a file opened with `open`.
+installed. This writes the same records (the TFRecord framing of TensorBoard's
+`RecordWriter`: length, masked CRC-32C of the length, data, masked CRC-32C of
+the data) to a file opened with `open`, with the CRCs of `crc32c`, in NumPy,
+hundreds of times faster than TensorBoard's pure-Python loop.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 import itertools
 import os
 import socket
+import struct
 import time
 
 from tensorboard.compat.proto import event_pb2, summary_pb2
-from tensorboard.summary.writer.record_writer import RecordWriter
+
+from tb_rnngrad.pytorch.crc32c import masked_crc32c
 
 _UIDS = itertools.count()
 
@@ -34,14 +38,21 @@ class EventWriter:
         host, pid, uid = socket.gethostname(), os.getpid(), next(_UIDS)
         name = f"events.out.tfevents.{int(time.time()):010d}.{host}.{pid}.{uid}"
         self.path = os.path.join(logdir, name)
-        self._records = RecordWriter(open(self.path, "wb"))
+        self._file = open(self.path, "wb")
         self.add_event(
             event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")
         )
         self.flush()
 
     def add_event(self, event: event_pb2.Event) -> None:
-        self._records.write(event.SerializeToString())
+        data = event.SerializeToString()
+        header = struct.pack("<Q", len(data))
+        self._file.write(
+            header
+            + struct.pack("<I", masked_crc32c(header))
+            + data
+            + struct.pack("<I", masked_crc32c(data))
+        )
 
     def add_summary(self, summary: summary_pb2.Summary, global_step: int) -> None:
         """Writes `summary` as one event at `global_step`."""
@@ -50,8 +61,8 @@ class EventWriter:
         )
 
     def flush(self) -> None:
-        self._records.flush()
+        self._file.flush()
 
     def close(self) -> None:
-        if not self._records.closed:
-            self._records.close()
+        if not self._file.closed:
+            self._file.close()

@@ -18,7 +18,7 @@ from torch import nn
 
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.format.layer_info import LayerInfo
-from tb_rnngrad.pytorch.unroll import GATES
+from tb_rnngrad.pytorch.recurrence import GATES
 
 #: What `layers=` accepts for one module: its path or the module itself.
 Selector = str | nn.Module

@@ -2,13 +2,18 @@
 
 While a capture runs, `RnnPass.forward` replaces the module's `forward` (on the
 instance only). It computes the same outputs and final states, but layer by
-layer, so that each stacked layer's output gets its own zero probe:
+layer, each through torch's own kernel (a one-layer template module called
+with `torch.func.functional_call` and the module's parameters), so that each
+stacked layer's output gets its own zero probe and the cost stays that of the
+module's forward pass.
 
-- fused: each layer runs torch's own kernel through a one-layer template
-  module (`torch.func.functional_call` with the module's parameters), so the
-  cost stays that of the module's forward pass;
-- unrolled (state gradients, weight contributions): each layer and direction
-  runs as the explicit loop of `unroll.unroll`.
+For the state kinds, each layer runs as a `ThroughTime` autograd function:
+forward, torch's fused kernel (without recording a graph); backward,
+`recurrence.backward` for each direction, which gives the state and gate
+gradients the capture reports and the gradients of the layer's input and
+initial states, so the pass needs no backward pass of torch's kernel. A zero
+`anchor` that the capture asks a gradient of makes autograd call it even when
+nothing before the layer needs a gradient.
 
 The capture runs in eval mode, where torch applies no dropout between layers,
 so none is applied here.
@@ -26,10 +31,10 @@ from torch.func import functional_call
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.pytorch import sequences
 from tb_rnngrad.pytorch.modules import h_channels, layer_input_size, parameter_names
-from tb_rnngrad.pytorch.unroll import Trace, Weights, unroll
+from tb_rnngrad.pytorch.recurrence import Direction, Gradients, Trace, Weights, backward
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class LayerRun:
     """One stacked layer as the capture ran it.
 
@@ -38,12 +43,93 @@ class LayerRun:
             zero at masked steps; directions concatenated as torch does.
         output_probe: The zero probe added to `output` before the next layer
             (or the module's caller) uses it.
-        traces: Per direction, the unrolled computation; None when fused.
+        anchor: For the state kinds, the zero tensor that makes autograd run
+            the layer's `ThroughTime.backward`; else None.
+        through_time: Per direction, what `recurrence.backward` found, once
+            the backward pass has run (state kinds only).
     """
 
     output: Tensor
     output_probe: Tensor
-    traces: list[Trace] | None
+    anchor: Tensor | None = None
+    through_time: list[tuple[Trace, Gradients]] | None = None
+
+
+class ThroughTime(torch.autograd.Function):
+    """One stacked layer: torch's kernel forward, `recurrence.backward`
+    backward (see the module docstring)."""
+
+    @staticmethod
+    def forward(ctx, layer: _StateLayer, anchor, x, h0, c0):
+        ctx.layer = layer
+        output, h_n, c_n = layer.forward(x, h0, c0)
+        return (output, h_n) if c_n is None else (output, h_n, c_n)
+
+    @staticmethod
+    def backward(ctx, d_output, d_h_n, d_c_n=None):
+        needs = ctx.needs_input_grad
+        dx, dh0, dc0 = ctx.layer.backward(d_output, d_h_n, d_c_n, needs[2:])
+        return None, None, dx, dh0, dc0
+
+
+@dataclasses.dataclass
+class _StateLayer:
+    """What `ThroughTime` runs for one layer of one `RnnPass`."""
+
+    rnn_pass: RnnPass
+    layer: int
+    padded: sequences.Padded
+    run: LayerRun | None = None
+    inputs: Tensor | None = None
+    h0: Tensor | None = None
+    c0: Tensor | None = None
+
+    def forward(self, x: Tensor, h0: Tensor, c0: Tensor | None):
+        self.inputs, self.h0, self.c0 = x, h0, c0
+        state = h0 if c0 is None else (h0, c0)
+        return self.rnn_pass._fused(self.layer, x, state, self.padded)
+
+    def backward(self, d_output, d_h_n, d_c_n, needs):
+        rnn_pass = self.rnn_pass
+        directions = 2 if rnn_pass.module.bidirectional else 1
+        found = [
+            backward(
+                self.direction(d),
+                d_output[..., self._half(d)],
+                d_h_n[d],
+                None if d_c_n is None else d_c_n[d],
+            )
+            for d in range(directions)
+        ]
+        self.run.through_time = found
+        dx = dh0 = dc0 = None
+        if needs[0]:
+            dx = sum(
+                grads.input_gradient(rnn_pass.weights(self.layer, d).weight_ih)
+                for d, (_, grads) in enumerate(found)
+            )
+        if needs[1]:
+            dh0 = torch.stack([grads.h0 for _, grads in found])
+        if len(needs) > 2 and needs[2]:
+            dc0 = torch.stack([grads.c0 for _, grads in found])
+        return dx, dh0, dc0
+
+    def direction(self, direction: int) -> Direction:
+        """One direction as it ran, for `recurrence.backward`."""
+        return Direction(
+            mode=self.rnn_pass.module.mode,
+            weights=self.rnn_pass.weights(self.layer, direction),
+            inputs=self.inputs,
+            output=self.run.output[..., self._half(direction)],
+            h0=self.h0[direction],
+            c0=None if self.c0 is None else self.c0[direction],
+            mask=self.padded.mask,
+            reverse=direction == 1,
+        )
+
+    def _half(self, direction: int) -> slice:
+        channels = h_channels(self.rnn_pass.module)
+        return slice(direction * channels, (direction + 1) * channels)
 
 
 class RnnPass:
@@ -52,25 +138,34 @@ class RnnPass:
     Args:
         key: The module's key, for messages.
         module: The nn.RNN, nn.LSTM or nn.GRU.
-        unrolled: Run the explicit per-timestep unroll (for the state kinds)
-            instead of torch's fused kernel.
+        states: Run each layer as a `ThroughTime` function (state kinds).
     """
 
-    def __init__(self, key: str, module: nn.RNNBase, unrolled: bool) -> None:
+    def __init__(self, key: str, module: nn.RNNBase, states: bool) -> None:
         self.key = key
         self.module = module
-        self.unrolled = unrolled
+        self.states = states
         self.layers: list[LayerRun] = []
         self.mask: Tensor | None = None
         self.calls = 0
+        self._runners: list[_StateLayer] = []
+
+    def through_time(self, layer: int, direction: int) -> tuple[Trace, Gradients]:
+        """What `recurrence.backward` found for one layer and direction (all
+        zero if no path from the loss reached the layer)."""
+        run = self.layers[layer]
+        if run.through_time is None:
+            runner = self._runners[layer]
+            output = run.output.detach()
+            h_n = runner.h0.new_zeros(runner.h0.shape)
+            c_n = None if runner.c0 is None else runner.c0.new_zeros(runner.c0.shape)
+            runner.backward(torch.zeros_like(output), h_n, c_n, (False,) * 3)
+        return run.through_time[direction]
 
     def probes(self) -> list[Tensor]:
-        """Every probe of the pass: outputs, then the unrolled ones."""
+        """Every probe of the pass: outputs, then anchors."""
         found = [run.output_probe for run in self.layers]
-        for run in self.layers:
-            for trace in run.traces or ():
-                found.extend(trace.probes.tensors())
-        return found
+        return found + [run.anchor for run in self.layers if run.anchor is not None]
 
     def weights(self, layer: int, direction: int) -> Weights:
         """The module's parameters of one layer and direction."""
@@ -135,31 +230,23 @@ class RnnPass:
         c0: Tensor | None,
         padded: sequences.Padded,
     ) -> tuple[LayerRun, Tensor, Tensor | None]:
-        rnn = self.module
-        directions = 2 if rnn.bidirectional else 1
+        directions = 2 if self.module.bidirectional else 1
         rows = slice(layer * directions, (layer + 1) * directions)
-        if self.unrolled:
-            traces = [
-                unroll(
-                    rnn.mode,
-                    self.weights(layer, direction),
-                    x,
-                    h0[layer * directions + direction],
-                    None if c0 is None else c0[layer * directions + direction],
-                    padded.mask,
-                    reverse=direction == 1,
-                )
-                for direction in range(directions)
-            ]
-            output = torch.cat([trace.output for trace in traces], -1)
-            h_n = torch.stack([trace.h_n for trace in traces])
-            c_n = None if c0 is None else torch.stack([t.c_n for t in traces])
-        else:
-            traces = None
-            state = h0[rows] if c0 is None else (h0[rows], c0[rows])
+        h0, c0 = h0[rows], None if c0 is None else c0[rows]
+        if not self.states:
+            state = h0 if c0 is None else (h0, c0)
             output, h_n, c_n = self._fused(layer, x, state, padded)
+            probe = torch.zeros_like(output, requires_grad=True)
+            return LayerRun(output, probe), h_n, c_n
+        anchor = x.new_zeros((), requires_grad=True)
+        runner = _StateLayer(self, layer, padded)
+        found = ThroughTime.apply(runner, anchor, x, h0, c0)
+        output, h_n = found[:2]
+        c_n = found[2] if len(found) > 2 else None
         probe = torch.zeros_like(output, requires_grad=True)
-        return LayerRun(output, probe, traces), h_n, c_n
+        runner.run = LayerRun(output, probe, anchor)
+        self._runners.append(runner)
+        return runner.run, h_n, c_n
 
     def _fused(self, layer: int, x: Tensor, state, padded: sequences.Padded):
         """One layer through torch's kernel: (output, h_n, c_n or None)."""

@@ -1,7 +1,7 @@
 """Each timestep's term of a recurrent layer's weight gradients.
 
-With the gradients dz_t of step t's gate pre-activations (from the unroll's
-gate probes), the weight gradients are sums over timesteps:
+With the gradients dz_t of step t's gate pre-activations (from
+`recurrence.backward`), the weight gradients are sums over timesteps:
 
     weight_ih.grad = sum_t dzi_t^T x_t        bias_ih.grad = sum_t sum_b dzi_t
     weight_hh.grad = sum_t dzh_t^T h_{t-1}    bias_hh.grad = sum_t sum_b dzh_t
@@ -17,28 +17,16 @@ without building the terms when the batch is small (Gram matrices).
 
 from __future__ import annotations
 
-import dataclasses
-
 import torch
 from torch import Tensor
 
-from tb_rnngrad.pytorch.unroll import Trace, Weights
+from tb_rnngrad.pytorch.recurrence import Gradients, Trace, Weights
 
 #: Name of the single "gate" of an LSTM's projection weight `weight_hr`.
 PROJECTION_GATE = "proj"
 
 
-@dataclasses.dataclass(frozen=True)
-class ProbeGrads:
-    """d(loss)/d(probe) for the probes of one `Trace`."""
-
-    state: Tensor
-    cell: Tensor | None
-    input_gates: Tensor
-    recurrent_gates: Tensor  # = input_gates but for a GRU
-
-
-def weight_terms(trace: Trace, grads: ProbeGrads, weights: Weights) -> dict:
+def weight_terms(trace: Trace, grads: Gradients, weights: Weights) -> dict:
     """Each timestep's term of each weight's gradient over the batch.
 
     Returns:
@@ -64,13 +52,13 @@ def weight_terms(trace: Trace, grads: ProbeGrads, weights: Weights) -> dict:
 
 
 def contributions(
-    trace: Trace, grads: ProbeGrads, weights: Weights, gates: int
+    trace: Trace, grads: Gradients, weights: Weights, gates: int
 ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
     """Frobenius norms of each timestep's weight-gradient terms, per gate.
 
     Args:
-        trace: The unrolled direction.
-        grads: The gradients of its probes.
+        trace: The direction as it ran.
+        grads: Its gradients.
         weights: Its parameters.
         gates: The number of gate blocks of rows (4 LSTM, 3 GRU, 1 RNN).
 
@@ -97,7 +85,7 @@ def contributions(
     return norms, projection
 
 
-def _projected_grad(trace: Trace, grads: ProbeGrads) -> Tensor:
+def _projected_grad(trace: Trace, grads: Gradients) -> Tensor:
     """d(loss)/d(W_hr m_t): the state gradient at real steps, 0 at masked."""
     if trace.mask is None:
         return grads.state
