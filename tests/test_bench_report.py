@@ -255,6 +255,36 @@ def capture_doc() -> dict:
     }
 
 
+def torch_doc() -> dict:
+    def row(label: str, a: float, b: float, target: float | None) -> dict:
+        return {
+            "label": label,
+            "ms": spread(a),
+            "b_ms": spread(b),
+            "ratio": spread(a / b),
+            "cpu_ratio": spread(a / b * 0.97),
+            "target": target,
+        }
+
+    return {
+        "params": {"reps": 7, "train_reps": 3, "train_steps": 100},
+        "results": {
+            "rows": [
+                row("(a) capture gradients / bare fwd+bwd", 15.5, 29.5, 1.2),
+                row("(b) capture gradients + state_gradients / bare", 41.5, 29.5, 1.5),
+                row(
+                    "(c) 100 training steps: logger every 100 / none", 1230, 1210, 1.03
+                ),
+            ],
+            "training": {"with_logger": {"logger_share": 0.0125}},
+        },
+        "checks": [
+            timing.check("(a) capture gradients / bare", 0.525, "<=", 1.2, "x"),
+            timing.check("(b) + state_gradients / bare", 1.407, "<=", 1.5, "x"),
+        ],
+    }
+
+
 def browser_doc() -> dict:
     return {
         "params": {"reps": {"draw": 9}},
@@ -311,6 +341,7 @@ DOCS = {
     "storage": storage_doc,
     "scaling": scaling_doc,
     "bench_capture": capture_doc,
+    "bench_torch": torch_doc,
     "bench_browser": browser_doc,
     "bench_routes": routes_doc,
 }

@@ -139,7 +139,10 @@ def test_torch_state_gradient_heatmap_draws_beside_the_keras_run(page, served):
         lambda found: {"keras", "torch"} <= set(found),
     )
     frame = open_plugin(page, url)
-    show_only(frame, "torch", TAG)
+    show_only(frame, "torch", frame.locator("#rg-tag").input_value())
+    if frame.locator("#rg-quantity").input_value() != "state_gradients":
+        redraw(frame, lambda: frame.select_option("#rg-quantity", "state_gradients"))
+    assert frame.locator("#rg-tag").input_value() == TAG
     redraw(frame, lambda: run_box(frame, "keras").check())
     names = frame.locator(".rg-run-name").all_inner_texts()
     assert sorted(names) == ["keras", "torch"]
