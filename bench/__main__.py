@@ -106,8 +106,9 @@ PLAN = (
     Bench(
         "bench_torch",
         "PyTorch capture and logger vs bare torch",
-        ("--reps", "15", "--train-reps", "5"),
+        ("--reps", "15", "--train-reps", "3"),
         ("--quick",),
+        timeout_full=420,
     ),
 )
 

@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    python -m bench.bench_torch            # about two minutes on 2 cores
+    python -m bench.bench_torch            # about 3 minutes on 2 cores (--train-reps 3)
     python -m bench.bench_torch --quick    # a smoke run
     python -m bench.bench_torch --json out.json   # also write the figures
 

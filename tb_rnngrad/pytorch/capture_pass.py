@@ -221,7 +221,7 @@ def _rnn_entries(
         fields["layers"][entry.key] = entry.info
         fields["masks"][entry.key] = mask
         if "gradients" in done.kinds:
-            grad = done.grad(run.output_probe)[..., half]
+            grad = rnn_pass.output_gradient(entry.layer, done.grads)[..., half]
             fields["gradients"][entry.key] = to_numpy(grad)
         if "activations" in done.kinds:
             fields["activations"][entry.key] = to_numpy(run.output[..., half])

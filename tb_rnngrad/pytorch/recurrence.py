@@ -320,9 +320,9 @@ def _lstm(
     )
     width = z.shape[-1] // 4
     like = dict(dtype=z.dtype, device=z.device)
-    g = torch.tanh(z[..., 2 * width : 3 * width])
-    z.sigmoid_()
-    z[..., 2 * width : 3 * width] = g
+    z[..., : 2 * width].sigmoid_()
+    z[..., 2 * width : 3 * width].tanh_()
+    z[..., 3 * width :].sigmoid_()
     act = torch.empty(steps_n, 4 * width, batch, **like)  # i, f, g, o
     act.copy_(z.transpose(1, 2))  # a copy: z's memory is reused below
     i, f, g = act[:, :width], act[:, width : 2 * width], act[:, 2 * width : 3 * width]
@@ -374,30 +374,28 @@ def _lstm(
     reordered = torch.cat([w.weight_hh[3 * width :], w.weight_hh[: 3 * width]])
     recurrent = reordered.t().contiguous()  # (h channels, 4 * hidden)
     projection = None if w.weight_hr is None else w.weight_hr.t()
-    # The gate activations are spent too: their memory takes dh_t.
+    # The gate activations are spent too: their memory takes dh_t, which
+    # starts as d(output)_t, and the loop adds what comes back through time.
     d_state = act.view(-1)[: d_out.numel()].view(steps_n, d_out.shape[-1], batch)
-    dh, g_out = d_state.unbind(0), d_out.mT.unbind(0)
+    d_state.copy_(d_out.mT)
+    dh = d_state.unbind(0)
     gates = slots[:, :4].flatten(1, 2).unbind(0)
     out_, cell_, carried_ = slots.unbind(0), slots[:, 1:].unbind(0), slots[:, 4]
     k_cell = by_cell.unbind(0)
     flow = None if carry is None else carry.unbind(0)
-    torch.add(g_out[order[-1]], d_h_n.t(), out=dh[order[-1]])
+    back = order[::-1]  # from the last step processed to the first
+    dh[back[0]].add_(d_h_n.t())
     carried = d_c_n.t()
-    addmm = torch.addmm
-    for p in range(steps_n - 1, -1, -1):
-        t = order[p]
+    for t, before in zip(back, back[1:] + [None], strict=True):
         dm = dh[t] if projection is None else projection @ dh[t]
         out_[t].mul_(dm)
         cell_[t].addcmul_(carried, k_cell[t])
-        if p:
-            s = order[p - 1]
-            addmm(g_out[s], recurrent, gates[t], out=dh[s])
-            if flow is not None:
-                dh[s].addcmul_(dh[t], flow[t])
+        if before is None:  # the first step processed: on to h0
+            d_before = d_h0 = recurrent @ gates[t]
         else:
-            d_h0 = recurrent @ gates[t]
-            if flow is not None:
-                d_h0.addcmul_(dh[t], flow[t])
+            d_before = dh[before].addmm_(recurrent, gates[t])
+        if flow is not None:
+            d_before.addcmul_(dh[t], flow[t])
         carried = carried_[t]
     # dc_t = dm_t k_c + the cell gradient carried from the step after.
     dm = d_state if projection is None else torch.matmul(projection, d_state)

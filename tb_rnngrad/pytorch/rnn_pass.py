@@ -42,16 +42,20 @@ class LayerRun:
         output: (batch, timesteps, directions * h channels), batch-first,
             zero at masked steps; directions concatenated as torch does.
         output_probe: The zero probe added to `output` before the next layer
-            (or the module's caller) uses it.
+            (or the module's caller) uses it; None for the state kinds, whose
+            backward receives d(loss)/d(output) itself.
         anchor: For the state kinds, the zero tensor that makes autograd run
             the layer's `ThroughTime.backward`; else None.
+        output_gradient: For the state kinds, d(loss)/d(output) as the
+            backward received it.
         through_time: Per direction, what `recurrence.backward` found, once
             the backward pass has run (state kinds only).
     """
 
     output: Tensor
-    output_probe: Tensor
+    output_probe: Tensor | None
     anchor: Tensor | None = None
+    output_gradient: Tensor | None = None
     through_time: list[tuple[Trace, Gradients]] | None = None
 
 
@@ -101,6 +105,7 @@ class _StateLayer:
             )
             for d in range(directions)
         ]
+        self.run.output_gradient = d_output
         self.run.through_time = found
         dx = dh0 = dc0 = None
         if needs[0]:
@@ -153,6 +158,26 @@ class RnnPass:
     def through_time(self, layer: int, direction: int) -> tuple[Trace, Gradients]:
         """What `recurrence.backward` found for one layer and direction (all
         zero if no path from the loss reached the layer)."""
+        return self._backward_run(layer).through_time[direction]
+
+    def output_gradient(self, layer: int, grads: dict[int, Tensor]) -> Tensor:
+        """d(loss)/d(output) of a stacked layer, given the pass's gradients
+        of its probes (`{id(probe): gradient}`)."""
+        run = self.layers[layer]
+        if run.output_probe is not None:
+            return grads[id(run.output_probe)]
+        return self._backward_run(layer).output_gradient
+
+    def probes(self) -> list[Tensor]:
+        """Every probe of the pass: outputs, or anchors for the state kinds."""
+        return [
+            run.anchor if run.output_probe is None else run.output_probe
+            for run in self.layers
+        ]
+
+    def _backward_run(self, layer: int) -> LayerRun:
+        """The layer's run, its backward pass done (with zero gradients if
+        autograd did not call it: nothing the loss uses depends on it)."""
         run = self.layers[layer]
         if run.through_time is None:
             runner = self._runners[layer]
@@ -160,12 +185,7 @@ class RnnPass:
             h_n = runner.h0.new_zeros(runner.h0.shape)
             c_n = None if runner.c0 is None else runner.c0.new_zeros(runner.c0.shape)
             runner.backward(torch.zeros_like(output), h_n, c_n, (False,) * 3)
-        return run.through_time[direction]
-
-    def probes(self) -> list[Tensor]:
-        """Every probe of the pass: outputs, then anchors."""
-        found = [run.output_probe for run in self.layers]
-        return found + [run.anchor for run in self.layers if run.anchor is not None]
+        return run
 
     def weights(self, layer: int, direction: int) -> Weights:
         """The module's parameters of one layer and direction."""
@@ -193,7 +213,11 @@ class RnnPass:
             self.layers.append(run)
             finals_h.append(h_n)
             finals_c.append(c_n)
-            x = run.output + run.output_probe
+            x = (
+                run.output
+                if run.output_probe is None
+                else run.output + run.output_probe
+            )
         h_n = torch.cat(finals_h)
         if padded.unbatched:
             h_n = h_n[:, 0]
@@ -243,8 +267,7 @@ class RnnPass:
         found = ThroughTime.apply(runner, anchor, x, h0, c0)
         output, h_n = found[:2]
         c_n = found[2] if len(found) > 2 else None
-        probe = torch.zeros_like(output, requires_grad=True)
-        runner.run = LayerRun(output, probe, anchor)
+        runner.run = LayerRun(output, None, anchor)
         self._runners.append(runner)
         return runner.run, h_n, c_n
 
