@@ -485,6 +485,12 @@ def test_evicted_step_reloads_the_step_list_and_profile(page, tb_url):
         " === 'step 10 (2/3)'",
         timeout=15000,
     )
+    # The slider's label moves first; the panel shows step 10 once it is drawn.
+    frame.wait_for_function(
+        "() => document.querySelector('.rg-step-info').textContent"
+        ".startsWith('step 10')",
+        timeout=15000,
+    )
     p = panel(frame)
     p.locator(".rg-section-heatmap").wait_for(state="visible")
     assert p.locator(".rg-message").is_hidden()
