@@ -29,7 +29,8 @@ from tb_rnngrad import pytorch as tp
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.format import metadata
 from tb_rnngrad.pytorch import capture_pass as _capture
-from tb_rnngrad.pytorch import crc32c, events, modules, rnn_pass, state, timestep_terms
+from tb_rnngrad import crc32c, events
+from tb_rnngrad.pytorch import modules, rnn_pass, state, timestep_terms
 from testkit.providers import PROVIDER_KINDS, start_provider, wait_for
 
 BATCH, STEPS, FEATURES, HIDDEN = 3, 5, 3, 4

@@ -23,7 +23,7 @@ from torch import nn
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.pytorch import capture_pass as _capture
 from tb_rnngrad.pytorch.capture_pass import LossFn
-from tb_rnngrad.pytorch.events import EventWriter
+from tb_rnngrad.events import EventWriter
 from tb_rnngrad.pytorch.inputs import check_call_inputs
 from tb_rnngrad.pytorch.modules import Selector, resolve
 from tb_rnngrad.records import ShapeFilter, records

@@ -18,7 +18,7 @@ import time
 
 from tensorboard.compat.proto import event_pb2, summary_pb2
 
-from tb_rnngrad.pytorch.crc32c import masked_crc32c
+from tb_rnngrad.crc32c import masked_crc32c
 
 _UIDS = itertools.count()
 
