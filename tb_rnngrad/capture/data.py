@@ -187,7 +187,7 @@ def input_names_for(model: keras.Model, x: Any) -> tuple[str, ...]:
     return ("input",) if count == 1 else tuple(f"input_{i}" for i in range(count))
 
 
-def _is_dataset(value: Any) -> bool:
+def is_dataset(value: Any) -> bool:
     """Whether `value` is a tf.data.Dataset (without importing TensorFlow)."""
     return any(
         cls.__module__.startswith("tensorflow") and cls.__name__ == "DatasetV2"
@@ -199,7 +199,7 @@ def _convert_x(model: keras.Model, x: Any) -> tuple[Any, tuple[str, ...]]:
     specs = input_specs(model)
     if x is None:
         raise CaptureError("x is None; pass the model inputs for one batch.")
-    if _is_dataset(x):
+    if is_dataset(x):
         raise CaptureError(
             "x is a tf.data.Dataset; pass one batch of it instead, e.g. "
             "x, y = next(iter(dataset)). (GradientLogger's `data` takes a "

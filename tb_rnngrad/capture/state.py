@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Iterator
 
 import keras
-import tensorflow as tf
+from keras import ops, tree
 
 from tb_rnngrad.capture.layers import walk_layers
 
@@ -26,7 +26,7 @@ def _state_variables(layer: keras.layers.Layer) -> list:
         )
     if not getattr(layer, "stateful", False):
         return []
-    states = tf.nest.flatten(getattr(layer, "states", None))
+    states = tree.flatten(getattr(layer, "states", None))
     return [v for v in states if isinstance(v, keras.Variable)]
 
 
@@ -65,7 +65,7 @@ def preserved_state(model: keras.Model) -> Iterator[None]:
     metrics_before = {id(m) for m in model.metrics}
     variables = [v for m in model.metrics for v in m.variables]
     variables += _stateful_variables(model) + _seed_variables(model)
-    saved = [tf.identity(v.value) for v in variables]
+    saved = [ops.copy(v.value) for v in variables]
     yield
     for variable, value in zip(variables, saved, strict=True):
         variable.assign(value)

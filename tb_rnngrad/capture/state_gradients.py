@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 import keras
-import tensorflow as tf
 
 from tb_rnngrad.capture.state_plan import StateRecord
 
@@ -37,9 +36,7 @@ def _state_suffix(cell: Any, index: int) -> str:
     return f"/state_{index}"
 
 
-def entries(
-    base: str, record: StateRecord, gradient: tf.Tensor
-) -> dict[str, tf.Tensor]:
+def entries(base: str, record: StateRecord, gradient: Any) -> dict[str, Any]:
     """`{key: d(loss)/d(state)}`, each (batch, timesteps, units) in input time.
 
     Args:
