@@ -157,6 +157,17 @@ class GradientLogger(keras.callbacks.Callback):
         self._shapes = ShapeFilter(self._warn)
         self.logged_steps: list[int] = []
 
+    # tf_keras (Keras 2) asks each callback which batch hooks it implements
+    # (Keras 3 does not): only the training batch begin.
+    def _implements_train_batch_hooks(self) -> bool:
+        return True
+
+    def _implements_test_batch_hooks(self) -> bool:
+        return False
+
+    def _implements_predict_batch_hooks(self) -> bool:
+        return False
+
     def on_train_begin(self, logs: dict | None = None) -> None:
         """Checks the setup against the model and logs the first step.
 

@@ -21,7 +21,7 @@ from tensorboard.backend.event_processing import (  # noqa: E402
 )
 from tensorboard.data import provider as dp  # noqa: E402
 
-from tb_rnngrad import callback, records, summary  # noqa: E402
+from tb_rnngrad import records, summary  # noqa: E402
 from tb_rnngrad.callback import GradientLogger  # noqa: E402
 from tb_rnngrad.capture import CaptureError, capture, rnn_gradients  # noqa: E402
 from tb_rnngrad.capture.gradients import GradientCapture  # noqa: E402

@@ -16,7 +16,7 @@ import keras
 
 from tb_rnngrad.capture.forward import CaptureBase
 from tb_rnngrad.capture.layers import LayerSelector, resolve_layers
-from tb_rnngrad.capture.model_check import check_kinds, check_model, flavour
+from tb_rnngrad.capture.model_check import check_kinds, check_model
 from tb_rnngrad.result import CaptureResult, GradientDict
 
 
@@ -58,17 +58,13 @@ def get_capture(
     Raises:
         CaptureError: As `GradientCapture`.
     """
-    if flavour(model) == "tf_keras":
-        from tb_rnngrad.capture import keras2
-
-        return keras2.get_capture(model, layers, kinds)
-    check_model(model)
-    kinds = check_kinds(kinds)
+    platform = check_model(model)
+    kinds = check_kinds(kinds, platform)
     refs = resolve_layers(model, layers)
     key = (
         tuple(id(r.layer) for r in refs),
         kinds,
-        id(model.loss),
+        id(getattr(model, "loss", None)),
         id(getattr(model, "optimizer", None)),
     )
     per_model = _CACHE.setdefault(model, {})

@@ -39,7 +39,6 @@ from tb_rnngrad.capture.forward import (
     is_floating,
 )
 from tb_rnngrad.capture.layers import LayerSelector
-from tb_rnngrad.capture.model_check import check_kinds
 from tb_rnngrad.capture.state import preserved_state
 from tb_rnngrad.result import CaptureResult
 
@@ -67,7 +66,6 @@ class BackendCapture(CaptureBase):
     ) -> None:
         super().__init__(model, layers, kinds)
         self._backend = keras.backend.backend()
-        check_kinds(self._kinds, f"keras/{self._backend}")
         optimizer = getattr(model, "optimizer", None)
         if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
             raise CaptureError(

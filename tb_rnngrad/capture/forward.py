@@ -19,7 +19,7 @@ from typing import Any
 import keras
 from keras import ops, tree
 
-from tb_rnngrad.capture import probes, weights
+from tb_rnngrad.capture import kerases, probes, weights
 from tb_rnngrad.capture.data import Batch, input_names_for, input_specs
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.layers import (
@@ -64,8 +64,8 @@ class CaptureBase:
         layers: LayerSelector | Sequence[LayerSelector] | None = None,
         kinds: Sequence[str] = ("gradients",),
     ) -> None:
-        check_model(model)
-        self._kinds = check_kinds(kinds)
+        self._platform = check_model(model)
+        self._kinds = check_kinds(kinds, self._platform)
         self._model_ref = weakref.ref(model)
         self._refs = resolve_layers(model, layers)
         self._unused_outputs: tuple[str, ...] = ()
@@ -73,10 +73,10 @@ class CaptureBase:
         self._weight_notes: list[str] = []
         wants_inputs = "input_gradients" in self._kinds
         self._embeddings = (
-            layers_of_type(model, keras.layers.Embedding) if wants_inputs else []
+            layers_of_type(model, kerases.types("Embedding")) if wants_inputs else []
         )
         self._maskings = (
-            layers_of_type(model, keras.layers.Masking) if wants_inputs else []
+            layers_of_type(model, kerases.types("Masking")) if wants_inputs else []
         )
         signature = inspect.signature(model.compute_loss).parameters
         self._loss_takes_training = "training" in signature

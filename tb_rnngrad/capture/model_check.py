@@ -67,44 +67,56 @@ def _is_tf_keras_model(model: Any) -> bool:
     return isinstance(model, tf_keras.Model)
 
 
-def check_model(model: Any) -> None:
-    """Raises CaptureError unless `model` is a compiled Keras 3 model with a
+def check_model(model: Any) -> str:
+    """Raises CaptureError unless `model` is a compiled Keras model with a
     loss, on a backend the capture supports.
 
     Args:
         model: The object to check.
 
+    Returns:
+        Where it runs, a key of `support.KINDS_BY_PLATFORM`: "keras/jax",
+        "tf_keras/tensorflow", ...
+
     Raises:
-        CaptureError: If it is not a Keras 3 model (a tf_keras model is
-            turned away here and taken by `tb_rnngrad.capture.keras2`), is
-            not compiled, was compiled without a loss, or Keras runs on a
-            backend without a capture.
+        CaptureError: If it is not a Keras 3 or tf_keras model, is not
+            compiled, was compiled without a loss, or Keras runs on a backend
+            without a capture.
     """
-    if flavour(model) == "tf_keras":
-        raise CaptureError(
-            f"Model '{model.name}' is a tf_keras (Keras 2) model; this path "
-            "takes Keras 3 models. Call tb_rnngrad.rnn_gradients or "
-            "tb_rnngrad.capture.capture, which take both."
-        )
+    kind = flavour(model)
     backend = keras.backend.backend()
+    if kind == "tf_keras":
+        import tf_keras
+
+        if backend != "tensorflow":
+            raise CaptureError(
+                f"Model '{model.name}' is a tf_keras (Keras 2) model, which runs "
+                f"on TensorFlow, but Keras 3 in this process runs on '{backend}'"
+                ". Capture a tf_keras model in a process with "
+                "KERAS_BACKEND=tensorflow (the default)."
+            )
+        base, compiled = tf_keras.Model, getattr(model, "_is_compiled", False)
+    else:
+        base, compiled = keras.Model, getattr(model, "compiled", False)
     if backend not in support.BACKENDS:
         raise CaptureError(
             f"Keras runs on the '{backend}' backend; tb_rnngrad captures on "
             f"{', '.join(support.BACKENDS)}. Set KERAS_BACKEND to one of them "
             "before importing keras."
         )
-    if not getattr(model, "compiled", False):
+    if not compiled:
         raise CaptureError(
             f"Model '{model.name}' is not compiled. Call "
             "model.compile(optimizer=..., loss=...) first: the gradients are "
             "those of the model's compiled loss."
         )
-    overrides_loss = type(model).compute_loss is not keras.Model.compute_loss
+    overrides_loss = type(model).compute_loss is not base.compute_loss
     if getattr(model, "loss", None) is None and not overrides_loss:
         raise CaptureError(
             f"Model '{model.name}' was compiled without a loss. Call "
             "model.compile(optimizer=..., loss=...) with the loss you train with."
         )
+    return f"{kind}/{backend}"
 
 
 def check_kinds(

@@ -26,6 +26,7 @@ from typing import Any
 import keras
 from keras import ops, tree
 
+from tb_rnngrad.capture import kerases
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.layers import LayerRef
 
@@ -59,7 +60,8 @@ class Record:
 
 def probed_output_count(layer: keras.layers.Layer) -> int:
     """2 for a Bidirectional layer with merge_mode=None (two outputs), else 1."""
-    if isinstance(layer, keras.layers.Bidirectional) and layer.merge_mode is None:
+    bidirectional = isinstance(layer, kerases.types("Bidirectional"))
+    if bidirectional and layer.merge_mode is None:
         return 2
     return 1
 
@@ -112,7 +114,7 @@ def _wrapper(
             mask = _first_mask(_computed_mask(layer, args, kwargs))
             records.append(Record(probes=[], outputs=[], mask=mask))
             return outputs
-        if isinstance(layer, keras.layers.Embedding):
+        if isinstance(layer, kerases.types("Embedding")):
             mask = _first_mask(_computed_mask(layer, args, kwargs))
         else:
             mask = _first_mask(kwargs.get("mask"))

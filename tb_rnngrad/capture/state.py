@@ -15,19 +15,20 @@ from collections.abc import Iterator
 import keras
 from keras import ops, tree
 
+from tb_rnngrad.capture import kerases
 from tb_rnngrad.capture.layers import walk_layers
 
 
 def _state_variables(layer: keras.layers.Layer) -> list:
     """The state variables of a `stateful=True` recurrent layer (else [])."""
-    if isinstance(layer, keras.layers.Bidirectional):
+    if isinstance(layer, kerases.types("Bidirectional")):
         return _state_variables(layer.forward_layer) + _state_variables(
             layer.backward_layer
         )
     if not getattr(layer, "stateful", False):
         return []
     states = tree.flatten(getattr(layer, "states", None))
-    return [v for v in states if isinstance(v, keras.Variable)]
+    return [v for v in states if kerases.is_variable(v)]
 
 
 _SEED_STATE = "seed_generator_state"  # the name Keras gives a SeedGenerator's state
@@ -65,7 +66,7 @@ def preserved_state(model: keras.Model) -> Iterator[None]:
     metrics_before = {id(m) for m in model.metrics}
     variables = [v for m in model.metrics for v in m.variables]
     variables += _stateful_variables(model) + _seed_variables(model)
-    saved = [ops.copy(v.value) for v in variables]
+    saved = [ops.copy(kerases.value_of(v)) for v in variables]
     yield
     for variable, value in zip(variables, saved, strict=True):
         variable.assign(value)

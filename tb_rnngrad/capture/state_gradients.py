@@ -18,12 +18,13 @@ from typing import Any
 
 import keras
 
+from tb_rnngrad.capture import kerases
 from tb_rnngrad.capture.state_plan import StateRecord
 
 
 def leaf_keys(base: str, layer: keras.layers.RNN, count: int) -> list[str]:
     """The key of each of the `count` leaf cells of `layer` (their h_t entry)."""
-    if isinstance(layer.cell, keras.layers.StackedRNNCells):
+    if isinstance(layer.cell, kerases.types("StackedRNNCells")):
         return [f"{base}/stacked_{i}" for i in range(count)]
     return [base]
 
@@ -31,7 +32,7 @@ def leaf_keys(base: str, layer: keras.layers.RNN, count: int) -> list[str]:
 def _state_suffix(cell: Any, index: int) -> str:
     if index == 0:
         return ""
-    if index == 1 and isinstance(cell, keras.layers.LSTMCell):
+    if index == 1 and isinstance(cell, kerases.types("LSTMCell")):
         return "/cell"
     return f"/state_{index}"
 

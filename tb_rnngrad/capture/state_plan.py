@@ -14,6 +14,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from tb_rnngrad.capture import kerases
+
 
 @dataclasses.dataclass(frozen=True)
 class LeafPlan:
@@ -128,13 +130,13 @@ class StateRecord:
 
 def leaf_cells(cell: Any) -> list[Any]:
     """The cells that hold states: `cell`, or those of a StackedRNNCells."""
-    if isinstance(cell, keras.layers.StackedRNNCells):
+    if isinstance(cell, kerases.types("StackedRNNCells")):
         return [leaf for inner in cell.cells for leaf in leaf_cells(inner)]
     return [cell]
 
 
 def rnn_parts(layer: keras.layers.Layer) -> list[tuple[str | None, keras.layers.RNN]]:
     """`[(part, rnn_layer)]`: the layer, or a Bidirectional's two halves."""
-    if isinstance(layer, keras.layers.Bidirectional):
+    if isinstance(layer, kerases.types("Bidirectional")):
         return [("forward", layer.forward_layer), ("backward", layer.backward_layer)]
     return [(None, layer)]

@@ -14,10 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import keras
 from keras import ops
 
-from tb_rnngrad.capture import state_gradients, state_plan
+from tb_rnngrad.capture import kerases, state_gradients, state_plan
 from tb_rnngrad.capture.gates import gate_names, weights_of
 
 __all__ = [
@@ -29,7 +28,7 @@ __all__ = [
     "variables",
     "weights_of",
 ]
-from tb_rnngrad.capture.layers import LayerRef, class_label
+from tb_rnngrad.capture.layers import LayerRef, class_label, is_recurrent
 
 #: The capture kinds this module serves.
 WEIGHT_KINDS = ("weights", "weight_gradients")
@@ -43,7 +42,7 @@ def cells(refs: Sequence[LayerRef]) -> tuple[list[tuple[str, Any]], list[str]]:
     """
     found, notes = [], []
     for ref in refs:
-        if not isinstance(ref.layer, (keras.layers.RNN, keras.layers.Bidirectional)):
+        if not is_recurrent(ref.layer):
             notes.append(
                 f"Layer '{ref.key}' ({class_label(ref.layer)}) is not recurrent: "
                 "no weights or weight gradients for it."
@@ -69,7 +68,7 @@ def cells(refs: Sequence[LayerRef]) -> tuple[list[tuple[str, Any]], list[str]]:
 def variables(found: list[tuple[str, Any]]) -> dict[str, dict[str, Any]]:
     """`{key: {weight name: variable value}}`, to watch and differentiate."""
     return {
-        key: {name: v.value for name, v in weights_of(cell).items()}
+        key: {name: kerases.value_of(v) for name, v in weights_of(cell).items()}
         for key, cell in found
     }
 
