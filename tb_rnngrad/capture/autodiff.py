@@ -16,13 +16,16 @@ for all kinds together:
   `torch.autograd.grad` call differentiates the loss by them, the inputs and
   the weights' parameters.
 
-TensorFlow is not imported. Kinds inside the recurrence ("state_gradients",
-"weight_contributions") are not available here (`support`).
+"state_gradients" probes inside the recurrence as on TensorFlow
+(`state_probes`), with Keras's loop unrolled into a Python loop. TensorFlow
+is not imported. "weight_contributions" is not available here yet
+(`support`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -75,6 +78,7 @@ class BackendCapture(CaptureBase):
                 "the TensorFlow backend."
             )
         self._compiled: dict[Any, tuple[dict, Any]] = {}  # JAX, per signature
+        self._state_records: dict = {}  # from the last forward (its plan)
 
     def run(self, batch: Batch) -> CaptureResult:
         """Runs the capture on a batch already checked by `prepare_batch`."""
@@ -103,9 +107,13 @@ class BackendCapture(CaptureBase):
         forward pass; aux holds what the result reports besides gradients."""
         floats, _, probe_embeddings = self._plan_inputs(x)
         targets = self._targets(probe_embeddings)
-        with probes.attach(new_probe, targets) as records:
+        with (
+            probes.attach(new_probe, targets) as records,
+            self._recurrence.attach(new_probe) as state_records,
+        ):
             y_pred = self.model(x, training=False)
         loss = self._loss(x, y, y_pred, sw)
+        state_records = self._recurrence.records(state_records)
         masks, watched, activations = self._layer_tensors(records)
         inputs, input_masks = self._input_tensors(x, floats, records, probe_embeddings)
         aux = {
@@ -116,9 +124,12 @@ class BackendCapture(CaptureBase):
             "weights": (
                 weights.values(self._weight_cells) if "weights" in self._kinds else {}
             ),
+            "state_masks": {k: r.mask for k, r in state_records.items()},
         }
         watched = watched if "gradients" in self._kinds else {}
-        return loss, watched, inputs, aux
+        self._state_records = state_records  # the plan; tensors are replaced
+        states = {k: r.probes for k, r in state_records.items()}
+        return loss, {"layers": watched, "states": states}, inputs, aux
 
     def _weight_variables(self) -> dict[str, dict[str, Any]]:
         """`{key: {name: keras.Variable}}` whose gradients are wanted."""
@@ -127,11 +138,16 @@ class BackendCapture(CaptureBase):
         return {key: dict(weights.weights_of(cell)) for key, cell in self._weight_cells}
 
     def _output(self, aux: dict, grads: dict) -> dict:
+        records = {
+            key: dataclasses.replace(record, probes=None, mask=aux["state_masks"][key])
+            for key, record in self._state_records.items()
+        }
+        states = self._recurrence.entries(records, grads["states"], raw=False)
         return {
             **aux,
             "gradients": grads["layers"],
             "input_gradients": grads["inputs"],
-            "state_gradients": {},
+            "state_gradients": states["state_gradients"],
             "weight_contributions": {},
             "weight_gradients": weights.split_rows(grads["weights"]),
         }
@@ -153,17 +169,14 @@ class BackendCapture(CaptureBase):
         variables = self._weight_variables()
         with _requiring_grad(tree.flatten(variables)), torch.enable_grad():
             params = tree.map_structure(lambda v: v.value, variables)
-            loss, watched, inputs, aux = self._forward(
+            loss, probed, inputs, aux = self._forward(
                 new_probe, x, batch.y, batch.sample_weight
             )
-            sources = {"layers": watched, "inputs": inputs, "weights": params}
+            sources = {**probed, "inputs": inputs, "weights": params}
             flat = tree.flatten(sources)
             found = torch.autograd.grad(loss, flat, allow_unused=True)
-        self._unused_outputs = tuple(
-            key
-            for key, g in zip(watched, found[: len(watched)], strict=False)
-            if g is None
-        )
+        found_layers = tree.pack_sequence_as(sources, list(found))["layers"]
+        self._unused_outputs = tuple(k for k, g in found_layers.items() if g is None)
         grads = [
             torch.zeros_like(s) if g is None else g
             for g, s in zip(found, flat, strict=True)
@@ -195,6 +208,7 @@ class BackendCapture(CaptureBase):
         )
         grads = {
             "layers": {k: g_probes[i] for k, i in plan["layers"].items()},
+            "states": {k: g_probes[i] for k, i in plan["states"].items()},
             "inputs": {
                 k: (g_probes[i] if where == "probe" else g_floats[i])
                 for k, (where, i) in plan["inputs"].items()
@@ -235,15 +249,16 @@ class BackendCapture(CaptureBase):
                 return made[-1]
 
             with keras.StatelessScope(state_mapping=mapping):
-                loss, watched, inputs, aux = self._forward(new_probe, x, y, sw)
-            return loss, aux, watched, inputs, made, [flat_x[i] for i in floats]
+                loss, probed, inputs, aux = self._forward(new_probe, x, y, sw)
+            return loss, aux, probed, inputs, made, [flat_x[i] for i in floats]
 
         plan: dict = {}
 
         def learn(*args: Any) -> Any:
-            _, _, watched, inputs, made, float_values = body(None, *args)
+            _, _, probed, inputs, made, float_values = body(None, *args)
             position = {id(p): i for i, p in enumerate(made)}
-            plan["layers"] = {k: position[id(p)] for k, p in watched.items()}
+            for group in ("layers", "states"):
+                plan[group] = {k: position[id(p)] for k, p in probed[group].items()}
             plan["inputs"] = {}
             for k, t in inputs.items():
                 if id(t) in position:

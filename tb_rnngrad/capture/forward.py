@@ -33,6 +33,7 @@ from tb_rnngrad.capture.layers import (
     resolve_layers,
 )
 from tb_rnngrad.capture.model_check import check_kinds, check_model
+from tb_rnngrad.capture.recurrence import Recurrence
 from tb_rnngrad.format.layer_info import describe_layer
 from tb_rnngrad.result import CaptureResult
 
@@ -68,6 +69,7 @@ class CaptureBase:
         self._kinds = check_kinds(kinds, self._platform)
         self._model_ref = weakref.ref(model)
         self._refs = resolve_layers(model, layers)
+        self._recurrence = Recurrence(self._refs, self._kinds)
         self._unused_outputs: tuple[str, ...] = ()
         self._weight_cells: list = []
         self._weight_notes: list[str] = []
@@ -121,14 +123,6 @@ class CaptureBase:
     def run(self, batch: Batch) -> CaptureResult:
         """Runs the capture on a batch already checked by `prepare_batch`."""
         raise NotImplementedError
-
-    def _more_notes(self) -> list[str]:
-        """Notes of the backend's own instrumentation (state probes)."""
-        return []
-
-    def _more_gates(self) -> dict[str, tuple[str, ...]]:
-        """Gate names of the backend's own entries (weight contributions)."""
-        return {}
 
     def _plan_inputs(self, x: Any) -> tuple[list[int], list[str], bool]:
         """(indices of float leaves, notes, whether to probe Embedding layers)."""
@@ -244,7 +238,7 @@ class CaptureBase:
             layers=described,
             notes=tuple(
                 notes
-                + self._more_notes()
+                + self._recurrence.notes()
                 + self._weight_notes
                 + _unused_notes(self._unused_outputs)
             ),
@@ -257,7 +251,7 @@ class CaptureBase:
             weight_gradients={
                 key: arrays(v) for key, v in out["weight_gradients"].items()
             },
-            gates={**weights.gates(self._weight_cells), **self._more_gates()},
+            gates={**weights.gates(self._weight_cells), **self._recurrence.gates()},
         )
 
 

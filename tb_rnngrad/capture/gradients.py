@@ -25,7 +25,6 @@ from tb_rnngrad.capture.forward import (
     failure_message,
 )
 from tb_rnngrad.capture.layers import LayerSelector
-from tb_rnngrad.capture.recurrence import Recurrence
 from tb_rnngrad.capture.state import preserved_state
 from tb_rnngrad.result import CaptureResult
 
@@ -74,7 +73,6 @@ class GradientCapture(CaptureBase):
         kinds: Sequence[str] = ("gradients",),
     ) -> None:
         super().__init__(model, layers, kinds)
-        self._recurrence = Recurrence(self._refs, self._kinds)
         self._scales_loss = loss_scale.scales_loss(model)
         # No autograph, as in Keras's own train step: the trace is several
         # times faster, and a model that trains traces the same way here.
@@ -140,12 +138,6 @@ class GradientCapture(CaptureBase):
                 raise CaptureError(failure_message(self.model, batch, error)) from error
             raise
 
-    def _more_notes(self) -> list[str]:
-        return self._recurrence.notes()
-
-    def _more_gates(self) -> dict[str, tuple[str, ...]]:
-        return self._recurrence.gates()
-
     def _forward_backward(
         self, x: Any, y: Any, sample_weight: Any, scale_loss: bool, raw_terms: bool
     ) -> dict:
@@ -164,14 +156,15 @@ class GradientCapture(CaptureBase):
             else {}
         )
         with tf.GradientTape(watch_accessed_variables=False) as tape:
+            new_probe = _watched_zeros(tape)
             tape.watch(tf.nest.flatten(variables))
             if "input_gradients" in self._kinds:
                 for i in floats:
                     tape.watch(tf.nest.flatten(x)[i])
             with preserved_state(model):
                 with (
-                    probes.attach(_watched_zeros(tape), targets) as records,
-                    self._recurrence.attach(tape) as state_records,
+                    probes.attach(new_probe, targets) as records,
+                    self._recurrence.attach(new_probe) as state_records,
                 ):
                     y_pred = model(x, training=False)
                 loss = self._loss(x, y, y_pred, sample_weight)

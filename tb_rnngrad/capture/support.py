@@ -15,15 +15,16 @@ from tb_rnngrad.result import KINDS
 BACKENDS = ("tensorflow", "jax", "torch")
 """The Keras 3 backends a capture runs on."""
 
-_WITHOUT_STATES = tuple(
+_OUTSIDE = tuple(
     k for k in KINDS if k not in ("state_gradients", "weight_contributions")
 )
+"""The kinds outside the recurrence (no state probes)."""
 
 KINDS_BY_PLATFORM: dict[str, tuple[str, ...]] = {
     "keras/tensorflow": KINDS,
-    "keras/jax": _WITHOUT_STATES,
-    "keras/torch": _WITHOUT_STATES,
-    "tf_keras/tensorflow": _WITHOUT_STATES,
+    "keras/jax": tuple(k for k in KINDS if k != "weight_contributions"),
+    "keras/torch": tuple(k for k in KINDS if k != "weight_contributions"),
+    "tf_keras/tensorflow": _OUTSIDE,
 }
 """`{"<keras>/<backend>": the capture kinds supported there}`."""
 
