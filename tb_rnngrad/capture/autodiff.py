@@ -16,10 +16,10 @@ for all kinds together:
   `torch.autograd.grad` call differentiates the loss by them, the inputs and
   the weights' parameters.
 
-"state_gradients" probes inside the recurrence as on TensorFlow
-(`state_probes`), with Keras's loop unrolled into a Python loop. TensorFlow
-is not imported. "weight_contributions" is not available here yet
-(`support`).
+"state_gradients" and "weight_contributions" probe inside the recurrence as
+on TensorFlow (`state_probes`), with Keras's loop unrolled into a Python
+loop; the weight terms come from the same recorded factors
+(`weight_terms`). TensorFlow is not imported.
 """
 
 from __future__ import annotations
@@ -124,7 +124,10 @@ class BackendCapture(CaptureBase):
             "weights": (
                 weights.values(self._weight_cells) if "weights" in self._kinds else {}
             ),
-            "state_masks": {k: r.mask for k, r in state_records.items()},
+            "state_records": {
+                k: {"mask": r.mask, "inputs": r.inputs, "states": r.states}
+                for k, r in state_records.items()
+            },
         }
         watched = watched if "gradients" in self._kinds else {}
         self._state_records = state_records  # the plan; tensors are replaced
@@ -138,8 +141,9 @@ class BackendCapture(CaptureBase):
         return {key: dict(weights.weights_of(cell)) for key, cell in self._weight_cells}
 
     def _output(self, aux: dict, grads: dict) -> dict:
+        found = aux.pop("state_records")
         records = {
-            key: dataclasses.replace(record, probes=None, mask=aux["state_masks"][key])
+            key: dataclasses.replace(record, probes=None, **found[key])
             for key, record in self._state_records.items()
         }
         states = self._recurrence.entries(records, grads["states"], raw=False)
@@ -148,7 +152,7 @@ class BackendCapture(CaptureBase):
             "gradients": grads["layers"],
             "input_gradients": grads["inputs"],
             "state_gradients": states["state_gradients"],
-            "weight_contributions": {},
+            "weight_contributions": states["weight_contributions"],
             "weight_gradients": weights.split_rows(grads["weights"]),
         }
 

@@ -22,8 +22,8 @@ _OUTSIDE = tuple(
 
 KINDS_BY_PLATFORM: dict[str, tuple[str, ...]] = {
     "keras/tensorflow": KINDS,
-    "keras/jax": tuple(k for k in KINDS if k != "weight_contributions"),
-    "keras/torch": tuple(k for k in KINDS if k != "weight_contributions"),
+    "keras/jax": KINDS,
+    "keras/torch": KINDS,
     "tf_keras/tensorflow": _OUTSIDE,
 }
 """`{"<keras>/<backend>": the capture kinds supported there}`."""
