@@ -46,9 +46,14 @@ def check(kinds: Sequence[str], platform: str) -> None:
         if keras_name == "tf_keras"
         else f"Keras 3 on the {backend} backend"
     )
+    instead = (
+        "build the model with Keras 3 (`import keras`), which supports every "
+        "kind on the TensorFlow, JAX and PyTorch backends"
+        if keras_name == "tf_keras"
+        else "capture on the TensorFlow backend (KERAS_BACKEND=tensorflow), "
+        "which supports every kind"
+    )
     raise CaptureError(
         f"kind(s) {missing} are not supported on {where} yet; supported there: "
-        f"{list(supported)}. Drop {missing} from `kinds`, or run this model "
-        "with Keras 3 on the TensorFlow backend (KERAS_BACKEND=tensorflow), "
-        "which supports every kind."
+        f"{list(supported)}. Drop {missing} from `kinds`, or {instead}."
     )
