@@ -224,13 +224,17 @@ def test_other_objects_are_capture_errors_that_say_what_to_pass():
 def _support_table(path: Path) -> dict[str, set[str]]:
     """{column: kinds marked yes} of the support table in a Markdown file."""
     text = path.read_text()
-    start = text.index("<!-- support-table -->")
-    lines = [ln for ln in text[start:].splitlines()[1:] if ln.startswith("|")]
+    after = text[text.index("<!-- support-table -->") :].splitlines()[1:]
+    lines = []
+    for line in after:
+        if not line.startswith("|"):
+            break
+        lines.append(line)
     header = [c.strip() for c in lines[0].strip("|").split("|")]
     table: dict[str, set[str]] = {column: set() for column in header[1:]}
     for line in lines[2:]:
         cells = [c.strip() for c in line.strip("|").split("|")]
-        kind = re.sub(r"[`*]", "", cells[0])
+        kind = re.match(r"`?(\w+)", cells[0]).group(1)
         for column, cell in zip(header[1:], cells[1:], strict=True):
             if cell.startswith("yes"):
                 table[column].add(kind)
