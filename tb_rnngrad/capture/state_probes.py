@@ -14,8 +14,10 @@ wraps `layer.call`:
   extra state and popped (popping a list, unlike reading a sequence, keeps
   TensorFlow's backward pass linear in timesteps); for a masked layer the
   mask, a step at a time, and the previous output are carried too. On JAX
-  and PyTorch the loop is a Python loop (`unroll=True`), and the step pops
-  the slabs, mask steps and previous output from Python lists.
+  and PyTorch the loop is our own `keras.ops.scan` (`lax.scan` on JAX, so
+  the pass compiles once per step, not once per timestep) over the time-major
+  inputs, probe slabs and mask, carrying the states and the previous output;
+  it returns what Keras's loop returns.
 - each leaf cell (the cell itself, or each cell of a `StackedRNNCells`) adds a
   probe to each new state (h_t; h_t and c_t for an LSTM) before it is passed
   on. A Keras cell's output *is* its new h_t, so it carries the same probe.
@@ -66,10 +68,10 @@ class _Feed:
     def __init__(self, record: bool, python_loop: bool) -> None:
         self.record = record
         self.python_loop = python_loop  # else a tf.while_loop carrying lists
-        self.steps: list = []  # Python loop: each step's probe slab
-        self.mask_steps: list = []  # Python loop: each step's mask
-        self.previous: Any = None  # Python loop: the previous output
-        self.recorded_steps: list = []  # Python loop: each step's record
+        self.slab: Any = None  # scan: this step's probe slab
+        self.step_mask: Any = None  # scan: this step's mask
+        self.previous: Any = None  # scan: the previous output
+        self.step_record: Any = None  # scan: this step's record
         self.mode: str | None = None
         self.plans: list[LeafPlan] = []
         self.error: CaptureError | None = None  # from learning a plan
@@ -303,7 +305,7 @@ def _root_step(layer: keras.layers.RNN, feed: _Feed, training: Any) -> Any:
         batch = inputs.shape[0]
         extra = []
         if feed.python_loop:
-            probe = feed.steps.pop(0)
+            probe = feed.slab
         else:
             probe_list, probe = _pop(carried[0], inputs.dtype, [batch, sum(widths)])
             extra.append(probe_list)
@@ -313,7 +315,7 @@ def _root_step(layer: keras.layers.RNN, feed: _Feed, training: Any) -> Any:
         flat = tree.flatten(new_states)
         if feed.masked:
             if feed.python_loop:
-                mask, previous = feed.mask_steps.pop(0), feed.previous
+                mask, previous = feed.step_mask, feed.previous
             else:
                 mask_list, mask = _pop(carried[1], "bool", [batch])
                 previous = carried[2]
@@ -334,7 +336,7 @@ def _root_step(layer: keras.layers.RNN, feed: _Feed, training: Any) -> Any:
         if feed.record:
             recorded = ops.stop_gradient(ops.concatenate(feed.recorded, axis=-1))
             if feed.python_loop:
-                feed.recorded_steps.append(recorded)
+                feed.step_record = recorded
             else:
                 output = (output, recorded)
         return output, flat + extra
@@ -371,11 +373,41 @@ def _first_mask(mask: Any) -> Any:
     return ops.squeeze(mask, -1) if len(mask.shape) == 3 else mask
 
 
-def _step_slabs(layer: keras.layers.RNN, tensor: Any) -> list:
-    """The steps of `tensor` (batch, timesteps, ...) in loop order (a Python
-    loop pops them from the front)."""
-    steps = [tensor[:, t] for t in range(tensor.shape[1])]
-    return steps[::-1] if layer.go_backwards else steps
+def _time_first(tensor: Any) -> Any:
+    return ops.transpose(tensor, (1, 0, *range(2, len(tensor.shape))))
+
+
+def _scan(
+    layer: keras.layers.RNN,
+    feed: _Feed,
+    step: Any,
+    sequences: Any,
+    initial_state: list,
+    probes: Any,
+    mask: Any,
+) -> tuple[Any, Any, list, Any]:
+    """Keras's loop as a `keras.ops.scan`: (last output, outputs, final
+    states, the records (batch, timesteps, width) in loop order or None)."""
+    returned = feed.plans[-1].returned_width
+    previous = ops.zeros((sequences.shape[0], returned), sequences.dtype)
+    xs = {"x": _time_first(sequences), "probe": _time_first(probes)}
+    if mask is not None:
+        xs["mask"] = ops.transpose(mask, (1, 0))
+
+    def body(carry: tuple, x: dict) -> tuple:
+        states, feed.previous = carry
+        feed.slab, feed.step_mask = x["probe"], x.get("mask")
+        output, flat = step(x["x"], states)
+        carry = (tree.pack_sequence_as(states, flat), feed.previous)
+        return carry, (output, feed.step_record if feed.record else output)
+
+    (final, _), (outputs, recorded) = ops.scan(
+        body, (initial_state, previous), xs, reverse=layer.go_backwards
+    )
+    if layer.go_backwards:  # Keras returns the outputs in loop order
+        outputs, recorded = ops.flip(outputs, axis=0), ops.flip(recorded, axis=0)
+    recorded = _time_first(recorded) if feed.record else None
+    return outputs[-1], _time_first(outputs), tree.flatten(final), recorded
 
 
 def _step_list(layer: keras.layers.RNN, tensor: Any) -> Any:
@@ -471,18 +503,24 @@ def _loop_wrapper(
         feed.masked = mask is not None
         width = sum(w for plan in feed.plans for w in plan.probe_widths)
         probes = new_probe(_zeros(sequences, width, feed.python_loop))
-        extra = _feed_steps(layer, feed, sequences, probes, mask)
         feed.mode, feed.calls = "probe", 0
+        extra: list = []
         try:
-            cell = _StandIn(layer.cell, _root_step(layer, feed, training))
-            unroll = feed.python_loop  # a Python loop pops Python lists
-            with _attributes(layer, return_sequences=True, unroll=unroll, cell=cell):
-                last, outputs, final = loop(
-                    sequences,
-                    list(initial_state) + extra,
-                    mask=None,
-                    training=training,
+            step = _root_step(layer, feed, training)
+            if feed.python_loop:
+                last, outputs, final, recorded = _scan(
+                    layer, feed, step, sequences, list(initial_state), probes, mask
                 )
+            else:
+                extra = _carried_lists(layer, feed, sequences, probes, mask)
+                cell = _StandIn(layer.cell, step)
+                with _attributes(layer, return_sequences=True, unroll=False, cell=cell):
+                    last, outputs, final = loop(
+                        sequences,
+                        list(initial_state) + extra,
+                        mask=None,
+                        training=training,
+                    )
         finally:
             feed.mode = None
         final = list(final)[: len(final) - len(extra)]
@@ -491,10 +529,7 @@ def _loop_wrapper(
             return last, outputs, final
         inputs = states = None
         if feed.record:
-            if feed.python_loop:
-                recorded = ops.stack(feed.recorded_steps, axis=1)
-                feed.recorded_steps = []
-            else:
+            if not feed.python_loop:
                 (last, _), (outputs, recorded) = last, outputs
             inputs, states = _split_recorded(layer, feed.plans, recorded)
             inputs[0] = sequences
@@ -513,23 +548,16 @@ def _loop_wrapper(
     return inner_loop
 
 
-def _feed_steps(
+def _carried_lists(
     layer: keras.layers.RNN, feed: _Feed, sequences: Any, probes: Any, mask: Any
 ) -> list:
-    """Readies the step function's probes (and mask steps and previous
-    output), and returns the states to carry beyond the cell's own."""
-    previous_shape = (sequences.shape[0], feed.plans[-1].returned_width)
-    if feed.python_loop:
-        feed.steps = _step_slabs(layer, probes)
-        if feed.masked:
-            feed.mask_steps = _step_slabs(layer, mask)
-            feed.previous = ops.zeros(previous_shape, sequences.dtype)
-        return []
+    """TensorFlow: the states to carry beyond the cell's own (the probe list,
+    and the mask list and previous output of a masked layer)."""
     import tensorflow as tf
 
     extra = [_step_list(layer, probes)]
     if feed.masked:
-        previous = [tf.shape(sequences)[0], previous_shape[1]]
+        previous = [tf.shape(sequences)[0], feed.plans[-1].returned_width]
         extra += [_step_list(layer, mask), tf.zeros(previous, sequences.dtype)]
     return extra
 
