@@ -110,6 +110,14 @@ PLAN = (
         ("--quick",),
         timeout_full=420,
     ),
+    Bench(
+        "bench_backends",
+        "Keras 3 capture on TensorFlow, JAX, PyTorch vs each one's bare fwd+bwd",
+        ("--reps", "9"),
+        ("--quick",),
+        timeout_full=900,
+        timeout_quick=600,
+    ),
 )
 
 

@@ -420,6 +420,15 @@ def memory_table(mem: dict) -> str:
 
 def torch_tables(doc: dict, figures: dict) -> list[str]:
     """bench_torch: the PyTorch capture and logger against bare torch."""
+    share = doc["results"]["training"]["with_logger"]["logger_share"]
+    return [
+        ratio_rows_table(doc),
+        f"The logger's own time in the loop with it: {share:.1%} of the loop.",
+    ]
+
+
+def ratio_rows_table(doc: dict) -> str:
+    """The table of `results.rows`: A and B with their IQRs, A/B wall and CPU."""
     rows = [
         [
             row["label"],
@@ -431,11 +440,12 @@ def torch_tables(doc: dict, figures: dict) -> list[str]:
         for row in doc["results"]["rows"]
     ]
     header = ["comparison (A / B)", "A (IQR)", "B (IQR)", "A/B wall, per repetition"]
-    share = doc["results"]["training"]["with_logger"]["logger_share"]
-    return [
-        table(header + ["A/B CPU"], rows),
-        f"The logger's own time in the loop with it: {share:.1%} of the loop.",
-    ]
+    return table(header + ["A/B CPU"], rows)
+
+
+def backends_tables(doc: dict, figures: dict) -> list[str]:
+    """bench_backends: capture on each Keras 3 backend against its bare step."""
+    return [ratio_rows_table(doc)]
 
 
 #: Benchmark name -> its tables.
@@ -448,4 +458,5 @@ TABLES: dict[str, Callable[[dict, dict], list[str]]] = {
     "bench_browser": browser_tables,
     "bench_routes": routes_tables,
     "bench_torch": torch_tables,
+    "bench_backends": backends_tables,
 }

@@ -17,9 +17,9 @@ for all kinds together:
   the weights' parameters.
 
 "state_gradients" and "weight_contributions" probe inside the recurrence as
-on TensorFlow (`state_probes`), with Keras's loop unrolled into a Python
-loop; the weight terms come from the same recorded factors
-(`weight_terms`). TensorFlow is not imported.
+on TensorFlow (`state_probes`, the loop a `keras.ops.scan`); the weight
+terms come from the same recorded factors (`weight_terms`). TensorFlow is
+not imported.
 """
 
 from __future__ import annotations
