@@ -30,10 +30,12 @@ const GAP = 10;
 /** Margins around one gate's plot: two title lines above, indices left and below. */
 const MARGIN = { left: 34, top: 28, right: 4, bottom: 16 };
 /** Largest cell side, and the height of a gate's plot at most, CSS px. */
-const MAX_CELL = 16;
+const MAX_CELL = 24;
 const MAX_PLOT_H = 256;
 /** A one-row matrix (a bias) is drawn at least this tall, CSS px. */
 const MIN_ROW_H = 12;
+/** A tile is at least this wide, CSS px: room for its title. */
+const MIN_TILE_W = 140;
 
 /**
  * @param {string} kind A series kind.
@@ -209,11 +211,12 @@ export function fillGateBlock(pixels, array, rows, cols, span, scale, lut) {
 export function gateGeometry(matrices, gates, rows, width, availWidth) {
   const n = matrices * gates;
   const fit = (k) => Math.floor((availWidth + GAP) / k) - GAP;
-  const perRow = fit(n) >= MARGIN.left + MARGIN.right + width ? n : gates;
+  const least = Math.max(MIN_TILE_W, MARGIN.left + MARGIN.right + width);
+  const perRow = fit(n) >= least ? n : gates;
   const g = cellGeometry({
     cols: width,
     rows,
-    availWidth: Math.max(fit(perRow), MARGIN.left + MARGIN.right + width),
+    availWidth: Math.max(fit(perRow), least),
     maxPlotHeight: MAX_PLOT_H,
     maxCell: MAX_CELL,
     margin: MARGIN,
@@ -222,6 +225,7 @@ export function gateGeometry(matrices, gates, rows, width, availWidth) {
     g.cellH = Math.max(g.cellH, Math.min(MIN_ROW_H, MAX_CELL));
     g.height = MARGIN.top + g.cellH + MARGIN.bottom;
   }
+  g.width = Math.max(g.width, MIN_TILE_W);
   const grid = tileGrid(n, g.width, g.height, perRow * (g.width + GAP) - GAP, GAP);
   const tiles = [];
   for (let m = 0; m < matrices; m++) for (let k = 0; k < gates; k++) tiles.push({ matrix: m, gate: k });
