@@ -67,7 +67,9 @@ def test_per_gate_scale_gives_each_gate_its_full_range():
 
 
 def test_bias_is_one_row():
-    figure, axes = viz.weights_heatmap(np.array([0.0, 1.0, -1.0], np.float32), "zrh"[:1])
+    figure, axes = viz.weights_heatmap(
+        np.array([0.0, 1.0, -1.0], np.float32), "zrh"[:1]
+    )
     assert axes[0].images[0].get_array().shape[:2] == (1, 3)
     assert is_red(pixel(figure, render(figure), axes[0], 1, 0))
 
@@ -107,5 +109,8 @@ def test_histogram_stack_heights_are_the_gate_histograms():
         base = 2 - i  # oldest at the top
         assert top == pytest.approx(base + counts[i].max() / counts.max() * 4.0)
     labels = [t.get_text() for t in axes[1].get_yticklabels()]
-    assert dict(zip(axes[1].get_yticks(), labels)) == {2: "step 0", 0: "step 20"}
+    assert dict(zip(axes[1].get_yticks(), labels, strict=True)) == {
+        2: "step 0",
+        0: "step 20",
+    }
     render(figure)

@@ -155,7 +155,9 @@ def weights_histogram(
             f"{view}: steps must give one step per entry of axis 0 of data "
             f"({len(series)}); got {at.shape[0]} steps."
         )
-    per_gate = {g: np.stack([_blocks(m, names, view)[g] for m in series]) for g in names}
+    per_gate = {
+        g: np.stack([_blocks(m, names, view)[g] for m in series]) for g in names
+    }
     figure, axes = _layout.panel_grid(
         len(names), max_columns=min(len(names), 4), panel_size=(3.0, 2.6)
     )

@@ -37,8 +37,8 @@ CELL_JS = """
 """
 PIXEL_JS = """
 ([c, x, y]) => {
-  const k = c.width / parseFloat(c.style.width);
-  const d = c.getContext("2d").getImageData(Math.floor(x * k), Math.floor(y * k), 1, 1).data;
+  const k = c.width / parseFloat(c.style.width), ctx = c.getContext("2d");
+  const d = ctx.getImageData(Math.floor(x * k), Math.floor(y * k), 1, 1).data;
   return [d[0], d[1], d[2]];
 }
 """
@@ -115,8 +115,10 @@ def served(tmp_path_factory):
     try:
         wait_for_json(
             server.url + "/data/plugin/rnngrad/tags",
-            lambda found: {RUN, BAD_RUN} <= set(found)
-            and found[RUN].get("weights/lstm/kernel", {}).get("max_step") == 4,
+            lambda found: (
+                {RUN, BAD_RUN} <= set(found)
+                and found[RUN].get("weights/lstm/kernel", {}).get("max_step") == 4
+            ),
         )
         yield server.url, logdir
     finally:
@@ -170,9 +172,13 @@ def test_gates_are_labelled_in_keras_order(page, served, artifacts, tag, titles)
     shown = frame.evaluate(GATES_JS, canvas.element_handle())
     assert [t.split(" ±")[0] for t in shown] == titles
     assert "step 4" in frame.locator(".rg-section-weights h3").first.inner_text()
-    page.screenshot(path=str(artifacts / f"weights_{tag.replace('/', '_')}.png"), full_page=True)
-    stacks = frame.evaluate("c => window.rnngrad.drawn(c).geom.charts.map(x => x.gate)",
-                            frame.locator("canvas.rg-gate-histograms").element_handle())
+    page.screenshot(
+        path=str(artifacts / f"weights_{tag.replace('/', '_')}.png"), full_page=True
+    )
+    stacks = frame.evaluate(
+        "c => window.rnngrad.drawn(c).geom.charts.map(x => x.gate)",
+        frame.locator("canvas.rg-gate-histograms").element_handle(),
+    )
     assert stacks == [t.split("gate ")[1][0] for t in titles[: len(stacks)]]
     assert page.errors == [] and page.dialogs == []
 
@@ -229,12 +235,16 @@ def test_scale_toggle_changes_the_picture(page, served):
     snap = "c => c.toDataURL()"
     shared = canvas.evaluate(snap)
     frame.select_option("select.rg-gate-scale", "gate")
-    frame.wait_for_function("() => document.querySelector('canvas.rg-gates').dataset.scale === 'gate'")
+    frame.wait_for_function(
+        "() => document.querySelector('canvas.rg-gates').dataset.scale === 'gate'"
+    )
     per_gate = canvas.evaluate(snap)
     assert per_gate != shared
     titles = frame.evaluate(GATES_JS, canvas.element_handle())
     ranges = {t.split(" ±")[1].split(" ")[0] for t in titles[:4]}
     assert len(ranges) > 1, "each gate has its own range"
     frame.select_option("select.rg-gate-scale", "shared")
-    frame.wait_for_function("() => document.querySelector('canvas.rg-gates').dataset.scale === 'shared'")
+    frame.wait_for_function(
+        "() => document.querySelector('canvas.rg-gates').dataset.scale === 'shared'"
+    )
     assert canvas.evaluate(snap) == shared
