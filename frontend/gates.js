@@ -11,13 +11,16 @@ import { cellGeometry, hitCell, tileGrid } from "./layout.js";
 import { symmetricScale, toUnit } from "./normalize.js";
 import { countNonFinite } from "./tensor_ops.js";
 
-/** The kinds whose tensor is one weight matrix split into gate blocks. */
+/**
+ * The kinds whose tensor is one weight matrix split into gate blocks
+ * (tb_rnngrad/format/metadata.py MATRIX_KINDS).
+ */
 export const MATRIX_KINDS = ["weights", "weight_gradients"];
 
 /** Names of what each matrix kind holds, in tile titles and read-outs. */
 const MATRIX_NAMES = { weights: "weights", weight_gradients: "d loss / d weight" };
 
-/** What a row of each weight is (a bias is one row). */
+/** What a row of each weight is (a bias is one row), as weight_layout.ROW_MEANING. */
 const ROW_NAMES = {
   kernel: "input feature",
   recurrent_kernel: "unit",
