@@ -7,7 +7,7 @@
  * @module gates
  */
 import { divergingColor } from "./colormap.js";
-import { cellGeometry, hitCell, tileGrid } from "./layout.js";
+import { hitCell, tileGrid } from "./layout.js";
 import { symmetricScale, toUnit } from "./normalize.js";
 import { countNonFinite } from "./tensor_ops.js";
 
@@ -200,10 +200,11 @@ export function fillGateBlock(pixels, array, rows, cols, span, scale, lut) {
  */
 
 /**
- * One heatmap per gate and matrix, all of one size: every tile in one row when they
- * fit (weights and gradients side by side), else one row of gates per matrix, else
- * wrapped. Cells are whole pixels, at least 1 (wide matrices scroll, no cell is
- * dropped).
+ * One heatmap per gate and matrix, all of one size, with square cells (a one-row
+ * bias drawn at least MIN_ROW_H tall): every tile in one row (weights and gradients
+ * side by side) when that leaves cells of 2 px or more, or as large as one row of
+ * gates per matrix would; else one row of gates per matrix. Cells are whole pixels,
+ * at least 1 (wide matrices scroll, no cell is dropped).
  * @param {number} matrices Matrices shown (1 or 2), all (rows, cols).
  * @param {number} gates Gates per matrix.
  * @param {number} rows Rows of a matrix.
@@ -213,22 +214,24 @@ export function fillGateBlock(pixels, array, rows, cols, span, scale, lut) {
  */
 export function gateGeometry(matrices, gates, rows, width, availWidth) {
   const n = matrices * gates;
-  const fit = (k) => Math.floor((availWidth + GAP) / k) - GAP;
-  const least = Math.max(MIN_TILE_W, MARGIN.left + MARGIN.right + width);
-  const perRow = fit(n) >= least ? n : gates;
-  const g = cellGeometry({
+  const cellFor = (k) => {
+    const tile = Math.floor((availWidth + GAP) / k) - GAP;
+    return Math.floor((tile - MARGIN.left - MARGIN.right) / width);
+  };
+  const perRow = cellFor(n) >= Math.min(2, Math.max(1, cellFor(gates))) ? n : gates;
+  const side = Math.max(1, Math.min(MAX_CELL, cellFor(perRow)));
+  const cellW = rows === 1 ? side : Math.max(1, Math.min(side, Math.floor(MAX_PLOT_H / rows)));
+  const cellH = rows === 1 ? Math.max(cellW, MIN_ROW_H) : cellW;
+  const g = {
     cols: width,
     rows,
-    availWidth: Math.max(fit(perRow), least),
-    maxPlotHeight: MAX_PLOT_H,
-    maxCell: MAX_CELL,
-    margin: MARGIN,
-  });
-  if (rows === 1 && g.cellH < MIN_ROW_H) {
-    g.cellH = Math.max(g.cellH, Math.min(MIN_ROW_H, MAX_CELL));
-    g.height = MARGIN.top + g.cellH + MARGIN.bottom;
-  }
-  g.width = Math.max(g.width, MIN_TILE_W);
+    cellW,
+    cellH,
+    x: MARGIN.left,
+    y: MARGIN.top,
+    width: Math.max(MIN_TILE_W, MARGIN.left + width * cellW + MARGIN.right),
+    height: MARGIN.top + rows * cellH + MARGIN.bottom,
+  };
   const grid = tileGrid(n, g.width, g.height, perRow * (g.width + GAP) - GAP, GAP);
   const tiles = [];
   for (let m = 0; m < matrices; m++) for (let k = 0; k < gates; k++) tiles.push({ matrix: m, gate: k });

@@ -126,6 +126,9 @@ test("geometry: side by side when they fit, one row of gates per matrix else", (
   assert.ok(ys[4] > 0 && ys.slice(4).every((y) => y === ys[4]));
   assert.equal(narrow.g.cellW, 1);
   assert.equal(narrow.g.cols * narrow.g.cellW, 256, "no cell dropped");
+  const mid = gateGeometry(2, 4, 64, 64, 1200);
+  assert.equal(mid.origins[4][1] > 0, true, "1 px side by side: a row of gates each, at 3 px");
+  assert.deepEqual([mid.g.cellW, mid.g.cellH], [3, 3], "square cells");
   const bias = gateGeometry(1, 3, 1, 4, 800);
   assert.ok(bias.g.cellH >= 12, "a bias row is drawn tall enough to see");
 });
