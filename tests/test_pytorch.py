@@ -544,6 +544,67 @@ def test_padded_steps_carry_the_state_and_have_no_weight_terms():
             assert grads.state.numpy()[padded].any()
 
 
+def _infinite_for_sample_1(outputs, targets):
+    """`loss_fn` plus a zero whose gradient is +Inf: d(loss)/d(h_n) of sample
+    1 (length 2 of 5), channel 0, in every direction."""
+    h = outputs[1][:, 1, 0]
+    return loss_fn(outputs, targets) + torch.sqrt(h - h.detach()).sum()
+
+
+@pytest.mark.parametrize(
+    "cls, options",
+    [(nn.RNN, {}), (nn.LSTM, {}), (nn.LSTM, dict(proj_size=2)), (nn.GRU, {})],
+    ids=["rnn", "lstm", "lstm_proj", "gru"],
+)
+def test_an_infinite_carried_gradient_leaves_padded_gates_zero_not_nan(cls, options):
+    """Padded steps carry an Inf state gradient through: their gate gradients
+    stay 0 (not Inf * 0 = NaN), and every real step is finite exactly where
+    autograd's is, equal to it there."""
+    torch.manual_seed(0)
+    rnn = cls(FEATURES, HIDDEN, bidirectional=True, batch_first=True, **options)
+    net = Net(rnn).to(torch.float64)
+    x = torch.randn(BATCH, STEPS, FEATURES, dtype=torch.float64)
+    targets = torch.randn(BATCH, STEPS, 2, dtype=torch.float64)
+    inputs = rnn_utils.pack_padded_sequence(
+        x, torch.tensor(LENGTHS), batch_first=True, enforce_sorted=False
+    )
+    kinds = ("gradients", "state_gradients", "weight_contributions")
+    done = _capture.run(net, _infinite_for_sample_1, inputs, targets, None, kinds)
+    result = _capture.result(done)
+    net.eval()
+    sequence, h_n, seen = _reference(net, x, LENGTHS)
+    _infinite_for_sample_1((net.head(sequence), h_n), targets).backward()
+    real = np.arange(STEPS)[None, :] < np.array(LENGTHS)[:, None]
+    ((target, watched),) = done.rnns
+    for key, layer, direction in _entry_keys(net.rnn):
+        expected = np.zeros((BATCH, STEPS, _h_channels(net.rnn)))
+        for b, length in enumerate(LENGTHS):
+            expected[b, :length] = [
+                h.grad.numpy() for h in seen[(layer, direction)]["h"][b]
+            ]
+        found = result.state_gradients[key]
+        assert not np.isfinite(expected[1, : LENGTHS[1]]).all()  # the case holds
+        np.testing.assert_array_equal(
+            np.isfinite(found[real]), np.isfinite(expected[real])
+        )
+        finite = np.isfinite(expected) & real[..., None]
+        np.testing.assert_allclose(
+            found[finite], expected[finite], rtol=1e-9, atol=1e-12
+        )
+        _, grads = watched.through_time(layer, direction)
+        gates = grads.input_gates.numpy()
+        assert not gates[~real].any() and np.isfinite(gates[[0, 2]]).all()
+        assert not result.gradients[key][~real].any()
+        if net.rnn.mode == "LSTM":
+            cell = result.state_gradients[key + "/cell"]
+            assert np.isfinite(cell[[0, 2]]).all()
+            if direction == 0:  # padded steps after the real ones: d(c_n) = 0
+                assert not cell[~real].any()
+    for by_weight in result.weight_contributions.values():
+        for norms in by_weight.values():  # steps 2-4: sample 1 adds its zeros
+            assert np.isfinite(norms[LENGTHS[1] :]).all()
+
+
 def test_gate_names_follow_pytorch_row_order():
     assert tp.GATES["LSTM"] == ("i", "f", "c", "o")
     assert tp.GATES["GRU"] == ("r", "z", "n")

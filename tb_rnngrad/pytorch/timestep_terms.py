@@ -89,7 +89,7 @@ def _projected_grad(trace: Trace, grads: Gradients) -> Tensor:
     """d(loss)/d(W_hr m_t): the state gradient at real steps, 0 at masked."""
     if trace.mask is None:
         return grads.state
-    return grads.state * trace.mask[..., None]
+    return grads.state.masked_fill(~trace.mask[..., None], 0)
 
 
 def _by_gate(rows: Tensor, gates: int) -> Tensor:
