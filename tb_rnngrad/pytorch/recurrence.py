@@ -412,9 +412,8 @@ def _lstm(
         dm = dh[t] if projection is None else projection @ dh[t]
         out_[t].mul_(dm)
         cell_[t].addcmul_(carried, k_cell[t])
-        if (
-            padded is not None and steps.with_padding[t]
-        ):  # no gates; c_t carried: pass its gradient
+        if padded is not None and steps.with_padding[t]:
+            # A masked step has no gates and carries c: pass its gradient on.
             steps.clear(slots[t, :4], t, padded)
             carried_[t].copy_(torch.where(padded[t], carried, carried_[t]))
         if before is None:  # the first step processed: on to h0
