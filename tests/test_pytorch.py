@@ -1,13 +1,15 @@
 """tb_rnngrad.pytorch against torch itself.
 
-- the capture's layer-by-layer forward (fused and unrolled) equals the
-  module's own forward;
+- the capture's layer-by-layer forward (with and without the state kinds)
+  equals the module's own forward;
 - state and output gradients equal `.grad` of the actual h_t, c_t and layer
   outputs in an independent step-by-step reference (float64), written here
-  from PyTorch's documented equations and itself checked against the module;
+  from PyTorch's documented equations and itself checked against the module,
+  for every module kind and for random modules with initial states; input and
+  initial-state gradients through the hand-written backward equal autograd's;
 - each timestep's weight terms sum to the module's `.grad` (float32, 1e-5);
-- the capture leaves training unchanged; the logger's events read back
-  through TensorBoard's data providers equal the capture.
+- the capture leaves training unchanged; the logger's events (CRC-32C in
+  NumPy) read back through TensorBoard's data providers equal the capture.
 """
 
 from __future__ import annotations
