@@ -29,7 +29,8 @@ from torch.nn.utils import rnn as rnn_utils
 
 from tb_rnngrad import pytorch as tp
 from tb_rnngrad.errors import CaptureError
-from tb_rnngrad.format import metadata
+from tb_rnngrad.format import metadata, weight_layout
+from tb_rnngrad.format.weight_layout import as_matrix
 from tb_rnngrad.pytorch import capture_pass as _capture
 from tb_rnngrad.pytorch import crc32c, events, modules, rnn_pass, state, timestep_terms
 from testkit.providers import PROVIDER_KINDS, start_provider, wait_for
@@ -318,6 +319,68 @@ def test_weight_terms_sum_to_the_module_grad(config):
                 expected = np.linalg.norm(by_gate, axis=-1)
             np.testing.assert_allclose(norms, expected, rtol=1e-4, atol=1e-7)
         assert result.gates[key] == gates
+
+
+def _as_logged(tensor: torch.Tensor) -> np.ndarray:
+    """A weight (gates * hidden, columns) transposed; a bias as it is."""
+    tensor = tensor.detach()
+    return (tensor.T if tensor.dim() == 2 else tensor).numpy()
+
+
+@pytest.mark.parametrize("states", [False, True], ids=["autograd", "through_time"])
+@pytest.mark.parametrize("config", CONFIGS)
+def test_weights_and_weight_gradients_equal_the_parameters_and_their_grad(
+    config, states
+):
+    net, inputs, _, targets = _setup(config)
+    kinds = ("weights", "weight_gradients")
+    kinds += ("state_gradients",) if states else ()
+    result = tp.capture(net, loss_fn, inputs, targets, kinds=kinds)
+    net.eval()
+    net.zero_grad()
+    loss_fn(net(inputs), targets).backward()
+    gates = tp.GATES[net.rnn.mode]
+    for key, layer, direction in _entry_keys(net.rnn):
+        params = _params(net.rnn, layer, direction)
+        projection = params.pop("weight_hr", None)
+        assert result.gates[key] == gates
+        assert set(result.weights[key]) == set(result.weight_gradients[key])
+        assert set(result.weights[key]) == set(params)
+        for name, param in params.items():
+            logged = result.weights[key][name]
+            np.testing.assert_array_equal(logged, _as_logged(param))
+            np.testing.assert_allclose(
+                result.weight_gradients[key][name], _as_logged(param.grad),
+                rtol=1e-5, atol=1e-7, err_msg=f"{key} {name}",
+            )  # fmt: skip
+            # Gate g's block of columns is PyTorch's block g of rows.
+            blocks = weight_layout.gate_blocks(weight_layout.as_matrix(logged), gates)
+            for g, gate in enumerate(gates):
+                rows = param.detach()[g * HIDDEN : (g + 1) * HIDDEN]
+                np.testing.assert_array_equal(
+                    blocks[gate], weight_layout.as_matrix(_as_logged(rows))
+                )
+        if projection is None:
+            assert key + "/projection" not in result.weights
+            continue
+        assert result.gates[key + "/projection"] == ("proj",)
+        np.testing.assert_array_equal(
+            result.weights[key + "/projection"]["weight_hr"], _as_logged(projection)
+        )
+        np.testing.assert_allclose(
+            result.weight_gradients[key + "/projection"]["weight_hr"],
+            _as_logged(projection.grad), rtol=1e-5, atol=1e-7,
+        )  # fmt: skip
+
+
+def test_logged_weights_are_a_copy_taken_when_the_pass_ran():
+    net, inputs, _, targets = _setup("gru_batch_first")
+    result = tp.capture(net, loss_fn, inputs, targets, kinds=("weights",))
+    before = net.rnn.weight_hh_l0.detach().clone()
+    with torch.no_grad():
+        net.rnn.weight_hh_l0.add_(1.0)
+    np.testing.assert_array_equal(result.weights["rnn"]["weight_hh"], before.T)
+    assert result.weights["rnn"]["weight_hh"].flags.c_contiguous
 
 
 # --- random modules of every kind, with initial states ---
@@ -881,6 +944,7 @@ def test_logger_schedule_and_a_later_failure_warns_once(tmp_path):
 
 LOGGED_STEPS = (0, 2, 4)
 READ_BACK_CONFIG = "lstm_proj_stacked_bidirectional_packed"
+GATES = ["i", "f", "c", "o"]
 
 
 @pytest.fixture(scope="module")
@@ -958,6 +1022,8 @@ def test_logged_events_read_back_equal_the_capture(provider, logged):
     want |= {f"input_gradients/{k}" for k in last.input_gradients}
     want |= {f"state_gradients/{k}" for k in last.state_gradients}
     want |= {f"weight_contributions/{k}" for k in last.weight_contributions}
+    for kind in ("weights", "weight_gradients"):
+        want |= {f"{kind}/{k}/{n}" for k, by in getattr(last, kind).items() for n in by}
     assert set(listing) == want
     for kind in ("gradients", "activations", "state_gradients", "input_gradients"):
         for key in getattr(last, kind):
@@ -973,6 +1039,14 @@ def test_logged_events_read_back_equal_the_capture(provider, logged):
         for step, (tensor,) in blobs.items():
             stacked = np.stack(list(expected[step].weight_contributions[key].values()))
             np.testing.assert_array_equal(tensor, stacked)
+    for kind in ("weights", "weight_gradients"):
+        for key, by_name in getattr(last, kind).items():
+            for name in by_name:
+                blobs = _read(provider, f"{kind}/{key}/{name}")
+                assert sorted(blobs) == list(LOGGED_STEPS)
+                for step, (tensor,) in blobs.items():
+                    logged = getattr(expected[step], kind)[key][name]
+                    np.testing.assert_array_equal(tensor, as_matrix(logged))
 
 
 def test_logged_metadata_names_layers_directions_and_gates(provider):
@@ -1000,6 +1074,41 @@ def test_logged_metadata_names_layers_directions_and_gates(provider):
     )
     described = listing["weight_contributions/rnn/layer_0/forward"].description
     assert f"a fixed batch of {BATCH} samples" in described
+    matrix = parsed("weights/rnn/layer_1/backward/weight_ih")
+    assert (list(matrix.weights), list(matrix.gates)) == (["weight_ih"], GATES)
+    assert list(matrix.shape) == [2 * 2, 4 * HIDDEN]  # (2 directions x proj, gates)
+    assert (matrix.layer_class, matrix.direction) == ("LSTM", "backward")
+    grad = parsed("weight_gradients/rnn/layer_0/forward/bias_hh")
+    assert (list(grad.weights), list(grad.gates)) == (["bias_hh"], GATES)
+    assert list(grad.shape) == [1, 4 * HIDDEN]
+    projection = parsed("weights/rnn/layer_0/forward/projection/weight_hr")
+    assert (list(projection.weights), list(projection.gates)) == (
+        ["weight_hr"],
+        ["proj"],
+    )
+
+
+def test_logged_weights_have_a_histogram_and_scalars_per_gate(provider, logged):
+    """TensorBoard's own histograms and scalars of each gate block, as the
+    Keras logger writes them: gate f of weight_hh is PyTorch's rows H:2H."""
+    from tensorboard.data import provider as dp
+
+    _, expected = logged
+    tag = "weight_gradients/rnn/layer_1/forward/weight_hh"
+    block = as_matrix(expected[4].weight_gradients["rnn/layer_1/forward"]["weight_hh"])
+    block = block[:, HIDDEN : 2 * HIDDEN]  # gate f
+    scalars = provider.read_scalars(
+        _ctx(), experiment_id="", plugin_name="scalars", downsample=100,
+        run_tag_filter=dp.RunTagFilter(runs=["rnngrad"], tags=[f"{tag}/f/max_abs"]),
+    )  # fmt: skip
+    last = scalars["rnngrad"][f"{tag}/f/max_abs"][-1]
+    assert last.step == 4
+    assert last.value == pytest.approx(np.abs(block).max(), rel=1e-6)
+    histograms = provider.list_tensors(
+        _ctx(), experiment_id="", plugin_name="histograms",
+        run_tag_filter=dp.RunTagFilter(runs=["rnngrad"]),
+    )  # fmt: skip
+    assert {f"{tag}/{gate}" for gate in GATES} <= set(histograms["rnngrad"])
 
 
 def test_logger_writes_through_a_torch_summary_writer(tmp_path):
@@ -1079,14 +1188,17 @@ def test_rnn_gradients_defaults_to_every_recurrent_module():
     assert "forward" not in vars(model.lstm)
 
 
-def test_the_weight_matrix_kinds_are_refused_with_a_message():
-    net = nn.LSTM(3, 4, batch_first=True)
-    with pytest.raises(tp.CaptureError, match="Keras models only so far"):
-        tp.capture(
-            net, lambda out, _: out[0].sum(), torch.zeros(2, 5, 3), None,
-            kinds=("gradients", "weights"),
-        )  # fmt: skip
-    assert "weights" not in tp.KINDS and "state_gradients" in tp.KINDS
+def test_a_named_non_recurrent_module_has_no_weights_and_a_note():
+    torch.manual_seed(0)
+    model = Tagger()
+    tokens, labels = _tagger_batch()
+    result = tp.capture(
+        model, _tagger_loss, tokens, labels, layers=["lstm", "head"],
+        kinds=("gradients", "weights", "weight_gradients"),
+    )  # fmt: skip
+    assert set(result.weights) == {"lstm/layer_0", "lstm/layer_1"}
+    assert "head" in result.gradients and "head" not in result.weight_gradients
+    assert any("'head' (Linear) is not recurrent" in note for note in result.notes)
 
 
 @pytest.mark.parametrize(
