@@ -1111,28 +1111,83 @@ def test_logged_weights_have_a_histogram_and_scalars_per_gate(provider, logged):
     assert {f"{tag}/{gate}" for gate in GATES} <= set(histograms["rnngrad"])
 
 
-def test_logger_writes_through_a_torch_summary_writer(tmp_path):
-    from tensorboard.backend.event_processing import event_accumulator
+def _record_crcs(monkeypatch) -> list[int]:
+    """Counts the bytes TensorBoard's record writer checksums (pure Python)."""
+    from tensorboard.summary.writer import record_writer
+
+    checked: list[int] = []
+    crc = record_writer.masked_crc32c
+
+    def counted(data):
+        checked.append(len(data))
+        return crc(data)
+
+    monkeypatch.setattr(record_writer, "masked_crc32c", counted)
+    return checked
+
+
+def test_logger_given_a_summary_writer_writes_its_run_beside_it(tmp_path, monkeypatch):
+    """Our own records in <writer's dir>/rnngrad, none through TensorBoard's
+    slow record writer; TensorBoard reads both runs back."""
     from torch.utils.tensorboard import SummaryWriter
 
+    checked = _record_crcs(monkeypatch)
     net, inputs, _, targets = _setup("gru_batch_first")
     writer = SummaryWriter(str(tmp_path))
     writer.add_scalar("loss", 1.0, 0)
-    logger = tp.GradientLogger(writer, net, loss_fn, (inputs, targets))
+    logger = tp.GradientLogger(
+        writer, net, loss_fn, (inputs, targets), kinds=("gradients", "weights")
+    )
+    assert logger.path == str(tmp_path / "rnngrad")
     assert logger.step(0)
-    logger.close()  # flushes; the writer is the caller's to close
+    logger.close()  # closes its own file; the writer is the caller's to close
     writer.add_scalar("loss", 0.5, 1)
     writer.close()
+    assert max(checked) < 100  # the scalars' small records only
+    ours = _accumulated(tmp_path / "rnngrad")
+    assert {"gradients/rnn", "gradients/rnn/profile"} <= set(ours.Tags()["tensors"])
+    assert {"weights/rnn/weight_hh/z/max_abs"} <= set(ours.Tags()["tensors"])
+    (event,) = ours.Tensors("gradients/rnn")
+    expected = tp.rnn_gradients(net, loss_fn, inputs, targets)["rnn"]
+    np.testing.assert_array_equal(_npy(event.tensor_proto.string_val[0]), expected)
+    theirs = _accumulated(tmp_path)
+    assert [e.value for e in theirs.Scalars("loss")] == [1.0, 0.5]
+    provider, _ = start_provider(PROVIDER_KINDS[0], str(tmp_path))
+    assert wait_for(lambda: "rnngrad" in _listing(provider))
+    assert "gradients/rnn" in _listing(provider)["rnngrad"]
+
+
+def test_logger_with_subdir_empty_writes_through_the_summary_writer(
+    tmp_path, monkeypatch
+):
+    from torch.utils.tensorboard import SummaryWriter
+
+    checked = _record_crcs(monkeypatch)
+    net, inputs, _, targets = _setup("gru_batch_first")
+    writer = SummaryWriter(str(tmp_path))
+    logger = tp.GradientLogger(writer, net, loss_fn, (inputs, targets), subdir="")
+    assert logger.path == "" and logger.step(0)
+    logger.close()
+    writer.close()
+    assert max(checked) > BATCH * STEPS * HIDDEN * 4  # the tensor's record
+    (event,) = _accumulated(tmp_path).Tensors("gradients/rnn")
+    expected = tp.rnn_gradients(net, loss_fn, inputs, targets)["rnn"]
+    np.testing.assert_array_equal(_npy(event.tensor_proto.string_val[0]), expected)
+    assert len(os.listdir(tmp_path)) == 1  # the writer's own file, no subdirectory
+
+
+def _accumulated(path):
+    from tensorboard.backend.event_processing import event_accumulator
+
     events = event_accumulator.EventAccumulator(
-        str(tmp_path), size_guidance={event_accumulator.TENSORS: 0}
+        str(path), size_guidance={event_accumulator.TENSORS: 0}
     )
     events.Reload()
-    assert {"gradients/rnn", "gradients/rnn/profile"} <= set(events.Tags()["tensors"])
-    assert events.Tags()["scalars"] == ["loss"]
-    (event,) = events.Tensors("gradients/rnn")
-    blobs = event.tensor_proto.string_val
-    expected = tp.rnn_gradients(net, loss_fn, inputs, targets)["rnn"]
-    np.testing.assert_array_equal(np.load(io.BytesIO(blobs[0])), expected)
+    return events
+
+
+def _npy(blob: bytes) -> np.ndarray:
+    return np.load(io.BytesIO(blob))
 
 
 def _subprocess(code: str) -> str:
