@@ -861,7 +861,7 @@ def test_cudnn_is_left_alone_on_cpu():
     [
         (lambda n, x, y: tp.capture(n, loss_fn, x, y, layers="nope"), "'rnn'"),
         (lambda n, x, y: tp.capture(n, loss_fn, x, y, layers=3), "layers="),
-        (lambda n, x, y: tp.capture(n, loss_fn, x, y, kinds="weights"), "kinds"),
+        (lambda n, x, y: tp.capture(n, loss_fn, x, y, kinds="weight"), "kinds"),
         (lambda n, x, y: tp.capture(n, loss_fn, x[..., :2], y), "(3, 5, 2)"),
         (lambda n, x, y: tp.capture(n, lambda o, t: o[0], x, y), "scalar"),
         (lambda n, x, y: tp.capture(n, lambda o, t: o[9], x, y), "loss_fn failed"),
