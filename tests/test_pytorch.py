@@ -373,6 +373,21 @@ def test_weights_and_weight_gradients_equal_the_parameters_and_their_grad(
         )  # fmt: skip
 
 
+def test_weight_gradients_of_a_frozen_module_come_through_time():
+    net, inputs, _, targets = _setup("lstm_no_bias_stacked")
+    net.rnn.requires_grad_(False)
+    result = tp.capture(net, loss_fn, inputs, targets, kinds=("weight_gradients",))
+    net.rnn.requires_grad_(True)
+    net.eval()
+    loss_fn(net(inputs), targets).backward()
+    for key, layer, direction in _entry_keys(net.rnn):
+        for name, param in _params(net.rnn, layer, direction).items():
+            np.testing.assert_allclose(
+                result.weight_gradients[key][name], _as_logged(param.grad),
+                rtol=1e-5, atol=1e-7,
+            )  # fmt: skip
+
+
 def test_logged_weights_are_a_copy_taken_when_the_pass_ran():
     net, inputs, _, targets = _setup("gru_batch_first")
     result = tp.capture(net, loss_fn, inputs, targets, kinds=("weights",))

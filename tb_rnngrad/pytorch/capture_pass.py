@@ -101,13 +101,21 @@ def run(
     chosen = resolve(module, layers, kinds)
     prepared = prepare(inputs, "input_gradients" in kinds)
     states = any(kind in STATE_KINDS for kind in kinds)
+    # Weight gradients come from autograd when the layers run torch's kernels
+    # (no state kind); autograd has none for a frozen parameter, which the
+    # hand-written backward through time gives all the same.
+    frozen = any(
+        not p.requires_grad
+        for t in chosen
+        if t.recurrent
+        for p in t.module.parameters()
+    )
+    states = states or ("weight_gradients" in kinds and frozen)
     rnns = [(t, RnnPass(t.key, t.module, states)) for t in chosen if t.recurrent]
     outputs = [OutputProbe(t.key, t.module) for t in chosen if not t.recurrent]
     embeddings = None
     if "input_gradients" in kinds and prepared.integer:
         embeddings = EmbeddingProbes(module)
-    # Without a state kind the layers run torch's kernels with the module's
-    # parameters, so autograd gives their gradients in the same pass.
     parameters = []
     if "weight_gradients" in kinds and not states:
         parameters = [p for _, rp in rnns for p in rp.module.parameters()]
