@@ -7,9 +7,15 @@
   from PyTorch's documented equations and itself checked against the module,
   for every module kind and for random modules with initial states; input and
   initial-state gradients through the hand-written backward equal autograd's;
+- with a PackedSequence, padded steps stay 0 (gate gradients) even when an
+  Inf gradient is carried through them, and real steps are non-finite exactly
+  where the reference's are;
 - each timestep's weight terms sum to the module's `.grad` (float32, 1e-5);
+  the weights and weight gradients equal the parameters and `.grad`, gate
+  blocks in columns;
 - the capture leaves training unchanged; the logger's events (CRC-32C in
-  NumPy) read back through TensorBoard's data providers equal the capture.
+  NumPy) read back through TensorBoard's data providers equal the capture,
+  also beside a SummaryWriter, whose slow record writer they bypass.
 """
 
 from __future__ import annotations
