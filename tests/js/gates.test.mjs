@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import test from "node:test";
 
-import { ApiError } from "../../frontend/api.js";
+import { ApiError, createApi } from "../../frontend/api.js";
 import { divergingLut, PACKED } from "../../frontend/colormap.js";
 import {
   blockStats,
@@ -271,4 +271,17 @@ test("histograms that fail to load are reported per gate, the heatmaps stay", as
   const v = await models.view("run", "weights/lstm/kernel", LSTM_KERNEL, [0, 10], 10);
   assert.equal(v.matrices.length, 2);
   assert.ok(v.histograms.every((h) => h.stack === null && h.error === "HTTP 404"));
+});
+
+test("the API asks TensorBoard's histograms route beside the plugin's", async () => {
+  const asked = [];
+  const api = createApi(async (url) => {
+    asked.push(url);
+    return new Response(JSON.stringify(ANSWER), { status: 200 });
+  });
+  assert.deepEqual(await api.histograms("r <1>", "weights/lstm/kernel/f"), ANSWER);
+  const url = new URL(asked[0], "http://tb/data/plugin/rnngrad/");
+  assert.equal(url.pathname, "/data/plugin/histograms/histograms");
+  assert.equal(url.searchParams.get("run"), "r <1>");
+  assert.equal(url.searchParams.get("tag"), "weights/lstm/kernel/f");
 });
