@@ -6,7 +6,6 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import io  # noqa: E402
 import shutil  # noqa: E402
 import warnings  # noqa: E402
 
@@ -15,15 +14,12 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tensorboard import context  # noqa: E402
-from tensorboard.backend.event_processing import (  # noqa: E402
-    data_provider,  # noqa: E402
-    plugin_event_multiplexer,
-)
 from tensorboard.data import provider as dp  # noqa: E402
 
 from tb_rnngrad import callback, records, summary  # noqa: E402
 from tb_rnngrad.callback import GradientLogger  # noqa: E402
 from tb_rnngrad.capture import CaptureError, capture, rnn_gradients  # noqa: E402
+from testkit.events import Events  # noqa: E402
 
 SAMPLES, STEPS, FEATURES, BATCH = 24, 5, 3, 4  # 6 optimizer steps per epoch
 
@@ -45,49 +41,6 @@ def _model(compiled: bool = True) -> keras.Model:
     if compiled:
         model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
     return model
-
-
-class Events:
-    """The rnngrad blob sequences of one log dir, read as TensorBoard does."""
-
-    def __init__(self, logdir: str):
-        multiplexer = plugin_event_multiplexer.EventMultiplexer(
-            tensor_size_guidance={"rnngrad": 0}
-        )
-        multiplexer.AddRunsFromDirectory(logdir)
-        multiplexer.Reload()
-        self.provider = data_provider.MultiplexerDataProvider(multiplexer, logdir)
-        self.ctx = context.RequestContext()
-
-    def runs(self) -> list[str]:
-        return sorted(
-            r.run_name for r in self.provider.list_runs(self.ctx, experiment_id="")
-        )
-
-    def tags(self, run: str = "rnngrad") -> list[str]:
-        listing = self.provider.list_blob_sequences(
-            self.ctx, experiment_id="", plugin_name="rnngrad"
-        )
-        return sorted(listing.get(run, {}))
-
-    def read(self, tag: str, run: str = "rnngrad") -> dict[int, list[np.ndarray]]:
-        """{step: [tensor, mask?]}."""
-        result = self.provider.read_blob_sequences(
-            self.ctx,
-            experiment_id="",
-            plugin_name="rnngrad",
-            downsample=10_000,
-            run_tag_filter=dp.RunTagFilter(runs=[run], tags=[tag]),
-        )
-        return {
-            datum.step: [
-                np.load(
-                    io.BytesIO(self.provider.read_blob(self.ctx, blob_key=v.blob_key))
-                )
-                for v in datum.values
-            ]
-            for datum in result[run][tag]
-        }
 
 
 def test_logs_every_n_steps_with_values_of_the_last_step(tmp_path):

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import keras
 import tensorflow as tf
 
+from tb_rnngrad.capture import distribution
 from tb_rnngrad.capture.layers import walk_layers
 
 
@@ -49,6 +50,17 @@ def _stateful_variables(model: keras.Model) -> list:
     return variables
 
 
+def _local_copies(model: keras.Model, variables: list) -> list[tf.Variable]:
+    """The TensorFlow variables behind `variables`, each copy of a distributed
+    one separately: under `tf.distribute` a metric's variable is synchronised
+    on read, and reading it whole is an all-reduce across replicas, which in a
+    multi-worker cluster the other workers would have to join."""
+    strategy = distribution.strategy_of(model) or tf.distribute.get_strategy()
+    return [
+        copy for v in variables for copy in strategy.experimental_local_results(v.value)
+    ]
+
+
 @contextlib.contextmanager
 def preserved_state(model: keras.Model) -> Iterator[None]:
     """Restores metric, RNN-state and seed variables changed inside the block.
@@ -65,7 +77,8 @@ def preserved_state(model: keras.Model) -> Iterator[None]:
     metrics_before = {id(m) for m in model.metrics}
     variables = [v for m in model.metrics for v in m.variables]
     variables += _stateful_variables(model) + _seed_variables(model)
-    saved = [tf.identity(v.value) for v in variables]
+    variables = _local_copies(model, variables)
+    saved = [tf.identity(v) for v in variables]
     yield
     for variable, value in zip(variables, saved, strict=True):
         variable.assign(value)
