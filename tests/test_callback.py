@@ -217,6 +217,25 @@ def test_dataset_data_next_to_keras_tensorboard(tmp_path):
     )
 
 
+def test_logs_to_any_gfile_path_such_as_tensorflows_ram_filesystem():
+    model = _model()
+    x, y = _data()
+    log_dir = "ram://test_callback/run1"
+    logger = GradientLogger(log_dir, data=(x[:4], y[:4]), every_n_steps=3)
+    model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=[logger], verbose=0)
+
+    (event_file,) = tf.io.gfile.glob(f"{log_dir}/rnngrad/events.out.tfevents.*")
+    assert logger._event_file == event_file
+    events = Events(log_dir)  # TensorBoard's reader, through tf.io.gfile
+    assert events.tags() == ["gradients/g2", "gradients/l1"]
+    logged = events.read("gradients/l1")
+    assert sorted(logged) == logger.logged_steps == [0, 3, 6]
+    np.testing.assert_allclose(
+        logged[6][0], rnn_gradients(model, x[:4], y[:4])["l1"], rtol=1e-6
+    )
+    tf.io.gfile.rmtree("ram://test_callback")
+
+
 def _fit_raises(model, logger, error, match):
     x, y = _data()
     with pytest.raises(error, match=match):
