@@ -1,15 +1,17 @@
-"""A tiny `model.fit` under a `tf.distribute` strategy, run as its own process.
+"""A tiny training run under a `tf.distribute` strategy, as its own process.
 
     python -m testkit.distributed_fit mirrored OUT_DIR
     TF_CONFIG=... python -m testkit.distributed_fit multi_worker OUT_DIR
 
 A strategy fixes the devices of the process it starts in (two logical CPUs for
-`mirrored`; the cluster of `TF_CONFIG` for `multi_worker`), so every fit runs
-in a fresh process. It trains `model()` on `data()` with `GradientLogger`s in
-OUT_DIR and writes OUT_DIR/report.json: the weights at each logged step (to
-recompute the capture on one device), the steps each logger wrote, how often
-each ran a capture, the warnings, and `rnn_gradients` called inside
-`strategy.scope()`. Tests and `bench/bench_distribute.py` share it.
+`mirrored`; the cluster of `TF_CONFIG` for `multi_worker`), so every run is a
+fresh process. It trains `model()` on `data()` with `GradientLogger`s in
+OUT_DIR (see `train` for how) and writes OUT_DIR/report.json and
+OUT_DIR/weights.npz: the weights at each step (to recompute the capture on one
+device), the steps each logger wrote, how often each ran a capture, the
+warnings, `rnn_gradients` called inside `strategy.scope()` and the error it
+raises inside `strategy.run`. `tests/test_distribute.py` runs it;
+`bench/bench_distribute.py` shares its `strategy_for`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import tb_rnngrad  # noqa: E402
+from tb_rnngrad.capture import CaptureError  # noqa: E402
 from tb_rnngrad.capture.gradients import GradientCapture  # noqa: E402
 
 SAMPLES, TIMESTEPS, FEATURES, BATCH = 64, 10, 3, 8  # 8 steps per epoch
@@ -178,6 +181,11 @@ def main(kind: str, out: pathlib.Path) -> None:
     runs_in_fit = counts["runs"]
     with strategy.scope():
         in_scope = tb_rnngrad.rnn_gradients(net, *probe)["lstm"]
+    try:
+        strategy.run(lambda: tb_rnngrad.rnn_gradients(net, *probe))
+        in_replica = None
+    except CaptureError as error:
+        in_replica = str(error)
     np.savez(
         out / "weights.npz",
         **{
@@ -198,6 +206,7 @@ def main(kind: str, out: pathlib.Path) -> None:
         "captures": runs_in_fit,
         "warnings": [str(w.message) for w in caught],
         "fit_seconds": seconds,
+        "in_replica_error": in_replica,
         "devices": [d.name for d in tf.config.list_logical_devices("CPU")],
     }
     (out / "report.json").write_text(json.dumps(report, indent=1))

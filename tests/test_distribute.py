@@ -108,6 +108,7 @@ def test_mirrored_strategy_logs_single_device_numbers(tmp_path):
     assert report["logged_steps"]["broken"] == [0, 3]
     (warning,) = report["warnings"]
     assert "logging step 6 failed" in warning and "not a directory" in warning
+    assert "cannot run inside strategy.run" in report["in_replica_error"]
 
 
 def test_multi_worker_only_the_chief_writes_and_errors_do_not_hang(tmp_path):
