@@ -50,15 +50,22 @@ def _stateful_variables(model: keras.Model) -> list:
     return variables
 
 
-def _local_copies(model: keras.Model, variables: list) -> list[tf.Variable]:
-    """The TensorFlow variables behind `variables`, each copy of a distributed
-    one separately: under `tf.distribute` a metric's variable is synchronised
-    on read, and reading it whole is an all-reduce across replicas, which in a
-    multi-worker cluster the other workers would have to join."""
-    strategy = distribution.strategy_of(model) or tf.distribute.get_strategy()
-    return [
-        copy for v in variables for copy in strategy.experimental_local_results(v.value)
-    ]
+def _local_copies(model: keras.Model, variables: list) -> list:
+    """Each copy of each of `variables` that lives in this process, as the
+    TensorFlow variable behind it: under `tf.distribute` a metric's variable
+    is synchronised on read, and reading it whole is an all-reduce across
+    replicas, which in a multi-worker cluster the other workers would have to
+    join. A model of another backend keeps its Keras variables."""
+    strategy = distribution.strategy_of(model)
+    if strategy is None:
+        return variables
+    return [c for v in variables for c in strategy.experimental_local_results(v.value)]
+
+
+def _current(variable: keras.Variable | tf.Variable) -> tf.Tensor:
+    """A copy of the value of a Keras or TensorFlow variable."""
+    is_keras = isinstance(variable, keras.Variable)
+    return tf.identity(variable.value if is_keras else variable)
 
 
 @contextlib.contextmanager
@@ -78,7 +85,7 @@ def preserved_state(model: keras.Model) -> Iterator[None]:
     variables = [v for m in model.metrics for v in m.variables]
     variables += _stateful_variables(model) + _seed_variables(model)
     variables = _local_copies(model, variables)
-    saved = [tf.identity(v) for v in variables]
+    saved = [_current(v) for v in variables]
     yield
     for variable, value in zip(variables, saved, strict=True):
         variable.assign(value)
