@@ -118,6 +118,22 @@ PLAN = (
         ("--quick",),
         timeout_full=420,
     ),
+    Bench(
+        "bench_distribute",
+        "GradientLogger in a MirroredStrategy fit",
+        ("--reps", "4"),
+        ("--quick",),
+        timeout_full=900,
+        timeout_quick=150,
+    ),
+    Bench(
+        "bench_long_runs",
+        "10,000 logged steps: the profile route and the flow view",
+        (),
+        ("--quick",),
+        timeout_full=600,
+        timeout_quick=120,
+    ),
 )
 
 

@@ -418,9 +418,10 @@ def memory_table(mem: dict) -> str:
     return steps + table(header + mib, rows)
 
 
-def torch_tables(doc: dict, figures: dict) -> list[str]:
-    """bench_torch: the PyTorch capture and logger against bare torch."""
-    rows = [
+def ratio_table(rows: list[dict]) -> str:
+    """Comparisons A / B: each side's time and the per-repetition ratios."""
+    header = ["comparison (A / B)", "A (IQR)", "B (IQR)", "A/B wall, per repetition"]
+    cells = [
         [
             row["label"],
             ms_iqr(row["ms"]),
@@ -428,12 +429,16 @@ def torch_tables(doc: dict, figures: dict) -> list[str]:
             times(row["ratio"]),
             times(row["cpu_ratio"]),
         ]
-        for row in doc["results"]["rows"]
+        for row in rows
     ]
-    header = ["comparison (A / B)", "A (IQR)", "B (IQR)", "A/B wall, per repetition"]
+    return table(header + ["A/B CPU"], cells)
+
+
+def torch_tables(doc: dict, figures: dict) -> list[str]:
+    """bench_torch: the PyTorch capture and logger against bare torch."""
     share = doc["results"]["training"]["with_logger"]["logger_share"]
     return [
-        table(header + ["A/B CPU"], rows),
+        ratio_table(doc["results"]["rows"]),
         f"The logger's own time in the loop with it: {share:.1%} of the loop.",
     ]
 
@@ -484,6 +489,35 @@ def label_of_draw(doc: dict) -> str:
     return found[0].removeprefix("(b) ") if found else "Weights view"
 
 
+def distribute_tables(doc: dict, figures: dict) -> list[str]:
+    """bench_distribute: a MirroredStrategy fit with the logger and without."""
+    share = doc["results"]["logger_share"]
+    return [
+        ratio_table(doc["results"]["rows"]),
+        f"The logger's own time in the fit with it: {share:.1%} of the fit.",
+    ]
+
+
+def long_run_tables(doc: dict, figures: dict) -> list[str]:
+    """bench_long_runs: the profile route and the flow view at many steps."""
+    r = doc["results"]
+    steps = f"{doc['params']['steps']:,}"
+    route = table(
+        ["`GET profile`, warm", "time (IQR)", "body"],
+        [
+            [f"{steps} steps, {name}", ms_iqr(v["ms"]), f"{v['bytes'] / MIB:.2f} MiB"]
+            for name, v in r["profile"].items()
+        ],
+    )
+    draw = table(
+        ["flow view in Chromium", "draw (IQR)"],
+        [[label, ms_iqr(v)] for label, v in r["flow"]["draw_ms"].items()],
+    )
+    parse_ms = ms(r["flow"]["parse_ms"])
+    parse = f"`JSON.parse` of the {steps}-step answer in the page: {parse_ms}."
+    return [route, draw, parse]
+
+
 #: Benchmark name -> its tables.
 TABLES: dict[str, Callable[[dict, dict], list[str]]] = {
     "compare_logging": logging_tables,
@@ -495,4 +529,6 @@ TABLES: dict[str, Callable[[dict, dict], list[str]]] = {
     "bench_routes": routes_tables,
     "bench_torch": torch_tables,
     "bench_weights": weights_tables,
+    "bench_distribute": distribute_tables,
+    "bench_long_runs": long_run_tables,
 }

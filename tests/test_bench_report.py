@@ -367,6 +367,38 @@ def routes_doc() -> dict:
     }
 
 
+def distribute_doc() -> dict:
+    row = {
+        "label": "(c) MirroredStrategy fit 100 steps: logger every 100 / none",
+        "ms": spread(9100.0),
+        "cpu_ms": spread(15200.0),
+        "b_ms": spread(9000.0),
+        "ratio": spread(1.011),
+        "cpu_ratio": spread(1.007),
+        "target": 1.03,
+    }
+    return {
+        "params": {"reps": 4, "fit_steps": 100},
+        "results": {"rows": [row], "logger_share": 0.0125},
+        "checks": [timing.check(row["label"], 1.011, "<=", 1.03, "x")],
+    }
+
+
+def long_runs_doc() -> dict:
+    label = "10,000 steps, the middle step chosen"
+    return {
+        "params": {"steps": 10000, "reps": 9},
+        "results": {
+            "profile": {
+                "plain": {"ms": spread(61.0), "bytes": 14_200_000},
+                "gzip": {"ms": spread(21.0), "bytes": 4_630_000},
+            },
+            "flow": {"parse_ms": 88.5, "draw_ms": {label: spread(12.5)}},
+        },
+        "checks": [timing.check(f"flow view draw, {label}", 12.5, "<=", 100, "ms")],
+    }
+
+
 DOCS = {
     "compare_logging": logging_doc,
     "compare_drawing": drawing_doc,
@@ -377,6 +409,8 @@ DOCS = {
     "bench_weights": weights_doc,
     "bench_browser": browser_doc,
     "bench_routes": routes_doc,
+    "bench_distribute": distribute_doc,
+    "bench_long_runs": long_runs_doc,
 }
 
 

@@ -45,10 +45,11 @@ def series_entry(info: SeriesInfo | UnreadableSeries) -> dict[str, Any]:
 def tags(
     listing: dict[str, dict[str, SeriesInfo | UnreadableSeries]],
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """The `tags` route: `{run: {tag: series_entry}}`."""
+    """The `tags` route: `{run: {tag: series_entry}}`, runs and tags sorted
+    (a data server lists them in an order of its own, from run to run)."""
     return {
-        run: {tag: series_entry(info) for tag, info in by_tag.items()}
-        for run, by_tag in listing.items()
+        run: {tag: series_entry(listing[run][tag]) for tag in sorted(listing[run])}
+        for run in sorted(listing)
     }
 
 
