@@ -211,8 +211,15 @@ def compare_table(source, key: str, descending: bool, tag: str | None = None) ->
             reach[column] = str(row.latest_reach)
         max_abs = "-" if row.max_abs is None else f"{row.max_abs:.4g}"
         table.append(
-            (row.run, row.tag, row.kind, *reach, max_abs, str(row.nonfinite),
-             str(row.last_step))
+            (
+                row.run,
+                row.tag,
+                row.kind,
+                *reach,
+                max_abs,
+                str(row.nonfinite),
+                str(row.last_step),
+            )
         )
     for entry in sorted(bad, key=lambda e: (e.run, e.tag)):
         table.append((entry.run, entry.tag, "unreadable", entry.reason, "", "", "", ""))

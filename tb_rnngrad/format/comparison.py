@@ -120,9 +120,7 @@ def sort_value(row: RunComparison, key: str) -> str | float | None:
       ValueError: `key` is not one of `SORT_KEYS`.
     """
     if key not in SORT_KEYS:
-        raise ValueError(
-            f"sort key must be one of {', '.join(SORT_KEYS)}; got {key!r}"
-        )
+        raise ValueError(f"sort key must be one of {', '.join(SORT_KEYS)}; got {key!r}")
     if key == "reach":
         return row.latest_reach
     value = getattr(row, key)

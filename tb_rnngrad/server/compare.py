@@ -102,4 +102,3 @@ class Comparer:
         value = comparison.finite_abs_max(data)
         self._max_abs.put(cache_key, (value,), version=key)
         return step, value
-

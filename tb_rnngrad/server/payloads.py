@@ -76,9 +76,9 @@ def profile(profiles: Profiles) -> bytes:
 
 def compare(tag: str, runs: dict[str, RunComparison | UnreadableSeries]) -> bytes:
     """The `compare` route, UTF-8 encoded: `{"tag", "runs": {run: entry}}`."""
-    return dumps({"tag": tag, "runs": {r: _compared(c) for r, c in runs.items()}}).encode(
-        "utf-8"
-    )
+    return dumps(
+        {"tag": tag, "runs": {r: _compared(c) for r, c in runs.items()}}
+    ).encode("utf-8")
 
 
 def _compared(row: RunComparison | UnreadableSeries) -> dict[str, Any]:
