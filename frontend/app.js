@@ -17,7 +17,8 @@ import { createSession } from "./session.js";
 
 /** Quiet time after the last resize before the page is drawn again, ms. */
 const RESIZE_MS = 150;
-/** A page opened without a state shows more runs than this in the compare view. */
+/** A page opened without runs in its address shows more than this many runs in the
+ * compare view. */
 const MANY_RUNS = 8;
 
 /**
@@ -47,7 +48,8 @@ export function createApp(root, api) {
     }
     const state = await linked;
     if (state) session.replace(state);
-    else if (session.state().runs.length > MANY_RUNS) session.apply({ compare: true });
+    const defaulted = !state || state.runs.length === 0; // every run of the layer
+    if (defaulted && session.state().runs.length > MANY_RUNS) session.apply({ compare: true });
     await show();
   }
 

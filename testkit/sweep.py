@@ -88,8 +88,9 @@ def write_sweep(
     steps: int = 100,
     shape: tuple[int, int, int] = (2, 40, 4),
     every: int = 10,
+    tags: int = len(TAGS),
 ) -> list[str]:
-    """Writes `runs` runs x `len(TAGS)` tags x `steps` logged steps.
+    """Writes `runs` runs x `tags` tags x `steps` logged steps.
 
     Args:
       logdir: The log directory (created).
@@ -97,6 +98,7 @@ def write_sweep(
       steps: Logged steps per run and tag, at 0, every, 2 * every, ...
       shape: (batch, timesteps, channels) of each logged tensor.
       every: Training steps between logged steps.
+      tags: How many of `TAGS` (the first ones) to write.
 
     Returns:
       The run names, sorted.
@@ -106,7 +108,7 @@ def write_sweep(
         writer = EventWriter(str(pathlib.Path(logdir) / run))
         for i in range(steps):
             step = i * every
-            for index, (tag, write) in enumerate(TAGS):
+            for index, (tag, write) in enumerate(TAGS[:tags]):
                 data = gradient(run, index, step, shape)
                 summary = write(tag, data, layer=_layer(run))
                 writer.add_event(
