@@ -9,11 +9,11 @@ import glob
 import io
 import os
 import re
+import struct
 import urllib.parse
 
 import numpy as np
 import pytest
-from tensorboard.backend.event_processing import event_file_loader
 from tensorboard.compat.proto import event_pb2
 
 from testkit.plugin_page import open_plugin, plugin_frame, redraw
@@ -44,13 +44,24 @@ def logged(logdir: str, run: str, tag: str) -> dict[int, np.ndarray]:
     """{step: array} of `tag` in `run`, read from its event files here."""
     out = {}
     for path in glob.glob(os.path.join(logdir, run, "events.out.tfevents.*")):
-        for record in event_file_loader.RawEventFileLoader(path).Load():
+        for record in records(path):
             event = event_pb2.Event.FromString(record)
             for value in event.summary.value:
                 if value.tag == tag:
                     blob = value.tensor.string_val[0]
                     out[event.step] = np.load(io.BytesIO(blob), allow_pickle=False)
     return out
+
+
+def records(path: str):
+    """The records of a TFRecord file: length, its CRC, data, the data's CRC."""
+    with open(path, "rb") as f:
+        content = f.read()
+    offset = 0
+    while offset < len(content):
+        (length,) = struct.unpack_from("<Q", content, offset)
+        yield content[offset + 12 : offset + 12 + length]
+        offset += 12 + length + 4
 
 
 def figures(logdir: str, run: str) -> dict:
