@@ -14,7 +14,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from demo import models, outcome, serve, tasks  # noqa: E402
+from demo import models, outcome, serve, sweep, tasks  # noqa: E402
 from demo.train import TrainConfig, run_name, train  # noqa: E402
 
 TRAIN_SAMPLES = 16000  # 250 steps of 64 per epoch
@@ -29,7 +29,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--logdir", default="runs/demo", help="where to log (default %(default)s)"
+        "--logdir", default=None, help="where to log (default runs/demo)"
     )
     parser.add_argument(
         "--models",
@@ -63,6 +63,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seed of the data and the weights (default %(default)s)",
     )
     parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="instead: a sweep of 24 tiny runs (cell x units x learning rate x "
+        "sequence length, demo/sweep.py) into LOGDIR (default runs/sweep), to "
+        "compare in the tab",
+    )
+    parser.add_argument(
         "--no-serve",
         action="store_true",
         help="train and log only; do not start TensorBoard",
@@ -78,6 +85,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.sweep:
+        logdir = args.logdir or "runs/sweep"
+        sweep.main(logdir, sweep.SweepConfig(seed=args.seed))
+        return 0 if args.no_serve else serve.serve(logdir, args.port)
+    args.logdir = args.logdir or "runs/demo"
     config = TrainConfig(
         epochs=args.epochs, every_n_steps=args.every_n_steps, seed=args.seed
     )

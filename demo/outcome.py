@@ -38,9 +38,10 @@ def baseline(train_y: np.ndarray, heldout_y: np.ndarray) -> float:
 
 def table(outcomes: list[Outcome]) -> str:
     """The outcomes as a fixed-width text table."""
-    lines = [f"{'run':<18}{'held-out loss':>14}{'baseline':>10}  verdict"]
+    w = max([18] + [len(o.run) + 2 for o in outcomes])
+    lines = [f"{'run':<{w}}{'held-out loss':>14}{'baseline':>10}  verdict"]
     lines += [
-        f"{o.run:<18}{o.final_loss:>14.4f}{o.baseline:>10.4f}  {o.verdict}"
+        f"{o.run:<{w}}{o.final_loss:>14.4f}{o.baseline:>10.4f}  {o.verdict}"
         for o in outcomes
     ]
     return "\n".join(lines)
