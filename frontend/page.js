@@ -109,6 +109,7 @@ export function createPage(root, { onChange, onStep, link }) {
     /** @param {number} ms How long the pass took. */
     passDrawn(ms) {
       root.dataset.drawCount = String(Number(root.dataset.drawCount || 0) + 1);
+      performance.mark("rnngrad:drawn"); // benchmarks time the page from its iframe
       document.dispatchEvent(new CustomEvent("rnngrad:drawn", { detail: { ms } }));
     },
 
