@@ -173,7 +173,7 @@ export function createPage(root, { onChange, onStep, link }) {
       compare.element.hidden = false;
       sorted = { sort: o.sort, order: o.order };
       if (rows instanceof Error) compare.failed(rows.message);
-      else compare.show(rows, { ...o, width: panelBox.clientWidth || root.clientWidth || 800 });
+      else compare.show(rows, { ...o, width: compare.element.clientWidth || 800 });
     },
 
     /** @returns {object|null} What the compare view shows: runs in order, extent, sort. */

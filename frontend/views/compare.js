@@ -74,11 +74,11 @@ function drawChart(canvas, rows, extent, colour, name, width) {
     width: w - MARGIN.left - MARGIN.right,
     height: CHART_H - MARGIN.top - MARGIN.bottom,
   };
-  ctx.fillStyle = c.plot_background;
+  ctx.fillStyle = c.plotBackground;
   ctx.fillRect(box.left, box.top, box.width, box.height);
   ctx.font = AXIS_FONT;
   ctx.fillStyle = c.axis;
-  ctx.strokeStyle = c.zero_line;
+  ctx.strokeStyle = c.zeroLine;
   ctx.lineWidth = 1;
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
