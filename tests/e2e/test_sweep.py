@@ -16,13 +16,17 @@ import numpy as np
 import pytest
 from tensorboard.compat.proto import event_pb2
 
+from tb_rnngrad.summary import pb as summary_pb
+from testkit.data import write_run
 from testkit.plugin_page import open_plugin, plugin_frame, redraw
-from testkit.sweep import write_sweep
+from testkit.sweep import gradient, write_sweep
 
 pytestmark = pytest.mark.browser
 
 RUNS = 200
 TAG = "state/rnn"
+#: A run whose name is markup: it must show as text.
+HOSTILE = "<img src=x onerror=alert(1)>"
 CHECKED = "xs => xs.map(x => x.value)"
 ROWS = "#rg-compare-table tbody tr"
 
@@ -34,7 +38,10 @@ def sweep(serve_logs):
 
     def write(logdir):
         written["logdir"] = str(logdir)
-        written["runs"] = write_sweep(logdir, runs=RUNS, steps=3, tags=2)
+        runs = write_sweep(logdir, runs=RUNS - 1, steps=3, tags=2)
+        data = gradient(runs[0], 0, 0, (2, 40, 4))
+        write_run(logdir / HOSTILE, [(0, summary_pb.state_gradients_pb(TAG, data))])
+        written["runs"] = sorted([*runs, HOSTILE])
 
     url = serve_logs(write)
     return url, written["logdir"], written["runs"]
@@ -134,13 +141,15 @@ def test_compare_view_values_and_sorting(page, sweep):
     assert sort == "ascending"
     drawn = frame.evaluate("window.rnngrad.compared()")
     assert drawn["extent"]["lines"] == RUNS
-    assert page.errors == []
+    name = frame.locator(f"{ROWS} .rg-compare-run").filter(has_text="<img").inner_text()
+    assert name.strip() == HOSTILE, "a run name shows as text"
+    assert frame.locator("#rg-compare img").count() == 0
+    assert page.errors == [] and page.dialogs == []
 
 
 def test_run_filter_with_all_and_none(page, sweep):
     url, _, runs = sweep
-    frame = open_plugin(page, url)  # the first layer's gradients
-    assert frame.locator("#rg-tag").input_value() == "gradients/rnn"
+    frame = open_plugin(page, url)
     pattern = "^lstm-u32.*s[01]$"
     matching = [r for r in runs if re.search(pattern, r, re.IGNORECASE)]
     assert 0 < len(matching) < RUNS
