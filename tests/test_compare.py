@@ -21,9 +21,11 @@ from tensorboard.util import tensor_util
 from werkzeug.test import Client
 
 from tb_rnngrad import cli, viz
-from tb_rnngrad.format import comparison, metadata, npy_format
+from tb_rnngrad.format import comparison, metadata, npy_format, stats
 from tb_rnngrad.proto import plugin_data_pb2
+from tb_rnngrad.server.compare import Comparer
 from tb_rnngrad.server.loader import RnnGradLoader
+from tb_rnngrad.server.reader import Reader
 from tb_rnngrad.summary import pb as summary_pb
 from tb_rnngrad.viz import colors
 from testkit.providers import (
@@ -179,6 +181,26 @@ def test_compare_bad_requests_are_json_errors(client, query, status, word):
     assert word in response.get_json()["error"]
 
 
+def test_compare_is_cached_until_a_run_gets_new_data(tmp_path, ctx):
+    def write(steps):
+        writer = event_file_writer.EventFileWriter(str(tmp_path / "run"))
+        for step in steps:
+            pb = summary_pb.state_gradients_pb(TAG, decaying(step, 1.0 + step))
+            writer.add_event(event_pb2.Event(step=step, wall_time=step, summary=pb))
+        writer.close()
+
+    write([0, 1])
+    provider, ingester = start_provider("multiplexer", str(tmp_path))
+    comparer = Comparer(Reader(provider))
+    first = comparer.compare(ctx, "", TAG)
+    assert comparer.compare(ctx, "", TAG) is first  # the cached answer
+    write([2])
+    ingester.deprecated_multiplexer.Reload()
+    row = comparer.compare(ctx, "", TAG)["run"]
+    assert row.steps == (0, 1, 2)
+    assert row.reach == tuple(expected_reach(decaying(s, 1.0 + s)) for s in range(3))
+
+
 def test_summary_sort_reach_ranks_runs_by_latest_horizon(logdir, capsys):
     assert cli.main(["summary", logdir, "--sort", "reach", "--tag", TAG]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -280,3 +302,18 @@ def test_viz_compare_says_what_is_wrong():
         viz.compare({"a": {"steps": [0, 1], "reach": [3]}})
     with pytest.raises(ValueError, match="sort must be one of"):
         viz.compare({"a": {"steps": [0], "reach": [3]}}, sort="speed")
+
+
+def test_reach_rows_equals_reach_of_each_row():
+    rng = np.random.default_rng(0)
+    for trial in range(200):
+        timesteps, steps = int(rng.integers(1, 30)), int(rng.integers(1, 6))
+        decay = np.logspace(-4, 0, timesteps)
+        norms = (rng.standard_normal((steps, timesteps)) * decay).astype(np.float32)
+        norms[rng.random(norms.shape) < 0.1] = np.nan
+        norms[rng.random(norms.shape) < 0.05] = np.inf
+        if trial % 7 == 0:
+            norms[0] = 0
+        threshold = float(rng.choice([0.01, 0.5, 1.0]))
+        expected = [stats.reach(row, threshold) for row in norms]
+        assert stats.reach_rows(norms, threshold).tolist() == expected

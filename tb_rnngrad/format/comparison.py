@@ -96,21 +96,35 @@ def summarize(
     Returns:
       The RunComparison.
     """
-    reach = (
-        tuple(stats.reach(p[0], reach_threshold) for p in profiles) if has_time else ()
-    )
-    counts = [np.nan_to_num(p[1:], nan=0.0, posinf=0.0, neginf=0.0) for p in profiles]
     return RunComparison(
         run=run,
         tag=tag,
         kind=kind,
         steps=tuple(int(s) for s in steps),
-        reach=reach,
+        reach=_reaches(profiles, reach_threshold) if has_time else (),
         max_abs=max_abs,
         max_abs_step=max_abs_step,
-        nonfinite=int(sum(int(c.sum()) for c in counts)),
+        nonfinite=_nonfinite(profiles),
         last_step=int(last_step),
     )
+
+
+def _reaches(profiles: Sequence[np.ndarray], threshold: float) -> tuple[int, ...]:
+    """`stats.reach` of each profile, a whole run's at once when their lengths
+    agree (the usual case)."""
+    if len({p.shape[1] for p in profiles}) == 1:
+        norms = np.stack([p[0] for p in profiles])
+        return tuple(int(r) for r in stats.reach_rows(norms, threshold))
+    return tuple(stats.reach(p[0], threshold) for p in profiles)
+
+
+def _nonfinite(profiles: Sequence[np.ndarray]) -> int:
+    """NaN and Inf counts (rows 1 and 2) summed over every profile."""
+    if not profiles:
+        return 0
+    counts = np.concatenate([p[1:].ravel() for p in profiles])
+    counts = np.nan_to_num(counts, nan=0.0, posinf=0.0, neginf=0.0)
+    return int(counts.astype(np.int64).sum())
 
 
 def sort_value(row: RunComparison, key: str) -> str | float | None:

@@ -3,7 +3,8 @@
 Serves the `compare` route and `tb-rnngrad summary --sort`: a constant number
 of data-provider calls for any number of runs (one listing, one read of the
 profiles, one of the blob references), plus one `read_blob` per run for the
-largest |value| of its latest full tensor, which is cached per blob.
+largest |value| of its latest full tensor, which is cached per blob; the whole
+comparison is cached until a run of the tag changes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 #: Largest |value| kept per (run, tag, blob): a float each.
 _MAX_ABS_CACHE_SIZE = 65536
+#: Whole comparisons kept, one per tag, until a run of the tag gets new data.
+_ANSWERS_CACHE_SIZE = 64
 
 
 class Comparer:
@@ -35,11 +38,15 @@ class Comparer:
     def __init__(self, reader: Reader) -> None:
         self._reader = reader
         self._max_abs = LruCache(_MAX_ABS_CACHE_SIZE)
+        self._answers = LruCache(_ANSWERS_CACHE_SIZE)
 
     def compare(
         self, ctx: Any, experiment_id: str, tag: str
     ) -> dict[str, comparison.RunComparison | UnreadableSeries]:
         """Every run that has the full-tensor series `tag`, compared.
+
+        Cached until a run of the tag is added, removed or gets new data (its
+        max step or max wall time changes).
 
         Raises:
           tensorboard.errors.NotFoundError: no run has `tag`.
@@ -47,6 +54,20 @@ class Comparer:
         infos = self._reader.list_series_of_tag(ctx, experiment_id, tag)
         if not infos:
             raise errors.NotFoundError(f"no run has an rnngrad series with tag {tag!r}")
+        version = tuple(sorted((r, _version(i)) for r, i in infos.items()))
+        cached = self._answers.get((experiment_id, tag), version)
+        if cached is None:
+            cached = self._compare(ctx, experiment_id, infos)
+            self._answers.put((experiment_id, tag), cached, version=version)
+        return cached
+
+    def _compare(
+        self,
+        ctx: Any,
+        experiment_id: str,
+        infos: dict[str, SeriesInfo | UnreadableSeries],
+    ) -> dict[str, comparison.RunComparison | UnreadableSeries]:
+        tag = next(iter(infos.values())).tag
         readable = {r: i for r, i in infos.items() if isinstance(i, SeriesInfo)}
         profiles = self._reader.read_profiles_of_tag(ctx, experiment_id, readable)
         keys = self._reader.latest_blob_keys(ctx, experiment_id, tag, list(readable))
@@ -102,3 +123,9 @@ class Comparer:
         value = comparison.finite_abs_max(data)
         self._max_abs.put(cache_key, (value,), version=key)
         return step, value
+
+
+def _version(info: SeriesInfo | UnreadableSeries) -> tuple:
+    if isinstance(info, UnreadableSeries):
+        return (info.reason,)
+    return (info.max_step, info.max_wall_time)

@@ -59,6 +59,8 @@ class SeriesInfo:
     version: int
     weights: tuple[str, ...] = ()
     gates: tuple[str, ...] = ()
+    #: Wall time of the newest datum (with `max_step`, the series' version).
+    max_wall_time: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -242,6 +244,7 @@ class Reader:
             version=parsed.version,
             weights=tuple(parsed.weights),
             gates=tuple(parsed.gates),
+            max_wall_time=_wall_time(series.max_wall_time),
         )
 
     def list_series(
