@@ -3,12 +3,13 @@
 Serves the `compare` route and `tb-rnngrad summary --sort`: a constant number
 of data-provider calls for any number of runs (one listing, one read of the
 profiles, one of the blob references), plus one `read_blob` per run for the
-largest |value| of its latest full tensor, which is cached per blob; the whole
-comparison is cached until a run of the tag changes.
+largest |value| of its latest full tensor (8 at a time), which is cached per
+blob; the whole comparison is cached until a run of the tag changes.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import logging
 from typing import Any
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 #: Largest |value| kept per (run, tag, blob): a float each.
 _MAX_ABS_CACHE_SIZE = 65536
+#: `read_blob` calls in flight at once (the data server answers them in parallel).
+_READ_THREADS = 8
 #: Whole comparisons kept, one per tag, until a run of the tag gets new data.
 _ANSWERS_CACHE_SIZE = 64
 
@@ -71,13 +74,24 @@ class Comparer:
         readable = {r: i for r, i in infos.items() if isinstance(i, SeriesInfo)}
         profiles = self._reader.read_profiles_of_tag(ctx, experiment_id, readable)
         keys = self._reader.latest_blob_keys(ctx, experiment_id, tag, list(readable))
+        with concurrent.futures.ThreadPoolExecutor(_READ_THREADS) as pool:
+            latest = dict(
+                zip(
+                    readable,
+                    pool.map(
+                        lambda i: self._latest_max_abs(ctx, experiment_id, i, keys),
+                        readable.values(),
+                    ),
+                    strict=True,
+                )
+            )
         result: dict[str, comparison.RunComparison | UnreadableSeries] = {}
         for run, info in sorted(infos.items()):
             if isinstance(info, UnreadableSeries):
                 result[run] = info
                 continue
             profile = profiles.get(run)
-            step, max_abs = self._latest_max_abs(ctx, experiment_id, info, keys)
+            step, max_abs = latest[run]
             result[run] = comparison.summarize(
                 run,
                 tag,
