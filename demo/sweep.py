@@ -14,8 +14,9 @@ import dataclasses
 import itertools
 import time
 
-from demo import models, outcome, tasks
-from demo.train import TrainConfig, train
+from demo import outcome, tasks
+from demo.config import MODEL_NAMES, TrainConfig
+from demo.train import train
 
 #: What the sweep's runs log (tags "gradients/rnn", "state_gradients/rnn",
 #: "input_gradients/sequence").
@@ -26,7 +27,7 @@ KINDS = ("gradients", "state_gradients", "input_gradients")
 class SweepConfig:
     """The grid and how long each run trains."""
 
-    cells: tuple[str, ...] = models.MODEL_NAMES
+    cells: tuple[str, ...] = MODEL_NAMES
     units: tuple[int, ...] = (8, 32)
     learning_rates: tuple[float, ...] = (1e-2, 1e-3)
     timesteps: tuple[int, ...] = (20, 50)
@@ -62,11 +63,18 @@ def run_sweep(logdir: str, config: SweepConfig) -> list[outcome.Outcome]:
                 learning_rate=learning_rate,
                 every_n_steps=config.every_n_steps,
                 seed=config.seed,
+            )
+            loss = train(
+                cell,
+                train_set,
+                heldout,
+                logdir,
+                training,
+                run=run,
                 kinds=KINDS,
                 verbose=0,
                 run_eagerly=config.run_eagerly,
             )
-            loss = train(cell, train_set, heldout, logdir, training, run=run)
             outcomes.append(outcome.Outcome(run, loss, baseline))
     return outcomes
 
