@@ -19,6 +19,14 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+#: What a row of each logged weight is (a bias is one row).
+ROW_MEANING = {
+    "kernel": "input feature",
+    "recurrent_kernel": "unit",
+    "bias": "input bias",
+    "recurrent_bias": "recurrent bias",
+}
+
 #: The per-gate scalars logged beside a weight, in the order `gate_stats`
 #: returns them: max |w| over finite values, fraction of exact zeros, count
 #: of NaN and Inf values.
