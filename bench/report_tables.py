@@ -443,6 +443,67 @@ def torch_tables(doc: dict, figures: dict) -> list[str]:
     ]
 
 
+def sweep_tables(doc: dict, figures: dict) -> list[str]:
+    """bench_sweep: routes, the compare view's paint and memory on a sweep."""
+    r, p = doc["results"], doc["params"]
+    modes = [m for m in MODES if m in r["modes"]]
+    by_mode = [r["modes"][m] for m in modes]
+    rows = [
+        [
+            "loaded (all runs listed) after start",
+            *(f"{v['load_seconds']:.1f} s" for v in by_mode),
+        ],
+        ["`tags`, warm", *(ms_iqr(v["tags_ms"]) for v in by_mode)],
+        [
+            "`compare?tag=state/rnn`, first (cold)",
+            *(ms(v["compare_cold_ms"]) for v in by_mode),
+        ],
+        ["`compare?tag=state/rnn`, warm", *(ms_iqr(v["compare_ms"]) for v in by_mode)],
+        [
+            "`compare` answer",
+            *(f"{v['compare_bytes'] / 1024:,.0f} KiB" for v in by_mode),
+        ],
+        [
+            "resident memory: tensorboard",
+            *(f"{v['memory']['tensorboard_mib']:,.0f} MiB" for v in by_mode),
+        ],
+        [
+            "resident memory: data server",
+            *(f"{v['memory']['data_server_mib']:,.0f} MiB" for v in by_mode),
+        ],
+        [
+            "resident memory: total",
+            *(f"{v['memory']['total_mib']:,.0f} MiB" for v in by_mode),
+        ],
+    ]
+    head = (
+        f"{p['runs']} runs x {p['tags']} tags x {p['steps']} logged steps of "
+        f"{'x'.join(map(str, p['shape']))} single-precision floats, "
+        f"{r['logdir_mib']:,.0f} MiB of "
+        f"event files (written in {r['write_seconds']:.0f} s)."
+    )
+    blocks = [head, table(["measure", *modes], rows)]
+    paint = r["modes"].get("load_fast=true", {}).get("paint")
+    if paint:
+        blocks.append(
+            table(
+                ["compare view in Chromium (load_fast=true)", "median (IQR)"],
+                [
+                    [
+                        "iframe `load` after the page's start",
+                        ms_iqr(paint["iframe_load_after_start_ms"]),
+                    ],
+                    [
+                        f"compare view of {paint['rows']} runs drawn after the "
+                        "iframe's `load`",
+                        ms_iqr(paint["after_iframe_load_ms"]),
+                    ],
+                ],
+            )
+        )
+    return blocks
+
+
 def weights_tables(doc: dict, figures: dict) -> list[str]:
     """bench_weights: the weight kinds in a fit, and the Weights view's draw."""
     r = doc["results"]
@@ -528,6 +589,7 @@ TABLES: dict[str, Callable[[dict, dict], list[str]]] = {
     "bench_browser": browser_tables,
     "bench_routes": routes_tables,
     "bench_torch": torch_tables,
+    "bench_sweep": sweep_tables,
     "bench_weights": weights_tables,
     "bench_distribute": distribute_tables,
     "bench_long_runs": long_run_tables,

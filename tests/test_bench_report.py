@@ -399,6 +399,43 @@ def long_runs_doc() -> dict:
     }
 
 
+def sweep_doc() -> dict:
+    def mode(load: float, tags: float, cold: float, warm: float, mib: float) -> dict:
+        return {
+            "load_seconds": load,
+            "tags_ms": spread(tags),
+            "compare_ms": spread(warm),
+            "compare_cold_ms": cold,
+            "compare_bytes": 712345,
+            "compare_runs": 200,
+            "memory": {
+                "tensorboard_mib": mib,
+                "tensorboard_peak_mib": mib + 1.5,
+                "data_server_mib": 61.5,
+                "total_mib": mib + 61.5,
+            },
+        }
+
+    fast = mode(3.5, 41.5, 905.5, 121.5, 455.5)
+    fast["paint"] = {
+        "after_iframe_load_ms": spread(431.5),
+        "iframe_load_after_start_ms": spread(2211.5),
+        "rows": 200,
+    }
+    return {
+        "params": {"runs": 200, "tags": 3, "steps": 100, "shape": [2, 40, 4]},
+        "results": {
+            "write_seconds": 71.5,
+            "logdir_mib": 151.5,
+            "modes": {
+                "load_fast=true": fast,
+                "load_fast=false": mode(19.5, 12.5, 655.5, 301.5, 1234.5),
+            },
+        },
+        "checks": [timing.check("`tags`, load_fast=true, warm", 41.5, "<=", 300, "ms")],
+    }
+
+
 DOCS = {
     "compare_logging": logging_doc,
     "compare_drawing": drawing_doc,
@@ -411,6 +448,7 @@ DOCS = {
     "bench_routes": routes_doc,
     "bench_distribute": distribute_doc,
     "bench_long_runs": long_runs_doc,
+    "bench_sweep": sweep_doc,
 }
 
 
