@@ -4,6 +4,10 @@ Each model is one recurrent layer returning its last output, then a Dense
 head. The gated ones (GRU, LSTM) learn to add two values marked in a 100-step
 sequence; the SimpleRNN stays at the loss of predicting the mean. The table at
 the end shows each run's held-out loss beside that baseline.
+
+`--framework torch` trains the same models (nn.RNN, nn.GRU, nn.LSTM) on the
+same data in PyTorch, as runs `adding-<model>-torch`. `--sweep` trains a sweep
+of 24 tiny Keras runs instead (`demo/sweep.py`), to compare in the tab.
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from demo import models, outcome, serve, tasks  # noqa: E402
-from demo.train import TrainConfig, run_name, train  # noqa: E402
+from demo import outcome, serve, tasks  # noqa: E402
+from demo.config import MODEL_NAMES, TrainConfig  # noqa: E402
 
 TRAIN_SAMPLES = 16000  # 250 steps of 64 per epoch
 HELDOUT_SAMPLES = 1024
+FRAMEWORKS = ("keras", "torch")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -29,14 +34,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--logdir", default="runs/demo", help="where to log (default %(default)s)"
+        "--logdir",
+        default=None,
+        help="where to log (default runs/demo, with --sweep runs/sweep)",
     )
     parser.add_argument(
         "--models",
         nargs="+",
-        default=list(models.MODEL_NAMES),
-        choices=models.MODEL_NAMES,
+        default=list(MODEL_NAMES),
+        choices=MODEL_NAMES,
         help="models to train (default: all)",
+    )
+    parser.add_argument(
+        "--framework",
+        default="keras",
+        choices=FRAMEWORKS,
+        help="train with Keras or PyTorch (default %(default)s)",
     )
     parser.add_argument(
         "--timesteps",
@@ -63,6 +76,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seed of the data and the weights (default %(default)s)",
     )
     parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="instead: a sweep of 24 tiny runs (cell x units x learning rate x "
+        "sequence length, demo/sweep.py), to compare in the tab",
+    )
+    parser.add_argument(
         "--no-serve",
         action="store_true",
         help="train and log only; do not start TensorBoard",
@@ -76,14 +95,42 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def trainer(framework: str):
+    """`(run_name, train)` of a framework, imported only when chosen."""
+    if framework == "torch":
+        try:
+            from demo import torch_train
+        except ModuleNotFoundError as error:
+            if error.name != "torch":
+                raise
+            raise SystemExit(
+                "--framework torch needs PyTorch, which is not installed: "
+                "pip install -e '.[demo,torch]' (a CPU-only torch: "
+                "pip install torch==2.13.0, or from "
+                "https://download.pytorch.org/whl/cpu)."
+            ) from error
+        return torch_train.torch_run_name, torch_train.train
+    from demo import train
+
+    return train.run_name, train.train
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.sweep:
+        from demo import sweep
+
+        logdir = args.logdir or "runs/sweep"
+        sweep.main(logdir, sweep.SweepConfig(seed=args.seed))
+        return 0 if args.no_serve else serve.serve(logdir, args.port)
+    args.logdir = args.logdir or "runs/demo"
     config = TrainConfig(
         epochs=args.epochs, every_n_steps=args.every_n_steps, seed=args.seed
     )
     train_set = tasks.adding_problem(TRAIN_SAMPLES, args.timesteps, args.seed)
     heldout = tasks.adding_problem(HELDOUT_SAMPLES, args.timesteps, args.seed + 1)
     baseline = outcome.baseline(train_set.y, heldout.y)
+    run_name, train = trainer(args.framework)
     wall, cpu = time.monotonic(), time.process_time()
     outcomes = [
         outcome.Outcome(

@@ -80,9 +80,15 @@ class SummaryFileWriter:
     def write(self, found: Iterable[Record], step: int) -> None:
         """Writes the records at `step` and flushes."""
         from tb_rnngrad import summary
+        from tb_rnngrad.format import metadata
 
         with self._writer.as_default(step=step):
             for record in found:
+                if record.kind in metadata.MATRIX_KINDS:
+                    # The NumPy twin: the same series as the TF op, about ten
+                    # times cheaper than its ~30 eager ops per gate.
+                    add_records(self._write_raw, [record], step)
+                    continue
                 summary.write(
                     record.kind,
                     record.tag,
@@ -95,6 +101,10 @@ class SummaryFileWriter:
                     gates=record.gates,
                 )
         self._writer.flush()
+
+    def _write_raw(self, proto: Any, step: int) -> None:
+        """Writes one `Summary` through the default writer, as one event."""
+        self._tf.summary.experimental.write_raw_pb(proto.SerializeToString(), step=step)
 
     def gone(self) -> bool:
         """Whether the event file (or the directory) was removed while open."""

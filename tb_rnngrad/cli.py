@@ -1,6 +1,7 @@
 """`tb-rnngrad`: summarize rnngrad logs and export their views as PNG files.
 
-tb-rnngrad summary LOGDIR
+tb-rnngrad summary LOGDIR [--sort reach|max_abs|nonfinite|last_step|run]
+                   [--tag T] [--reverse]
 tb-rnngrad export LOGDIR --run R --tag T [--step S | --all-steps]
                   --view heatmap|grid|0d|flow|weights -o OUT
 """
@@ -18,7 +19,8 @@ from collections.abc import Sequence
 import numpy as np
 from tensorboard import errors
 
-from tb_rnngrad.format import metadata
+from tb_rnngrad import export_weights
+from tb_rnngrad.format import comparison, metadata
 from tb_rnngrad.format.quantities import QUANTITIES, UNNAMED
 from tb_rnngrad.server.reader import SeriesInfo, UnreadableSeries
 
@@ -51,6 +53,21 @@ def build_parser() -> argparse.ArgumentParser:
         "for state gradients)",
     )
     summary.add_argument("logdir")
+    summary.add_argument(
+        "--sort",
+        choices=tuple(comparison.SORT_KEYS),
+        default=None,
+        help="compare the runs instead: one row per run and tag with the latest "
+        "reach (horizon), max |g| of the latest logged tensor, NaN/Inf values "
+        "over all steps and the last step, sorted by this key (numbers largest "
+        "first, run names A to Z)",
+    )
+    summary.add_argument(
+        "--tag", default=None, help="compare only this tag (implies --sort reach)"
+    )
+    summary.add_argument(
+        "--reverse", action="store_true", help="reverse the order of --sort"
+    )
     export = commands.add_parser("export", help="render a view to PNG")
     export.add_argument("logdir")
     export.add_argument("--run", required=True)
@@ -71,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(batch, channels) tags, which have no time axis, the norm over training "
         "as a line); weights: "
         "one step's timesteps x gates image per weight (weight_contributions "
-        "tags)",
+        "tags), or for weights / weight_gradients tags one step's heatmap per "
+        "gate plus the gates' distributions over the steps (OUT_histogram.png)",
     )
     export.add_argument(
         "--samples",
@@ -105,7 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "summary":
+        if args.command == "summary" and (args.sort or args.tag):
+            descending = comparison.SORT_KEYS[args.sort or "reach"] != args.reverse
+            source = _open(args.logdir)
+            print(compare_table(source, args.sort or "reach", descending, args.tag))
+        elif args.command == "summary":
             print(summary_table(_open(args.logdir)))
         else:
             export(args)
@@ -156,6 +178,54 @@ def summary_table(source) -> str:
         return "no rnngrad data found"
     layout = _weight_layout(reader.list_series(ctx, eid))
     return _format_table(rows) + (f"\n\nweight gate layout\n{layout}" if layout else "")
+
+
+def compare_table(source, key: str, descending: bool, tag: str | None = None) -> str:
+    """A text table comparing runs: one row per run and tag, sorted by `key`.
+
+    Columns: run, tag, kind, latest reach (or horizon, by kind), max |g| of the
+    latest logged tensor, NaN/Inf values over every logged step, last step
+    (`format.comparison`). Unreadable series are listed after the others.
+
+    Raises:
+      CliError: `tag` is given and no run has it.
+    """
+    from tb_rnngrad.server.compare import Comparer
+
+    reader, ctx, eid = source.reader, source.ctx, source.experiment_id
+    listing = reader.list_series(ctx, eid)
+    tags = sorted({t for by_tag in listing.values() for t in by_tag})
+    if tag is not None and tag not in tags:
+        raise CliError(f"no run has tag {tag!r}; tags: {_names(tags)}")
+    comparer = Comparer(reader)
+    rows, bad = [], []
+    for name in [tag] if tag is not None else tags:
+        for entry in comparer.compare(ctx, eid, name).values():
+            (bad if isinstance(entry, UnreadableSeries) else rows).append(entry)
+    if not rows and not bad:
+        return "no rnngrad data found"
+    header = ("run", "tag", "kind", *_REACH_COLUMNS, "max |g|", "NaN/Inf", "last step")
+    table = [header]
+    for row in comparison.sort_rows(rows, key, descending):
+        reach = ["-" for _ in _REACH_COLUMNS]
+        if row.latest_reach is not None:
+            column = _REACH_COLUMNS.index(QUANTITIES.get(row.kind, UNNAMED).reach)
+            reach[column] = str(row.latest_reach)
+        max_abs = "-" if row.max_abs is None else f"{row.max_abs:.4g}"
+        table.append(
+            (
+                row.run,
+                row.tag,
+                row.kind,
+                *reach,
+                max_abs,
+                str(row.nonfinite),
+                str(row.last_step),
+            )
+        )
+    for entry in sorted(bad, key=lambda e: (e.run, e.tag)):
+        table.append((entry.run, entry.tag, "unreadable", entry.reason, "", "", "", ""))
+    return _format_table(table)
 
 
 def _weight_layout(listing: dict) -> str:
@@ -230,7 +300,8 @@ def export(args: argparse.Namespace) -> None:
             "export draws with matplotlib, which is not installed: "
             "pip install 'tb-rnngrad[viz]' (or pip install matplotlib)"
         )
-    source = _open(args.logdir, keep_all_tensors=args.all_steps)
+    keep_all = args.all_steps or args.view == "weights"
+    source = _open(args.logdir, keep_all_tensors=keep_all)
     info, run_tags = _find_series(source, args.run, args.tag)
     _check_view(info, args.view, run_tags)
     if args.view == "flow":
@@ -250,6 +321,7 @@ def export(args: argparse.Namespace) -> None:
             _save(_step_figure(source, info, step, args), path)
             _progress(done, len(steps))
         print(args.output)
+        _save_histogram(source, info, steps, args.output)
         return
     step = steps[-1] if args.step is None else args.step
     if step not in steps:
@@ -259,6 +331,17 @@ def export(args: argparse.Namespace) -> None:
         )
     _save(_step_figure(source, info, step, args), args.output)
     print(args.output)
+    _save_histogram(source, info, steps, args.output)
+
+
+def _save_histogram(source, info: SeriesInfo, steps: list[int], output: str) -> None:
+    """For a weight matrix, its gates' distributions over `steps` beside `output`."""
+    if not export_weights.is_matrix(info):
+        return
+    path = export_weights.histogram_path(output)
+    title = f"{_printable(info.run)} / {_printable(info.tag)}"
+    _save(export_weights.histogram_figure(source, info, steps, title, _printable), path)
+    print(path)
 
 
 def _find_series(source, run: str, tag: str) -> tuple[SeriesInfo, dict]:
@@ -279,11 +362,20 @@ def _find_series(source, run: str, tag: str) -> tuple[SeriesInfo, dict]:
 def _check_view(info: SeriesInfo, view: str, run_tags: dict) -> None:
     """Raises CliError, saying which view to use, if `view` cannot draw `info`."""
     weights = info.kind in metadata.NAMED_AXES_KINDS
+    if export_weights.is_matrix(info):
+        if view != "weights":
+            raise CliError(
+                f"--view {view} cannot draw tag {info.tag!r}: it holds "
+                f"{_holds(info)}, a weight matrix {tuple(info.shape)} without "
+                "samples or a time axis: use --view weights"
+            )
+        return
     if view == "weights" and not weights:
         raise CliError(
             f"--view weights draws weight contributions (weights, timesteps, "
-            f"gates); tag {info.tag!r} holds {_holds(info)}: use --view "
-            f"{_views_for(info)}, or {_weight_tags(info.run, run_tags)}"
+            f"gates) and weight matrices (weights, weight_gradients); tag "
+            f"{info.tag!r} holds {_holds(info)}: use --view {_views_for(info)}, "
+            f"or {_weight_tags(info.run, run_tags)}"
         )
     if view in _PER_SAMPLE_VIEWS and weights:
         raise CliError(
@@ -302,6 +394,8 @@ def _check_view(info: SeriesInfo, view: str, run_tags: dict) -> None:
 
 def _views_for(info: SeriesInfo) -> str:
     """The views that draw `info`, e.g. "heatmap, grid or flow"."""
+    if export_weights.is_matrix(info):
+        return "weights"
     if info.kind in metadata.NAMED_AXES_KINDS:
         return "weights or flow"
     return "heatmap, grid or flow" if len(info.shape) == 3 else "0d or flow"
@@ -339,6 +433,8 @@ def _step_figure(source, info: SeriesInfo, step: int, args: argparse.Namespace):
     reader, ctx, eid = source.reader, source.ctx, source.experiment_id
     data = np.load(io.BytesIO(reader.read_tensor(ctx, eid, info.run, info.tag, step)))
     title = f"{_printable(info.run)} / {_printable(info.tag)} / step {step}"
+    if export_weights.is_matrix(info):
+        return export_weights.heatmap_figure(source, info, step, title, _printable)
     if args.view == "weights":
         fig, _ = viz.weight_contributions(
             data,

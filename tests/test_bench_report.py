@@ -308,6 +308,38 @@ def backends_doc() -> dict:
     }
 
 
+def weights_doc() -> dict:
+    def compared(a: float, b: float) -> dict:
+        return {
+            "ratio": a / b,
+            "cpu_ratio": a / b * 1.01,
+            "spread": {
+                "a_ms": spread(a),
+                "b_ms": spread(b),
+                "ratio": spread(a / b),
+                "cpu_ratio": spread(a / b * 1.01),
+            },
+        }
+
+    draw = "(b) Weights view, LSTM(256): kernel + recurrent kernel 256x1024"
+    return {
+        "params": {"kinds": ["gradients", "weights"], "fit_reps": 5},
+        "results": {
+            "fit": {
+                "logger": compared(12350.5, 12150.5),
+                "control": compared(12050.5, 12150.5),
+                "logger_share": 0.0175,
+                "fit_steps": 100,
+            },
+            "draw": {"ms": spread(31.5), "chromium": "Chromium 156"},
+        },
+        "checks": [
+            timing.check("(a) fit: logger / none", 1.016, "<=", 1.03, "x"),
+            timing.check(draw, 31.5, "<=", 50, "ms"),
+        ],
+    }
+
+
 def browser_doc() -> dict:
     return {
         "params": {"reps": {"draw": 9}},
@@ -358,6 +390,75 @@ def routes_doc() -> dict:
     }
 
 
+def distribute_doc() -> dict:
+    row = {
+        "label": "(c) MirroredStrategy fit 100 steps: logger every 100 / none",
+        "ms": spread(9100.0),
+        "cpu_ms": spread(15200.0),
+        "b_ms": spread(9000.0),
+        "ratio": spread(1.011),
+        "cpu_ratio": spread(1.007),
+        "target": 1.03,
+    }
+    return {
+        "params": {"reps": 4, "fit_steps": 100},
+        "results": {"rows": [row], "logger_share": 0.0125},
+        "checks": [timing.check(row["label"], 1.011, "<=", 1.03, "x")],
+    }
+
+
+def long_runs_doc() -> dict:
+    label = "10,000 steps, the middle step chosen"
+    return {
+        "params": {"steps": 10000, "reps": 9},
+        "results": {
+            "profile": {
+                "plain": {"ms": spread(61.0), "bytes": 14_200_000},
+                "gzip": {"ms": spread(21.0), "bytes": 4_630_000},
+            },
+            "flow": {"parse_ms": 88.5, "draw_ms": {label: spread(12.5)}},
+        },
+        "checks": [timing.check(f"flow view draw, {label}", 12.5, "<=", 100, "ms")],
+    }
+
+
+def sweep_doc() -> dict:
+    def mode(load: float, tags: float, cold: float, warm: float, mib: float) -> dict:
+        return {
+            "load_seconds": load,
+            "tags_ms": spread(tags),
+            "compare_ms": spread(warm),
+            "compare_cold_ms": cold,
+            "compare_bytes": 712345,
+            "compare_runs": 200,
+            "memory": {
+                "tensorboard_mib": mib,
+                "tensorboard_peak_mib": mib + 1.5,
+                "data_server_mib": 61.5,
+                "total_mib": mib + 61.5,
+            },
+        }
+
+    fast = mode(3.5, 41.5, 905.5, 121.5, 455.5)
+    fast["paint"] = {
+        "after_iframe_load_ms": spread(431.5),
+        "iframe_load_after_start_ms": spread(2211.5),
+        "rows": 200,
+    }
+    return {
+        "params": {"runs": 200, "tags": 3, "steps": 100, "shape": [2, 40, 4]},
+        "results": {
+            "write_seconds": 71.5,
+            "logdir_mib": 151.5,
+            "modes": {
+                "load_fast=true": fast,
+                "load_fast=false": mode(19.5, 12.5, 655.5, 301.5, 1234.5),
+            },
+        },
+        "checks": [timing.check("`tags`, load_fast=true, warm", 41.5, "<=", 300, "ms")],
+    }
+
+
 DOCS = {
     "compare_logging": logging_doc,
     "compare_drawing": drawing_doc,
@@ -366,8 +467,12 @@ DOCS = {
     "bench_capture": capture_doc,
     "bench_torch": torch_doc,
     "bench_backends": backends_doc,
+    "bench_weights": weights_doc,
     "bench_browser": browser_doc,
     "bench_routes": routes_doc,
+    "bench_distribute": distribute_doc,
+    "bench_long_runs": long_runs_doc,
+    "bench_sweep": sweep_doc,
 }
 
 

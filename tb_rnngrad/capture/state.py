@@ -50,6 +50,26 @@ def _stateful_variables(model: keras.Model) -> list:
     return variables
 
 
+def _local_copies(model: keras.Model, variables: list) -> list:
+    """Each copy of each of `variables` that lives in this process, as the
+    TensorFlow variable behind it: under `tf.distribute` a metric's variable
+    is synchronised on read, and reading it whole is an all-reduce across
+    replicas, which in a multi-worker cluster the other workers would have to
+    join. A model of another backend keeps its Keras variables."""
+    if keras.backend.backend() != "tensorflow":
+        return variables
+    from tb_rnngrad.capture import distribution
+
+    strategy = distribution.strategy_of(model)
+    if strategy is None:
+        return variables
+    return [
+        copy
+        for v in variables
+        for copy in strategy.experimental_local_results(kerases.value_of(v))
+    ]
+
+
 @contextlib.contextmanager
 def preserved_state(model: keras.Model) -> Iterator[None]:
     """Restores metric, RNN-state and seed variables changed inside the block.
@@ -66,6 +86,7 @@ def preserved_state(model: keras.Model) -> Iterator[None]:
     metrics_before = {id(m) for m in model.metrics}
     variables = [v for m in model.metrics for v in m.variables]
     variables += _stateful_variables(model) + _seed_variables(model)
+    variables = _local_copies(model, variables)
     saved = [ops.copy(kerases.value_of(v)) for v in variables]
     yield
     for variable, value in zip(variables, saved, strict=True):
