@@ -159,6 +159,7 @@ class GradientLogger(keras.callbacks.Callback):
         self._capture: CaptureBase | None = None
         self._batch: Batch | None = None
         self._writer: Any = None
+        self._event_file: str | None = None
         self._next_step = 0
         self._countdown = 0
         self._failed = False
@@ -293,12 +294,14 @@ class GradientLogger(keras.callbacks.Callback):
         TensorFlow backend, else the TensorFlow-free event writer."""
         tensorflow = keras.backend.backend() == "tensorflow"
         try:
-            return callback_writers.open_writer(self.path, tensorflow)
+            writer = callback_writers.open_writer(self.path, tensorflow)
         except OSError as error:
             raise OSError(
                 f"GradientLogger cannot create the log directory '{self.path}': "
                 f"{error}. Pass a log_dir you can write to."
             ) from error
+        self._event_file = writer.event_file  # None if ambiguous
+        return writer
 
     def _current_step(self) -> int:
         return int(self.model.optimizer.iterations.numpy())
