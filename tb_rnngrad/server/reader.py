@@ -87,6 +87,7 @@ class ProfileSeries:
     max_step: int
     max_wall_time: float
     reach_threshold: float
+    has_mask: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,6 +101,8 @@ class Profiles:
       wall_times: Wall time of each step, in seconds.
       arrays: float32 (3, timesteps) per step: L2 norm, NaN count, Inf count.
       reach_threshold: Relative threshold of the reach (`stats.reach`).
+      end_norms: Per step, the end-aligned profile (`stats.end_profile`) of a
+        masked series, or None (no mask, or logged before it was written).
     """
 
     run: str
@@ -108,10 +111,17 @@ class Profiles:
     wall_times: list[float]
     arrays: list[np.ndarray]
     reach_threshold: float
+    end_norms: list[np.ndarray | None] | None = None
 
     def reach(self) -> list[int]:
-        """Gradient reach (`stats.reach`) of each step."""
-        return [stats.reach(a[0], self.reach_threshold) for a in self.arrays]
+        """Gradient reach (`stats.reach`) of each step: counted from each
+        sample's last valid timestep where the end-aligned profile is kept,
+        else from the last timestep."""
+        ends = self.end_norms or [None] * len(self.arrays)
+        return [
+            stats.reach(a[0] if end is None else end, self.reach_threshold)
+            for a, end in zip(self.arrays, ends, strict=True)
+        ]
 
 
 def _float32_value(value: float) -> float:
@@ -472,6 +482,7 @@ class Reader:
             max_step=int(series.max_step),
             max_wall_time=float(series.max_wall_time),
             reach_threshold=_float32_value(parsed.reach_threshold),
+            has_mask=parsed.has_mask and len(parsed.shape) == 3,
         )
 
     def read_profiles(
@@ -507,6 +518,7 @@ class Reader:
                     "left out",
                 )
         steps = sorted(by_step)
+        ends = self._end_norms(ctx, experiment_id, series) if series.has_mask else {}
         return Profiles(
             run=series.run,
             tag=series.tag,
@@ -514,7 +526,28 @@ class Reader:
             wall_times=[_wall_time(by_step[s][0]) for s in steps],
             arrays=[by_step[s][1] for s in steps],
             reach_threshold=series.reach_threshold,
+            end_norms=[ends.get(s) for s in steps] if ends else None,
         )
+
+    def _end_norms(
+        self, ctx: Any, experiment_id: str, series: ProfileSeries
+    ) -> dict[int, np.ndarray]:
+        """The end-aligned profiles of a masked series, by step (those that
+        are (timesteps,) float arrays; none for data logged before them)."""
+        tag = metadata.end_profile_tag(series.tag)
+        result = self._provider.read_tensors(
+            ctx,
+            experiment_id=experiment_id,
+            plugin_name=metadata.PROFILE_PLUGIN_NAME,
+            downsample=ALL_RETAINED,
+            run_tag_filter=dp.RunTagFilter(runs=[series.run], tags=[tag]),
+        )
+        ends = {}
+        for datum in result.get(series.run, {}).get(tag, []):
+            array = np.asarray(datum.numpy)
+            if array.ndim == 1 and array.dtype.kind == "f":
+                ends[datum.step] = array.astype(np.float32, copy=False)
+        return ends
 
     def read_profiles_of(
         self, ctx: Any, experiment_id: str, run: str, tag: str
