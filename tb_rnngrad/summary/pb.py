@@ -3,7 +3,7 @@
 For PyTorch, JAX or tensorboardX users: write the returned proto with any
 event writer, e.g. tensorboardX's `SummaryWriter.file_writer.add_summary`.
 
-The TF op writes its three values as three events; do the same with the
+The TF op writes each value as an event of its own; do the same with the
 returned `Summary` for large tensors, one event per value:
 
     for value in summary.value:
