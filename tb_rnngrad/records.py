@@ -80,7 +80,7 @@ _STATE_NOTE = (
     "through time inside the layer."
 )
 _NO_STATE_NOTE = (
-    "Log its state gradients (kinds=(..., \"state_gradients\")) to see "
+    'Log its state gradients (kinds=(..., "state_gradients")) to see '
     "backpropagation through time inside the layer."
 )
 

@@ -31,10 +31,11 @@ def flow(
 
     The image has one row per logged training step and one column per timestep,
     oriented as the tab's flow view: x is the timestep (0 on the left), y the
-    training step, increasing downward (the first logged step is the top row). Rows are placed at their true step
-    values, so uneven logging intervals give uneven row heights; the y axis spans
-    exactly the first to the last logged step (their rows are half height; one
-    step gets a row of height 1), with ticks at logged steps. Colour is the
+    training step, increasing downward (the first logged step is the top row).
+    Rows are placed at their true step values, so uneven logging intervals give
+    uneven row heights; the y axis spans exactly the first to the last logged
+    step (their rows are half height; one step gets a row of height 1), with
+    ticks at logged steps. Colour is the
     gradient norm on a sequential map (viridis); NaN is magenta and +Inf black
     (see `tb_rnngrad.viz.colors`), counted in the image title.
 
