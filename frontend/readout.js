@@ -70,6 +70,15 @@ export function flowReadout(hit, reach = "reach") {
 }
 
 /**
+ * Hover lines of the norm-over-training view (data without a time axis).
+ * @param {{step: number, value: number}} hit From views/norm_history normHistoryAt.
+ * @returns {string[]}
+ */
+export function normReadout(hit) {
+  return [`step ${hit.step}`, `norm ${readoutValue(hit.value)}`];
+}
+
+/**
  * The flow view's caption; names the reach threshold the server used, if it said.
  * @param {{reach: number[]|null, reach_threshold: number|null}} profile
  * @param {string} [reach] Name of the reach (labels.reachName).

@@ -11,7 +11,6 @@ import { kindLabel, layerSummary, reachName } from "./labels.js";
 import { reachLine } from "./readout.js";
 import { createSection } from "./sections.js";
 import { shownStepText } from "./steps.js";
-import { flowAt } from "./views/flow.js";
 
 /**
  * @param {string} run Run name (shown as text only).
@@ -51,8 +50,8 @@ export function createRunPanel(run, hooks) {
     const drawn = flow.drawn();
     if (!drawn) return;
     const r = flow.canvas.getBoundingClientRect();
-    const hit = flowAt(drawn.geom, drawn.profile, ev.clientX - r.left, ev.clientY - r.top);
-    if (hit) hooks.onStep(hit.step);
+    const step = drawn.pick(ev.clientX - r.left, ev.clientY - r.top);
+    if (step !== null) hooks.onStep(step);
   });
 
   /**
