@@ -82,12 +82,13 @@ function drawAxes(ctx, steps, range, xOf, plotW) {
   ctx.fillStyle = theme.axis;
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
+  const span = range.hiLog - range.loLog || 1;
   const decades = [];
   for (let d = Math.ceil(range.loLog); d <= Math.floor(range.hiLog); d++) decades.push(d);
   const every = Math.ceil(decades.length / 5) || 1;
-  const shown = decades.filter((_, i) => i % every === 0);
+  let shown = decades.filter((_, i) => i % every === 0);
+  if (shown.length < 3) shown = [0, 0.5, 1].map((f) => range.loLog + f * span); // < 3 decades
   const labels = formatTicks(shown.map((d) => 10 ** d));
-  const span = range.hiLog - range.loLog || 1;
   shown.forEach((d, i) => {
     const y = M.top + PLOT_H * (1 - (d - range.loLog) / span);
     ctx.fillText(labels[i], M.left - 6, y);
