@@ -82,15 +82,18 @@ export function normReadout(hit) {
  * The flow view's caption; names the reach threshold the server used, if it said.
  * @param {{reach: number[]|null, reach_threshold: number|null}} profile
  * @param {string} [reach] Name of the reach (labels.reachName).
+ * @param {boolean} [masked] The series has a mask: its reach counts from each
+ *   sample's last valid timestep (the server's end-aligned profile).
  * @returns {string}
  */
-export function flowCaption(profile, reach = "reach") {
+export function flowCaption(profile, reach = "reach", masked = false) {
   const head =
-    "Gradient flow over training — per-timestep L2 norm (log colour), one row per " +
-    "logged step; ";
+    "Gradient flow over training — x: timestep, y: logged step (the first on top), " +
+    "per-timestep L2 norm (log colour); ";
   let right = `${reach} unknown (the server sent none)`;
   if (profile.reach !== null) {
-    right = `right: ${reach} (timesteps back with ≥ ${thresholdText(profile)} the max)`;
+    const from = masked ? " from each sample's last valid timestep" : "";
+    right = `right: ${reach} (timesteps back${from} with ≥ ${thresholdText(profile)} the max)`;
   }
   return `${head}${right}; click a row to show that step`;
 }

@@ -242,7 +242,7 @@ function flowSection(canvas, v) {
     return hit && flowReadout(hit, reach);
   };
   return {
-    caption: flowCaption(profile, reach),
+    caption: flowCaption(profile, reach, Boolean(v.meta.has_mask)),
     geom,
     readout,
     pick: (x, y) => flowAt(geom, profile, x, y)?.step ?? null,

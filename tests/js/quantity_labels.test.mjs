@@ -90,3 +90,12 @@ test("weight matrices have no per-timestep profile to ask for", async () => {
     assert.equal(hasProfile(kind), true, kind);
   }
 });
+
+test("data without a time axis points at the state gradients", async () => {
+  const { noTimeLine } = await import("../../frontend/labels.js");
+  const withState = noTimeLine("state_gradients/lstm");
+  assert.match(withState, /^This layer's output has no time axis/);
+  assert.match(withState, /See the state gradients .*tag state_gradients\/lstm\) for backpropagation through time inside the layer\.$/);
+  assert.doesNotMatch(withState, /right to left/);
+  assert.match(noTimeLine(null), /Log its state gradients \(kinds=\(\.\.\., "state_gradients"\)\)/);
+});
