@@ -493,12 +493,14 @@ class Reader:
         Steps whose tensor is not a (3, timesteps) array are left out.
         """
         profile_tag = metadata.profile_tag(series.tag)
+        end_tag = metadata.end_profile_tag(series.tag)
+        tags = [profile_tag, end_tag] if series.has_mask else [profile_tag]
         result = self._provider.read_tensors(
             ctx,
             experiment_id=experiment_id,
             plugin_name=metadata.PROFILE_PLUGIN_NAME,
             downsample=ALL_RETAINED,
-            run_tag_filter=dp.RunTagFilter(runs=[series.run], tags=[profile_tag]),
+            run_tag_filter=dp.RunTagFilter(runs=[series.run], tags=tags),
         )
         by_step = {}
         for datum in result.get(series.run, {}).get(profile_tag, []):
@@ -518,7 +520,7 @@ class Reader:
                     "left out",
                 )
         steps = sorted(by_step)
-        ends = self._end_norms(ctx, experiment_id, series) if series.has_mask else {}
+        ends = _end_norms(result.get(series.run, {}).get(end_tag, []))
         return Profiles(
             run=series.run,
             tag=series.tag,
@@ -529,29 +531,21 @@ class Reader:
             end_norms=[ends.get(s) for s in steps] if ends else None,
         )
 
-    def _end_norms(
-        self, ctx: Any, experiment_id: str, series: ProfileSeries
-    ) -> dict[int, np.ndarray]:
-        """The end-aligned profiles of a masked series, by step (those that
-        are (timesteps,) float arrays; none for data logged before them)."""
-        tag = metadata.end_profile_tag(series.tag)
-        result = self._provider.read_tensors(
-            ctx,
-            experiment_id=experiment_id,
-            plugin_name=metadata.PROFILE_PLUGIN_NAME,
-            downsample=ALL_RETAINED,
-            run_tag_filter=dp.RunTagFilter(runs=[series.run], tags=[tag]),
-        )
-        ends = {}
-        for datum in result.get(series.run, {}).get(tag, []):
-            array = np.asarray(datum.numpy)
-            if array.ndim == 1 and array.dtype.kind == "f":
-                ends[datum.step] = array.astype(np.float32, copy=False)
-        return ends
-
     def read_profiles_of(
         self, ctx: Any, experiment_id: str, run: str, tag: str
     ) -> Profiles:
         """`read_profiles(profile_series(...))` in one call (for tools)."""
         series = self.profile_series(ctx, experiment_id, run, tag)
         return self.read_profiles(ctx, experiment_id, series)
+
+
+def _end_norms(data: list[Any]) -> dict[int, np.ndarray]:
+    """The end-aligned profiles (`stats.end_profile`) of a masked series, by
+    step: those that are (timesteps,) float arrays (none for data logged before
+    they were written)."""
+    ends = {}
+    for datum in data:
+        array = np.asarray(datum.numpy)
+        if array.ndim == 1 and array.dtype.kind == "f":
+            ends[datum.step] = array.astype(np.float32, copy=False)
+    return ends

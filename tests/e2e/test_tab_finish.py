@@ -125,7 +125,7 @@ def _disjoint(a, b) -> bool:
     return a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
 
 
-@pytest.mark.parametrize("width", [1400, 560, 420])
+@pytest.mark.parametrize("width", [1400, 420])
 def test_channel_grid_titles_never_touch_their_scale_label(page, tb_url, width):
     page.set_viewport_size({"width": width, "height": 900})
     frame = open_plugin(page, tb_url)
