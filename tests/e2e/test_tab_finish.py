@@ -22,7 +22,11 @@ pytestmark = pytest.mark.browser
 BI = "bi"
 FAR, NEAR = "reach-18", "reach-7"
 LAST = "last"
+MASKED = "masked"
 T = 20
+#: The masked run's sequences end at timestep 11; 8 steps back from there get
+#: gradient, 16 back from the last (padded) timestep.
+VALID = 12
 BIGRU = {
     "name": "bigru",
     "layer_class": "GRU",
@@ -62,6 +66,17 @@ def write_logs(logdir) -> None:
                 for s in (0, 10)
             ],
         )
+    padded = np.zeros((2, T, 3), np.float32)
+    padded[:, VALID - 1 - 8 : VALID] = 1.0
+    padded[:, : VALID - 1 - 8] = 1e-4
+    valid = np.broadcast_to(np.arange(T) < VALID, (2, T))
+    write_run(
+        logdir / MASKED,
+        [
+            (s, summary.gradients_pb("gradients/rnn", padded, mask=valid))
+            for s in (0, 10)
+        ],
+    )
     lstm = {"name": "lstm", "layer_class": "LSTM", "units": 4}
     write_run(
         logdir / LAST,
@@ -343,4 +358,20 @@ def test_a_tag_without_a_time_axis_shows_its_norm_over_training(page, tb_url):
     box = canvas.bounding_box()
     redraw(frame, lambda: page.mouse.click(box["x"] + xs[0], box["y"] + 60))
     assert frame.locator("#rg-step-label").inner_text().startswith("step 0")
+    assert page.errors == []
+
+
+def test_a_masked_runs_reach_counts_from_the_last_valid_timestep(page, tb_url):
+    frame = open_plugin(page, tb_url)
+    show_only(frame, MASKED, "gradients/rnn")
+    panel = f'.rg-panel[data-run="{MASKED}"]'
+    assert (
+        frame.locator(f"{panel} .rg-reach")
+        .inner_text()
+        .startswith("reach: 8 timesteps back at step 10")
+    ), "not 16, counted from the padded last timestep"
+    caption = _section(frame, "flow", MASKED).locator(".rg-caption").inner_text()
+    assert "timesteps back from each sample's last valid timestep" in caption
+    canvas = _section(frame, "flow", MASKED).locator("canvas.rg-canvas")
+    assert canvas.evaluate("c => window.rnngrad.drawn(c).profile.reach") == [8, 8]
     assert page.errors == []
