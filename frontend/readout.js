@@ -105,15 +105,17 @@ export function flowCaption(profile, reach = "reach", masked = false) {
  *   reach_threshold: number|null}|null} profile The series' profile (null: none).
  * @param {number} step Step shown.
  * @param {string} [reach] Name of the reach (labels.reachName).
+ * @param {boolean} [masked] The series has a mask (see flowCaption).
  * @returns {string} "" when there is nothing to say (no profile, the step is not in
  *   it, or it has no time axis).
  */
-export function reachLine(profile, step, reach = "reach") {
+export function reachLine(profile, step, reach = "reach", masked = false) {
   const row = profile ? profile.steps.indexOf(step) : -1;
   if (row < 0 || profile.values[row].length < 2) return "";
   if (profile.reach === null) return `${reach} at step ${step} unknown (the server sent none)`;
   const k = profile.reach[row];
-  const where = `the furthest with a norm ≥ ${thresholdText(profile)} the max`;
+  const from = masked ? ", counted from each sample's last valid timestep" : "";
+  const where = `the furthest with a norm ≥ ${thresholdText(profile)} the max${from}`;
   return `${reach}: ${back(k)} at step ${step} (${where})`;
 }
 

@@ -79,7 +79,8 @@ export function createRunPanel(run, hooks) {
     views.hidden = false;
     counts.hidden = !m.prep;
     stepInfo.textContent = stepText(m.step, at.state.step, at.kept, m.note);
-    reach.textContent = reachLine(m.profile, m.step, reachName(m.meta.kind));
+    const masked = Boolean(m.meta.has_mask);
+    reach.textContent = reachLine(m.profile, m.step, reachName(m.meta.kind), masked);
     reach.hidden = !reach.textContent;
     const rank2 = Array.isArray(m.meta.shape) && m.meta.shape.length === 2;
     const on = (name) => at.state.views.includes(name);

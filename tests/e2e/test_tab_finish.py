@@ -370,6 +370,10 @@ def test_a_masked_runs_reach_counts_from_the_last_valid_timestep(page, tb_url):
         .inner_text()
         .startswith("reach: 8 timesteps back at step 10")
     ), "not 16, counted from the padded last timestep"
+    assert (
+        "counted from each sample's last valid timestep"
+        in frame.locator(f"{panel} .rg-reach").inner_text()
+    )
     caption = _section(frame, "flow", MASKED).locator(".rg-caption").inner_text()
     assert "timesteps back from each sample's last valid timestep" in caption
     canvas = _section(frame, "flow", MASKED).locator("canvas.rg-canvas")

@@ -73,6 +73,7 @@ test("the reach of the state gradients is their gradient horizon", () => {
     "gradient horizon: 1 timestep back at step 10 (the furthest with a norm ≥ 1% of the max)",
   );
   assert.match(reachLine(profile, 0), /^reach: 2 timesteps back at step 0/);
+  assert.match(reachLine(profile, 0, "reach", true), /max, counted from each sample's last valid timestep\)$/);
   assert.equal(reachLine({ ...profile, reach: null }, 0, "gradient horizon"), "gradient horizon at step 0 unknown (the server sent none)");
   assert.equal(reachLine(profile, 5), "", "a step the profile does not hold");
   assert.equal(reachLine(null, 0), "", "no profile");
