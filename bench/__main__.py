@@ -104,6 +104,14 @@ PLAN = (
         timeout_quick=75,
     ),
     Bench(
+        "bench_weights",
+        "the weight kinds: logger in fit, the Weights view in Chromium",
+        ("--fit-reps", "5", "--fit-steps", "100", "--draw-reps", "9"),
+        ("--quick",),
+        timeout_full=900,
+        timeout_quick=150,
+    ),
+    Bench(
         "bench_torch",
         "PyTorch capture and logger vs bare torch",
         ("--reps", "15", "--train-reps", "3"),

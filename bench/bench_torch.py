@@ -20,7 +20,10 @@ per-repetition ratios, in wall time and in process CPU time:
       (`loss.backward()`, gradients of the weights) on the same batch;
   (b) `capture(kinds=("gradients", "state_gradients"))` vs the same; also,
       without a target, with "weight_contributions" too, and
-      `GradientLogger.log` (capture + write) of those three kinds;
+      `GradientLogger.log` (capture + write) of those three kinds: to a
+      directory, given a `SummaryWriter` (its own file in the writer's
+      `rnngrad` subdirectory, the default), and through the `SummaryWriter`
+      (`subdir=""`: TensorBoard's record writer, pure-Python CRC-32C);
   (c) a training loop of `--train-steps` Adam steps on batches of 64 calling
       `GradientLogger(every_n_steps=100).step(step)` (kinds "gradients",
       "state_gradients", "weight_contributions") vs the same loop without it.
@@ -29,12 +32,14 @@ per-repetition ratios, in wall time and in process CPU time:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
 
 import torch
 from torch import nn
+from torch.utils.tensorboard import SummaryWriter
 
 from bench.timing import Recorder, interleave, ratio, spread
 from tb_rnngrad import pytorch as tp
@@ -85,10 +90,18 @@ def side_by_side(sides: dict, reps: int) -> dict:
     return found
 
 
-def capture_sides(model: Model, log_dir: str) -> dict:
-    """(a) and (b): the captures, the logger's log, and bare fwd+bwd."""
+def capture_sides(model: Model, log_dir: str) -> tuple[dict, list]:
+    """(a) and (b): the captures, the logger's log, and bare fwd+bwd; also
+    what to close afterwards."""
     x, y = make_data(SAMPLES)
     logger = tp.GradientLogger(log_dir, model, loss_fn, (x, y), kinds=LOGGED_KINDS)
+    writer = SummaryWriter(os.path.join(log_dir, "writer"))
+    beside, through = (
+        tp.GradientLogger(
+            writer, model, loss_fn, (x, y), kinds=LOGGED_KINDS, subdir=subdir
+        )
+        for subdir in ("rnngrad", "")
+    )
     step = iter(range(1_000_000))
 
     def bare() -> None:
@@ -103,9 +116,11 @@ def capture_sides(model: Model, log_dir: str) -> dict:
         "capture_states": capture(STATE_KINDS),
         "capture_weights": capture(LOGGED_KINDS),
         "log": lambda: logger.log(next(step)),
+        "log_writer": lambda: beside.log(next(step)),
+        "log_through_writer": lambda: through.log(next(step)),
         "bare": bare,
     }
-    return sides, logger
+    return sides, [logger, beside, through, writer]
 
 
 def training_sides(model: Model, log_dir: str, steps: int) -> tuple[dict, list]:
@@ -168,9 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     model = Model()
     with tempfile.TemporaryDirectory(prefix="bench_torch_") as log_dir:
-        sides, logger = capture_sides(model, log_dir)
+        sides, to_close = capture_sides(model, log_dir)
         captures = side_by_side(sides, args.reps)
-        logger.close()
+        for opened in to_close:
+            opened.close()
         sides, logger_seconds, logger = training_sides(model, log_dir, args.train_steps)
         training = side_by_side(sides, args.train_reps)
         logger.close()
@@ -201,6 +217,18 @@ def main(argv: list[str] | None = None) -> int:
         (
             "    GradientLogger.log, those 3 kinds / bare fwd+bwd",
             captures["log"],
+            bare,
+            None,
+        ),
+        (
+            "    the same given a SummaryWriter (own file beside) / bare",
+            captures["log_writer"],
+            bare,
+            None,
+        ),
+        (
+            "    the same through the SummaryWriter (subdir='') / bare",
+            captures["log_through_writer"],
             bare,
             None,
         ),

@@ -99,6 +99,15 @@ class DrawPage:
         self._check()
         return Seconds(ms / 1e3)
 
+    def draw_weights(self, names: list[str], gates: list[str], steps: int) -> Seconds:
+        """Seconds to build and draw the Weights view of two loaded matrices
+        (loaded as (1, rows, cols)) with `steps` histograms per gate."""
+        ms = self.page.evaluate(
+            "([n, g, s]) => window.bench.drawWeights(n, g, s)", [names, gates, steps]
+        )
+        self._check()
+        return Seconds(ms / 1e3)
+
     def draw_to_frame(self, name: str, what: str = "both", samples="all") -> Seconds:
         """Seconds from the start of a draw until the next animation frame."""
         ms = self.page.evaluate(

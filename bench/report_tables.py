@@ -438,6 +438,52 @@ def torch_tables(doc: dict, figures: dict) -> list[str]:
     ]
 
 
+def weights_tables(doc: dict, figures: dict) -> list[str]:
+    """bench_weights: the weight kinds in a fit, and the Weights view's draw."""
+    r = doc["results"]
+    fit = r["fit"]
+    rows = []
+    for label, m in (
+        (
+            "logger with " + " + ".join(doc["params"]["kinds"]) + " / none",
+            fit["logger"],
+        ),
+        ("control: none / the same again", fit["control"]),
+    ):
+        s = m["spread"]
+        rows.append(
+            [
+                f"fit {fit['fit_steps']} steps: {label}",
+                ms_iqr(s["a_ms"]),
+                ms_iqr(s["b_ms"]),
+                times(s["ratio"]),
+                times(s["cpu_ratio"]),
+            ]
+        )
+    header = [
+        "comparison (A / B)",
+        "A wall (IQR)",
+        "B wall (IQR)",
+        "A/B wall",
+        "A/B CPU",
+    ]
+    draw = r["draw"]
+    return [
+        table(header, rows),
+        f"The logger's own time inside the fit: {fit['logger_share']:.1%} of it.",
+        table(
+            ["draw (Chromium " + draw["chromium"] + ")", "median (IQR)"],
+            [[label_of_draw(doc), ms_iqr(draw["ms"])]],
+        ),
+    ]
+
+
+def label_of_draw(doc: dict) -> str:
+    """The draw's label, from its check."""
+    found = [c["target"] for c in doc["checks"] if c["target"].startswith("(b)")]
+    return found[0].removeprefix("(b) ") if found else "Weights view"
+
+
 #: Benchmark name -> its tables.
 TABLES: dict[str, Callable[[dict, dict], list[str]]] = {
     "compare_logging": logging_tables,
@@ -448,4 +494,5 @@ TABLES: dict[str, Callable[[dict, dict], list[str]]] = {
     "bench_browser": browser_tables,
     "bench_routes": routes_tables,
     "bench_torch": torch_tables,
+    "bench_weights": weights_tables,
 }

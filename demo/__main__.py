@@ -4,6 +4,9 @@ Each model is one recurrent layer returning its last output, then a Dense
 head. The gated ones (GRU, LSTM) learn to add two values marked in a 100-step
 sequence; the SimpleRNN stays at the loss of predicting the mean. The table at
 the end shows each run's held-out loss beside that baseline.
+
+`--framework torch` trains the same models (nn.RNN, nn.GRU, nn.LSTM) on the
+same data in PyTorch, as runs `adding-<model>-torch`.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from demo import models, outcome, serve, tasks  # noqa: E402
-from demo.train import TrainConfig, run_name, train  # noqa: E402
+from demo import outcome, serve, tasks  # noqa: E402
+from demo.config import MODEL_NAMES, TrainConfig  # noqa: E402
 
 TRAIN_SAMPLES = 16000  # 250 steps of 64 per epoch
 HELDOUT_SAMPLES = 1024
+FRAMEWORKS = ("keras", "torch")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -34,9 +38,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--models",
         nargs="+",
-        default=list(models.MODEL_NAMES),
-        choices=models.MODEL_NAMES,
+        default=list(MODEL_NAMES),
+        choices=MODEL_NAMES,
         help="models to train (default: all)",
+    )
+    parser.add_argument(
+        "--framework",
+        default="keras",
+        choices=FRAMEWORKS,
+        help="train with Keras or PyTorch (default %(default)s)",
     )
     parser.add_argument(
         "--timesteps",
@@ -76,6 +86,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def trainer(framework: str):
+    """`(run_name, train)` of a framework, imported only when chosen."""
+    if framework == "torch":
+        try:
+            from demo import torch_train
+        except ModuleNotFoundError as error:
+            if error.name != "torch":
+                raise
+            raise SystemExit(
+                "--framework torch needs PyTorch, which is not installed: "
+                "pip install -e '.[demo,torch]' (a CPU-only torch: "
+                "pip install torch==2.13.0, or from "
+                "https://download.pytorch.org/whl/cpu)."
+            ) from error
+        return torch_train.torch_run_name, torch_train.train
+    from demo import train
+
+    return train.run_name, train.train
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = TrainConfig(
@@ -84,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     train_set = tasks.adding_problem(TRAIN_SAMPLES, args.timesteps, args.seed)
     heldout = tasks.adding_problem(HELDOUT_SAMPLES, args.timesteps, args.seed + 1)
     baseline = outcome.baseline(train_set.y, heldout.y)
+    run_name, train = trainer(args.framework)
     wall, cpu = time.monotonic(), time.process_time()
     outcomes = [
         outcome.Outcome(

@@ -1,4 +1,5 @@
-"""The three recurrent models the demo compares."""
+"""The three recurrent models the demo compares, in Keras (keyed by
+`demo.config.MODEL_NAMES`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ LAYERS = {
     "gru": keras.layers.GRU,
     "lstm": keras.layers.LSTM,
 }
-MODEL_NAMES = tuple(LAYERS)
 
 
 def build(

@@ -38,18 +38,25 @@ def baseline(train_y: np.ndarray, heldout_y: np.ndarray) -> float:
 
 def table(outcomes: list[Outcome]) -> str:
     """The outcomes as a fixed-width text table."""
-    lines = [f"{'run':<18}{'held-out loss':>14}{'baseline':>10}  verdict"]
+    w = max([18] + [len(o.run) + 2 for o in outcomes])
+    lines = [f"{'run':<{w}}{'held-out loss':>14}{'baseline':>10}  verdict"]
     lines += [
-        f"{o.run:<18}{o.final_loss:>14.4f}{o.baseline:>10.4f}  {o.verdict}"
+        f"{o.run:<{w}}{o.final_loss:>14.4f}{o.baseline:>10.4f}  {o.verdict}"
         for o in outcomes
     ]
     return "\n".join(lines)
 
 
 def write(logdir: str, outcomes: list[Outcome]) -> str:
-    """Writes `<logdir>/outcome.json`, run -> {final_loss, baseline, verdict}."""
+    """Writes `<logdir>/outcome.json`, run -> {final_loss, baseline, verdict}.
+
+    Runs of an earlier demo in the same directory (e.g. the Keras runs, when
+    the PyTorch ones are added beside them) are kept; a run of the same name
+    is replaced.
+    """
     path = os.path.join(logdir, OUTCOME_FILE)
-    content = {
+    content = _earlier(path)
+    content |= {
         o.run: {
             "final_loss": o.final_loss,
             "baseline": o.baseline,
@@ -60,3 +67,13 @@ def write(logdir: str, outcomes: list[Outcome]) -> str:
     with open(path, "w", encoding="utf-8") as file:
         json.dump(content, file, indent=2)
     return path
+
+
+def _earlier(path: str) -> dict:
+    """The outcomes already in `path`; {} if there is none or it is not ours."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            found = json.load(file)
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}

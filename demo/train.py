@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 
@@ -10,26 +9,8 @@ import keras
 
 import tb_rnngrad
 from demo import models
+from demo.config import TrainConfig, run_name
 from demo.tasks import Task
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """Model size, optimizer, how long to train and how often to log."""
-
-    epochs: int = 8
-    batch_size: int = 64
-    units: int = 32
-    learning_rate: float = 1e-2
-    clipnorm: float = 1.0
-    every_n_steps: int = 80
-    probe_samples: int = 16
-    seed: int = 0
-
-
-def run_name(task: Task, model_name: str) -> str:
-    """`<task>-<model>`, the run's name in TensorBoard."""
-    return f"{task.name}-{model_name}"
 
 
 def train(

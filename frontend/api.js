@@ -62,7 +62,7 @@ export async function errorFromResponse(res, what) {
 /**
  * Creates the API client.
  * @param {typeof fetch} [fetchImpl] fetch to use (default: the global one).
- * @returns {object} Methods tags, steps, tensor, mask, profile.
+ * @returns {object} Methods tags, steps, tensor, mask, histograms, profile.
  */
 export function createApi(fetchImpl = (...a) => globalThis.fetch(...a)) {
   async function get(url, what) {
@@ -112,6 +112,16 @@ export function createApi(fetchImpl = (...a) => globalThis.fetch(...a)) {
     /** @returns {Promise<import("./npy.js").NpyArray>} (batch, time) bool. */
     mask: (run, tag, step) =>
       npy(routeUrl("mask", { run, tag, step }), `the mask of ${label(run, tag, step)}`),
+    /**
+     * TensorBoard's own histograms of a tag (the per-gate histograms of a weight),
+     * from the histograms plugin's route beside this plugin's.
+     * @returns {Promise<Array>} [[wall_time, step, [[left, right, count], ...]], ...].
+     */
+    histograms: (run, tag) =>
+      json(
+        routeUrl("../histograms/histograms", { run, tag }),
+        `the histograms of ${label(run, tag)}`,
+      ),
     /** @returns {Promise<object>} Profile (normalizeProfile). */
     profile: async (run, tag) =>
       normalizeProfile(

@@ -78,8 +78,8 @@ const KINDS = {
     quantity: "weights, gate by gate",
     label: "a weight matrix (rows x columns; columns in equal gate blocks)",
     read:
-      "The weight matrix at this step, one row per input or unit, columns in equal " +
-      "gate blocks; per-gate histograms are in TensorBoard's Histograms tab.",
+      "The weight at this step, one heatmap per gate (rows: inputs or units, " +
+      "columns: the gate's units): look for a saturated or dead gate, or NaN in one.",
     flow: "A weight matrix has no time axis: see its per-gate scalars and histograms.",
     reach: "reach",
     profile: false,
@@ -88,8 +88,8 @@ const KINDS = {
     quantity: "d loss / d weight, gate by gate",
     label: "d loss / d weight matrix (columns in equal gate blocks)",
     read:
-      "The weight gradient at this step, columns in equal gate blocks; per-gate " +
-      "histograms are in TensorBoard's Histograms tab.",
+      "The weight's gradient at this step, one heatmap per gate: look for a gate " +
+      "whose gradient is all zero (white) or not finite.",
     flow: "A weight gradient has no time axis: see its per-gate scalars and histograms.",
     reach: "reach",
     profile: false,
@@ -128,7 +128,7 @@ export function quantityLabel(kind) {
 /**
  * One line on what a view shows and how to read it.
  * @param {string} kind Series kind.
- * @param {"heatmap"|"grid"|"scatter"|"flow"} view View.
+ * @param {"heatmap"|"grid"|"scatter"|"flow"|"weights"} view View.
  * @returns {string}
  */
 export function readingLine(kind, view) {

@@ -189,6 +189,13 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
     wallTime: (run, tag, step) => series.get(k(run, tag))?.wallTimes.get(step),
     profile: (run, tag) => once(k("profile", run, tag), small, () => api.profile(run, tag)),
     /**
+     * TensorBoard's histograms of a tag, fetched once per `newest` (the newest step
+     * of the series they belong to: a new step fetches them again).
+     * @returns {Promise<unknown>} The answer of TensorBoard's histograms route.
+     */
+    histograms: (run, tag, newest) =>
+      once(k("histograms", run, tag, newest), small, () => api.histograms(run, tag)),
+    /**
      * @param {string} run Run.
      * @param {string} tag Tag.
      * @param {number} step Step.

@@ -128,3 +128,45 @@ function thresholdText(profile) {
   const t = profile.reach_threshold;
   return t === null ? "a share of" : `${Math.round(t * 1000) / 10}% of`;
 }
+
+/**
+ * Lines for one cell of the Weights view's gate heatmaps.
+ * @param {object} hit
+ * @param {string} hit.matrix What the matrix holds, e.g. "weights".
+ * @param {string} hit.weight Weight name, e.g. "kernel".
+ * @param {string} hit.gate Gate name.
+ * @param {string} hit.direction "forward", "backward" or "" (not bidirectional).
+ * @param {string} hit.rowName What a row is, e.g. "input feature".
+ * @param {number} hit.row Row of the matrix.
+ * @param {number} hit.col Unit within the gate block.
+ * @param {number} hit.column Column of the matrix.
+ * @param {number} hit.value Value.
+ * @returns {string[]} E.g. ["weights · kernel", "gate f · forward direction",
+ *   "row 3 (input feature 3)", "column 1 of gate f (matrix column 9)", "value 0.25"].
+ */
+export function gateReadout(hit) {
+  const dir = hit.direction ? ` · ${hit.direction} direction` : "";
+  return [
+    `${hit.matrix}${hit.weight ? ` · ${hit.weight}` : ""}`,
+    `gate ${hit.gate}${dir}`,
+    `row ${hit.row} (${hit.rowName} ${hit.row})`,
+    `column ${hit.col} of gate ${hit.gate} (matrix column ${hit.column})`,
+    `value ${readoutValue(hit.value)}`,
+  ];
+}
+
+/**
+ * Lines for a point of a gate's distribution over training.
+ * @param {{step: number, lo: number, hi: number, count: number}} hit From
+ *   histogram_stack.stackAt.
+ * @param {string} gate Gate name.
+ * @returns {string[]} E.g. ["gate f", "step 20", "values 0.1 to 0.15", "count 3"].
+ */
+export function histogramReadout(hit, gate) {
+  return [
+    `gate ${gate}`,
+    `step ${hit.step}`,
+    `values ${readoutValue(hit.lo)} to ${readoutValue(hit.hi)}`,
+    `count ${readoutValue(Math.round(hit.count * 100) / 100)}`,
+  ];
+}

@@ -11,6 +11,8 @@ import { hasProfile } from "./labels.js";
 import { makeScale } from "./normalize.js";
 import { missingSample, prepare } from "./prepare.js";
 import { stepAtOrBefore } from "./steps.js";
+import { isMatrix } from "./gates.js";
+import { createWeightModels } from "./weight_model.js";
 import { isWeights } from "./weights.js";
 
 /**
@@ -25,6 +27,8 @@ import { isWeights } from "./weights.js";
  * @property {string} [note] Extra text for the step line.
  * @property {object|null} [profile] The profile (null: it could not be loaded).
  * @property {string[]} [messages] Errors shown above the views that are drawn.
+ * @property {import("./weight_model.js").WeightsView|null} [weights] The Weights
+ *   view's data, for weight-matrix series (null: it could not be loaded).
  * @property {boolean} failed Whether a request failed (network, HTTP): the next
  *   reload of the listings draws again, which retries it.
  */
@@ -35,6 +39,7 @@ import { isWeights } from "./weights.js";
  */
 export function createRunModels(loader) {
   const fixedRanges = createFixedRanges(loader.wallTime);
+  const weightModels = createWeightModels(loader);
 
   /**
    * @param {string} run Run.
@@ -55,6 +60,7 @@ export function createRunModels(loader) {
     if (runSteps instanceof Error) return message(meta, runSteps.message, isLoadFailure(runSteps));
     const step = stepAtOrBefore(runSteps, wanted);
     if (step === null) return message(meta, `Run "${run}" has no logged step of "${st.tag}".`);
+    if (isMatrix(meta.kind)) return weightsModel(run, meta, runSteps, step, st);
     const profileP = hasProfile(meta.kind)
       ? loader.profile(run, st.tag).catch((e) => e)
       : Promise.resolve(null);
@@ -81,6 +87,18 @@ export function createRunModels(loader) {
       messages: [view.error, noProfile ? profile.message : null].filter(Boolean),
       failed: failed || (noProfile && isLoadFailure(profile)),
     };
+  }
+
+  /** The model of a weight-matrix series: the Weights view's data at `step`. */
+  async function weightsModel(run, meta, runSteps, step, st) {
+    const shown = { meta, message: null, step, prep: null, scale: null, note: "", profile: null };
+    try {
+      const weights = await weightModels.view(run, st.tag, meta, runSteps, step);
+      return { ...shown, weights, messages: [], failed: false };
+    } catch (e) {
+      if (e.status === 404 && (await stepsChanged(run, st.tag))) return null; // evicted
+      return { ...shown, weights: null, messages: [e.message], failed: isLoadFailure(e) };
+    }
   }
 
   /**

@@ -11,6 +11,7 @@ import { kindLabel, layerSummary, reachName } from "./labels.js";
 import { reachLine } from "./readout.js";
 import { createSection } from "./sections.js";
 import { shownStepText } from "./steps.js";
+import { createWeightsSection } from "./views/weights_section.js";
 
 /**
  * @param {string} run Run name (shown as text only).
@@ -32,7 +33,13 @@ export function createRunPanel(run, hooks) {
     scatter: createSection("scatter"),
     flow: createSection("flow"),
   };
-  const views = el("div", { class: "rg-views" }, ...Object.values(sections).map((s) => s.element));
+  const weights = createWeightsSection();
+  const views = el(
+    "div",
+    { class: "rg-views" },
+    ...Object.values(sections).map((s) => s.element),
+    weights.element,
+  );
   const element = el(
     "section",
     { class: "rg-panel", dataset: { run } },
@@ -95,6 +102,8 @@ export function createRunPanel(run, hooks) {
       s.element.hidden = !shown[name];
       if (shown[name]) s.draw(v);
     }
+    weights.element.hidden = !m.weights;
+    if (m.weights) weights.draw(v);
   }
 
   /** @param {string[]} texts Messages shown above the views (none: box hidden). */
@@ -125,7 +134,7 @@ export function createRunPanel(run, hooks) {
    */
   function drawn(canvas) {
     const s = Object.values(sections).find((x) => x.canvas === canvas);
-    return s ? s.drawn() : null;
+    return s ? s.drawn() : weights.drawn(canvas);
   }
 
   return { element, show, drawn };

@@ -24,6 +24,7 @@ from typing import Any
 
 import keras
 import tensorflow as tf
+from tensorboard.compat.proto import summary_pb2
 
 from tb_rnngrad import summary
 from tb_rnngrad.capture.data import (
@@ -35,6 +36,7 @@ from tb_rnngrad.capture.data import (
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.gradients import GradientCapture, check_kinds, get_capture
 from tb_rnngrad.capture.layers import LayerSelector
+from tb_rnngrad.format import metadata
 from tb_rnngrad.records import ShapeFilter, records
 from tb_rnngrad.result import CaptureResult
 
@@ -340,6 +342,9 @@ class GradientLogger(keras.callbacks.Callback):
             for record in records(result, self.kinds):
                 if not self._shapes.loggable(record):
                     continue
+                if record.kind in metadata.MATRIX_KINDS:
+                    _write_matrix(record, step)
+                    continue
                 summary.write(
                     record.kind,
                     record.tag,
@@ -352,6 +357,24 @@ class GradientLogger(keras.callbacks.Callback):
                     gates=record.gates,
                 )
         self._writer.flush()
+
+
+def _write_matrix(record: Any, step: int) -> None:
+    """Writes a weight-matrix record through its NumPy twin (`summary.write_pb`:
+    the same series as the TF op, about ten times cheaper than its ~30 eager ops
+    per gate), each value as its own event, as the TF op writes them."""
+    proto = summary.write_pb(
+        record.kind,
+        record.tag,
+        record.data,
+        layer=record.layer,
+        description=record.description,
+        weights=record.weights,
+        gates=record.gates,
+    )
+    for value in proto.value:
+        event = summary_pb2.Summary(value=[value]).SerializeToString()
+        tf.summary.experimental.write_raw_pb(event, step=step)
 
 
 __all__ = ["CaptureError", "GradientLogger"]

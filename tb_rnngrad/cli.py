@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 from tensorboard import errors
 
+from tb_rnngrad import export_weights
 from tb_rnngrad.format import metadata
 from tb_rnngrad.format.quantities import QUANTITIES, UNNAMED
 from tb_rnngrad.server.reader import SeriesInfo, UnreadableSeries
@@ -71,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(batch, channels) tags, which have no time axis, the norm over training "
         "as a line); weights: "
         "one step's timesteps x gates image per weight (weight_contributions "
-        "tags)",
+        "tags), or for weights / weight_gradients tags one step's heatmap per "
+        "gate plus the gates' distributions over the steps (OUT_histogram.png)",
     )
     export.add_argument(
         "--samples",
@@ -230,7 +232,8 @@ def export(args: argparse.Namespace) -> None:
             "export draws with matplotlib, which is not installed: "
             "pip install 'tb-rnngrad[viz]' (or pip install matplotlib)"
         )
-    source = _open(args.logdir, keep_all_tensors=args.all_steps)
+    keep_all = args.all_steps or args.view == "weights"
+    source = _open(args.logdir, keep_all_tensors=keep_all)
     info, run_tags = _find_series(source, args.run, args.tag)
     _check_view(info, args.view, run_tags)
     if args.view == "flow":
@@ -260,6 +263,7 @@ def export(args: argparse.Namespace) -> None:
         figure = _step_figure(source, info, chosen[0], args, channels, left_out)
         _save(figure, args.output)
         print(args.output)
+        _save_histogram(source, info, steps, args.output)
         return
     os.makedirs(args.output, exist_ok=True)
     for done, step in enumerate(chosen, 1):
@@ -267,6 +271,17 @@ def export(args: argparse.Namespace) -> None:
         _save(_step_figure(source, info, step, args, channels, left_out), path)
         _progress(done, len(chosen))
     print(args.output)
+    _save_histogram(source, info, steps, args.output)
+
+
+def _save_histogram(source, info: SeriesInfo, steps: list[int], output: str) -> None:
+    """For a weight matrix, its gates' distributions over `steps` beside `output`."""
+    if not export_weights.is_matrix(info):
+        return
+    path = export_weights.histogram_path(output)
+    title = f"{_printable(info.run)} / {_printable(info.tag)}"
+    _save(export_weights.histogram_figure(source, info, steps, title, _printable), path)
+    print(path)
 
 
 def _find_series(source, run: str, tag: str) -> tuple[SeriesInfo, dict]:
@@ -287,11 +302,20 @@ def _find_series(source, run: str, tag: str) -> tuple[SeriesInfo, dict]:
 def _check_view(info: SeriesInfo, view: str, run_tags: dict) -> None:
     """Raises CliError, saying which view to use, if `view` cannot draw `info`."""
     weights = info.kind in metadata.NAMED_AXES_KINDS
+    if export_weights.is_matrix(info):
+        if view != "weights":
+            raise CliError(
+                f"--view {view} cannot draw tag {info.tag!r}: it holds "
+                f"{_holds(info)}, a weight matrix {tuple(info.shape)} without "
+                "samples or a time axis: use --view weights"
+            )
+        return
     if view == "weights" and not weights:
         raise CliError(
             f"--view weights draws weight contributions (weights, timesteps, "
-            f"gates); tag {info.tag!r} holds {_holds(info)}: use --view "
-            f"{_views_for(info)}, or {_weight_tags(info.run, run_tags)}"
+            f"gates) and weight matrices (weights, weight_gradients); tag "
+            f"{info.tag!r} holds {_holds(info)}: use --view {_views_for(info)}, "
+            f"or {_weight_tags(info.run, run_tags)}"
         )
     if view in _PER_SAMPLE_VIEWS and weights:
         raise CliError(
@@ -310,6 +334,8 @@ def _check_view(info: SeriesInfo, view: str, run_tags: dict) -> None:
 
 def _views_for(info: SeriesInfo) -> str:
     """The views that draw `info`, e.g. "heatmap, grid or flow"."""
+    if export_weights.is_matrix(info):
+        return "weights"
     if info.kind in metadata.NAMED_AXES_KINDS:
         return "weights or flow"
     return "heatmap, grid or flow" if len(info.shape) == 3 else "0d or flow"
@@ -356,6 +382,8 @@ def _step_figure(
     reader, ctx, eid = source.reader, source.ctx, source.experiment_id
     data = np.load(io.BytesIO(reader.read_tensor(ctx, eid, info.run, info.tag, step)))
     title = f"{_printable(info.run)} / {_printable(info.tag)} / step {step}"
+    if export_weights.is_matrix(info):
+        return export_weights.heatmap_figure(source, info, step, title, _printable)
     if args.view == "weights":
         fig, _ = viz.weight_contributions(
             data,

@@ -51,12 +51,12 @@ _DESCRIPTIONS = {
     ),
     "weights": (
         "Values of `{what}` of layer `{key}`, a (rows, columns) matrix (a bias "
-        "is one row) whose columns are the gate blocks {gates}, in Keras's order."
+        "is one row) whose columns are the gate blocks {gates}, in that order."
     ),
     "weight_gradients": (
         "d(loss)/d(`{what}`) of layer `{key}` on {batch}, a (rows, columns) "
         "matrix (a bias is one row) whose columns are the gate blocks {gates}, "
-        "in Keras's order."
+        "in that order."
     ),
 }
 

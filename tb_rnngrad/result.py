@@ -95,10 +95,11 @@ class CaptureResult:
             batch, from the same backward pass, same keys and shapes as
             `weights`. Empty unless "weight_gradients" was requested.
         gates: The gate names of each `weight_contributions`, `weights` and
-            `weight_gradients` entry, in
-            Keras's column order: ("i", "f", "c", "o") for an LSTM,
-            ("z", "r", "h") for a GRU, ("h",) for a SimpleRNN, ("all",) for
-            a custom cell.
+            `weight_gradients` entry, in the order of the weight's blocks:
+            for Keras ("i", "f", "c", "o") for an LSTM, ("z", "r", "h") for a
+            GRU, ("h",) for a SimpleRNN, ("all",) for a custom cell; for
+            PyTorch ("i", "f", "c", "o"), ("r", "z", "n"), ("h",) (see
+            `tb_rnngrad.pytorch`).
         unused_outputs: Layer entries whose output no path from the loss
             reaches (their `gradients` are zero), e.g. an encoder whose
             returned states alone feed a decoder; see `notes`.

@@ -285,6 +285,38 @@ def torch_doc() -> dict:
     }
 
 
+def weights_doc() -> dict:
+    def compared(a: float, b: float) -> dict:
+        return {
+            "ratio": a / b,
+            "cpu_ratio": a / b * 1.01,
+            "spread": {
+                "a_ms": spread(a),
+                "b_ms": spread(b),
+                "ratio": spread(a / b),
+                "cpu_ratio": spread(a / b * 1.01),
+            },
+        }
+
+    draw = "(b) Weights view, LSTM(256): kernel + recurrent kernel 256x1024"
+    return {
+        "params": {"kinds": ["gradients", "weights"], "fit_reps": 5},
+        "results": {
+            "fit": {
+                "logger": compared(12350.5, 12150.5),
+                "control": compared(12050.5, 12150.5),
+                "logger_share": 0.0175,
+                "fit_steps": 100,
+            },
+            "draw": {"ms": spread(31.5), "chromium": "Chromium 156"},
+        },
+        "checks": [
+            timing.check("(a) fit: logger / none", 1.016, "<=", 1.03, "x"),
+            timing.check(draw, 31.5, "<=", 50, "ms"),
+        ],
+    }
+
+
 def browser_doc() -> dict:
     return {
         "params": {"reps": {"draw": 9}},
@@ -342,6 +374,7 @@ DOCS = {
     "scaling": scaling_doc,
     "bench_capture": capture_doc,
     "bench_torch": torch_doc,
+    "bench_weights": weights_doc,
     "bench_browser": browser_doc,
     "bench_routes": routes_doc,
 }

@@ -249,21 +249,24 @@ def test_wrong_view_errors_say_which_view_to_use(logdir, tmp_path, capsys):
     cases = [
         (
             (RUN, "gradients/lstm", "weights"),
-            "--view weights draws weight contributions (weights, timesteps, gates); "
+            "--view weights draws weight contributions (weights, timesteps, gates) "
+            "and weight matrices (weights, weight_gradients); "
             "tag 'gradients/lstm' holds gradients (d loss / d output (later layers)): "
             f"use --view heatmap, grid or flow, or pick a weight_contributions tag of "
             f"run {run}: 'weights/lstm'",
         ),
         (
             (RUN, "gradients/last", "weights"),
-            "--view weights draws weight contributions (weights, timesteps, gates); "
+            "--view weights draws weight contributions (weights, timesteps, gates) "
+            "and weight matrices (weights, weight_gradients); "
             "tag 'gradients/last' holds gradients (d loss / d output (later layers)): "
             f"use --view 0d or flow, or pick a weight_contributions tag of run {run}: "
             "'weights/lstm'",
         ),
         (
             (PLAIN_RUN, "gradients/gru", "weights"),
-            "--view weights draws weight contributions (weights, timesteps, gates); "
+            "--view weights draws weight contributions (weights, timesteps, gates) "
+            "and weight matrices (weights, weight_gradients); "
             "tag 'gradients/gru' holds gradients (d loss / d output (later layers)): "
             "use --view heatmap, grid or flow, or log weight contributions (run "
             "'plain' has none): kinds=(..., \"weight_contributions\") in capture or "

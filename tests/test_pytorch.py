@@ -1,13 +1,21 @@
 """tb_rnngrad.pytorch against torch itself.
 
-- the capture's layer-by-layer forward (fused and unrolled) equals the
-  module's own forward;
+- the capture's layer-by-layer forward (with and without the state kinds)
+  equals the module's own forward;
 - state and output gradients equal `.grad` of the actual h_t, c_t and layer
   outputs in an independent step-by-step reference (float64), written here
-  from PyTorch's documented equations and itself checked against the module;
+  from PyTorch's documented equations and itself checked against the module,
+  for every module kind and for random modules with initial states; input and
+  initial-state gradients through the hand-written backward equal autograd's;
+- with a PackedSequence, padded steps stay 0 (gate gradients) even when an
+  Inf gradient is carried through them, and real steps are non-finite exactly
+  where the reference's are;
 - each timestep's weight terms sum to the module's `.grad` (float32, 1e-5);
-- the capture leaves training unchanged; the logger's events read back
-  through TensorBoard's data providers equal the capture.
+  the weights and weight gradients equal the parameters and `.grad`, gate
+  blocks in columns;
+- the capture leaves training unchanged; the logger's events (CRC-32C in
+  NumPy) read back through TensorBoard's data providers equal the capture,
+  also beside a SummaryWriter, whose slow record writer they bypass.
 """
 
 from __future__ import annotations
@@ -27,7 +35,8 @@ from torch.nn.utils import rnn as rnn_utils
 
 from tb_rnngrad import pytorch as tp
 from tb_rnngrad.errors import CaptureError
-from tb_rnngrad.format import metadata
+from tb_rnngrad.format import metadata, weight_layout
+from tb_rnngrad.format.weight_layout import as_matrix
 from tb_rnngrad.pytorch import capture_pass as _capture
 from tb_rnngrad.pytorch import crc32c, events, modules, rnn_pass, state, timestep_terms
 from testkit.providers import PROVIDER_KINDS, start_provider, wait_for
@@ -318,6 +327,83 @@ def test_weight_terms_sum_to_the_module_grad(config):
         assert result.gates[key] == gates
 
 
+def _as_logged(tensor: torch.Tensor) -> np.ndarray:
+    """A weight (gates * hidden, columns) transposed; a bias as it is."""
+    tensor = tensor.detach()
+    return (tensor.T if tensor.dim() == 2 else tensor).numpy()
+
+
+@pytest.mark.parametrize("states", [False, True], ids=["autograd", "through_time"])
+@pytest.mark.parametrize("config", CONFIGS)
+def test_weights_and_weight_gradients_equal_the_parameters_and_their_grad(
+    config, states
+):
+    net, inputs, _, targets = _setup(config)
+    kinds = ("weights", "weight_gradients")
+    kinds += ("state_gradients",) if states else ()
+    result = tp.capture(net, loss_fn, inputs, targets, kinds=kinds)
+    net.eval()
+    net.zero_grad()
+    loss_fn(net(inputs), targets).backward()
+    gates = tp.GATES[net.rnn.mode]
+    for key, layer, direction in _entry_keys(net.rnn):
+        params = _params(net.rnn, layer, direction)
+        projection = params.pop("weight_hr", None)
+        assert result.gates[key] == gates
+        assert set(result.weights[key]) == set(result.weight_gradients[key])
+        assert set(result.weights[key]) == set(params)
+        for name, param in params.items():
+            logged = result.weights[key][name]
+            np.testing.assert_array_equal(logged, _as_logged(param))
+            np.testing.assert_allclose(
+                result.weight_gradients[key][name], _as_logged(param.grad),
+                rtol=1e-5, atol=1e-7, err_msg=f"{key} {name}",
+            )  # fmt: skip
+            # Gate g's block of columns is PyTorch's block g of rows.
+            blocks = weight_layout.gate_blocks(weight_layout.as_matrix(logged), gates)
+            for g, gate in enumerate(gates):
+                rows = param.detach()[g * HIDDEN : (g + 1) * HIDDEN]
+                np.testing.assert_array_equal(
+                    blocks[gate], weight_layout.as_matrix(_as_logged(rows))
+                )
+        if projection is None:
+            assert key + "/projection" not in result.weights
+            continue
+        assert result.gates[key + "/projection"] == ("proj",)
+        np.testing.assert_array_equal(
+            result.weights[key + "/projection"]["weight_hr"], _as_logged(projection)
+        )
+        np.testing.assert_allclose(
+            result.weight_gradients[key + "/projection"]["weight_hr"],
+            _as_logged(projection.grad), rtol=1e-5, atol=1e-7,
+        )  # fmt: skip
+
+
+def test_weight_gradients_of_a_frozen_module_come_through_time():
+    net, inputs, _, targets = _setup("lstm_no_bias_stacked")
+    net.rnn.requires_grad_(False)
+    result = tp.capture(net, loss_fn, inputs, targets, kinds=("weight_gradients",))
+    net.rnn.requires_grad_(True)
+    net.eval()
+    loss_fn(net(inputs), targets).backward()
+    for key, layer, direction in _entry_keys(net.rnn):
+        for name, param in _params(net.rnn, layer, direction).items():
+            np.testing.assert_allclose(
+                result.weight_gradients[key][name], _as_logged(param.grad),
+                rtol=1e-5, atol=1e-7,
+            )  # fmt: skip
+
+
+def test_logged_weights_are_a_copy_taken_when_the_pass_ran():
+    net, inputs, _, targets = _setup("gru_batch_first")
+    result = tp.capture(net, loss_fn, inputs, targets, kinds=("weights",))
+    before = net.rnn.weight_hh_l0.detach().clone()
+    with torch.no_grad():
+        net.rnn.weight_hh_l0.add_(1.0)
+    np.testing.assert_array_equal(result.weights["rnn"]["weight_hh"], before.T)
+    assert result.weights["rnn"]["weight_hh"].flags.c_contiguous
+
+
 # --- random modules of every kind, with initial states ---
 
 MODES = ("RNN_TANH", "RNN_RELU", "LSTM", "LSTM_PROJ", "GRU")
@@ -544,6 +630,67 @@ def test_padded_steps_carry_the_state_and_have_no_weight_terms():
             assert grads.state.numpy()[padded].any()
 
 
+def _infinite_for_sample_1(outputs, targets):
+    """`loss_fn` plus a zero whose gradient is +Inf: d(loss)/d(h_n) of sample
+    1 (length 2 of 5), channel 0, in every direction."""
+    h = outputs[1][:, 1, 0]
+    return loss_fn(outputs, targets) + torch.sqrt(h - h.detach()).sum()
+
+
+@pytest.mark.parametrize(
+    "cls, options",
+    [(nn.RNN, {}), (nn.LSTM, {}), (nn.LSTM, dict(proj_size=2)), (nn.GRU, {})],
+    ids=["rnn", "lstm", "lstm_proj", "gru"],
+)
+def test_an_infinite_carried_gradient_leaves_padded_gates_zero_not_nan(cls, options):
+    """Padded steps carry an Inf state gradient through: their gate gradients
+    stay 0 (not Inf * 0 = NaN), and every real step is finite exactly where
+    autograd's is, equal to it there."""
+    torch.manual_seed(0)
+    rnn = cls(FEATURES, HIDDEN, bidirectional=True, batch_first=True, **options)
+    net = Net(rnn).to(torch.float64)
+    x = torch.randn(BATCH, STEPS, FEATURES, dtype=torch.float64)
+    targets = torch.randn(BATCH, STEPS, 2, dtype=torch.float64)
+    inputs = rnn_utils.pack_padded_sequence(
+        x, torch.tensor(LENGTHS), batch_first=True, enforce_sorted=False
+    )
+    kinds = ("gradients", "state_gradients", "weight_contributions")
+    done = _capture.run(net, _infinite_for_sample_1, inputs, targets, None, kinds)
+    result = _capture.result(done)
+    net.eval()
+    sequence, h_n, seen = _reference(net, x, LENGTHS)
+    _infinite_for_sample_1((net.head(sequence), h_n), targets).backward()
+    real = np.arange(STEPS)[None, :] < np.array(LENGTHS)[:, None]
+    ((target, watched),) = done.rnns
+    for key, layer, direction in _entry_keys(net.rnn):
+        expected = np.zeros((BATCH, STEPS, _h_channels(net.rnn)))
+        for b, length in enumerate(LENGTHS):
+            expected[b, :length] = [
+                h.grad.numpy() for h in seen[(layer, direction)]["h"][b]
+            ]
+        found = result.state_gradients[key]
+        assert not np.isfinite(expected[1, : LENGTHS[1]]).all()  # the case holds
+        np.testing.assert_array_equal(
+            np.isfinite(found[real]), np.isfinite(expected[real])
+        )
+        finite = np.isfinite(expected) & real[..., None]
+        np.testing.assert_allclose(
+            found[finite], expected[finite], rtol=1e-9, atol=1e-12
+        )
+        _, grads = watched.through_time(layer, direction)
+        gates = grads.input_gates.numpy()
+        assert not gates[~real].any() and np.isfinite(gates[[0, 2]]).all()
+        assert not result.gradients[key][~real].any()
+        if net.rnn.mode == "LSTM":
+            cell = result.state_gradients[key + "/cell"]
+            assert np.isfinite(cell[[0, 2]]).all()
+            if direction == 0:  # padded steps after the real ones: d(c_n) = 0
+                assert not cell[~real].any()
+    for by_weight in result.weight_contributions.values():
+        for norms in by_weight.values():  # steps 2-4: sample 1 adds its zeros
+            assert np.isfinite(norms[LENGTHS[1] :]).all()
+
+
 def test_gate_names_follow_pytorch_row_order():
     assert tp.GATES["LSTM"] == ("i", "f", "c", "o")
     assert tp.GATES["GRU"] == ("r", "z", "n")
@@ -735,7 +882,7 @@ def test_cudnn_is_left_alone_on_cpu():
     [
         (lambda n, x, y: tp.capture(n, loss_fn, x, y, layers="nope"), "'rnn'"),
         (lambda n, x, y: tp.capture(n, loss_fn, x, y, layers=3), "layers="),
-        (lambda n, x, y: tp.capture(n, loss_fn, x, y, kinds="weights"), "kinds"),
+        (lambda n, x, y: tp.capture(n, loss_fn, x, y, kinds="weight"), "kinds"),
         (lambda n, x, y: tp.capture(n, loss_fn, x[..., :2], y), "(3, 5, 2)"),
         (lambda n, x, y: tp.capture(n, lambda o, t: o[0], x, y), "scalar"),
         (lambda n, x, y: tp.capture(n, lambda o, t: o[9], x, y), "loss_fn failed"),
@@ -818,6 +965,7 @@ def test_logger_schedule_and_a_later_failure_warns_once(tmp_path):
 
 LOGGED_STEPS = (0, 2, 4)
 READ_BACK_CONFIG = "lstm_proj_stacked_bidirectional_packed"
+GATES = ["i", "f", "c", "o"]
 
 
 @pytest.fixture(scope="module")
@@ -895,6 +1043,8 @@ def test_logged_events_read_back_equal_the_capture(provider, logged):
     want |= {f"input_gradients/{k}" for k in last.input_gradients}
     want |= {f"state_gradients/{k}" for k in last.state_gradients}
     want |= {f"weight_contributions/{k}" for k in last.weight_contributions}
+    for kind in ("weights", "weight_gradients"):
+        want |= {f"{kind}/{k}/{n}" for k, by in getattr(last, kind).items() for n in by}
     assert set(listing) == want
     for kind in ("gradients", "activations", "state_gradients", "input_gradients"):
         for key in getattr(last, kind):
@@ -910,6 +1060,14 @@ def test_logged_events_read_back_equal_the_capture(provider, logged):
         for step, (tensor,) in blobs.items():
             stacked = np.stack(list(expected[step].weight_contributions[key].values()))
             np.testing.assert_array_equal(tensor, stacked)
+    for kind in ("weights", "weight_gradients"):
+        for key, by_name in getattr(last, kind).items():
+            for name in by_name:
+                blobs = _read(provider, f"{kind}/{key}/{name}")
+                assert sorted(blobs) == list(LOGGED_STEPS)
+                for step, (tensor,) in blobs.items():
+                    logged = getattr(expected[step], kind)[key][name]
+                    np.testing.assert_array_equal(tensor, as_matrix(logged))
 
 
 def test_logged_metadata_names_layers_directions_and_gates(provider):
@@ -937,30 +1095,120 @@ def test_logged_metadata_names_layers_directions_and_gates(provider):
     )
     described = listing["weight_contributions/rnn/layer_0/forward"].description
     assert f"a fixed batch of {BATCH} samples" in described
+    matrix = parsed("weights/rnn/layer_1/backward/weight_ih")
+    assert (list(matrix.weights), list(matrix.gates)) == (["weight_ih"], GATES)
+    assert list(matrix.shape) == [2 * 2, 4 * HIDDEN]  # (2 directions x proj, gates)
+    assert (matrix.layer_class, matrix.direction) == ("LSTM", "backward")
+    grad = parsed("weight_gradients/rnn/layer_0/forward/bias_hh")
+    assert (list(grad.weights), list(grad.gates)) == (["bias_hh"], GATES)
+    assert list(grad.shape) == [1, 4 * HIDDEN]
+    projection = parsed("weights/rnn/layer_0/forward/projection/weight_hr")
+    assert (list(projection.weights), list(projection.gates)) == (
+        ["weight_hr"],
+        ["proj"],
+    )
 
 
-def test_logger_writes_through_a_torch_summary_writer(tmp_path):
-    from tensorboard.backend.event_processing import event_accumulator
+def test_logged_weights_have_a_histogram_and_scalars_per_gate(provider, logged):
+    """TensorBoard's own histograms and scalars of each gate block, as the
+    Keras logger writes them: gate f of weight_hh is PyTorch's rows H:2H."""
+    from tensorboard.data import provider as dp
+
+    _, expected = logged
+    tag = "weight_gradients/rnn/layer_1/forward/weight_hh"
+    block = as_matrix(expected[4].weight_gradients["rnn/layer_1/forward"]["weight_hh"])
+    block = block[:, HIDDEN : 2 * HIDDEN]  # gate f
+    scalars = provider.read_scalars(
+        _ctx(), experiment_id="", plugin_name="scalars", downsample=100,
+        run_tag_filter=dp.RunTagFilter(runs=["rnngrad"], tags=[f"{tag}/f/max_abs"]),
+    )  # fmt: skip
+    last = scalars["rnngrad"][f"{tag}/f/max_abs"][-1]
+    assert last.step == 4
+    assert last.value == pytest.approx(np.abs(block).max(), rel=1e-6)
+    histograms = provider.list_tensors(
+        _ctx(), experiment_id="", plugin_name="histograms",
+        run_tag_filter=dp.RunTagFilter(runs=["rnngrad"]),
+    )  # fmt: skip
+    assert {f"{tag}/{gate}" for gate in GATES} <= set(histograms["rnngrad"])
+
+
+def _record_crcs(monkeypatch) -> list[int]:
+    """Counts the bytes TensorBoard's record writer checksums (pure Python)."""
+    from tensorboard.summary.writer import record_writer
+
+    checked: list[int] = []
+    crc = record_writer.masked_crc32c
+
+    def counted(data):
+        checked.append(len(data))
+        return crc(data)
+
+    monkeypatch.setattr(record_writer, "masked_crc32c", counted)
+    return checked
+
+
+def test_logger_given_a_summary_writer_writes_its_run_beside_it(tmp_path, monkeypatch):
+    """Our own records in <writer's dir>/rnngrad, none through TensorBoard's
+    slow record writer; TensorBoard reads both runs back."""
     from torch.utils.tensorboard import SummaryWriter
 
+    checked = _record_crcs(monkeypatch)
     net, inputs, _, targets = _setup("gru_batch_first")
     writer = SummaryWriter(str(tmp_path))
     writer.add_scalar("loss", 1.0, 0)
-    logger = tp.GradientLogger(writer, net, loss_fn, (inputs, targets))
+    logger = tp.GradientLogger(
+        writer, net, loss_fn, (inputs, targets), kinds=("gradients", "weights")
+    )
+    assert logger.path == str(tmp_path / "rnngrad")
     assert logger.step(0)
-    logger.close()  # flushes; the writer is the caller's to close
+    logger.close()  # closes its own file; the writer is the caller's to close
     writer.add_scalar("loss", 0.5, 1)
     writer.close()
+    assert max(checked) < 100  # the scalars' small records only
+    ours = _accumulated(tmp_path / "rnngrad")
+    assert {"gradients/rnn", "gradients/rnn/profile"} <= set(ours.Tags()["tensors"])
+    assert {"weights/rnn/weight_hh/z/max_abs"} <= set(ours.Tags()["tensors"])
+    (event,) = ours.Tensors("gradients/rnn")
+    expected = tp.rnn_gradients(net, loss_fn, inputs, targets)["rnn"]
+    np.testing.assert_array_equal(_npy(event.tensor_proto.string_val[0]), expected)
+    theirs = _accumulated(tmp_path)
+    assert [e.value for e in theirs.Scalars("loss")] == [1.0, 0.5]
+    provider, _ = start_provider(PROVIDER_KINDS[0], str(tmp_path))
+    assert wait_for(lambda: "rnngrad" in _listing(provider))
+    assert "gradients/rnn" in _listing(provider)["rnngrad"]
+
+
+def test_logger_with_subdir_empty_writes_through_the_summary_writer(
+    tmp_path, monkeypatch
+):
+    from torch.utils.tensorboard import SummaryWriter
+
+    checked = _record_crcs(monkeypatch)
+    net, inputs, _, targets = _setup("gru_batch_first")
+    writer = SummaryWriter(str(tmp_path))
+    logger = tp.GradientLogger(writer, net, loss_fn, (inputs, targets), subdir="")
+    assert logger.path == "" and logger.step(0)
+    logger.close()
+    writer.close()
+    assert max(checked) > BATCH * STEPS * HIDDEN * 4  # the tensor's record
+    (event,) = _accumulated(tmp_path).Tensors("gradients/rnn")
+    expected = tp.rnn_gradients(net, loss_fn, inputs, targets)["rnn"]
+    np.testing.assert_array_equal(_npy(event.tensor_proto.string_val[0]), expected)
+    assert len(os.listdir(tmp_path)) == 1  # the writer's own file, no subdirectory
+
+
+def _accumulated(path):
+    from tensorboard.backend.event_processing import event_accumulator
+
     events = event_accumulator.EventAccumulator(
-        str(tmp_path), size_guidance={event_accumulator.TENSORS: 0}
+        str(path), size_guidance={event_accumulator.TENSORS: 0}
     )
     events.Reload()
-    assert {"gradients/rnn", "gradients/rnn/profile"} <= set(events.Tags()["tensors"])
-    assert events.Tags()["scalars"] == ["loss"]
-    (event,) = events.Tensors("gradients/rnn")
-    blobs = event.tensor_proto.string_val
-    expected = tp.rnn_gradients(net, loss_fn, inputs, targets)["rnn"]
-    np.testing.assert_array_equal(np.load(io.BytesIO(blobs[0])), expected)
+    return events
+
+
+def _npy(blob: bytes) -> np.ndarray:
+    return np.load(io.BytesIO(blob))
 
 
 def _subprocess(code: str) -> str:
@@ -1016,14 +1264,17 @@ def test_rnn_gradients_defaults_to_every_recurrent_module():
     assert "forward" not in vars(model.lstm)
 
 
-def test_the_weight_matrix_kinds_are_refused_with_a_message():
-    net = nn.LSTM(3, 4, batch_first=True)
-    with pytest.raises(tp.CaptureError, match="Keras models only so far"):
-        tp.capture(
-            net, lambda out, _: out[0].sum(), torch.zeros(2, 5, 3), None,
-            kinds=("gradients", "weights"),
-        )  # fmt: skip
-    assert "weights" not in tp.KINDS and "state_gradients" in tp.KINDS
+def test_a_named_non_recurrent_module_has_no_weights_and_a_note():
+    torch.manual_seed(0)
+    model = Tagger()
+    tokens, labels = _tagger_batch()
+    result = tp.capture(
+        model, _tagger_loss, tokens, labels, layers=["lstm", "head"],
+        kinds=("gradients", "weights", "weight_gradients"),
+    )  # fmt: skip
+    assert set(result.weights) == {"lstm/layer_0", "lstm/layer_1"}
+    assert "head" in result.gradients and "head" not in result.weight_gradients
+    assert any("'head' (Linear) is not recurrent" in note for note in result.notes)
 
 
 @pytest.mark.parametrize(

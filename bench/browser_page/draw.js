@@ -7,6 +7,9 @@ import { maxAbsFinite, symmetricScale } from "../frontend/normalize.js";
 import { parseNpy } from "../frontend/npy.js";
 import { drawChannelGrid } from "../frontend/views/channel_grid.js";
 import { drawHeatmap } from "../frontend/views/heatmap.js";
+import { blockStats, gateSpans } from "../frontend/gates.js";
+import { rebinStack } from "../frontend/histogram_stack.js";
+import { createWeightsSection } from "../frontend/views/weights_section.js";
 
 const heat = document.getElementById("heatmap");
 const grid = document.getElementById("grid");
@@ -28,6 +31,38 @@ function drawOnce(name, what, samplesMode, width) {
     drawChannelGrid(grid, data, dims, { samples, availWidth: width });
     flush(grid);
   }
+}
+
+let weights = null;
+
+/**
+ * The Weights view's data for two loaded (1, rows, cols) arrays, as weight_model.js
+ * builds it (gate split and per-gate figures), with `steps` logged histograms of 30
+ * buckets per gate.
+ */
+function weightsView(names, gates, steps) {
+  const meta = { gates };
+  const matrices = names.map((name, i) => {
+    const { data, dims } = arrays.get(name);
+    const [rows, cols] = [dims.time, dims.channels];
+    const spans = gateSpans(meta, cols);
+    const stats = spans.map((s) => blockStats(data, rows, cols, s));
+    const kind = i === 0 ? "weights" : "weight_gradients";
+    return { kind, tag: name, array: data, rows, cols, spans, stats };
+  });
+  const histograms = gates.map((gate, g) => {
+    const series = Array.from({ length: steps }, (_, s) => ({
+      step: s * 100,
+      wallTime: s,
+      buckets: Array.from({ length: 30 }, (_, b) => [
+        (b - 15) / 10 + g + s / steps,
+        (b - 14) / 10 + g + s / steps,
+        Math.round(1000 * Math.exp(-(((b - 15) / 6) ** 2))),
+      ]),
+    }));
+    return { gate, stack: rebinStack(series), error: null };
+  });
+  return { matrices, weight: "kernel", rowName: "unit", direction: "", histograms, notes: [] };
 }
 
 window.bench = {
@@ -53,6 +88,23 @@ window.bench = {
     const t0 = performance.now();
     drawOnce(name, what, samplesMode, width);
     await new Promise((r) => requestAnimationFrame(r));
+    return performance.now() - t0;
+  },
+  /**
+   * ms to build the Weights view of two loaded matrices (gate split and figures,
+   * `steps` logged histograms per gate rebinned) and draw its section (one heatmap
+   * per gate of both, colour bars, one histogram stack per gate), pixels read back.
+   */
+  drawWeights(names, gates, steps, width = 1200) {
+    if (!weights) {
+      weights = createWeightsSection();
+      document.body.append(weights.element);
+    }
+    const t0 = performance.now();
+    const w = weightsView(names, gates, steps);
+    weights.draw({ weights: w, meta: { kind: "weights" }, step: (steps - 1) * 100, width });
+    flush(weights.element.querySelector("canvas.rg-gates"));
+    flush(weights.element.querySelector("canvas.rg-gate-histograms"));
     return performance.now() - t0;
   },
   /** Canvas sizes in device pixels. */

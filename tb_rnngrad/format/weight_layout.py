@@ -4,7 +4,10 @@
 Keras stores a cell's gates side by side in the last axis of each weight:
 gate g of G occupies the columns [g * width, (g + 1) * width) with
 width = columns / G, in Keras's order (LSTM i, f, c, o; GRU z, r, h).
-A logged weight is a (rows, columns) matrix; a bias is one row.
+A logged weight is a (rows, columns) matrix; a bias is one row. PyTorch
+stacks the gates in rows (`weight_ih_l0` is (gates * hidden, input)): its
+weights are logged transposed, so the same split applies, in PyTorch's
+order (LSTM i, f, c, o; GRU r, z, n).
 
 Imports neither TensorFlow nor Keras.
 """
@@ -15,6 +18,14 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+
+#: What a row of each logged weight is (a bias is one row).
+ROW_MEANING = {
+    "kernel": "input feature",
+    "recurrent_kernel": "unit",
+    "bias": "input bias",
+    "recurrent_bias": "recurrent bias",
+}
 
 #: The per-gate scalars logged beside a weight, in the order `gate_stats`
 #: returns them: max |w| over finite values, fraction of exact zeros, count
@@ -38,7 +49,7 @@ def gate_columns(columns: int, gates: Sequence[str]) -> list[tuple[int, int]]:
         raise ValueError(
             f"a weight with {columns} columns cannot be split into the "
             f"{count} equal gate blocks {list(gates)}; pass the gate names of "
-            "the cell, one per block of columns in Keras's order."
+            "the cell, one per block of columns in the cell's order."
         )
     width = columns // count
     return [(g * width, (g + 1) * width) for g in range(count)]

@@ -67,7 +67,11 @@ def capture(
             channels), e.g. nn.TransformerEncoderLayer, can be named for
             "gradients" and "activations".
         kinds: Any of `KINDS`: "gradients", "activations", "input_gradients",
-            "state_gradients", "weight_contributions" (see `CaptureResult`).
+            "state_gradients", "weight_contributions", "weights",
+            "weight_gradients" (see `CaptureResult`). The weight kinds hold
+            each layer's parameters and their gradients transposed to
+            (columns, gates * hidden), biases as they are, `weight_hr` under
+            `<key>/projection`; gates in PyTorch's order (`GATES`).
         batch_first: The layout of the inputs (and of non-recurrent modules
             without a `batch_first` of their own); None infers it: time-major
             only if every recurrent and attention module has

@@ -34,12 +34,13 @@ from tb_rnngrad.pytorch.modules import (
     resolve,
 )
 from tb_rnngrad.pytorch.probes import EmbeddingProbes, OutputProbe, installed
-from tb_rnngrad.pytorch.recurrence import GATES
+from tb_rnngrad.pytorch.recurrence import GATES, Weights
 from tb_rnngrad.pytorch.rnn_pass import RnnPass
 from tb_rnngrad.pytorch.state import capture_mode
 from tb_rnngrad.pytorch.timestep_terms import (
     PROJECTION_GATE,
     contributions,
+    weight_gradients,
     weight_terms,
 )
 from tb_rnngrad.result import KINDS as ALL_KINDS
@@ -48,8 +49,10 @@ from tb_rnngrad.result import CaptureResult
 LossFn = Callable[[Any, Any], Tensor]
 
 
-#: The kinds a PyTorch capture returns so far: not yet the weight matrices.
-KINDS = tuple(k for k in ALL_KINDS if k not in ("weights", "weight_gradients"))
+#: The kinds a PyTorch capture returns: all of them, as for Keras.
+KINDS = ALL_KINDS
+#: The kinds of each recurrent layer's parameters and their gradients.
+MATRIX_KINDS = ("weights", "weight_gradients")
 
 
 def check_kinds(kinds: Sequence[str]) -> tuple[str, ...]:
@@ -60,12 +63,6 @@ def check_kinds(kinds: Sequence[str]) -> tuple[str, ...]:
         raise CaptureError(
             f"kinds must be a non-empty selection of {KINDS}; got "
             f"{kinds!r}. Pass e.g. kinds=('gradients', 'state_gradients')."
-            + (
-                " The weight matrices ('weights', 'weight_gradients') are "
-                "logged for Keras models only so far."
-                if set(unknown) & {"weights", "weight_gradients"}
-                else ""
-            )
         )
     return tuple(dict.fromkeys(chosen))
 
@@ -104,11 +101,24 @@ def run(
     chosen = resolve(module, layers, kinds)
     prepared = prepare(inputs, "input_gradients" in kinds)
     states = any(kind in STATE_KINDS for kind in kinds)
+    # Weight gradients come from autograd when the layers run torch's kernels
+    # (no state kind); autograd has none for a frozen parameter, which the
+    # hand-written backward through time gives all the same.
+    frozen = any(
+        not p.requires_grad
+        for t in chosen
+        if t.recurrent
+        for p in t.module.parameters()
+    )
+    states = states or ("weight_gradients" in kinds and frozen)
     rnns = [(t, RnnPass(t.key, t.module, states)) for t in chosen if t.recurrent]
     outputs = [OutputProbe(t.key, t.module) for t in chosen if not t.recurrent]
     embeddings = None
     if "input_gradients" in kinds and prepared.integer:
         embeddings = EmbeddingProbes(module)
+    parameters = []
+    if "weight_gradients" in kinds and not states:
+        parameters = [p for _, rp in rnns for p in rp.module.parameters()]
     forwards = {rnn_pass.module: rnn_pass.forward for _, rnn_pass in rnns}
     with capture_mode(module), installed(forwards, outputs, embeddings):
         loss = _loss(module, loss_fn, prepared, inputs, targets)
@@ -117,6 +127,7 @@ def run(
         probes += [probe.probe for probe in outputs]
         probes += [call[1] for call in embeddings.calls] if embeddings else []
         probes += [leaf for leaf, _ in prepared.leaves.values()]
+        probes += parameters
         found = torch.autograd.grad(loss, probes, allow_unused=True)
     grads = {
         id(probe): torch.zeros_like(probe) if grad is None else grad
@@ -132,7 +143,7 @@ def run(
         inputs=prepared,
         batch_first=layout,
         grads=grads,
-        notes=_notes(prepared, embeddings, kinds),
+        notes=_notes(prepared, embeddings, kinds) + _matrix_notes(outputs, kinds),
     )
 
 
@@ -174,6 +185,7 @@ def result(done: Pass) -> CaptureResult:
             "state_gradients",
             "weight_contributions",
             "gates",
+            *MATRIX_KINDS,
         )
     }
     for target, rnn_pass in done.rnns:
@@ -194,6 +206,8 @@ def result(done: Pass) -> CaptureResult:
         state_gradients=fields["state_gradients"],
         weight_contributions=fields["weight_contributions"],
         gates=fields["gates"],
+        weights=fields["weights"],
+        weight_gradients=fields["weight_gradients"],
     )
 
 
@@ -227,6 +241,8 @@ def _rnn_entries(
             fields["activations"][entry.key] = to_numpy(run.output[..., half])
         if rnn_pass.states:
             _state_entries(done, target, rnn_pass, entry, fields)
+        if any(kind in MATRIX_KINDS for kind in done.kinds):
+            _matrix_entries(done, target, rnn_pass, entry, fields)
 
 
 def _state_entries(
@@ -251,6 +267,54 @@ def _state_entries(
             key = entry.key + "/projection"
             fields["weight_contributions"][key] = _float32(projection)
             fields["gates"][key] = (PROJECTION_GATE,)
+
+
+def _matrix_entries(
+    done: Pass,
+    target: Target,
+    rnn_pass: RnnPass,
+    entry: Entry,
+    fields: dict[str, Any],
+) -> None:
+    """The weights and their gradients of one layer and direction, as Keras
+    lays out its kernels: a weight (gates * hidden, columns) transposed, so
+    that its columns are the gate blocks; a bias as it is. An LSTM's
+    `weight_hr` is the entry `<key>/projection`, as in weight_contributions."""
+    weights = rnn_pass.weights(entry.layer, entry.direction)
+    found = {"weights": _present(weights)}
+    if "weight_gradients" in done.kinds:
+        if rnn_pass.states:
+            trace, grads = rnn_pass.through_time(entry.layer, entry.direction)
+            found["weight_gradients"] = weight_gradients(trace, grads, weights)
+        else:
+            found["weight_gradients"] = {
+                name: done.grad(parameter)
+                for name, parameter in found["weights"].items()
+            }
+    for kind in MATRIX_KINDS:
+        if kind not in done.kinds:
+            continue
+        by_name = {name: _gate_columns(t) for name, t in found[kind].items()}
+        projection = by_name.pop("weight_hr", None)
+        fields[kind][entry.key] = by_name
+        fields["gates"][entry.key] = GATES[target.module.mode]
+        if projection is not None:
+            fields[kind][entry.key + "/projection"] = {"weight_hr": projection}
+            fields["gates"][entry.key + "/projection"] = (PROJECTION_GATE,)
+
+
+def _present(weights: Weights) -> dict[str, Tensor]:
+    """`{name: parameter}` of the parameters the layer has."""
+    found = {f.name: getattr(weights, f.name) for f in dataclasses.fields(weights)}
+    return {name: value for name, value in found.items() if value is not None}
+
+
+def _gate_columns(tensor: Tensor) -> np.ndarray:
+    """A copy of a weight transposed (gate blocks in columns), or of a bias."""
+    tensor = tensor.detach()
+    if tensor.dim() == 2:
+        tensor = tensor.t()
+    return to_numpy(tensor.clone(memory_format=torch.contiguous_format))
 
 
 def _float32(norms: dict[str, Tensor]) -> dict[str, np.ndarray]:
@@ -317,6 +381,16 @@ def _notes(
     return [
         f"Integer inputs ({names}) have no gradient, and the module has no "
         "nn.Embedding whose output could stand in for them."
+    ]
+
+
+def _matrix_notes(outputs: list[OutputProbe], kinds: Sequence[str]) -> list[str]:
+    if not any(kind in MATRIX_KINDS for kind in kinds):
+        return []
+    return [
+        f"Module '{probe.key}' ({type(probe.module).__name__}) is not recurrent: "
+        "no weights or weight gradients for it."
+        for probe in outputs
     ]
 
 

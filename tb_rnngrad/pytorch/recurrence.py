@@ -29,7 +29,10 @@ direction; inside, everything is time-major in input time, steps taken in
 processing order. A step whose `mask` is False (padding of a PackedSequence)
 carries the state unchanged and outputs zeros, as torch's packed kernels do:
 its gate gradients are zero and the gradient of its carried state passes
-through to the step before.
+through to the step before. Masked values are set (`_Steps.clear`,
+`_Steps.carry_into`), never multiplied by 0: a carried gradient that
+overflowed to Inf leaves a masked step's gate gradients 0, not NaN, and real
+steps get the same Inf or NaN as torch's autograd.
 """
 
 from __future__ import annotations
@@ -176,8 +179,8 @@ def backward(
         x = run.inputs.detach().transpose(0, 1)
         output = run.output.detach().transpose(0, 1)
         d_out = d_output.detach().transpose(0, 1)
-        if steps.keep is not None:
-            d_out = d_out * steps.keep
+        if steps.padded is not None:
+            d_out = d_out.masked_fill(steps.padded, 0)
         previous = steps.previous(output, run.h0.detach())
         w = run.weights
         d_h_n = d_h_n.detach()
@@ -203,18 +206,40 @@ class _Steps:
     every sequence time-major in input time.
 
     Attributes:
-        real: True at real steps (None without a mask).
+        real, padded: True at real / masked steps (None without a mask).
         keep, carry: 1.0 / 0.0 at real steps, 0.0 / 1.0 at masked ones
-            (None without a mask).
+            (None without a mask), for values known to be finite.
+        with_padding: Per step, whether any sample is masked there (empty
+            without a mask).
     """
 
     def __init__(self, mask: Tensor | None, reverse: bool, dtype) -> None:
         self.reverse = reverse
         self.real = None if mask is None else mask.transpose(0, 1)[..., None]
-        self.keep = self.carry = None
+        self.padded = self.keep = self.carry = None
+        self.with_padding: list[bool] = []  # empty without a mask
         if self.real is not None:
+            self.padded = ~self.real
             self.keep = self.real.to(dtype)
             self.carry = 1.0 - self.keep
+            self.with_padding = self.padded.flatten(1).any(1).tolist()
+
+    def clear(self, values: Tensor, t: int, padded: Tensor | None = None) -> None:
+        """Sets step `t`'s `values` of masked samples to 0, in place.
+
+        `padded` is `self.padded` laid out for `values`, e.g. (timesteps, 1,
+        batch) for (channels, batch) steps; default `self.padded`."""
+        if self.with_padding and self.with_padding[t]:
+            values.masked_fill_((self.padded if padded is None else padded)[t], 0)
+
+    def carry_into(
+        self, before: Tensor, d_state: Tensor, t: int, padded: Tensor | None = None
+    ) -> None:
+        """Adds step `t`'s state gradient to `before` where step t is masked
+        (the state was carried through it); `padded` as in `clear`."""
+        if self.with_padding and self.with_padding[t]:
+            mask = (self.padded if padded is None else padded)[t]
+            before.add_(d_state.masked_fill(~mask, 0))
 
     def order(self, steps: int) -> list[int]:
         """Input-time indices in processing order."""
@@ -267,27 +292,24 @@ def _rnn(mode, w, h, d_out, d_h_n, steps: _Steps) -> Gradients:
         slope = 1 - h * h
     else:
         slope = (h > 0).to(h.dtype)
-    if steps.keep is not None:
-        slope *= steps.keep
     d_state = torch.empty_like(d_out)
     d_gates = torch.empty_like(d_out)
     dh, dz, g_out, k = (
         d_state.unbind(0), d_gates.unbind(0), d_out.unbind(0), slope.unbind(0),
     )  # fmt: skip
-    carry = None if steps.carry is None else steps.carry.unbind(0)
     recurrent = w.weight_hh
     order = steps.order(len(dh))
     torch.add(g_out[order[-1]], d_h_n, out=dh[order[-1]])
     for p in range(len(order) - 1, -1, -1):
         t = order[p]
         torch.mul(dh[t], k[t], out=dz[t])
+        steps.clear(dz[t], t)
         if p:
             before = dh[order[p - 1]]
             torch.addmm(g_out[order[p - 1]], dz[t], recurrent, out=before)
         else:
             before = d_h0 = dz[t] @ recurrent
-        if carry is not None:
-            before.addcmul_(dh[t], carry[t])
+        steps.carry_into(before, dh[t], t)
     gates = _batch_first(d_gates)
     return Gradients(_batch_first(d_state), None, d_h0, None, lambda: (gates, gates))
 
@@ -327,9 +349,10 @@ def _lstm(
     act.copy_(z.transpose(1, 2))  # a copy: z's memory is reused below
     i, f, g = act[:, :width], act[:, width : 2 * width], act[:, 2 * width : 3 * width]
     o = act[:, 3 * width :]
-    keep = carry = None
+    keep = carry = padded = None  # (timesteps, 1, batch)
     if steps.keep is not None:
         keep, carry = steps.keep.transpose(1, 2), steps.carry.transpose(1, 2)
+        padded = steps.padded.transpose(1, 2)
     # z is spent: its memory holds the factors k_i, k_f, k_g and f.
     by_cell = z.view(steps_n, 4, width, batch)
     update, forget = by_cell[:, 3], f
@@ -382,7 +405,6 @@ def _lstm(
     gates = slots[:, :4].flatten(1, 2).unbind(0)
     out_, cell_, carried_ = slots.unbind(0), slots[:, 1:].unbind(0), slots[:, 4]
     k_cell = by_cell.unbind(0)
-    flow = None if carry is None else carry.unbind(0)
     back = order[::-1]  # from the last step processed to the first
     dh[back[0]].add_(d_h_n.t())
     carried = d_c_n.t()
@@ -390,16 +412,22 @@ def _lstm(
         dm = dh[t] if projection is None else projection @ dh[t]
         out_[t].mul_(dm)
         cell_[t].addcmul_(carried, k_cell[t])
+        if padded is not None and steps.with_padding[t]:
+            # A masked step has no gates and carries c: pass its gradient on.
+            steps.clear(slots[t, :4], t, padded)
+            carried_[t].copy_(torch.where(padded[t], carried, carried_[t]))
         if before is None:  # the first step processed: on to h0
             d_before = d_h0 = recurrent @ gates[t]
         else:
             d_before = dh[before].addmm_(recurrent, gates[t])
-        if flow is not None:
-            d_before.addcmul_(dh[t], flow[t])
+        if padded is not None:
+            steps.carry_into(d_before, dh[t], t, padded)
         carried = carried_[t]
     # dc_t = dm_t k_c + the cell gradient carried from the step after.
     dm = d_state if projection is None else torch.matmul(projection, d_state)
     d_cell = k_c.mul_(dm)
+    if padded is not None:
+        d_cell.masked_fill_(padded, 0)
     last, rest, after = (-1, slice(None, -1), slice(1, None))
     if steps.reverse:
         last, rest, after = (0, slice(1, None), slice(None, -1))
@@ -443,6 +471,7 @@ def _gru(w, x, previous, d_out, d_h_n, steps: _Steps) -> Gradients:
     k_recurrent = torch.stack([k_r, k_z, d_n * r], 2)  # (timesteps, batch, 3, h)
     k_input = torch.stack([k_r, k_z, d_n], 2)
     through = z  # dh_{t-1} += dh_t z_t
+    by_step = None if steps.padded is None else steps.padded[..., None]
     if steps.keep is not None:
         k_recurrent *= steps.keep[..., None]
         k_input *= steps.keep[..., None]
@@ -458,6 +487,7 @@ def _gru(w, x, previous, d_out, d_h_n, steps: _Steps) -> Gradients:
     for p in range(len(order) - 1, -1, -1):
         t = order[p]
         torch.mul(dh[t][:, None], kh[t], out=dz3[t])
+        steps.clear(dz3[t], t, by_step)
         if p:
             before = dh[order[p - 1]]
             torch.addmm(g_out[order[p - 1]], dz[t], recurrent, out=before)
@@ -466,7 +496,10 @@ def _gru(w, x, previous, d_out, d_h_n, steps: _Steps) -> Gradients:
         before.addcmul_(dh[t], zt[t])
 
     def lay_out() -> tuple[Tensor, Tensor]:
-        d_input = (d_state[:, :, None] * k_input).reshape(zi.shape)
+        d_input = d_state[:, :, None] * k_input
+        if by_step is not None:
+            d_input.masked_fill_(by_step, 0)
+        d_input = d_input.reshape(zi.shape)
         return _batch_first(d_input), _batch_first(d_recurrent)
 
     return Gradients(_batch_first(d_state), None, d_h0, None, lay_out)

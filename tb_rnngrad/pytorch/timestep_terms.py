@@ -11,8 +11,9 @@ where dzi_t is the gradient of W_ih x_t + b_ih and dzh_t that of
 W_hh h_{t-1} + b_hh (the same for RNN and LSTM, which add the two; different
 in a GRU's n gate),
 and dh_t is the total d(loss)/d(h_t) at real steps. `weight_terms` returns
-these terms; `contributions` their Frobenius norms per gate block of rows,
-without building the terms when the batch is small (Gram matrices).
+these terms; `weight_gradients` their sums (one product over batch and time);
+`contributions` their Frobenius norms per gate block of rows, without
+building the terms when the batch is small (Gram matrices).
 """
 
 from __future__ import annotations
@@ -34,19 +35,33 @@ def weight_terms(trace: Trace, grads: Gradients, weights: Weights) -> dict:
         "weight_hh", "bias_ih", "bias_hh" (with bias) and "weight_hr" (with
         proj_size); summed over timesteps, each is the weight's gradient.
     """
+    return _products(trace, grads, weights, "t")
+
+
+def weight_gradients(trace: Trace, grads: Gradients, weights: Weights) -> dict:
+    """Each weight's gradient, `{name: weight.shape tensor}` (names as in
+    `weight_terms`, whose terms these are the sums of)."""
+    return _products(trace, grads, weights, "")
+
+
+def _products(trace: Trace, grads: Gradients, weights: Weights, time: str) -> dict:
+    """The sums over the batch (and over time unless `time` is "t") of the
+    products that make each weight's gradient."""
     terms = {
-        "weight_ih": torch.einsum("btg,bti->tgi", grads.input_gates, trace.inputs),
+        "weight_ih": torch.einsum(
+            f"btg,bti->{time}gi", grads.input_gates, trace.inputs
+        ),
         "weight_hh": torch.einsum(
-            "btg,bti->tgi", grads.recurrent_gates, trace.previous
+            f"btg,bti->{time}gi", grads.recurrent_gates, trace.previous
         ),
     }
     if weights.bias_ih is not None:
-        terms["bias_ih"] = grads.input_gates.sum(0)
+        terms["bias_ih"] = torch.einsum(f"btg->{time}g", grads.input_gates)
     if weights.bias_hh is not None:
-        terms["bias_hh"] = grads.recurrent_gates.sum(0)
+        terms["bias_hh"] = torch.einsum(f"btg->{time}g", grads.recurrent_gates)
     if weights.weight_hr is not None:
         terms["weight_hr"] = torch.einsum(
-            "btp,bth->tph", _projected_grad(trace, grads), trace.unprojected
+            f"btp,bth->{time}ph", _projected_grad(trace, grads), trace.unprojected
         )
     return {name: term.detach() for name, term in terms.items()}
 
@@ -89,7 +104,7 @@ def _projected_grad(trace: Trace, grads: Gradients) -> Tensor:
     """d(loss)/d(W_hr m_t): the state gradient at real steps, 0 at masked."""
     if trace.mask is None:
         return grads.state
-    return grads.state * trace.mask[..., None]
+    return grads.state.masked_fill(~trace.mask[..., None], 0)
 
 
 def _by_gate(rows: Tensor, gates: int) -> Tensor:

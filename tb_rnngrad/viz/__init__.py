@@ -19,6 +19,10 @@ Views:
 - `band_histogram`: value distribution per band of timesteps.
 - `weight_contributions`: timesteps x gates image per weight, each timestep's
   share of the weight update.
+- `weights_heatmap`: a weight matrix or its gradient at one step, one
+  rows x units image per gate (the tab's Weights view).
+- `weights_histogram`: each gate's distribution of a weight over training, an
+  offset histogram stack per gate.
 
 The gradient of a layer's returned sequence shows how far back the layers *after*
 it carry gradient; the gradient of its state (d loss / d h_t, or d c_t of an
@@ -34,6 +38,7 @@ from tb_rnngrad.viz import colors
 from tb_rnngrad.viz._band_histogram import band_histogram
 from tb_rnngrad.viz._channel_grid import MAX_GRID_CHANNELS, channel_grid
 from tb_rnngrad.viz._flow import flow
+from tb_rnngrad.viz._gate_weights import weights_heatmap, weights_histogram
 from tb_rnngrad.viz._heatmap import heatmap
 from tb_rnngrad.viz._norm_history import norm_history
 from tb_rnngrad.viz._scatter0d import scatter0d
@@ -49,4 +54,6 @@ __all__ = [
     "norm_history",
     "scatter0d",
     "weight_contributions",
+    "weights_heatmap",
+    "weights_histogram",
 ]
