@@ -104,6 +104,14 @@ PLAN = (
         timeout_quick=75,
     ),
     Bench(
+        "bench_sweep",
+        "a 200-run sweep: `tags`, `compare`, the compare view and memory",
+        ("--reps", "9"),
+        ("--quick",),
+        timeout_full=900,
+        timeout_quick=120,
+    ),
+    Bench(
         "bench_weights",
         "the weight kinds: logger in fit, the Weights view in Chromium",
         ("--fit-reps", "5", "--fit-steps", "100", "--draw-reps", "9"),
@@ -117,6 +125,22 @@ PLAN = (
         ("--reps", "15", "--train-reps", "3"),
         ("--quick",),
         timeout_full=420,
+    ),
+    Bench(
+        "bench_distribute",
+        "GradientLogger in a MirroredStrategy fit",
+        ("--reps", "4"),
+        ("--quick",),
+        timeout_full=900,
+        timeout_quick=150,
+    ),
+    Bench(
+        "bench_long_runs",
+        "10,000 logged steps: the profile route and the flow view",
+        (),
+        ("--quick",),
+        timeout_full=600,
+        timeout_quick=120,
     ),
 )
 

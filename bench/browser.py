@@ -91,6 +91,23 @@ class DrawPage:
         self._check()
         return info
 
+    def load_profile(self, name: str, body: bytes) -> dict:
+        """Sends a `profile` route answer to the page; returns steps, parse ms."""
+        path = self._root / "data" / f"{name}.json"
+        path.write_bytes(body)
+        info = self.page.evaluate(
+            "([n, u]) => window.bench.loadProfile(n, u)", [name, f"../data/{name}.json"]
+        )
+        path.unlink()
+        self._check()
+        return info
+
+    def flow(self, name: str, step: int | None) -> Seconds:
+        """Seconds to draw the flow view of profile `name` with `step` chosen."""
+        ms = self.page.evaluate("([n, s]) => window.bench.flow(n, s)", [name, step])
+        self._check()
+        return Seconds(ms / 1e3)
+
     def draw(self, name: str, what: str = "both", samples: str = "all") -> Seconds:
         """Seconds to draw `what` ("heatmap", "grid", "both") of array `name`."""
         ms = self.page.evaluate(

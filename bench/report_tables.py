@@ -418,9 +418,10 @@ def memory_table(mem: dict) -> str:
     return steps + table(header + mib, rows)
 
 
-def torch_tables(doc: dict, figures: dict) -> list[str]:
-    """bench_torch: the PyTorch capture and logger against bare torch."""
-    rows = [
+def ratio_table(rows: list[dict]) -> str:
+    """Comparisons A / B: each side's time and the per-repetition ratios."""
+    header = ["comparison (A / B)", "A (IQR)", "B (IQR)", "A/B wall, per repetition"]
+    cells = [
         [
             row["label"],
             ms_iqr(row["ms"]),
@@ -428,14 +429,79 @@ def torch_tables(doc: dict, figures: dict) -> list[str]:
             times(row["ratio"]),
             times(row["cpu_ratio"]),
         ]
-        for row in doc["results"]["rows"]
+        for row in rows
     ]
-    header = ["comparison (A / B)", "A (IQR)", "B (IQR)", "A/B wall, per repetition"]
+    return table(header + ["A/B CPU"], cells)
+
+
+def torch_tables(doc: dict, figures: dict) -> list[str]:
+    """bench_torch: the PyTorch capture and logger against bare torch."""
     share = doc["results"]["training"]["with_logger"]["logger_share"]
     return [
-        table(header + ["A/B CPU"], rows),
+        ratio_table(doc["results"]["rows"]),
         f"The logger's own time in the loop with it: {share:.1%} of the loop.",
     ]
+
+
+def sweep_tables(doc: dict, figures: dict) -> list[str]:
+    """bench_sweep: routes, the compare view's paint and memory on a sweep."""
+    r, p = doc["results"], doc["params"]
+    modes = [m for m in MODES if m in r["modes"]]
+    by_mode = [r["modes"][m] for m in modes]
+    rows = [
+        [
+            "loaded (all runs listed) after start",
+            *(f"{v['load_seconds']:.1f} s" for v in by_mode),
+        ],
+        ["`tags`, warm", *(ms_iqr(v["tags_ms"]) for v in by_mode)],
+        [
+            "`compare?tag=state/rnn`, first (cold)",
+            *(ms(v["compare_cold_ms"]) for v in by_mode),
+        ],
+        ["`compare?tag=state/rnn`, warm", *(ms_iqr(v["compare_ms"]) for v in by_mode)],
+        [
+            "`compare` answer",
+            *(f"{v['compare_bytes'] / 1024:,.0f} KiB" for v in by_mode),
+        ],
+        [
+            "resident memory: tensorboard",
+            *(f"{v['memory']['tensorboard_mib']:,.0f} MiB" for v in by_mode),
+        ],
+        [
+            "resident memory: data server",
+            *(f"{v['memory']['data_server_mib']:,.0f} MiB" for v in by_mode),
+        ],
+        [
+            "resident memory: total",
+            *(f"{v['memory']['total_mib']:,.0f} MiB" for v in by_mode),
+        ],
+    ]
+    head = (
+        f"{p['runs']} runs x {p['tags']} tags x {p['steps']} logged steps of "
+        f"{'x'.join(map(str, p['shape']))} single-precision floats, "
+        f"{r['logdir_mib']:,.0f} MiB of "
+        f"event files (written in {r['write_seconds']:.0f} s)."
+    )
+    blocks = [head, table(["measure", *modes], rows)]
+    paint = r["modes"].get("load_fast=true", {}).get("paint")
+    if paint:
+        blocks.append(
+            table(
+                ["compare view in Chromium (load_fast=true)", "median (IQR)"],
+                [
+                    [
+                        "iframe `load` after the page's start",
+                        ms_iqr(paint["iframe_load_after_start_ms"]),
+                    ],
+                    [
+                        f"compare view of {paint['rows']} runs drawn after the "
+                        "iframe's `load`",
+                        ms_iqr(paint["after_iframe_load_ms"]),
+                    ],
+                ],
+            )
+        )
+    return blocks
 
 
 def weights_tables(doc: dict, figures: dict) -> list[str]:
@@ -484,6 +550,35 @@ def label_of_draw(doc: dict) -> str:
     return found[0].removeprefix("(b) ") if found else "Weights view"
 
 
+def distribute_tables(doc: dict, figures: dict) -> list[str]:
+    """bench_distribute: a MirroredStrategy fit with the logger and without."""
+    share = doc["results"]["logger_share"]
+    return [
+        ratio_table(doc["results"]["rows"]),
+        f"The logger's own time in the fit with it: {share:.1%} of the fit.",
+    ]
+
+
+def long_run_tables(doc: dict, figures: dict) -> list[str]:
+    """bench_long_runs: the profile route and the flow view at many steps."""
+    r = doc["results"]
+    steps = f"{doc['params']['steps']:,}"
+    route = table(
+        ["`GET profile`, warm", "time (IQR)", "body"],
+        [
+            [f"{steps} steps, {name}", ms_iqr(v["ms"]), f"{v['bytes'] / MIB:.2f} MiB"]
+            for name, v in r["profile"].items()
+        ],
+    )
+    draw = table(
+        ["flow view in Chromium", "draw (IQR)"],
+        [[label, ms_iqr(v)] for label, v in r["flow"]["draw_ms"].items()],
+    )
+    parse_ms = ms(r["flow"]["parse_ms"])
+    parse = f"`JSON.parse` of the {steps}-step answer in the page: {parse_ms}."
+    return [route, draw, parse]
+
+
 #: Benchmark name -> its tables.
 TABLES: dict[str, Callable[[dict, dict], list[str]]] = {
     "compare_logging": logging_tables,
@@ -494,5 +589,8 @@ TABLES: dict[str, Callable[[dict, dict], list[str]]] = {
     "bench_browser": browser_tables,
     "bench_routes": routes_tables,
     "bench_torch": torch_tables,
+    "bench_sweep": sweep_tables,
     "bench_weights": weights_tables,
+    "bench_distribute": distribute_tables,
+    "bench_long_runs": long_run_tables,
 }

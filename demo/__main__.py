@@ -6,7 +6,8 @@ sequence; the SimpleRNN stays at the loss of predicting the mean. The table at
 the end shows each run's held-out loss beside that baseline.
 
 `--framework torch` trains the same models (nn.RNN, nn.GRU, nn.LSTM) on the
-same data in PyTorch, as runs `adding-<model>-torch`.
+same data in PyTorch, as runs `adding-<model>-torch`. `--sweep` trains a sweep
+of 24 tiny Keras runs instead (`demo/sweep.py`), to compare in the tab.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--logdir", default="runs/demo", help="where to log (default %(default)s)"
+        "--logdir",
+        default=None,
+        help="where to log (default runs/demo, with --sweep runs/sweep)",
     )
     parser.add_argument(
         "--models",
@@ -73,6 +76,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seed of the data and the weights (default %(default)s)",
     )
     parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="instead: a sweep of 24 tiny runs (cell x units x learning rate x "
+        "sequence length, demo/sweep.py), to compare in the tab",
+    )
+    parser.add_argument(
         "--no-serve",
         action="store_true",
         help="train and log only; do not start TensorBoard",
@@ -108,6 +117,13 @@ def trainer(framework: str):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.sweep:
+        from demo import sweep
+
+        logdir = args.logdir or "runs/sweep"
+        sweep.main(logdir, sweep.SweepConfig(seed=args.seed))
+        return 0 if args.no_serve else serve.serve(logdir, args.port)
+    args.logdir = args.logdir or "runs/demo"
     config = TrainConfig(
         epochs=args.epochs, every_n_steps=args.every_n_steps, seed=args.seed
     )

@@ -12,18 +12,41 @@ from demo import models
 from demo.config import TrainConfig, run_name
 from demo.tasks import Task
 
+#: What the demo's runs log.
+KINDS = (
+    "gradients",
+    "state_gradients",
+    "weight_contributions",
+    "input_gradients",
+    "weights",
+    "weight_gradients",
+)
+
 
 def train(
-    model_name: str, train: Task, heldout: Task, logdir: str, config: TrainConfig
+    model_name: str,
+    train: Task,
+    heldout: Task,
+    logdir: str,
+    config: TrainConfig,
+    *,
+    run: str | None = None,
+    kinds: tuple[str, ...] = KINDS,
+    verbose: int = 2,
+    run_eagerly: bool = False,
 ) -> float:
     """Trains `model_name` on `train`; returns its final loss on `heldout`.
 
-    Logs into `<logdir>/<run_name>`, replacing an earlier run of that name:
-    `GradientLogger` writes the recurrent layer's output gradient, its state
-    gradients (through time), each timestep's share of its weight update and
-    the input gradient on the first `probe_samples` held-out samples, Keras's
-    `TensorBoard` the training and held-out loss of every epoch.
+    Logs into `<logdir>/<run>` (default `run_name(train, model_name)`),
+    replacing an earlier run of that name: `GradientLogger` writes `kinds` (by
+    default the recurrent layer's output gradient, its state gradients (through
+    time), each timestep's share of its weight update, the input gradient, the
+    weights and their gradients) on the first `probe_samples` held-out samples,
+    Keras's `TensorBoard` the training and held-out loss of every epoch.
+    `verbose` is `fit`'s; `run_eagerly` trains without tracing `tf.function`s
+    (faster for a few steps of a tiny model).
     """
+    run = run or run_name(train, model_name)
     model = models.build(
         model_name,
         train.x.shape[1:],
@@ -32,7 +55,8 @@ def train(
         config.clipnorm,
         config.seed,
     )
-    directory = os.path.join(logdir, run_name(train, model_name))
+    model.run_eagerly = run_eagerly
+    directory = os.path.join(logdir, run)
     shutil.rmtree(directory, ignore_errors=True)
     probe = (heldout.x[: config.probe_samples], heldout.y[: config.probe_samples])
     callbacks = [
@@ -40,18 +64,11 @@ def train(
             directory,
             data=probe,
             every_n_steps=config.every_n_steps,
-            kinds=(
-                "gradients",
-                "state_gradients",
-                "weight_contributions",
-                "input_gradients",
-                "weights",
-                "weight_gradients",
-            ),
+            kinds=kinds,
         ),
         keras.callbacks.TensorBoard(directory, update_freq="epoch"),
     ]
-    print(f"== {run_name(train, model_name)}: {model.count_params()} parameters")
+    print(f"== {run}: {model.count_params()} parameters")
     history = model.fit(
         train.x,
         train.y,
@@ -60,6 +77,6 @@ def train(
         validation_data=(heldout.x, heldout.y),
         validation_batch_size=256,
         callbacks=callbacks,
-        verbose=2,
+        verbose=verbose,
     )
     return history.history["val_loss"][-1]

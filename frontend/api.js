@@ -62,7 +62,7 @@ export async function errorFromResponse(res, what) {
 /**
  * Creates the API client.
  * @param {typeof fetch} [fetchImpl] fetch to use (default: the global one).
- * @returns {object} Methods tags, steps, tensor, mask, histograms, profile.
+ * @returns {object} Methods tags, steps, tensor, mask, histograms, profile, compare.
  */
 export function createApi(fetchImpl = (...a) => globalThis.fetch(...a)) {
   async function get(url, what) {
@@ -127,6 +127,8 @@ export function createApi(fetchImpl = (...a) => globalThis.fetch(...a)) {
       normalizeProfile(
         await json(routeUrl("profile", { run, tag }), `the profile of ${label(run, tag)}`),
       ),
+    /** @returns {Promise<object>} {tag, runs: {run: figures}}: tag `tag` in every run. */
+    compare: (tag) => json(routeUrl("compare", { tag }), `the comparison of tag "${tag}"`),
   };
 }
 

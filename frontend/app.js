@@ -4,6 +4,7 @@
  * (run_model.js) to the page's DOM (page.js) and the address (hash.js).
  * @module app
  */
+import { compareRows } from "./compare_model.js";
 import { readAddress, readHash, writeHash } from "./hash.js";
 import { shareableUrl } from "./tb_host.js";
 import { isDisplayed, keepFresh } from "./live.js";
@@ -17,6 +18,9 @@ import { refreshTooltip } from "./tooltip.js";
 
 /** Quiet time after the last resize before the page is drawn again, ms. */
 const RESIZE_MS = 150;
+/** A page opened without runs in its address shows more than this many runs in the
+ * compare view. */
+const MANY_RUNS = 8;
 
 /**
  * @param {HTMLElement} root Element the page is built into.
@@ -45,6 +49,8 @@ export function createApp(root, api) {
     }
     const state = await linked;
     if (state) session.replace(state);
+    const defaulted = !state || state.runs.length === 0; // every run of the layer
+    if (defaulted && session.state().runs.length > MANY_RUNS) session.apply({ compare: true });
     await show();
   }
 
@@ -89,7 +95,7 @@ export function createApp(root, api) {
   async function sync() {
     let changed = await loader.reloadTags();
     if (changed) session.setTags(await loader.tags());
-    if (page.isPage()) {
+    if (page.isPage() && !session.state().compare) {
       const { tag } = session.state();
       const reload = (r) => loader.reloadSteps(r, tag).catch(() => false);
       const reloads = session.readableRuns().map(reload);
@@ -121,6 +127,7 @@ export function createApp(root, api) {
   async function pass() {
     const t0 = performance.now();
     const { st, metas } = session.begin();
+    if (st.compare) return comparePass(st, metas, t0);
     const runSteps = await Promise.all(
       st.runs.map((r, i) =>
         metas[i] && !metas[i].error ? loader.steps(r, st.tag).catch((e) => e) : [],
@@ -157,6 +164,19 @@ export function createApp(root, api) {
     if (index + 1 < kept.length) models.prefetch(st, metas, runSteps, kept[index + 1], refresh);
   }
 
+  /** A pass of the compare view: the tag in every selected run, one request. */
+  async function comparePass(st, metas, t0) {
+    const answer = await loader.compare(st.tag).catch((e) => e);
+    if (redraw.stale()) return;
+    page.updateControls(session.controls(st, metas, playback.playing()));
+    page.about(st.tag, metas);
+    const failed = answer instanceof Error;
+    if (failed) session.noteFailure();
+    page.compare(failed ? answer : compareRows(answer, st.runs), st);
+    session.drawn();
+    page.passDrawn(performance.now() - t0);
+  }
+
   return {
     start,
     set,
@@ -168,6 +188,8 @@ export function createApp(root, api) {
     state: session.state,
     /** @returns {object|null} What a panel's canvas shows: {geom, readout, profile}. */
     drawn: page.drawn,
+    /** @returns {object|null} What the compare view shows (views/compare.js). */
+    compared: page.compared,
     /** @returns {object} Whether a draw is running or queued, requests in flight. */
     debug: () => ({ running: redraw.busy(), dirty: redraw.stale(), pending: loader.pendingKeys() }),
   };

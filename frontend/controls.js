@@ -7,6 +7,7 @@
  */
 import { el, replaceChildren } from "./dom.js";
 import { quantityLabel } from "./labels.js";
+import { createRunFilterBar } from "./run_filter_bar.js";
 
 const SAMPLE_MODES = { one: "one sample", all: "all samples", mean: "batch mean of |g|" };
 const SCALES = {
@@ -47,10 +48,11 @@ const VIEWS = {
  */
 export function createControls(onChange) {
   const c = buildInputs(onChange);
+  c.filterBar = createRunFilterBar(onChange);
   const element = el(
     "div",
     { class: "rg-controls" },
-    field("Runs", c.runList),
+    field("Runs", el("div", { class: "rg-runs-box" }, c.filterBar.element, c.runList)),
     field("Layer", c.tag, "rg-tag"),
     field("Quantity", c.quantity, "rg-quantity"),
     field(
@@ -159,6 +161,7 @@ function update(c, keys, m, onChange) {
     replaceChildren(c.runList, ...boxes);
   }
   for (const box of c.runList.querySelectorAll("input")) box.checked = s.runs.includes(box.value);
+  c.filterBar.update(c.runList, m.runs, s);
   updateChoices(c, keys, m);
   updateStep(c, m);
   c.sampleMode.value = s.sampleMode;

@@ -145,7 +145,7 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
       if (JSON.stringify(before[run]?.[tag]) === JSON.stringify(fresh[run]?.[tag])) continue;
       changed = true;
       dropSteps(run, tag);
-      forget((key) => key === k("profile", run, tag));
+      forget((key) => key === k("profile", run, tag) || key === k("compare", tag));
     }
     return changed;
   }
@@ -188,6 +188,8 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
      */
     wallTime: (run, tag, step) => series.get(k(run, tag))?.wallTimes.get(step),
     profile: (run, tag) => once(k("profile", run, tag), small, () => api.profile(run, tag)),
+    /** @returns {Promise<object>} The compare route's answer for `tag`, cached. */
+    compare: (tag) => once(k("compare", tag), small, () => api.compare(tag)),
     /**
      * TensorBoard's histograms of a tag, fetched once per `newest` (the newest step
      * of the series they belong to: a new step fetches them again).

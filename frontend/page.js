@@ -10,6 +10,8 @@ import { el, replaceChildren } from "./dom.js";
 import { emptyState } from "./empty.js";
 import { createRunPanel } from "./run_panel.js";
 import { createShare } from "./share.js";
+import { nextSort } from "./compare_model.js";
+import { createCompareView } from "./views/compare.js";
 
 /** Smallest panel width and the gap between panels, CSS px (as in style.css). */
 const PANEL_MIN = 324;
@@ -34,6 +36,12 @@ export function createPage(root, { onChange, onStep, link }) {
     role: "status",
     text: "No run selected: check a run above to show its panel.",
   });
+  let sorted = { sort: "", order: "" };
+  const compare = createCompareView({
+    onOpen: (run) => onChange({ runs: [run], compare: false }),
+    onSort: (key) => onChange(nextSort(sorted, key)),
+  });
+  compare.element.hidden = true;
   const status = el("div", { class: "rg-status", role: "status" });
   const aboutText = el("div", { class: "rg-about-text" });
   const about = el(
@@ -75,7 +83,7 @@ export function createPage(root, { onChange, onStep, link }) {
     page() {
       if (shown === "page") return;
       status.textContent = "";
-      replaceChildren(root, status, about, panelBox);
+      replaceChildren(root, status, about, compare.element, panelBox);
       shown = "page";
     },
 
@@ -106,6 +114,7 @@ export function createPage(root, { onChange, onStep, link }) {
     /** @param {number} ms How long the pass took. */
     passDrawn(ms) {
       root.dataset.drawCount = String(Number(root.dataset.drawCount || 0) + 1);
+      performance.mark("rnngrad:drawn"); // benchmarks time the page from its iframe
       document.dispatchEvent(new CustomEvent("rnngrad:drawn", { detail: { ms } }));
     },
 
@@ -116,6 +125,8 @@ export function createPage(root, { onChange, onStep, link }) {
      * @returns {Array<ReturnType<typeof createRunPanel>>}
      */
     panels(runs) {
+      compare.element.hidden = true;
+      panelBox.hidden = false;
       for (const [r, p] of panels) {
         if (!runs.includes(r)) {
           p.element.remove();
@@ -158,6 +169,23 @@ export function createPage(root, { onChange, onStep, link }) {
       const cols = Math.max(1, Math.min(Math.max(1, n), fit));
       return Math.max(PANEL_MIN - 24, Math.floor((total - (cols - 1) * PANEL_GAP) / cols) - 24);
     },
+
+    /**
+     * Shows the compare view instead of the panels (views/compare.js).
+     * @param {import("./compare_model.js").CompareRow[]|Error} rows The selected
+     *   runs' rows, or why they could not be loaded.
+     * @param {{tag: string, sort: string, order: string}} o What to show.
+     */
+    compare(rows, o) {
+      panelBox.hidden = true;
+      compare.element.hidden = false;
+      sorted = { sort: o.sort, order: o.order };
+      if (rows instanceof Error) compare.failed(rows.message);
+      else compare.show(rows, { ...o, width: compare.element.clientWidth || 800 });
+    },
+
+    /** @returns {object|null} What the compare view shows: runs in order, extent, sort. */
+    compared: () => (compare.element.hidden ? null : compare.drawn()),
 
     /** @returns {object|null} What a panel's canvas shows (sections.js Drawn). */
     drawn(canvas) {

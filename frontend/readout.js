@@ -2,6 +2,7 @@
  * Hover read-outs: the lines shown for what is under the pointer. Pure: no DOM.
  * @module readout
  */
+import { FLOW_PLOT_HEIGHT } from "./flow_rows.js";
 import { channelLabel } from "./labels.js";
 import { readoutValue } from "./layout.js";
 
@@ -55,11 +56,13 @@ export function weightReadout(hit) {
  * @param {ReturnType<typeof import("./views/flow.js").flowAt>} hit Not null.
  * @param {string} [reach] Name of the reach (labels.reachName), e.g. "gradient
  *   horizon".
- * @returns {string[]} Step; over the image the timestep, norm and NaN/Inf counts;
- *   the reach ("reach unknown" when the server sent none).
+ * @returns {string[]} Step (the range of a row of merged steps, whose figures are
+ *   maxima and summed counts); over the image the timestep, norm and NaN/Inf
+ *   counts; the reach ("reach unknown" when the server sent none).
  */
 export function flowReadout(hit, reach = "reach") {
-  const lines = [`step ${hit.step}`];
+  const merged = hit.lastStep !== undefined && hit.lastStep !== hit.step;
+  const lines = [merged ? `steps ${hit.step}–${hit.lastStep} (max over them)` : `step ${hit.step}`];
   if (hit.timestep !== null) {
     lines.push(`timestep ${hit.timestep}`, `norm ${readoutValue(hit.value)}`);
     if (hit.nan) lines.push(`NaN: ${hit.nan}`);
@@ -89,7 +92,8 @@ export function normReadout(hit) {
 export function flowCaption(profile, reach = "reach", masked = false) {
   const head =
     "Gradient flow over training — x: timestep, y: logged step (the first on top), " +
-    "per-timestep L2 norm (log colour); ";
+    "per-timestep L2 norm (log colour), one row per logged step (beyond " +
+    `${FLOW_PLOT_HEIGHT} steps a row merges several: their max); `;
   let right = `${reach} unknown (the server sent none)`;
   if (profile.reach !== null) {
     const from = masked ? " from each sample's last valid timestep" : "";

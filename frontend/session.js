@@ -32,8 +32,9 @@ export function createSession(initial) {
   /**
    * Drops unknown runs and tags from the state and fills in defaults: a tag no run
    * has becomes the first layer's with the quantity asked for; no run shown (and
-   * none unchecked on purpose, state.noRun), the first run with the tag; else the first run, and the first layer it can read,
-   * with its first quantity. The quantity follows the tag.
+   * none unchecked on purpose, state.noRun), the first run with the tag; else the
+   * first run, and the first layer it can read, with its first quantity. The
+   * quantity follows the tag.
    * @param {boolean} [every] When no run is shown: show every run that can read
    *   the tag (a page opened without runs in its address), not only the first.
    */

@@ -8,6 +8,9 @@ export const SAMPLE_MODES = ["one", "all", "mean"];
 export const SCALE_MODES = ["auto", "fixed", "manual", "log"];
 export const Y_MODES = ["shared", "free"];
 export const VIEWS = ["heatmap", "grid", "scatter", "flow"];
+export const SORT_ORDERS = ["asc", "desc"];
+
+import { DEFAULT_SORT, SORT_KEYS } from "./compare_model.js";
 
 /**
  * @typedef {object} State
@@ -28,6 +31,11 @@ export const VIEWS = ["heatmap", "grid", "scatter", "flow"];
  * @property {boolean} transpose Timesteps on y instead of x.
  * @property {"shared"|"free"} yaxis Channel grid y axis.
  * @property {string[]} views Views shown.
+ * @property {string} runFilter Regular expression over run names (run_filter.js).
+ * @property {boolean} compare Show the compare view of the selected runs instead of
+ *   one panel per run.
+ * @property {string} sort Compare table's sort key (compare_model.js SORT_KEYS).
+ * @property {"asc"|"desc"} order Its direction.
  */
 
 /** @returns {State} The state of a fresh page. */
@@ -46,6 +54,10 @@ export function defaultState() {
     transpose: false,
     yaxis: "shared",
     views: VIEWS.slice(),
+    runFilter: "",
+    compare: false,
+    sort: DEFAULT_SORT,
+    order: SORT_KEYS[DEFAULT_SORT],
   };
 }
 
@@ -72,6 +84,10 @@ export function encodeState(s) {
   if (s.transpose) p.set("transpose", "1");
   if (s.yaxis !== d.yaxis) p.set("yaxis", s.yaxis);
   if (s.views.join(",") !== d.views.join(",")) p.set("views", s.views.join(","));
+  if (s.runFilter) p.set("runFilter", s.runFilter);
+  if (s.compare) p.set("compare", "1");
+  if (s.sort !== d.sort) p.set("sort", s.sort);
+  if (s.order !== SORT_KEYS[s.sort]) p.set("order", s.order);
   return p.toString();
 }
 
@@ -99,6 +115,10 @@ export function decodeState(hash) {
   if (p.has("views")) {
     s.views = p.get("views").split(",").filter((v) => VIEWS.includes(v));
   }
+  s.runFilter = p.get("runFilter") || "";
+  s.compare = p.get("compare") === "1";
+  s.sort = oneOf(p.get("sort"), Object.keys(SORT_KEYS), s.sort);
+  s.order = oneOf(p.get("order"), SORT_ORDERS, SORT_KEYS[s.sort]);
   return s;
 }
 

@@ -11,6 +11,14 @@ training). The step is `model.optimizer.iterations`, so a fresh model logs steps
 0, N, 2N, ... and a resumed one continues its count. With
 `steps_per_execution=k` the step advances by k per batch, so a record lands at
 the first step at or after each multiple of N.
+
+Under `tf.distribute` (`capture.distribution`): only the process the strategy
+names to save summaries (the chief) captures and writes. Every other worker
+validates the setup in `on_train_begin`, as the chief does, so a bad setup
+stops all of them alike, and then does nothing. In a multi-worker cluster the
+chief never raises after validation: a log directory it cannot write is a
+warning, because an exception would leave the other workers waiting in the
+next step's collective.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import tensorflow as tf
 from tensorboard.compat.proto import summary_pb2
 
 from tb_rnngrad import summary
+from tb_rnngrad.capture import distribution
 from tb_rnngrad.capture.data import (
     Batch,
     prepare_batch,
@@ -179,9 +188,30 @@ class GradientLogger(keras.callbacks.Callback):
         step = self._current_step()
         due = not self.logged_steps or self.logged_steps[-1] != step
         result = self._capture.run(self._batch) if due or not validated else None
+        self._failed = False
+        if not distribution.writes_summaries(model):
+            self._countdown = math.inf  # a worker: validated, nothing more
+            return
+        try:
+            # not again when fit() resumes where the last one logged
+            self._start_writing(result if due else None, step)
+        except OSError as error:
+            if not distribution.is_multi_worker(model):
+                raise
+            self._countdown = math.inf
+            self._warn(f"{error} Nothing is logged in this run")
+            return
+        self._schedule(step, upcoming=1)
+
+    def _start_writing(self, result: CaptureResult | None, step: int) -> None:
+        """Opens the writer and writes `result` (if any) at `step`.
+
+        Raises:
+            OSError: If the log directory cannot be written.
+        """
         self._writer = self._open_writer()
         try:
-            if due:  # not again when fit() resumes where the last one logged
+            if result is not None:
                 self._write(result, step)
         except (OSError, tf.errors.OpError) as error:
             self._writer = None
@@ -189,8 +219,6 @@ class GradientLogger(keras.callbacks.Callback):
                 f"GradientLogger cannot write to '{self.path}': {error}. Pass a "
                 "log_dir you can write to."
             ) from error
-        self._failed = False
-        self._schedule(step, upcoming=1)
 
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         """Counts down to the next logging step; logs when it is reached.
@@ -220,6 +248,9 @@ class GradientLogger(keras.callbacks.Callback):
     def log(self, step: int | None = None) -> None:
         """Captures and writes now, outside the schedule; errors propagate.
 
+        On a worker that is not the chief of a multi-worker cluster it does
+        nothing: only the chief writes.
+
         Args:
             step: The step to write at; defaults to `model.optimizer.iterations`.
 
@@ -227,6 +258,8 @@ class GradientLogger(keras.callbacks.Callback):
             RuntimeError: If the logger is not set up: it runs between
                 `on_train_begin` and `on_train_end` (that is, inside `fit`).
         """
+        if self._batch is not None and not distribution.writes_summaries(self.model):
+            return
         if self._writer is None or self._batch is None:
             raise RuntimeError(
                 "GradientLogger.log() runs during training only: pass the logger "

@@ -1,6 +1,7 @@
 """`tb-rnngrad`: summarize rnngrad logs and export their views as PNG files.
 
-tb-rnngrad summary LOGDIR
+tb-rnngrad summary LOGDIR [--sort reach|max_abs|nonfinite|last_step|run]
+                   [--tag T] [--reverse]
 tb-rnngrad export LOGDIR --run R --tag T [--step S | --all-steps]
                   --view heatmap|grid|0d|flow|weights -o OUT
 """
@@ -19,7 +20,7 @@ import numpy as np
 from tensorboard import errors
 
 from tb_rnngrad import export_weights
-from tb_rnngrad.format import metadata
+from tb_rnngrad.format import comparison, metadata
 from tb_rnngrad.format.quantities import QUANTITIES, UNNAMED
 from tb_rnngrad.server.reader import SeriesInfo, UnreadableSeries
 
@@ -52,6 +53,21 @@ def build_parser() -> argparse.ArgumentParser:
         "for state gradients)",
     )
     summary.add_argument("logdir")
+    summary.add_argument(
+        "--sort",
+        choices=tuple(comparison.SORT_KEYS),
+        default=None,
+        help="compare the runs instead: one row per run and tag with the latest "
+        "reach (horizon), max |g| of the latest logged tensor, NaN/Inf values "
+        "over all steps and the last step, sorted by this key (numbers largest "
+        "first, run names A to Z)",
+    )
+    summary.add_argument(
+        "--tag", default=None, help="compare only this tag (implies --sort reach)"
+    )
+    summary.add_argument(
+        "--reverse", action="store_true", help="reverse the order of --sort"
+    )
     export = commands.add_parser("export", help="render a view to PNG")
     export.add_argument("logdir")
     export.add_argument("--run", required=True)
@@ -107,7 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "summary":
+        if args.command == "summary" and (args.sort or args.tag):
+            descending = comparison.SORT_KEYS[args.sort or "reach"] != args.reverse
+            source = _open(args.logdir)
+            print(compare_table(source, args.sort or "reach", descending, args.tag))
+        elif args.command == "summary":
             print(summary_table(_open(args.logdir)))
         else:
             export(args)
@@ -158,6 +178,54 @@ def summary_table(source) -> str:
         return "no rnngrad data found"
     layout = _weight_layout(reader.list_series(ctx, eid))
     return _format_table(rows) + (f"\n\nweight gate layout\n{layout}" if layout else "")
+
+
+def compare_table(source, key: str, descending: bool, tag: str | None = None) -> str:
+    """A text table comparing runs: one row per run and tag, sorted by `key`.
+
+    Columns: run, tag, kind, latest reach (or horizon, by kind), max |g| of the
+    latest logged tensor, NaN/Inf values over every logged step, last step
+    (`format.comparison`). Unreadable series are listed after the others.
+
+    Raises:
+      CliError: `tag` is given and no run has it.
+    """
+    from tb_rnngrad.server.compare import Comparer
+
+    reader, ctx, eid = source.reader, source.ctx, source.experiment_id
+    listing = reader.list_series(ctx, eid)
+    tags = sorted({t for by_tag in listing.values() for t in by_tag})
+    if tag is not None and tag not in tags:
+        raise CliError(f"no run has tag {tag!r}; tags: {_names(tags)}")
+    comparer = Comparer(reader)
+    rows, bad = [], []
+    for name in [tag] if tag is not None else tags:
+        for entry in comparer.compare(ctx, eid, name).values():
+            (bad if isinstance(entry, UnreadableSeries) else rows).append(entry)
+    if not rows and not bad:
+        return "no rnngrad data found"
+    header = ("run", "tag", "kind", *_REACH_COLUMNS, "max |g|", "NaN/Inf", "last step")
+    table = [header]
+    for row in comparison.sort_rows(rows, key, descending):
+        reach = ["-" for _ in _REACH_COLUMNS]
+        if row.latest_reach is not None:
+            column = _REACH_COLUMNS.index(QUANTITIES.get(row.kind, UNNAMED).reach)
+            reach[column] = str(row.latest_reach)
+        max_abs = "-" if row.max_abs is None else f"{row.max_abs:.4g}"
+        table.append(
+            (
+                row.run,
+                row.tag,
+                row.kind,
+                *reach,
+                max_abs,
+                str(row.nonfinite),
+                str(row.last_step),
+            )
+        )
+    for entry in sorted(bad, key=lambda e: (e.run, e.tag)):
+        table.append((entry.run, entry.tag, "unreadable", entry.reason, "", "", "", ""))
+    return _format_table(table)
 
 
 def _weight_layout(listing: dict) -> str:

@@ -121,7 +121,7 @@ class TensorBoardServer:
 
 
 def tensorboard_args(
-    logdir: str,
+    logdir: str | None,
     port: int,
     *,
     load_fast: bool,
@@ -130,11 +130,11 @@ def tensorboard_args(
     extra_args: Sequence[str] = (),
     command: Sequence[str] = (str(TENSORBOARD),),
 ) -> list[str]:
-    """Command line of `tensorboard` for `start_tensorboard`."""
+    """Command line of `tensorboard` for `start_tensorboard` (no `--logdir`
+    when `logdir` is None, as with `--grpc_data_provider`)."""
     args = [
         *command,
-        "--logdir",
-        str(logdir),
+        *(() if logdir is None else ("--logdir", str(logdir))),
         "--host",
         "127.0.0.1",
         "--port",
@@ -150,7 +150,7 @@ def tensorboard_args(
 
 
 def start_tensorboard(
-    logdir: str,
+    logdir: str | None,
     *,
     load_fast: bool = True,
     path_prefix: str = "",
@@ -164,7 +164,7 @@ def start_tensorboard(
     """Starts `tensorboard` and waits until it answers `/data/plugins_listing`.
 
     Args:
-      logdir: The `--logdir`.
+      logdir: The `--logdir`, or None (then pass `--grpc_data_provider`).
       load_fast: `--load_fast=true` (Rust data server) or `false` (Python).
       path_prefix: `--path_prefix`, e.g. "/foo"; part of the returned URL.
       samples_per_plugin: `--samples_per_plugin`, e.g. {"rnngrad": 0}.
@@ -238,3 +238,82 @@ def tensorboard_server(logdir: str, **options: Any) -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+class DataServer:
+    """A `tensorboard-data-server` process started on its own; see
+    `start_data_server`.
+
+    Attributes:
+      address: `127.0.0.1:PORT`, for `tensorboard --grpc_data_provider`.
+      process: The `subprocess.Popen` of the server.
+    """
+
+    def __init__(self, address: str, process: subprocess.Popen) -> None:
+        self.address = address
+        self.process = process
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+
+
+def start_data_server(
+    logdir: str, samples_per_plugin: str, timeout: float = 60.0
+) -> DataServer:
+    """Starts the `tensorboard_data_server` package's binary on 127.0.0.1.
+
+    Flags as TensorBoard gives its own child (`--port 0 --port-file`), minus
+    `--die-after-stdin`: this server outlives no parent.
+
+    Args:
+      logdir: The `--logdir`.
+      samples_per_plugin: The `--samples-per-plugin` value, e.g.
+        `tb_rnngrad.server.loader.data_server_samples_per_plugin()`.
+      timeout: Seconds to wait for the port file.
+
+    Raises:
+      RuntimeError: The server exited or wrote no port in time.
+    """
+    from tensorboard_data_server import server_binary
+
+    with tempfile.TemporaryDirectory() as tmp:
+        port_file = Path(tmp) / "port"
+        args = [
+            server_binary(),
+            f"--logdir={logdir}",
+            "--host=127.0.0.1",
+            "--port=0",
+            f"--port-file={port_file}",
+            f"--samples-per-plugin={samples_per_plugin}",
+            "--reload=1",
+        ]
+        process = subprocess.Popen(args, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and process.poll() is None:
+            text = port_file.read_text() if port_file.exists() else ""
+            if text.endswith("\n"):
+                return DataServer(f"127.0.0.1:{int(text)}", process)
+            time.sleep(0.05)
+    DataServer("", process).stop()
+    raise RuntimeError(f"{' '.join(args)} wrote no port (exit {process.poll()})")
+
+
+@contextlib.contextmanager
+def split_tensorboard_server(
+    logdir: str, samples_per_plugin: str, **options: Any
+) -> Iterator[str]:
+    """`tensorboard --grpc_data_provider` over a data server started on its
+    own (`start_data_server`); yields TensorBoard's URL."""
+    data_server = start_data_server(logdir, samples_per_plugin)
+    try:
+        extra = ["--grpc_data_provider", data_server.address]
+        with tensorboard_server(None, extra_args=extra, **options) as url:
+            yield url
+    finally:
+        data_server.stop()

@@ -367,6 +367,75 @@ def routes_doc() -> dict:
     }
 
 
+def distribute_doc() -> dict:
+    row = {
+        "label": "(c) MirroredStrategy fit 100 steps: logger every 100 / none",
+        "ms": spread(9100.0),
+        "cpu_ms": spread(15200.0),
+        "b_ms": spread(9000.0),
+        "ratio": spread(1.011),
+        "cpu_ratio": spread(1.007),
+        "target": 1.03,
+    }
+    return {
+        "params": {"reps": 4, "fit_steps": 100},
+        "results": {"rows": [row], "logger_share": 0.0125},
+        "checks": [timing.check(row["label"], 1.011, "<=", 1.03, "x")],
+    }
+
+
+def long_runs_doc() -> dict:
+    label = "10,000 steps, the middle step chosen"
+    return {
+        "params": {"steps": 10000, "reps": 9},
+        "results": {
+            "profile": {
+                "plain": {"ms": spread(61.0), "bytes": 14_200_000},
+                "gzip": {"ms": spread(21.0), "bytes": 4_630_000},
+            },
+            "flow": {"parse_ms": 88.5, "draw_ms": {label: spread(12.5)}},
+        },
+        "checks": [timing.check(f"flow view draw, {label}", 12.5, "<=", 100, "ms")],
+    }
+
+
+def sweep_doc() -> dict:
+    def mode(load: float, tags: float, cold: float, warm: float, mib: float) -> dict:
+        return {
+            "load_seconds": load,
+            "tags_ms": spread(tags),
+            "compare_ms": spread(warm),
+            "compare_cold_ms": cold,
+            "compare_bytes": 712345,
+            "compare_runs": 200,
+            "memory": {
+                "tensorboard_mib": mib,
+                "tensorboard_peak_mib": mib + 1.5,
+                "data_server_mib": 61.5,
+                "total_mib": mib + 61.5,
+            },
+        }
+
+    fast = mode(3.5, 41.5, 905.5, 121.5, 455.5)
+    fast["paint"] = {
+        "after_iframe_load_ms": spread(431.5),
+        "iframe_load_after_start_ms": spread(2211.5),
+        "rows": 200,
+    }
+    return {
+        "params": {"runs": 200, "tags": 3, "steps": 100, "shape": [2, 40, 4]},
+        "results": {
+            "write_seconds": 71.5,
+            "logdir_mib": 151.5,
+            "modes": {
+                "load_fast=true": fast,
+                "load_fast=false": mode(19.5, 12.5, 655.5, 301.5, 1234.5),
+            },
+        },
+        "checks": [timing.check("`tags`, load_fast=true, warm", 41.5, "<=", 300, "ms")],
+    }
+
+
 DOCS = {
     "compare_logging": logging_doc,
     "compare_drawing": drawing_doc,
@@ -377,6 +446,9 @@ DOCS = {
     "bench_weights": weights_doc,
     "bench_browser": browser_doc,
     "bench_routes": routes_doc,
+    "bench_distribute": distribute_doc,
+    "bench_long_runs": long_runs_doc,
+    "bench_sweep": sweep_doc,
 }
 
 

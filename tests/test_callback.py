@@ -6,7 +6,6 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import io  # noqa: E402
 import shutil  # noqa: E402
 import warnings  # noqa: E402
 
@@ -15,15 +14,12 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tensorboard import context  # noqa: E402
-from tensorboard.backend.event_processing import (  # noqa: E402
-    data_provider,  # noqa: E402
-    plugin_event_multiplexer,
-)
 from tensorboard.data import provider as dp  # noqa: E402
 
 from tb_rnngrad import callback, records, summary  # noqa: E402
 from tb_rnngrad.callback import GradientLogger  # noqa: E402
 from tb_rnngrad.capture import CaptureError, capture, rnn_gradients  # noqa: E402
+from testkit.events import Events  # noqa: E402
 
 SAMPLES, STEPS, FEATURES, BATCH = 24, 5, 3, 4  # 6 optimizer steps per epoch
 
@@ -45,49 +41,6 @@ def _model(compiled: bool = True) -> keras.Model:
     if compiled:
         model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
     return model
-
-
-class Events:
-    """The rnngrad blob sequences of one log dir, read as TensorBoard does."""
-
-    def __init__(self, logdir: str):
-        multiplexer = plugin_event_multiplexer.EventMultiplexer(
-            tensor_size_guidance={"rnngrad": 0}
-        )
-        multiplexer.AddRunsFromDirectory(logdir)
-        multiplexer.Reload()
-        self.provider = data_provider.MultiplexerDataProvider(multiplexer, logdir)
-        self.ctx = context.RequestContext()
-
-    def runs(self) -> list[str]:
-        return sorted(
-            r.run_name for r in self.provider.list_runs(self.ctx, experiment_id="")
-        )
-
-    def tags(self, run: str = "rnngrad") -> list[str]:
-        listing = self.provider.list_blob_sequences(
-            self.ctx, experiment_id="", plugin_name="rnngrad"
-        )
-        return sorted(listing.get(run, {}))
-
-    def read(self, tag: str, run: str = "rnngrad") -> dict[int, list[np.ndarray]]:
-        """{step: [tensor, mask?]}."""
-        result = self.provider.read_blob_sequences(
-            self.ctx,
-            experiment_id="",
-            plugin_name="rnngrad",
-            downsample=10_000,
-            run_tag_filter=dp.RunTagFilter(runs=[run], tags=[tag]),
-        )
-        return {
-            datum.step: [
-                np.load(
-                    io.BytesIO(self.provider.read_blob(self.ctx, blob_key=v.blob_key))
-                )
-                for v in datum.values
-            ]
-            for datum in result[run][tag]
-        }
 
 
 def test_logs_every_n_steps_with_values_of_the_last_step(tmp_path):
@@ -262,6 +215,25 @@ def test_dataset_data_next_to_keras_tensorboard(tmp_path):
     np.testing.assert_allclose(
         logged[6][0], rnn_gradients(model, x[:6], y[:6], "l1")["l1"], rtol=1e-6
     )
+
+
+def test_logs_to_any_gfile_path_such_as_tensorflows_ram_filesystem():
+    model = _model()
+    x, y = _data()
+    log_dir = "ram://test_callback/run1"
+    logger = GradientLogger(log_dir, data=(x[:4], y[:4]), every_n_steps=3)
+    model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=[logger], verbose=0)
+
+    (event_file,) = tf.io.gfile.glob(f"{log_dir}/rnngrad/events.out.tfevents.*")
+    assert logger._event_file == event_file
+    events = Events(log_dir)  # TensorBoard's reader, through tf.io.gfile
+    assert events.tags() == ["gradients/g2", "gradients/l1"]
+    logged = events.read("gradients/l1")
+    assert sorted(logged) == logger.logged_steps == [0, 3, 6]
+    np.testing.assert_allclose(
+        logged[6][0], rnn_gradients(model, x[:4], y[:4])["l1"], rtol=1e-6
+    )
+    tf.io.gfile.rmtree("ram://test_callback")
 
 
 def _fit_raises(model, logger, error, match):

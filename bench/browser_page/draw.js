@@ -6,6 +6,7 @@
 import { maxAbsFinite, symmetricScale } from "../frontend/normalize.js";
 import { parseNpy } from "../frontend/npy.js";
 import { drawChannelGrid } from "../frontend/views/channel_grid.js";
+import { drawFlow } from "../frontend/views/flow.js";
 import { drawHeatmap } from "../frontend/views/heatmap.js";
 import { blockStats, gateSpans } from "../frontend/gates.js";
 import { rebinStack } from "../frontend/histogram_stack.js";
@@ -13,7 +14,9 @@ import { createWeightsSection } from "../frontend/views/weights_section.js";
 
 const heat = document.getElementById("heatmap");
 const grid = document.getElementById("grid");
+const flowCanvas = document.getElementById("flow");
 const arrays = new Map();
+const profiles = new Map();
 
 function flush(canvas) {
   canvas.getContext("2d").getImageData(0, 0, 1, 1); // waits for the raster
@@ -75,6 +78,22 @@ window.bench = {
     const [batch, time, channels] = npy.shape;
     arrays.set(name, { data: npy.data, dims: { batch, time, channels } });
     return { shape: npy.shape, parseMs };
+  },
+  /** Fetches and parses a `profile` route answer; returns its steps and parse ms. */
+  async loadProfile(name, url) {
+    const text = await (await fetch(url)).text();
+    const t0 = performance.now();
+    const profile = JSON.parse(text);
+    const parseMs = performance.now() - t0;
+    profiles.set(name, profile);
+    return { steps: profile.steps.length, parseMs };
+  },
+  /** ms to draw the flow view of profile `name` at `step` and read a pixel back. */
+  flow(name, step, width = 1200) {
+    const t0 = performance.now();
+    drawFlow(flowCanvas, profiles.get(name), { currentStep: step, availWidth: width });
+    flush(flowCanvas);
+    return performance.now() - t0;
   },
   /** ms to draw `what` ("heatmap", "grid", "both") and read a pixel back. */
   draw(name, what, samplesMode = "all", width = 1200) {

@@ -6,6 +6,7 @@
  */
 import { AXIS_FONT, blit, scratchImage, sizeCanvas } from "../canvas_util.js";
 import { pack, sequentialLut } from "../colormap.js";
+import { FLOW_PLOT_HEIGHT, flowRows } from "../flow_rows.js";
 import { cellGeometry, hitCell, indexTicks } from "../layout.js";
 import { positiveLogRange } from "../normalize.js";
 import { hexToRgb } from "../palette.js";
@@ -31,7 +32,8 @@ export function reachWidth(availWidth) {
 }
 
 /**
- * Draws the flow image and the reach curve.
+ * Draws the flow image and the reach curve; more steps than pixel rows are merged
+ * (flow_rows.js), the current step keeping its own row.
  * @param {HTMLCanvasElement} canvas Target.
  * @param {{steps: number[], values: number[][], nan_counts: number[][]|null,
  *   inf_counts: number[][]|null, reach: number[]|null}} profile From api.profile.
@@ -40,7 +42,8 @@ export function reachWidth(availWidth) {
  * @param {number} [opts.availWidth] Width, CSS px.
  * @returns {object} Geometry for flowAt; includes the log range drawn.
  */
-export function drawFlow(canvas, profile, opts = {}) {
+export function drawFlow(canvas, full, opts = {}) {
+  const profile = flowRows(full, FLOW_PLOT_HEIGHT, opts.currentStep);
   const rows = profile.values.length;
   const cols = profile.values.reduce((m, r) => Math.max(m, r.length), 0) || 1;
   const showReach = cols > 1 && profile.reach !== null;
@@ -51,7 +54,7 @@ export function drawFlow(canvas, profile, opts = {}) {
     cols,
     rows: Math.max(rows, 1),
     availWidth,
-    maxPlotHeight: 300,
+    maxPlotHeight: FLOW_PLOT_HEIGHT,
     maxCell: 12,
     margin,
   });
@@ -67,7 +70,7 @@ export function drawFlow(canvas, profile, opts = {}) {
   const current = profile.steps.indexOf(opts.currentStep);
   if (current >= 0) markRow(ctx, g, current);
   const reach = showReach ? drawReach(ctx, g, profile.reach, cols, current, reachW) : null;
-  return { g, origins: [[0, 0]], range, cols, showReach, reach };
+  return { g, origins: [[0, 0]], range, cols, showReach, reach, rows: profile };
 }
 
 function drawAxes(ctx, g, steps) {
@@ -151,20 +154,22 @@ function drawReach(ctx, g, reach, cols, current, reachW) {
 
 /**
  * What is under the pointer.
- * @param {object} geom From drawFlow.
- * @param {object} profile The drawn profile.
+ * @param {object} geom From drawFlow (which holds the rows drawn).
+ * @param {object} _profile The profile given to drawFlow.
  * @param {number} px x, CSS px.
  * @param {number} py y, CSS px.
- * @returns {{row: number, step: number, timestep: number|null, value: number|null,
- *   nan: number|null, inf: number|null, reach: number|null}|null} timestep null over
+ * @returns {{row: number, step: number, lastStep: number, timestep: number|null,
+ *   value: number|null, nan: number|null, inf: number|null, reach: number|null}|null}
+ *   step..lastStep: the steps merged into the row; timestep null over
  *   the reach plot; null counts and reach: unknown (not sent by the server).
  */
-export function flowAt(geom, profile, px, py) {
-  const g = geom.g;
+export function flowAt(geom, _profile, px, py) {
+  const { g, rows: profile } = geom;
   const row = Math.floor((py - g.y) / g.cellH);
   if (row < 0 || row >= profile.values.length) return null;
   const hit = hitCell(g, geom.origins, px, py);
-  const base = { row, step: profile.steps[row], reach: profile.reach?.[row] ?? null };
+  const step = profile.steps[row];
+  const base = { row, step, lastStep: profile.lastSteps[row], reach: profile.reach?.[row] ?? null };
   if (!hit) {
     const r = geom.reach;
     if (!r || px < r.x0 || px > r.x0 + r.width) return null;

@@ -18,7 +18,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from tb_rnngrad.capture import loss_scale, probes, weights
+from tb_rnngrad.capture import distribution, loss_scale, probes, weights
 from tb_rnngrad.capture.data import Batch, input_names_for, input_specs, prepare_batch
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.layers import (
@@ -234,8 +234,8 @@ class GradientCapture:
 
     def _call(self, batch: Batch, scale_loss: bool, raw_terms: bool) -> dict:
         try:
-            return self._fn(
-                batch.x, batch.y, batch.sample_weight, scale_loss, raw_terms
+            return distribution.single_device(
+                self._fn, batch.x, batch.y, batch.sample_weight, scale_loss, raw_terms
             )
         except Exception as error:
             raised = _capture_error_in(error)

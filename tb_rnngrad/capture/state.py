@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import keras
 import tensorflow as tf
 
+from tb_rnngrad.capture import distribution
 from tb_rnngrad.capture.layers import walk_layers
 
 
@@ -49,6 +50,24 @@ def _stateful_variables(model: keras.Model) -> list:
     return variables
 
 
+def _local_copies(model: keras.Model, variables: list) -> list:
+    """Each copy of each of `variables` that lives in this process, as the
+    TensorFlow variable behind it: under `tf.distribute` a metric's variable
+    is synchronised on read, and reading it whole is an all-reduce across
+    replicas, which in a multi-worker cluster the other workers would have to
+    join. A model of another backend keeps its Keras variables."""
+    strategy = distribution.strategy_of(model)
+    if strategy is None:
+        return variables
+    return [c for v in variables for c in strategy.experimental_local_results(v.value)]
+
+
+def _current(variable: keras.Variable | tf.Variable) -> tf.Tensor:
+    """A copy of the value of a Keras or TensorFlow variable."""
+    is_keras = isinstance(variable, keras.Variable)
+    return tf.identity(variable.value if is_keras else variable)
+
+
 @contextlib.contextmanager
 def preserved_state(model: keras.Model) -> Iterator[None]:
     """Restores metric, RNN-state and seed variables changed inside the block.
@@ -65,7 +84,8 @@ def preserved_state(model: keras.Model) -> Iterator[None]:
     metrics_before = {id(m) for m in model.metrics}
     variables = [v for m in model.metrics for v in m.variables]
     variables += _stateful_variables(model) + _seed_variables(model)
-    saved = [tf.identity(v.value) for v in variables]
+    variables = _local_copies(model, variables)
+    saved = [_current(v) for v in variables]
     yield
     for variable, value in zip(variables, saved, strict=True):
         variable.assign(value)

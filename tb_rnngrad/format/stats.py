@@ -86,3 +86,19 @@ def reach(norms: np.ndarray, threshold: float) -> int:
         return 0
     above = np.nonzero(finite >= threshold * peak)[0]
     return int(len(norms) - 1 - above[0])
+
+
+def reach_rows(norms: np.ndarray, threshold: float) -> np.ndarray:
+    """`reach` of each row of `norms`, at once.
+
+    Args:
+      norms: (steps, timesteps) per-timestep norms, one profile per row.
+      threshold: Relative threshold in (0, 1].
+
+    Returns:
+      int64 array (steps,): `reach(norms[i], threshold)` for each row i.
+    """
+    finite = np.where(np.isfinite(norms), norms, 0.0)
+    peak = finite.max(axis=1, initial=0.0)
+    first = np.argmax(finite >= threshold * peak[:, None], axis=1)
+    return np.where(peak > 0, norms.shape[1] - 1 - first, 0).astype(np.int64)

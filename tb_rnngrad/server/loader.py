@@ -17,6 +17,21 @@ from tb_rnngrad.format import metadata
 DEFAULT_FULL_TENSORS_KEPT = 50
 #: Profiles kept per series: 0, i.e. every logged step, for the flow view.
 DEFAULT_PROFILES_KEPT = 0
+_KEPT = {
+    metadata.PLUGIN_NAME: DEFAULT_FULL_TENSORS_KEPT,
+    metadata.PROFILE_PLUGIN_NAME: DEFAULT_PROFILES_KEPT,
+}
+
+
+def data_server_samples_per_plugin() -> str:
+    """The plugin's retention defaults as the `--samples-per-plugin` value of
+    a separately started `tensorboard-data-server` (`all` keeps every step).
+
+    `tensorboard --grpc_data_provider ADDR` reads from a data server it did
+    not start, so its own `--samples_per_plugin` (and `fix_flags`) do not
+    reach that server: start it with this value.
+    """
+    return ",".join(f"{k}={'all' if v == 0 else v}" for k, v in _KEPT.items())
 
 
 class RnnGradLoader(base_plugin.TBLoader):
@@ -32,8 +47,8 @@ class RnnGradLoader(base_plugin.TBLoader):
         if samples is None:
             samples = {}
             flags.samples_per_plugin = samples
-        samples.setdefault(metadata.PLUGIN_NAME, DEFAULT_FULL_TENSORS_KEPT)
-        samples.setdefault(metadata.PROFILE_PLUGIN_NAME, DEFAULT_PROFILES_KEPT)
+        for plugin, kept in _KEPT.items():
+            samples.setdefault(plugin, kept)
 
     def load(self, context: base_plugin.TBContext) -> base_plugin.TBPlugin:
         """Imports and returns the plugin instance."""

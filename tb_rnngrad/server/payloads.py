@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from tb_rnngrad.format.comparison import RunComparison
 from tb_rnngrad.server.reader import Profiles, SeriesInfo, StepInfo, UnreadableSeries
 
 
@@ -45,10 +46,11 @@ def series_entry(info: SeriesInfo | UnreadableSeries) -> dict[str, Any]:
 def tags(
     listing: dict[str, dict[str, SeriesInfo | UnreadableSeries]],
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """The `tags` route: `{run: {tag: series_entry}}`."""
+    """The `tags` route: `{run: {tag: series_entry}}`, runs and tags sorted
+    (a data server lists them in an order of its own, from run to run)."""
     return {
-        run: {tag: series_entry(info) for tag, info in by_tag.items()}
-        for run, by_tag in listing.items()
+        run: {tag: series_entry(listing[run][tag]) for tag in sorted(listing[run])}
+        for run in sorted(listing)
     }
 
 
@@ -71,6 +73,29 @@ def profile(profiles: Profiles) -> bytes:
             "reach_threshold": profiles.reach_threshold,
         }
     ).encode("utf-8")
+
+
+def compare(tag: str, runs: dict[str, RunComparison | UnreadableSeries]) -> bytes:
+    """The `compare` route, UTF-8 encoded: `{"tag", "runs": {run: entry}}`."""
+    return dumps(
+        {"tag": tag, "runs": {r: _compared(c) for r, c in runs.items()}}
+    ).encode("utf-8")
+
+
+def _compared(row: RunComparison | UnreadableSeries) -> dict[str, Any]:
+    if isinstance(row, UnreadableSeries):
+        return {"error": f"unreadable: {row.reason}"}
+    max_abs = row.max_abs
+    return {
+        "kind": row.kind,
+        "steps": list(row.steps),
+        "reach": list(row.reach),
+        "latest_reach": row.latest_reach,
+        "max_abs": None if max_abs is None else float(str(np.float32(max_abs))),
+        "max_abs_step": row.max_abs_step,
+        "nonfinite": row.nonfinite,
+        "last_step": row.last_step,
+    }
 
 
 def _float32_numbers(rows: list[np.ndarray]) -> list[float | None]:

@@ -20,7 +20,7 @@ from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
 from tb_rnngrad.format import metadata
-from tb_rnngrad.server import params, payloads, reader, static
+from tb_rnngrad.server import compare, params, payloads, reader, static
 from tb_rnngrad.server.cache import LruCache
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class RnnGradPlugin(base_plugin.TBPlugin):
         """
         self._reader = reader.Reader(context.data_provider)
         self._profile_cache = LruCache(PROFILE_CACHE_BYTES)
+        self._comparer = compare.Comparer(self._reader)
         root = static.frontend_root() if frontend_dir is None else frontend_dir
         self._frontend_root = root
         self._missing_frontend = static.missing_frontend(root)
@@ -69,6 +70,7 @@ class RnnGradPlugin(base_plugin.TBPlugin):
             "/tensor": self._serve_tensor,
             "/mask": self._serve_mask,
             "/profile": self._serve_profile,
+            "/compare": self._serve_compare,
             # Catch-all: index.js and its relative imports (views/heatmap.js).
             "/*": self._serve_static,
         }
@@ -134,6 +136,10 @@ class RnnGradPlugin(base_plugin.TBPlugin):
         self._profile_cache.put(key, (body, zipped), version=version, cost=cost)
         return body, zipped
 
+    def compare_impl(self, ctx: Any, experiment: str, tag: str) -> bytes:
+        """The `compare` route's JSON, UTF-8 encoded: `tag` in every run."""
+        return payloads.compare(tag, self._comparer.compare(ctx, experiment, tag))
+
     def static_impl(self, relative: str) -> tuple[bytes, str]:
         """The frontend file `relative` (like "views/heatmap.js") and its type.
 
@@ -192,6 +198,14 @@ class RnnGradPlugin(base_plugin.TBPlugin):
             return tb_http_util.Respond(
                 request, gzipped, _JSON_TYPE, content_encoding="gzip"
             )
+        return tb_http_util.Respond(request, body, _JSON_TYPE)
+
+    @wrappers.Request.application
+    @params.json_errors
+    def _serve_compare(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _context(request)
+        tag = params.get_string(request.args, "tag")
+        body = self.compare_impl(ctx, experiment, tag)
         return tb_http_util.Respond(request, body, _JSON_TYPE)
 
     @wrappers.Request.application

@@ -59,6 +59,8 @@ class SeriesInfo:
     version: int
     weights: tuple[str, ...] = ()
     gates: tuple[str, ...] = ()
+    #: Wall time of the newest datum (with `max_step`, the series' version).
+    max_wall_time: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -252,6 +254,7 @@ class Reader:
             version=parsed.version,
             weights=tuple(parsed.weights),
             gates=tuple(parsed.gates),
+            max_wall_time=_wall_time(series.max_wall_time),
         )
 
     def list_series(
@@ -262,8 +265,23 @@ class Reader:
         A series with corrupt or newer-version metadata is an
         `UnreadableSeries` (logged once per series); others are unaffected.
         """
+        return self._list(ctx, experiment_id, None)
+
+    def list_series_of_tag(
+        self, ctx: Any, experiment_id: str, tag: str
+    ) -> dict[str, SeriesInfo | UnreadableSeries]:
+        """The full-tensor series of `tag` in every run that has it, by run."""
+        listing = self._list(ctx, experiment_id, dp.RunTagFilter(tags=[tag]))
+        return {run: tags[tag] for run, tags in listing.items() if tag in tags}
+
+    def _list(
+        self, ctx: Any, experiment_id: str, run_tag_filter: dp.RunTagFilter | None
+    ) -> dict[str, dict[str, SeriesInfo | UnreadableSeries]]:
         listing = self._provider.list_blob_sequences(
-            ctx, experiment_id=experiment_id, plugin_name=metadata.PLUGIN_NAME
+            ctx,
+            experiment_id=experiment_id,
+            plugin_name=metadata.PLUGIN_NAME,
+            run_tag_filter=run_tag_filter,
         )
         result: dict[str, dict[str, SeriesInfo | UnreadableSeries]] = {}
         for run, tags in listing.items():
@@ -502,8 +520,66 @@ class Reader:
             downsample=ALL_RETAINED,
             run_tag_filter=dp.RunTagFilter(runs=[series.run], tags=tags),
         )
+        by_tag = result.get(series.run, {})
+        ends = _end_norms(by_tag.get(end_tag, []))
+        return self._profiles(experiment_id, series, by_tag.get(profile_tag, []), ends)
+
+    def read_profiles_of_tag(
+        self, ctx: Any, experiment_id: str, infos: dict[str, SeriesInfo]
+    ) -> dict[str, Profiles]:
+        """Every retained profile of one tag in many runs, in one provider call.
+
+        Args:
+          ctx: Request context.
+          experiment_id: Experiment id.
+          infos: The series, by run, all of one tag (`list_series_of_tag`);
+            their `reach_threshold` is the profiles'.
+
+        Returns:
+          The profiles by run; a run without a profile is left out.
+        """
+        if not infos:
+            return {}
+        tag = next(iter(infos.values())).tag
+        profile_tag = metadata.profile_tag(tag)
+        end_tag = metadata.end_profile_tag(tag)
+        masked = any(_masked(info) for info in infos.values())
+        tags = [profile_tag, end_tag] if masked else [profile_tag]
+        result = self._provider.read_tensors(
+            ctx,
+            experiment_id=experiment_id,
+            plugin_name=metadata.PROFILE_PLUGIN_NAME,
+            downsample=ALL_RETAINED,
+            run_tag_filter=dp.RunTagFilter(runs=sorted(infos), tags=tags),
+        )
+        profiles = {}
+        for run, info in infos.items():
+            data = result.get(run, {}).get(profile_tag)
+            if data is None:
+                continue
+            ends = _end_norms(result[run].get(end_tag, [])) if _masked(info) else {}
+            series = ProfileSeries(
+                run=run,
+                tag=tag,
+                max_step=info.max_step,
+                max_wall_time=0.0,
+                reach_threshold=info.reach_threshold,
+            )
+            profiles[run] = self._profiles(experiment_id, series, data, ends)
+        return profiles
+
+    def _profiles(
+        self,
+        experiment_id: str,
+        series: ProfileSeries,
+        data: list,
+        ends: dict[int, np.ndarray],
+    ) -> Profiles:
+        """`Profiles` of a provider's tensor data of `<tag>/profile`, with the
+        end-aligned profiles of a masked series by step (`_end_norms`)."""
+        profile_tag = metadata.profile_tag(series.tag)
         by_step = {}
-        for datum in result.get(series.run, {}).get(profile_tag, []):
+        for datum in data:
             array = np.asarray(datum.numpy)
             if array.ndim == 2 and array.shape[0] == 3 and array.dtype.kind in "fiu":
                 by_step[datum.step] = (
@@ -520,7 +596,6 @@ class Reader:
                     "left out",
                 )
         steps = sorted(by_step)
-        ends = _end_norms(result.get(series.run, {}).get(end_tag, []))
         return Profiles(
             run=series.run,
             tag=series.tag,
@@ -538,6 +613,50 @@ class Reader:
         series = self.profile_series(ctx, experiment_id, run, tag)
         return self.read_profiles(ctx, experiment_id, series)
 
+    # The latest full tensors of one tag.
+
+    def latest_blob_keys(
+        self, ctx: Any, experiment_id: str, tag: str, runs: list[str]
+    ) -> dict[str, tuple[int, str]]:
+        """(step, blob key) of the latest retained full tensor of `tag` per run.
+
+        One provider call for every run; a run with no retained tensor is left
+        out.
+        """
+        if not runs:
+            return {}
+        result = self._provider.read_blob_sequences(
+            ctx,
+            experiment_id=experiment_id,
+            plugin_name=metadata.PLUGIN_NAME,
+            downsample=ALL_RETAINED,
+            run_tag_filter=dp.RunTagFilter(runs=sorted(runs), tags=[tag]),
+        )
+        keys = {}
+        for run in runs:
+            data = [d for d in result.get(run, {}).get(tag, []) if d.values]
+            if data:
+                latest = max(data, key=lambda d: d.step)
+                keys[run] = (int(latest.step), latest.values[0].blob_key)
+        return keys
+
+    def read_blob_by_key(
+        self, ctx: Any, experiment_id: str, key: str, run: str, tag: str, step: int
+    ) -> bytes:
+        """The blob `key` (from `latest_blob_keys`).
+
+        Raises:
+          tensorboard.errors.NotFoundError: it is no longer retained or is not
+            bytes.
+        """
+        try:
+            return self._fetch_blob(ctx, experiment_id, key, run, tag, step)
+        except KeyError as error:
+            raise errors.NotFoundError(
+                f"the data of {_series_label(run, tag)} at step {step} is no "
+                f"longer retained ({error})"
+            ) from error
+
 
 def _end_norms(data: list[Any]) -> dict[int, np.ndarray]:
     """The end-aligned profiles (`stats.end_profile`) of a masked series, by
@@ -549,3 +668,8 @@ def _end_norms(data: list[Any]) -> dict[int, np.ndarray]:
         if array.ndim == 1 and array.dtype.kind == "f":
             ends[datum.step] = array.astype(np.float32, copy=False)
     return ends
+
+
+def _masked(info: SeriesInfo) -> bool:
+    """Whether a series has a mask over a time axis (an end-aligned profile)."""
+    return info.has_mask and len(info.shape) == 3

@@ -19,6 +19,8 @@ Views:
 - `band_histogram`: value distribution per band of timesteps.
 - `weight_contributions`: timesteps x gates image per weight, each timestep's
   share of the weight update.
+- `compare`: one tag of many runs (a sweep): each run's reach over training as
+  lines, and its latest reach ranked, as the tab's compare view.
 - `weights_heatmap`: a weight matrix or its gradient at one step, one
   rows x units image per gate (the tab's Weights view).
 - `weights_histogram`: each gate's distribution of a weight over training, an
@@ -37,6 +39,7 @@ Inf and masked steps, and the colour scales, are described in
 from tb_rnngrad.viz import colors
 from tb_rnngrad.viz._band_histogram import band_histogram
 from tb_rnngrad.viz._channel_grid import MAX_GRID_CHANNELS, channel_grid
+from tb_rnngrad.viz._compare import compare
 from tb_rnngrad.viz._flow import flow
 from tb_rnngrad.viz._gate_weights import weights_heatmap, weights_histogram
 from tb_rnngrad.viz._heatmap import heatmap
@@ -49,6 +52,7 @@ __all__ = [
     "band_histogram",
     "channel_grid",
     "colors",
+    "compare",
     "flow",
     "heatmap",
     "norm_history",

@@ -25,6 +25,10 @@ test("full state round trip, including awkward run and tag names", () => {
     transpose: true,
     yaxis: "free",
     views: ["heatmap", "flow"],
+    runFilter: "lstm|gru.*u32",
+    compare: true,
+    sort: "run",
+    order: "desc",
   };
   const h = encodeState(s);
   assert.ok(!h.includes("#") && !h.includes("<"), "escaped");

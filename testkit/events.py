@@ -1,0 +1,57 @@
+"""The rnngrad blob sequences of a log directory, read as TensorBoard does."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from tensorboard import context
+from tensorboard.backend.event_processing import (
+    data_provider,
+    plugin_event_multiplexer,
+)
+from tensorboard.data import provider as dp
+
+
+class Events:
+    """Every logged step of a log directory (any path `tf.io.gfile` reads,
+    when TensorFlow is installed), through TensorBoard's multiplexer."""
+
+    def __init__(self, logdir: str):
+        multiplexer = plugin_event_multiplexer.EventMultiplexer(
+            tensor_size_guidance={"rnngrad": 0}
+        )
+        multiplexer.AddRunsFromDirectory(logdir)
+        multiplexer.Reload()
+        self.provider = data_provider.MultiplexerDataProvider(multiplexer, logdir)
+        self.ctx = context.RequestContext()
+
+    def runs(self) -> list[str]:
+        return sorted(
+            r.run_name for r in self.provider.list_runs(self.ctx, experiment_id="")
+        )
+
+    def tags(self, run: str = "rnngrad") -> list[str]:
+        listing = self.provider.list_blob_sequences(
+            self.ctx, experiment_id="", plugin_name="rnngrad"
+        )
+        return sorted(listing.get(run, {}))
+
+    def read(self, tag: str, run: str = "rnngrad") -> dict[int, list[np.ndarray]]:
+        """{step: [tensor, mask?]}."""
+        result = self.provider.read_blob_sequences(
+            self.ctx,
+            experiment_id="",
+            plugin_name="rnngrad",
+            downsample=10_000,
+            run_tag_filter=dp.RunTagFilter(runs=[run], tags=[tag]),
+        )
+        return {
+            datum.step: [
+                np.load(
+                    io.BytesIO(self.provider.read_blob(self.ctx, blob_key=v.blob_key))
+                )
+                for v in datum.values
+            ]
+            for datum in result[run][tag]
+        }
