@@ -158,3 +158,16 @@ def test_the_command_line_summary_shows_the_masked_reach(source, logdir, capsys)
             expected = str(_independent_reach(data, mask, 0.01))
             column = -1 if tag.startswith("state") else -2
             assert rows[(run, tag)][column] == expected, rows[(run, tag)]
+
+
+@pytest.mark.parametrize("tag", TAGS)
+def test_the_compare_routes_profiles_count_the_same_reach(source, tag):
+    """The sweeps' compare view reads many runs' profiles in one call."""
+    infos = source.reader.list_series_of_tag(source.ctx, "", tag)
+    assert sorted(infos) == ["mixed", "same"]
+    together = source.reader.read_profiles_of_tag(source.ctx, "", infos)
+    for run, profiles in together.items():
+        alone = source.reader.read_profiles_of(source.ctx, "", run, tag)
+        assert profiles.reach() == alone.reach()
+        data, mask = _logged(source, run, tag)[2]
+        assert profiles.reach()[-1] == _independent_reach(data, mask, 0.01)
