@@ -32,7 +32,7 @@ pytest:
 	$(PY) -m pytest -q
 
 nodetest:
-	node --test tests/js/
+	node --test --test-timeout=60000 --test-force-exit tests/js/
 
 # Every benchmark in bench/, then rewrites docs/benchmarks.md (about 10 min on
 # 2 cores); `make bench BENCH_ARGS=--quick` for a smoke run (under 2 min).

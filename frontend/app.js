@@ -14,6 +14,7 @@ import { createPlayback } from "./playback.js";
 import { createRedraw } from "./redraw.js";
 import { createRunModels } from "./run_model.js";
 import { createSession } from "./session.js";
+import { refreshTooltip } from "./tooltip.js";
 
 /** Quiet time after the last resize before the page is drawn again, ms. */
 const RESIZE_MS = 150;
@@ -139,7 +140,12 @@ export function createApp(root, api) {
     page.about(st.tag, metas);
     const kept = session.steps();
     const { index } = session.position();
-    const at = { state: st, kept, width: page.panelWidth(st.runs.length) };
+    const at = {
+      state: st,
+      kept,
+      width: page.panelWidth(st.runs.length),
+      stateTag: session.siblingTag(st.tag, "state_gradients"),
+    };
     await Promise.all(
       st.runs.map(async (r, i) => {
         const m = await models.model(r, metas[i], runSteps[i], kept[index] ?? null, st);
@@ -153,6 +159,7 @@ export function createApp(root, api) {
     );
     if (redraw.stale()) return; // the state or a listing changed: the next pass draws it
     session.drawn();
+    refreshTooltip(); // the pointer may rest on a canvas that now shows other data
     page.passDrawn(performance.now() - t0);
     if (index + 1 < kept.length) models.prefetch(st, metas, runSteps, kept[index + 1], refresh);
   }

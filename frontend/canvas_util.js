@@ -71,4 +71,4 @@ export function blit(ctx, s, x, y, w, h) {
 }
 
 /** Font used for axis labels (their colour: theme.colors().axis). */
-export const AXIS_FONT = "10px system-ui, sans-serif";
+export const AXIS_FONT = "10px Roboto, system-ui, sans-serif";

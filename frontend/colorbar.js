@@ -5,9 +5,9 @@
 import { AXIS_FONT, blit, scratchImage, sizeCanvas } from "./canvas_util.js";
 import { CENTER, SPECIAL, css, divergingLut, sequentialLut } from "./colormap.js";
 import { el } from "./dom.js";
-import { formatValue } from "./layout.js";
 import { fromUnit } from "./normalize.js";
 import { colors } from "./theme.js";
+import { formatTicks } from "./ticks.js";
 
 const DIV = divergingLut();
 const SEQ = sequentialLut();
@@ -30,8 +30,10 @@ export function drawColorbar(canvas, scale, width = 240, positive = false) {
   for (let i = 0; i < n; i++) s.pixels[i] = DIV[CENTER + from * 127 + i];
   blit(ctx, s, 8, 0, width - 16, BAR_H);
   const us = [0, 1, 2, 3, 4].map((k) => from + (k * (1 - from)) / 4);
-  const ticks = us.map((u) => [(u - from) / (1 - from), formatValue(fromUnit(u, scale))]);
+  const labels = formatTicks(us.map((u) => fromUnit(u, scale)));
+  const ticks = us.map((u, k) => [(u - from) / (1 - from), labels[k]]);
   drawTicks(ctx, ticks, width);
+  canvas.dataset.ticks = JSON.stringify(labels);
   canvas.dataset.lo = String(fromUnit(from, scale));
   canvas.dataset.hi = String(fromUnit(1, scale));
   canvas.title = scale.kind === "log" ? "signed log10 magnitude" : "linear";
@@ -49,12 +51,14 @@ export function drawLogColorbar(canvas, range, width = 240) {
   s.pixels.set(SEQ);
   blit(ctx, s, 8, 0, width - 16, BAR_H);
   const span = range.hiLog - range.loLog || 1;
-  const ticks = [];
-  for (let k = 0; k <= 4; k++) {
-    const lg = range.loLog + (k * span) / 4;
-    ticks.push([k / 4, formatValue(10 ** lg)]);
-  }
-  drawTicks(ctx, ticks, width);
+  const fractions = [0, 1, 2, 3, 4].map((k) => k / 4);
+  const labels = formatTicks(fractions.map((f) => 10 ** (range.loLog + f * span)));
+  drawTicks(
+    ctx,
+    fractions.map((f, k) => [f, labels[k]]),
+    width,
+  );
+  canvas.dataset.ticks = JSON.stringify(labels);
 }
 
 /** Draws tick labels, the ends and centre first, skipping any that would overlap. */

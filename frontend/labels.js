@@ -146,6 +146,28 @@ export function readingLine(kind, view) {
 }
 
 /**
+ * The reading line of data without a time axis (a layer that returns its last
+ * output only), pointing at where backpropagation through time can be seen.
+ * @param {string|null} [stateTag] The tag of the layer's state gradients, if logged.
+ * @returns {string}
+ */
+export function noTimeLine(stateTag = null) {
+  const head =
+    "This layer's output has no time axis (it returns its last output only): one " +
+    "norm per logged step. ";
+  if (stateTag) {
+    return (
+      `${head}See the state gradients (quantity "${KINDS.state_gradients.quantity}", ` +
+      `tag ${stateTag}) for backpropagation through time inside the layer.`
+    );
+  }
+  return (
+    `${head}Log its state gradients (kinds=(..., "state_gradients")) to see ` +
+    "backpropagation through time inside the layer."
+  );
+}
+
+/**
  * @param {string} kind Series kind.
  * @returns {string} Name of its reach: "gradient horizon" for the state gradients
  *   (how far back gradient survives inside the layer's recurrence), else "reach".

@@ -31,6 +31,11 @@ export function createPage(root, { onChange, onStep, link }) {
   const controls = createControls(onChange);
   controls.element.append(createShare(link));
   const panelBox = el("div", { class: "rg-panels" });
+  const noRun = el("p", {
+    class: "rg-no-run",
+    role: "status",
+    text: "No run selected: check a run above to show its panel.",
+  });
   let sorted = { sort: "", order: "" };
   const compare = createCompareView({
     onOpen: (run) => onChange({ runs: [run], compare: false }),
@@ -114,7 +119,8 @@ export function createPage(root, { onChange, onStep, link }) {
     },
 
     /**
-     * The panels of `runs`, in that order; other runs' panels are removed.
+     * The panels of `runs`, in that order; other runs' panels are removed. No run:
+     * a line saying so.
      * @param {string[]} runs Runs shown.
      * @returns {Array<ReturnType<typeof createRunPanel>>}
      */
@@ -131,6 +137,8 @@ export function createPage(root, { onChange, onStep, link }) {
         if (!panels.has(r)) panels.set(r, createRunPanel(r, { onStep }));
         panelBox.append(panels.get(r).element); // keeps selection order
       }
+      if (runs.length === 0) panelBox.append(noRun);
+      else noRun.remove();
       return runs.map((r) => panels.get(r));
     },
 

@@ -73,18 +73,31 @@ export function flowReadout(hit, reach = "reach") {
 }
 
 /**
+ * Hover lines of the norm-over-training view (data without a time axis).
+ * @param {{step: number, value: number}} hit From views/norm_history normHistoryAt.
+ * @returns {string[]}
+ */
+export function normReadout(hit) {
+  return [`step ${hit.step}`, `norm ${readoutValue(hit.value)}`];
+}
+
+/**
  * The flow view's caption; names the reach threshold the server used, if it said.
  * @param {{reach: number[]|null, reach_threshold: number|null}} profile
  * @param {string} [reach] Name of the reach (labels.reachName).
+ * @param {boolean} [masked] The series has a mask: its reach counts from each
+ *   sample's last valid timestep (the server's end-aligned profile).
  * @returns {string}
  */
-export function flowCaption(profile, reach = "reach") {
+export function flowCaption(profile, reach = "reach", masked = false) {
   const head =
-    "Gradient flow over training — per-timestep L2 norm (log colour), one row per " +
-    `logged step (beyond ${FLOW_PLOT_HEIGHT} steps a row merges several: their max); `;
+    "Gradient flow over training — x: timestep, y: logged step (the first on top), " +
+    "per-timestep L2 norm (log colour), one row per logged step (beyond " +
+    `${FLOW_PLOT_HEIGHT} steps a row merges several: their max); `;
   let right = `${reach} unknown (the server sent none)`;
   if (profile.reach !== null) {
-    right = `right: ${reach} (timesteps back with ≥ ${thresholdText(profile)} the max)`;
+    const from = masked ? " from each sample's last valid timestep" : "";
+    right = `right: ${reach} (timesteps back${from} with ≥ ${thresholdText(profile)} the max)`;
   }
   return `${head}${right}; click a row to show that step`;
 }
@@ -96,15 +109,17 @@ export function flowCaption(profile, reach = "reach") {
  *   reach_threshold: number|null}|null} profile The series' profile (null: none).
  * @param {number} step Step shown.
  * @param {string} [reach] Name of the reach (labels.reachName).
+ * @param {boolean} [masked] The series has a mask (see flowCaption).
  * @returns {string} "" when there is nothing to say (no profile, the step is not in
  *   it, or it has no time axis).
  */
-export function reachLine(profile, step, reach = "reach") {
+export function reachLine(profile, step, reach = "reach", masked = false) {
   const row = profile ? profile.steps.indexOf(step) : -1;
   if (row < 0 || profile.values[row].length < 2) return "";
   if (profile.reach === null) return `${reach} at step ${step} unknown (the server sent none)`;
   const k = profile.reach[row];
-  const where = `the furthest with a norm ≥ ${thresholdText(profile)} the max`;
+  const from = masked ? ", counted from each sample's last valid timestep" : "";
+  const where = `the furthest with a norm ≥ ${thresholdText(profile)} the max${from}`;
   return `${reach}: ${back(k)} at step ${step} (${where})`;
 }
 

@@ -11,7 +11,6 @@ import { kindLabel, layerSummary, reachName } from "./labels.js";
 import { reachLine } from "./readout.js";
 import { createSection } from "./sections.js";
 import { shownStepText } from "./steps.js";
-import { flowAt } from "./views/flow.js";
 import { createWeightsSection } from "./views/weights_section.js";
 
 /**
@@ -58,8 +57,8 @@ export function createRunPanel(run, hooks) {
     const drawn = flow.drawn();
     if (!drawn) return;
     const r = flow.canvas.getBoundingClientRect();
-    const hit = flowAt(drawn.geom, drawn.profile, ev.clientX - r.left, ev.clientY - r.top);
-    if (hit) hooks.onStep(hit.step);
+    const step = drawn.pick(ev.clientX - r.left, ev.clientY - r.top);
+    if (step !== null) hooks.onStep(step);
   });
 
   /**
@@ -87,7 +86,8 @@ export function createRunPanel(run, hooks) {
     views.hidden = false;
     counts.hidden = !m.prep;
     stepInfo.textContent = stepText(m.step, at.state.step, at.kept, m.note);
-    reach.textContent = reachLine(m.profile, m.step, reachName(m.meta.kind));
+    const masked = Boolean(m.meta.has_mask);
+    reach.textContent = reachLine(m.profile, m.step, reachName(m.meta.kind), masked);
     reach.hidden = !reach.textContent;
     const rank2 = Array.isArray(m.meta.shape) && m.meta.shape.length === 2;
     const on = (name) => at.state.views.includes(name);

@@ -7,13 +7,20 @@
  */
 import { drawColorbar, drawLogColorbar, specialLegend } from "./colorbar.js";
 import { el, replaceChildren } from "./dom.js";
-import { channelLabel, reachName, readingLine } from "./labels.js";
-import { flowCaption, flowReadout, valueReadout, weightReadout } from "./readout.js";
+import { channelLabel, noTimeLine, reachName, readingLine } from "./labels.js";
+import {
+  flowCaption,
+  flowReadout,
+  normReadout,
+  valueReadout,
+  weightReadout,
+} from "./readout.js";
 import { colors } from "./theme.js";
 import { attachTooltip } from "./tooltip.js";
 import { channelGridAt, drawChannelGrid } from "./views/channel_grid.js";
 import { drawFlow, flowAt } from "./views/flow.js";
 import { drawHeatmap, heatmapAt } from "./views/heatmap.js";
+import { drawNormHistory, normHistoryAt } from "./views/norm_history.js";
 import { drawScalar0d, scalar0dAt } from "./views/scalar0d.js";
 import { axisNames, weightFrame } from "./weights.js";
 
@@ -27,6 +34,8 @@ const meanColor = () => colors().ink;
  * @property {object} geom The view's geometry (for hit testing).
  * @property {(x: number, y: number) => string[]|null} readout Hover lines at a point.
  * @property {object} [profile] The flow view's profile.
+ * @property {(x: number, y: number) => number|null} [pick] The flow view's step at a
+ *   point (a click shows it).
  */
 
 /**
@@ -55,11 +64,11 @@ export function createSection(name) {
   function draw(v) {
     const d = DRAWERS[name](canvas, v);
     caption.textContent = d.caption;
-    reading.textContent = readingLine(v.meta.kind, name);
+    reading.textContent = d.reading || readingLine(v.meta.kind, name);
     bar.hidden = !d.bar;
     if (d.bar) d.bar(bar);
     replaceChildren(row, bar, specialLegend(d.legend));
-    drawn = { geom: d.geom, readout: d.readout, profile: d.profile };
+    drawn = { geom: d.geom, readout: d.readout, profile: d.profile, pick: d.pick };
   }
   return { element, canvas, draw, drawn: () => drawn };
 }
@@ -225,6 +234,7 @@ function scatterSection(canvas, v) {
 
 function flowSection(canvas, v) {
   const { profile } = v;
+  if (Array.isArray(v.meta.shape) && v.meta.shape.length === 2) return normSection(canvas, v);
   const reach = reachName(v.meta.kind);
   const geom = drawFlow(canvas, profile, { currentStep: v.step, availWidth: v.width });
   const readout = (x, y) => {
@@ -232,10 +242,33 @@ function flowSection(canvas, v) {
     return hit && flowReadout(hit, reach);
   };
   return {
-    caption: flowCaption(profile, reach),
+    caption: flowCaption(profile, reach, Boolean(v.meta.has_mask)),
     geom,
     readout,
+    pick: (x, y) => flowAt(geom, profile, x, y)?.step ?? null,
     bar: (bar) => drawLogColorbar(bar, geom.range, BAR_WIDTH),
+    legend: ["nan", "posInf"],
+    profile,
+  };
+}
+
+/** Data without a time axis: its norm over training instead of a flow image. */
+function normSection(canvas, v) {
+  const { profile } = v;
+  const geom = drawNormHistory(canvas, profile, { currentStep: v.step, availWidth: v.width });
+  const readout = (x, y) => {
+    const hit = normHistoryAt(geom, profile, x, y);
+    return hit && normReadout(hit);
+  };
+  return {
+    caption:
+      "Norm over training — one L2 norm (batch and channels) per logged step, log " +
+      "axis; no time axis, so no flow image and no reach; click a point to show that step",
+    reading: noTimeLine(v.stateTag),
+    geom,
+    readout,
+    pick: (x, y) => normHistoryAt(geom, profile, x, y)?.step ?? null,
+    bar: null,
     legend: ["nan", "posInf"],
     profile,
   };

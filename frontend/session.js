@@ -31,9 +31,10 @@ export function createSession(initial) {
 
   /**
    * Drops unknown runs and tags from the state and fills in defaults: a tag no run
-   * has becomes the first layer's with the quantity asked for; no run shown, the
-   * first run with the tag; else the first run, and the first layer it can read,
-   * with its first quantity. The quantity follows the tag.
+   * has becomes the first layer's with the quantity asked for; no run shown (and
+   * none unchecked on purpose, state.noRun), the first run with the tag; else the
+   * first run, and the first layer it can read, with its first quantity. The
+   * quantity follows the tag.
    * @param {boolean} [every] When no run is shown: show every run that can read
    *   the tag (a page opened without runs in its address), not only the first.
    */
@@ -42,7 +43,7 @@ export function createSession(initial) {
     const wanted = (e) => e.kind === state.quantity && !e.unreadable;
     state.runs = state.runs.filter((r) => runs.includes(r));
     if (!known(state.tag) && state.quantity) state.tag = firstTag(groups, wanted) || state.tag;
-    const defaulted = state.runs.length === 0 && runs.length > 0;
+    const defaulted = state.runs.length === 0 && runs.length > 0 && !state.noRun;
     if (defaulted) state.runs = [runs.find((r) => tags[r][state.tag]) || runs[0]];
     if (!known(state.tag)) {
       const first = tags[state.runs[0]] || {};
@@ -109,6 +110,7 @@ export function createSession(initial) {
       }
       moved = 0;
       Object.assign(state, structuredClone(patch));
+      if ("runs" in patch) state.noRun = state.runs.length === 0; // unchecked them all
       if ("quantity" in patch && !("tag" in patch)) {
         const layer = groupOf(groups, state.tag);
         if (layer) state.tag = tagFor(layer, patch.quantity);
@@ -158,6 +160,16 @@ export function createSession(initial) {
 
     /** @returns {boolean} Whether the last pass could not load something. */
     failed: () => failed,
+
+    /**
+     * @param {string} tag A tag.
+     * @param {string} kind A quantity (series kind).
+     * @returns {string|null} The tag of that quantity of the tag's layer, if logged.
+     */
+    siblingTag(tag, kind) {
+      const entry = groupOf(groups, tag)?.entries.find((e) => e.kind === kind);
+      return entry ? entry.tag : null;
+    },
 
     /**
      * @returns {string[]} The shown runs whose series of the tag can be read (whose

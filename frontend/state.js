@@ -15,6 +15,8 @@ import { DEFAULT_SORT, SORT_KEYS } from "./compare_model.js";
 /**
  * @typedef {object} State
  * @property {string[]} runs Selected runs, in display order.
+ * @property {boolean} noRun The user unchecked every run: show none (a state
+ *   without runs otherwise shows the runs of the tag).
  * @property {string} tag Selected tag ("" = first available).
  * @property {string} [quantity] Kind of the tag shown (quantities.js); from an
  *   address without a known tag, the quantity to show first. Absent: none asked.
@@ -40,6 +42,7 @@ import { DEFAULT_SORT, SORT_KEYS } from "./compare_model.js";
 export function defaultState() {
   return {
     runs: [],
+    noRun: false,
     tag: "",
     step: null,
     sampleMode: "one",
@@ -66,6 +69,7 @@ export function encodeState(s) {
   const d = defaultState();
   const p = new URLSearchParams();
   for (const r of s.runs) p.append("run", r);
+  if (s.noRun && s.runs.length === 0) p.set("norun", "1");
   if (s.tag) p.set("tag", s.tag);
   if (s.quantity) p.set("quantity", s.quantity);
   if (s.step !== null && s.step !== undefined) p.set("step", String(s.step));
@@ -96,6 +100,7 @@ export function decodeState(hash) {
   const s = defaultState();
   const p = new URLSearchParams(String(hash || "").replace(/^#/, ""));
   s.runs = p.getAll("run").filter((r) => r.length > 0);
+  s.noRun = s.runs.length === 0 && p.get("norun") === "1";
   s.tag = p.get("tag") || "";
   if (p.get("quantity")) s.quantity = p.get("quantity");
   s.step = intOr(p.get("step"), null);
@@ -141,8 +146,8 @@ function oneOf(text, allowed, fallback) {
 export function stateToUrlData(s) {
   const p = new URLSearchParams(encodeState(s));
   const out = {};
-  if (s.runs.length > 0) out.runs = JSON.stringify(s.runs);
-  for (const [k, v] of p) if (k !== "run") out[k] = v;
+  if (s.runs.length > 0 || s.noRun) out.runs = JSON.stringify(s.runs);
+  for (const [k, v] of p) if (k !== "run" && k !== "norun") out[k] = v;
   return out;
 }
 
@@ -154,11 +159,23 @@ export function stateToUrlData(s) {
  */
 export function stateFromUrlData(data) {
   const p = new URLSearchParams();
-  for (const r of runList(data.runs)) p.append("run", r);
+  const runs = runList(data.runs);
+  for (const r of runs) p.append("run", r);
+  if (runs.length === 0 && isEmptyList(data.runs)) p.set("norun", "1");
   for (const [k, v] of Object.entries(data || {})) {
-    if (k !== "runs" && k !== "run" && typeof v === "string") p.set(k, v);
+    if (!["runs", "run", "norun"].includes(k) && typeof v === "string") p.set(k, v);
   }
   return decodeState(p.toString());
+}
+
+/** Whether `text` is the JSON of an empty list (every run unchecked). */
+function isEmptyList(text) {
+  try {
+    const list = JSON.parse(text);
+    return Array.isArray(list) && list.length === 0;
+  } catch {
+    return false;
+  }
 }
 
 function runList(text) {

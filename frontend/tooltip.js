@@ -5,6 +5,8 @@
 import { el } from "./dom.js";
 
 let box = null;
+/** The canvas under a still pointer: {canvas, lookup, clientX, clientY}, or null. */
+let hovered = null;
 
 function tooltipBox() {
   if (!box || !box.isConnected) {
@@ -16,7 +18,7 @@ function tooltipBox() {
 
 /**
  * Shows `lines` near the pointer.
- * @param {MouseEvent} ev Pointer event (for its page position).
+ * @param {{clientX: number, clientY: number}} ev Pointer position.
  * @param {string[]} lines Text lines.
  */
 function showTooltip(ev, lines) {
@@ -46,10 +48,37 @@ function hideTooltip() {
  */
 export function attachTooltip(canvas, lookup) {
   canvas.addEventListener("mousemove", (ev) => {
-    const r = canvas.getBoundingClientRect();
-    const lines = lookup(ev.clientX - r.left, ev.clientY - r.top);
-    if (lines) showTooltip(ev, lines);
-    else hideTooltip();
+    hovered = { canvas, lookup, clientX: ev.clientX, clientY: ev.clientY };
+    showAt(hovered);
   });
-  canvas.addEventListener("mouseleave", hideTooltip);
+  canvas.addEventListener("mouseleave", () => {
+    hovered = null;
+    hideTooltip();
+  });
+}
+
+/**
+ * Reads the point under a still pointer again, after the canvases were drawn anew
+ * (another step, sample mode or scale): the read-out shows what is there now, or
+ * hides when nothing is (the canvas was hidden, or shrank from under the pointer).
+ */
+export function refreshTooltip() {
+  if (!hovered) return;
+  const { canvas } = hovered;
+  if (!canvas.isConnected || canvas.getClientRects().length === 0) {
+    hovered = null;
+    hideTooltip();
+    return;
+  }
+  showAt(hovered);
+}
+
+function showAt(h) {
+  const r = h.canvas.getBoundingClientRect();
+  const x = h.clientX - r.left;
+  const y = h.clientY - r.top;
+  const inside = x >= 0 && y >= 0 && x < r.width && y < r.height;
+  const lines = inside ? h.lookup(x, y) : null;
+  if (lines) showTooltip(h, lines);
+  else hideTooltip();
 }

@@ -314,22 +314,30 @@ def export(args: argparse.Namespace) -> None:
             source.ctx, source.experiment_id, info.run, info.tag
         )
     ]
-    if args.all_steps:
-        os.makedirs(args.output, exist_ok=True)
-        for done, step in enumerate(steps, 1):
-            path = os.path.join(args.output, f"step_{step:09d}.png")
-            _save(_step_figure(source, info, step, args), path)
-            _progress(done, len(steps))
+    chosen = (
+        steps if args.all_steps else [steps[-1] if args.step is None else args.step]
+    )
+    if chosen[0] not in steps:
+        raise CliError(
+            f"step {chosen[0]} of run {info.run!r} tag {info.tag!r} is not logged; "
+            f"logged steps: {_short_list(steps)}"
+        )
+    channels, left_out = None, ""
+    if args.view == "grid":
+        channels, left_out = _grid_channels(args.channels, info.shape[2])
+        if left_out:  # once, not once per step
+            print(f"tb-rnngrad: {left_out}", file=sys.stderr)
+    if not args.all_steps:
+        figure = _step_figure(source, info, chosen[0], args, channels, left_out)
+        _save(figure, args.output)
         print(args.output)
         _save_histogram(source, info, steps, args.output)
         return
-    step = steps[-1] if args.step is None else args.step
-    if step not in steps:
-        raise CliError(
-            f"step {step} of run {info.run!r} tag {info.tag!r} is not logged; "
-            f"logged steps: {_short_list(steps)}"
-        )
-    _save(_step_figure(source, info, step, args), args.output)
+    os.makedirs(args.output, exist_ok=True)
+    for done, step in enumerate(chosen, 1):
+        path = os.path.join(args.output, f"step_{step:09d}.png")
+        _save(_step_figure(source, info, step, args, channels, left_out), path)
+        _progress(done, len(chosen))
     print(args.output)
     _save_histogram(source, info, steps, args.output)
 
@@ -427,7 +435,16 @@ def _kind(info: SeriesInfo) -> str | None:
     return info.kind if info.kind in QUANTITIES else None
 
 
-def _step_figure(source, info: SeriesInfo, step: int, args: argparse.Namespace):
+def _step_figure(
+    source,
+    info: SeriesInfo,
+    step: int,
+    args: argparse.Namespace,
+    channels: list[int] | None = None,
+    left_out: str = "",
+):
+    """One step's figure; `channels` and `left_out` from `_grid_channels` for
+    the grid view."""
     from tb_rnngrad import viz
 
     reader, ctx, eid = source.reader, source.ctx, source.experiment_id
@@ -453,10 +470,12 @@ def _step_figure(source, info: SeriesInfo, step: int, args: argparse.Namespace):
     if info.has_mask:
         mask = np.load(io.BytesIO(reader.read_mask(ctx, eid, info.run, info.tag, step)))
     if args.view == "grid":
-        channels, left_out = _grid_channels(args.channels, data.shape[2])
+        if channels is None or data.shape[2] != info.shape[2]:  # shape changed
+            channels, left_out = _grid_channels(args.channels, data.shape[2])
+            if left_out:
+                print(f"tb-rnngrad: step {step}: {left_out}", file=sys.stderr)
         if left_out:
             title += f" ({left_out})"
-            print(f"tb-rnngrad: step {step}: {left_out}", file=sys.stderr)
         fig, _ = viz.channel_grid(
             data,
             samples=samples,

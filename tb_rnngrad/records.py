@@ -61,6 +61,30 @@ _DESCRIPTIONS = {
 }
 
 
+#: Descriptions of (batch, channels) data: a layer that returns its last output
+#: only has no time axis to read.
+_NO_TIME_DESCRIPTIONS = {
+    "gradients": (
+        "d(loss)/d(output of layer `{key}`) on {batch}. This layer's output has "
+        "no time axis (it returns its last output only): one value per sample "
+        "and channel, no timesteps to read."
+    ),
+    "activations": (
+        "Last output of layer `{key}` on {batch}: no time axis, one value per "
+        "sample and channel."
+    ),
+}
+#: Added to a no-time description: where backpropagation through time is.
+_STATE_NOTE = (
+    "See the state gradients (`state_gradients/{key}`) for backpropagation "
+    "through time inside the layer."
+)
+_NO_STATE_NOTE = (
+    'Log its state gradients (kinds=(..., "state_gradients")) to see '
+    "backpropagation through time inside the layer."
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class Record:
     """One summary call: `summary.write(kind, tag, data, layer=..., ...)`."""
@@ -99,6 +123,8 @@ def records(result: CaptureResult, kinds: Sequence[str]) -> Iterator[Record]:
             for key, data in result.kind(kind).items():
                 mask = _mask_for(data, result.masks.get(key))
                 record = _record(kind, key, data, result.layers[key], mask)
+                if data.ndim == 2 and kind in _NO_TIME_DESCRIPTIONS:
+                    record = _without_time(record, key, result)
                 if kind == "gradients" and key in result.unused_outputs:
                     text = f"{record.description} {UNUSED_OUTPUT_NOTE}"
                     record = dataclasses.replace(record, description=text)
@@ -120,6 +146,18 @@ def _record(
     text = _DESCRIPTIONS[kind].format(key=key, what=what, batch=batch)
     tag = f"{tag_kind or kind}/{key}"
     return Record(kind, tag, data, layer, mask, text)
+
+
+def _without_time(record: Record, key: str, result: CaptureResult) -> Record:
+    """`record` of (batch, channels) data, described as having no time axis
+    and pointing at the layer's state gradients."""
+    size = len(record.data)
+    batch = f"a fixed batch of {size} samples" if size else "a fixed batch"
+    text = _NO_TIME_DESCRIPTIONS[record.kind].format(key=key, batch=batch)
+    if key in result.unused_outputs:  # UNUSED_OUTPUT_NOTE points there itself
+        return dataclasses.replace(record, description=text)
+    note = _STATE_NOTE if key in result.state_gradients else _NO_STATE_NOTE
+    return dataclasses.replace(record, description=f"{text} {note.format(key=key)}")
 
 
 def _input_records(result: CaptureResult) -> Iterator[Record]:

@@ -408,7 +408,9 @@ def wide_logdir(tmp_path_factory):
             summary.gradients(
                 "gradients/bigru", data, step, layer=BIGRU, mask=_masked_mask()
             )
-        summary.gradients("gradients/huge", np.ones((1, 3, 130), np.float32), 0)
+        for step in (0, 5, 9):
+            huge = np.ones((1, 3, 130), np.float32)
+            summary.gradients("gradients/huge", huge, step)
         for step in (0, 10, 20):
             last = np.full((2, 4), 0.5 * (step + 10), np.float32)
             summary.gradients("gradients/last", last, step)
@@ -508,8 +510,48 @@ def test_export_draws_masked_timesteps_in_the_palette_grey(
 def test_export_flow_of_two_steps_spans_them(wide_logdir, tmp_path, saved):
     out = tmp_path / "f.png"
     assert _export(wide_logdir, "gradients/bigru", "flow", out, run="wide") == 0
-    assert saved[0].axes[0].get_ylim() == (0, 100)
+    assert saved[0].axes[0].get_ylim() == (100, 0), "first step on top, as the tab"
     np.testing.assert_array_equal(saved[0].axes[0].get_yticks(), [0, 100])
+
+
+def test_export_flow_rows_run_as_in_the_tab(tmp_path, saved):
+    """The first logged step is the top row and timestep 0 the left column, as
+    in the tab's flow view: read back from the PNG's pixels."""
+    root = tmp_path / "logs"
+    with tf.summary.create_file_writer(str(root / "r")).as_default():
+        for step, hot in ((0, 0), (10, 7)):
+            data = np.full((1, 8, 1), 1e-3, np.float32)
+            data[0, hot] = 1.0  # step 0: timestep 0 hot; step 10: timestep 7
+            summary.gradients("g", data, step)
+    out = tmp_path / "f.png"
+    assert _export(str(root), "g", "flow", out, run="r") == 0
+    ax = saved[0].axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("timestep", "training step")
+    pixels = image.imread(out)[:, :, :3]
+    bbox = ax.get_window_extent()
+    top = int(pixels.shape[0] - bbox.y1) + 3  # just inside the image's top edge
+    left, right = int(bbox.x0) + 3, int(bbox.x1) - 3
+    hot = np.array(colors.SEQUENTIAL_CMAP(1.0)[:3])
+    cold = np.array(colors.SEQUENTIAL_CMAP(0.0)[:3])
+    np.testing.assert_allclose(pixels[top, left], hot, atol=3 / 255)  # step 0, t 0
+    np.testing.assert_allclose(pixels[top, right], cold, atol=3 / 255)
+    bottom = int(pixels.shape[0] - bbox.y0) - 3
+    np.testing.assert_allclose(pixels[bottom, right], hot, atol=3 / 255)  # step 10
+    np.testing.assert_allclose(pixels[bottom, left], cold, atol=3 / 255)
+
+
+def test_export_all_steps_names_the_left_out_channels_once(
+    wide_logdir, tmp_path, saved, capsys
+):
+    out = tmp_path / "all"
+    argv = ("gradients/huge", "grid", out, "--all-steps")
+    assert _export(wide_logdir, *argv, run="wide") == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        f"step_{s:09d}.png" for s in (0, 5, 9)
+    ]
+    note = "channels 64-129 not drawn: at most 64 charts; choose with --channels"
+    assert capsys.readouterr().err.count(note) == 1
+    assert all(note in fig.get_suptitle() for fig in saved)
 
 
 def test_export_flow_of_data_without_a_time_axis_is_a_line(

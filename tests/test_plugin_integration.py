@@ -195,7 +195,8 @@ def test_profile_matches_stats(server):
         assert_norms(body["values"][i], expected[0])
         assert body["nan_counts"][i] == expected[1].astype(int).tolist()
         assert body["inf_counts"][i] == expected[2].astype(int).tolist()
-        assert body["reach"][i] == stats.reach(expected[0], body["reach_threshold"])
+        ends = stats.end_profile(LOGGED[(TRAIN, "bigru")][step], mask())  # masked
+        assert body["reach"][i] == stats.reach(ends, body["reach_threshold"])
     assert body["reach_threshold"] == pytest.approx(metadata.DEFAULT_REACH_THRESHOLD)
 
 

@@ -89,3 +89,23 @@ def test_shape_filter_passes_rank_2_and_3_and_warns_once_per_skipped_tag():
         "'d' has shape (2,); only (batch, timesteps, channels) and "
         "(batch, channels) tensors are logged, so it is skipped",
     ]
+
+
+def test_data_without_a_time_axis_is_described_as_such():
+    """A layer returning its last output: no "read right to left", and a
+    pointer to its state gradients (where backpropagation through time is)."""
+    state = np.ones((2, 3, 2), np.float32)
+    with_state = _result(state_gradients={"enc": state})
+    kinds = ("gradients", "state_gradients")
+    found = {r.tag: r for r in records.records(with_state, kinds)}
+    text = found["gradients/enc"].description
+    assert "right to left" not in text
+    assert "This layer's output has no time axis" in text
+    assert text.endswith(
+        "See the state gradients (`state_gradients/enc`) for backpropagation "
+        "through time inside the layer."
+    )
+    assert "right to left" in found["state_gradients/enc"].description
+    (alone,) = records.records(_result(), ("gradients",))
+    assert "right to left" not in alone.description
+    assert 'kinds=(..., "state_gradients")' in alone.description

@@ -421,7 +421,7 @@ def test_scatter0d_rejects_sequences_with_a_hint():
 # --- gradient flow over training ---------------------------------------------
 
 
-def test_flow_image_rows_are_training_steps_increasing_upward():
+def test_flow_image_rows_are_training_steps_increasing_downward_as_in_the_tab():
     steps = np.array([0, 100, 200, 300])
     profiles = np.full((4, 5), 1e-3)
     profiles[2, :] = 1.0  # step 200 is hot everywhere
@@ -433,10 +433,10 @@ def test_flow_image_rows_are_training_steps_increasing_upward():
     assert_color(pixel(figure, pixels, image, 2, 200), top_color)
     for y in (25, 100, 275):  # inside the rows of steps 0, 100, 300
         assert_color(pixel(figure, pixels, image, 2, y), bottom_color)
-    # Later steps are drawn higher up (smaller pixel row).
+    # Later steps are drawn further down, the first logged step on top (the tab).
     y_first = image.transData.transform((0, 0))[1]
     y_last = image.transData.transform((0, 300))[1]
-    assert y_last > y_first
+    assert y_last < y_first
     # The reach curve shares the step axis.
     line = axes[1].get_lines()[0]
     np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3, 4])
@@ -460,11 +460,11 @@ def test_flow_columns_are_timesteps_and_log_scale_spans_decades():
 @pytest.mark.parametrize(
     ("steps", "limits", "ticks"),
     [
-        ([7], (6.5, 7.5), [7]),
-        ([0, 100], (0, 100), [0, 100]),
+        ([7], (7.5, 6.5), [7]),  # first step on top, as in the tab
+        ([0, 100], (100, 0), [0, 100]),
         (
             list(range(0, 2000, 100)),
-            (0, 1900),
+            (1900, 0),
             list(range(0, 1900, 300)),
         ),
     ],

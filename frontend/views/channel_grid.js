@@ -11,7 +11,15 @@ import { hexToRgb } from "../palette.js";
 import { fillRect, markNonFinite, strokeSeries } from "../raster.js";
 import { colors as themeColors } from "../theme.js";
 
-const PAD = { left: 2, top: 12, right: 2, bottom: 2 };
+const BASE_PAD = { left: 2, top: 12, right: 2, bottom: 2 };
+/** Space between a chart's edge and its header texts, CSS px. */
+const TEXT_INSET = 2;
+/** Height of a header line (chart title, scale label), CSS px. */
+const LINE_H = 12;
+/** Least space between a chart's title and its scale label on one line, CSS px. */
+const HEADER_GAP = 8;
+/** Chart height with a one-line header, CSS px (layout.chartGrid). */
+const CHART_H = 60;
 
 /**
  * Per-channel y ranges of the drawn samples.
@@ -71,16 +79,21 @@ export function drawChannelGrid(canvas, array, dims, opts = {}) {
   const C = dims.channels;
   const samples = opts.samples || [...Array(dims.batch).keys()];
   const sampleIds = opts.sampleIds || samples;
-  const { chartW, chartH, grid } = chartGrid(C, opts.availWidth || 640);
   const ranges = channelRanges(array, dims, samples, opts.yaxis || "shared");
+  const titles = [...Array(C).keys()].map(opts.channelLabel || ((c) => `ch ${c}`));
+  const scales = titles.map((_, c) => scaleText(ranges.lo[c], ranges.hi[c]));
+  const availWidth = opts.availWidth || 640;
+  const header = headerLines(canvas, titles, scales, chartGrid(C, availWidth).chartW);
+  const pad = { ...BASE_PAD, top: header * LINE_H };
+  const { chartW, chartH, grid } = chartGrid(C, availWidth, undefined, CHART_H - LINE_H + pad.top);
   const ctx = sizeCanvas(canvas, grid.width, grid.height);
   const dpr = canvas.width / Math.max(1, grid.width);
   const image = canvasImage(canvas, ctx);
   const px = new Uint32Array(image.data.buffer);
   const W = canvas.width;
   px.fill(0);
-  const pw = chartW - PAD.left - PAD.right;
-  const ph = chartH - PAD.top - PAD.bottom;
+  const pw = chartW - pad.left - pad.right;
+  const ph = chartH - pad.top - pad.bottom;
   const one = opts.color ? pack(hexToRgb(opts.color)) : 0;
   const colors = sampleIds.map((id) => (opts.color ? one : samplePacked(id)));
   const flipFrom = opts.maskFlipFrom ?? C;
@@ -88,8 +101,8 @@ export function drawChannelGrid(canvas, array, dims, opts = {}) {
   const frame = frameColors();
   for (let c = 0; c < C; c++) {
     const box = {
-      x: Math.round((grid.origins[c][0] + PAD.left) * dpr),
-      y: Math.round((grid.origins[c][1] + PAD.top) * dpr),
+      x: Math.round((grid.origins[c][0] + pad.left) * dpr),
+      y: Math.round((grid.origins[c][1] + pad.top) * dpr),
       w: Math.round(pw * dpr),
       h: Math.round(ph * dpr),
     };
@@ -101,9 +114,49 @@ export function drawChannelGrid(canvas, array, dims, opts = {}) {
     for (const b of samples) markNonFinite(px, W, array, b * T * C + c, C, T, box, marker);
   }
   ctx.putImageData(image, 0, 0);
-  drawLabels(ctx, grid.origins, chartW, ranges, opts.channelLabel || ((c) => `ch ${c}`));
+  const labels = drawLabels(ctx, grid.origins, chartW, titles, scales, header);
   const dx = T > 1 ? pw / (T - 1) : 0;
-  return { origins: grid.origins, chartW, chartH, pw, ph, dx, ranges, samples, sampleIds };
+  return {
+    origins: grid.origins,
+    chartW,
+    chartH,
+    pw,
+    ph,
+    dx,
+    pad,
+    ranges,
+    samples,
+    sampleIds,
+    labels,
+  };
+}
+
+/** A chart's scale label: its y range's top, "±" when it spans negative values. */
+function scaleText(lo, hi) {
+  return lo < 0 ? `±${formatValue(hi)}` : formatValue(hi);
+}
+
+/**
+ * How many header lines the charts need: 1 when every title and its scale label
+ * fit side by side in a chart's width, else 2 (the scale label on a line of its
+ * own under the title), for all charts alike.
+ */
+function headerLines(canvas, titles, scales, chartW) {
+  const ctx = canvas.getContext("2d");
+  ctx.font = AXIS_FONT;
+  const room = chartW - 2 * TEXT_INSET;
+  const fits = titles.every(
+    (t, c) => ctx.measureText(t).width + HEADER_GAP + ctx.measureText(scales[c]).width <= room,
+  );
+  return fits ? 1 : 2;
+}
+
+/** `text`, cut with "…" to fit `room` px if it does not. */
+function fitText(ctx, text, room) {
+  if (ctx.measureText(text).width <= room) return text;
+  let n = text.length;
+  while (n > 1 && ctx.measureText(`${text.slice(0, n - 1)}…`).width > room) n--;
+  return `${text.slice(0, n - 1)}…`;
 }
 
 /** Packed colours of a chart's background, zero line and masked shading. */
@@ -132,18 +185,37 @@ function drawFrame(px, W, box, lo, hi, mask, flip, T, frame) {
   }
 }
 
-function drawLabels(ctx, origins, w, ranges, label) {
+/**
+ * Draws each chart's title (left) and scale label (right), on one line or, with
+ * `lines` 2, the scale label under the title; texts too wide are cut with "…".
+ * @returns {Array<{title: number[], scale: number[]}>} Per chart, the boxes
+ *   [left, top, right, bottom] of the two texts as drawn, CSS px.
+ */
+function drawLabels(ctx, origins, w, titles, scales, lines) {
   ctx.font = AXIS_FONT;
   ctx.fillStyle = themeColors().axis;
   ctx.textBaseline = "top";
+  ctx.textAlign = "left";
+  const room = w - 2 * TEXT_INSET;
+  const boxes = [];
   for (let c = 0; c < origins.length; c++) {
     const [ox, oy] = origins[c];
-    ctx.textAlign = "left";
-    ctx.fillText(label(c), ox + 2, oy);
-    ctx.textAlign = "right";
-    const hi = ranges.hi[c];
-    ctx.fillText(ranges.lo[c] < 0 ? `±${formatValue(hi)}` : formatValue(hi), ox + w - 2, oy);
+    const scale = fitText(ctx, scales[c], room);
+    const scaleW = ctx.measureText(scale).width;
+    const titleRoom = lines === 1 ? room - HEADER_GAP - scaleW : room;
+    const title = fitText(ctx, titles[c], titleRoom);
+    const titleW = ctx.measureText(title).width;
+    const left = ox + TEXT_INSET;
+    const right = ox + w - TEXT_INSET;
+    const scaleY = oy + (lines - 1) * LINE_H;
+    ctx.fillText(title, left, oy);
+    ctx.fillText(scale, right - scaleW, scaleY);
+    boxes.push({
+      title: [left, oy, left + titleW, oy + LINE_H],
+      scale: [right - scaleW, scaleY, right, scaleY + LINE_H],
+    });
   }
+  return boxes;
 }
 
 /** A reused ImageData the size of the canvas. */
@@ -172,10 +244,10 @@ export function channelGridAt(geom, array, dims, px, py) {
   const c = hit.tile;
   const T = dims.time;
   const C = dims.channels;
-  const t = geom.dx > 0 ? Math.round((hit.x - PAD.left) / geom.dx) : 0;
+  const t = geom.dx > 0 ? Math.round((hit.x - geom.pad.left) / geom.dx) : 0;
   const timestep = Math.max(0, Math.min(T - 1, t));
   const lo = geom.ranges.lo[c];
-  const target = lo + ((PAD.top + geom.ph - hit.y) * (geom.ranges.hi[c] - lo)) / geom.ph;
+  const target = lo + ((geom.pad.top + geom.ph - hit.y) * (geom.ranges.hi[c] - lo)) / geom.ph;
   let best = 0;
   let bestDist = Infinity;
   for (let k = 0; k < geom.samples.length; k++) {

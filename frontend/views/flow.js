@@ -12,10 +12,24 @@ import { positiveLogRange } from "../normalize.js";
 import { hexToRgb } from "../palette.js";
 import { fillFlow } from "../raster.js";
 import { colors } from "../theme.js";
+import { integerTicks } from "../ticks.js";
 
 const LUT = sequentialLut();
-const REACH_W = 90;
 const GAP = 14;
+/** The reach plot's share of the width, and its bounds, CSS px. */
+const REACH_SHARE = 0.3;
+const REACH_MIN = 120;
+const REACH_MAX = 260;
+
+/**
+ * Width of the reach plot: a share of the view's, so that its integer ticks (at
+ * least five, ticks.integerTicks) stay apart.
+ * @param {number} availWidth Width of the whole view, CSS px.
+ * @returns {number} CSS px.
+ */
+export function reachWidth(availWidth) {
+  return Math.round(Math.max(REACH_MIN, Math.min(REACH_MAX, availWidth * REACH_SHARE)));
+}
 
 /**
  * Draws the flow image and the reach curve; more steps than pixel rows are merged
@@ -33,11 +47,13 @@ export function drawFlow(canvas, full, opts = {}) {
   const rows = profile.values.length;
   const cols = profile.values.reduce((m, r) => Math.max(m, r.length), 0) || 1;
   const showReach = cols > 1 && profile.reach !== null;
-  const margin = { left: 56, top: 4, right: showReach ? REACH_W + GAP : 4, bottom: 18 };
+  const availWidth = opts.availWidth || 640;
+  const reachW = showReach ? reachWidth(availWidth) : 0;
+  const margin = { left: 56, top: 4, right: showReach ? reachW + GAP : 4, bottom: 30 };
   const g = cellGeometry({
     cols,
     rows: Math.max(rows, 1),
-    availWidth: opts.availWidth || 640,
+    availWidth,
     maxPlotHeight: FLOW_PLOT_HEIGHT,
     maxCell: 12,
     margin,
@@ -53,8 +69,8 @@ export function drawFlow(canvas, full, opts = {}) {
   drawAxes(ctx, g, profile.steps);
   const current = profile.steps.indexOf(opts.currentStep);
   if (current >= 0) markRow(ctx, g, current);
-  if (showReach) drawReach(ctx, g, profile.reach, cols, current);
-  return { g, origins: [[0, 0]], range, cols, showReach, rows: profile };
+  const reach = showReach ? drawReach(ctx, g, profile.reach, cols, current, reachW) : null;
+  return { g, origins: [[0, 0]], range, cols, showReach, reach, rows: profile };
 }
 
 function drawAxes(ctx, g, steps) {
@@ -67,6 +83,7 @@ function drawAxes(ctx, g, steps) {
   for (const t of indexTicks(g.cols, g.cellW, 32)) {
     ctx.fillText(String(t), g.x + (t + 0.5) * g.cellW, g.y + plotH + 3);
   }
+  ctx.fillText("timestep", g.x + plotW / 2, g.y + plotH + 16);
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
   for (const r of indexTicks(steps.length, g.cellH, 14)) {
@@ -90,15 +107,25 @@ function markRow(ctx, g, r) {
   ctx.fill();
 }
 
-function drawReach(ctx, g, reach, cols, current) {
+/**
+ * The reach per logged step, as dots joined by a line, against integer ticks of
+ * timesteps back (at least five) with grid lines.
+ * @returns {{x0: number, width: number, ticks: Array<[number, number]>}} Left edge
+ *   and width of the plot, and each tick's value and x, CSS px.
+ */
+function drawReach(ctx, g, reach, cols, current, reachW) {
   const x0 = g.x + g.cols * g.cellW + GAP;
+  const plotW = reachW - 4;
   const plotH = g.rows * g.cellH;
-  const sx = (REACH_W - 4) / Math.max(1, cols - 1);
+  const sx = plotW / Math.max(1, cols - 1);
   const theme = colors();
   ctx.fillStyle = theme.plotBackground;
-  ctx.fillRect(x0, g.y, REACH_W - 4, plotH);
+  ctx.fillRect(x0, g.y, plotW, plotH);
+  const ticks = integerTicks(cols - 1).map((k) => [k, x0 + k * sx]);
+  ctx.fillStyle = theme.zeroLine;
+  for (const [, x] of ticks) ctx.fillRect(Math.round(x), g.y, 1, plotH);
   ctx.strokeStyle = theme.frame;
-  ctx.strokeRect(x0 - 0.5, g.y - 0.5, REACH_W - 3, plotH + 1);
+  ctx.strokeRect(x0 - 0.5, g.y - 0.5, plotW + 1, plotH + 1);
   ctx.strokeStyle = theme.ink;
   ctx.beginPath();
   reach.forEach((k, r) => {
@@ -119,10 +146,10 @@ function drawReach(ctx, g, reach, cols, current) {
   ctx.font = AXIS_FONT;
   ctx.fillStyle = theme.axis;
   ctx.textBaseline = "top";
-  ctx.textAlign = "left";
-  ctx.fillText("0", x0, g.y + plotH + 3);
-  ctx.textAlign = "right";
-  ctx.fillText(String(cols - 1), x0 + REACH_W - 4, g.y + plotH + 3);
+  ctx.textAlign = "center";
+  for (const [k, x] of ticks) ctx.fillText(String(k), x, g.y + plotH + 3);
+  ctx.fillText("timesteps back", x0 + plotW / 2, g.y + plotH + 16);
+  return { x0, width: plotW, ticks };
 }
 
 /**
@@ -144,8 +171,8 @@ export function flowAt(geom, _profile, px, py) {
   const step = profile.steps[row];
   const base = { row, step, lastStep: profile.lastSteps[row], reach: profile.reach?.[row] ?? null };
   if (!hit) {
-    const x0 = g.x + g.cols * g.cellW + GAP;
-    if (!geom.showReach || px < x0 || px > x0 + REACH_W) return null;
+    const r = geom.reach;
+    if (!r || px < r.x0 || px > r.x0 + r.width) return null;
     return { ...base, timestep: null, value: null, nan: null, inf: null };
   }
   const t = hit.col;

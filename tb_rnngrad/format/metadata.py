@@ -67,6 +67,11 @@ def profile_tag(tag: str) -> str:
     return tag + "/profile"
 
 
+def end_profile_tag(tag: str) -> str:
+    """Tag of the end-aligned profile (`stats.end_profile`) of a masked `tag`."""
+    return tag + "/end_profile"
+
+
 def gate_tag(tag: str, gate: str) -> str:
     """Tag of the histogram of one gate's block of the weight `tag`."""
     return f"{tag}/{gate}"
@@ -219,12 +224,15 @@ class SummarySeries:
       reach: `<tag>/reach`, an ordinary scalar; None for (batch, channels)
         data and `MATRIX_KINDS`, which have no time axis.
       gates: For `MATRIX_KINDS`, the histogram and scalars of each gate.
+      end_profile: `<tag>/end_profile`, a tensor under `PROFILE_PLUGIN_NAME`
+        (`stats.end_profile`), for masked data with a time axis; else None.
     """
 
     full_tensor: Series
     profile: Series | None
     reach: Series | None
     gates: tuple[GateSeries, ...] = ()
+    end_profile: Series | None = None
 
 
 def create_summary_metadata(
@@ -261,7 +269,8 @@ def create_summary_metadata(
         `MATRIX_KINDS`, the gates of the equal column blocks.
 
     Returns:
-      The full tensor's, the profile's and (rank 3 only) the reach's series;
+      The full tensor's, the profile's and (rank 3 only) the reach's series,
+      and for masked rank-3 data the end-aligned profile's;
       for `MATRIX_KINDS` the full tensor's and each gate's.
 
     Raises:
@@ -309,11 +318,15 @@ def create_summary_metadata(
             for gate, span in zip(gates, spans, strict=True)
         )
         return SummarySeries(full_tensor, None, None, per_gate)
-    reach = scalar_series(reach_tag(tag)) if len(shape) == 3 else None
+    has_time = len(shape) == 3
+    end_profile = None
+    if has_time and has_mask:
+        end_profile = rnngrad_series(plugin_data_pb2.PROFILE, end_profile_tag(tag))
     return SummarySeries(
         full_tensor=full_tensor,
         profile=rnngrad_series(plugin_data_pb2.PROFILE, profile_tag(tag)),
-        reach=reach,
+        reach=scalar_series(reach_tag(tag)) if has_time else None,
+        end_profile=end_profile,
     )
 
 

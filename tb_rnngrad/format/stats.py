@@ -1,4 +1,4 @@
-"""Per-timestep profile and gradient reach, computed with NumPy.
+"""Per-timestep profile, end-aligned profile and gradient reach, with NumPy.
 
 The TensorFlow op computes the same figures with TF ops (`summary`); tests pin
 both to these definitions.
@@ -31,6 +31,37 @@ def profile(data: np.ndarray) -> np.ndarray:
         return np.stack([norms, nans, infs]).astype(np.float32)
 
 
+def end_profile(data: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per-lag L2 norm counted from each sample's last valid timestep.
+
+    For masked (e.g. post-padded) sequences the last timestep is padding for
+    the shorter samples; this profile lines every sample up at its own last
+    valid timestep, so that `reach(end_profile(data, mask), threshold)` counts
+    timesteps back from where each sequence really ends.
+
+    Args:
+      data: (batch, timesteps, channels).
+      mask: (batch, timesteps) bool, True for valid timesteps.
+
+    Returns:
+      float32 (timesteps,): entry T-1-k is the L2 norm over the batch and
+      channels of each sample's valid timestep k steps before its last valid
+      one (accumulated in float64; NaN/Inf when such a slice holds one).
+      Masked timesteps count as zero; a sample with no valid timestep adds
+      nothing. With every timestep valid it equals `profile(data)[0]`.
+    """
+    valid = np.asarray(mask, dtype=bool)
+    timesteps = data.shape[1]
+    with np.errstate(invalid="ignore", over="ignore"):
+        squares = np.sum(np.square(data.astype(np.float64)), axis=2)
+        squares = np.where(valid, squares, 0.0)
+        last = timesteps - 1 - np.argmax(valid[:, ::-1], axis=1)
+        source = np.arange(timesteps)[None, :] - (timesteps - 1 - last)[:, None]
+        aligned = np.take_along_axis(squares, np.maximum(source, 0), axis=1)
+        aligned = np.where(source >= 0, aligned, 0.0)
+        return np.sqrt(np.sum(aligned, axis=0)).astype(np.float32)
+
+
 def reach(norms: np.ndarray, threshold: float) -> int:
     """Gradient reach of a per-timestep norm profile.
 
@@ -41,7 +72,9 @@ def reach(norms: np.ndarray, threshold: float) -> int:
     earliest timestep still gets at least `threshold` of the peak gradient.
 
     Args:
-      norms: (timesteps,) per-timestep norms, e.g. `profile(data)[0]`.
+      norms: (timesteps,) per-timestep norms, e.g. `profile(data)[0]`, or
+        `end_profile(data, mask)` for masked data (lags counted from each
+        sample's last valid timestep).
       threshold: Relative threshold in (0, 1].
 
     Returns:

@@ -89,6 +89,7 @@ class ProfileSeries:
     max_step: int
     max_wall_time: float
     reach_threshold: float
+    has_mask: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +103,8 @@ class Profiles:
       wall_times: Wall time of each step, in seconds.
       arrays: float32 (3, timesteps) per step: L2 norm, NaN count, Inf count.
       reach_threshold: Relative threshold of the reach (`stats.reach`).
+      end_norms: Per step, the end-aligned profile (`stats.end_profile`) of a
+        masked series, or None (no mask, or logged before it was written).
     """
 
     run: str
@@ -110,10 +113,17 @@ class Profiles:
     wall_times: list[float]
     arrays: list[np.ndarray]
     reach_threshold: float
+    end_norms: list[np.ndarray | None] | None = None
 
     def reach(self) -> list[int]:
-        """Gradient reach (`stats.reach`) of each step."""
-        return [stats.reach(a[0], self.reach_threshold) for a in self.arrays]
+        """Gradient reach (`stats.reach`) of each step: counted from each
+        sample's last valid timestep where the end-aligned profile is kept,
+        else from the last timestep."""
+        ends = self.end_norms or [None] * len(self.arrays)
+        return [
+            stats.reach(a[0] if end is None else end, self.reach_threshold)
+            for a, end in zip(self.arrays, ends, strict=True)
+        ]
 
 
 def _float32_value(value: float) -> float:
@@ -490,6 +500,7 @@ class Reader:
             max_step=int(series.max_step),
             max_wall_time=float(series.max_wall_time),
             reach_threshold=_float32_value(parsed.reach_threshold),
+            has_mask=parsed.has_mask and len(parsed.shape) == 3,
         )
 
     def read_profiles(
@@ -500,15 +511,18 @@ class Reader:
         Steps whose tensor is not a (3, timesteps) array are left out.
         """
         profile_tag = metadata.profile_tag(series.tag)
+        end_tag = metadata.end_profile_tag(series.tag)
+        tags = [profile_tag, end_tag] if series.has_mask else [profile_tag]
         result = self._provider.read_tensors(
             ctx,
             experiment_id=experiment_id,
             plugin_name=metadata.PROFILE_PLUGIN_NAME,
             downsample=ALL_RETAINED,
-            run_tag_filter=dp.RunTagFilter(runs=[series.run], tags=[profile_tag]),
+            run_tag_filter=dp.RunTagFilter(runs=[series.run], tags=tags),
         )
-        data = result.get(series.run, {}).get(profile_tag, [])
-        return self._profiles(experiment_id, series, data)
+        by_tag = result.get(series.run, {})
+        ends = _end_norms(by_tag.get(end_tag, []))
+        return self._profiles(experiment_id, series, by_tag.get(profile_tag, []), ends)
 
     def read_profiles_of_tag(
         self, ctx: Any, experiment_id: str, infos: dict[str, SeriesInfo]
@@ -528,18 +542,22 @@ class Reader:
             return {}
         tag = next(iter(infos.values())).tag
         profile_tag = metadata.profile_tag(tag)
+        end_tag = metadata.end_profile_tag(tag)
+        masked = any(_masked(info) for info in infos.values())
+        tags = [profile_tag, end_tag] if masked else [profile_tag]
         result = self._provider.read_tensors(
             ctx,
             experiment_id=experiment_id,
             plugin_name=metadata.PROFILE_PLUGIN_NAME,
             downsample=ALL_RETAINED,
-            run_tag_filter=dp.RunTagFilter(runs=sorted(infos), tags=[profile_tag]),
+            run_tag_filter=dp.RunTagFilter(runs=sorted(infos), tags=tags),
         )
         profiles = {}
         for run, info in infos.items():
             data = result.get(run, {}).get(profile_tag)
             if data is None:
                 continue
+            ends = _end_norms(result[run].get(end_tag, [])) if _masked(info) else {}
             series = ProfileSeries(
                 run=run,
                 tag=tag,
@@ -547,13 +565,18 @@ class Reader:
                 max_wall_time=0.0,
                 reach_threshold=info.reach_threshold,
             )
-            profiles[run] = self._profiles(experiment_id, series, data)
+            profiles[run] = self._profiles(experiment_id, series, data, ends)
         return profiles
 
     def _profiles(
-        self, experiment_id: str, series: ProfileSeries, data: list
+        self,
+        experiment_id: str,
+        series: ProfileSeries,
+        data: list,
+        ends: dict[int, np.ndarray],
     ) -> Profiles:
-        """`Profiles` of a provider's tensor data of `<tag>/profile`."""
+        """`Profiles` of a provider's tensor data of `<tag>/profile`, with the
+        end-aligned profiles of a masked series by step (`_end_norms`)."""
         profile_tag = metadata.profile_tag(series.tag)
         by_step = {}
         for datum in data:
@@ -580,6 +603,7 @@ class Reader:
             wall_times=[_wall_time(by_step[s][0]) for s in steps],
             arrays=[by_step[s][1] for s in steps],
             reach_threshold=series.reach_threshold,
+            end_norms=[ends.get(s) for s in steps] if ends else None,
         )
 
     def read_profiles_of(
@@ -632,3 +656,20 @@ class Reader:
                 f"the data of {_series_label(run, tag)} at step {step} is no "
                 f"longer retained ({error})"
             ) from error
+
+
+def _end_norms(data: list[Any]) -> dict[int, np.ndarray]:
+    """The end-aligned profiles (`stats.end_profile`) of a masked series, by
+    step: those that are (timesteps,) float arrays (none for data logged before
+    they were written)."""
+    ends = {}
+    for datum in data:
+        array = np.asarray(datum.numpy)
+        if array.ndim == 1 and array.dtype.kind == "f":
+            ends[datum.step] = array.astype(np.float32, copy=False)
+    return ends
+
+
+def _masked(info: SeriesInfo) -> bool:
+    """Whether a series has a mask over a time axis (an end-aligned profile)."""
+    return info.has_mask and len(info.shape) == 3

@@ -6,7 +6,10 @@ Each call writes, at one step, three time series (DESIGN: event format):
   "rnngrad"): the `.npy` bytes of the data, then those of the mask if given;
 - `<name>/profile`: a float32 (3, timesteps) tensor (plugin "rnngrad_profile"):
   per-timestep L2 norm over batch and channels, NaN count, Inf count;
-- `<name>/reach`: the gradient reach as an ordinary scalar (rank-3 data only).
+- `<name>/reach`: the gradient reach as an ordinary scalar (rank-3 data only),
+  counted from each sample's last valid timestep when a mask is given;
+- `<name>/end_profile`: with a mask, the float32 (timesteps,) norm per lag
+  from each sample's last valid timestep (`stats.end_profile`).
 
 TensorFlow is imported when an op runs, so that `gradients_pb` and friends work
 without it.
@@ -45,9 +48,9 @@ def gradients(
       description: Markdown description shown in TensorBoard.
       mask: Optional (batch, timesteps) bool array, True for valid timesteps.
       reach_threshold: Relative threshold of the reach scalar: the reach is the
-        largest lag k, counted back from the last timestep, at which the
-        per-timestep norm is at least this fraction of its maximum
-        (`tb_rnngrad.format.stats.reach`).
+        largest lag k, counted back from the last timestep (with a mask: from
+        each sample's last valid timestep), at which the per-timestep norm is
+        at least this fraction of its maximum (`tb_rnngrad.format.stats`).
 
     Returns:
       A boolean tensor, True if the data was written (a default writer exists).
@@ -249,9 +252,13 @@ def write(
             blobs.append(_npy_string(tf, mask_tensor))
         written = _write(tf, series.full_tensor, tf.stack(blobs), step)
         profile = _profile(tf, tensor)
+        reach_norms = profile[0]
+        if series.end_profile is not None:  # before the profile, which readers poll
+            reach_norms = _end_profile(tf, tensor, mask_tensor)
+            _write(tf, series.end_profile, reach_norms, step)
         _write(tf, series.profile, profile, step)
         if series.reach is not None:
-            _write(tf, series.reach, _reach(tf, profile[0], reach_threshold), step)
+            _write(tf, series.reach, _reach(tf, reach_norms, reach_threshold), step)
         return written
 
 
@@ -403,6 +410,20 @@ def _profile(tf: Any, tensor: Any) -> Any:
     nans = tf.reduce_sum(tf.cast(tf.math.is_nan(data3), tf.float64), axis=[0, 2])
     infs = tf.reduce_sum(tf.cast(tf.math.is_inf(data3), tf.float64), axis=[0, 2])
     return tf.cast(tf.stack([norms, nans, infs]), tf.float32)
+
+
+def _end_profile(tf: Any, tensor: Any, mask: Any) -> Any:
+    """Same figures as `tb_rnngrad.format.stats.end_profile`, as TF ops."""
+    squares = tf.reduce_sum(tf.square(tf.cast(tensor, tf.float64)), axis=2)
+    squares = tf.where(mask, squares, tf.zeros_like(squares))
+    timesteps = tf.shape(squares, out_type=tf.int32)[1]
+    from_end = tf.argmax(
+        tf.cast(tf.reverse(mask, axis=[1]), tf.int32), axis=1, output_type=tf.int32
+    )
+    source = tf.range(timesteps)[None, :] - from_end[:, None]
+    aligned = tf.gather(squares, tf.maximum(source, 0), batch_dims=1)
+    aligned = tf.where(source >= 0, aligned, tf.zeros_like(aligned))
+    return tf.cast(tf.sqrt(tf.reduce_sum(aligned, axis=0)), tf.float32)
 
 
 def _reach(tf: Any, norms: Any, threshold: float) -> Any:

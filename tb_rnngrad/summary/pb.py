@@ -3,7 +3,7 @@
 For PyTorch, JAX or tensorboardX users: write the returned proto with any
 event writer, e.g. tensorboardX's `SummaryWriter.file_writer.add_summary`.
 
-The TF op writes its three values as three events; do the same with the
+The TF op writes each value as an event of its own; do the same with the
 returned `Summary` for large tensors, one event per value:
 
     for value in summary.value:
@@ -131,13 +131,15 @@ def write_pb(
         channels), float16, float32 or float64 (stored as given).
       layer: A Keras layer, `LayerInfo` or dict describing the layer.
       description: Markdown description shown in TensorBoard.
-      mask: Optional (batch, timesteps) bool array, True for valid timesteps.
+      mask: Optional (batch, timesteps) bool array, True for valid timesteps;
+        the reach is then counted from each sample's last valid timestep.
       reach_threshold: Relative threshold of the reach scalar (`stats.reach`).
       weights: For "weight_contributions", the names of axis 0.
       gates: For "weight_contributions", the names of axis 2 (gates).
 
     Returns:
-      A `Summary` with the full tensor, its profile and (rank 3) its reach.
+      A `Summary` with the full tensor, its profile, (rank 3) its reach and
+      (rank 3 with a mask) its end-aligned profile.
 
     Raises:
       TypeError, ValueError: `data` or `mask` is not of a supported shape or
@@ -165,13 +167,15 @@ def write_pb(
     if mask_array is not None:
         blobs.append(npy_format.encode(mask_array))
     profile = stats.profile(array)
-    values = [
-        (series.full_tensor, np.array(blobs, dtype=np.object_)),
-        (series.profile, profile),
-    ]
+    values = [(series.full_tensor, np.array(blobs, dtype=np.object_))]
+    reach_norms = profile[0]
+    if series.end_profile is not None:  # before the profile, which readers poll
+        reach_norms = stats.end_profile(array, mask_array)
+        values.append((series.end_profile, reach_norms))
+    values.append((series.profile, profile))
     if series.reach is not None:
         values.append(
-            (series.reach, np.float32(stats.reach(profile[0], reach_threshold)))
+            (series.reach, np.float32(stats.reach(reach_norms, reach_threshold)))
         )
     summary = summary_pb2.Summary()
     for (tag, summary_metadata), value in values:

@@ -29,12 +29,13 @@ def flow(
 ) -> tuple[Figure, np.ndarray]:
     """Draws how the per-timestep gradient norm changes over training.
 
-    The image has one row per logged training step and one column per timestep:
-    x is the timestep (0 on the left), y the training step, increasing upward
-    (the first logged step is the bottom row). Rows are placed at their true step
-    values, so uneven logging intervals give uneven row heights; the y axis spans
-    exactly the first to the last logged step (their rows are half height; one
-    step gets a row of height 1), with ticks at logged steps. Colour is the
+    The image has one row per logged training step and one column per timestep,
+    oriented as the tab's flow view: x is the timestep (0 on the left), y the
+    training step, increasing downward (the first logged step is the top row).
+    Rows are placed at their true step values, so uneven logging intervals give
+    uneven row heights; the y axis spans exactly the first to the last logged
+    step (their rows are half height; one step gets a row of height 1), with
+    ticks at logged steps. Colour is the
     gradient norm on a sequential map (viridis); NaN is magenta and +Inf black
     (see `tb_rnngrad.viz.colors`), counted in the image title.
 
@@ -170,7 +171,7 @@ def _draw_image(
     column_edges = np.arange(timesteps + 1) - 0.5
     row_edges = _row_edges(steps)
     ax.pcolormesh(column_edges, row_edges, scale.colorize(values))
-    ax.set_ylim(row_edges[0], row_edges[-1])
+    ax.set_ylim(row_edges[-1], row_edges[0])  # first step on top, as in the tab
     ax.set_yticks(_step_ticks(steps))
     _layout.set_labels(ax, "timestep", "training step")
     counts = NonFiniteCounts.of(values)

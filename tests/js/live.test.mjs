@@ -52,18 +52,34 @@ function fakeWindow() {
     [...intervals.values()].forEach((i) => i.fn());
     win.elapse();
   };
+  win.closePorts = () => win.parent.posted.forEach((m) => m.ports?.forEach((p) => p.close()));
   win.intervals = intervals;
   win.timeouts = timeouts;
   win.listeners = listeners;
   return win;
 }
 
+/**
+ * A fake window whose message ports are closed after the test, passed or failed (an
+ * open port keeps node's test process alive).
+ */
+function windowFor(t) {
+  const win = fakeWindow();
+  t.after(() => win.closePorts());
+  return win;
+}
+
+/** Waits, in real time (at most 5 s), until `cond()` holds: ports deliver later. */
+async function until(cond) {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
 /** What TensorBoard's page sends over a plugin's port, as its IPC class does. */
 const hostMessage = (type, id, payload) =>
   JSON.stringify({ type, id, payload, error: null, isReply: false });
 
-test("keepFresh syncs every REFRESH_MS, one sync at a time, not while hidden", async () => {
-  const win = fakeWindow();
+test("keepFresh syncs every REFRESH_MS, one sync at a time, not while hidden", async (t) => {
+  const win = windowFor(t);
   let calls = 0;
   let finish;
   const sync = () => {
@@ -103,11 +119,10 @@ test("keepFresh syncs every REFRESH_MS, one sync at a time, not while hidden", a
   stop();
   assert.equal(win.intervals.size, 0);
   assert.equal(win.listeners.size, 0);
-  win.parent.posted[0].ports[0].close();
 });
 
 test("a failing sync is logged and the next tick tries again", async (t) => {
-  const win = fakeWindow();
+  const win = windowFor(t);
   const warn = t.mock.method(console, "warn", () => {});
   let calls = 0;
   const stop = keepFresh(
@@ -126,11 +141,10 @@ test("a failing sync is logged and the next tick tries again", async (t) => {
   assert.equal(calls, 2);
   assert.equal(warn.mock.callCount(), 2);
   stop();
-  win.parent.posted[0].ports[0].close();
 });
 
-test("keepFresh skips reloads while another dashboard is shown, then reloads once", async () => {
-  const win = fakeWindow();
+test("keepFresh skips reloads while another dashboard is shown, then reloads once", async (t) => {
+  const win = windowFor(t);
   let calls = 0;
   const stop = keepFresh(async () => calls++, { win });
   win.innerHeight = 0; // TensorBoard shows another dashboard; the frame stays alive
@@ -154,19 +168,19 @@ test("keepFresh skips reloads while another dashboard is shown, then reloads onc
   assert.equal(calls, 2);
   stop();
   assert.equal(win.listeners.size, 0);
-  win.parent.posted[0].ports[0].close();
 });
 
-test("keepFresh reloads on TensorBoard's reload broadcasts", async () => {
-  const win = fakeWindow();
+test("keepFresh reloads on TensorBoard's reload broadcasts", async (t) => {
+  const win = windowFor(t);
   let calls = 0;
   const stop = keepFresh(async () => calls++, { win });
   const host = win.parent.posted[0].ports[0];
-  host.onmessage = () => {};
+  let replies = 0; // the plugin answers each message once it has handled it
+  host.onmessage = () => replies++;
   // One reload of TensorBoard's page that changed the runs sends both.
   host.postMessage(hostMessage("experimental.RunsChanged", 1, ["a"]));
   host.postMessage(hostMessage("experimental.DataReloaded", 2, null));
-  await new Promise((r) => setTimeout(r, 20));
+  await until(() => replies === 2);
   assert.equal(calls, 0, "not before COALESCE_MS");
   assert.deepEqual([...win.timeouts.values()].map((t) => t.ms), [COALESCE_MS]);
   win.elapse();
@@ -174,23 +188,22 @@ test("keepFresh reloads on TensorBoard's reload broadcasts", async () => {
   assert.equal(calls, 1, "one reload for both");
   win.innerWidth = 0;
   host.postMessage(hostMessage("experimental.DataReloaded", 3, null));
-  await new Promise((r) => setTimeout(r, 20));
+  await until(() => replies === 3);
   win.elapse();
   await settle();
   assert.equal(calls, 1, "not displayed: skipped");
   win.innerWidth = 1400;
   win.listeners.get("window:resize")(); // and TensorBoard's DataReloaded just after
   host.postMessage(hostMessage("experimental.DataReloaded", 4, null));
-  await new Promise((r) => setTimeout(r, 20));
+  await until(() => replies === 4);
   win.elapse();
   await settle();
   assert.equal(calls, 2, "then reloaded once displayed");
   stop();
-  host.close();
 });
 
-test("listenToHost registers like TensorBoard's plugin library and hears reloads", async () => {
-  const win = fakeWindow();
+test("listenToHost registers like TensorBoard's plugin library and hears reloads", async (t) => {
+  const win = windowFor(t);
   let heard = 0;
   const close = listenToHost(() => heard++, win);
   const [{ data, origin, ports }] = win.parent.posted;
@@ -199,11 +212,11 @@ test("listenToHost registers like TensorBoard's plugin library and hears reloads
   const host = ports[0]; // TensorBoard's end of the channel
   const replies = [];
   host.onmessage = (ev) => replies.push(JSON.parse(ev.data));
+  host.postMessage("not json"); // ignored, unanswered; delivered before the rest
   host.postMessage(hostMessage("experimental.RunsChanged", 7, ["a", "b"]));
   host.postMessage(hostMessage("experimental.DataReloaded", 8, undefined));
   host.postMessage(hostMessage("experimental.Other", 9, null));
-  host.postMessage("not json");
-  await new Promise((r) => setTimeout(r, 20));
+  await until(() => replies.length === 3);
   assert.equal(heard, 2, "RunsChanged and DataReloaded (every reload)");
   assert.deepEqual(replies, [
     { type: "experimental.RunsChanged", id: 7, payload: null, error: null, isReply: true },
@@ -211,7 +224,6 @@ test("listenToHost registers like TensorBoard's plugin library and hears reloads
     { type: "experimental.Other", id: 9, payload: null, error: null, isReply: true },
   ]);
   close();
-  host.close();
 });
 
 test("listenToHost does nothing outside an iframe", () => {

@@ -73,6 +73,7 @@ test("the reach of the state gradients is their gradient horizon", () => {
     "gradient horizon: 1 timestep back at step 10 (the furthest with a norm ≥ 1% of the max)",
   );
   assert.match(reachLine(profile, 0), /^reach: 2 timesteps back at step 0/);
+  assert.match(reachLine(profile, 0, "reach", true), /max, counted from each sample's last valid timestep\)$/);
   assert.equal(reachLine({ ...profile, reach: null }, 0, "gradient horizon"), "gradient horizon at step 0 unknown (the server sent none)");
   assert.equal(reachLine(profile, 5), "", "a step the profile does not hold");
   assert.equal(reachLine(null, 0), "", "no profile");
@@ -89,4 +90,13 @@ test("weight matrices have no per-timestep profile to ask for", async () => {
   for (const kind of ["gradients", "state_gradients", "weight_contributions", "newer"]) {
     assert.equal(hasProfile(kind), true, kind);
   }
+});
+
+test("data without a time axis points at the state gradients", async () => {
+  const { noTimeLine } = await import("../../frontend/labels.js");
+  const withState = noTimeLine("state_gradients/lstm");
+  assert.match(withState, /^This layer's output has no time axis/);
+  assert.match(withState, /See the state gradients .*tag state_gradients\/lstm\) for backpropagation through time inside the layer\.$/);
+  assert.doesNotMatch(withState, /right to left/);
+  assert.match(noTimeLine(null), /Log its state gradients \(kinds=\(\.\.\., "state_gradients"\)\)/);
 });

@@ -34,4 +34,9 @@ test("the flow view's read-out and caption; a missing reach is unknown", () => {
   assert.match(flowCaption({ reach: [1], reach_threshold: 0.01 }), /reach \(timesteps back with ≥ 1% of the max\)/);
   assert.match(flowCaption({ reach: [1], reach_threshold: null }), /≥ a share of the max/);
   assert.match(flowCaption({ reach: null, reach_threshold: 0.01 }), /reach unknown \(the server sent none\)/);
+  assert.match(
+    flowCaption({ reach: [1], reach_threshold: 0.01 }, "reach", true),
+    /reach \(timesteps back from each sample's last valid timestep with ≥ 1% of the max\)/,
+  );
+  assert.match(flowCaption({ reach: [1], reach_threshold: 0.01 }), /x: timestep, y: logged step \(the first on top\)/);
 });

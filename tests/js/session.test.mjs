@@ -36,7 +36,14 @@ test("a page opened without runs shows every run that can read the tag", () => {
   s.replace(defaultState());
   assert.deepEqual(s.state().runs, ["a", "b"], "an address without runs: all of them");
   s.apply({ runs: [] });
-  assert.deepEqual(s.state().runs, ["a"], "unchecking every run (a change) shows one");
+  assert.deepEqual(s.state().runs, [], "unchecking every run shows none");
+  assert.equal(s.state().noRun, true);
+  s.setTags(TAGS);
+  assert.deepEqual(s.state().runs, [], "a reload of the listing keeps none");
+  s.apply({ runs: ["b"] });
+  assert.deepEqual([s.state().runs, s.state().noRun], [["b"], false]);
+  s.replace({ ...defaultState(), noRun: true, tag: "g/x" });
+  assert.deepEqual(s.state().runs, [], "an address saying no run: none");
 });
 
 test("a change of runs or tag is reconciled; the state handed out is a copy", () => {

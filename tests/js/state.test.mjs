@@ -13,6 +13,7 @@ test("default state encodes to an empty hash and back", () => {
 test("full state round trip, including awkward run and tag names", () => {
   const s = {
     runs: ["lstm/run 1", "gru&co=#1", "<img src=x onerror=alert(1)>"],
+    noRun: false,
     tag: "rnn_grads/lstm_1+bi?x",
     step: 1200,
     sampleMode: "one",
@@ -63,4 +64,11 @@ test("manual range is only written in manual mode; step 0 is kept", () => {
   const h = encodeState(s);
   assert.equal(h, "step=0");
   assert.equal(decodeState(h).step, 0);
+});
+
+test("no run selected survives the hash; a list of runs wins over it", () => {
+  const none = { ...defaultState(), noRun: true, tag: "t" };
+  assert.equal(encodeState(none), "norun=1&tag=t");
+  assert.deepEqual(decodeState(encodeState(none)), none);
+  assert.equal(decodeState("#norun=1&run=a").noRun, false);
 });

@@ -23,6 +23,13 @@ test("the state round-trips through one value per key; defaults are left out", (
   assert.deepEqual(stateFromUrlData(data), s);
 });
 
+test("no run selected is an empty list of runs", () => {
+  const none = { ...defaultState(), noRun: true, tag: "t" };
+  assert.deepEqual(stateToUrlData(none), { runs: "[]", tag: "t" });
+  assert.deepEqual(stateFromUrlData({ runs: "[]", tag: "t" }), none);
+  assert.equal(stateFromUrlData({ tag: "t" }).noRun, false, "no runs key: the default");
+});
+
 test("bad entries fall back to the defaults", () => {
   const s = stateFromUrlData({ runs: "not json", scale: "wrong", step: "x", run: "r" });
   assert.deepEqual(s, defaultState());
