@@ -49,33 +49,23 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from bench.keras_model import (  # noqa: E402
+    FEATURES,
+    SAMPLES,
+    TIMESTEPS,
+    UNITS,
+    build_model,
+    make_data,
+)
 from bench.timing import Recorder, interleave, ratio, spread  # noqa: E402
 from tb_rnngrad.callback import GradientLogger  # noqa: E402
 from tb_rnngrad.capture import capture  # noqa: E402
 from tb_rnngrad.capture.weight_terms import _product_norms  # noqa: E402
 
-SAMPLES, TIMESTEPS, FEATURES, UNITS = 16, 200, 8, 64
 TRAIN_BATCH = 64
 BPTT_KINDS = ("gradients", "state_gradients", "weight_contributions")
 """The kinds of issue 12's targets: (d) <= 1.5x the bare step, (c) <= 1.03x."""
 BPTT_LIMIT = 1.5
-
-
-def build_model() -> keras.Model:
-    """The demo-sized stacked LSTM."""
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((TIMESTEPS, FEATURES), name="sequence")
-    hidden = keras.layers.LSTM(UNITS, return_sequences=True, name="lstm_1")(inputs)
-    hidden = keras.layers.LSTM(UNITS, name="lstm_2")(hidden)
-    model = keras.Model(inputs, keras.layers.Dense(1, name="head")(hidden))
-    model.compile(optimizer="adam", loss="mse")
-    return model
-
-
-def make_data(samples: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((samples, TIMESTEPS, FEATURES)).astype("float32")
-    return x, rng.standard_normal((samples, 1)).astype("float32")
 
 
 def timed(fn: Callable[[], object]) -> tuple[float, float]:
