@@ -49,6 +49,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from bench.fit_sides import fit_once, fit_with_logger  # noqa: E402
 from bench.keras_model import (  # noqa: E402
     FEATURES,
     SAMPLES,
@@ -201,37 +202,22 @@ def fit_rows(model: keras.Model, args: argparse.Namespace, log_dir: str) -> list
             kinds=BPTT_KINDS,
         ),
     }
-    shares: dict[str, list[float]] = {name: [] for name in loggers}
-
-    def fit_with(name: str) -> Callable[[], None]:
-        fit_logger = loggers[name]
-        hook_seconds = instrument(fit_logger)
-
-        def fit() -> None:
-            hook_seconds.clear()
-            start = time.perf_counter()
-            model.fit(
-                x_train,
-                y_train,
-                batch_size=TRAIN_BATCH,
-                epochs=1,
-                verbose=0,
-                callbacks=[fit_logger],
-            )
-            shares[name].append(sum(hook_seconds) / (time.perf_counter() - start))
-
-        return fit
+    fits, shares = {}, {}
+    for name, fit_logger in loggers.items():
+        fits[name], shares[name] = fit_with_logger(
+            model, x_train, y_train, TRAIN_BATCH, fit_logger
+        )
 
     def fit_without() -> None:
-        model.fit(x_train, y_train, batch_size=TRAIN_BATCH, epochs=1, verbose=0)
+        fit_once(model, x_train, y_train, TRAIN_BATCH)
 
     # The warm-up round traces the train function and each logger's capture.
     # "again" is the fit without a logger once more: its ratio to "none" is
     # what the comparison reads when nothing differs (its resolution).
     raw = interleave(
         {
-            "old": fit_with("old"),
-            "bptt": fit_with("bptt"),
+            "old": fits["old"],
+            "bptt": fits["bptt"],
             "none": fit_without,
             "again": fit_without,
         },
@@ -348,21 +334,6 @@ def bptt_sides(model: keras.Model, reps: int, log_dir: str) -> dict:
             if name != "bare"
         },
     }
-
-
-def instrument(logger: GradientLogger) -> list[float]:
-    """Wraps the logger's hooks with timers; returns the list they append to."""
-    seconds: list[float] = []
-    for name in ("on_train_begin", "on_train_batch_begin", "on_train_end"):
-        hook = getattr(logger, name)
-
-        def timed_hook(*args, _hook=hook, **kwargs):
-            start = time.perf_counter()
-            _hook(*args, **kwargs)
-            seconds.append(time.perf_counter() - start)
-
-        setattr(logger, name, timed_hook)
-    return seconds
 
 
 def print_table(rows: list[tuple], args: argparse.Namespace) -> None:
