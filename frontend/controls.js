@@ -38,6 +38,8 @@ const VIEWS = {
  * @property {boolean} hasBatch Whether the series shown have samples (weights do
  *   not).
  * @property {boolean} canReflect Whether reflect applies to the tag.
+ * @property {boolean} matrix Whether every series shown is a weight matrix (the
+ *   Weights view: no samples, layout or views to choose).
  * @property {boolean} playing Whether playback runs.
  */
 
@@ -49,7 +51,7 @@ const VIEWS = {
 export function createControls(onChange) {
   const c = buildInputs(onChange);
   c.filterBar = createRunFilterBar(onChange);
-  // What shapes one run's views; the compare view has none of it, so it is hidden there.
+  // What shapes one run's views, the step first.
   c.viewFields = [
     field(
       "Step",
@@ -167,7 +169,11 @@ function update(c, keys, m, onChange) {
   for (const box of c.runList.querySelectorAll("input")) box.checked = s.runs.includes(box.value);
   c.filterBar.update(c.runList, m.runs, s);
   updateChoices(c, keys, m);
-  for (const f of c.viewFields) f.hidden = Boolean(s.compare);
+  // The compare view uses none of them; the Weights view only the step (a matrix has
+  // no samples or time axis, and the view has its own colour-scale choice).
+  c.viewFields.forEach((f, i) => {
+    f.hidden = Boolean(s.compare) || (m.matrix && i > 0);
+  });
   updateStep(c, m);
   c.sampleMode.value = s.sampleMode;
   c.sample.value = String(s.sample);

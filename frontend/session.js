@@ -8,6 +8,7 @@ import { choices, firstTag, groupLayers, groupOf, seriesOf, tagFor } from "./qua
 import { indexOfStep, stepToward, unionSteps } from "./steps.js";
 import { canReflect } from "./tensor_ops.js";
 import { isWeights } from "./weights.js";
+import { isMatrix } from "./gates.js";
 
 /**
  * @param {import("./state.js").State} initial State to start from (e.g. the
@@ -197,6 +198,7 @@ export function createSession(initial) {
         batch: Math.max(1, ...sampled.map((m) => m.shape[0])),
         hasBatch: !(metas.length > 0 && metas.every(isWeights)),
         canReflect: metas.some((m) => canReflect(m)),
+        matrix: metas.length > 0 && metas.every((m) => m && isMatrix(m.kind)),
         playing,
       };
     },

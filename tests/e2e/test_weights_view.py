@@ -172,6 +172,10 @@ def test_gates_are_labelled_in_keras_order(page, served, artifacts, tag, titles)
     shown = frame.evaluate(GATES_JS, canvas.element_handle())
     assert [t.split(" ±")[0] for t in shown] == titles
     assert "step 4" in frame.locator(".rg-section-weights h3").first.inner_text()
+    # No samples, colour scale, layout or views for a matrix: only the step applies.
+    for control in ("#rg-sample-mode", "#rg-scale", "#rg-reflect", "#rg-view-heatmap"):
+        assert frame.locator(control).is_hidden(), control
+    assert frame.locator("#rg-step").is_visible()
     page.screenshot(
         path=str(artifacts / f"weights_{tag.replace('/', '_')}.png"), full_page=True
     )

@@ -145,6 +145,15 @@ test("session: the samples control is off when every series shown is weights", (
   ({ st, metas } = s.begin());
   m = s.controls(st, metas, false);
   assert.deepEqual([m.hasBatch, m.batch], [true, 2]);
+  assert.equal(m.matrix, false);
+});
+
+test("session: a weight matrix's controls model says so (the Weights view)", () => {
+  const meta = { kind: "weights", layer: "lstm", shape: [8, 16], weights: [], gates: ["i"] };
+  const s = createSession({ ...defaultState(), runs: ["run"], tag: "weights/lstm/kernel" });
+  s.setTags({ run: { ...CALLBACK, "weights/lstm/kernel": meta } });
+  const { st, metas } = s.begin();
+  assert.equal(s.controls(st, metas, false).matrix, true);
 });
 
 test("the address carries the quantity; old addresses without it still read", () => {
