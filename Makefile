@@ -17,6 +17,7 @@ $(VENV)/.installed-demo: $(VENV)/bin/activate setup.py pyproject.toml
 
 $(VENV)/.installed-test: $(VENV)/bin/activate setup.py pyproject.toml
 	$(PIP) install --quiet -e ".[test]"
+	$(PIP) install --quiet --no-deps "tf_keras==2.21.0"
 	touch $@
 
 demo: $(VENV)/.installed-demo

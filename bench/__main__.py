@@ -142,6 +142,14 @@ PLAN = (
         timeout_full=600,
         timeout_quick=120,
     ),
+    Bench(
+        "bench_backends",
+        "Keras 3 capture on TensorFlow, JAX, PyTorch vs each one's bare fwd+bwd",
+        ("--reps", "9"),
+        ("--quick",),
+        timeout_full=900,
+        timeout_quick=600,
+    ),
 )
 
 

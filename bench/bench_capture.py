@@ -49,33 +49,24 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from bench.fit_sides import fit_once, fit_with_logger  # noqa: E402
+from bench.keras_model import (  # noqa: E402
+    FEATURES,
+    SAMPLES,
+    TIMESTEPS,
+    UNITS,
+    build_model,
+    make_data,
+)
 from bench.timing import Recorder, interleave, ratio, spread  # noqa: E402
 from tb_rnngrad.callback import GradientLogger  # noqa: E402
 from tb_rnngrad.capture import capture  # noqa: E402
 from tb_rnngrad.capture.weight_terms import _product_norms  # noqa: E402
 
-SAMPLES, TIMESTEPS, FEATURES, UNITS = 16, 200, 8, 64
 TRAIN_BATCH = 64
 BPTT_KINDS = ("gradients", "state_gradients", "weight_contributions")
 """The kinds of issue 12's targets: (d) <= 1.5x the bare step, (c) <= 1.03x."""
 BPTT_LIMIT = 1.5
-
-
-def build_model() -> keras.Model:
-    """The demo-sized stacked LSTM."""
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((TIMESTEPS, FEATURES), name="sequence")
-    hidden = keras.layers.LSTM(UNITS, return_sequences=True, name="lstm_1")(inputs)
-    hidden = keras.layers.LSTM(UNITS, name="lstm_2")(hidden)
-    model = keras.Model(inputs, keras.layers.Dense(1, name="head")(hidden))
-    model.compile(optimizer="adam", loss="mse")
-    return model
-
-
-def make_data(samples: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((samples, TIMESTEPS, FEATURES)).astype("float32")
-    return x, rng.standard_normal((samples, 1)).astype("float32")
 
 
 def timed(fn: Callable[[], object]) -> tuple[float, float]:
@@ -211,37 +202,22 @@ def fit_rows(model: keras.Model, args: argparse.Namespace, log_dir: str) -> list
             kinds=BPTT_KINDS,
         ),
     }
-    shares: dict[str, list[float]] = {name: [] for name in loggers}
-
-    def fit_with(name: str) -> Callable[[], None]:
-        fit_logger = loggers[name]
-        hook_seconds = instrument(fit_logger)
-
-        def fit() -> None:
-            hook_seconds.clear()
-            start = time.perf_counter()
-            model.fit(
-                x_train,
-                y_train,
-                batch_size=TRAIN_BATCH,
-                epochs=1,
-                verbose=0,
-                callbacks=[fit_logger],
-            )
-            shares[name].append(sum(hook_seconds) / (time.perf_counter() - start))
-
-        return fit
+    fits, shares = {}, {}
+    for name, fit_logger in loggers.items():
+        fits[name], shares[name] = fit_with_logger(
+            model, x_train, y_train, TRAIN_BATCH, fit_logger
+        )
 
     def fit_without() -> None:
-        model.fit(x_train, y_train, batch_size=TRAIN_BATCH, epochs=1, verbose=0)
+        fit_once(model, x_train, y_train, TRAIN_BATCH)
 
     # The warm-up round traces the train function and each logger's capture.
     # "again" is the fit without a logger once more: its ratio to "none" is
     # what the comparison reads when nothing differs (its resolution).
     raw = interleave(
         {
-            "old": fit_with("old"),
-            "bptt": fit_with("bptt"),
+            "old": fits["old"],
+            "bptt": fits["bptt"],
             "none": fit_without,
             "again": fit_without,
         },
@@ -358,21 +334,6 @@ def bptt_sides(model: keras.Model, reps: int, log_dir: str) -> dict:
             if name != "bare"
         },
     }
-
-
-def instrument(logger: GradientLogger) -> list[float]:
-    """Wraps the logger's hooks with timers; returns the list they append to."""
-    seconds: list[float] = []
-    for name in ("on_train_begin", "on_train_batch_begin", "on_train_end"):
-        hook = getattr(logger, name)
-
-        def timed_hook(*args, _hook=hook, **kwargs):
-            start = time.perf_counter()
-            _hook(*args, **kwargs)
-            seconds.append(time.perf_counter() - start)
-
-        setattr(logger, name, timed_hook)
-    return seconds
 
 
 def print_table(rows: list[tuple], args: argparse.Namespace) -> None:

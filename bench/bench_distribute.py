@@ -25,12 +25,12 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 
 import keras
 import numpy as np
 
-from bench.bench_capture import SAMPLES, TRAIN_BATCH, instrument
+from bench.bench_capture import SAMPLES, TRAIN_BATCH
+from bench.fit_sides import fit_once, fit_with_logger
 from bench.timing import Recorder, interleave, ratio, spread
 from tb_rnngrad.callback import GradientLogger
 from testkit.distributed_fit import strategy_for
@@ -60,29 +60,15 @@ def fit_sides(model, steps: int, log_dir: str) -> tuple[dict, list[float], list]
     x_probe, y_probe = make_data(SAMPLES)
     x_train, y_train = make_data(TRAIN_BATCH * steps, seed=1)
     logger = GradientLogger(log_dir, data=(x_probe, y_probe))
-    hook_seconds = instrument(logger)
-    shares: list[float] = []
+    with_logger, shares = fit_with_logger(model, x_train, y_train, TRAIN_BATCH, logger)
 
-    def fit(callbacks: list) -> None:
-        model.fit(
-            x_train,
-            y_train,
-            batch_size=TRAIN_BATCH,
-            epochs=1,
-            verbose=0,
-            callbacks=callbacks,
-        )
-
-    def with_logger() -> None:
-        hook_seconds.clear()
-        start = time.perf_counter()
-        fit([logger])
-        shares.append(sum(hook_seconds) / (time.perf_counter() - start))
+    def without() -> None:
+        fit_once(model, x_train, y_train, TRAIN_BATCH)
 
     sides = {
         "with_logger": with_logger,
-        "without": lambda: fit([]),
-        "again": lambda: fit([]),
+        "without": without,
+        "again": without,
     }
     return sides, shares, logger.logged_steps
 

@@ -25,7 +25,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -33,10 +32,10 @@ from bench.bench_capture import (  # noqa: E402
     SAMPLES,
     TRAIN_BATCH,
     build_model,
-    instrument,
     make_data,
     pair,
 )
+from bench.fit_sides import fit_once, fit_with_logger  # noqa: E402
 from bench.timing import Recorder, interleave, spread  # noqa: E402
 
 KINDS = ("gradients", "weights", "weight_gradients")
@@ -56,24 +55,10 @@ def fit_rows(fit_reps: int, fit_steps: int, log_dir: str) -> dict:
     logger = GradientLogger(
         log_dir, data=(x_probe, y_probe), every_n_steps=100, kinds=KINDS
     )
-    hook_seconds = instrument(logger)
-    shares: list[float] = []
-
-    def with_logger() -> None:
-        hook_seconds.clear()
-        start = time.perf_counter()
-        model.fit(
-            x_train,
-            y_train,
-            batch_size=TRAIN_BATCH,
-            epochs=1,
-            verbose=0,
-            callbacks=[logger],
-        )
-        shares.append(sum(hook_seconds) / (time.perf_counter() - start))
+    with_logger, shares = fit_with_logger(model, x_train, y_train, TRAIN_BATCH, logger)
 
     def without() -> None:
-        model.fit(x_train, y_train, batch_size=TRAIN_BATCH, epochs=1, verbose=0)
+        fit_once(model, x_train, y_train, TRAIN_BATCH)
 
     raw = interleave(
         {"logger": with_logger, "none": without, "again": without},

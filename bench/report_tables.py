@@ -443,6 +443,11 @@ def torch_tables(doc: dict, figures: dict) -> list[str]:
     ]
 
 
+def backends_tables(doc: dict, figures: dict) -> list[str]:
+    """bench_backends: capture on each Keras 3 backend against its bare step."""
+    return [ratio_table(doc["results"]["rows"])]
+
+
 def sweep_tables(doc: dict, figures: dict) -> list[str]:
     """bench_sweep: routes, the compare view's paint and memory on a sweep."""
     r, p = doc["results"], doc["params"]
@@ -589,6 +594,7 @@ TABLES: dict[str, Callable[[dict, dict], list[str]]] = {
     "bench_browser": browser_tables,
     "bench_routes": routes_tables,
     "bench_torch": torch_tables,
+    "bench_backends": backends_tables,
     "bench_sweep": sweep_tables,
     "bench_weights": weights_tables,
     "bench_distribute": distribute_tables,

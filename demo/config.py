@@ -9,6 +9,16 @@ from demo.tasks import Task
 #: The demo's models, by name (`demo.models`, `demo.torch_train`).
 MODEL_NAMES = ("simplernn", "gru", "lstm")
 
+#: What the demo's loggers write, in either framework.
+KINDS = (
+    "gradients",
+    "state_gradients",
+    "weight_contributions",
+    "input_gradients",
+    "weights",
+    "weight_gradients",
+)
+
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:

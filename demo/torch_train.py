@@ -17,22 +17,13 @@ import torch
 from torch import nn
 from torch.utils.tensorboard import SummaryWriter
 
-from demo.config import TrainConfig, run_name
+from demo.config import KINDS, TrainConfig, run_name
 from demo.tasks import Task
 from tb_rnngrad.pytorch import GradientLogger
 
 MODULES = {"simplernn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 #: Appended to a run's name: "adding-lstm-torch" sits beside "adding-lstm".
 RUN_SUFFIX = "-torch"
-#: What the logger writes, as the Keras demo's logger.
-KINDS = (
-    "gradients",
-    "state_gradients",
-    "weight_contributions",
-    "input_gradients",
-    "weights",
-    "weight_gradients",
-)
 
 
 class Model(nn.Module):

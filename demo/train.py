@@ -9,18 +9,8 @@ import keras
 
 import tb_rnngrad
 from demo import models
-from demo.config import TrainConfig, run_name
+from demo.config import KINDS, TrainConfig, run_name
 from demo.tasks import Task
-
-#: What the demo's runs log.
-KINDS = (
-    "gradients",
-    "state_gradients",
-    "weight_contributions",
-    "input_gradients",
-    "weights",
-    "weight_gradients",
-)
 
 
 def train(

@@ -49,12 +49,8 @@ const VIEWS = {
 export function createControls(onChange) {
   const c = buildInputs(onChange);
   c.filterBar = createRunFilterBar(onChange);
-  const element = el(
-    "div",
-    { class: "rg-controls" },
-    field("Runs", el("div", { class: "rg-runs-box" }, c.filterBar.element, c.runList)),
-    field("Layer", c.tag, "rg-tag"),
-    field("Quantity", c.quantity, "rg-quantity"),
+  // What shapes one run's views; the compare view has none of it, so it is hidden there.
+  c.viewFields = [
     field(
       "Step",
       el("span", { class: "rg-step-row" }, c.prev, c.slider, c.next, c.play, c.stepLabel),
@@ -76,6 +72,14 @@ export function createControls(onChange) {
       "Views",
       el("span", {}, ...Object.entries(VIEWS).map(([k, t]) => labelled(c.views[k], t))),
     ),
+  ];
+  const element = el(
+    "div",
+    { class: "rg-controls" },
+    field("Runs", el("div", { class: "rg-runs-box" }, c.filterBar.element, c.runList)),
+    field("Layer", c.tag, "rg-tag"),
+    field("Quantity", c.quantity, "rg-quantity"),
+    ...c.viewFields,
   );
   document.addEventListener("keydown", (ev) => {
     if (ev.key !== "ArrowLeft" && ev.key !== "ArrowRight") return;
@@ -163,6 +167,7 @@ function update(c, keys, m, onChange) {
   for (const box of c.runList.querySelectorAll("input")) box.checked = s.runs.includes(box.value);
   c.filterBar.update(c.runList, m.runs, s);
   updateChoices(c, keys, m);
+  for (const f of c.viewFields) f.hidden = Boolean(s.compare);
   updateStep(c, m);
   c.sampleMode.value = s.sampleMode;
   c.sample.value = String(s.sample);

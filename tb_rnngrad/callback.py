@@ -31,27 +31,26 @@ from collections.abc import Sequence
 from typing import Any
 
 import keras
-import tensorflow as tf
-from tensorboard.compat.proto import summary_pb2
 
-from tb_rnngrad import summary
-from tb_rnngrad.capture import distribution
+from tb_rnngrad import callback_writers
+from tb_rnngrad.capture.api import get_capture
 from tb_rnngrad.capture.data import (
     Batch,
+    is_dataset,
     prepare_batch,
     stateful_batch_size,
     take_samples,
 )
 from tb_rnngrad.capture.errors import CaptureError
-from tb_rnngrad.capture.gradients import GradientCapture, check_kinds, get_capture
+from tb_rnngrad.capture.forward import CaptureBase
 from tb_rnngrad.capture.layers import LayerSelector
-from tb_rnngrad.format import metadata
+from tb_rnngrad.capture.model_check import check_kinds
 from tb_rnngrad.records import ShapeFilter, records
 from tb_rnngrad.result import CaptureResult
 
-# Errors that a capture or a write may raise once training runs. Anything
-# else is a bug and propagates.
-_RUNTIME_ERRORS = (OSError, tf.errors.OpError, ValueError, TypeError, RuntimeError)
+# Errors that a capture or a write may raise once training runs (with the
+# writer's own). Anything else is a bug and propagates.
+_RUNTIME_ERRORS = (OSError, ValueError, TypeError, RuntimeError)
 
 
 def _check_positive_int(name: str, value: Any, allow_none: bool = False) -> None:
@@ -64,7 +63,7 @@ def _check_positive_int(name: str, value: Any, allow_none: bool = False) -> None
 
 def _first_batch(data: Any) -> tuple:
     """`(x, y, sample_weight)` from a tuple or from a dataset's first element."""
-    if isinstance(data, tf.data.Dataset):
+    if is_dataset(data):
         try:
             element = next(iter(data))
         except StopIteration:
@@ -157,7 +156,7 @@ class GradientLogger(keras.callbacks.Callback):
         if max_samples is not None:
             x, y, sample_weight = take_samples((x, y, sample_weight), max_samples)
         self._data = (x, y, sample_weight)
-        self._capture: GradientCapture | None = None
+        self._capture: CaptureBase | None = None
         self._batch: Batch | None = None
         self._writer: Any = None
         self._event_file: str | None = None
@@ -166,6 +165,17 @@ class GradientLogger(keras.callbacks.Callback):
         self._failed = False
         self._shapes = ShapeFilter(self._warn)
         self.logged_steps: list[int] = []
+
+    # tf_keras (Keras 2) asks each callback which batch hooks it implements
+    # (Keras 3 does not): only the training batch begin.
+    def _implements_train_batch_hooks(self) -> bool:
+        return True
+
+    def _implements_test_batch_hooks(self) -> bool:
+        return False
+
+    def _implements_predict_batch_hooks(self) -> bool:
+        return False
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         """Checks the setup against the model and logs the first step.
@@ -189,14 +199,14 @@ class GradientLogger(keras.callbacks.Callback):
         due = not self.logged_steps or self.logged_steps[-1] != step
         result = self._capture.run(self._batch) if due or not validated else None
         self._failed = False
-        if not distribution.writes_summaries(model):
+        if not _writes_summaries(model):
             self._countdown = math.inf  # a worker: validated, nothing more
             return
         try:
             # not again when fit() resumes where the last one logged
             self._start_writing(result if due else None, step)
         except OSError as error:
-            if not distribution.is_multi_worker(model):
+            if not _is_multi_worker(model):
                 raise
             self._countdown = math.inf
             self._warn(f"{error} Nothing is logged in this run")
@@ -213,7 +223,7 @@ class GradientLogger(keras.callbacks.Callback):
         try:
             if result is not None:
                 self._write(result, step)
-        except (OSError, tf.errors.OpError) as error:
+        except self._writer.errors as error:
             self._writer = None
             raise OSError(
                 f"GradientLogger cannot write to '{self.path}': {error}. Pass a "
@@ -239,17 +249,13 @@ class GradientLogger(keras.callbacks.Callback):
             return
         self._maybe_log()
         try:
-            self._writer.flush()
             self._writer.close()
-        except (OSError, tf.errors.OpError) as error:
+        except self._writer.errors as error:
             self._warn(f"closing the writer failed ({error})")
         self._writer = None
 
     def log(self, step: int | None = None) -> None:
         """Captures and writes now, outside the schedule; errors propagate.
-
-        On a worker that is not the chief of a multi-worker cluster it does
-        nothing: only the chief writes.
 
         Args:
             step: The step to write at; defaults to `model.optimizer.iterations`.
@@ -258,7 +264,7 @@ class GradientLogger(keras.callbacks.Callback):
             RuntimeError: If the logger is not set up: it runs between
                 `on_train_begin` and `on_train_end` (that is, inside `fit`).
         """
-        if self._batch is not None and not distribution.writes_summaries(self.model):
+        if self._batch is not None and not _writes_summaries(self.model):
             return
         if self._writer is None or self._batch is None:
             raise RuntimeError(
@@ -284,31 +290,18 @@ class GradientLogger(keras.callbacks.Callback):
         )
 
     def _open_writer(self) -> Any:
-        """A new summary writer in `self.path`; remembers its event file."""
+        """A new writer in `self.path`: TensorFlow's summary writer on the
+        TensorFlow backend, else the TensorFlow-free event writer."""
+        tensorflow = keras.backend.backend() == "tensorflow"
         try:
-            tf.io.gfile.makedirs(self.path)
-            before = set(tf.io.gfile.listdir(self.path))
-            writer = tf.summary.create_file_writer(self.path)
-            created = [
-                name
-                for name in tf.io.gfile.listdir(self.path)
-                if name not in before and name.startswith("events.out.tfevents.")
-            ]
-        except (OSError, tf.errors.OpError) as error:
+            writer = callback_writers.open_writer(self.path, tensorflow)
+        except OSError as error:
             raise OSError(
                 f"GradientLogger cannot create the log directory '{self.path}': "
                 f"{error}. Pass a log_dir you can write to."
             ) from error
-        # Another writer starting in the same instant makes it ambiguous.
-        self._event_file = (
-            os.path.join(self.path, created[0]) if len(created) == 1 else None
-        )
+        self._event_file = writer.event_file  # None if ambiguous
         return writer
-
-    def _event_file_is_gone(self) -> bool:
-        """Whether the event file (or the directory) was removed while open."""
-        target = self._event_file or self.path
-        return not tf.io.gfile.exists(target)
 
     def _current_step(self) -> int:
         return int(self.model.optimizer.iterations.numpy())
@@ -336,7 +329,7 @@ class GradientLogger(keras.callbacks.Callback):
         if step >= self._next_step:
             try:
                 self._write(self._capture.run(self._batch), step)
-            except _RUNTIME_ERRORS as error:
+            except (*_RUNTIME_ERRORS, *self._writer.errors) as error:
                 self._failed = True
                 self._countdown = math.inf
                 self._warn(
@@ -355,13 +348,13 @@ class GradientLogger(keras.callbacks.Callback):
         it landed: if the event file was removed meanwhile (say, the log
         directory was deleted), writes the step again into a new one."""
         self._write_entries(result, step)
-        if self._event_file_is_gone():
-            lost = self._event_file or self.path
-            with contextlib.suppress(OSError, tf.errors.OpError):
+        if self._writer.gone():
+            lost = self._writer.event_file or self.path
+            with contextlib.suppress(*self._writer.errors):
                 self._writer.close()
             self._writer = self._open_writer()
             self._write_entries(result, step)
-            if self._event_file_is_gone():
+            if self._writer.gone():
                 raise OSError(f"the new event file in '{self.path}' vanished too")
             self._warn(
                 f"'{lost}' was removed during training, with the steps written "
@@ -371,43 +364,26 @@ class GradientLogger(keras.callbacks.Callback):
 
     def _write_entries(self, result: CaptureResult, step: int) -> None:
         """Writes every record of `result` at `step` and flushes."""
-        with self._writer.as_default(step=step):
-            for record in records(result, self.kinds):
-                if not self._shapes.loggable(record):
-                    continue
-                if record.kind in metadata.MATRIX_KINDS:
-                    _write_matrix(record, step)
-                    continue
-                summary.write(
-                    record.kind,
-                    record.tag,
-                    record.data,
-                    step,
-                    layer=record.layer,
-                    mask=record.mask,
-                    description=record.description,
-                    weights=record.weights,
-                    gates=record.gates,
-                )
-        self._writer.flush()
+        found = records(result, self.kinds)
+        self._writer.write((r for r in found if self._shapes.loggable(r)), step)
 
 
-def _write_matrix(record: Any, step: int) -> None:
-    """Writes a weight-matrix record through its NumPy twin (`summary.write_pb`:
-    the same series as the TF op, about ten times cheaper than its ~30 eager ops
-    per gate), each value as its own event, as the TF op writes them."""
-    proto = summary.write_pb(
-        record.kind,
-        record.tag,
-        record.data,
-        layer=record.layer,
-        description=record.description,
-        weights=record.weights,
-        gates=record.gates,
-    )
-    for value in proto.value:
-        event = summary_pb2.Summary(value=[value]).SerializeToString()
-        tf.summary.experimental.write_raw_pb(event, step=step)
+def _writes_summaries(model: Any) -> bool:
+    """Whether this process writes (`distribution.writes_summaries`; always
+    on Keras's JAX and PyTorch backends, which have no `tf.distribute`)."""
+    if keras.backend.backend() != "tensorflow":
+        return True
+    from tb_rnngrad.capture import distribution
+
+    return distribution.writes_summaries(model)
+
+
+def _is_multi_worker(model: Any) -> bool:
+    if keras.backend.backend() != "tensorflow":
+        return False
+    from tb_rnngrad.capture import distribution
+
+    return distribution.is_multi_worker(model)
 
 
 __all__ = ["CaptureError", "GradientLogger"]

@@ -15,7 +15,7 @@ import zlib
 import numpy as np
 from tensorboard.compat.proto import event_pb2
 
-from tb_rnngrad.pytorch.events import EventWriter
+from tb_rnngrad.events import EventWriter
 from tb_rnngrad.summary import pb as summary_pb
 
 #: The sweep's settings; run names are "<cell>-u<units>-lr<lr>-t<timesteps>-s<seed>".

@@ -285,6 +285,29 @@ def torch_doc() -> dict:
     }
 
 
+def backends_doc() -> dict:
+    def row(label: str, a: float, b: float, target: float | None) -> dict:
+        return {
+            "label": label,
+            "ms": spread(a),
+            "b_ms": spread(b),
+            "ratio": spread(a / b),
+            "cpu_ratio": spread(a / b),
+            "target": target,
+        }
+
+    return {
+        "params": {"reps": 9},
+        "results": {
+            "rows": [
+                row("jax: capture gradients / bare fwd+bwd", 26.6, 44.8, 1.2),
+                row("jax: capture + state kinds / bare fwd+bwd", 99.3, 44.8, None),
+            ]
+        },
+        "checks": [timing.check("jax: capture gradients / bare", 0.59, "<=", 1.2, "x")],
+    }
+
+
 def weights_doc() -> dict:
     def compared(a: float, b: float) -> dict:
         return {
@@ -443,6 +466,7 @@ DOCS = {
     "scaling": scaling_doc,
     "bench_capture": capture_doc,
     "bench_torch": torch_doc,
+    "bench_backends": backends_doc,
     "bench_weights": weights_doc,
     "bench_browser": browser_doc,
     "bench_routes": routes_doc,

@@ -16,9 +16,10 @@ import tensorflow as tf  # noqa: E402
 from tensorboard import context  # noqa: E402
 from tensorboard.data import provider as dp  # noqa: E402
 
-from tb_rnngrad import callback, records, summary  # noqa: E402
+from tb_rnngrad import records, summary  # noqa: E402
 from tb_rnngrad.callback import GradientLogger  # noqa: E402
 from tb_rnngrad.capture import CaptureError, capture, rnn_gradients  # noqa: E402
+from tb_rnngrad.capture.gradients import GradientCapture  # noqa: E402
 from testkit.events import Events  # noqa: E402
 
 SAMPLES, STEPS, FEATURES, BATCH = 24, 5, 3, 4  # 6 optimizer steps per epoch
@@ -175,9 +176,9 @@ def test_a_fit_resuming_at_a_logged_step_runs_no_capture(tmp_path, monkeypatch):
     model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=[logger], verbose=0)
     assert logger.logged_steps == [0, 4]
     runs = []
-    original = callback.GradientCapture.run
+    original = GradientCapture.run
     monkeypatch.setattr(
-        callback.GradientCapture,
+        GradientCapture,
         "run",
         lambda self, batch: runs.append(1) or original(self, batch),
     )

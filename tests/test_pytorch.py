@@ -33,12 +33,13 @@ import torch
 from torch import nn
 from torch.nn.utils import rnn as rnn_utils
 
+from tb_rnngrad import crc32c, events
 from tb_rnngrad import pytorch as tp
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.format import metadata, weight_layout
 from tb_rnngrad.format.weight_layout import as_matrix
 from tb_rnngrad.pytorch import capture_pass as _capture
-from tb_rnngrad.pytorch import crc32c, events, modules, rnn_pass, state, timestep_terms
+from tb_rnngrad.pytorch import modules, rnn_pass, state, timestep_terms
 from testkit.providers import PROVIDER_KINDS, start_provider, wait_for
 
 BATCH, STEPS, FEATURES, HIDDEN = 3, 5, 3, 4

@@ -13,7 +13,7 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops, tree
 
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.layers import walk_layers
@@ -43,7 +43,7 @@ class Batch:
         y: Targets as tensors, same structure as given.
         sample_weight: Sample weights as tensors, or None.
         input_names: The model-input name of each leaf of `x`, in
-            `tf.nest.flatten(x)` order.
+            `tree.flatten(x)` order.
     """
 
     x: Any
@@ -54,7 +54,7 @@ class Batch:
     @property
     def size(self) -> int:
         """Number of samples."""
-        return int(tf.nest.flatten(self.x)[0].shape[0])
+        return int(tree.flatten(self.x)[0].shape[0])
 
 
 def _name_of(tensor: Any, index: int, count: int) -> str:
@@ -92,7 +92,7 @@ def input_specs(model: keras.Model) -> list[InputSpec] | None:
         return None
     if not inputs:
         return None
-    inputs = tf.nest.flatten(inputs)
+    inputs = tree.flatten(inputs)
     return [_spec(_name_of(t, i, len(inputs)), t) for i, t in enumerate(inputs)]
 
 
@@ -122,9 +122,9 @@ def output_names(model: keras.Model) -> list[str] | None:
     if not outputs:
         return None
     names = getattr(model, "output_names", None)
-    if names and len(names) == len(tf.nest.flatten(outputs)):
+    if names and len(names) == len(tree.flatten(outputs)):
         return list(names)
-    return [f"output_{i}" for i in range(len(tf.nest.flatten(outputs)))]
+    return [f"output_{i}" for i in range(len(tree.flatten(outputs)))]
 
 
 def _shape_text(shape: Sequence[int | None]) -> str:
@@ -132,9 +132,9 @@ def _shape_text(shape: Sequence[int | None]) -> str:
     return "(" + ", ".join(dims) + ")"
 
 
-def _to_tensor(value: Any, what: str, dtype: str | None) -> tf.Tensor:
+def _to_tensor(value: Any, what: str, dtype: str | None) -> Any:
     """Converts one array; floats go to `dtype` (or floatx), ints to int `dtype`."""
-    if not tf.is_tensor(value):
+    if not ops.is_tensor(value):
         try:
             value = np.asarray(value)
         except (TypeError, ValueError) as error:
@@ -147,16 +147,17 @@ def _to_tensor(value: Any, what: str, dtype: str | None) -> tf.Tensor:
                 f"{what} is an array of Python objects (ragged or mixed types); "
                 "pass a NumPy array of numbers or a tensor."
             )
-    tensor = tf.convert_to_tensor(value)
+    tensor = ops.convert_to_tensor(value)
+    given = keras.backend.standardize_dtype(tensor.dtype)
     target = dtype
-    if target is None and tensor.dtype.is_floating:
+    if target is None and keras.backend.is_float_dtype(given):
         target = keras.config.floatx()
-    if target is not None and tensor.dtype != tf.as_dtype(target):
-        tensor = tf.cast(tensor, target)
+    if target is not None and given != keras.backend.standardize_dtype(target):
+        tensor = ops.cast(tensor, target)
     return tensor
 
 
-def _check_shape(tensor: tf.Tensor, spec: InputSpec, what: str) -> None:
+def _check_shape(tensor: Any, spec: InputSpec, what: str) -> None:
     shape = tuple(tensor.shape)
     expected = spec.shape
     ok = len(shape) == len(expected) and all(
@@ -172,32 +173,40 @@ def _check_shape(tensor: tf.Tensor, spec: InputSpec, what: str) -> None:
 
 
 def input_names_for(model: keras.Model, x: Any) -> tuple[str, ...]:
-    """The model-input name of each leaf of `x`, in `tf.nest.flatten(x)` order.
+    """The model-input name of each leaf of `x`, in `tree.flatten(x)` order.
 
     Dict keys are the names; otherwise the model's input names in order, or
     `input` / `input_<i>` for models that declare no inputs.
     """
     if isinstance(x, Mapping):
-        return tuple(tf.nest.flatten({k: k for k in x}))
-    count = len(tf.nest.flatten(x))
+        return tuple(tree.flatten({k: k for k in x}))
+    count = len(tree.flatten(x))
     specs = input_specs(model)
     if specs is not None and len(specs) == count:
         return tuple(s.name for s in specs)
     return ("input",) if count == 1 else tuple(f"input_{i}" for i in range(count))
 
 
+def is_dataset(value: Any) -> bool:
+    """Whether `value` is a tf.data.Dataset (without importing TensorFlow)."""
+    return any(
+        cls.__module__.startswith("tensorflow") and cls.__name__ == "DatasetV2"
+        for cls in type(value).__mro__
+    )
+
+
 def _convert_x(model: keras.Model, x: Any) -> tuple[Any, tuple[str, ...]]:
     specs = input_specs(model)
     if x is None:
         raise CaptureError("x is None; pass the model inputs for one batch.")
-    if isinstance(x, tf.data.Dataset):
+    if is_dataset(x):
         raise CaptureError(
             "x is a tf.data.Dataset; pass one batch of it instead, e.g. "
             "x, y = next(iter(dataset)). (GradientLogger's `data` takes a "
             "dataset and uses its first batch.)"
         )
     if specs is None:
-        structure = tf.nest.map_structure(lambda v: _to_tensor(v, "x", None), x)
+        structure = tree.map_structure(lambda v: _to_tensor(v, "x", None), x)
         return structure, input_names_for(model, structure)
     names = [s.name for s in specs]
     if isinstance(x, Mapping):
@@ -228,7 +237,7 @@ def _convert_x(model: keras.Model, x: Any) -> tuple[Any, tuple[str, ...]]:
     return structure, tuple(names)
 
 
-def _convert_leaf(value: Any, spec: InputSpec | None, what: str) -> tf.Tensor:
+def _convert_leaf(value: Any, spec: InputSpec | None, what: str) -> Any:
     tensor = _to_tensor(value, what, spec.dtype if spec else None)
     if spec is not None:
         _check_shape(tensor, spec, what)
@@ -257,16 +266,16 @@ def _convert_y(model: keras.Model, y: Any) -> Any:
                 f"outputs {names}. Pass a list with one target per output or a "
                 "dict keyed by output name."
             )
-    return tf.nest.map_structure(lambda v: _to_tensor(v, "y", None), y)
+    return tree.map_structure(lambda v: _to_tensor(v, "y", None), y)
 
 
 def _check_batch_sizes(x: Any, y: Any, sample_weight: Any) -> None:
     sizes = {}
     for what, structure in (("x", x), ("y", y), ("sample_weight", sample_weight)):
-        for leaf in tf.nest.flatten(structure):
-            if leaf is not None and leaf.shape.rank:
+        for leaf in tree.flatten(structure):
+            if leaf is not None and len(leaf.shape):
                 sizes.setdefault(what, set()).add(int(leaf.shape[0]))
-    if any(leaf.shape.rank == 0 for leaf in tf.nest.flatten(x)):
+    if any(len(leaf.shape) == 0 for leaf in tree.flatten(x)):
         raise CaptureError("x contains a scalar; every input needs a batch axis.")
     if 0 in sizes.get("x", ()):
         raise CaptureError(
@@ -305,7 +314,7 @@ def prepare_batch(
     y_tensors = _convert_y(model, y)
     weights = None
     if sample_weight is not None:
-        weights = tf.nest.map_structure(
+        weights = tree.map_structure(
             lambda v: _to_tensor(v, "sample_weight", None), sample_weight
         )
     _check_batch_sizes(x_tensors, y_tensors, weights)
@@ -314,4 +323,4 @@ def prepare_batch(
 
 def take_samples(structure: Any, count: int) -> Any:
     """The first `count` samples of every array in a nested structure."""
-    return tf.nest.map_structure(lambda v: None if v is None else v[:count], structure)
+    return tree.map_structure(lambda v: None if v is None else v[:count], structure)

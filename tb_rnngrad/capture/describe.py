@@ -9,6 +9,7 @@ import keras
 from tb_rnngrad.capture import weights
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.layers import LayerSelector, resolve_layers
+from tb_rnngrad.capture.model_check import flavour
 from tb_rnngrad.format.weight_layout import WeightTable, weight_rows
 
 
@@ -36,11 +37,7 @@ def describe_weights(
         CaptureError: If `model` is not a Keras model, has no recurrent
             layer, or is not built (its weights do not exist yet).
     """
-    if not isinstance(model, keras.Model):
-        raise CaptureError(
-            f"Expected a keras.Model; got {type(model).__name__}. Pass the "
-            "Keras model whose recurrent weights you want described."
-        )
+    flavour(model)  # a Keras 3 or tf_keras model, else a CaptureError
     if not model.built:
         raise CaptureError(
             f"Model '{model.name}' is not built, so its weights do not exist "

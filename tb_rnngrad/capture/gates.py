@@ -12,10 +12,12 @@ from typing import Any
 
 import keras
 
-_TABLE: tuple[tuple[type, tuple[str, ...]], ...] = (
-    (keras.layers.LSTMCell, ("i", "f", "c", "o")),
-    (keras.layers.GRUCell, ("z", "r", "h")),
-    (keras.layers.SimpleRNNCell, ("h",)),
+from tb_rnngrad.capture import kerases
+
+_TABLE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("LSTMCell", ("i", "f", "c", "o")),
+    ("GRUCell", ("z", "r", "h")),
+    ("SimpleRNNCell", ("h",)),
 )
 
 WEIGHTS = ("kernel", "recurrent_kernel", "bias")
@@ -25,7 +27,7 @@ WEIGHTS = ("kernel", "recurrent_kernel", "bias")
 def gate_names(cell: Any) -> tuple[str, ...]:
     """The gates of `cell` in the order of its weight columns."""
     for cell_type, names in _TABLE:
-        if isinstance(cell, cell_type):
+        if isinstance(cell, kerases.types(cell_type)):
             return names
     return ("all",)
 
@@ -35,6 +37,6 @@ def weights_of(cell: Any) -> dict[str, keras.Variable]:
     found = {}
     for name in WEIGHTS:
         variable = getattr(cell, name, None)
-        if isinstance(variable, keras.Variable):
+        if kerases.is_variable(variable):
             found[name] = variable
     return found

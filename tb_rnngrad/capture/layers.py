@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 
 import keras
 
+from tb_rnngrad.capture import kerases
 from tb_rnngrad.capture.errors import CaptureError
 
 LayerSelector = str | int | keras.layers.Layer
@@ -45,12 +46,12 @@ class LayerRef:
 
 def is_recurrent(layer: keras.layers.Layer) -> bool:
     """Whether `layer` is a recurrent layer whose output gradients we capture."""
-    return isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))
+    return isinstance(layer, kerases.types("RNN") + kerases.types("Bidirectional"))
 
 
 def class_label(layer: keras.layers.Layer) -> str:
     """A short label for messages, e.g. `LSTM` or `Bidirectional(GRU)`."""
-    if isinstance(layer, keras.layers.Bidirectional):
+    if isinstance(layer, kerases.types("Bidirectional")):
         return f"Bidirectional({type(layer.forward_layer).__name__})"
     return type(layer).__name__
 
@@ -65,7 +66,7 @@ def walk_layers(
     """
     for layer in getattr(model, "layers", ()):
         yield path, layer
-        if isinstance(layer, keras.Model):
+        if isinstance(layer, kerases.types("Model")):
             yield from walk_layers(layer, path + (layer.name,))
 
 
@@ -141,7 +142,7 @@ def resolve_layers(
                 "sits inside a custom layer, pass the layer object in `layers=`."
             )
         return available
-    if isinstance(layers, (str, int, keras.layers.Layer)):
+    if isinstance(layers, (str, int, *kerases.types("Layer"))):
         layers = [layers]
     if not isinstance(layers, Sequence) or isinstance(layers, (bytes, bytearray)):
         raise CaptureError(
@@ -165,7 +166,7 @@ def _resolve_one(
 ) -> LayerRef:
     choices = describe_choices(available)
     if isinstance(selector, bool) or not isinstance(
-        selector, (str, int, keras.layers.Layer)
+        selector, (str, int, *kerases.types("Layer"))
     ):
         raise CaptureError(
             f"A layer selector must be a name, an index or a layer object; got "

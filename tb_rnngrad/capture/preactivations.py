@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 
 def supported(cell: Any) -> bool:
@@ -41,14 +41,14 @@ def probe_width(cell: keras.layers.Layer) -> int:
 
 
 @contextlib.contextmanager
-def probed_bias(cell: keras.layers.Layer, probe: tf.Tensor) -> Iterator[None]:
+def probed_bias(cell: keras.layers.Layer, probe: Any) -> Iterator[None]:
     """Within the block, the cell's bias is its value plus `probe` (batch,
     `probe_width`): one bias per sample."""
     saved = cell.bias
-    bias = tf.cast(saved, cell.compute_dtype)
-    probe = tf.cast(probe, bias.dtype)
+    bias = ops.cast(saved, cell.compute_dtype)
+    probe = ops.cast(probe, bias.dtype)
     if len(bias.shape) == 2:  # GRU: (2, 3 * units), split on axis 0 by the cell
-        probe = tf.transpose(tf.reshape(probe, [-1, *bias.shape]), [1, 0, 2])
+        probe = ops.transpose(ops.reshape(probe, (-1, *bias.shape)), (1, 0, 2))
         per_sample = bias[:, None] + probe
     else:
         per_sample = bias + probe
@@ -60,8 +60,8 @@ def probed_bias(cell: keras.layers.Layer, probe: tf.Tensor) -> Iterator[None]:
 
 
 def factors(
-    cell: keras.layers.Layer, inputs: tf.Tensor, hidden: tf.Tensor, dz: tf.Tensor
-) -> dict[str, tuple[tf.Tensor | None, tf.Tensor]]:
+    cell: keras.layers.Layer, inputs: Any, hidden: Any, dz: Any
+) -> dict[str, tuple[Any, Any]]:
     """`{weight: (left factor, dz)}` such that timestep t's term of the
     weight is left[:, t]^T @ dz[:, t] (for a bias: the batch sum of dz[:, t]).
 
@@ -75,7 +75,8 @@ def factors(
         The factors, batch-major; the left factor of a bias is None.
     """
     if len(cell.bias.shape) == 2:
-        dz_x, dz_h = tf.split(dz, 2, axis=-1)
+        half = dz.shape[-1] // 2
+        dz_x, dz_h = dz[..., :half], dz[..., half:]
         return {
             "kernel": (inputs, dz_x),
             "recurrent_kernel": (hidden, dz_h),

@@ -1,10 +1,12 @@
 """Zero probes on layer outputs: the trick that exposes d(loss)/d(output).
 
-While the model runs under a `tf.GradientTape`, each chosen layer's `call` is
-temporarily wrapped so that it returns `output + probe`, where `probe` is a
-tensor of zeros that the tape watches. The forward values are unchanged, and
-the gradient of the loss with respect to `probe` is exactly the gradient with
-respect to the layer's output, through every path that uses it.
+While the model runs, each chosen layer's `call` is temporarily wrapped so
+that it returns `output + probe`, where `probe` is a tensor of zeros that the
+backend's gradient function differentiates by (watched on a `tf.GradientTape`,
+a `torch` leaf that requires grad, or an argument of the `jax` function).
+The forward values are unchanged, and the gradient of the loss with respect
+to `probe` is exactly the gradient with respect to the layer's output,
+through every path that uses it.
 
 Wrapping `call` on the instance (not on the class) works for layers at any
 depth: nested models and Sequential models re-run `layer.__call__`, which
@@ -18,14 +20,18 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import keras
-import tensorflow as tf
+from keras import ops, tree
 
+from tb_rnngrad.capture import kerases
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.layers import LayerRef
+
+NewProbe = Callable[[Any], Any]
+"""`new_probe(tensor)`: a zero tensor like `tensor` that the pass differentiates by."""
 
 PROBE = "probe"
 """Role: add zero probes to the layer's output(s) and record the input mask."""
@@ -47,22 +53,23 @@ class Record:
             (Embedding, Masking), as a bool tensor, or None.
     """
 
-    probes: list[tf.Tensor]
-    outputs: list[tf.Tensor]
-    mask: tf.Tensor | None
+    probes: list[Any]
+    outputs: list[Any]
+    mask: Any
 
 
 def probed_output_count(layer: keras.layers.Layer) -> int:
     """2 for a Bidirectional layer with merge_mode=None (two outputs), else 1."""
-    if isinstance(layer, keras.layers.Bidirectional) and layer.merge_mode is None:
+    bidirectional = isinstance(layer, kerases.types("Bidirectional"))
+    if bidirectional and layer.merge_mode is None:
         return 2
     return 1
 
 
-def _first_mask(mask: Any) -> tf.Tensor | None:
-    for leaf in tf.nest.flatten(mask):
+def _first_mask(mask: Any) -> Any:
+    for leaf in tree.flatten(mask):
         if leaf is not None:
-            return tf.cast(leaf, tf.bool)
+            return ops.cast(leaf, "bool")
     return None
 
 
@@ -74,8 +81,8 @@ def _computed_mask(layer: keras.layers.Layer, args: tuple, kwargs: dict) -> Any:
 
 
 def _add_probes(
-    layer: keras.layers.Layer, outputs: Any, tape: tf.GradientTape
-) -> tuple[Any, list[tf.Tensor], list[tf.Tensor]]:
+    layer: keras.layers.Layer, outputs: Any, new_probe: NewProbe
+) -> tuple[Any, list[Any], list[Any]]:
     """Returns (outputs with probes added, probes, the outputs probed)."""
     count = probed_output_count(layer)
     is_sequence = isinstance(outputs, (list, tuple))
@@ -85,10 +92,8 @@ def _add_probes(
             f"Layer '{layer.name}' returned {len(flat)} tensor(s); expected at "
             f"least {count}."
         )
-    heads = [tf.convert_to_tensor(t) for t in flat[:count]]
-    probes = [tf.zeros_like(t) for t in heads]
-    for probe in probes:
-        tape.watch(probe)
+    heads = [ops.convert_to_tensor(t) for t in flat[:count]]
+    probes = [new_probe(t) for t in heads]
     new = [h + p for h, p in zip(heads, probes, strict=True)] + flat[count:]
     if not is_sequence:
         return new[0], probes, heads
@@ -99,7 +104,7 @@ def _wrapper(
     layer: keras.layers.Layer,
     role: str,
     original: Any,
-    tape: tf.GradientTape,
+    new_probe: NewProbe,
     records: list[Record],
 ) -> Any:
     @functools.wraps(original)
@@ -109,11 +114,11 @@ def _wrapper(
             mask = _first_mask(_computed_mask(layer, args, kwargs))
             records.append(Record(probes=[], outputs=[], mask=mask))
             return outputs
-        if isinstance(layer, keras.layers.Embedding):
+        if isinstance(layer, kerases.types("Embedding")):
             mask = _first_mask(_computed_mask(layer, args, kwargs))
         else:
             mask = _first_mask(kwargs.get("mask"))
-        outputs, probes, heads = _add_probes(layer, outputs, tape)
+        outputs, probes, heads = _add_probes(layer, outputs, new_probe)
         records.append(Record(probes=probes, outputs=heads, mask=mask))
         return outputs
 
@@ -122,12 +127,12 @@ def _wrapper(
 
 @contextlib.contextmanager
 def attach(
-    tape: tf.GradientTape, targets: Sequence[tuple[LayerRef, str]]
+    new_probe: NewProbe, targets: Sequence[tuple[LayerRef, str]]
 ) -> Iterator[dict[int, list[Record]]]:
     """Wraps the chosen layers' `call` for the duration of the block.
 
     Args:
-        tape: The tape the forward pass runs under; probes are watched by it.
+        new_probe: Makes each probe (see `NewProbe`).
         targets: `(layer_ref, role)` pairs, role `PROBE` or `MASK`.
 
     Yields:
@@ -142,7 +147,7 @@ def attach(
             own = vars(layer).get("call", _MISSING)
             saved.append((layer, own))
             records[id(layer)] = []
-            wrapped = _wrapper(layer, role, layer.call, tape, records[id(layer)])
+            wrapped = _wrapper(layer, role, layer.call, new_probe, records[id(layer)])
             object.__setattr__(layer, "call", wrapped)
         yield records
     finally:

@@ -14,12 +14,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import keras
-import tensorflow as tf
 
-from tb_rnngrad.capture import state_gradients, state_plan, state_probes, weight_terms
+from tb_rnngrad.capture import state_gradients, state_plan, state_probes
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.gates import gate_names, weights_of
 from tb_rnngrad.capture.layers import LayerRef, class_label
+from tb_rnngrad.capture.probes import NewProbe
 
 
 class Recurrence:
@@ -71,10 +71,10 @@ class Recurrence:
         ]
 
     @contextlib.contextmanager
-    def attach(self, tape: tf.GradientTape) -> Iterator[dict]:
+    def attach(self, new_probe: NewProbe) -> Iterator[dict]:
         """Instruments the layers while the model runs inside the block."""
         layers = [layer for _, layer in self.parts]
-        with state_probes.attach(tape, layers, record=self.weights) as records:
+        with state_probes.attach(new_probe, layers, record=self.weights) as records:
             yield records
 
     def records(self, records: dict) -> dict[str, state_plan.StateRecord]:
@@ -119,8 +119,10 @@ class Recurrence:
         return {"state_gradients": states, "weight_contributions": weights}
 
     def _weight_entries(
-        self, base: str, record: state_plan.StateRecord, gradient: tf.Tensor, raw: bool
-    ) -> dict[str, dict[str, tf.Tensor]]:
+        self, base: str, record: state_plan.StateRecord, gradient: Any, raw: bool
+    ) -> dict[str, dict[str, Any]]:
+        from tb_rnngrad.capture import weight_terms  # TensorFlow
+
         per_leaf = record.leaf_gradients(gradient)
         keys = state_gradients.leaf_keys(base, record.layer, len(record.leaves))
         compute = weight_terms.timestep_terms if raw else weight_terms.contributions

@@ -13,22 +13,22 @@ import contextlib
 from collections.abc import Iterator
 
 import keras
-import tensorflow as tf
+from keras import ops, tree
 
-from tb_rnngrad.capture import distribution
+from tb_rnngrad.capture import kerases
 from tb_rnngrad.capture.layers import walk_layers
 
 
 def _state_variables(layer: keras.layers.Layer) -> list:
     """The state variables of a `stateful=True` recurrent layer (else [])."""
-    if isinstance(layer, keras.layers.Bidirectional):
+    if isinstance(layer, kerases.types("Bidirectional")):
         return _state_variables(layer.forward_layer) + _state_variables(
             layer.backward_layer
         )
     if not getattr(layer, "stateful", False):
         return []
-    states = tf.nest.flatten(getattr(layer, "states", None))
-    return [v for v in states if isinstance(v, keras.Variable)]
+    states = tree.flatten(getattr(layer, "states", None))
+    return [v for v in states if kerases.is_variable(v)]
 
 
 _SEED_STATE = "seed_generator_state"  # the name Keras gives a SeedGenerator's state
@@ -56,16 +56,18 @@ def _local_copies(model: keras.Model, variables: list) -> list:
     is synchronised on read, and reading it whole is an all-reduce across
     replicas, which in a multi-worker cluster the other workers would have to
     join. A model of another backend keeps its Keras variables."""
+    if keras.backend.backend() != "tensorflow":
+        return variables
+    from tb_rnngrad.capture import distribution
+
     strategy = distribution.strategy_of(model)
     if strategy is None:
         return variables
-    return [c for v in variables for c in strategy.experimental_local_results(v.value)]
-
-
-def _current(variable: keras.Variable | tf.Variable) -> tf.Tensor:
-    """A copy of the value of a Keras or TensorFlow variable."""
-    is_keras = isinstance(variable, keras.Variable)
-    return tf.identity(variable.value if is_keras else variable)
+    return [
+        copy
+        for v in variables
+        for copy in strategy.experimental_local_results(kerases.value_of(v))
+    ]
 
 
 @contextlib.contextmanager
@@ -85,7 +87,7 @@ def preserved_state(model: keras.Model) -> Iterator[None]:
     variables = [v for m in model.metrics for v in m.variables]
     variables += _stateful_variables(model) + _seed_variables(model)
     variables = _local_copies(model, variables)
-    saved = [_current(v) for v in variables]
+    saved = [ops.copy(kerases.value_of(v)) for v in variables]
     yield
     for variable, value in zip(variables, saved, strict=True):
         variable.assign(value)

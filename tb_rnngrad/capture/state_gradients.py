@@ -17,14 +17,14 @@ from __future__ import annotations
 from typing import Any
 
 import keras
-import tensorflow as tf
 
+from tb_rnngrad.capture import kerases
 from tb_rnngrad.capture.state_plan import StateRecord
 
 
 def leaf_keys(base: str, layer: keras.layers.RNN, count: int) -> list[str]:
     """The key of each of the `count` leaf cells of `layer` (their h_t entry)."""
-    if isinstance(layer.cell, keras.layers.StackedRNNCells):
+    if isinstance(layer.cell, kerases.types("StackedRNNCells")):
         return [f"{base}/stacked_{i}" for i in range(count)]
     return [base]
 
@@ -32,14 +32,12 @@ def leaf_keys(base: str, layer: keras.layers.RNN, count: int) -> list[str]:
 def _state_suffix(cell: Any, index: int) -> str:
     if index == 0:
         return ""
-    if index == 1 and isinstance(cell, keras.layers.LSTMCell):
+    if index == 1 and isinstance(cell, kerases.types("LSTMCell")):
         return "/cell"
     return f"/state_{index}"
 
 
-def entries(
-    base: str, record: StateRecord, gradient: tf.Tensor
-) -> dict[str, tf.Tensor]:
+def entries(base: str, record: StateRecord, gradient: Any) -> dict[str, Any]:
     """`{key: d(loss)/d(state)}`, each (batch, timesteps, units) in input time.
 
     Args:

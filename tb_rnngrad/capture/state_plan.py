@@ -12,7 +12,9 @@ import dataclasses
 from typing import Any
 
 import keras
-import tensorflow as tf
+from keras import ops
+
+from tb_rnngrad.capture import kerases
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,18 +65,14 @@ class LeafPlan:
             return self.output_width
         return self.state_widths[self.output_state]
 
-    def cotangents(
-        self, pieces: list[tf.Tensor], mask: tf.Tensor | None
-    ) -> list[tf.Tensor]:
+    def cotangents(self, pieces: list[Any], mask: Any | None) -> list[Any]:
         """From the gradients of its probes (batch, timesteps, width): those
         of what each step returns (each state, then a separate output), zero
         at masked steps. The cotangents of the weight terms."""
         returned = pieces[: len(self.state_widths) + bool(self.output_width)]
-        return [_where(mask, g, tf.zeros_like(g)) for g in returned]
+        return [_where(mask, g, ops.zeros_like(g)) for g in returned]
 
-    def totals(
-        self, pieces: list[tf.Tensor], mask: tf.Tensor | None
-    ) -> list[tf.Tensor]:
+    def totals(self, pieces: list[Any], mask: Any | None) -> list[Any]:
         """From the gradients of its probes: the total d(loss)/d(state) of each
         state. An activated state's is its inner probe's at real steps (the
         inner probe of a masked step is discarded with the step)."""
@@ -88,14 +86,14 @@ class LeafPlan:
         start = len(self.state_widths) + bool(self.output_width)
         return pieces[start : start + len(self.activated)]
 
-    def bias_gradient(self, pieces: list[tf.Tensor]) -> tf.Tensor:
+    def bias_gradient(self, pieces: list[Any]) -> Any:
         """From the gradients of its probes: that of the bias probe, the
         pre-activation gradient dz (zero at masked steps, which are discarded)."""
         return pieces[-1]
 
 
-def _where(mask: tf.Tensor | None, real: tf.Tensor, masked: tf.Tensor) -> tf.Tensor:
-    return real if mask is None else tf.where(mask[..., None], real, masked)
+def _where(mask: Any | None, real: Any, masked: Any) -> Any:
+    return real if mask is None else ops.where(mask[..., None], real, masked)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,27 +115,28 @@ class StateRecord:
 
     layer: keras.layers.RNN
     leaves: tuple[LeafPlan, ...]
-    probes: tf.Tensor
-    inputs: list[tf.Tensor] | None
-    states: list[list[tf.Tensor]] | None
-    mask: tf.Tensor | None
+    probes: Any
+    inputs: list[Any] | None
+    states: list[list[Any]] | None
+    mask: Any | None
 
-    def leaf_gradients(self, gradient: tf.Tensor) -> list[list[tf.Tensor]]:
+    def leaf_gradients(self, gradient: Any) -> list[list[Any]]:
         """`gradient` (of `probes`) split per leaf and per probe."""
         widths = [w for leaf in self.leaves for w in leaf.probe_widths]
-        pieces = tf.split(gradient, widths, axis=-1)
+        ends = [sum(widths[: i + 1]) for i in range(len(widths))]
+        pieces = [gradient[..., e - w : e] for w, e in zip(widths, ends, strict=True)]
         return [[pieces.pop(0) for _ in leaf.probe_widths] for leaf in self.leaves]
 
 
 def leaf_cells(cell: Any) -> list[Any]:
     """The cells that hold states: `cell`, or those of a StackedRNNCells."""
-    if isinstance(cell, keras.layers.StackedRNNCells):
+    if isinstance(cell, kerases.types("StackedRNNCells")):
         return [leaf for inner in cell.cells for leaf in leaf_cells(inner)]
     return [cell]
 
 
 def rnn_parts(layer: keras.layers.Layer) -> list[tuple[str | None, keras.layers.RNN]]:
     """`[(part, rnn_layer)]`: the layer, or a Bidirectional's two halves."""
-    if isinstance(layer, keras.layers.Bidirectional):
+    if isinstance(layer, kerases.types("Bidirectional")):
         return [("forward", layer.forward_layer), ("backward", layer.backward_layer)]
     return [(None, layer)]

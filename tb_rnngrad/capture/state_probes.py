@@ -5,14 +5,19 @@ cells' `call` (and `activation`) are wrapped on the instance, as `probes`
 wraps `layer.call`:
 
 - `inner_loop` runs Keras's generic loop (`keras.layers.RNN.inner_loop`,
-  never a fused cuDNN kernel) with `return_sequences=True` and `unroll=False`
-  for the call (the last output and the final states are the same either
-  way, and the loop then stacks what the cell records), with a step function
-  standing in for `layer.cell` that calls the cell, and with extra states
-  appended: a list of zero probes, one (batch, width) slab per step, that the
-  step pops a step at a time (popping a list, unlike reading a sequence,
-  keeps TensorFlow's backward pass linear in timesteps); for a masked layer
-  also the mask, a step at a time, and the previous output.
+  never a fused cuDNN kernel) with `return_sequences=True` for the call (the
+  last output and the final states are the same either way, and the loop
+  then stacks what the cell records), with a step function standing in for
+  `layer.cell` that calls the cell. The step takes its zero probes, one
+  (batch, width) slab per step, a step at a time. On TensorFlow the loop is
+  a `tf.while_loop` (`unroll=False`) and the slabs are a list carried as an
+  extra state and popped (popping a list, unlike reading a sequence, keeps
+  TensorFlow's backward pass linear in timesteps); for a masked layer the
+  mask, a step at a time, and the previous output are carried too. On JAX
+  and PyTorch the loop is our own `keras.ops.scan` (`lax.scan` on JAX, so
+  the pass compiles once per step, not once per timestep) over the time-major
+  inputs, probe slabs and mask, carrying the states and the previous output;
+  it returns what Keras's loop returns.
 - each leaf cell (the cell itself, or each cell of a `StackedRNNCells`) adds a
   probe to each new state (h_t; h_t and c_t for an LSTM) before it is passed
   on. A Keras cell's output *is* its new h_t, so it carries the same probe.
@@ -45,10 +50,11 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import keras
-import tensorflow as tf
+from keras import ops, tree
 
 from tb_rnngrad.capture import preactivations
 from tb_rnngrad.capture.errors import CaptureError
+from tb_rnngrad.capture.probes import NewProbe
 from tb_rnngrad.capture.state_plan import LeafPlan, StateRecord, leaf_cells
 
 _MISSING = object()
@@ -59,23 +65,30 @@ class _Feed:
     """What the wrappers of one layer share. Modes: None (pass through),
     "plan" (learn each leaf's plan), "probe" (add probes)."""
 
-    def __init__(self, record: bool) -> None:
+    def __init__(self, record: bool, python_loop: bool) -> None:
         self.record = record
+        self.python_loop = python_loop  # else a tf.while_loop carrying lists
+        self.slab: Any = None  # scan: this step's probe slab
+        self.step_mask: Any = None  # scan: this step's mask
+        self.previous: Any = None  # scan: the previous output
+        self.step_record: Any = None  # scan: this step's record
         self.mode: str | None = None
         self.plans: list[LeafPlan] = []
         self.error: CaptureError | None = None  # from learning a plan
         self.masked = False
         self.calls = 0  # root cell calls while probing
-        self.pieces: list[tf.Tensor] = []  # this step's probes, leaves pop them
-        self.recorded: list[tf.Tensor] = []
+        self.pieces: list = []  # this step's probes, leaves pop them
+        self.recorded: list = []
         self.leaf: int | None = None  # the leaf being called
-        self.activations: list[tf.Tensor] = []  # inputs of its activation calls
-        self.inner: dict[int, tuple[int, tf.Tensor]] = {}  # call -> (state, probe)
-        self.probed: dict[int, tf.Tensor] = {}  # state -> its inner-probed value
+        self.activations: list = []  # inputs of its activation calls
+        self.inner: dict[int, tuple[int, Any]] = {}  # call -> (state, probe)
+        self.probed: dict[int, Any] = {}  # state -> its inner-probed value
 
     @property
     def extra(self) -> int:
         """How many states the loop carries beyond the cell's own."""
+        if self.python_loop:
+            return 0
         return 3 if self.masked else 1
 
 
@@ -107,7 +120,7 @@ def _plan(
     cell: Any,
     inputs: Any,
     output: Any,
-    flat: list[tf.Tensor],
+    flat: list,
     feed: _Feed,
 ) -> LeafPlan:
     at = _index_of(output, flat)
@@ -146,17 +159,17 @@ def _probed_step(
             output, new_states = original(inputs, states, **kwargs)
     else:
         output, new_states = original(inputs, states, **kwargs)
-    flat = tf.nest.flatten(new_states)
+    flat = tree.flatten(new_states)
     at = _index_of(output, flat)
     flat = [feed.probed.get(j, s) for j, s in enumerate(flat)]
     probed = [
-        s + tf.cast(p, s.dtype) for s, p in zip(flat, pieces[: len(flat)], strict=True)
+        s + ops.cast(p, s.dtype) for s, p in zip(flat, pieces[: len(flat)], strict=True)
     ]
     if at is not None:
         output = probed[at]
     else:
-        output = output + tf.cast(pieces[len(flat)], output.dtype)
-    return output, tf.nest.pack_sequence_as(new_states, probed)
+        output = output + ops.cast(pieces[len(flat)], output.dtype)
+    return output, tree.pack_sequence_as(new_states, probed)
 
 
 def _leaf_wrapper(
@@ -171,11 +184,11 @@ def _leaf_wrapper(
             if feed.mode == "probe":
                 plan = feed.plans[index]
                 if feed.record:
-                    entering = tf.nest.flatten(states)[: plan.recorded_states]
+                    entering = tree.flatten(states)[: plan.recorded_states]
                     feed.recorded.extend(([inputs] if index else []) + entering)
                 return _probed_step(plan, feed, original, inputs, states, kwargs)
             output, new_states = original(inputs, states, **kwargs)
-            flat = tf.nest.flatten(new_states)
+            flat = tree.flatten(new_states)
             try:
                 plan = _plan(layer, cell, inputs, output, flat, feed)
                 feed.plans.append(plan)
@@ -199,17 +212,21 @@ def _activation_wrapper(index: int, original: Any, feed: _Feed) -> Any:
         feed.activations.append(tensor)
         if feed.mode == "probe" and call in feed.inner:
             state, piece = feed.inner[call]
-            tensor = tensor + tf.cast(piece, tensor.dtype)
+            tensor = tensor + ops.cast(piece, tensor.dtype)
             feed.probed[state] = tensor
         return original(tensor, *args, **kwargs)
 
     return activation
 
 
-def _pop(step_list: tf.Tensor, dtype: tf.DType, shape: list) -> tuple:
+def _pop(step_list: Any, dtype: Any, shape: list) -> tuple:
     """(the rest of the list, its last item, of this dtype and static shape)."""
+    import tensorflow as tf
+
     rest, item = tf.raw_ops.TensorListPopBack(
-        input_handle=step_list, element_shape=tf.constant(-1), element_dtype=dtype
+        input_handle=step_list,
+        element_shape=tf.constant(-1),
+        element_dtype=tf.as_dtype(dtype),
     )
     item.set_shape(shape)
     return rest, item
@@ -217,28 +234,28 @@ def _pop(step_list: tf.Tensor, dtype: tf.DType, shape: list) -> tuple:
 
 def _masked(
     feed: _Feed,
-    mask: tf.Tensor,
-    old: list[tf.Tensor],
-    new: list[tf.Tensor],
-    after: list[tf.Tensor],
-    output: tf.Tensor,
-    previous: tf.Tensor,
+    mask: Any,
+    old: list,
+    new: list,
+    after: list,
+    output: Any,
+    previous: Any,
     zero_output: bool,
-) -> tuple[list[tf.Tensor], tf.Tensor]:
+) -> tuple[list, Any]:
     """One step masked as Keras masks it, probes added to what is carried."""
     keep = mask[:, None]
     states = [
-        tf.where(keep, n, o + tf.cast(p, o.dtype))
+        ops.where(keep, n, o + ops.cast(p, o.dtype))
         for n, o, p in zip(new, old, after, strict=True)
     ]
     if zero_output:
-        carried = tf.zeros_like(output)
+        carried = ops.zeros_like(output)
     else:
         carried = previous
         at = _output_state(feed.plans)
         if at is not None:
-            carried = previous + tf.cast(after[at], previous.dtype)
-    return states, tf.where(keep, output, carried)
+            carried = previous + ops.cast(after[at], previous.dtype)
+    return states, ops.where(keep, output, carried)
 
 
 def _output_state(plans: Sequence[LeafPlan]) -> int | None:
@@ -250,7 +267,7 @@ def _output_state(plans: Sequence[LeafPlan]) -> int | None:
     return count - len(last.state_widths) + last.output_state
 
 
-def _after_probes(plans: Sequence[LeafPlan], pieces: list[tf.Tensor]) -> list:
+def _after_probes(plans: Sequence[LeafPlan], pieces: list) -> list:
     """Of one step's probes, those added to each flat state as passed on."""
     after, start = [], 0
     for plan in plans:
@@ -279,33 +296,49 @@ def _root_step(layer: keras.layers.RNN, feed: _Feed, training: Any) -> Any:
     masks the step and returns the extra states."""
     cell = layer.cell
 
-    def step(inputs: tf.Tensor, states: Any) -> Any:
+    def step(inputs: Any, states: Any) -> Any:
         feed.calls += 1
         states = list(states)
-        own, carried = states[: -feed.extra], states[-feed.extra :]
+        cut = len(states) - feed.extra
+        own, carried = states[:cut], states[cut:]
         widths = [w for plan in feed.plans for w in plan.probe_widths]
         batch = inputs.shape[0]
-        probe_list, probe = _pop(carried[0], inputs.dtype, [batch, sum(widths)])
-        pieces = tf.split(probe, widths, axis=-1)
+        extra = []
+        if feed.python_loop:
+            probe = feed.slab
+        else:
+            probe_list, probe = _pop(carried[0], inputs.dtype, [batch, sum(widths)])
+            extra.append(probe_list)
+        pieces = _split(probe, widths)
         feed.pieces, feed.recorded = list(pieces), []
         output, new_states = cell(inputs, own, training=training)
-        flat = tf.nest.flatten(new_states)
-        extra = [probe_list]
+        flat = tree.flatten(new_states)
         if feed.masked:
-            mask_list, mask = _pop(carried[1], tf.bool, [batch])
+            if feed.python_loop:
+                mask, previous = feed.step_mask, feed.previous
+            else:
+                mask_list, mask = _pop(carried[1], "bool", [batch])
+                previous = carried[2]
             flat, output = _masked(
                 feed,
                 mask,
-                tf.nest.flatten(own),
+                tree.flatten(own),
                 flat,
                 _after_probes(feed.plans, pieces),
                 output,
-                carried[2],
+                previous,
                 layer.zero_output_for_mask,
             )
-            extra += [mask_list, output]
+            if feed.python_loop:
+                feed.previous = output
+            else:
+                extra += [mask_list, output]
         if feed.record:
-            output = (output, tf.stop_gradient(tf.concat(feed.recorded, axis=-1)))
+            recorded = ops.stop_gradient(ops.concatenate(feed.recorded, axis=-1))
+            if feed.python_loop:
+                feed.step_record = recorded
+            else:
+                output = (output, recorded)
         return output, flat + extra
 
     return step
@@ -323,32 +356,80 @@ def _attributes(layer: keras.layers.Layer, **values: Any) -> Iterator[None]:
             object.__setattr__(layer, name, value)
 
 
-def _first_mask(mask: Any) -> tf.Tensor | None:
-    leaves = [m for m in tf.nest.flatten(mask) if m is not None]
+def _split(tensor: Any, widths: Sequence[int]) -> list:
+    """`tensor` cut along its last axis into pieces of these widths."""
+    pieces, start = [], 0
+    for width in widths:
+        pieces.append(tensor[..., start : start + width])
+        start += width
+    return pieces
+
+
+def _first_mask(mask: Any) -> Any:
+    leaves = [m for m in tree.flatten(mask) if m is not None]
     if not leaves:
         return None
-    mask = tf.cast(leaves[0], tf.bool)
-    return tf.squeeze(mask, -1) if mask.shape.rank == 3 else mask
+    mask = ops.cast(leaves[0], "bool")
+    return ops.squeeze(mask, -1) if len(mask.shape) == 3 else mask
 
 
-def _step_list(layer: keras.layers.RNN, tensor: tf.Tensor) -> tf.Tensor:
-    """A list of the steps of `tensor` (batch, timesteps, ...) whose last
+def _time_first(tensor: Any) -> Any:
+    return ops.transpose(tensor, (1, 0, *range(2, len(tensor.shape))))
+
+
+def _scan(
+    layer: keras.layers.RNN,
+    feed: _Feed,
+    step: Any,
+    sequences: Any,
+    initial_state: list,
+    probes: Any,
+    mask: Any,
+) -> tuple[Any, Any, list, Any]:
+    """Keras's loop as a `keras.ops.scan`: (last output, outputs, final
+    states, the records (batch, timesteps, width) in loop order or None)."""
+    returned = feed.plans[-1].returned_width
+    previous = ops.zeros((sequences.shape[0], returned), sequences.dtype)
+    xs = {"x": _time_first(sequences), "probe": _time_first(probes)}
+    if mask is not None:
+        xs["mask"] = ops.transpose(mask, (1, 0))
+
+    def body(carry: tuple, x: dict) -> tuple:
+        states, feed.previous = carry
+        feed.slab, feed.step_mask = x["probe"], x.get("mask")
+        output, flat = step(x["x"], states)
+        carry = (tree.pack_sequence_as(states, flat), feed.previous)
+        return carry, (output, feed.step_record if feed.record else output)
+
+    (final, _), (outputs, recorded) = ops.scan(
+        body, (initial_state, previous), xs, reverse=layer.go_backwards
+    )
+    if layer.go_backwards:  # Keras returns the outputs in loop order
+        outputs, recorded = ops.flip(outputs, axis=0), ops.flip(recorded, axis=0)
+    recorded = _time_first(recorded) if feed.record else None
+    return outputs[-1], _time_first(outputs), tree.flatten(final), recorded
+
+
+def _step_list(layer: keras.layers.RNN, tensor: Any) -> Any:
+    """A TensorList of the steps of `tensor` (batch, timesteps, ...) whose last
     item is the loop's first step (the first one popped)."""
+    import tensorflow as tf
+
     steps = tf.transpose(tensor, [1, 0, *range(2, tensor.shape.rank)])
     steps = steps if layer.go_backwards else tf.reverse(steps, [0])
     return tf.raw_ops.TensorListFromTensor(tensor=steps, element_shape=tf.constant(-1))
 
 
 def _split_recorded(
-    layer: keras.layers.RNN, plans: list[LeafPlan], recorded: tf.Tensor
-) -> tuple[list[tf.Tensor | None], list[list[tf.Tensor]]]:
+    layer: keras.layers.RNN, plans: list[LeafPlan], recorded: Any
+) -> tuple[list, list[list]]:
     widths = []
     for i, leaf in enumerate(plans):
         entering = leaf.state_widths[: leaf.recorded_states]
         widths += ([leaf.input_width] if i else []) + list(entering)
     if layer.go_backwards:
-        recorded = tf.reverse(recorded, [1])
-    parts = tf.split(recorded, widths, axis=-1)
+        recorded = ops.flip(recorded, axis=1)
+    parts = _split(recorded, widths)
     inputs, states = [], []
     for i, leaf in enumerate(plans):
         inputs.append(parts.pop(0) if i else None)
@@ -366,7 +447,7 @@ def _learn_plan(
     """Runs the cell once on the first step to learn each leaf's plan (the
     run is discarded)."""
     _width(layer, sequences, "input sequence", rank=3)
-    for state in tf.nest.flatten(initial_state):
+    for state in tree.flatten(initial_state):
         _width(layer, state, "state")
     feed.mode, feed.plans, feed.error = "plan", [], None
     try:
@@ -386,8 +467,18 @@ def _not_called(layer: keras.layers.RNN) -> CaptureError:
     )
 
 
+def _zeros(sequences: Any, width: int, python_loop: bool) -> Any:
+    """Zeros (batch, timesteps, width) like `sequences` (dynamic sizes on TF)."""
+    if python_loop:
+        return ops.zeros((*sequences.shape[:2], width), sequences.dtype)
+    import tensorflow as tf
+
+    shape = tf.concat([tf.shape(sequences)[:2], [width]], axis=0)
+    return tf.zeros(shape, sequences.dtype)
+
+
 def _loop_wrapper(
-    layer: keras.layers.RNN, tape: tf.GradientTape, feed: _Feed, records: list
+    layer: keras.layers.RNN, new_probe: NewProbe, feed: _Feed, records: list
 ) -> Any:
     """The instrumented `inner_loop`. A layer that cannot be probed runs
     unprobed and leaves a CaptureError in `records`, raised after the
@@ -398,7 +489,7 @@ def _loop_wrapper(
         loop = functools.partial(keras.layers.RNN.inner_loop, layer)
 
     def inner_loop(
-        sequences: tf.Tensor,
+        sequences: Any,
         initial_state: Any,
         mask: Any = None,
         training: Any = False,
@@ -411,32 +502,35 @@ def _loop_wrapper(
             return own(sequences, initial_state, mask=mask, training=training)
         feed.masked = mask is not None
         width = sum(w for plan in feed.plans for w in plan.probe_widths)
-        shape = tf.concat([tf.shape(sequences)[:2], [width]], axis=0)
-        probes = tf.zeros(shape, sequences.dtype)
-        tape.watch(probes)
-        extra = [_step_list(layer, probes)]
-        if feed.masked:
-            previous = [tf.shape(sequences)[0], feed.plans[-1].returned_width]
-            extra += [_step_list(layer, mask), tf.zeros(previous, sequences.dtype)]
+        probes = new_probe(_zeros(sequences, width, feed.python_loop))
         feed.mode, feed.calls = "probe", 0
+        extra: list = []
         try:
-            cell = _StandIn(layer.cell, _root_step(layer, feed, training))
-            with _attributes(layer, return_sequences=True, unroll=False, cell=cell):
-                last, outputs, final = loop(
-                    sequences,
-                    list(initial_state) + extra,
-                    mask=None,
-                    training=training,
+            step = _root_step(layer, feed, training)
+            if feed.python_loop:
+                last, outputs, final, recorded = _scan(
+                    layer, feed, step, sequences, list(initial_state), probes, mask
                 )
+            else:
+                extra = _carried_lists(layer, feed, sequences, probes, mask)
+                cell = _StandIn(layer.cell, step)
+                with _attributes(layer, return_sequences=True, unroll=False, cell=cell):
+                    last, outputs, final = loop(
+                        sequences,
+                        list(initial_state) + extra,
+                        mask=None,
+                        training=training,
+                    )
         finally:
             feed.mode = None
-        final = list(final)[: -len(extra)]
+        final = list(final)[: len(final) - len(extra)]
         if not feed.calls:
             records.append(_not_called(layer))
             return last, outputs, final
         inputs = states = None
         if feed.record:
-            (last, _), (outputs, recorded) = last, outputs
+            if not feed.python_loop:
+                (last, _), (outputs, recorded) = last, outputs
             inputs, states = _split_recorded(layer, feed.plans, recorded)
             inputs[0] = sequences
         records.append(
@@ -454,14 +548,28 @@ def _loop_wrapper(
     return inner_loop
 
 
+def _carried_lists(
+    layer: keras.layers.RNN, feed: _Feed, sequences: Any, probes: Any, mask: Any
+) -> list:
+    """TensorFlow: the states to carry beyond the cell's own (the probe list,
+    and the mask list and previous output of a masked layer)."""
+    import tensorflow as tf
+
+    extra = [_step_list(layer, probes)]
+    if feed.masked:
+        previous = [tf.shape(sequences)[0], feed.plans[-1].returned_width]
+        extra += [_step_list(layer, mask), tf.zeros(previous, sequences.dtype)]
+    return extra
+
+
 @contextlib.contextmanager
 def attach(
-    tape: tf.GradientTape, layers: Sequence[keras.layers.RNN], record: bool
+    new_probe: NewProbe, layers: Sequence[keras.layers.RNN], record: bool
 ) -> Iterator[dict[int, list]]:
     """Instruments RNN layers for the duration of the block.
 
     Args:
-        tape: The tape the forward pass runs under; probes are watched by it.
+        new_probe: Makes the probes (`probes.NewProbe`).
         layers: The RNN layers (Bidirectional halves, not the wrapper).
         record: Whether to record each leaf's inputs and incoming states.
 
@@ -479,7 +587,7 @@ def attach(
 
     try:
         for layer in layers:
-            feed = _Feed(record)
+            feed = _Feed(record, python_loop=keras.backend.backend() != "tensorflow")
             records[id(layer)] = []
             for index, leaf in enumerate(leaf_cells(layer.cell)):
                 wrap(leaf, "call", _leaf_wrapper(layer, leaf, index, leaf.call, feed))
@@ -489,7 +597,7 @@ def attach(
             wrap(
                 layer,
                 "inner_loop",
-                _loop_wrapper(layer, tape, feed, records[id(layer)]),
+                _loop_wrapper(layer, new_probe, feed, records[id(layer)]),
             )
         yield records
     finally:

@@ -13,11 +13,12 @@ replayed in order:
   dz_t (bias). Its norm per gate comes from the Gram matrices of the factors
   when the batch is small (||A^T B||^2 = <A A^T, B B^T>), without forming
   the term.
-- any other cell: `tf.vectorized_map` evaluates the cell step and its VJP
-  at every recorded step, as batched ops.
+- any other cell (TensorFlow only): `tf.vectorized_map` evaluates the cell
+  step and its VJP at every recorded step, as batched ops.
 
 Both are exact. Timesteps go in chunks so that at most `_CHUNK_ELEMENTS` term
-values are held at once.
+values are held at once. Written in `keras.ops`, so the same terms come out
+on every backend (only the VJP of other cells needs TensorFlow).
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ from collections.abc import Callable
 from typing import Any
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from tb_rnngrad.capture import preactivations
+from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.gates import gate_names, weights_of
 from tb_rnngrad.capture.state_plan import LeafPlan
 
@@ -37,14 +39,19 @@ _CHUNK_ELEMENTS = 1 << 23
 """Term values (all weights of a cell, all timesteps of a chunk) held at once."""
 
 
-def _time_major(tensor: tf.Tensor) -> tf.Tensor:
-    return tf.transpose(tensor, [1, 0, *range(2, tensor.shape.rank)])
+def _time_major(tensor: Any) -> Any:
+    return ops.transpose(tensor, (1, 0, *range(2, len(tensor.shape))))
 
 
-def _dtype(cell: keras.layers.Layer) -> tf.DType:
+def _dtype(cell: keras.layers.Layer) -> str:
     """The dtype of the terms: that of the weights (float32 under mixed
     precision, where the cell computes in float16)."""
-    return tf.as_dtype(next(iter(weights_of(cell).values())).dtype)
+    variable = next(iter(weights_of(cell).values()))
+    return keras.backend.standardize_dtype(variable.dtype)
+
+
+def _on_tensorflow() -> bool:
+    return keras.backend.backend() == "tensorflow"
 
 
 def _two_row_bias(cell: keras.layers.Layer) -> bool:
@@ -62,12 +69,23 @@ def term_names(cell: keras.layers.Layer) -> list[str]:
 
 def _vjp_terms(
     cell: keras.layers.Layer, inputs: Any, states: list, cotangents: list
-) -> dict[str, tf.Tensor]:
+) -> dict[str, Any]:
     """Any cell: the VJP of each step, vectorized over time-major arguments."""
+    if not _on_tensorflow():
+        raise CaptureError(
+            f"Cell '{cell.name}' ({type(cell).__name__}): weight contributions "
+            "of a cell other than Keras's LSTMCell, GRUCell (reset_after=True) "
+            "and SimpleRNNCell with a bias are computed on the TensorFlow "
+            f"backend only, not on '{keras.backend.backend()}'. Drop "
+            "'weight_contributions' from `kinds` for this layer, or use "
+            "KERAS_BACKEND=tensorflow."
+        )
+    import tensorflow as tf
+
     named = weights_of(cell)
     weights = [v.value for v in named.values()]
 
-    def step(elems: tuple) -> list[tf.Tensor]:
+    def step(elems: tuple) -> list:
         x, step_states, step_cotangents = elems
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(weights)
@@ -90,21 +108,28 @@ def _vjp_terms(
     return terms
 
 
-def _product(left: tf.Tensor | None, dz: tf.Tensor) -> tf.Tensor:
+def _product(left: Any, dz: Any) -> Any:
     """The terms left[t]^T @ dz[t] (the batch sum of dz[t] without `left`)."""
     if left is None:
-        return tf.reduce_sum(dz, axis=1)
-    return tf.matmul(left, dz, transpose_a=True)
+        return ops.sum(dz, axis=1)
+    return ops.matmul(ops.swapaxes(left, 1, 2), dz)
 
 
-def gate_norms(term: tf.Tensor, gates: int) -> tf.Tensor:
+def _steps(tensor: Any) -> Any:
+    """The size of the leading (time) axis, dynamic on TensorFlow."""
+    if tensor.shape[0] is not None:
+        return tensor.shape[0]
+    return ops.shape(tensor)[0]
+
+
+def gate_norms(term: Any, gates: int) -> Any:
     """(timesteps, gates): the Frobenius norm of each gate's column block."""
     width = term.shape[-1] // gates
-    blocks = tf.reshape(term, [tf.shape(term)[0], -1, gates, width])
-    return tf.sqrt(tf.reduce_sum(tf.square(blocks), axis=[1, 3]))
+    blocks = ops.reshape(term, (_steps(term), -1, gates, width))
+    return ops.sqrt(ops.sum(ops.square(blocks), axis=(1, 3)))
 
 
-def _product_norms(left: tf.Tensor | None, dz: tf.Tensor, gates: int) -> tf.Tensor:
+def _product_norms(left: Any, dz: Any, gates: int) -> Any:
     """`gate_norms(_product(left, dz), gates)`, from Gram matrices when the
     batch is smaller than the term (then cheaper, and the term is not formed)."""
     if left is None or dz.shape[1] is None:
@@ -112,16 +137,16 @@ def _product_norms(left: tf.Tensor | None, dz: tf.Tensor, gates: int) -> tf.Tens
     batch, rows, columns = dz.shape[1], left.shape[-1], dz.shape[-1]
     if batch * (rows + columns) > rows * columns:
         return gate_norms(_product(left, dz), gates)
-    left_gram = tf.matmul(left, left, transpose_b=True)  # (time, batch, batch)
-    blocks = tf.reshape(dz, [tf.shape(dz)[0], batch, gates, columns // gates])
-    blocks = tf.transpose(blocks, [0, 2, 1, 3])
-    dz_gram = tf.matmul(blocks, blocks, transpose_b=True)  # (time, gate, b, b)
-    squares = tf.einsum("tbc,tgbc->tg", left_gram, dz_gram)
-    return tf.sqrt(tf.maximum(squares, 0))
+    left_gram = ops.matmul(left, ops.swapaxes(left, 1, 2))  # (time, batch, batch)
+    blocks = ops.reshape(dz, (_steps(dz), batch, gates, columns // gates))
+    blocks = ops.transpose(blocks, (0, 2, 1, 3))
+    dz_gram = ops.matmul(blocks, ops.swapaxes(blocks, 2, 3))  # (time, gate, b, b)
+    squares = ops.einsum("tbc,tgbc->tg", left_gram, dz_gram)
+    return ops.sqrt(ops.maximum(squares, 0))
 
 
 def _factor_args(
-    leaf: LeafPlan, inputs: tf.Tensor, states: list, pieces: list, mask: Any
+    leaf: LeafPlan, inputs: Any, states: list, pieces: list, mask: Any
 ) -> tuple:
     """Time-major (inputs, h_{t-1}, dz) of a leaf with a bias probe."""
     dz = leaf.bias_gradient(pieces)
@@ -129,7 +154,7 @@ def _factor_args(
 
 
 def _vjp_args(
-    leaf: LeafPlan, inputs: tf.Tensor, states: list, pieces: list, mask: Any
+    leaf: LeafPlan, inputs: Any, states: list, pieces: list, mask: Any
 ) -> tuple:
     """Time-major (inputs, states, cotangents) of a leaf without one."""
     cotangents = leaf.cotangents(pieces, mask)
@@ -140,29 +165,29 @@ def _vjp_args(
     )
 
 
-def _cast(tensor: tf.Tensor | None, dtype: tf.DType) -> tf.Tensor | None:
-    return None if tensor is None else tf.cast(tensor, dtype)
+def _cast(tensor: Any, dtype: str) -> Any:
+    return None if tensor is None else ops.cast(tensor, dtype)
 
 
-def _chunk_terms(leaf: LeafPlan, args: tuple) -> dict[str, tf.Tensor]:
+def _chunk_terms(leaf: LeafPlan, args: tuple) -> dict[str, Any]:
     cell, dtype = leaf.cell, _dtype(leaf.cell)
     if not leaf.bias_width:
         return _vjp_terms(cell, *args)
     found = preactivations.factors(cell, *args)
     return {
-        name: _product(_cast(left, dtype), tf.cast(dz, dtype))
+        name: _product(_cast(left, dtype), ops.cast(dz, dtype))
         for name, (left, dz) in found.items()
     }
 
 
-def _chunk_norms(leaf: LeafPlan, gates: int, args: tuple) -> dict[str, tf.Tensor]:
+def _chunk_norms(leaf: LeafPlan, gates: int, args: tuple) -> dict[str, Any]:
     cell, dtype = leaf.cell, _dtype(leaf.cell)
     if not leaf.bias_width:
         terms = _vjp_terms(cell, *args)
         return {name: gate_norms(term, gates) for name, term in terms.items()}
     found = preactivations.factors(cell, *args)
     return {
-        name: _product_norms(_cast(left, dtype), tf.cast(dz, dtype), gates)
+        name: _product_norms(_cast(left, dtype), ops.cast(dz, dtype), gates)
         for name, (left, dz) in found.items()
     }
 
@@ -173,11 +198,11 @@ def _arguments(leaf: LeafPlan, *record: Any) -> tuple:
 
 def timestep_terms(
     leaf: LeafPlan,
-    inputs: tf.Tensor,
-    states: list[tf.Tensor],
-    pieces: list[tf.Tensor],
-    mask: tf.Tensor | None,
-) -> dict[str, tf.Tensor]:
+    inputs: Any,
+    states: list,
+    pieces: list,
+    mask: Any,
+) -> dict[str, Any]:
     """Timestep t's term of each weight gradient of one leaf cell, for every t.
 
     Args:
@@ -204,9 +229,21 @@ def _chunk_length(cell: keras.layers.Layer) -> int:
 
 def _in_chunks(
     fn: Callable[[tuple], dict], args: tuple, chunk: int, signature: dict
-) -> dict[str, tf.Tensor]:
+) -> dict[str, Any]:
     """`fn` over time-major `args` at most `chunk` timesteps at a time, in
     chunks of equal length, its (chunk, ...) results concatenated."""
+    if not _on_tensorflow():  # static shapes: a Python loop over the chunks
+        steps = keras.tree.flatten(args)[0].shape[0]
+        parts = [
+            fn(keras.tree.map_structure(lambda t, s=start: t[s : s + chunk], args))
+            for start in range(0, steps, chunk)
+        ]
+        return {
+            name: ops.concatenate([p[name] for p in parts], axis=0)
+            for name in signature
+        }
+    import tensorflow as tf
+
     steps = tf.shape(tf.nest.flatten(args)[0])[0]
     chunk = tf.minimum(chunk, steps)
     count = (steps + chunk - 1) // chunk
@@ -221,7 +258,10 @@ def _in_chunks(
     results = tf.map_fn(
         fn,
         tf.nest.map_structure(chunked, args),
-        fn_output_signature=signature,
+        fn_output_signature={
+            name: tf.TensorSpec(shape, dtype)
+            for name, (shape, dtype) in signature.items()
+        },
         parallel_iterations=1,
     )
     return {
@@ -232,11 +272,11 @@ def _in_chunks(
 
 def contributions(
     leaf: LeafPlan,
-    inputs: tf.Tensor,
-    states: list[tf.Tensor],
-    pieces: list[tf.Tensor],
-    mask: tf.Tensor | None,
-) -> dict[str, tf.Tensor]:
+    inputs: Any,
+    states: list,
+    pieces: list,
+    mask: Any,
+) -> dict[str, Any]:
     """`{name: (timesteps, gates)}`: the norm of each timestep's term per gate.
 
     Arguments as for `timestep_terms`. Long sequences go in chunks of
@@ -247,6 +287,7 @@ def contributions(
     chunk = _chunk_length(leaf.cell)
     if inputs.shape[1] is not None and inputs.shape[1] <= chunk:
         return _chunk_norms(leaf, gates, args)
-    spec = tf.TensorSpec((None, gates), _dtype(leaf.cell))
-    signature = {name: spec for name in term_names(leaf.cell)}
+    signature = {
+        name: ((None, gates), _dtype(leaf.cell)) for name in term_names(leaf.cell)
+    }
     return _in_chunks(lambda a: _chunk_norms(leaf, gates, a), args, chunk, signature)

@@ -14,10 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import keras
-import tensorflow as tf
+from keras import ops
 
-from tb_rnngrad.capture import state_gradients, state_plan
+from tb_rnngrad.capture import kerases, state_gradients, state_plan
 from tb_rnngrad.capture.gates import gate_names, weights_of
 
 __all__ = [
@@ -29,7 +28,7 @@ __all__ = [
     "variables",
     "weights_of",
 ]
-from tb_rnngrad.capture.layers import LayerRef, class_label
+from tb_rnngrad.capture.layers import LayerRef, class_label, is_recurrent
 
 #: The capture kinds this module serves.
 WEIGHT_KINDS = ("weights", "weight_gradients")
@@ -43,7 +42,7 @@ def cells(refs: Sequence[LayerRef]) -> tuple[list[tuple[str, Any]], list[str]]:
     """
     found, notes = [], []
     for ref in refs:
-        if not isinstance(ref.layer, (keras.layers.RNN, keras.layers.Bidirectional)):
+        if not is_recurrent(ref.layer):
             notes.append(
                 f"Layer '{ref.key}' ({class_label(ref.layer)}) is not recurrent: "
                 "no weights or weight gradients for it."
@@ -66,32 +65,32 @@ def cells(refs: Sequence[LayerRef]) -> tuple[list[tuple[str, Any]], list[str]]:
     return found, notes
 
 
-def variables(found: list[tuple[str, Any]]) -> dict[str, dict[str, tf.Variable]]:
-    """`{key: {weight name: tf.Variable}}`, to watch and differentiate."""
+def variables(found: list[tuple[str, Any]]) -> dict[str, dict[str, Any]]:
+    """`{key: {weight name: variable value}}`, to watch and differentiate."""
     return {
-        key: {name: v.value for name, v in weights_of(cell).items()}
+        key: {name: kerases.value_of(v) for name, v in weights_of(cell).items()}
         for key, cell in found
     }
 
 
-def split_rows(per_key: dict[str, dict[str, tf.Tensor]]) -> dict[str, dict]:
+def split_rows(per_key: dict[str, dict[str, Any]]) -> dict[str, dict]:
     """Each entry with a two-row bias (GRU, reset_after=True) split into
     "bias" (input row) and "recurrent_bias" (recurrent row)."""
     out = {}
     for key, by_name in per_key.items():
         entry = dict(by_name)
         bias = entry.get("bias")
-        if bias is not None and bias.shape.rank == 2 and bias.shape[0] == 2:
+        if bias is not None and len(bias.shape) == 2 and bias.shape[0] == 2:
             entry.update(bias=bias[0], recurrent_bias=bias[1])
         out[key] = entry
     return out
 
 
-def values(found: list[tuple[str, Any]]) -> dict[str, dict[str, tf.Tensor]]:
+def values(found: list[tuple[str, Any]]) -> dict[str, dict[str, Any]]:
     """The current value of each weight, as tensors (read when the pass runs)."""
     return split_rows(
         {
-            key: {name: tf.identity(v) for name, v in by_name.items()}
+            key: {name: ops.copy(v) for name, v in by_name.items()}
             for key, by_name in variables(found).items()
         }
     )

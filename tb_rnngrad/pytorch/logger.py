@@ -22,17 +22,16 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.compat.proto import event_pb2
 from torch import nn
 
 from tb_rnngrad.errors import CaptureError
+from tb_rnngrad.events import EventWriter, add_records
 from tb_rnngrad.pytorch import capture_pass as _capture
 from tb_rnngrad.pytorch.capture_pass import LossFn
-from tb_rnngrad.pytorch.events import EventWriter
 from tb_rnngrad.pytorch.inputs import check_call_inputs
 from tb_rnngrad.pytorch.modules import Selector, resolve
 from tb_rnngrad.records import ShapeFilter, records
-from tb_rnngrad.summary.pb import write_pb
 
 
 class GradientLogger:
@@ -159,22 +158,8 @@ class GradientLogger:
                 self.layers, self.kinds, self.batch_first,
             )
         )  # fmt: skip
-        add = self._adder()
-        for record in records(found, self.kinds):
-            if not self._shapes.loggable(record):
-                continue
-            summary = write_pb(
-                record.kind,
-                record.tag,
-                record.data,
-                layer=record.layer,
-                mask=record.mask,
-                description=record.description,
-                weights=record.weights,
-                gates=record.gates,
-            )
-            for value in summary.value:  # one event per value, as the TF op
-                add(summary_pb2.Summary(value=[value]), int(global_step))
+        loggable = (r for r in records(found, self.kinds) if self._shapes.loggable(r))
+        add_records(self._adder(), loggable, global_step)
         self._flush()
         self.logged_steps.append(int(global_step))
 

@@ -116,6 +116,9 @@ def test_compare_view_values_and_sorting(page, sweep):
     assert frame.locator("#rg-compare").is_visible()
     assert frame.locator("#rg-compare-toggle").is_checked()
     assert checked(frame) == runs
+    # One run's controls (step, samples, scale, layout, views) do nothing here.
+    for control in ("#rg-step", "#rg-sample-mode", "#rg-scale", "#rg-reflect"):
+        assert frame.locator(control).is_hidden(), control
     rows = table(frame)
     assert len(rows) == RUNS
     header = frame.locator("#rg-compare-table th").all_inner_texts()
@@ -189,6 +192,8 @@ def test_a_row_click_opens_that_runs_views(page, sweep):
     assert not frame.locator("#rg-compare-toggle").is_checked()
     assert checked(frame) == [run]
     assert frame.locator(".rg-run-name").all_inner_texts() == [run]
+    for control in ("#rg-step", "#rg-sample-mode", "#rg-scale", "#rg-reflect"):
+        assert frame.locator(control).is_visible(), control
     # And back to the comparison of the one run, then of every run.
     redraw(frame, lambda: frame.check("#rg-compare-toggle"))
     assert [r[0] for r in table(frame)] == [run]

@@ -1,4 +1,5 @@
-"""A synchronous event-file writer for a local directory, without TensorFlow.
+"""A synchronous event-file writer for a local directory, without TensorFlow,
+and `add_records`, which writes capture records through any `add_summary`.
 
 TensorBoard's `EventFileWriter` (which torch's SummaryWriter wraps) opens its
 file through `tensorboard.compat.tf`, which imports TensorFlow whenever it is
@@ -15,10 +16,13 @@ import os
 import socket
 import struct
 import time
+from collections.abc import Callable, Iterable
 
 from tensorboard.compat.proto import event_pb2, summary_pb2
 
-from tb_rnngrad.pytorch.crc32c import masked_crc32c
+from tb_rnngrad.crc32c import masked_crc32c
+from tb_rnngrad.records import Record
+from tb_rnngrad.summary.pb import write_pb
 
 _UIDS = itertools.count()
 
@@ -66,3 +70,31 @@ class EventWriter:
     def close(self) -> None:
         if not self._file.closed:
             self._file.close()
+
+
+def add_records(
+    add_summary: Callable[[summary_pb2.Summary, int], None],
+    found: Iterable[Record],
+    step: int,
+) -> None:
+    """Writes each record as the NumPy `write_pb` summary, one event per
+    summary value (as the TF op writes them), at `step`.
+
+    Args:
+        add_summary: `add_summary(summary, global_step)` of a writer.
+        found: The records to write (`tb_rnngrad.records.records`).
+        step: The step.
+    """
+    for record in found:
+        summary = write_pb(
+            record.kind,
+            record.tag,
+            record.data,
+            layer=record.layer,
+            mask=record.mask,
+            description=record.description,
+            weights=record.weights,
+            gates=record.gates,
+        )
+        for value in summary.value:
+            add_summary(summary_pb2.Summary(value=[value]), int(step))
