@@ -36,15 +36,27 @@ def baseline(train_y: np.ndarray, heldout_y: np.ndarray) -> float:
     return float(np.mean(np.square(heldout_y - train_y.mean())))
 
 
-def table(outcomes: list[Outcome]) -> str:
-    """The outcomes as a fixed-width text table."""
+def table(
+    outcomes: list[Outcome], extra: tuple[str, dict[str, object]] | None = None
+) -> str:
+    """The outcomes as a fixed-width text table, in the given order.
+
+    `extra`, if given, is one more column: its header and each run's value
+    ("-" for a run without one).
+    """
     w = max([18] + [len(o.run) + 2 for o in outcomes])
-    lines = [f"{'run':<{w}}{'held-out loss':>14}{'baseline':>10}  verdict"]
+    header, values = extra or ("", {})
+    lines = [f"{'run':<{w}}{'held-out loss':>14}{'baseline':>10}  {'verdict':<15}"]
     lines += [
-        f"{o.run:<{w}}{o.final_loss:>14.4f}{o.baseline:>10.4f}  {o.verdict}"
+        f"{o.run:<{w}}{o.final_loss:>14.4f}{o.baseline:>10.4f}  {o.verdict:<15}"
         for o in outcomes
     ]
-    return "\n".join(lines)
+    if extra:
+        lines[0] += f"{header:>8}"
+        for i, o in enumerate(outcomes, 1):
+            value = values.get(o.run)
+            lines[i] += f"{'-' if value is None else value:>8}"
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def write(logdir: str, outcomes: list[Outcome]) -> str:

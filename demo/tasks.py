@@ -37,3 +37,20 @@ def adding_problem(samples: int, timesteps: int, seed: int) -> Task:
     x = np.stack([values, markers], axis=-1)
     y = (values[rows, first] + values[rows, second])[:, None]
     return Task("adding", x, y)
+
+
+def first_value(samples: int, timesteps: int, seed: int) -> Task:
+    """Recall the first value: the adding problem with one marker, at timestep 0.
+
+    The same two features per timestep as `adding_problem` (a random value in
+    [0, 1) and a marker), but the only marker is on the first timestep and the
+    target is its value, so the answer depends on the earliest timestep alone.
+    A model that cannot carry it through the `timesteps - 1` random values
+    after it can do no better than predict the mean (mse about 0.083).
+    """
+    rng = np.random.default_rng(seed)
+    values = rng.random((samples, timesteps), dtype=np.float32)
+    markers = np.zeros((samples, timesteps), np.float32)
+    markers[:, 0] = 1.0
+    x = np.stack([values, markers], axis=-1)
+    return Task("first_value", x, values[:, :1].copy())
