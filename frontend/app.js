@@ -126,28 +126,28 @@ export function createApp(root, api) {
   /** One draw pass: the steps of the runs shown, then each run's panel. */
   async function pass() {
     const t0 = performance.now();
-    const { st, metas } = session.begin();
-    if (st.compare) return comparePass(st, metas, t0);
+    const { st, shown, metas } = session.begin();
+    if (st.compare) return comparePass(st, shown, metas, t0);
     const runSteps = await Promise.all(
-      st.runs.map((r, i) =>
+      shown.map((r, i) =>
         metas[i] && !metas[i].error ? loader.steps(r, st.tag).catch((e) => e) : [],
       ),
     );
     if (redraw.stale()) return; // the state changed meanwhile: don't show this one
     if (session.noteSteps(st, runSteps)) writeHash(session.state());
     page.updateControls(session.controls(st, metas, playback.playing()));
-    const panels = page.panels(st.runs);
+    const panels = page.panels(shown, st.runs.length - shown.length);
     page.about(st.tag, metas);
     const kept = session.steps();
     const { index } = session.position();
     const at = {
       state: st,
       kept,
-      width: page.panelWidth(st.runs.length),
+      width: page.panelWidth(shown.length),
       stateTag: session.siblingTag(st.tag, "state_gradients"),
     };
     await Promise.all(
-      st.runs.map(async (r, i) => {
+      shown.map(async (r, i) => {
         const m = await models.model(r, metas[i], runSteps[i], kept[index] ?? null, st);
         if (m === null) {
           redraw.request(); // the run's steps changed: draw again
@@ -164,15 +164,15 @@ export function createApp(root, api) {
     if (index + 1 < kept.length) models.prefetch(st, metas, runSteps, kept[index + 1], refresh);
   }
 
-  /** A pass of the compare view: the tag in every selected run, one request. */
-  async function comparePass(st, metas, t0) {
+  /** A pass of the compare view: the tag in every shown run, one request. */
+  async function comparePass(st, shown, metas, t0) {
     const answer = await loader.compare(st.tag).catch((e) => e);
     if (redraw.stale()) return;
     page.updateControls(session.controls(st, metas, playback.playing()));
     page.about(st.tag, metas);
     const failed = answer instanceof Error;
     if (failed) session.noteFailure();
-    page.compare(failed ? answer : compareRows(answer, st.runs), st);
+    page.compare(failed ? answer : compareRows(answer, shown), st);
     session.drawn();
     page.passDrawn(performance.now() - t0);
   }

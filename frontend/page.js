@@ -31,11 +31,7 @@ export function createPage(root, { onChange, onStep, link }) {
   const controls = createControls(onChange);
   controls.element.append(createShare(link));
   const panelBox = el("div", { class: "rg-panels" });
-  const noRun = el("p", {
-    class: "rg-no-run",
-    role: "status",
-    text: "No run selected: check a run above to show its panel.",
-  });
+  const noRun = el("p", { class: "rg-no-run", role: "status" });
   let sorted = { sort: "", order: "" };
   const compare = createCompareView({
     onOpen: (run) => onChange({ runs: [run], compare: false }),
@@ -120,11 +116,12 @@ export function createPage(root, { onChange, onStep, link }) {
 
     /**
      * The panels of `runs`, in that order; other runs' panels are removed. No run:
-     * a line saying so.
+     * a line saying why.
      * @param {string[]} runs Runs shown.
+     * @param {number} [hidden] Selected runs the run filter hides.
      * @returns {Array<ReturnType<typeof createRunPanel>>}
      */
-    panels(runs) {
+    panels(runs, hidden = 0) {
       compare.element.hidden = true;
       panelBox.hidden = false;
       for (const [r, p] of panels) {
@@ -137,6 +134,9 @@ export function createPage(root, { onChange, onStep, link }) {
         if (!panels.has(r)) panels.set(r, createRunPanel(r, { onStep }));
         panelBox.append(panels.get(r).element); // keeps selection order
       }
+      noRun.textContent = hidden
+        ? `The run filter hides every selected run (${hidden}): change or clear it above.`
+        : "No run selected: check a run above to show its panel.";
       if (runs.length === 0) panelBox.append(noRun);
       else noRun.remove();
       return runs.map((r) => panels.get(r));

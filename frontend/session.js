@@ -9,6 +9,7 @@ import { indexOfStep, stepToward, unionSteps } from "./steps.js";
 import { canReflect } from "./tensor_ops.js";
 import { isWeights } from "./weights.js";
 import { isMatrix } from "./gates.js";
+import { matchingRuns } from "./run_filter.js";
 
 /**
  * @param {import("./state.js").State} initial State to start from (e.g. the
@@ -122,13 +123,16 @@ export function createSession(initial) {
 
     /**
      * The start of a pass: what it draws.
-     * @returns {{st: import("./state.js").State, metas: Array<object|null>}} Copy of
-     *   the state; each shown run's metadata of the tag (null: no such tag).
+     * @returns {{st: import("./state.js").State, shown: string[],
+     *   metas: Array<object|null>}} Copy of the state; the runs shown (selected and
+     *   matched by the run filter, as TensorBoard's charts show them); each shown
+     *   run's metadata of the tag (null: no such tag).
      */
     begin() {
       const st = structuredClone(state);
       failed = false;
-      return { st, metas: st.runs.map((r) => (tags[r] || {})[st.tag] || null) };
+      const shown = matchingRuns(st.runs, st.runFilter);
+      return { st, shown, metas: shown.map((r) => (tags[r] || {})[st.tag] || null) };
     },
 
     /**
@@ -177,7 +181,8 @@ export function createSession(initial) {
      *   steps a reload fetches again).
      */
     readableRuns() {
-      return state.runs.filter((r) => tags[r]?.[state.tag] && !tags[r][state.tag].error);
+      const shown = matchingRuns(state.runs, state.runFilter);
+      return shown.filter((r) => tags[r]?.[state.tag] && !tags[r][state.tag].error);
     },
 
     /**

@@ -163,16 +163,19 @@ def test_run_filter_with_all_and_none(page, sweep):
         f"{RUNS - len(matching)} of them hidden by the filter"
     )
     assert f"p.rnngrad.runFilter={pattern}" in urllib.parse.unquote(page.url)
-    # None: the matching runs leave the selection (and the compare table).
+    # As in TensorBoard's charts, the compare table shows the runs the filter shows.
+    assert sorted(r[0] for r in table(frame)) == sorted(matching)
+    # None: the matching runs leave the selection; the filter hides the others.
     redraw(frame, lambda: frame.click("#rg-runs-none"))
     rest = [r for r in runs if r not in matching]
     assert checked(frame) == rest
-    assert sorted(r[0] for r in table(frame)) == sorted(rest)
+    assert table(frame) == []
     # All of an upper-case filter (case-insensitive): only those come back.
     redraw(frame, lambda: frame.fill("#rg-run-filter", "LSTM-U32.*S0$"))
     redraw(frame, lambda: frame.click("#rg-runs-all"))
     back = [r for r in runs if re.search("lstm-u32.*s0$", r)]
     assert sorted(checked(frame)) == sorted(rest + back)
+    assert sorted(r[0] for r in table(frame)) == sorted(back)
     # An invalid expression is said so and hides nothing; nothing crashes.
     redraw(frame, lambda: frame.fill("#rg-run-filter", "lstm("))
     note = frame.locator("#rg-run-filter-note")

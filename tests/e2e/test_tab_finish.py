@@ -281,6 +281,12 @@ def test_unchecking_the_only_run_shows_no_run_and_the_address_keeps_it(page, tb_
     redraw(frame, run_box(frame, FAR).check)
     assert frame.locator(".rg-run-name").all_inner_texts() == [FAR]
     assert not frame.locator(".rg-no-run").is_visible()
+    # A filter that hides the selected run hides its panel too, and says so.
+    redraw(frame, lambda: frame.fill("#rg-run-filter", f"^{NEAR}$"))
+    assert frame.locator(".rg-panel").count() == 0
+    assert frame.locator(".rg-no-run").inner_text().startswith("The run filter hides")
+    redraw(frame, lambda: frame.fill("#rg-run-filter", ""))
+    assert frame.locator(".rg-run-name").all_inner_texts() == [FAR]
     assert page.errors == []
 
 

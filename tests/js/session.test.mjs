@@ -124,3 +124,14 @@ test("a failed request is remembered until the next pass begins", () => {
   s.begin();
   assert.equal(s.failed(), false);
 });
+
+test("a pass shows the selected runs the run filter matches, as TensorBoard's charts", () => {
+  const s = session({ runs: ["a", "b"], tag: "g/x", runFilter: "^b" });
+  const { st, shown, metas } = s.begin();
+  assert.deepEqual(st.runs, ["a", "b"], "the selection is kept");
+  assert.deepEqual(shown, ["b"]);
+  assert.deepEqual(metas, [TAGS.b["g/x"]]);
+  assert.deepEqual(s.readableRuns(), ["b"], "a reload fetches the shown runs' steps");
+  s.apply({ runFilter: "(" });
+  assert.deepEqual(s.begin().shown, ["a", "b"], "an invalid filter hides nothing");
+});
