@@ -50,7 +50,14 @@ export function createSession(initial) {
     if (!known(state.tag)) {
       const first = tags[state.runs[0]] || {};
       const readable = (e) => first[e.tag] && !first[e.tag].error;
-      state.tag = firstTag(groups, readable) || Object.keys(first).sort()[0] || "";
+      // A series over time first: a layer returning its last output only has none
+      // in its output gradient, but its state gradients show the reach.
+      const timed = (e) => readable(e) && first[e.tag].shape?.length === 3;
+      state.tag =
+        firstTag(groups, timed) ||
+        firstTag(groups, readable) ||
+        Object.keys(first).sort()[0] ||
+        "";
     }
     if (defaulted && every) {
       const has = (r) => tags[r][state.tag] && !tags[r][state.tag].error;

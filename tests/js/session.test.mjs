@@ -135,3 +135,14 @@ test("a pass shows the selected runs the run filter matches, as TensorBoard's ch
   s.apply({ runFilter: "(" });
   assert.deepEqual(s.begin().shown, ["a", "b"], "an invalid filter hides nothing");
 });
+
+test("a page opened without a tag shows a series over time first", () => {
+  const last = { kind: "gradients", shape: [4, 8] }; // return_sequences=False
+  const state = { kind: "state_gradients", shape: [4, 5, 8] };
+  const s = createSession(defaultState());
+  s.setTags({ r: { "gradients/rnn": last, "state_gradients/rnn": state } });
+  assert.equal(s.state().tag, "state_gradients/rnn");
+  const only = createSession(defaultState());
+  only.setTags({ r: { "gradients/rnn": last } });
+  assert.equal(only.state().tag, "gradients/rnn", "none over time: the first readable");
+});
