@@ -26,6 +26,8 @@ from tensorboard import context
 from tensorboard.data import provider as dp
 
 from tb_rnngrad.capture import support
+from testkit.chromium import VIEWPORT
+from testkit.plugin_page import open_plugin
 from testkit.providers import start_provider
 from testkit.tensorboard_server import fetch_json, tensorboard_server
 
@@ -163,9 +165,20 @@ def test_jax_and_torch_runs_never_import_tensorflow(runs, backend):
     assert _facts(runs, backend)["tensorflow_imported"] is False
 
 
-def test_tensorboard_shows_the_four_runs_side_by_side(runs):
+def test_tensorboard_shows_the_four_runs_side_by_side(runs, browser):
     with tensorboard_server(str(runs)) as base:
         tags = fetch_json(f"{base}/data/plugin/rnngrad/tags")
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        # A page opened without runs in its address shows every run of the layer.
+        frame = open_plugin(page, base)
+        shown = frame.locator(".rg-run-name").all_inner_texts()
+        heatmaps = frame.locator(".rg-panel canvas.rg-heatmap:visible").count()
+        context.close()
+    assert sorted(shown) == sorted(f"{run}/rnngrad" for run in RUNS)
+    assert heatmaps == len(RUNS) and errors == []
     assert sorted(tags) == sorted(f"{run}/rnngrad" for run in RUNS)
     for run in RUNS:
         entry = tags[f"{run}/rnngrad"]["gradients/lstm"]
