@@ -196,12 +196,7 @@ class BackendCapture(CaptureBase):
         if key not in self._compiled:
             self._compiled[key] = self._jax_compile(batch)
         plan, step = self._compiled[key]
-        model = self.model
-        variables = self._weight_variables()
-        flat_vars = tree.flatten(variables)
-        chosen = {id(v) for v in flat_vars}
-        others = [v for v in model.variables if id(v) not in chosen]
-        floats = _float_leaves(batch.x, "input_gradients" in self._kinds)
+        variables, flat_vars, others, floats = self._jax_operands(batch)
         zeros = [ops.zeros(shape, dtype) for shape, dtype in plan["probes"]]
         (_, aux), (g_probes, g_floats, g_vars) = step(
             zeros,
@@ -221,6 +216,16 @@ class BackendCapture(CaptureBase):
         }
         return self._output(aux, grads)
 
+    def _jax_operands(self, batch: Batch) -> tuple[dict, list, list, list[int]]:
+        """The weight variables wanted (nested, flat), the model's other
+        variables, and the positions of the input leaves to differentiate."""
+        variables = self._weight_variables()
+        flat_vars = tree.flatten(variables)
+        chosen = {id(v) for v in flat_vars}
+        others = [v for v in self.model.variables if id(v) not in chosen]
+        floats = _float_leaves(batch.x, "input_gradients" in self._kinds)
+        return variables, flat_vars, others, floats
+
     def _jax_compile(self, batch: Batch) -> tuple[dict, Any]:
         """(plan, compiled step) for batches of this signature.
 
@@ -229,12 +234,7 @@ class BackendCapture(CaptureBase):
         """
         import jax
 
-        model = self.model
-        variables = self._weight_variables()
-        flat_vars = tree.flatten(variables)
-        chosen = {id(v) for v in flat_vars}
-        others = [v for v in model.variables if id(v) not in chosen]
-        floats = _float_leaves(batch.x, "input_gradients" in self._kinds)
+        _, flat_vars, others, floats = self._jax_operands(batch)
 
         def body(probe_values, float_values, var_values, other_values, x, y, sw):
             flat_x = tree.flatten(x)
