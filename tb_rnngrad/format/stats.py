@@ -80,12 +80,7 @@ def reach(norms: np.ndarray, threshold: float) -> int:
     Returns:
       The reach as an int in [0, timesteps - 1].
     """
-    finite = np.where(np.isfinite(norms), norms, 0.0)
-    peak = finite.max(initial=0.0)
-    if peak <= 0:
-        return 0
-    above = np.nonzero(finite >= threshold * peak)[0]
-    return int(len(norms) - 1 - above[0])
+    return int(reach_rows(np.asarray(norms)[np.newaxis], threshold)[0])
 
 
 def reach_rows(norms: np.ndarray, threshold: float) -> np.ndarray:
@@ -100,5 +95,7 @@ def reach_rows(norms: np.ndarray, threshold: float) -> np.ndarray:
     """
     finite = np.where(np.isfinite(norms), norms, 0.0)
     peak = finite.max(axis=1, initial=0.0)
+    if finite.shape[1] == 0:  # no timesteps: no peak, reach 0
+        return np.zeros(finite.shape[0], np.int64)
     first = np.argmax(finite >= threshold * peak[:, None], axis=1)
     return np.where(peak > 0, norms.shape[1] - 1 - first, 0).astype(np.int64)
