@@ -319,6 +319,7 @@ def test_tags_lists_full_tensor_series_with_metadata(client):
         "reach_threshold": 0.01,
         "weights": [],
         "gates": [],
+        "call_timesteps": [],
     }
     act = tags[TRAIN]["scope/act"]
     assert (act["kind"], act["dtype"], act["shape"]) == (

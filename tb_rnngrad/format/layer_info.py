@@ -24,6 +24,9 @@ class LayerInfo:
         "none"), "" for one-directional layers.
       direction: "forward" or "backward" for one half of a Bidirectional layer
         with merge_mode=None, "" otherwise.
+      call_timesteps: For a recurrence unrolled by hand (a module or cell
+        called once per step or in chunks), the timesteps each call
+        contributed, in call order; empty for one call over the sequence.
     """
 
     name: str = ""
@@ -32,6 +35,7 @@ class LayerInfo:
     bidirectional: bool = False
     merge_mode: str = ""
     direction: str = ""
+    call_timesteps: tuple[int, ...] = ()
 
 
 _FIELDS = {f.name for f in dataclasses.fields(LayerInfo)}

@@ -137,6 +137,7 @@ def create_plugin_data(
         bidirectional=layer.bidirectional,
         merge_mode=layer.merge_mode,
         direction=layer.direction,
+        call_timesteps=list(layer.call_timesteps),
         shape=list(shape),
         dtype=dtype,
         reach_threshold=reach_threshold,

@@ -24,17 +24,17 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"tb_rnngrad/proto/plugin_data.proto\x12\ntb_rnngrad\"\xc9\x02\n\x11RnnGradPluginData\x12\x0f\n\x07version\x18\x01 \x01(\x05\x12\x1e\n\x04kind\x18\x02 \x01(\x0e\x32\x10.tb_rnngrad.Kind\x12$\n\x07\x63ontent\x18\x03 \x01(\x0e\x32\x13.tb_rnngrad.Content\x12\x13\n\x0blayer_class\x18\x04 \x01(\t\x12\x12\n\nlayer_name\x18\x05 \x01(\t\x12\r\n\x05units\x18\x06 \x01(\x05\x12\x15\n\rbidirectional\x18\x07 \x01(\x08\x12\x12\n\nmerge_mode\x18\x08 \x01(\t\x12\x11\n\tdirection\x18\t \x01(\t\x12\r\n\x05shape\x18\n \x03(\x03\x12\r\n\x05\x64type\x18\x0b \x01(\t\x12\x17\n\x0freach_threshold\x18\x0c \x01(\x02\x12\x10\n\x08has_mask\x18\r \x01(\x08\x12\x0f\n\x07weights\x18\x0e \x03(\t\x12\r\n\x05gates\x18\x0f \x03(\t*\xbd\x01\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\r\n\tGRADIENTS\x10\x01\x12\x0f\n\x0b\x41\x43TIVATIONS\x10\x02\x12\x13\n\x0fINPUT_GRADIENTS\x10\x03\x12\x13\n\x0fSTATE_GRADIENTS\x10\x04\x12\x18\n\x14\x43\x45LL_STATE_GRADIENTS\x10\x05\x12\x18\n\x14WEIGHT_CONTRIBUTIONS\x10\x06\x12\x0b\n\x07WEIGHTS\x10\x07\x12\x14\n\x10WEIGHT_GRADIENTS\x10\x08*\'\n\x07\x43ontent\x12\x0f\n\x0b\x46ULL_TENSOR\x10\x00\x12\x0b\n\x07PROFILE\x10\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"tb_rnngrad/proto/plugin_data.proto\x12\ntb_rnngrad\"\xe1\x02\n\x11RnnGradPluginData\x12\x0f\n\x07version\x18\x01 \x01(\x05\x12\x1e\n\x04kind\x18\x02 \x01(\x0e\x32\x10.tb_rnngrad.Kind\x12$\n\x07\x63ontent\x18\x03 \x01(\x0e\x32\x13.tb_rnngrad.Content\x12\x13\n\x0blayer_class\x18\x04 \x01(\t\x12\x12\n\nlayer_name\x18\x05 \x01(\t\x12\r\n\x05units\x18\x06 \x01(\x05\x12\x15\n\rbidirectional\x18\x07 \x01(\x08\x12\x12\n\nmerge_mode\x18\x08 \x01(\t\x12\x11\n\tdirection\x18\t \x01(\t\x12\r\n\x05shape\x18\n \x03(\x03\x12\r\n\x05\x64type\x18\x0b \x01(\t\x12\x17\n\x0freach_threshold\x18\x0c \x01(\x02\x12\x10\n\x08has_mask\x18\r \x01(\x08\x12\x0f\n\x07weights\x18\x0e \x03(\t\x12\r\n\x05gates\x18\x0f \x03(\t\x12\x16\n\x0e\x63\x61ll_timesteps\x18\x10 \x03(\x05*\xbd\x01\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\r\n\tGRADIENTS\x10\x01\x12\x0f\n\x0b\x41\x43TIVATIONS\x10\x02\x12\x13\n\x0fINPUT_GRADIENTS\x10\x03\x12\x13\n\x0fSTATE_GRADIENTS\x10\x04\x12\x18\n\x14\x43\x45LL_STATE_GRADIENTS\x10\x05\x12\x18\n\x14WEIGHT_CONTRIBUTIONS\x10\x06\x12\x0b\n\x07WEIGHTS\x10\x07\x12\x14\n\x10WEIGHT_GRADIENTS\x10\x08*\'\n\x07\x43ontent\x12\x0f\n\x0b\x46ULL_TENSOR\x10\x00\x12\x0b\n\x07PROFILE\x10\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tb_rnngrad.proto.plugin_data_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_KIND']._serialized_start=383
-  _globals['_KIND']._serialized_end=572
-  _globals['_CONTENT']._serialized_start=574
-  _globals['_CONTENT']._serialized_end=613
+  _globals['_KIND']._serialized_start=407
+  _globals['_KIND']._serialized_end=596
+  _globals['_CONTENT']._serialized_start=598
+  _globals['_CONTENT']._serialized_end=637
   _globals['_RNNGRADPLUGINDATA']._serialized_start=51
-  _globals['_RNNGRADPLUGINDATA']._serialized_end=380
+  _globals['_RNNGRADPLUGINDATA']._serialized_end=404
 # @@protoc_insertion_point(module_scope)

@@ -40,6 +40,7 @@ def series_entry(info: SeriesInfo | UnreadableSeries) -> dict[str, Any]:
         "reach_threshold": info.reach_threshold,
         "weights": list(info.weights),
         "gates": list(info.gates),
+        "call_timesteps": list(info.call_timesteps),
     }
 
 

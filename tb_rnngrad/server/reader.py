@@ -59,6 +59,7 @@ class SeriesInfo:
     version: int
     weights: tuple[str, ...] = ()
     gates: tuple[str, ...] = ()
+    call_timesteps: tuple[int, ...] = ()
     #: Wall time of the newest datum (with `max_step`, the series' version).
     max_wall_time: float = 0.0
 
@@ -254,6 +255,7 @@ class Reader:
             version=parsed.version,
             weights=tuple(parsed.weights),
             gates=tuple(parsed.gates),
+            call_timesteps=tuple(int(n) for n in parsed.call_timesteps),
             max_wall_time=_wall_time(series.max_wall_time),
         )
 
