@@ -39,7 +39,7 @@ from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.format import metadata, weight_layout
 from tb_rnngrad.format.weight_layout import as_matrix
 from tb_rnngrad.pytorch import capture_pass as _capture
-from tb_rnngrad.pytorch import modules, rnn_pass, state, timestep_terms
+from tb_rnngrad.pytorch import rnn_pass, state, timestep_terms
 from tb_rnngrad.pytorch.unrolled import recurrences
 from testkit.providers import PROVIDER_KINDS, start_provider, wait_for
 
