@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from testkit.plugin_page import open_plugin, redraw, show_only
+from testkit.plugin_page import heatmap_readout, open_plugin, redraw, show_only
 from testkit.tensorboard_server import start_tensorboard, wait_for_json
 from testkit.unrolled_models import Seq2Seq, seq2seq_loss
 
@@ -21,16 +21,6 @@ pytestmark = pytest.mark.browser
 VOCAB, HIDDEN, LENGTH, BATCH = 12, 8, 6, 4
 STEPS = 3
 TAG = "state_gradients/decoder.gru"
-READOUT_JS = """
-([canvas, t, c]) => {
-  const d = window.rnngrad.drawn(canvas);
-  const geom = d.geom, g = geom.g, [ox, oy] = geom.origins[0];
-  const col = geom.transpose ? c : t, row = geom.transpose ? t : c;
-  return {cols: g.cols,
-          lines: d.readout(ox + g.x + (col + 0.5) * g.cellW,
-                           oy + g.y + (row + 0.5) * g.cellH)};
-}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -81,14 +71,16 @@ def test_the_decoder_reads_as_a_loop_of_steps(page, served):
     assert TAG in options, options
     show_only(frame, "rnngrad", TAG)
     panel = frame.locator("section.rg-panel").first
-    assert panel.locator(".rg-layer").inner_text().endswith(
-        f"unrolled by hand: {LENGTH} calls of 1 timestep, stacked along time"
+    assert (
+        panel.locator(".rg-layer")
+        .inner_text()
+        .endswith(f"unrolled by hand: {LENGTH} calls of 1 timestep, stacked along time")
     )
     captions = panel.locator(".rg-caption").all_inner_texts()
     assert any("x: loop step, y: channel" in c for c in captions), captions
     canvas = panel.locator("canvas.rg-heatmap").element_handle()
     for t, c in ((0, 0), (LENGTH - 1, HIDDEN - 1), (2, 3)):
-        shown = frame.evaluate(READOUT_JS, [canvas, t, c])
+        shown = heatmap_readout(frame, canvas, t, c)
         assert shown["cols"] == LENGTH
         assert shown["lines"][:3] == ["sample 0", f"ch {c}", f"loop step {t}"]
         value = float(shown["lines"][3].removeprefix("value "))
