@@ -11,6 +11,7 @@ backend's: `tf.GradientTape` (`gradients`), `jax.vjp` or
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import weakref
 from collections.abc import Sequence
@@ -19,13 +20,14 @@ from typing import Any
 import keras
 from keras import ops, tree
 
-from tb_rnngrad.capture import kerases, probes, weights
+from tb_rnngrad.capture import chains, kerases, probes, unrolled, weights
 from tb_rnngrad.capture.data import Batch, input_names_for, input_specs
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.layers import (
     LayerRef,
     LayerSelector,
     describe_choices,
+    is_cell,
     is_recurrent,
     layers_of_type,
     not_a_sequence,
@@ -33,7 +35,7 @@ from tb_rnngrad.capture.layers import (
     resolve_layers,
 )
 from tb_rnngrad.capture.model_check import check_kinds, check_model
-from tb_rnngrad.capture.recurrence import Recurrence
+from tb_rnngrad.capture.recurrence import Layout, Recurrence
 from tb_rnngrad.format.layer_info import describe_layer
 from tb_rnngrad.result import CaptureResult
 
@@ -71,6 +73,7 @@ class CaptureBase:
         self._refs = resolve_layers(model, layers)
         self._recurrence = Recurrence(self._refs, self._kinds)
         self._unused_outputs: tuple[str, ...] = ()
+        self._layout: Layout = {}  # the entries of each layer, set by a pass
         self._weight_cells: list = []
         self._weight_notes: list[str] = []
         wants_inputs = "input_gradients" in self._kinds
@@ -168,22 +171,51 @@ class CaptureBase:
             )
         return loss
 
-    def _layer_tensors(self, records: dict) -> tuple[dict, dict, dict]:
-        """(masks, probes, outputs) per entry key of the captured layers."""
-        masks, watched, outputs = {}, {}, {}
+    def _layer_tensors(self, records: dict) -> tuple[dict, dict, dict, dict]:
+        """(masks, probes, outputs, steps) per entry key of the captured
+        layers; a stacked entry's are lists with one per call (`unrolled`),
+        and only stacked entries have steps (the timesteps of each call)."""
+        masks, watched, outputs, steps = {}, {}, {}, {}
+        layout: Layout = {}
         for ref in self._refs:
-            record = _single_call(self.model, ref, records)
-            shape = tuple(record.outputs[0].shape)
+            calls = _calls(self.model, ref, records)
+            shape = tuple(calls[0].outputs[0].shape)
             if not is_recurrent(ref.layer) and len(shape) != 3:
                 choices = describe_choices(recurrent_layers(self.model))
                 raise not_a_sequence(self.model, ref.layer, shape, choices)
-            for (key, _), probe, output in zip(
-                _entries(ref), record.probes, record.outputs, strict=True
-            ):
-                masks[key] = record.mask
-                watched[key] = probe
-                outputs[key] = output
-        return masks, watched, outputs
+            found = chains.group(ref.key, calls)
+            layout[ref.key] = unrolled.entries(ref.key, found, is_cell(ref.layer))
+            for entry in layout[ref.key]:
+                for n, (key, _) in enumerate(_entries(ref, entry.key)):
+                    masks[key] = unrolled.pick(entry, [c.mask for c in calls])
+                    watched[key] = unrolled.pick(entry, [c.probes[n] for c in calls])
+                    outputs[key] = unrolled.pick(entry, [c.outputs[n] for c in calls])
+                    if entry.stacked:
+                        steps[key] = [
+                            ops.convert_to_tensor(calls[i].steps) for i in entry.calls
+                        ]
+        self._layout = layout
+        return masks, watched, outputs, steps
+
+    def _counts(self, records: dict) -> dict[str, int]:
+        """`{layer key: how many times the pass called it}`."""
+        return {ref.key: len(records[id(ref.layer)]) for ref in self._refs}
+
+    def _check_used(self, found: dict) -> None:
+        """Sets the unused outputs from `{entry key: gradient or None (a
+        list for a stacked entry)}`; a free cell none of whose calls' outputs
+        the loss uses is a CaptureError."""
+        unused = []
+        for ref in self._refs:
+            for entry in self._layout.get(ref.key, ()):
+                for key, _ in _entries(ref, entry.key):
+                    value = found.get(key, ())
+                    values = value if isinstance(value, list) else [value]
+                    if key in found and all(g is None for g in values):
+                        unused.append(key)
+                        if is_cell(ref.layer):
+                            raise _unused_cell(self.model, ref, key, len(values))
+        self._unused_outputs = tuple(unused)
 
     def _input_tensors(
         self, x: Any, floats: list[int], records: dict, probe_embeddings: bool
@@ -211,48 +243,95 @@ class CaptureBase:
     def _result(self, batch: Batch, out: dict) -> CaptureResult:
         _, notes, _ = self._plan_inputs(batch.x)
 
-        def arrays(values: dict) -> dict:
-            return {
-                k: None if v is None else ops.convert_to_numpy(v)
-                for k, v in values.items()
-            }
+        steps = {
+            key: [int(ops.convert_to_numpy(n)) for n in counts]
+            for key, counts in out.get("steps", {}).items()
+        }
+        owners = {
+            key: (ref, part, entry)
+            for ref in self._refs
+            for entry in self._layout.get(ref.key, ())
+            for key, part in _entries(ref, entry.key)
+        }
 
+        def outputs(values: dict) -> dict:
+            return _arrays(
+                values, lambda key, parts: _stack_outputs(owners, steps, key, parts)
+            )
+
+        def along(axis: int, what: str) -> Any:
+            return lambda values: _arrays(
+                values, lambda key, parts: unrolled.stack(key, parts, axis, what)
+            )
+
+        states, terms = along(1, "state gradients"), along(0, "weight terms")
+        masks = _arrays(
+            out["masks"],
+            lambda key, parts: unrolled.stack_masks(key, parts, steps[key], batch.size),
+        )
         names = set(input_names_for(self.model, batch.x))
         sources = {
             key: "input" if key in names else "embedding"
             for key in out["input_gradients"]
         }
-        described = {
-            key: describe_layer(ref.layer, part)
-            for ref in self._refs
-            for key, part in _entries(ref)
-        }
+        described, mixed = {}, []
+        for key, (ref, part, entry) in owners.items():
+            info = describe_layer(ref.layer, part)
+            if entry.stacked:
+                info = dataclasses.replace(info, call_timesteps=tuple(steps[key]))
+                mixed.append(unrolled.note(key, ref.key, steps[key]))
+            described[key] = info
+        plain = along(1, "tensors")
         return CaptureResult(
             loss=float(ops.convert_to_numpy(out["loss"])),
-            gradients=arrays(out["gradients"]),
-            activations=arrays(out["activations"]),
-            masks=arrays(out["masks"]),
-            input_gradients=arrays(out["input_gradients"]),
-            input_masks=arrays(out["input_masks"]),
+            gradients=outputs(out["gradients"]),
+            activations=outputs(out["activations"]),
+            masks=masks,
+            input_gradients=plain(out["input_gradients"]),
+            input_masks=plain(out["input_masks"]),
             input_sources=sources,
             layers=described,
             notes=tuple(
                 notes
+                + [text for text in mixed if text]
                 + self._recurrence.notes()
                 + self._weight_notes
                 + _unused_notes(self._unused_outputs)
             ),
             unused_outputs=self._unused_outputs,
-            state_gradients=arrays(out["state_gradients"]),
+            state_gradients=states(out["state_gradients"]),
             weight_contributions={
-                key: arrays(terms) for key, terms in out["weight_contributions"].items()
+                key: terms(by_weight)
+                for key, by_weight in out["weight_contributions"].items()
             },
-            weights={key: arrays(v) for key, v in out["weights"].items()},
+            weights={key: plain(v) for key, v in out["weights"].items()},
             weight_gradients={
-                key: arrays(v) for key, v in out["weight_gradients"].items()
+                key: plain(v) for key, v in out["weight_gradients"].items()
             },
-            gates={**weights.gates(self._weight_cells), **self._recurrence.gates()},
+            gates={
+                **weights.gates(self._weight_cells),
+                **self._recurrence.gates(self._layout),
+            },
         )
+
+
+def _arrays(values: dict, join: Any) -> dict:
+    """`values` as NumPy arrays; a list (a stacked entry's calls) joined by
+    `join(key, arrays)`."""
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, list):
+            parts = [None if v is None else ops.convert_to_numpy(v) for v in value]
+            out[key] = join(key, parts)
+        else:
+            out[key] = None if value is None else ops.convert_to_numpy(value)
+    return out
+
+
+def _stack_outputs(owners: dict, steps: dict, key: str, parts: list) -> Any:
+    ref = owners[key][0]
+    backwards = bool(getattr(ref.layer, "go_backwards", False))
+    return unrolled.stack_outputs(key, parts, steps[key], backwards)
 
 
 def _unused_notes(keys: Sequence[str]) -> list[str]:
@@ -276,29 +355,38 @@ def capture_error_in(error: BaseException) -> CaptureError | None:
     return None
 
 
-def _entries(ref: LayerRef) -> list[tuple[str, str | None]]:
-    """`[(key, part)]`: one entry, or forward/backward halves."""
+def _entries(ref: LayerRef, base: str) -> list[tuple[str, str | None]]:
+    """`[(key, part)]` of the entry `base` of `ref`: one entry, or
+    forward/backward halves."""
     if probes.probed_output_count(ref.layer) == 2:
-        return [(f"{ref.key}/{part}", part) for part in _PARTS]
-    return [(ref.key, None)]
+        return [(f"{base}/{part}", part) for part in _PARTS]
+    return [(base, None)]
 
 
-def _single_call(
+def _calls(
     model: keras.Model, ref: LayerRef, records: dict[int, list[probes.Record]]
-) -> probes.Record:
+) -> list[probes.Record]:
     calls = records[id(ref.layer)]
     if not calls:
         raise CaptureError(
-            f"Layer '{ref.key}' was not called when model '{model.name}' ran on "
-            "x, so its output has no gradient. Choose a layer the model uses."
+            f"Layer '{ref.key}' ({type(ref.layer).__name__}) was called 0 times "
+            f"when model '{model.name}' ran on x, so it has no output and no "
+            "gradient. Choose a layer or cell the model calls in its forward "
+            "pass (with training=False), or leave it out of `layers=`."
         )
-    if len(calls) > 1:
-        raise CaptureError(
-            f"Layer '{ref.key}' is called {len(calls)} times in one forward pass "
-            f"of model '{model.name}' (a shared layer), so 'the gradient w.r.t. "
-            "its output' is ambiguous. Choose a layer that is called once."
-        )
-    return calls[0]
+    return calls
+
+
+def _unused_cell(
+    model: keras.Model, ref: LayerRef, key: str, count: int
+) -> CaptureError:
+    return CaptureError(
+        f"Cell '{ref.key}' ({type(ref.layer).__name__}) of model "
+        f"'{model.name}' was called {count} time(s) for entry '{key}', but "
+        "the loss uses none of its outputs or states, so every gradient of it "
+        "would be zero. Make the loss depend on the cell's output, or leave "
+        "it out of `layers=`."
+    )
 
 
 def _shapes(structure: Any) -> Any:
