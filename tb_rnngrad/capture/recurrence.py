@@ -159,8 +159,7 @@ class Recurrence:
                 for key in per_call[0][kind]:
                     values = [found[kind][key] for found in per_call]
                     out[key] = values if entry.stacked else values[0]
-        if not raw:
-            weights = {key: _by_weight(value) for key, value in weights.items()}
+        weights = {key: _by_weight(value) for key, value in weights.items()}
         return {"state_gradients": states, "weight_contributions": weights}
 
     def _call_entries(
