@@ -436,3 +436,64 @@ def test_bad_recurrences_are_capture_errors_naming_the_layer(model, kinds, match
     built.compile(loss="mse")
     with pytest.raises(CaptureError, match=match):
         capture(built, x, y, kinds=kinds)
+
+
+def _fit(callbacks, dropout=0.0):
+    keras.utils.set_random_seed(8)
+    x, y = _data((12, STEPS, FEATURES), (12, STEPS, 1), seed=8)
+    cell = keras.layers.LSTMCell(UNITS, recurrent_dropout=dropout, name="cell")
+    model = _compiled(CellLoop(cell), x[:1])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    model.fit(x, y, batch_size=4, epochs=1, callbacks=callbacks, verbose=0)
+    return model, x, y
+
+
+def test_logger_writes_the_cell_loop_entries_read_back_through_tensorboard(
+    tmp_path,
+):
+    from tb_rnngrad.callback import GradientLogger
+    from tb_rnngrad.format import metadata
+    from testkit.events import Events
+
+    logger = GradientLogger(
+        tmp_path,
+        data=_data((4, STEPS, FEATURES), (4, STEPS, 1), seed=9),
+        every_n_steps=3,
+        kinds=ALL,
+    )
+    model, _, _ = _fit([logger])
+    assert logger.logged_steps == [0, 3]
+    x, y = _data((4, STEPS, FEATURES), (4, STEPS, 1), seed=9)
+    final = capture(model, x, y, kinds=ALL)
+
+    events = Events(str(tmp_path))
+    listing = events.provider.list_blob_sequences(
+        events.ctx, experiment_id="", plugin_name="rnngrad"
+    )["rnngrad"]
+    for tag, want in (
+        ("gradients/cell", final.gradients["cell"]),
+        ("activations/cell", final.activations["cell"]),
+        ("state_gradients/cell", final.state_gradients["cell"]),
+        ("state_gradients/cell/cell", final.state_gradients["cell/cell"]),
+    ):
+        (logged,) = events.read(tag)[3]
+        np.testing.assert_allclose(logged, want, rtol=1e-6)
+        parsed = metadata.parse_plugin_metadata(listing[tag].plugin_content)
+        assert (parsed.layer_class, parsed.units) == ("LSTMCell", UNITS)
+        assert list(parsed.call_timesteps) == [1] * STEPS
+    (logged,) = events.read("weight_contributions/cell")[3]
+    contributions = final.weight_contributions["cell"]
+    np.testing.assert_allclose(logged, np.stack(list(contributions.values())), 1e-6)
+    assert "weight_gradients/cell/kernel" in events.tags()
+
+
+def test_seeded_training_is_the_same_with_the_logger(tmp_path):
+    from tb_rnngrad.callback import GradientLogger
+
+    data = _data((4, STEPS, FEATURES), (4, STEPS, 1), seed=9)
+    without, _, _ = _fit([], dropout=0.2)
+    logger = GradientLogger(tmp_path, data=data, every_n_steps=1, kinds=ALL)
+    with_logger, _, _ = _fit([logger], dropout=0.2)
+    assert logger.logged_steps == [0, 1, 2, 3]
+    for a, b in zip(without.get_weights(), with_logger.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
