@@ -107,31 +107,34 @@ class BackendCapture(CaptureBase):
         forward pass; aux holds what the result reports besides gradients."""
         floats, _, probe_embeddings = self._plan_inputs(x)
         targets = self._targets(probe_embeddings)
-        with (
-            probes.attach(new_probe, targets) as records,
+        with (  # a free cell's state probes go inside its output probe
             self._recurrence.attach(new_probe) as state_records,
+            probes.attach(new_probe, targets) as records,
         ):
             y_pred = self.model(x, training=False)
         loss = self._loss(x, y, y_pred, sw)
-        state_records = self._recurrence.records(state_records)
-        masks, watched, activations = self._layer_tensors(records)
+        masks, watched, activations, steps = self._layer_tensors(records)
+        state_records = self._recurrence.records(state_records, self._counts(records))
         inputs, input_masks = self._input_tensors(x, floats, records, probe_embeddings)
         aux = {
             "loss": loss,
             "masks": masks,
+            "steps": steps,
             "activations": activations if "activations" in self._kinds else {},
             "input_masks": input_masks,
             "weights": (
                 weights.values(self._weight_cells) if "weights" in self._kinds else {}
             ),
             "state_records": {
-                k: {"mask": r.mask, "inputs": r.inputs, "states": r.states}
-                for k, r in state_records.items()
+                k: [
+                    {"mask": r.mask, "inputs": r.inputs, "states": r.states} for r in rs
+                ]
+                for k, rs in state_records.items()
             },
         }
         watched = watched if "gradients" in self._kinds else {}
         self._state_records = state_records  # the plan; tensors are replaced
-        states = {k: r.probes for k, r in state_records.items()}
+        states = self._recurrence.probes(state_records, self._layout)
         return loss, {"layers": watched, "states": states}, inputs, aux
 
     def _weight_variables(self) -> dict[str, dict[str, Any]]:
@@ -143,10 +146,15 @@ class BackendCapture(CaptureBase):
     def _output(self, aux: dict, grads: dict) -> dict:
         found = aux.pop("state_records")
         records = {
-            key: dataclasses.replace(record, probes=None, **found[key])
-            for key, record in self._state_records.items()
+            key: [
+                dataclasses.replace(record, probes=None, **values)
+                for record, values in zip(calls, found[key], strict=True)
+            ]
+            for key, calls in self._state_records.items()
         }
-        states = self._recurrence.entries(records, grads["states"], raw=False)
+        states = self._recurrence.entries(
+            records, grads["states"], raw=False, layout=self._layout
+        )
         return {
             **aux,
             "gradients": grads["layers"],
@@ -179,8 +187,7 @@ class BackendCapture(CaptureBase):
             sources = {**probed, "inputs": inputs, "weights": params}
             flat = tree.flatten(sources)
             found = torch.autograd.grad(loss, flat, allow_unused=True)
-        found_layers = tree.pack_sequence_as(sources, list(found))["layers"]
-        self._unused_outputs = tuple(k for k, g in found_layers.items() if g is None)
+        self._check_used(tree.pack_sequence_as(sources, list(found))["layers"])
         grads = [
             torch.zeros_like(s) if g is None else g
             for g, s in zip(found, flat, strict=True)
@@ -206,8 +213,8 @@ class BackendCapture(CaptureBase):
             *args,
         )
         grads = {
-            "layers": {k: g_probes[i] for k, i in plan["layers"].items()},
-            "states": {k: g_probes[i] for k, i in plan["states"].items()},
+            "layers": tree.map_structure(lambda i: g_probes[i], plan["layers"]),
+            "states": tree.map_structure(lambda i: g_probes[i], plan["states"]),
             "inputs": {
                 k: (g_probes[i] if where == "probe" else g_floats[i])
                 for k, (where, i) in plan["inputs"].items()
@@ -262,7 +269,9 @@ class BackendCapture(CaptureBase):
             _, _, probed, inputs, made, float_values = body(None, *args)
             position = {id(p): i for i, p in enumerate(made)}
             for group in ("layers", "states"):
-                plan[group] = {k: position[id(p)] for k, p in probed[group].items()}
+                plan[group] = tree.map_structure(
+                    lambda p: position[id(p)], probed[group]
+                )
             plan["inputs"] = {}
             for k, t in inputs.items():
                 if id(t) in position:
