@@ -423,10 +423,17 @@ class NeverCalled(CellLoop):
             ("state_gradients",),
             r"'cell' continue one another.*differ",
         ),
-        (UnusedCell, ("gradients",), r"Cell 'unused' \(GRUCell\).*uses none of its"),
+        (UnusedCell, ("gradients",), r"Cell 'unused' \(GRUCell\).*none of its out"),
+        (UnusedCell, ("state_gradients",), r"Cell 'unused'.*none of its states"),
         (NeverCalled, ("gradients",), r"Layer 'spare' \(LSTMCell\) was called 0"),
     ],
-    ids=["batch_size", "batch_size_states", "unused_output", "never_called"],
+    ids=[
+        "batch_size",
+        "batch_size_states",
+        "unused_output",
+        "unused_states",
+        "never_called",
+    ],
 )
 def test_bad_recurrences_are_capture_errors_naming_the_layer(model, kinds, match):
     keras.utils.set_random_seed(7)

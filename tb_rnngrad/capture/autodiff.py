@@ -187,7 +187,8 @@ class BackendCapture(CaptureBase):
             sources = {**probed, "inputs": inputs, "weights": params}
             flat = tree.flatten(sources)
             found = torch.autograd.grad(loss, flat, allow_unused=True)
-        self._check_used(tree.pack_sequence_as(sources, list(found))["layers"])
+        found_by_group = tree.pack_sequence_as(sources, list(found))
+        self._check_used(found_by_group["layers"], found_by_group["states"])
         grads = [
             torch.zeros_like(s) if g is None else g
             for g, s in zip(found, flat, strict=True)

@@ -201,20 +201,21 @@ class CaptureBase:
         """`{layer key: how many times the pass called it}`."""
         return {ref.key: len(records[id(ref.layer)]) for ref in self._refs}
 
-    def _check_used(self, found: dict) -> None:
-        """Sets the unused outputs from `{entry key: gradient or None (a
-        list for a stacked entry)}`; a free cell none of whose calls' outputs
-        the loss uses is a CaptureError."""
+    def _check_used(self, found: dict, states: dict) -> None:
+        """Sets the unused outputs from `found`, `{entry key: gradient or None
+        (a list for a stacked entry)}`. A free cell none of whose calls'
+        outputs (or, from `states` alike, states) the loss uses is a
+        CaptureError."""
         unused = []
         for ref in self._refs:
             for entry in self._layout.get(ref.key, ()):
                 for key, _ in _entries(ref, entry.key):
-                    value = found.get(key, ())
-                    values = value if isinstance(value, list) else [value]
-                    if key in found and all(g is None for g in values):
-                        unused.append(key)
-                        if is_cell(ref.layer):
-                            raise _unused_cell(self.model, ref, key, len(values))
+                    for where, given in (("outputs", found), ("states", states)):
+                        if key in given and not _connected(given[key]):
+                            if is_cell(ref.layer):
+                                raise _unused_cell(self.model, ref, key, where)
+                            if where == "outputs":
+                                unused.append(key)
         self._unused_outputs = tuple(unused)
 
     def _input_tensors(
@@ -377,15 +378,20 @@ def _calls(
     return calls
 
 
+def _connected(value: Any) -> bool:
+    """Whether any gradient of an entry (a list for a stacked one) exists."""
+    values = value if isinstance(value, list) else [value]
+    return any(g is not None for g in values)
+
+
 def _unused_cell(
-    model: keras.Model, ref: LayerRef, key: str, count: int
+    model: keras.Model, ref: LayerRef, key: str, what: str
 ) -> CaptureError:
     return CaptureError(
         f"Cell '{ref.key}' ({type(ref.layer).__name__}) of model "
-        f"'{model.name}' was called {count} time(s) for entry '{key}', but "
-        "the loss uses none of its outputs or states, so every gradient of it "
-        "would be zero. Make the loss depend on the cell's output, or leave "
-        "it out of `layers=`."
+        f"'{model.name}' runs (entry '{key}'), but the loss uses none of its "
+        f"{what}, so every gradient of it would be zero. Make the loss depend "
+        "on the cell's output, or leave it out of `layers=`."
     )
 
 

@@ -184,7 +184,7 @@ class GradientCapture(CaptureBase):
             target, sources, unconnected_gradients=tf.UnconnectedGradients.NONE
         )
         # Known when tracing: outputs that no path from the loss reaches.
-        self._check_used(grads["layers"])
+        self._check_used(grads["layers"], grads["states"])
         grads = tf.nest.map_structure(
             lambda g, s: tf.zeros_like(s) if g is None else g, grads, sources
         )
