@@ -5,9 +5,10 @@ model's `call`) has no RNN loop to instrument. For the capture pass its
 `call` is wrapped on the instance; each call is one timestep of the
 recurrence it belongs to:
 
-1. the leaf cells (the cell, or those of a StackedRNNCells) run once, their
-   result discarded, to learn how each is probed (`state_plan.LeafPlan`, as
-   `state_probes` learns it in a loop's first step);
+1. at its first call in the pass, the leaf cells (the cell, or those of a
+   StackedRNNCells) run once, their result discarded, to learn how each is
+   probed (`state_plan.LeafPlan`, as `state_probes` learns it in a loop's
+   first step); later calls on inputs and states of the same widths reuse it;
 2. they run again with one zero probe (batch, 1, width) split among their
    new states (and, for an LSTM, c_t before the activation, and the bias
    probe of Keras's own cells), by the same leaf wrappers as in a loop.
@@ -40,8 +41,21 @@ from tb_rnngrad.capture.state_probes import (
 _MISSING = object()
 
 
+def _known(feed: Feed, inputs: Any, states: Any) -> bool:
+    """Whether the plans learned at an earlier call of this pass fit a call
+    on these inputs and states (a single cell: same widths)."""
+    if len(feed.plans) != 1:
+        return False
+    plan, flat = feed.plans[0], tree.flatten(states)
+    widths = tuple(getattr(s, "shape", (None,))[-1] for s in flat)
+    return inputs.shape[-1] == plan.input_width and widths == plan.state_widths
+
+
 def _learn(feed: Feed, original: Any, inputs: Any, states: Any, kwargs: dict) -> None:
-    """Runs the cell once (discarded) to learn each leaf's plan."""
+    """Runs the cell once (discarded) to learn each leaf's plan, unless an
+    earlier call of this pass learned it."""
+    if _known(feed, inputs, states):
+        return
     feed.mode, feed.plans, feed.error = "plan", [], None
     try:
         original(inputs, states, **kwargs)
@@ -145,9 +159,3 @@ def attach(
                 object.__delattr__(owner, name)
             else:
                 object.__setattr__(owner, name, own)
-
-
-def output_of(outputs: Any) -> tuple[Any, list]:
-    """(output, flat new states) of a cell call's `(output, new_states)`."""
-    output, new_states = outputs
-    return output, tree.flatten(new_states)
