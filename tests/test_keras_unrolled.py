@@ -89,6 +89,27 @@ class WarmStart(keras.Model):
         return ops.concatenate(outputs, axis=1)
 
 
+class MinimalCell(keras.layers.Layer):
+    """A custom cell: h_t = tanh(x_t W + h_{t-1} U), no bias."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = self.state_size = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight((input_shape[-1], self.units), name="kernel")
+        self.recurrent_kernel = self.add_weight(
+            (self.units, self.units), name="recurrent_kernel"
+        )
+
+    def call(self, inputs, states):
+        h = ops.tanh(inputs @ self.kernel + states[0] @ self.recurrent_kernel)
+        return h, [h]
+
+    def get_initial_state(self, batch_size=None):
+        return [ops.zeros((batch_size, self.units))]
+
+
 def _data(*shapes, seed=0):
     rng = np.random.default_rng(seed)
     return [rng.standard_normal(s).astype("float32") for s in shapes]
@@ -213,8 +234,10 @@ def test_lstm_cell_in_a_loop_every_kind_against_a_tape_of_the_loop():
     assert result.masks["cell"] is None
 
 
-@pytest.mark.parametrize("make", [keras.layers.GRUCell, keras.layers.SimpleRNNCell])
-def test_gru_and_simple_cells_in_a_loop_state_gradients(make):
+@pytest.mark.parametrize(
+    "make", [keras.layers.GRUCell, keras.layers.SimpleRNNCell, MinimalCell]
+)
+def test_gru_simple_and_custom_cells_in_a_loop(make):
     keras.utils.set_random_seed(2)
     x, y = _data((BATCH, STEPS, FEATURES), (BATCH, STEPS, 1), seed=2)
     model = _compiled(CellLoop(make(UNITS, name="cell")), x)
