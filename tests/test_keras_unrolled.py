@@ -378,6 +378,7 @@ def test_shared_layer_on_independent_inputs_gives_call_0_and_call_1():
     # The weights are the layer's, one entry; each chain has its own terms,
     # and the two chains' terms sum to the weight gradient.
     assert sorted(result.weights) == ["shared"]
+    assert result.layers["shared"].layer_class == "LSTM"  # their owner
     cell = model.get_layer("shared").cell
     _check_weight_kinds(
         result, terms, cell, "shared", expected, chains=("call_0", "call_1")

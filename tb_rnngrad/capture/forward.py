@@ -282,6 +282,9 @@ class CaptureBase:
                 info = dataclasses.replace(info, call_timesteps=tuple(steps[key]))
                 mixed.append(unrolled.note(key, ref.key, steps[key]))
             described[key] = info
+        for ref in self._refs:  # the owner of a shared layer's weight entries
+            if len(self._layout.get(ref.key, ())) > 1:
+                described.setdefault(ref.key, describe_layer(ref.layer))
         plain = along(1, "tensors")
         return CaptureResult(
             loss=float(ops.convert_to_numpy(out["loss"])),
