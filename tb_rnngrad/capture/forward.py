@@ -254,63 +254,44 @@ class CaptureBase:
             for entry in self._layout.get(ref.key, ())
             for key, part in _entries(ref, entry.key)
         }
-
-        def outputs(values: dict) -> dict:
-            return _arrays(
-                values, lambda key, parts: _stack_outputs(owners, steps, key, parts)
-            )
-
-        def along(axis: int, what: str) -> Any:
-            return lambda values: _arrays(
-                values, lambda key, parts: unrolled.stack(key, parts, axis, what)
-            )
-
-        states, terms = along(1, "state gradients"), along(0, "weight terms")
-        masks = _arrays(
-            out["masks"],
-            lambda key, parts: unrolled.stack_masks(key, parts, steps[key], batch.size),
-        )
+        backwards = {
+            key for key, (ref, _, _) in owners.items() if _goes_backwards(ref.layer)
+        }
+        join = unrolled.Joiner(steps, backwards, batch.size)
         names = set(input_names_for(self.model, batch.x))
         sources = {
             key: "input" if key in names else "embedding"
             for key in out["input_gradients"]
         }
-        described, mixed = {}, []
-        for key, (ref, part, entry) in owners.items():
-            info = describe_layer(ref.layer, part)
-            if entry.stacked:
-                info = dataclasses.replace(info, call_timesteps=tuple(steps[key]))
-                mixed.append(unrolled.note(key, ref.key, steps[key]))
-            described[key] = info
-        for ref in self._refs:  # the owner of a shared layer's weight entries
-            if len(self._layout.get(ref.key, ())) > 1:
-                described.setdefault(ref.key, describe_layer(ref.layer))
-        plain = along(1, "tensors")
+        described, mixed = self._described(owners, steps)
         return CaptureResult(
             loss=float(ops.convert_to_numpy(out["loss"])),
-            gradients=outputs(out["gradients"]),
-            activations=outputs(out["activations"]),
-            masks=masks,
-            input_gradients=plain(out["input_gradients"]),
-            input_masks=plain(out["input_masks"]),
+            gradients=join.outputs(out["gradients"]),
+            activations=join.outputs(out["activations"]),
+            masks=join.masks(out["masks"]),
+            input_gradients=join.along(out["input_gradients"], 1, "gradients"),
+            input_masks=join.along(out["input_masks"], 1, "masks"),
             input_sources=sources,
             layers=described,
             notes=tuple(
                 notes
-                + [text for text in mixed if text]
+                + mixed
                 + self._recurrence.notes()
                 + self._weight_notes
                 + _unused_notes(self._unused_outputs)
             ),
             unused_outputs=self._unused_outputs,
-            state_gradients=states(out["state_gradients"]),
+            state_gradients=join.along(out["state_gradients"], 1, "state gradients"),
             weight_contributions={
-                key: terms(by_weight)
+                key: join.along(by_weight, 0, "weight terms")
                 for key, by_weight in out["weight_contributions"].items()
             },
-            weights={key: plain(v) for key, v in out["weights"].items()},
+            weights={
+                key: join.along(v, 0, "weights") for key, v in out["weights"].items()
+            },
             weight_gradients={
-                key: plain(v) for key, v in out["weight_gradients"].items()
+                key: join.along(v, 0, "weights")
+                for key, v in out["weight_gradients"].items()
             },
             gates={
                 **weights.gates(self._weight_cells),
@@ -318,24 +299,24 @@ class CaptureBase:
             },
         )
 
+    def _described(self, owners: dict, steps: dict) -> tuple[dict, list[str]]:
+        """(`{key: LayerInfo}` of every entry, and of a shared layer's own key;
+        the notes on chains that mix calls of several timesteps)."""
+        described, notes = {}, []
+        for key, (ref, part, entry) in owners.items():
+            info = describe_layer(ref.layer, part)
+            if entry.stacked:
+                info = dataclasses.replace(info, call_timesteps=tuple(steps[key]))
+                notes.append(unrolled.note(key, ref.key, steps[key]))
+            described[key] = info
+        for ref in self._refs:  # the owner of a shared layer's weight entries
+            if len(self._layout.get(ref.key, ())) > 1:
+                described.setdefault(ref.key, describe_layer(ref.layer))
+        return described, [text for text in notes if text]
 
-def _arrays(values: dict, join: Any) -> dict:
-    """`values` as NumPy arrays; a list (a stacked entry's calls) joined by
-    `join(key, arrays)`."""
-    out = {}
-    for key, value in values.items():
-        if isinstance(value, list):
-            parts = [None if v is None else ops.convert_to_numpy(v) for v in value]
-            out[key] = join(key, parts)
-        else:
-            out[key] = None if value is None else ops.convert_to_numpy(value)
-    return out
 
-
-def _stack_outputs(owners: dict, steps: dict, key: str, parts: list) -> Any:
-    ref = owners[key][0]
-    backwards = bool(getattr(ref.layer, "go_backwards", False))
-    return unrolled.stack_outputs(key, parts, steps[key], backwards)
+def _goes_backwards(layer: keras.layers.Layer) -> bool:
+    return bool(getattr(layer, "go_backwards", False))
 
 
 def _unused_notes(keys: Sequence[str]) -> list[str]:

@@ -5,9 +5,8 @@ recurrence unrolled by hand: each chain is one entry whose per-call results
 are stacked along time in call order (a call over k timesteps gives k
 columns, a cell call one). Independent chains of one layer are separate
 entries, `<key>/call_0`, `<key>/call_1`, ... Inside the traced pass an
-entry's values are lists of per-call tensors; `stack` and friends join the
-NumPy arrays afterwards, checking that the calls agree on batch size and
-widths.
+entry's values are lists of per-call tensors; `Joiner` joins the NumPy
+arrays afterwards, checking that the calls agree on batch size and widths.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from keras import ops
 
 from tb_rnngrad.capture.errors import CaptureError
 
@@ -121,3 +121,49 @@ def note(key: str, name: str, steps: Sequence[int]) -> str | None:
         "last output fills its other columns of `gradients` and "
         "`activations` with zeros."
     )
+
+
+class Joiner:
+    """A pass's tensors as NumPy arrays, each stacked entry's calls joined.
+
+    Args:
+        steps: `{entry key: timesteps of each call}` of the stacked entries.
+        backwards: The entry keys of `go_backwards` layers.
+        batch: The batch size.
+    """
+
+    def __init__(self, steps: dict[str, list[int]], backwards: set[str], batch: int):
+        self.steps, self.backwards, self.batch = steps, backwards, batch
+
+    def outputs(self, values: dict) -> dict:
+        """Outputs or their gradients: (batch, time, channels) per entry."""
+        return _arrays(
+            values,
+            lambda key, parts: stack_outputs(
+                key, parts, self.steps[key], key in self.backwards
+            ),
+        )
+
+    def masks(self, values: dict) -> dict:
+        """Masks: (batch, time) per entry, or None."""
+        return _arrays(
+            values,
+            lambda key, parts: stack_masks(key, parts, self.steps[key], self.batch),
+        )
+
+    def along(self, values: dict, axis: int, what: str) -> dict:
+        """Any other per-call tensors, joined along `axis`."""
+        return _arrays(values, lambda key, parts: stack(key, parts, axis, what))
+
+
+def _arrays(values: dict, join: Any) -> dict:
+    """`values` as NumPy arrays; a list (a stacked entry's calls) joined by
+    `join(key, arrays)`."""
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, list):
+            parts = [None if v is None else ops.convert_to_numpy(v) for v in value]
+            out[key] = join(key, parts)
+        else:
+            out[key] = None if value is None else ops.convert_to_numpy(value)
+    return out
