@@ -11,10 +11,12 @@ gradients (`state_gradients`) and per-timestep weight terms (`weight_terms`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import keras
+from keras import ops
 
 from tb_rnngrad.capture import (
     cell_probes,
@@ -151,6 +153,10 @@ class Recurrence:
         for (ref, part, _, entry), base in self._bases(layout):
             calls = [records[_part_key(ref.key, part)][i] for i in entry.calls]
             gradients = grads[base] if entry.stacked else [grads[base]]
+            joined = _joined(calls, gradients)
+            stacked = entry.stacked and joined is None
+            if joined is not None:
+                calls, gradients = joined
             per_call = [
                 self._call_entries(base, record, gradient, raw)
                 for record, gradient in zip(calls, gradients, strict=True)
@@ -158,7 +164,7 @@ class Recurrence:
             for kind, out in (("states", states), ("weights", weights)):
                 for key in per_call[0][kind]:
                     values = [found[kind][key] for found in per_call]
-                    out[key] = values if entry.stacked else values[0]
+                    out[key] = values if stacked else values[0]
         weights = {key: _by_weight(value) for key, value in weights.items()}
         return {"state_gradients": states, "weight_contributions": weights}
 
@@ -186,6 +192,37 @@ class Recurrence:
                 args = (record.inputs[i], record.states[i], per_leaf[i], record.mask)
                 out[key] = compute(leaf, *args)
         return out
+
+
+def _joined(calls: list, gradients: list) -> tuple[list, list] | None:
+    """A chain's calls as one record over all their timesteps (and the
+    gradient of its probes), so that its entries are computed at once; None
+    when the calls cannot be joined in the graph (one call, batch sizes
+    unknown or different, different plans or masking): then call by call,
+    and `unrolled` checks the shapes afterwards."""
+    first = calls[0]
+    batches = {g.shape[0] for g in gradients}
+    if (
+        len(calls) < 2
+        or len(batches) != 1
+        or None in batches
+        or any(c.leaves != first.leaves for c in calls)
+        or any(c.mask is not None for c in calls)
+    ):
+        return None
+
+    def join(tensors: list) -> Any:
+        return None if tensors[0] is None else ops.concatenate(tensors, axis=1)
+
+    inputs = states = None
+    if first.inputs is not None:
+        inputs = [join([c.inputs[i] for c in calls]) for i in range(len(first.inputs))]
+        states = [
+            [join([c.states[i][j] for c in calls]) for j in range(len(leaf))]
+            for i, leaf in enumerate(first.states)
+        ]
+    record = dataclasses.replace(first, probes=None, inputs=inputs, states=states)
+    return [record], [ops.concatenate(gradients, axis=1)]
 
 
 def _part_key(key: str, part: str | None) -> str:
