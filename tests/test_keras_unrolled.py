@@ -528,3 +528,55 @@ def test_seeded_training_is_the_same_with_the_logger(tmp_path):
     assert logger.logged_steps == [0, 1, 2, 3]
     for a, b in zip(without.get_weights(), with_logger.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+class ResetLoop(CellLoop):
+    """Scales the state between steps (still one recurrence), and starts a
+    fresh one at step `RESET` (a new chain)."""
+
+    RESET = 3
+
+    def call(self, x):
+        batch = ops.shape(x)[0]
+        states = self.cell.get_initial_state(batch_size=batch)
+        outputs = []
+        for t in range(x.shape[1]):
+            if t == self.RESET:
+                states = self.cell.get_initial_state(batch_size=batch)
+            out, states = self.cell(x[:, t], [0.5 * s for s in states])
+            outputs.append(self.head(out))
+        return ops.stack(outputs, axis=1)
+
+
+def test_state_changed_by_user_code_continues_and_a_fresh_state_starts_a_chain():
+    keras.utils.set_random_seed(10)
+    x, y = _data((BATCH, STEPS, FEATURES), (BATCH, STEPS, 1), seed=10)
+    model = _compiled(ResetLoop(keras.layers.GRUCell(UNITS, name="cell")), x)
+    result = capture(model, x, y, kinds=("gradients", "state_gradients"))
+
+    probes = [tf.zeros((BATCH, UNITS)) for _ in range(STEPS)]
+    with tf.GradientTape() as tape:
+        tape.watch(probes)
+        outputs = []
+        for t in range(STEPS):
+            if t in (0, ResetLoop.RESET):
+                states = model.cell.get_initial_state(batch_size=BATCH)
+            _, (h,) = model.cell.call(tf.constant(x[:, t]), [0.5 * states[0]])
+            h = h + probes[t]
+            outputs.append(model.head(h))
+            states = [h]
+        loss = tf.reduce_mean(tf.square(tf.stack(outputs, 1) - y))
+    expected = np.stack(tape.gradient(loss, probes), axis=1)
+
+    reset = ResetLoop.RESET
+    assert sorted(result.state_gradients) == ["cell/call_0", "cell/call_1"]
+    assert result.layers["cell/call_0"].call_timesteps == (1,) * reset
+    assert result.layers["cell/call_1"].call_timesteps == (1,) * (STEPS - reset)
+    for key, span in (
+        ("cell/call_0", slice(reset)),
+        ("cell/call_1", slice(reset, None)),
+    ):
+        np.testing.assert_allclose(
+            result.state_gradients[key], expected[:, span], atol=1e-7
+        )
+        np.testing.assert_allclose(result.gradients[key], expected[:, span], atol=1e-7)
