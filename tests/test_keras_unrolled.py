@@ -72,20 +72,22 @@ class StepDecoder(keras.Model):
 class WarmStart(keras.Model):
     """One LSTM over a warm-up sequence, then continued step by step."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, sequences: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.lstm = keras.layers.LSTM(
-            UNITS, return_sequences=True, return_state=True, name="lstm"
+            UNITS, return_sequences=sequences, return_state=True, name="lstm"
         )
         self.head = keras.layers.Dense(1, name="head")
 
     def call(self, inputs):
         warm, steps = inputs
         sequence, h, c = self.lstm(warm)
+        if not self.lstm.return_sequences:
+            sequence = sequence[:, None]
         outputs = [self.head(sequence)]
         for t in range(steps.shape[1]):
             out, h, c = self.lstm(steps[:, t : t + 1], initial_state=[h, c])
-            outputs.append(self.head(out))
+            outputs.append(self.head(out if out.ndim == 3 else out[:, None]))
         return ops.concatenate(outputs, axis=1)
 
 
@@ -580,3 +582,22 @@ def test_state_changed_by_user_code_continues_and_a_fresh_state_starts_a_chain()
             result.state_gradients[key], expected[:, span], atol=1e-7
         )
         np.testing.assert_allclose(result.gradients[key], expected[:, span], atol=1e-7)
+
+
+def test_a_last_output_over_several_steps_fills_its_other_columns_with_zeros():
+    keras.utils.set_random_seed(11)
+    warm, steps, y = _data(
+        (BATCH, 4, FEATURES), (BATCH, 2, FEATURES), (BATCH, 3, 1), seed=11
+    )
+    model = _compiled(WarmStart(sequences=False), [warm, steps])
+    kinds = ("gradients", "activations", "state_gradients")
+    result = capture(model, [warm, steps], y, kinds=kinds)
+    assert result.layers["lstm"].call_timesteps == (4, 1, 1)
+    for kind in ("gradients", "activations"):
+        values = getattr(result, kind)["lstm"]
+        assert values.shape == (BATCH, 6, UNITS)
+        np.testing.assert_array_equal(values[:, :3], 0.0)
+        assert np.abs(values[:, 3:]).min() > 0
+    # The states inside the first call have their gradients at every step.
+    assert result.state_gradients["lstm"].shape == (BATCH, 6, UNITS)
+    assert np.abs(result.state_gradients["lstm"][:, :3]).min() > 0
