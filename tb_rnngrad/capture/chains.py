@@ -36,21 +36,23 @@ def group(name: str, calls: Sequence[Record]) -> list[list[int]]:
         calls: The records of its calls, in call order.
 
     Raises:
-        CaptureError: If the layer is called more than once off TensorFlow.
+        CaptureError: If later calls are given initial states on a backend
+            without a graph to walk (JAX).
     """
     if len(calls) <= 1:
         return [list(range(len(calls)))]
     given = any(call.initial for call in calls[1:])
-    walk = _WALKS.get(keras.backend.backend())
-    if given and walk is None:
+    backend = keras.backend.backend()
+    if given and backend not in _WALKS:
         raise CaptureError(
             f"Layer '{name}' is called {len(calls)} times in one forward pass, "
             "later calls with an initial state (a recurrence unrolled by hand). "
             "Telling which calls continue one another needs a graph to walk, "
-            f"which the '{keras.backend.backend()}' backend does not keep. "
-            "Capture with KERAS_BACKEND=tensorflow (or torch), or leave the "
-            "layer out of `layers=`."
+            f"which the '{backend}' backend does not keep. Capture with "
+            "KERAS_BACKEND=tensorflow (or torch), or leave the layer out of "
+            "`layers=`."
         )
+    key, walk = _WALKS.get(backend, (None, None))
     parent = list(range(len(calls)))
 
     def root(i: int) -> int:
@@ -58,14 +60,14 @@ def group(name: str, calls: Sequence[Record]) -> list[list[int]]:
             i = parent[i]
         return i
 
+    returned: dict[Any, int] = {}  # the key of each tensor returned so far
     for j, call in enumerate(calls):
-        if not call.initial:
-            continue
-        returned = [
-            (i, t) for i, earlier in enumerate(calls[:j]) for t in earlier.returned
-        ]
-        for i in walk(call.initial, returned):
-            parent[max(root(i), root(j))] = min(root(i), root(j))
+        if call.initial:
+            for i in walk(call.initial, returned):
+                parent[max(root(i), root(j))] = min(root(i), root(j))
+        if key is not None:
+            returned.update((key(t), j) for t in call.returned)
+        returned.pop(None, None)
     chains: dict[int, list[int]] = {}
     for i in range(len(calls)):
         chains.setdefault(root(i), []).append(i)
@@ -80,11 +82,10 @@ def _graph_name(tensor: Any) -> str | None:
         return None
 
 
-def _graph_reached(start: Sequence[Any], returned: Sequence[tuple]) -> set[int]:
-    """TensorFlow: the calls whose returned tensors the ops behind `start`
-    read; the walk does not go past a returned tensor (nearest calls only)."""
-    targets = {_graph_name(t): i for i, t in returned}
-    targets.pop(None, None)
+def _graph_reached(start: Sequence[Any], targets: dict[Any, int]) -> set[int]:
+    """TensorFlow: the calls whose returned tensors (`targets`, by name) the
+    ops behind `start` read; the walk does not go past a returned tensor
+    (nearest calls only)."""
     found: set[int] = set()
     seen: set[str] = set()
     stack = list(start)
@@ -102,18 +103,21 @@ def _graph_reached(start: Sequence[Any], returned: Sequence[tuple]) -> set[int]:
     return found
 
 
-def _autograd_reached(start: Sequence[Any], returned: Sequence[tuple]) -> set[int]:
-    """PyTorch: the calls whose returned tensors' autograd nodes the nodes
-    behind `start` reach; the walk does not go past them."""
-    nodes = [t.grad_fn for _, t in returned]
-    targets = {id(n): i for n, (i, _) in zip(nodes, returned, strict=True) if n}
+def _node(tensor: Any) -> Any:
+    """A torch tensor's autograd node (None for a tensor outside the graph)."""
+    return getattr(tensor, "grad_fn", None)
+
+
+def _autograd_reached(start: Sequence[Any], targets: dict[Any, int]) -> set[int]:
+    """PyTorch: the calls whose returned tensors' autograd nodes (`targets`)
+    the nodes behind `start` reach; the walk does not go past them."""
     found: set[int] = set()
     seen: set[int] = set()
-    stack = [t.grad_fn for t in start if getattr(t, "grad_fn", None) is not None]
+    stack = [node for node in map(_node, start) if node is not None]
     while stack:
         node = stack.pop()
-        if id(node) in targets:
-            found.add(targets[id(node)])
+        if node in targets:
+            found.add(targets[node])
             continue
         if id(node) not in seen:
             seen.add(id(node))
@@ -121,4 +125,8 @@ def _autograd_reached(start: Sequence[Any], returned: Sequence[tuple]) -> set[in
     return found
 
 
-_WALKS = {"tensorflow": _graph_reached, "torch": _autograd_reached}
+_WALKS = {
+    "tensorflow": (_graph_name, _graph_reached),
+    "torch": (_node, _autograd_reached),
+}
+"""`{backend: (key of a returned tensor, walk)}`."""
