@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import keras
 from keras import ops, tree
 
-from tb_rnngrad.capture import probes, weights
+from tb_rnngrad.capture import jax_links, probes, weights
 from tb_rnngrad.capture.data import Batch
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.forward import (
@@ -79,6 +80,7 @@ class BackendCapture(CaptureBase):
             )
         self._compiled: dict[Any, tuple[dict, Any]] = {}  # JAX, per signature
         self._state_records: dict = {}  # from the last forward (its plan)
+        self._records: dict = {}  # the calls' records of the last forward
 
     def run(self, batch: Batch) -> CaptureResult:
         """Runs the capture on a batch already checked by `prepare_batch`."""
@@ -102,16 +104,26 @@ class BackendCapture(CaptureBase):
             raise
         return self._result(batch, out)
 
-    def _forward(self, new_probe: probes.NewProbe, x: Any, y: Any, sw: Any) -> tuple:
+    def _forward(
+        self,
+        new_probe: probes.NewProbe,
+        x: Any,
+        y: Any,
+        sw: Any,
+        marker: probes.Marker | None = None,
+    ) -> tuple:
         """(loss, {layer key: probe}, {input key: tensor}, aux) of one probed
-        forward pass; aux holds what the result reports besides gradients."""
+        forward pass; aux holds what the result reports besides gradients.
+        With `marker` (JAX, learning `jax_links`), recurrent layers' returned
+        tensors get markers; the calls' records are kept in `_records`."""
         floats, _, probe_embeddings = self._plan_inputs(x)
         targets = self._targets(probe_embeddings)
         with (  # a free cell's state probes go inside its output probe
             self._recurrence.attach(new_probe) as state_records,
-            probes.attach(new_probe, targets) as records,
+            probes.attach(new_probe, targets, marker) as records,
         ):
             y_pred = self.model(x, training=False)
+        self._records = records
         loss = self._loss(x, y, y_pred, sw)
         masks, watched, activations, steps = self._layer_tensors(records)
         state_records = self._recurrence.records(state_records, self._counts(records))
@@ -224,6 +236,25 @@ class BackendCapture(CaptureBase):
         }
         return self._output(aux, grads)
 
+    def _jax_links(self, body: Any, markers: list, shapes: list, args: tuple) -> dict:
+        """`jax_links.Links` of the forward `body` traces (empty unless a
+        layer is called again with an initial state)."""
+        if not _continued(self._records, self._refs):
+            return {}
+
+        def trace(marker_values: list, *rest: Any) -> list:
+            values = iter(marker_values)
+            body(None, *rest, mark=lambda layer, call, tensor: next(values))
+            return [
+                (ref.key, j, state)
+                for ref in self._refs
+                for j, call in enumerate(self._records[id(ref.layer)])
+                for state in call.initial
+            ]
+
+        keys = {id(ref.layer): ref.key for ref in self._refs}
+        return jax_links.links(trace, markers, shapes, keys, args)
+
     def _jax_operands(self, batch: Batch) -> tuple[dict, list, list, list[int]]:
         """The weight variables wanted (nested, flat), the model's other
         variables, and the positions of the input leaves to differentiate."""
@@ -244,7 +275,9 @@ class BackendCapture(CaptureBase):
 
         _, flat_vars, others, floats = self._jax_operands(batch)
 
-        def body(probe_values, float_values, var_values, other_values, x, y, sw):
+        def body(
+            probe_values, float_values, var_values, other_values, x, y, sw, mark=None
+        ):
             flat_x = tree.flatten(x)
             for i, value in zip(floats, float_values, strict=True):
                 flat_x[i] = value
@@ -261,13 +294,20 @@ class BackendCapture(CaptureBase):
                 return made[-1]
 
             with keras.StatelessScope(state_mapping=mapping):
-                loss, probed, inputs, aux = self._forward(new_probe, x, y, sw)
+                loss, probed, inputs, aux = self._forward(new_probe, x, y, sw, mark)
             return loss, aux, probed, inputs, made, [flat_x[i] for i in floats]
 
         plan: dict = {}
+        markers: list[tuple[int, int]] = []  # (id(layer), call) of each marker
+        marker_shapes: list[tuple] = []
 
-        def learn(*args: Any) -> Any:
-            _, _, probed, inputs, made, float_values = body(None, *args)
+        def marker(layer: Any, call: int, tensor: Any) -> Any:
+            markers.append((id(layer), call))
+            marker_shapes.append((tuple(tensor.shape), tensor.dtype))
+            return ops.zeros_like(tensor)
+
+        def learn(*args: Any, mark: Any = None) -> Any:
+            _, _, probed, inputs, made, float_values = body(None, *args, mark=mark)
             position = {id(p): i for i, p in enumerate(made)}
             for group in ("layers", "states"):
                 plan[group] = tree.map_structure(
@@ -291,7 +331,10 @@ class BackendCapture(CaptureBase):
             batch.y,
             batch.sample_weight,
         )
-        shapes = jax.eval_shape(learn, *args)
+        shapes = jax.eval_shape(functools.partial(learn, mark=marker), *args)
+        if self._links is None:
+            self._links = self._jax_links(body, markers, marker_shapes, args)
+            shapes = jax.eval_shape(learn, *args)  # the plan, with the links
         plan["probes"] = [(tuple(s.shape), s.dtype) for s in shapes]
 
         def loss_fn(probe_values, float_values, var_values, other_values, x, y, sw):
@@ -302,6 +345,11 @@ class BackendCapture(CaptureBase):
 
         step = jax.jit(jax.value_and_grad(loss_fn, argnums=(0, 1, 2), has_aux=True))
         return plan, step
+
+
+def _continued(records: dict, refs: Sequence[Any]) -> bool:
+    """Whether a captured layer was called again with an initial state."""
+    return any(any(call.initial for call in records[id(ref.layer)][1:]) for ref in refs)
 
 
 def _float_leaves(x: Any, wanted: bool) -> list[int]:

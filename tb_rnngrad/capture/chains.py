@@ -11,10 +11,8 @@ tensors the earlier calls returned: on TensorFlow through the ops of the
 traced graph and their inputs; on PyTorch through autograd's graph
 (`grad_fn` and its `next_functions`; every returned tensor is in it, since
 the pass's zero probes require grad), so a state the user detaches starts a
-new chain there. JAX tracers keep no graph to walk: there, calls without an
-initial state are separate chains (a shared layer on independent inputs),
-and a later call given an initial state is a `CaptureError` that points to
-TensorFlow or PyTorch.
+new chain there. JAX tracers keep no graph: there the links come from the
+jaxpr of one more trace of the forward (`jax_links`), passed in.
 """
 
 from __future__ import annotations
@@ -24,35 +22,23 @@ from typing import Any
 
 import keras
 
-from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.probes import Record
 
 
-def group(name: str, calls: Sequence[Record]) -> list[list[int]]:
+def group(
+    name: str, calls: Sequence[Record], links: dict | None = None
+) -> list[list[int]]:
     """The chains of `calls` (indices in call order), numbered by first call.
 
     Args:
-        name: The layer's key, for messages.
+        name: The layer's key.
         calls: The records of its calls, in call order.
-
-    Raises:
-        CaptureError: If later calls are given initial states on a backend
-            without a graph to walk (JAX).
+        links: JAX: `jax_links.Links` of the pass, or None while they are
+            not known yet (then every call is a chain of its own).
     """
     if len(calls) <= 1:
         return [list(range(len(calls)))]
-    given = any(call.initial for call in calls[1:])
-    backend = keras.backend.backend()
-    if given and backend not in _WALKS:
-        raise CaptureError(
-            f"Layer '{name}' is called {len(calls)} times in one forward pass, "
-            "later calls with an initial state (a recurrence unrolled by hand). "
-            "Telling which calls continue one another needs a graph to walk, "
-            f"which the '{backend}' backend does not keep. Capture with "
-            "KERAS_BACKEND=tensorflow (or torch), or leave the layer out of "
-            "`layers=`."
-        )
-    key, walk = _WALKS.get(backend, (None, None))
+    key, walk = _WALKS.get(keras.backend.backend(), (None, None))
     parent = list(range(len(calls)))
 
     def root(i: int) -> int:
@@ -60,13 +46,19 @@ def group(name: str, calls: Sequence[Record]) -> list[list[int]]:
             i = parent[i]
         return i
 
+    def link(i: int, j: int) -> None:
+        parent[max(root(i), root(j))] = min(root(i), root(j))
+
     returned: dict[Any, int] = {}  # the key of each tensor returned so far
     for j, call in enumerate(calls):
+        if walk is None:  # JAX
+            for i in (links or {}).get(name, {}).get(j, ()):
+                link(i, j)
+            continue
         if call.initial:
             for i in walk(call.initial, returned):
-                parent[max(root(i), root(j))] = min(root(i), root(j))
-        if key is not None:
-            returned.update((key(t), j) for t in call.returned)
+                link(i, j)
+        returned.update((key(t), j) for t in call.returned)
         returned.pop(None, None)
     chains: dict[int, list[int]] = {}
     for i in range(len(calls)):

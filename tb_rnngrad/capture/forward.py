@@ -74,6 +74,7 @@ class CaptureBase:
         self._recurrence = Recurrence(self._refs, self._kinds)
         self._unused_outputs: tuple[str, ...] = ()
         self._layout: Layout = {}  # the entries of each layer, set by a pass
+        self._links: dict | None = None  # JAX: `jax_links.Links`, once learned
         self._weight_cells: list = []
         self._weight_notes: list[str] = []
         wants_inputs = "input_gradients" in self._kinds
@@ -183,7 +184,7 @@ class CaptureBase:
             if not is_recurrent(ref.layer) and len(shape) != 3:
                 choices = describe_choices(recurrent_layers(self.model))
                 raise not_a_sequence(self.model, ref.layer, shape, choices)
-            found = chains.group(ref.key, calls)
+            found = chains.group(ref.key, calls, self._links)
             layout[ref.key] = unrolled.entries(ref.key, found, is_cell(ref.layer))
             for entry in layout[ref.key]:
                 for n, (key, _) in enumerate(_entries(ref, entry.key)):

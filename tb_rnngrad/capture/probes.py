@@ -41,6 +41,11 @@ from tb_rnngrad.capture.layers import LayerRef, is_cell, is_rnn
 NewProbe = Callable[[Any], Any]
 """`new_probe(tensor)`: a zero tensor like `tensor` that the pass differentiates by."""
 
+Marker = Callable[[Any, int, Any], Any]
+"""`marker(layer, call, tensor)`: a zero like `tensor`, added to each tensor
+call `call` of a recurrent layer returns, to trace what derives from it
+(`jax_links`)."""
+
 PROBE = "probe"
 """Role: add zero probes to the layer's output(s) and record the input mask."""
 
@@ -148,6 +153,7 @@ def _wrapper(
     original: Any,
     new_probe: NewProbe,
     records: list[Record],
+    marker: Marker | None,
 ) -> Any:
     @functools.wraps(original)
     def call(*args: Any, **kwargs: Any) -> Any:
@@ -161,6 +167,9 @@ def _wrapper(
         else:
             mask = _first_mask(kwargs.get("mask"))
         outputs, probes, heads = _add_probes(layer, outputs, new_probe)
+        if marker is not None and (is_rnn(layer) or is_cell(layer)):
+            call = len(records)
+            outputs = tree.map_structure(lambda t: t + marker(layer, call, t), outputs)
         records.append(
             Record(
                 probes=probes,
@@ -178,13 +187,16 @@ def _wrapper(
 
 @contextlib.contextmanager
 def attach(
-    new_probe: NewProbe, targets: Sequence[tuple[LayerRef, str]]
+    new_probe: NewProbe,
+    targets: Sequence[tuple[LayerRef, str]],
+    marker: Marker | None = None,
 ) -> Iterator[dict[int, list[Record]]]:
     """Wraps the chosen layers' `call` for the duration of the block.
 
     Args:
         new_probe: Makes each probe (see `NewProbe`).
         targets: `(layer_ref, role)` pairs, role `PROBE` or `MASK`.
+        marker: Adds a marker to what recurrent layers return (see `Marker`).
 
     Yields:
         A dict from `id(layer)` to the list of records of that layer's calls,
@@ -198,7 +210,9 @@ def attach(
             own = vars(layer).get("call", _MISSING)
             saved.append((layer, own))
             records[id(layer)] = []
-            wrapped = _wrapper(layer, role, layer.call, new_probe, records[id(layer)])
+            wrapped = _wrapper(
+                layer, role, layer.call, new_probe, records[id(layer)], marker
+            )
             object.__setattr__(layer, "call", wrapped)
         yield records
     finally:

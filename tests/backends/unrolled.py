@@ -2,11 +2,12 @@
 
     KERAS_BACKEND=<tensorflow|jax|torch> python tests/backends/unrolled.py OUT
 
-Builds three models with NumPy-drawn weights (a loop over an LSTMCell, an
-LSTM decoder called once per step from an encoder's state, a shared LSTM on
-two inputs), captures every kind on one batch and saves the arrays as
-`{<model>/<kind>/<key>[/<weight>]: array}` in OUT/<backend>.npz, and each
-CaptureError's message in OUT/<backend>.json.
+Builds four models with NumPy-drawn weights (a loop over an LSTMCell, a
+GRUCell loop reset half-way, an LSTM decoder called once per step from an
+encoder's state, a shared LSTM on two inputs), captures every kind on one
+batch and saves the arrays as `{<model>/<kind>/<key>[/<weight>]: array}` in
+OUT/<backend>.npz, and the entries' call_timesteps and each CaptureError's
+message in OUT/<backend>.json.
 """
 
 from __future__ import annotations
@@ -43,6 +44,26 @@ class CellLoop(keras.Model):
         outputs = []
         for t in range(x.shape[1]):
             out, states = self.cell(x[:, t], states)
+            outputs.append(self.head(out))
+        return ops.stack(outputs, axis=1)
+
+
+class ResetLoop(keras.Model):
+    """A GRUCell loop whose state is scaled between steps (one recurrence)
+    and started afresh at step 2 (a second one)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.cell = keras.layers.GRUCell(UNITS, name="cell")
+        self.head = keras.layers.Dense(1, name="head")
+
+    def call(self, x):
+        batch = ops.shape(x)[0]
+        outputs = []
+        for t in range(x.shape[1]):
+            if t in (0, 2):
+                states = self.cell.get_initial_state(batch_size=batch)
+            out, states = self.cell(x[:, t], [0.5 * s for s in states])
             outputs.append(self.head(out))
         return ops.stack(outputs, axis=1)
 
@@ -92,6 +113,7 @@ def _cases():
 
     x = draw(BATCH, STEPS, FEATURES)
     yield "cell_loop", CellLoop(), x, draw(BATCH, STEPS, 1)
+    yield "reset", ResetLoop(), draw(BATCH, STEPS, FEATURES), draw(BATCH, STEPS, 1)
     pair = [draw(BATCH, STEPS, FEATURES), draw(BATCH, 3, FEATURES)]
     yield "decoder", StepDecoder(), pair, draw(BATCH, 3, 1)
     pair = [draw(BATCH, STEPS, FEATURES), draw(BATCH, STEPS, FEATURES)]
