@@ -12,6 +12,10 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -20,6 +24,7 @@ from keras import ops  # noqa: E402
 
 from tb_rnngrad.capture import CaptureError, capture, get_capture  # noqa: E402
 
+ROOT = Path(__file__).resolve().parent.parent
 BATCH, STEPS, FEATURES, UNITS = 3, 5, 2, 4
 ALL = (
     "gradients",
@@ -601,3 +606,14 @@ def test_a_last_output_over_several_steps_fills_its_other_columns_with_zeros():
     # The states inside the first call have their gradients at every step.
     assert result.state_gradients["lstm"].shape == (BATCH, 6, UNITS)
     assert np.abs(result.state_gradients["lstm"][:, :3]).min() > 0
+
+
+def test_tf_keras_subclassed_model_stepping_a_cell():
+    # tf_keras in its own interpreter, so that this session's Keras stays alone.
+    script = Path(__file__).parent / "backends" / "tf_keras_cell_loop.py"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert done.stdout.strip().endswith("ok")
