@@ -151,6 +151,14 @@ PLAN = (
         timeout_full=900,
         timeout_quick=600,
     ),
+    Bench(
+        "bench_unrolled",
+        "a decoder's GRU called once per step: capture and logger vs bare",
+        ("--reps", "15", "--train-reps", "3"),
+        ("--quick",),
+        timeout_full=420,
+        timeout_quick=150,
+    ),
 )
 
 

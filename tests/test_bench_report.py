@@ -307,6 +307,32 @@ def backends_doc() -> dict:
     }
 
 
+def unrolled_doc() -> dict:
+    return {
+        "params": {"reps": 15, "train_reps": 3, "train_steps": 100},
+        "results": {
+            "rows": [
+                ratio_row(
+                    "(a) 20-step decoder loop: capture gradients + state_gradients "
+                    "/ bare fwd+bwd",
+                    31.5,
+                    25.5,
+                    1.5,
+                ),
+                ratio_row(
+                    "(b) 100 training steps: logger every 100 / none", 2630, 2590, 1.03
+                ),
+            ],
+            "training": {"with_logger": {"logger_share": 0.0115}},
+            "keras": {"unsupported": "Model 'cell_loop' has no recurrent layer"},
+        },
+        "checks": [
+            timing.check("(a) capture + state_gradients / bare", 1.235, "<=", 1.5, "x"),
+            timing.check("(b) logger every 100 / none", 1.015, "<=", 1.03, "x"),
+        ],
+    }
+
+
 def weights_doc() -> dict:
     def compared(a: float, b: float) -> dict:
         return {
@@ -466,6 +492,7 @@ DOCS = {
     "bench_capture": capture_doc,
     "bench_torch": torch_doc,
     "bench_backends": backends_doc,
+    "bench_unrolled": unrolled_doc,
     "bench_weights": weights_doc,
     "bench_browser": browser_doc,
     "bench_routes": routes_doc,
@@ -589,6 +616,10 @@ def test_the_page_shows_the_results_and_their_verdicts(tmp_path):
     assert "| summary.gradients, float32 (GradientLogger) | 822,153 | 822,081 |" in text
     assert "| (a) capture+write / bare fwd+bwd | 34.8 ms (IQR 10.4 ms) |" in text
     assert "| `GET tags` | 7.60 ms |" in text
+    assert (
+        "loops over a GRUCell: not measured, `capture` refuses it: Model "
+        "'cell_loop' has no recurrent layer" in text
+    )
     assert "![Cost against timesteps](img/bench-scaling-timesteps.png)" in text
     assert (tmp_path / "docs" / "img" / "bench-scaling-timesteps.png").exists()
     assert "Command: `python -m bench.storage --reps 3`, 12 s, load average" in text
