@@ -22,9 +22,13 @@ from demo import reversal
 from demo.config import TRANSLATE_KINDS, TranslateConfig
 from demo.seq2seq import Seq2Seq, nll_loss
 from demo.translate_outcome import TranslateOutcome
+from tb_rnngrad import pytorch as tp
+from tb_rnngrad.format import metadata, stats
 from tb_rnngrad.pytorch import GradientLogger
 
 RUN = "reverse-seq2seq-torch"
+#: The figures of the story: (kind, key) whose reach the demo reports.
+REACHES = (("state_gradients", "decoder.gru"), ("gradients", "encoder.gru"))
 
 
 def train(logdir: str, config: TranslateConfig) -> TranslateOutcome:
@@ -56,10 +60,10 @@ def train(logdir: str, config: TranslateConfig) -> TranslateOutcome:
     writer = SummaryWriter(directory)
     probe_source = torch.from_numpy(heldout.source[: config.probe_samples])
     probe_target = torch.from_numpy(heldout.target[: config.probe_samples])
+    probe = ((probe_source, probe_target), probe_target)
     logger = GradientLogger(
-        writer, model, nll_loss, ((probe_source, probe_target), probe_target),
-        config.every_n_steps, kinds=TRANSLATE_KINDS,
-    )  # fmt: skip
+        writer, model, nll_loss, probe, config.every_n_steps, kinds=TRANSLATE_KINDS
+    )
     losses: list[float] = []
     step = 0
     for epoch in range(config.epochs):
@@ -98,7 +102,9 @@ def train(logdir: str, config: TranslateConfig) -> TranslateOutcome:
         token_accuracy=reversal.token_accuracy(predicted, heldout.target),
         sequence_accuracy=reversal.sequence_accuracy(predicted, heldout.target),
         chance=reversal.chance_accuracy(config.symbols),
+        length=config.length,
         logged_steps=list(logger.logged_steps),
+        reach=reaches(model, probe),
     )
 
 
@@ -115,3 +121,18 @@ def evaluate(model: Seq2Seq, pairs: reversal.Pairs) -> tuple[float, float]:
 def greedy(model: Seq2Seq, pairs: reversal.Pairs) -> np.ndarray:
     """The model's greedy translations of `pairs.source`, token ids."""
     return model.translate(torch.from_numpy(pairs.source)).numpy()
+
+
+def reaches(model: Seq2Seq, probe: tuple) -> dict[str, int]:
+    """`{"<kind>/<key>": reach}` of `REACHES` on the probe (as the logs'
+    `<tag>/reach` scalars): the largest lag, counted back from the last step,
+    whose gradient norm is at least 1% of the peak."""
+    kinds = tuple(dict.fromkeys(kind for kind, _ in REACHES))
+    found = tp.capture(model, nll_loss, *probe, kinds=kinds)
+    return {
+        f"{kind}/{key}": stats.reach(
+            stats.profile(getattr(found, kind)[key])[0],
+            metadata.DEFAULT_REACH_THRESHOLD,
+        )
+        for kind, key in REACHES
+    }

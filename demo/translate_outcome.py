@@ -23,7 +23,9 @@ class TranslateOutcome:
     token_accuracy: float  # held-out, greedy
     sequence_accuracy: float
     chance: float  # token accuracy of a uniform guess
+    length: int  # tokens per sequence: source positions and target steps
     logged_steps: list[int]
+    reach: dict[str, int]  # "<kind>/<key>" -> reach after training, on the probe
 
     @property
     def verdict(self) -> str:
@@ -43,6 +45,12 @@ class TranslateOutcome:
                 f"Held-out sequences reversed without a mistake: "
                 f"{self.sequence_accuracy:.4f}",
                 f"Held-out loss (teacher forced): {self.final_loss:.4f}",
+                "After training, on the probe batch, the gradient reaches back "
+                "(to 1% of its peak):",
+                *(
+                    f"  {tag}: {lag} of {self.length - 1} steps back"
+                    for tag, lag in self.reach.items()
+                ),
                 f"Verdict: {self.verdict} (learned: token accuracy >= {LEARNED_FROM})",
             ]
         )

@@ -105,9 +105,13 @@ def test_greedy_decoding_feeds_back_its_own_predictions():
     [(0.95, "learned"), (0.9, "learned"), (0.5, "partly")] + [(0.19, "did not learn")],
 )
 def test_the_verdict(accuracy, verdict):
-    found = translate_outcome.TranslateOutcome("r", [1.0], 0.1, accuracy, 0.0, 0.1, [0])
+    found = translate_outcome.TranslateOutcome(
+        "r", [1.0], 0.1, accuracy, 0.0, 0.1, LENGTH, [0], {"gradients/rnn": 4}
+    )
     assert found.verdict == verdict
-    assert found.report().splitlines()[-1].startswith(f"Verdict: {verdict} (")
+    lines = found.report().splitlines()
+    assert lines[-1].startswith(f"Verdict: {verdict} (")
+    assert lines[-2] == "  gradients/rnn: 4 of 11 steps back"
 
 
 # The demo, as a user runs it.
@@ -155,6 +159,14 @@ def test_the_model_learns_to_reverse(demo):
     )
     assert "Verdict: learned" in stdout
     assert found["logged_steps"] == LOGGED_STEPS
+    # The story, on the probe batch after training: the decoder's state
+    # gradient reaches its first step, the encoder's output gradient its
+    # first source position (the test below finds the same in the logs).
+    assert found["reach"] == {
+        "state_gradients/decoder.gru": LENGTH - 1,
+        "gradients/encoder.gru": LENGTH - 1,
+    }
+    assert "  state_gradients/decoder.gru: 11 of 11 steps back" in stdout
 
 
 @pytest.fixture(scope="module", params=PROVIDER_KINDS)
