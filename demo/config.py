@@ -54,7 +54,7 @@ class TranslateConfig:
     train_samples: int = 16000  # 250 steps of 64 per epoch
     heldout_samples: int = 1024
     batch_size: int = 64
-    epochs: int = 10
+    epochs: int = 8
     learning_rate: float = 3e-3  # cosine-annealed to 0 over the epochs
     clipnorm: float = 1.0
     every_n_steps: int = 100

