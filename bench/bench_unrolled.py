@@ -242,7 +242,7 @@ def print_table(rows: list[tuple], training: dict) -> None:
         f"decoder loop, {SAMPLES} pairs; torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads\n"
     )
-    header = f"{'comparison':72} {'A (ms)':>9} {'A/B':>7} {'A/B cpu':>8} {'target':>8}"
+    header = f"{'comparison':78} {'A (ms)':>9} {'A/B':>7} {'A/B cpu':>8} {'target':>8}"
     print(header)
     print("-" * len(header))
     for label, side, _, target in rows:
@@ -250,7 +250,7 @@ def print_table(rows: list[tuple], training: dict) -> None:
         wall = side["ratio"]["median"]
         mark = "" if target is None else ("ok" if wall <= target else "MISS")
         print(
-            f"{label:72} {side['ms']['median']:9.1f} {wall:7.3f} "
+            f"{label:78} {side['ms']['median']:9.1f} {wall:7.3f} "
             f"{side['cpu_ratio']['median']:8.3f} {goal:>8} {mark}"
         )
     print(
