@@ -154,7 +154,7 @@ PLAN = (
     Bench(
         "bench_unrolled",
         "a decoder's GRU called once per step: capture and logger vs bare",
-        ("--reps", "15", "--train-reps", "3"),
+        ("--reps", "15", "--train-reps", "5"),
         ("--quick",),
         timeout_full=420,
         timeout_quick=150,

@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    python -m bench.bench_unrolled            # about 2 minutes on 2 cores
+    python -m bench.bench_unrolled            # about 2 minutes on 2 idle cores
     python -m bench.bench_unrolled --quick    # a smoke run
     python -m bench.bench_unrolled --json out.json   # also write the figures
 
@@ -37,8 +37,7 @@ import time
 import torch
 from torch import nn
 
-from bench.bench_torch import side_by_side
-from bench.timing import Recorder
+from bench.timing import Recorder, side_by_side
 from demo import reversal
 from demo.seq2seq import Seq2Seq, nll_loss
 from tb_rnngrad import pytorch as tp
@@ -188,7 +187,7 @@ def keras_rows(args: argparse.Namespace, rec: Recorder) -> list[tuple]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=15, help="rounds of (a), (k)")
-    parser.add_argument("--train-reps", type=int, default=3, help="rounds of (b)")
+    parser.add_argument("--train-reps", type=int, default=5, help="rounds of (b)")
     parser.add_argument("--train-steps", type=int, default=100, help="steps per loop")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--no-keras", action="store_true", help="skip (k)")

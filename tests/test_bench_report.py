@@ -33,6 +33,19 @@ def test_a_side_that_returns_seconds_is_timed_by_them():
     assert raw["a"]["wall"] == [0.25, 0.25]
 
 
+def test_side_by_side_gives_ratios_to_the_last_side():
+    sides = {
+        "a": lambda: timing.Seconds(0.5),
+        "b": lambda: timing.Seconds(0.75),
+        "reference": lambda: timing.Seconds(0.25),
+    }
+    found = timing.side_by_side(sides, reps=3)
+    assert found["a"]["ms"]["median"] == 500
+    assert found["a"]["ratio"]["median"] == 2.0
+    assert found["b"]["ratio"]["median"] == 3.0
+    assert "ratio" not in found["reference"]
+
+
 def test_spread_and_ratio():
     s = timing.spread([4.0, 1.0, 3.0, 2.0, 5.0], scale=10)
     assert (s["median"], s["q1"], s["q3"], s["iqr"], s["n"]) == (30, 20, 40, 20, 5)
