@@ -140,10 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.task == "translate":
         return translate_main(args)
     args.logdir = args.logdir or "runs/demo"
-    given = {"epochs": args.epochs, "every_n_steps": args.every_n_steps}
-    config = TrainConfig(
-        seed=args.seed, **{k: v for k, v in given.items() if v is not None}
-    )
+    config = TrainConfig(seed=args.seed, **given(args, "epochs", "every_n_steps"))
     timesteps = args.timesteps or 100
     train_set = tasks.adding_problem(TRAIN_SAMPLES, timesteps, args.seed)
     heldout = tasks.adding_problem(HELDOUT_SAMPLES, timesteps, args.seed + 1)
@@ -169,6 +166,19 @@ def main(argv: list[str] | None = None) -> int:
     return serve.serve(args.logdir, args.port)
 
 
+def given(args: argparse.Namespace, *names: str) -> dict[str, object]:
+    """The options among `names` given on the command line (not None)."""
+    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+
+
+def translate_config(args: argparse.Namespace) -> TranslateConfig:
+    """`TranslateConfig` with the options given (`--timesteps` is the length)."""
+    found = given(args, "epochs", "every_n_steps")
+    if args.timesteps is not None:
+        found["length"] = args.timesteps
+    return TranslateConfig(seed=args.seed, **found)
+
+
 def translate_main(args: argparse.Namespace) -> int:
     """`--task translate`: trains and logs the seq2seq, prints its outcome."""
     try:
@@ -180,16 +190,8 @@ def translate_main(args: argparse.Namespace) -> int:
             "--task translate needs PyTorch: pip install -e '.[demo,torch]'."
         ) from error
     logdir = args.logdir or "runs/translate"
-    given = {
-        "epochs": args.epochs,
-        "every_n_steps": args.every_n_steps,
-        "length": args.timesteps,
-    }
-    config = TranslateConfig(
-        seed=args.seed, **{k: v for k, v in given.items() if v is not None}
-    )
     wall, cpu = time.monotonic(), time.process_time()
-    found = translate.train(logdir, config)
+    found = translate.train(logdir, translate_config(args))
     wall, cpu = time.monotonic() - wall, time.process_time() - cpu
     path = translate_outcome.write(logdir, found)
     print(f"\nTrained in {wall:.0f} s (CPU {cpu:.0f} s).")

@@ -114,6 +114,18 @@ def test_the_verdict(accuracy, verdict):
     assert lines[-2] == "  gradients/rnn: 4 of 11 steps back"
 
 
+def test_the_options_of_the_translate_task():
+    from demo.__main__ import parse_args, translate_config
+
+    args = parse_args(["--task", "translate", "--timesteps", "8", "--epochs", "2"])
+    config = translate_config(args)
+    assert (config.length, config.epochs, config.seed) == (8, 2, 0)
+    assert config.every_n_steps == 100 and config.hidden == HIDDEN
+    assert translate_config(parse_args(["--task", "translate"])).length == LENGTH
+    adding = parse_args([])
+    assert adding.task == "adding" and adding.epochs is None  # TrainConfig's 8
+
+
 # The demo, as a user runs it.
 
 
