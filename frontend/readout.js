@@ -2,6 +2,7 @@
  * Hover read-outs: the lines shown for what is under the pointer. Pure: no DOM.
  * @module readout
  */
+import { timeLabel } from "./calls.js";
 import { FLOW_PLOT_HEIGHT } from "./flow_rows.js";
 import { channelLabel } from "./labels.js";
 import { readoutValue } from "./layout.js";
@@ -21,7 +22,7 @@ import { readoutValue } from "./layout.js";
 export function valueReadout(hit, meta) {
   const input = hit.inputTime === undefined ? "" : ` (input time ${hit.inputTime})`;
   let time = "timestep — (no time axis)";
-  if (hit.timestep !== null) time = `timestep ${hit.timestep}${input}`;
+  if (hit.timestep !== null) time = `${timeLabel(hit.timestep, meta)}${input}`;
   return [
     hit.sample === "mean" ? "batch mean of |g|" : `sample ${hit.sample}`,
     channelLabel(hit.channel, meta),
@@ -38,15 +39,16 @@ export function valueReadout(hit, meta) {
  * @param {number} hit.timestep Timestep.
  * @param {number} [hit.inputTime] Input time of a reflected timestep.
  * @param {number} hit.value Norm of the timestep's term of that weight's gradient.
+ * @param {object} [meta] Tag metadata (for the time axis of an unrolled recurrence).
  * @returns {string[]} E.g. ["weight recurrent_kernel", "gate f", "timestep 5",
  *   "value 0.25"].
  */
-export function weightReadout(hit) {
+export function weightReadout(hit, meta) {
   const input = hit.inputTime === undefined ? "" : ` (input time ${hit.inputTime})`;
   return [
     `weight ${hit.weight}`,
     `gate ${hit.gate}`,
-    `timestep ${hit.timestep}${input}`,
+    `${timeLabel(hit.timestep, meta)}${input}`,
     `value ${readoutValue(hit.value)}`,
   ];
 }

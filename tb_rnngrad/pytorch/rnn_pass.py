@@ -337,6 +337,32 @@ class RnnPass:
     def _fused(self, layer: int, x: Tensor, state, padded: sequences.Padded):
         """One layer through torch's kernel: (output, h_n, c_n or None)."""
         rnn = self.module
+        if padded.packed is not None:
+            x = sequences.repack(x, padded.packed)
+        if rnn.num_layers == 1:
+            output, final = self._single_layer(x, state, padded)
+        else:
+            output, final = self._stacked_layer(layer, x, state)
+        if padded.packed is not None:
+            output = sequences.pad(output, True).data
+        h_n, c_n = final if rnn.mode == "LSTM" else (final, None)
+        return output, h_n, c_n
+
+    def _single_layer(self, x, state, padded: sequences.Padded):
+        """A one-layer module's own kernel call (torch's forward of its class,
+        as the instance's forward is the capture's): no template to fill,
+        which counts in a loop of many one-step calls."""
+        rnn = self.module
+        time_major = padded.packed is None and not rnn.batch_first
+        output, final = _base_class(rnn).forward(
+            rnn, x.transpose(0, 1) if time_major else x, state
+        )
+        return (output.transpose(0, 1) if time_major else output), final
+
+    def _stacked_layer(self, layer: int, x, state):
+        """One layer of a stacked module: a one-layer template module run
+        with this layer's parameters."""
+        rnn = self.module
         template = _template(
             _base_class(rnn),
             rnn.mode,
@@ -352,13 +378,7 @@ class RnnPass:
             template_names = parameter_names(template, 0, direction)
             for short, name in own.items():
                 parameters[template_names[short]] = getattr(rnn, name)
-        if padded.packed is not None:
-            x = sequences.repack(x, padded.packed)
-        output, final = functional_call(template, parameters, (x, state))
-        if padded.packed is not None:
-            output = sequences.pad(output, True).data
-        h_n, c_n = final if rnn.mode == "LSTM" else (final, None)
-        return output, h_n, c_n
+        return functional_call(template, parameters, (x, state))
 
 
 def _data(output) -> Tensor:
