@@ -17,7 +17,6 @@ import sys
 import keras
 import numpy as np
 
-from bench.bench_backends import bare_step
 from bench.timing import interleave, ratio, spread
 
 SAMPLES, STEPS, SYMBOLS, UNITS = 16, 20, 10, 64
@@ -56,6 +55,23 @@ def build() -> tuple[keras.Model, np.ndarray, np.ndarray]:
     )
     model(x)  # builds the weights
     return model, x, x[:, ::-1].copy()
+
+
+def bare_step(model: keras.Model, x: np.ndarray, y: np.ndarray):
+    """TensorFlow's forward+backward of the compiled loss w.r.t. the weights,
+    in a `tf.function` (as `bench_backends`; the Embedding's gradient made
+    dense, as the optimizer would)."""
+    import tensorflow as tf
+
+    @tf.function
+    def step(x, y) -> list:
+        with tf.GradientTape() as tape:
+            loss = model.compute_loss(x=x, y=y, y_pred=model(x, training=False))
+        grads = tape.gradient(loss, model.trainable_variables)
+        return [tf.convert_to_tensor(g) for g in grads]
+
+    xs, ys = tf.constant(x), tf.constant(y)
+    return lambda: [g.numpy() for g in step(xs, ys)]
 
 
 def measure(reps: int) -> dict:
