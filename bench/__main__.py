@@ -153,11 +153,11 @@ PLAN = (
     ),
     Bench(
         "bench_unrolled",
-        "a decoder's GRU called once per step: capture and logger vs bare",
+        "a decoder loop in PyTorch and Keras: capture and logger vs bare",
         ("--reps", "15", "--train-reps", "5"),
         ("--quick",),
-        timeout_full=420,
-        timeout_quick=150,
+        timeout_full=600,
+        timeout_quick=180,
     ),
 )
 

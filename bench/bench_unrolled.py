@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    python -m bench.bench_unrolled            # about 2 minutes on 2 idle cores
+    python -m bench.bench_unrolled            # about 4 minutes on 2 idle cores
     python -m bench.bench_unrolled --quick    # a smoke run
     python -m bench.bench_unrolled --json out.json   # also write the figures
 
@@ -19,9 +19,12 @@ comparison run in one process, interleaved (`bench.timing`):
   (b) a training loop of `--train-steps` Adam steps on batches of 64 calling
       `GradientLogger(every_n_steps=100).step(step)` (kinds "gradients",
       "state_gradients", "weight_contributions") vs the same loop without it;
-  (k) Keras on TensorFlow: a model whose `call` loops over a GRUCell
-      (`bench.unrolled_keras`), capture vs its bare step, in a subprocess;
-      recorded as not supported while `tb_rnngrad.capture` refuses it.
+  (k) Keras on TensorFlow (`bench.unrolled_keras`, in a subprocess): an
+      attention decoder stepping an LSTMCell 20 times, the cached capture
+      of "gradients" and "state_gradients" vs a bare `tf.function`
+      forward+backward, target 1.5x;
+  (kf) its `model.fit` of `--fit-steps` steps with a `GradientLogger`
+      every 100 steps vs without, target 1.03x.
 """
 
 from __future__ import annotations
@@ -153,49 +156,57 @@ def torch_rows(args: argparse.Namespace, rec: Recorder) -> list[tuple]:
     ]
 
 
-# The Keras row (TensorFlow backend): a model whose `call` loops over a cell.
-# It runs in a subprocess (Keras and TensorFlow apart from torch's process);
-# while `tb_rnngrad.capture` refuses such a model, the row is recorded as not
-# supported, with the capture's own message, and has no target.
+# The Keras rows (TensorFlow backend): an attention decoder stepping an
+# LSTMCell (`bench.unrolled_keras`), in a subprocess: Keras and TensorFlow
+# apart from torch's process.
 
 
 def keras_rows(args: argparse.Namespace, rec: Recorder) -> list[tuple]:
-    """(k): the Keras TF-backend capture row, or none if not supported."""
+    """(k) and (kf): the Keras capture and fit rows."""
     with tempfile.TemporaryDirectory(prefix="bench_unrolled_keras_") as tmp:
         path = os.path.join(tmp, "keras.json")
         env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="2")
-        command = [sys.executable, "-m", "bench.unrolled_keras"]
-        command += ["--reps", str(args.reps), "--json", path]
+        command = [sys.executable, "-m", "bench.unrolled_keras", "--json", path]
+        command += ["--reps", str(args.keras_reps), "--fit-reps", str(args.fit_reps)]
+        command += ["--fit-samples", str(64 * args.fit_steps)]
         subprocess.run(command, env=env, check=True)
         with open(path, encoding="utf-8") as file:
             found = json.load(file)
     rec["keras"] = found
-    if "unsupported" in found:
-        print(f"\n(k) Keras: not measured: {found['unsupported']}")
-        return []
+    capture, fit = found["capture"], found["fit"]
     return [
         (
-            f"(k) Keras (TensorFlow), {STEPS}-step GRUCell loop: capture "
-            "gradients + state_gradients / bare fwd+bwd",
-            found["capture_states"],
-            found["bare"],
+            f"(k) Keras TF, {STEPS}-step LSTMCell loop: capture "
+            "gradients + state_gradients / bare",
+            capture["capture"],
+            capture["bare"],
             CAPTURE_TARGET,
-        )
+        ),
+        (
+            f"(kf) Keras fit, {found['fit_steps']} steps: logger every 100 / none",
+            fit["with_logger"],
+            fit["without"],
+            TRAINING_TARGET,
+        ),
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=15, help="rounds of (a), (k)")
+    parser.add_argument("--reps", type=int, default=15, help="rounds of (a)")
     parser.add_argument("--train-reps", type=int, default=5, help="rounds of (b)")
     parser.add_argument("--train-steps", type=int, default=100, help="steps per loop")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
-    parser.add_argument("--no-keras", action="store_true", help="skip (k)")
+    parser.add_argument("--keras-reps", type=int, default=25, help="rounds of (k)")
+    parser.add_argument("--fit-reps", type=int, default=5, help="rounds of (kf)")
+    parser.add_argument("--fit-steps", type=int, default=100, help="steps per fit")
+    parser.add_argument("--no-keras", action="store_true", help="skip (k), (kf)")
     parser.add_argument("--quick", action="store_true", help="few repetitions")
     parser.add_argument("--json", default=None, help="also write the figures here")
     args = parser.parse_args(argv)
     if args.quick:
         args.reps, args.train_reps, args.train_steps = 3, 1, 30
+        args.keras_reps, args.fit_reps, args.fit_steps = 3, 1, 10
     torch.set_num_threads(args.threads)
     rec = Recorder(
         "bench_unrolled",
@@ -208,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
             "decoder_steps": STEPS,
             "units": UNITS,
             "train_batch": TRAIN_BATCH,
+            "keras_reps": args.keras_reps,
+            "fit_reps": args.fit_reps,
+            "fit_steps": args.fit_steps,
             "torch": torch.__version__,
             "threads": torch.get_num_threads(),
         },

@@ -1,113 +1,132 @@
-"""The Keras row of `bench_unrolled`: a model whose `call` loops over a
-`keras.layers.GRUCell`, capture against its bare step (TensorFlow backend).
+"""The Keras rows of `bench_unrolled`: a decoder loop over a
+`keras.layers.LSTMCell`, on the TensorFlow backend, in a process of its own.
 
-    KERAS_BACKEND=tensorflow python -m bench.unrolled_keras --reps 15 --json out.json
+    KERAS_BACKEND=tensorflow python -m bench.unrolled_keras --json out.json
 
-Writes the sides' spreads and ratios (`capture_states` / `bare`), or
-`{"unsupported": <the capture's message>}` while `tb_rnngrad.capture`
-refuses such a model (issue 22: the branch that adds it enables this row).
+Model (the Keras part of issue 22's benchmark, as it was written on branch
+keras22): an LSTM encoder over 20 source steps, and a decoder that steps an
+`LSTMCell` 20 times in a Python loop, with dot-product attention over the
+encoder's outputs and a Dense head at every step (teacher forcing), mse.
+Sides alternate in rotated order (`bench.timing`):
+
+  (a) the cached capture pass (`get_capture`, as the logger runs it) of
+      "gradients" and "state_gradients" on a 16-sample probe vs a bare
+      `tf.function` forward+backward (the weights' gradients) on it;
+  (b) one epoch of `model.fit` (batch 64, `--fit-samples` / 64 steps) with
+      `GradientLogger(every_n_steps=100)` of those kinds vs without.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 
-import keras
-import numpy as np
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from bench.timing import interleave, ratio, spread
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from keras import ops  # noqa: E402
 
-SAMPLES, STEPS, SYMBOLS, UNITS = 16, 20, 10, 64
-STATE_KINDS = ("gradients", "state_gradients")
+from bench.fit_sides import fit_once, fit_with_logger  # noqa: E402
+from bench.timing import side_by_side  # noqa: E402
+from tb_rnngrad import GradientLogger  # noqa: E402
+from tb_rnngrad.capture import get_capture  # noqa: E402
+from tb_rnngrad.capture.data import prepare_batch  # noqa: E402
+
+STEPS, FEATURES, UNITS, PROBE, BATCH = 20, 8, 64, 16, 64
+KINDS = ("gradients", "state_gradients")
 
 
-class CellLoop(keras.Model):
-    """Embedding, then a GRUCell stepped over the tokens in a Python loop,
-    then a Dense head on each step's output (logits)."""
+class Decoder(keras.Model):
+    """An LSTM encoder, and an attention decoder stepping an LSTMCell."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.embedding = keras.layers.Embedding(SYMBOLS + 1, UNITS, name="embedding")
-        self.cell = keras.layers.GRUCell(UNITS, name="cell")
-        self.head = keras.layers.Dense(SYMBOLS + 1, name="head")
+        self.encoder = keras.layers.LSTM(
+            UNITS, return_sequences=True, return_state=True, name="encoder"
+        )
+        self.cell = keras.layers.LSTMCell(UNITS, name="decoder_cell")
+        self.head = keras.layers.Dense(1, name="head")
 
-    def call(self, tokens):
-        embedded = self.embedding(tokens)
-        state = keras.ops.zeros((keras.ops.shape(tokens)[0], UNITS))
-        outputs = []
-        for t in range(STEPS):
-            output, state = self.cell(embedded[:, t], state)
-            outputs.append(output)
-        return self.head(keras.ops.stack(outputs, axis=1))
+    def call(self, inputs):
+        source, target = inputs
+        memory, h, c = self.encoder(source)
+        states, outputs = [h, c], []
+        for t in range(target.shape[1]):
+            scores = ops.softmax(ops.einsum("bu,btu->bt", states[0], memory))
+            context = ops.einsum("bt,btu->bu", scores, memory)
+            step = ops.concatenate([target[:, t], context], axis=-1)
+            out, states = self.cell(step, states)
+            outputs.append(self.head(out))
+        return ops.stack(outputs, axis=1)
 
 
-def build() -> tuple[keras.Model, np.ndarray, np.ndarray]:
-    """The compiled model and a batch (tokens, their reversal)."""
+def make_data(samples: int, seed: int = 0) -> tuple[list, np.ndarray]:
+    """([source, target inputs], the source's first feature reversed)."""
+    rng = np.random.default_rng(seed)
+    source = rng.standard_normal((samples, STEPS, FEATURES)).astype("float32")
+    target = rng.standard_normal((samples, STEPS, FEATURES)).astype("float32")
+    return [source, target], np.flip(source[..., :1], axis=1).copy()
+
+
+def build(x: list) -> keras.Model:
+    """The compiled decoder, its weights built."""
     keras.utils.set_random_seed(0)
-    rng = np.random.default_rng(0)
-    x = rng.integers(1, SYMBOLS + 1, (SAMPLES, STEPS)).astype("int32")
-    model = CellLoop(name="cell_loop")
-    model.compile(
-        optimizer="adam",
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
-    model(x)  # builds the weights
-    return model, x, x[:, ::-1].copy()
+    model = Decoder()
+    model([v[:1] for v in x])
+    model.compile(optimizer="adam", loss="mse")
+    return model
 
 
-def bare_step(model: keras.Model, x: np.ndarray, y: np.ndarray):
-    """TensorFlow's forward+backward of the compiled loss w.r.t. the weights,
-    in a `tf.function` (as `bench_backends`; the Embedding's gradient made
-    dense, as the optimizer would)."""
-    import tensorflow as tf
+def capture_sides(model: keras.Model, x: list, y: np.ndarray) -> dict:
+    """(a): the cached capture pass, then the bare step (the reference)."""
+    batch = prepare_batch(model, x, y)
+    capture = get_capture(model, None, KINDS)
+    xt, yt = [tf.constant(v) for v in x], tf.constant(y)
 
-    @tf.function
-    def step(x, y) -> list:
+    @tf.function(autograph=False)
+    def bare(x, y):
         with tf.GradientTape() as tape:
             loss = model.compute_loss(x=x, y=y, y_pred=model(x, training=False))
-        grads = tape.gradient(loss, model.trainable_variables)
-        return [tf.convert_to_tensor(g) for g in grads]
+        return tape.gradient(loss, model.trainable_variables)
 
-    xs, ys = tf.constant(x), tf.constant(y)
-    return lambda: [g.numpy() for g in step(xs, ys)]
+    return {"capture": lambda: capture.run(batch), "bare": lambda: bare(xt, yt)}
 
 
-def measure(reps: int) -> dict:
-    """The capture and the bare step, rotated; or why it is not supported."""
-    from tb_rnngrad.capture import CaptureError, capture
-
-    model, x, y = build()
-    try:
-        capture(model, x, y, kinds=STATE_KINDS)
-    except CaptureError as error:
-        return {"unsupported": str(error)}
-    sides = {
-        "capture_states": lambda: capture(model, x, y, kinds=STATE_KINDS),
-        "bare": bare_step(model, x, y),
-    }
-    raw = interleave(sides, reps)
-    out = {
-        name: {"ms": spread(t["wall"], 1e3), "cpu_ms": spread(t["cpu"], 1e3)}
-        for name, t in raw.items()
-    }
-    out["capture_states"]["ratio"] = ratio(
-        raw["capture_states"]["wall"], raw["bare"]["wall"]
-    )
-    out["capture_states"]["cpu_ratio"] = ratio(
-        raw["capture_states"]["cpu"], raw["bare"]["cpu"]
-    )
-    return out
+def measure(reps: int, fit_reps: int, fit_samples: int) -> dict:
+    """(a) and (b), each side's spreads and ratios to its reference."""
+    x, y = make_data(fit_samples)
+    model = build(x)
+    probe = ([v[:PROBE] for v in x], y[:PROBE])
+    found = {"capture": side_by_side(capture_sides(model, *probe), reps)}
+    with tempfile.TemporaryDirectory(prefix="bench_unrolled_keras_") as log_dir:
+        logger = GradientLogger(log_dir, data=probe, kinds=KINDS, every_n_steps=100)
+        with_logger, shares = fit_with_logger(model, x, y, BATCH, logger)
+        sides = {
+            "with_logger": with_logger,
+            "without": lambda: fit_once(model, x, y, BATCH),
+        }
+        found["fit"] = side_by_side(sides, fit_reps)
+    found["fit"]["with_logger"]["logger_share"] = sorted(shares)[len(shares) // 2]
+    found["fit_steps"] = fit_samples // BATCH
+    found["keras"] = keras.__version__
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=15, help="rotated rounds")
+    parser.add_argument("--reps", type=int, default=25, help="rounds of (a)")
+    parser.add_argument("--fit-reps", type=int, default=5, help="rounds of (b)")
+    parser.add_argument("--fit-samples", type=int, default=6400, help="per fit")
     parser.add_argument("--json", required=True, help="write the figures here")
     args = parser.parse_args(argv)
+    found = measure(args.reps, args.fit_reps, args.fit_samples)
     with open(args.json, "w", encoding="utf-8") as file:
-        json.dump(measure(args.reps), file)
+        json.dump(found, file)
     return 0
 
 

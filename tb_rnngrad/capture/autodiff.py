@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import keras
 from keras import ops, tree
 
-from tb_rnngrad.capture import probes, weights
+from tb_rnngrad.capture import jax_links, probes, weights
 from tb_rnngrad.capture.data import Batch
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.forward import (
@@ -79,6 +80,7 @@ class BackendCapture(CaptureBase):
             )
         self._compiled: dict[Any, tuple[dict, Any]] = {}  # JAX, per signature
         self._state_records: dict = {}  # from the last forward (its plan)
+        self._records: dict = {}  # the calls' records of the last forward
 
     def run(self, batch: Batch) -> CaptureResult:
         """Runs the capture on a batch already checked by `prepare_batch`."""
@@ -102,36 +104,49 @@ class BackendCapture(CaptureBase):
             raise
         return self._result(batch, out)
 
-    def _forward(self, new_probe: probes.NewProbe, x: Any, y: Any, sw: Any) -> tuple:
+    def _forward(
+        self,
+        new_probe: probes.NewProbe,
+        x: Any,
+        y: Any,
+        sw: Any,
+        marker: probes.Marker | None = None,
+    ) -> tuple:
         """(loss, {layer key: probe}, {input key: tensor}, aux) of one probed
-        forward pass; aux holds what the result reports besides gradients."""
+        forward pass; aux holds what the result reports besides gradients.
+        With `marker` (JAX, learning `jax_links`), recurrent layers' returned
+        tensors get markers; the calls' records are kept in `_records`."""
         floats, _, probe_embeddings = self._plan_inputs(x)
         targets = self._targets(probe_embeddings)
-        with (
-            probes.attach(new_probe, targets) as records,
+        with (  # a free cell's state probes go inside its output probe
             self._recurrence.attach(new_probe) as state_records,
+            probes.attach(new_probe, targets, marker) as records,
         ):
             y_pred = self.model(x, training=False)
+        self._records = records
         loss = self._loss(x, y, y_pred, sw)
-        state_records = self._recurrence.records(state_records)
-        masks, watched, activations = self._layer_tensors(records)
+        masks, watched, activations, steps = self._layer_tensors(records)
+        state_records = self._recurrence.records(state_records, self._counts(records))
         inputs, input_masks = self._input_tensors(x, floats, records, probe_embeddings)
         aux = {
             "loss": loss,
             "masks": masks,
+            "steps": steps,
             "activations": activations if "activations" in self._kinds else {},
             "input_masks": input_masks,
             "weights": (
                 weights.values(self._weight_cells) if "weights" in self._kinds else {}
             ),
             "state_records": {
-                k: {"mask": r.mask, "inputs": r.inputs, "states": r.states}
-                for k, r in state_records.items()
+                k: [
+                    {"mask": r.mask, "inputs": r.inputs, "states": r.states} for r in rs
+                ]
+                for k, rs in state_records.items()
             },
         }
         watched = watched if "gradients" in self._kinds else {}
         self._state_records = state_records  # the plan; tensors are replaced
-        states = {k: r.probes for k, r in state_records.items()}
+        states = self._recurrence.probes(state_records, self._layout)
         return loss, {"layers": watched, "states": states}, inputs, aux
 
     def _weight_variables(self) -> dict[str, dict[str, Any]]:
@@ -143,10 +158,15 @@ class BackendCapture(CaptureBase):
     def _output(self, aux: dict, grads: dict) -> dict:
         found = aux.pop("state_records")
         records = {
-            key: dataclasses.replace(record, probes=None, **found[key])
-            for key, record in self._state_records.items()
+            key: [
+                dataclasses.replace(record, probes=None, **values)
+                for record, values in zip(calls, found[key], strict=True)
+            ]
+            for key, calls in self._state_records.items()
         }
-        states = self._recurrence.entries(records, grads["states"], raw=False)
+        states = self._recurrence.entries(
+            records, grads["states"], raw=False, layout=self._layout
+        )
         return {
             **aux,
             "gradients": grads["layers"],
@@ -179,8 +199,8 @@ class BackendCapture(CaptureBase):
             sources = {**probed, "inputs": inputs, "weights": params}
             flat = tree.flatten(sources)
             found = torch.autograd.grad(loss, flat, allow_unused=True)
-        found_layers = tree.pack_sequence_as(sources, list(found))["layers"]
-        self._unused_outputs = tuple(k for k, g in found_layers.items() if g is None)
+        found_by_group = tree.pack_sequence_as(sources, list(found))
+        self._check_used(found_by_group["layers"], found_by_group["states"])
         grads = [
             torch.zeros_like(s) if g is None else g
             for g, s in zip(found, flat, strict=True)
@@ -206,8 +226,8 @@ class BackendCapture(CaptureBase):
             *args,
         )
         grads = {
-            "layers": {k: g_probes[i] for k, i in plan["layers"].items()},
-            "states": {k: g_probes[i] for k, i in plan["states"].items()},
+            "layers": tree.map_structure(lambda i: g_probes[i], plan["layers"]),
+            "states": tree.map_structure(lambda i: g_probes[i], plan["states"]),
             "inputs": {
                 k: (g_probes[i] if where == "probe" else g_floats[i])
                 for k, (where, i) in plan["inputs"].items()
@@ -215,6 +235,25 @@ class BackendCapture(CaptureBase):
             "weights": tree.pack_sequence_as(variables, list(g_vars)),
         }
         return self._output(aux, grads)
+
+    def _jax_links(self, body: Any, markers: list, shapes: list, args: tuple) -> dict:
+        """`jax_links.Links` of the forward `body` traces (empty unless a
+        layer is called again with an initial state)."""
+        if not _continued(self._records, self._refs):
+            return {}
+
+        def trace(marker_values: list, *rest: Any) -> list:
+            values = iter(marker_values)
+            body(None, *rest, mark=lambda layer, call, tensor: next(values))
+            return [
+                (ref.key, j, state)
+                for ref in self._refs
+                for j, call in enumerate(self._records[id(ref.layer)])
+                for state in call.initial
+            ]
+
+        keys = {id(ref.layer): ref.key for ref in self._refs}
+        return jax_links.links(trace, markers, shapes, keys, args)
 
     def _jax_operands(self, batch: Batch) -> tuple[dict, list, list, list[int]]:
         """The weight variables wanted (nested, flat), the model's other
@@ -236,7 +275,9 @@ class BackendCapture(CaptureBase):
 
         _, flat_vars, others, floats = self._jax_operands(batch)
 
-        def body(probe_values, float_values, var_values, other_values, x, y, sw):
+        def body(
+            probe_values, float_values, var_values, other_values, x, y, sw, mark=None
+        ):
             flat_x = tree.flatten(x)
             for i, value in zip(floats, float_values, strict=True):
                 flat_x[i] = value
@@ -253,16 +294,25 @@ class BackendCapture(CaptureBase):
                 return made[-1]
 
             with keras.StatelessScope(state_mapping=mapping):
-                loss, probed, inputs, aux = self._forward(new_probe, x, y, sw)
+                loss, probed, inputs, aux = self._forward(new_probe, x, y, sw, mark)
             return loss, aux, probed, inputs, made, [flat_x[i] for i in floats]
 
         plan: dict = {}
+        markers: list[tuple[int, int]] = []  # (id(layer), call) of each marker
+        marker_shapes: list[tuple] = []
 
-        def learn(*args: Any) -> Any:
-            _, _, probed, inputs, made, float_values = body(None, *args)
+        def marker(layer: Any, call: int, tensor: Any) -> Any:
+            markers.append((id(layer), call))
+            marker_shapes.append((tuple(tensor.shape), tensor.dtype))
+            return ops.zeros_like(tensor)
+
+        def learn(*args: Any, mark: Any = None) -> Any:
+            _, _, probed, inputs, made, float_values = body(None, *args, mark=mark)
             position = {id(p): i for i, p in enumerate(made)}
             for group in ("layers", "states"):
-                plan[group] = {k: position[id(p)] for k, p in probed[group].items()}
+                plan[group] = tree.map_structure(
+                    lambda p: position[id(p)], probed[group]
+                )
             plan["inputs"] = {}
             for k, t in inputs.items():
                 if id(t) in position:
@@ -281,7 +331,10 @@ class BackendCapture(CaptureBase):
             batch.y,
             batch.sample_weight,
         )
-        shapes = jax.eval_shape(learn, *args)
+        shapes = jax.eval_shape(functools.partial(learn, mark=marker), *args)
+        if self._links is None:
+            self._links = self._jax_links(body, markers, marker_shapes, args)
+            shapes = jax.eval_shape(learn, *args)  # the plan, with the links
         plan["probes"] = [(tuple(s.shape), s.dtype) for s in shapes]
 
         def loss_fn(probe_values, float_values, var_values, other_values, x, y, sw):
@@ -292,6 +345,11 @@ class BackendCapture(CaptureBase):
 
         step = jax.jit(jax.value_and_grad(loss_fn, argnums=(0, 1, 2), has_aux=True))
         return plan, step
+
+
+def _continued(records: dict, refs: Sequence[Any]) -> bool:
+    """Whether a captured layer was called again with an initial state."""
+    return any(any(call.initial for call in records[id(ref.layer)][1:]) for ref in refs)
 
 
 def _float_leaves(x: Any, wanted: bool) -> list[int]:

@@ -11,6 +11,7 @@ backend's: `tf.GradientTape` (`gradients`), `jax.vjp` or
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import weakref
 from collections.abc import Sequence
@@ -19,13 +20,14 @@ from typing import Any
 import keras
 from keras import ops, tree
 
-from tb_rnngrad.capture import kerases, probes, weights
+from tb_rnngrad.capture import chains, kerases, probes, unrolled, weights
 from tb_rnngrad.capture.data import Batch, input_names_for, input_specs
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.layers import (
     LayerRef,
     LayerSelector,
     describe_choices,
+    is_cell,
     is_recurrent,
     layers_of_type,
     not_a_sequence,
@@ -33,7 +35,7 @@ from tb_rnngrad.capture.layers import (
     resolve_layers,
 )
 from tb_rnngrad.capture.model_check import check_kinds, check_model
-from tb_rnngrad.capture.recurrence import Recurrence
+from tb_rnngrad.capture.recurrence import Layout, Recurrence
 from tb_rnngrad.format.layer_info import describe_layer
 from tb_rnngrad.result import CaptureResult
 
@@ -71,6 +73,8 @@ class CaptureBase:
         self._refs = resolve_layers(model, layers)
         self._recurrence = Recurrence(self._refs, self._kinds)
         self._unused_outputs: tuple[str, ...] = ()
+        self._layout: Layout = {}  # the entries of each layer, set by a pass
+        self._links: dict | None = None  # JAX: `jax_links.Links`, once learned
         self._weight_cells: list = []
         self._weight_notes: list[str] = []
         wants_inputs = "input_gradients" in self._kinds
@@ -168,22 +172,52 @@ class CaptureBase:
             )
         return loss
 
-    def _layer_tensors(self, records: dict) -> tuple[dict, dict, dict]:
-        """(masks, probes, outputs) per entry key of the captured layers."""
-        masks, watched, outputs = {}, {}, {}
+    def _layer_tensors(self, records: dict) -> tuple[dict, dict, dict, dict]:
+        """(masks, probes, outputs, steps) per entry key of the captured
+        layers; a stacked entry's are lists with one per call (`unrolled`),
+        and only stacked entries have steps (the timesteps of each call)."""
+        masks, watched, outputs, steps = {}, {}, {}, {}
+        layout: Layout = {}
         for ref in self._refs:
-            record = _single_call(self.model, ref, records)
-            shape = tuple(record.outputs[0].shape)
+            calls = _calls(self.model, ref, records)
+            shape = tuple(calls[0].outputs[0].shape)
             if not is_recurrent(ref.layer) and len(shape) != 3:
                 choices = describe_choices(recurrent_layers(self.model))
                 raise not_a_sequence(self.model, ref.layer, shape, choices)
-            for (key, _), probe, output in zip(
-                _entries(ref), record.probes, record.outputs, strict=True
-            ):
-                masks[key] = record.mask
-                watched[key] = probe
-                outputs[key] = output
-        return masks, watched, outputs
+            found = chains.group(ref.key, calls, self._links)
+            layout[ref.key] = unrolled.entries(ref.key, found, is_cell(ref.layer))
+            for entry in layout[ref.key]:
+                for n, (key, _) in enumerate(_entries(ref, entry.key)):
+                    masks[key] = unrolled.pick(entry, [c.mask for c in calls])
+                    watched[key] = unrolled.pick(entry, [c.probes[n] for c in calls])
+                    outputs[key] = unrolled.pick(entry, [c.outputs[n] for c in calls])
+                    if entry.stacked:
+                        steps[key] = [
+                            ops.convert_to_tensor(calls[i].steps) for i in entry.calls
+                        ]
+        self._layout = layout
+        return masks, watched, outputs, steps
+
+    def _counts(self, records: dict) -> dict[str, int]:
+        """`{layer key: how many times the pass called it}`."""
+        return {ref.key: len(records[id(ref.layer)]) for ref in self._refs}
+
+    def _check_used(self, found: dict, states: dict) -> None:
+        """Sets the unused outputs from `found`, `{entry key: gradient or None
+        (a list for a stacked entry)}`. A free cell none of whose calls'
+        outputs (or, from `states` alike, states) the loss uses is a
+        CaptureError."""
+        unused = []
+        for ref in self._refs:
+            for entry in self._layout.get(ref.key, ()):
+                for key, _ in _entries(ref, entry.key):
+                    for where, given in (("outputs", found), ("states", states)):
+                        if key in given and not _connected(given[key]):
+                            if is_cell(ref.layer):
+                                raise _unused_cell(self.model, ref, key, where)
+                            if where == "outputs":
+                                unused.append(key)
+        self._unused_outputs = tuple(unused)
 
     def _input_tensors(
         self, x: Any, floats: list[int], records: dict, probe_embeddings: bool
@@ -211,48 +245,79 @@ class CaptureBase:
     def _result(self, batch: Batch, out: dict) -> CaptureResult:
         _, notes, _ = self._plan_inputs(batch.x)
 
-        def arrays(values: dict) -> dict:
-            return {
-                k: None if v is None else ops.convert_to_numpy(v)
-                for k, v in values.items()
-            }
-
+        steps = {
+            key: [int(ops.convert_to_numpy(n)) for n in counts]
+            for key, counts in out.get("steps", {}).items()
+        }
+        owners = {
+            key: (ref, part, entry)
+            for ref in self._refs
+            for entry in self._layout.get(ref.key, ())
+            for key, part in _entries(ref, entry.key)
+        }
+        backwards = {
+            key for key, (ref, _, _) in owners.items() if _goes_backwards(ref.layer)
+        }
+        join = unrolled.Joiner(steps, backwards, batch.size)
         names = set(input_names_for(self.model, batch.x))
         sources = {
             key: "input" if key in names else "embedding"
             for key in out["input_gradients"]
         }
-        described = {
-            key: describe_layer(ref.layer, part)
-            for ref in self._refs
-            for key, part in _entries(ref)
-        }
+        described, mixed = self._described(owners, steps)
         return CaptureResult(
             loss=float(ops.convert_to_numpy(out["loss"])),
-            gradients=arrays(out["gradients"]),
-            activations=arrays(out["activations"]),
-            masks=arrays(out["masks"]),
-            input_gradients=arrays(out["input_gradients"]),
-            input_masks=arrays(out["input_masks"]),
+            gradients=join.outputs(out["gradients"]),
+            activations=join.outputs(out["activations"]),
+            masks=join.masks(out["masks"]),
+            input_gradients=join.along(out["input_gradients"], 1, "gradients"),
+            input_masks=join.along(out["input_masks"], 1, "masks"),
             input_sources=sources,
             layers=described,
             notes=tuple(
                 notes
+                + mixed
                 + self._recurrence.notes()
                 + self._weight_notes
                 + _unused_notes(self._unused_outputs)
             ),
             unused_outputs=self._unused_outputs,
-            state_gradients=arrays(out["state_gradients"]),
+            state_gradients=join.along(out["state_gradients"], 1, "state gradients"),
             weight_contributions={
-                key: arrays(terms) for key, terms in out["weight_contributions"].items()
+                key: join.along(by_weight, 0, "weight terms")
+                for key, by_weight in out["weight_contributions"].items()
             },
-            weights={key: arrays(v) for key, v in out["weights"].items()},
+            weights={
+                key: join.along(v, 0, "weights") for key, v in out["weights"].items()
+            },
             weight_gradients={
-                key: arrays(v) for key, v in out["weight_gradients"].items()
+                key: join.along(v, 0, "weights")
+                for key, v in out["weight_gradients"].items()
             },
-            gates={**weights.gates(self._weight_cells), **self._recurrence.gates()},
+            gates={
+                **weights.gates(self._weight_cells),
+                **self._recurrence.gates(self._layout),
+            },
         )
+
+    def _described(self, owners: dict, steps: dict) -> tuple[dict, list[str]]:
+        """(`{key: LayerInfo}` of every entry, and of a shared layer's own key;
+        the notes on chains that mix calls of several timesteps)."""
+        described, notes = {}, []
+        for key, (ref, part, entry) in owners.items():
+            info = describe_layer(ref.layer, part)
+            if entry.stacked:
+                info = dataclasses.replace(info, call_timesteps=tuple(steps[key]))
+                notes.append(unrolled.note(key, ref.key, steps[key]))
+            described[key] = info
+        for ref in self._refs:  # the owner of a shared layer's weight entries
+            if len(self._layout.get(ref.key, ())) > 1:
+                described.setdefault(ref.key, describe_layer(ref.layer))
+        return described, [text for text in notes if text]
+
+
+def _goes_backwards(layer: keras.layers.Layer) -> bool:
+    return bool(getattr(layer, "go_backwards", False))
 
 
 def _unused_notes(keys: Sequence[str]) -> list[str]:
@@ -276,29 +341,43 @@ def capture_error_in(error: BaseException) -> CaptureError | None:
     return None
 
 
-def _entries(ref: LayerRef) -> list[tuple[str, str | None]]:
-    """`[(key, part)]`: one entry, or forward/backward halves."""
+def _entries(ref: LayerRef, base: str) -> list[tuple[str, str | None]]:
+    """`[(key, part)]` of the entry `base` of `ref`: one entry, or
+    forward/backward halves."""
     if probes.probed_output_count(ref.layer) == 2:
-        return [(f"{ref.key}/{part}", part) for part in _PARTS]
-    return [(ref.key, None)]
+        return [(f"{base}/{part}", part) for part in _PARTS]
+    return [(base, None)]
 
 
-def _single_call(
+def _calls(
     model: keras.Model, ref: LayerRef, records: dict[int, list[probes.Record]]
-) -> probes.Record:
+) -> list[probes.Record]:
     calls = records[id(ref.layer)]
     if not calls:
         raise CaptureError(
-            f"Layer '{ref.key}' was not called when model '{model.name}' ran on "
-            "x, so its output has no gradient. Choose a layer the model uses."
+            f"Layer '{ref.key}' ({type(ref.layer).__name__}) was called 0 times "
+            f"when model '{model.name}' ran on x, so it has no output and no "
+            "gradient. Choose a layer or cell the model calls in its forward "
+            "pass (with training=False), or leave it out of `layers=`."
         )
-    if len(calls) > 1:
-        raise CaptureError(
-            f"Layer '{ref.key}' is called {len(calls)} times in one forward pass "
-            f"of model '{model.name}' (a shared layer), so 'the gradient w.r.t. "
-            "its output' is ambiguous. Choose a layer that is called once."
-        )
-    return calls[0]
+    return calls
+
+
+def _connected(value: Any) -> bool:
+    """Whether any gradient of an entry (a list for a stacked one) exists."""
+    values = value if isinstance(value, list) else [value]
+    return any(g is not None for g in values)
+
+
+def _unused_cell(
+    model: keras.Model, ref: LayerRef, key: str, what: str
+) -> CaptureError:
+    return CaptureError(
+        f"Cell '{ref.key}' ({type(ref.layer).__name__}) of model "
+        f"'{model.name}' runs (entry '{key}'), but the loss uses none of its "
+        f"{what}, so every gradient of it would be zero. Make the loss depend "
+        "on the cell's output, or leave it out of `layers=`."
+    )
 
 
 def _shapes(structure: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from tb_rnngrad.capture import distribution, loss_scale, probes, weights
+from tb_rnngrad.capture import distribution, loss_scale, probes, unrolled, weights
 from tb_rnngrad.capture.data import Batch, prepare_batch
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.forward import (
@@ -113,7 +113,7 @@ class GradientCapture(CaptureBase):
         """
         out = self._scaled_call(prepare_batch(self.model, x, y, sample_weight), True)
         return {
-            key: {name: term.numpy() for name, term in terms.items()}
+            key: {name: _joined_terms(key, term) for name, term in terms.items()}
             for key, terms in out["weight_contributions"].items()
         }
 
@@ -162,33 +162,35 @@ class GradientCapture(CaptureBase):
                 for i in floats:
                     tape.watch(tf.nest.flatten(x)[i])
             with preserved_state(model):
-                with (
-                    probes.attach(new_probe, targets) as records,
+                with (  # a free cell's state probes go inside its output probe
                     self._recurrence.attach(new_probe) as state_records,
+                    probes.attach(new_probe, targets) as records,
                 ):
                     y_pred = model(x, training=False)
                 loss = self._loss(x, y, y_pred, sample_weight)
                 target = loss_scale.scaled(loss, scale)
-        masks, watched, activations = self._layer_tensors(records)
+        masks, watched, activations, steps = self._layer_tensors(records)
         inputs, input_masks = self._input_tensors(x, floats, records, probe_embeddings)
-        state_records = self._recurrence.records(state_records)
+        state_records = self._recurrence.records(state_records, self._counts(records))
         if "gradients" not in self._kinds:
             watched = {}
         sources = {
             "layers": watched,
             "inputs": inputs,
-            "states": {k: r.probes for k, r in state_records.items()},
+            "states": self._recurrence.probes(state_records, self._layout),
             "weights": variables,
         }
         grads = tape.gradient(
             target, sources, unconnected_gradients=tf.UnconnectedGradients.NONE
         )
         # Known when tracing: outputs that no path from the loss reaches.
-        self._unused_outputs = tuple(k for k, g in grads["layers"].items() if g is None)
+        self._check_used(grads["layers"], grads["states"])
         grads = tf.nest.map_structure(
             lambda g, s: tf.zeros_like(s) if g is None else g, grads, sources
         )
-        states = self._recurrence.entries(state_records, grads["states"], raw_terms)
+        states = self._recurrence.entries(
+            state_records, grads["states"], raw_terms, self._layout
+        )
         out = {
             "gradients": grads["layers"],
             "input_gradients": grads["inputs"],
@@ -202,12 +204,20 @@ class GradientCapture(CaptureBase):
             **out,
             "loss": loss,
             "masks": masks,
+            "steps": steps,
             "activations": activations if "activations" in self._kinds else {},
             "input_masks": input_masks,
             "weights": (
                 weights.values(self._weight_cells) if "weights" in self._kinds else {}
             ),
         }
+
+
+def _joined_terms(key: str, term: Any) -> Any:
+    """A term as NumPy; a stacked entry's per-call terms joined along time."""
+    if isinstance(term, list):
+        return unrolled.stack(key, [t.numpy() for t in term], 0, "weight terms")
+    return term.numpy()
 
 
 _BATCH_ERRORS = (ValueError, TypeError, tf.errors.InvalidArgumentError)

@@ -1,11 +1,15 @@
 """Find the recurrent layers of a Keras model, through nested models.
 
 A recurrent layer is a `keras.layers.RNN` (LSTM, GRU, SimpleRNN, ConvLSTM, RNN
-with any cell including StackedRNNCells) or a `keras.layers.Bidirectional`
-wrapper. A Bidirectional layer is one entry: its inner forward and backward
-copies are not listed separately. `layers=None` means every recurrent layer;
-any other layer with a sequence output (batch, timesteps, channels), such as
-Conv1D or MultiHeadAttention, is captured when it is named explicitly.
+with any cell including StackedRNNCells), a `keras.layers.Bidirectional`
+wrapper, or a free cell: a cell (`LSTMCell`, `GRUCell`, `SimpleRNNCell`, a
+custom layer with a `state_size`) that the model calls itself, typically
+once per step in a loop of a subclassed model's `call`. A Bidirectional
+layer is one entry: its inner forward and backward copies are not listed
+separately, nor are the cells of the RNN layers found. `layers=None` means
+every recurrent layer; any other layer with a sequence output (batch,
+timesteps, channels), such as Conv1D or MultiHeadAttention, is captured when
+it is named explicitly.
 
 Layers are found by walking `model.layers` and descending into every nested
 `keras.Model` (functional, Sequential or subclassed). A layer inside a plain
@@ -44,9 +48,37 @@ class LayerRef:
     path: tuple[str, ...] = ()
 
 
-def is_recurrent(layer: keras.layers.Layer) -> bool:
-    """Whether `layer` is a recurrent layer whose output gradients we capture."""
+def is_rnn(layer: keras.layers.Layer) -> bool:
+    """Whether `layer` is an RNN layer or a Bidirectional wrapper."""
     return isinstance(layer, kerases.types("RNN") + kerases.types("Bidirectional"))
+
+
+def is_cell(layer: keras.layers.Layer) -> bool:
+    """Whether `layer` is a recurrent cell (a Layer with a `state_size` that is
+    not itself an RNN layer): called on `(inputs, states)`, one step a call."""
+    return (
+        isinstance(layer, kerases.types("Layer"))
+        and not is_rnn(layer)
+        and hasattr(layer, "state_size")
+    )
+
+
+def is_recurrent(layer: keras.layers.Layer) -> bool:
+    """Whether `layer` is a recurrent layer or cell whose gradients we capture."""
+    return is_rnn(layer) or is_cell(layer)
+
+
+def _owned_cells(layer: keras.layers.Layer) -> Iterator[keras.layers.Layer]:
+    """The cells an RNN or Bidirectional layer runs itself (not free cells)."""
+    if isinstance(layer, kerases.types("Bidirectional")):
+        yield from _owned_cells(layer.forward_layer)
+        yield from _owned_cells(layer.backward_layer)
+        return
+    cell = getattr(layer, "cell", None)
+    if cell is None:
+        return
+    yield cell
+    yield from getattr(cell, "cells", ())
 
 
 def class_label(layer: keras.layers.Layer) -> str:
@@ -95,7 +127,15 @@ def recurrent_layers(model: keras.Model) -> list[LayerRef]:
     Returns:
         One `LayerRef` per recurrent layer, in `model.layers` order.
     """
-    return _refs([(p, layer) for p, layer in walk_layers(model) if is_recurrent(layer)])
+    found = list(walk_layers(model))
+    owned = {id(c) for _, layer in found if is_rnn(layer) for c in _owned_cells(layer)}
+    return _refs(
+        [
+            (p, layer)
+            for p, layer in found
+            if is_rnn(layer) or (is_cell(layer) and id(layer) not in owned)
+        ]
+    )
 
 
 def layers_of_type(model: keras.Model, layer_type: type) -> list[LayerRef]:
@@ -108,7 +148,10 @@ def layers_of_type(model: keras.Model, layer_type: type) -> list[LayerRef]:
 def describe_choices(refs: Sequence[LayerRef]) -> str:
     """`'lstm' (LSTM), 'bi' (Bidirectional(GRU))` for error messages."""
     if not refs:
-        return "none (the model has no LSTM, GRU, SimpleRNN, RNN or Bidirectional)"
+        return (
+            "none (the model has no LSTM, GRU, SimpleRNN, RNN, Bidirectional "
+            "or recurrent cell)"
+        )
     return ", ".join(f"'{r.key}' ({class_label(r.layer)})" for r in refs)
 
 
@@ -138,7 +181,8 @@ def resolve_layers(
             raise CaptureError(
                 f"Model '{model.name}' has no recurrent layer: expected at least "
                 "one LSTM, GRU, SimpleRNN, keras.layers.RNN or Bidirectional "
-                "layer (nested models are searched too). If the recurrent layer "
+                "layer, or a cell (LSTMCell, GRUCell, SimpleRNNCell) the model "
+                "calls itself (nested models are searched too). If the recurrent layer "
                 "sits inside a custom layer, pass the layer object in `layers=`."
             )
         return available

@@ -9,6 +9,7 @@ given, what is supported and what to do.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,8 +36,8 @@ def flavour(model: Any) -> str:
     if isinstance(model, keras.Model):
         return "keras"
     root = type(model).__module__.split(".")[0]
-    if root == "tf_keras" and _is_tf_keras_model(model):
-        return "tf_keras"
+    if "tf_keras" in sys.modules and _is_tf_keras_model(model):
+        return "tf_keras"  # also a subclass defined in the user's module
     if root == "torch" or any(
         c.__module__.startswith("torch.nn") for c in type(model).__mro__
     ):

@@ -1,25 +1,38 @@
 """The state kinds of one capture: "state_gradients" and "weight_contributions".
 
 `Recurrence` decides, once per `GradientCapture`, which RNN layers (and
-Bidirectional halves) are instrumented and under which keys their entries
-go; inside the traced pass it attaches the state probes (`state_probes`),
-names the tensors to differentiate, and turns their gradients into state
+Bidirectional halves) and free cells are instrumented and under which keys
+their entries go (per chain of calls, `unrolled`); inside the traced pass
+it attaches the state probes (`state_probes`, `cell_probes`), names the
+tensors to differentiate, and turns their gradients into state
 gradients (`state_gradients`) and per-timestep weight terms (`weight_terms`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import keras
+from keras import ops
 
-from tb_rnngrad.capture import state_gradients, state_plan, state_probes
+from tb_rnngrad.capture import (
+    cell_probes,
+    state_gradients,
+    state_plan,
+    state_probes,
+    unrolled,
+)
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.gates import gate_names, weights_of
-from tb_rnngrad.capture.layers import LayerRef, class_label
+from tb_rnngrad.capture.layers import LayerRef, class_label, is_cell
 from tb_rnngrad.capture.probes import NewProbe
+from tb_rnngrad.capture.unrolled import Entry
+
+Layout = dict[str, list[Entry]]
+"""`{layer key: its entries}` (`unrolled.entries`), as the pass found them."""
 
 
 class Recurrence:
@@ -37,26 +50,32 @@ class Recurrence:
     def __init__(self, refs: Sequence[LayerRef], kinds: Sequence[str]) -> None:
         self.states = "state_gradients" in kinds
         self.weights = "weight_contributions" in kinds
-        self.parts: list[tuple[str, keras.layers.RNN]] = []
+        self.parts: list[tuple[LayerRef, str | None, keras.layers.Layer]] = []
         if not (self.states or self.weights):
             return
         for ref in refs:
             for part, layer in state_plan.rnn_parts(ref.layer):
                 _check_recurrent(ref, layer)
-                base = ref.key if part is None else f"{ref.key}/{part}"
-                self.parts.append((base, layer))
+                self.parts.append((ref, part, layer))
 
-    def _leaves(self) -> Iterator[tuple[str, Any]]:
-        for base, layer in self.parts:
-            leaves = state_plan.leaf_cells(layer.cell)
+    def _bases(self, layout: Layout) -> Iterator[tuple[tuple, str]]:
+        """`(ref, part, layer, entry), base key` of every entry of every part."""
+        for ref, part, layer in self.parts:
+            for entry in layout.get(ref.key) or unrolled.entries(ref.key, [[0]], False):
+                base = entry.key if part is None else f"{entry.key}/{part}"
+                yield (ref, part, layer, entry), base
+
+    def _leaves(self, layout: Layout) -> Iterator[tuple[str, Any]]:
+        for (_, _, layer, _), base in self._bases(layout):
+            leaves = state_plan.leaf_cells(state_plan.root_cell(layer))
             keys = state_gradients.leaf_keys(base, layer, len(leaves))
             yield from zip(keys, leaves, strict=True)
 
-    def gates(self) -> dict[str, tuple[str, ...]]:
+    def gates(self, layout: Layout) -> dict[str, tuple[str, ...]]:
         """`{key: gate names}` of each cell with weight contributions."""
         if not self.weights:
             return {}
-        return {key: gate_names(c) for key, c in self._leaves() if weights_of(c)}
+        return {key: gate_names(c) for key, c in self._leaves(layout) if weights_of(c)}
 
     def notes(self) -> list[str]:
         """Remarks on cells whose weight contributions cannot be given."""
@@ -66,62 +85,103 @@ class Recurrence:
             f"Cell '{cell.name}' of '{key}' ({type(cell).__name__}) has no "
             "kernel, recurrent_kernel or bias attribute: no weight "
             "contributions for it."
-            for key, cell in self._leaves()
+            for key, cell in self._leaves({})
             if not weights_of(cell)
         ]
 
     @contextlib.contextmanager
     def attach(self, new_probe: NewProbe) -> Iterator[dict]:
         """Instruments the layers while the model runs inside the block."""
-        layers = [layer for _, layer in self.parts]
-        with state_probes.attach(new_probe, layers, record=self.weights) as records:
-            yield records
+        rnns = [layer for _, _, layer in self.parts if not is_cell(layer)]
+        cells = [layer for _, _, layer in self.parts if is_cell(layer)]
+        with (
+            state_probes.attach(new_probe, rnns, record=self.weights) as loops,
+            cell_probes.attach(new_probe, cells, record=self.weights) as steps,
+        ):
+            yield {**loops, **steps}
 
-    def records(self, records: dict) -> dict[str, state_plan.StateRecord]:
-        """`{base key: record}`, checking each layer ran exactly once and
-        could be probed."""
+    def records(self, records: dict, calls: dict[str, int]) -> dict[str, list]:
+        """`{layer key[/part]: [record per call]}`, checking each call of each
+        layer could be probed.
+
+        Args:
+            records: As filled by `attach`.
+            calls: `{layer key: how many times the model called it}`.
+        """
         out = {}
-        for base, layer in self.parts:
-            calls = records[id(layer)]
-            for call in calls:
+        for ref, part, layer in self.parts:
+            found = records[id(layer)]
+            for call in found:
                 if isinstance(call, CaptureError):
                     raise call
-            if len(calls) != 1:
+            if len(found) != calls[ref.key]:
                 raise CaptureError(
-                    f"Layer '{base}' ran {len(calls)} times in one forward pass; "
-                    "its states can be probed only in a layer called exactly "
-                    "once. Choose a layer the model calls once."
+                    f"Layer '{ref.key}' was called {calls[ref.key]} times, but "
+                    f"its recurrence ran {len(found)} times, so its states "
+                    "cannot be matched to its calls. Request only "
+                    "'gradients' or 'activations' for it."
                 )
-            out[base] = calls[0]
+            out[_part_key(ref.key, part)] = found
+        return out
+
+    def probes(self, records: dict[str, list], layout: Layout) -> dict[str, Any]:
+        """`{base key: the probes (a list per call of a stacked entry)}`."""
+        out = {}
+        for (ref, part, _, entry), base in self._bases(layout):
+            calls = records[_part_key(ref.key, part)]
+            out[base] = unrolled.pick(entry, [r.probes for r in calls])
         return out
 
     def entries(
-        self, records: dict[str, state_plan.StateRecord], grads: dict, raw: bool
+        self, records: dict[str, list], grads: dict, raw: bool, layout: Layout
     ) -> dict[str, dict]:
         """The state gradients and weight contributions, as tensors.
 
         Args:
             records: From `records`.
-            grads: `{base key: gradient of record.probes}`.
+            grads: `{base key: gradient of its probes}`, as `probes` gives.
             raw: Return each weight's per-timestep terms (timesteps,
                 *weight.shape) instead of their norms per gate.
+            layout: `{layer key: its entries}`.
 
         Returns:
             `{"state_gradients": {key: tensor}, "weight_contributions":
-            {key: {weight: tensor}}}`.
+            {key: {weight: tensor}}}`; a stacked entry's tensors are lists
+            with one per call.
         """
         states, weights = {}, {}
-        for base, record in records.items():
-            if self.states:
-                states.update(state_gradients.entries(base, record, grads[base]))
-            if self.weights:
-                weights.update(self._weight_entries(base, record, grads[base], raw))
+        for (ref, part, _, entry), base in self._bases(layout):
+            calls = [records[_part_key(ref.key, part)][i] for i in entry.calls]
+            gradients = grads[base] if entry.stacked else [grads[base]]
+            joined = _joined(calls, gradients)
+            stacked = entry.stacked and joined is None
+            if joined is not None:
+                calls, gradients = joined
+            per_call = [
+                self._call_entries(base, record, gradient, raw)
+                for record, gradient in zip(calls, gradients, strict=True)
+            ]
+            for kind, out in (("states", states), ("weights", weights)):
+                for key in per_call[0][kind]:
+                    values = [found[kind][key] for found in per_call]
+                    out[key] = values if stacked else values[0]
+        weights = {key: _by_weight(value) for key, value in weights.items()}
         return {"state_gradients": states, "weight_contributions": weights}
+
+    def _call_entries(
+        self, base: str, record: state_plan.StateRecord, gradient: Any, raw: bool
+    ) -> dict[str, dict]:
+        states, weights = {}, {}
+        if self.states:
+            states = state_gradients.entries(base, record, gradient)
+        if self.weights:
+            weights = self._weight_entries(base, record, gradient, raw)
+        return {"states": states, "weights": weights}
 
     def _weight_entries(
         self, base: str, record: state_plan.StateRecord, gradient: Any, raw: bool
     ) -> dict[str, dict[str, Any]]:
-        from tb_rnngrad.capture import weight_terms  # TensorFlow
+        from tb_rnngrad.capture import weight_terms
 
         per_leaf = record.leaf_gradients(gradient)
         keys = state_gradients.leaf_keys(base, record.layer, len(record.leaves))
@@ -134,9 +194,54 @@ class Recurrence:
         return out
 
 
+def _joined(calls: list, gradients: list) -> tuple[list, list] | None:
+    """A chain's calls as one record over all their timesteps (and the
+    gradient of its probes), so that its entries are computed at once; None
+    when the calls cannot be joined in the graph (one call, batch sizes
+    unknown or different, different plans or masking): then call by call,
+    and `unrolled` checks the shapes afterwards."""
+    first = calls[0]
+    batches = {g.shape[0] for g in gradients}
+    if (
+        len(calls) < 2
+        or len(batches) != 1
+        or None in batches
+        or any(c.leaves != first.leaves for c in calls)
+        or any(c.mask is not None for c in calls)
+    ):
+        return None
+
+    def join(tensors: list) -> Any:
+        return None if tensors[0] is None else ops.concatenate(tensors, axis=1)
+
+    inputs = states = None
+    if first.inputs is not None:
+        inputs = [join([c.inputs[i] for c in calls]) for i in range(len(first.inputs))]
+        states = [
+            [join([c.states[i][j] for c in calls]) for j in range(len(leaf))]
+            for i, leaf in enumerate(first.states)
+        ]
+    record = dataclasses.replace(first, probes=None, inputs=inputs, states=states)
+    return [record], [ops.concatenate(gradients, axis=1)]
+
+
+def _part_key(key: str, part: str | None) -> str:
+    return key if part is None else f"{key}/{part}"
+
+
+def _by_weight(value: Any) -> Any:
+    """A stacked entry's `[{weight: tensor} per call]` as `{weight: [tensor
+    per call]}`; one call's `{weight: tensor}` as it is."""
+    if not isinstance(value, list):
+        return value
+    return {name: [terms[name] for terms in value] for name in value[0]}
+
+
 def _check_recurrent(ref: LayerRef, layer: keras.layers.Layer) -> None:
     """Raises CaptureError unless `layer` (`ref`'s layer or one of its
-    Bidirectional halves) is an RNN whose cell is a Layer."""
+    Bidirectional halves) is an RNN whose cell is a Layer, or a free cell."""
+    if is_cell(layer):
+        return
     if not isinstance(layer, keras.layers.RNN):
         raise CaptureError(
             f"Layer '{ref.key}' ({class_label(ref.layer)}) is not recurrent: "

@@ -19,12 +19,13 @@ from typing import Any
 import keras
 
 from tb_rnngrad.capture import kerases
-from tb_rnngrad.capture.state_plan import StateRecord
+from tb_rnngrad.capture.state_plan import StateRecord, root_cell
 
 
-def leaf_keys(base: str, layer: keras.layers.RNN, count: int) -> list[str]:
-    """The key of each of the `count` leaf cells of `layer` (their h_t entry)."""
-    if isinstance(layer.cell, kerases.types("StackedRNNCells")):
+def leaf_keys(base: str, layer: keras.layers.Layer, count: int) -> list[str]:
+    """The key of each of the `count` leaf cells of `layer` (an RNN layer or
+    a free cell; their h_t entry)."""
+    if isinstance(root_cell(layer), kerases.types("StackedRNNCells")):
         return [f"{base}/stacked_{i}" for i in range(count)]
     return [base]
 

@@ -101,7 +101,7 @@ class StateRecord:
     """What one call of an instrumented RNN layer (or Bidirectional half) left.
 
     Attributes:
-        layer: The RNN layer.
+        layer: The RNN layer, or the free cell.
         leaves: The plan of each leaf cell, in call order.
         probes: The watched zero probes (batch, timesteps, width) in input
             time: each leaf's probes, leaf after leaf.
@@ -113,7 +113,7 @@ class StateRecord:
         mask: The bool (batch, timesteps) mask, or None.
     """
 
-    layer: keras.layers.RNN
+    layer: keras.layers.Layer
     leaves: tuple[LeafPlan, ...]
     probes: Any
     inputs: list[Any] | None
@@ -135,8 +135,14 @@ def leaf_cells(cell: Any) -> list[Any]:
     return [cell]
 
 
-def rnn_parts(layer: keras.layers.Layer) -> list[tuple[str | None, keras.layers.RNN]]:
-    """`[(part, rnn_layer)]`: the layer, or a Bidirectional's two halves."""
+def rnn_parts(layer: keras.layers.Layer) -> list[tuple[str | None, keras.layers.Layer]]:
+    """`[(part, rnn_layer)]`: the layer (an RNN layer or a free cell), or a
+    Bidirectional's two halves."""
     if isinstance(layer, kerases.types("Bidirectional")):
         return [("forward", layer.forward_layer), ("backward", layer.backward_layer)]
     return [(None, layer)]
+
+
+def root_cell(layer: keras.layers.Layer) -> Any:
+    """The cell an RNN layer runs, or `layer` itself for a free cell."""
+    return layer.cell if isinstance(layer, kerases.types("RNN")) else layer

@@ -61,7 +61,7 @@ _MISSING = object()
 _FUSED_LOOPS = (keras.layers.LSTM.inner_loop, keras.layers.GRU.inner_loop)
 
 
-class _Feed:
+class Feed:
     """What the wrappers of one layer share. Modes: None (pass through),
     "plan" (learn each leaf's plan), "probe" (add probes)."""
 
@@ -121,7 +121,7 @@ def _plan(
     inputs: Any,
     output: Any,
     flat: list,
-    feed: _Feed,
+    feed: Feed,
 ) -> LeafPlan:
     at = _index_of(output, flat)
     bias_width = 0
@@ -145,7 +145,7 @@ def _plan(
 
 
 def _probed_step(
-    plan: LeafPlan, feed: _Feed, original: Any, inputs: Any, states: Any, kwargs: dict
+    plan: LeafPlan, feed: Feed, original: Any, inputs: Any, states: Any, kwargs: dict
 ) -> tuple[Any, Any]:
     """One step of a leaf cell with its probes added."""
     pieces = [feed.pieces.pop(0) for _ in plan.probe_widths]
@@ -172,8 +172,8 @@ def _probed_step(
     return output, tree.pack_sequence_as(new_states, probed)
 
 
-def _leaf_wrapper(
-    layer: keras.layers.RNN, cell: Any, index: int, original: Any, feed: _Feed
+def leaf_wrapper(
+    layer: keras.layers.RNN, cell: Any, index: int, original: Any, feed: Feed
 ) -> Any:
     @functools.wraps(original)
     def call(inputs: Any, states: Any, **kwargs: Any) -> Any:
@@ -201,7 +201,7 @@ def _leaf_wrapper(
     return call
 
 
-def _activation_wrapper(index: int, original: Any, feed: _Feed) -> Any:
+def activation_wrapper(index: int, original: Any, feed: Feed) -> Any:
     """Lets the leaf cell `index` add an inner probe to an activation's input."""
 
     @functools.wraps(original)
@@ -233,7 +233,7 @@ def _pop(step_list: Any, dtype: Any, shape: list) -> tuple:
 
 
 def _masked(
-    feed: _Feed,
+    feed: Feed,
     mask: Any,
     old: list,
     new: list,
@@ -291,7 +291,7 @@ class _StandIn:
         return getattr(self._cell, name)
 
 
-def _root_step(layer: keras.layers.RNN, feed: _Feed, training: Any) -> Any:
+def _root_step(layer: keras.layers.RNN, feed: Feed, training: Any) -> Any:
     """The loop's step: pops this step's probes (and mask), calls the cell,
     masks the step and returns the extra states."""
     cell = layer.cell
@@ -309,7 +309,7 @@ def _root_step(layer: keras.layers.RNN, feed: _Feed, training: Any) -> Any:
         else:
             probe_list, probe = _pop(carried[0], inputs.dtype, [batch, sum(widths)])
             extra.append(probe_list)
-        pieces = _split(probe, widths)
+        pieces = split(probe, widths)
         feed.pieces, feed.recorded = list(pieces), []
         output, new_states = cell(inputs, own, training=training)
         flat = tree.flatten(new_states)
@@ -356,7 +356,7 @@ def _attributes(layer: keras.layers.Layer, **values: Any) -> Iterator[None]:
             object.__setattr__(layer, name, value)
 
 
-def _split(tensor: Any, widths: Sequence[int]) -> list:
+def split(tensor: Any, widths: Sequence[int]) -> list:
     """`tensor` cut along its last axis into pieces of these widths."""
     pieces, start = [], 0
     for width in widths:
@@ -379,7 +379,7 @@ def _time_first(tensor: Any) -> Any:
 
 def _scan(
     layer: keras.layers.RNN,
-    feed: _Feed,
+    feed: Feed,
     step: Any,
     sequences: Any,
     initial_state: list,
@@ -420,16 +420,18 @@ def _step_list(layer: keras.layers.RNN, tensor: Any) -> Any:
     return tf.raw_ops.TensorListFromTensor(tensor=steps, element_shape=tf.constant(-1))
 
 
-def _split_recorded(
-    layer: keras.layers.RNN, plans: list[LeafPlan], recorded: Any
+def split_recorded(
+    go_backwards: bool, plans: list[LeafPlan], recorded: Any
 ) -> tuple[list, list[list]]:
+    """(per leaf its recorded input, None for the first leaf; per leaf its
+    recorded states) from the records (batch, timesteps, width) in loop order."""
     widths = []
     for i, leaf in enumerate(plans):
         entering = leaf.state_widths[: leaf.recorded_states]
         widths += ([leaf.input_width] if i else []) + list(entering)
-    if layer.go_backwards:
+    if go_backwards:
         recorded = ops.flip(recorded, axis=1)
-    parts = _split(recorded, widths)
+    parts = split(recorded, widths)
     inputs, states = [], []
     for i, leaf in enumerate(plans):
         inputs.append(parts.pop(0) if i else None)
@@ -439,7 +441,7 @@ def _split_recorded(
 
 def _learn_plan(
     layer: keras.layers.RNN,
-    feed: _Feed,
+    feed: Feed,
     sequences: Any,
     initial_state: Any,
     training: Any,
@@ -478,7 +480,7 @@ def _zeros(sequences: Any, width: int, python_loop: bool) -> Any:
 
 
 def _loop_wrapper(
-    layer: keras.layers.RNN, new_probe: NewProbe, feed: _Feed, records: list
+    layer: keras.layers.RNN, new_probe: NewProbe, feed: Feed, records: list
 ) -> Any:
     """The instrumented `inner_loop`. A layer that cannot be probed runs
     unprobed and leaves a CaptureError in `records`, raised after the
@@ -531,7 +533,7 @@ def _loop_wrapper(
         if feed.record:
             if not feed.python_loop:
                 (last, _), (outputs, recorded) = last, outputs
-            inputs, states = _split_recorded(layer, feed.plans, recorded)
+            inputs, states = split_recorded(layer.go_backwards, feed.plans, recorded)
             inputs[0] = sequences
         records.append(
             StateRecord(
@@ -549,7 +551,7 @@ def _loop_wrapper(
 
 
 def _carried_lists(
-    layer: keras.layers.RNN, feed: _Feed, sequences: Any, probes: Any, mask: Any
+    layer: keras.layers.RNN, feed: Feed, sequences: Any, probes: Any, mask: Any
 ) -> list:
     """TensorFlow: the states to carry beyond the cell's own (the probe list,
     and the mask list and previous output of a masked layer)."""
@@ -587,12 +589,12 @@ def attach(
 
     try:
         for layer in layers:
-            feed = _Feed(record, python_loop=keras.backend.backend() != "tensorflow")
+            feed = Feed(record, python_loop=keras.backend.backend() != "tensorflow")
             records[id(layer)] = []
             for index, leaf in enumerate(leaf_cells(layer.cell)):
-                wrap(leaf, "call", _leaf_wrapper(layer, leaf, index, leaf.call, feed))
+                wrap(leaf, "call", leaf_wrapper(layer, leaf, index, leaf.call, feed))
                 if callable(getattr(leaf, "activation", None)):
-                    activation = _activation_wrapper(index, leaf.activation, feed)
+                    activation = activation_wrapper(index, leaf.activation, feed)
                     wrap(leaf, "activation", activation)
             wrap(
                 layer,

@@ -50,7 +50,7 @@ def cells(refs: Sequence[LayerRef]) -> tuple[list[tuple[str, Any]], list[str]]:
             continue
         for part, layer in state_plan.rnn_parts(ref.layer):
             base = ref.key if part is None else f"{ref.key}/{part}"
-            leaves = state_plan.leaf_cells(layer.cell)
+            leaves = state_plan.leaf_cells(state_plan.root_cell(layer))
             keys = state_gradients.leaf_keys(base, layer, len(leaves))
             for key, cell in zip(keys, leaves, strict=True):
                 if weights_of(cell):
