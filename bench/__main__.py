@@ -151,6 +151,14 @@ PLAN = (
         timeout_full=900,
         timeout_quick=600,
     ),
+    Bench(
+        "bench_unrolled",
+        "a decoder loop in PyTorch and Keras: capture and logger vs bare",
+        ("--reps", "15", "--train-reps", "5"),
+        ("--quick",),
+        timeout_full=600,
+        timeout_quick=180,
+    ),
 )
 
 

@@ -41,7 +41,7 @@ import torch
 from torch import nn
 from torch.utils.tensorboard import SummaryWriter
 
-from bench.timing import Recorder, interleave, ratio, spread
+from bench.timing import Recorder, side_by_side
 from tb_rnngrad import pytorch as tp
 
 SAMPLES, TIMESTEPS, FEATURES, UNITS = 16, 200, 8, 64
@@ -71,23 +71,6 @@ def make_data(samples: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(samples, TIMESTEPS, FEATURES, generator=generator)
     return x, torch.randn(samples, 1, generator=generator)
-
-
-def side_by_side(sides: dict, reps: int) -> dict:
-    """Times `sides` interleaved; per side its spreads, per side but the
-    last its ratios to the last side (the reference)."""
-    raw = interleave(sides, reps)
-    reference = list(sides)[-1]
-    found = {}
-    for name, times in raw.items():
-        found[name] = {
-            "ms": spread(times["wall"], 1e3),
-            "cpu_ms": spread(times["cpu"], 1e3),
-        }
-        if name != reference:
-            found[name]["ratio"] = ratio(times["wall"], raw[reference]["wall"])
-            found[name]["cpu_ratio"] = ratio(times["cpu"], raw[reference]["cpu"])
-    return found
 
 
 def capture_sides(model: Model, log_dir: str) -> tuple[dict, list]:

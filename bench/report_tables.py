@@ -443,6 +443,24 @@ def torch_tables(doc: dict, figures: dict) -> list[str]:
     ]
 
 
+def unrolled_tables(doc: dict, figures: dict) -> list[str]:
+    """bench_unrolled: capture of a decoder loop and the logger in its training,
+    in PyTorch and in Keras."""
+    results = doc["results"]
+    share = results["training"]["with_logger"]["logger_share"]
+    blocks = [
+        ratio_table(results["rows"]),
+        f"The logger's own time in the PyTorch loop with it: {share:.1%} of the loop.",
+    ]
+    keras = results.get("keras")
+    if keras:
+        share = keras["fit"]["with_logger"]["logger_share"]
+        blocks.append(
+            f"The logger's own time in the Keras fit with it: {share:.1%} of the fit."
+        )
+    return blocks
+
+
 def backends_tables(doc: dict, figures: dict) -> list[str]:
     """bench_backends: capture on each Keras 3 backend against its bare step."""
     return [ratio_table(doc["results"]["rows"])]
@@ -595,6 +613,7 @@ TABLES: dict[str, Callable[[dict, dict], list[str]]] = {
     "bench_routes": routes_tables,
     "bench_torch": torch_tables,
     "bench_backends": backends_tables,
+    "bench_unrolled": unrolled_tables,
     "bench_sweep": sweep_tables,
     "bench_weights": weights_tables,
     "bench_distribute": distribute_tables,

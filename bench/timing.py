@@ -66,6 +66,23 @@ def interleave(
     return out
 
 
+def side_by_side(sides: dict, reps: int) -> dict:
+    """Times `sides` interleaved; per side its spreads, per side but the
+    last its ratios to the last side (the reference)."""
+    raw = interleave(sides, reps)
+    reference = list(sides)[-1]
+    found = {}
+    for name, times in raw.items():
+        found[name] = {
+            "ms": spread(times["wall"], 1e3),
+            "cpu_ms": spread(times["cpu"], 1e3),
+        }
+        if name != reference:
+            found[name]["ratio"] = ratio(times["wall"], raw[reference]["wall"])
+            found[name]["cpu_ratio"] = ratio(times["cpu"], raw[reference]["cpu"])
+    return found
+
+
 def reps_within(round_seconds: float, budget: float, low: int, high: int) -> int:
     """Repetitions of a round taking `round_seconds` that fit in `budget`
     seconds, at least `low` and at most `high`."""

@@ -9,6 +9,8 @@ the end shows each run's held-out loss beside that baseline.
 same data in PyTorch, as runs `adding-<model>-torch`. `--sweep` trains a sweep
 of 24 tiny Keras runs instead (`demo/sweep.py`): which of them learn to recall
 the first of 10 or 30 steps, beside how far back their gradient reaches.
+`--task translate` trains a PyTorch seq2seq with an attention decoder to
+reverse a sequence of tokens instead (`demo/translate.py`).
 """
 
 from __future__ import annotations
@@ -20,24 +22,33 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from demo import outcome, serve, tasks  # noqa: E402
-from demo.config import MODEL_NAMES, TrainConfig  # noqa: E402
+from demo.config import MODEL_NAMES, TrainConfig, TranslateConfig  # noqa: E402
 
 TRAIN_SAMPLES = 16000  # 250 steps of 64 per epoch
 HELDOUT_SAMPLES = 1024
 FRAMEWORKS = ("keras", "torch")
+TASKS = ("adding", "translate")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    defaults = TrainConfig()
+    defaults, translate_defaults = TrainConfig(), TranslateConfig()
     parser = argparse.ArgumentParser(
         prog="python -m demo",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
+        "--task",
+        default="adding",
+        choices=TASKS,
+        help="adding: the adding problem (Keras or PyTorch); translate: a "
+        "PyTorch seq2seq with attention reversing 12 tokens (default %(default)s)",
+    )
+    parser.add_argument(
         "--logdir",
         default=None,
-        help="where to log (default runs/demo, with --sweep runs/sweep)",
+        help="where to log (default runs/demo, with --sweep runs/sweep, with "
+        "--task translate runs/translate)",
     )
     parser.add_argument(
         "--models",
@@ -55,20 +66,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--timesteps",
         type=int,
-        default=100,
-        help="sequence length (default %(default)s)",
+        default=None,
+        help="sequence length (default 100; translate: 12)",
     )
     parser.add_argument(
         "--epochs",
         type=int,
-        default=defaults.epochs,
-        help="epochs of 250 steps (default %(default)s)",
+        default=None,
+        help=f"epochs of 250 steps (default {defaults.epochs}; translate: "
+        f"{translate_defaults.epochs})",
     )
     parser.add_argument(
         "--every-n-steps",
         type=int,
-        default=defaults.every_n_steps,
-        help="log gradients every this many steps (default %(default)s)",
+        default=None,
+        help="log gradients every this many steps (default "
+        f"{defaults.every_n_steps}; translate: {translate_defaults.every_n_steps})",
     )
     parser.add_argument(
         "--seed",
@@ -124,12 +137,13 @@ def main(argv: list[str] | None = None) -> int:
         logdir = args.logdir or "runs/sweep"
         sweep.main(logdir, sweep.SweepConfig(seed=args.seed))
         return 0 if args.no_serve else serve.serve(logdir, args.port)
+    if args.task == "translate":
+        return translate_main(args)
     args.logdir = args.logdir or "runs/demo"
-    config = TrainConfig(
-        epochs=args.epochs, every_n_steps=args.every_n_steps, seed=args.seed
-    )
-    train_set = tasks.adding_problem(TRAIN_SAMPLES, args.timesteps, args.seed)
-    heldout = tasks.adding_problem(HELDOUT_SAMPLES, args.timesteps, args.seed + 1)
+    config = TrainConfig(seed=args.seed, **given(args, "epochs", "every_n_steps"))
+    timesteps = args.timesteps or 100
+    train_set = tasks.adding_problem(TRAIN_SAMPLES, timesteps, args.seed)
+    heldout = tasks.adding_problem(HELDOUT_SAMPLES, timesteps, args.seed + 1)
     baseline = outcome.baseline(train_set.y, heldout.y)
     run_name, train = trainer(args.framework)
     wall, cpu = time.monotonic(), time.process_time()
@@ -150,6 +164,40 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_serve:
         return 0
     return serve.serve(args.logdir, args.port)
+
+
+def given(args: argparse.Namespace, *names: str) -> dict[str, object]:
+    """The options among `names` given on the command line (not None)."""
+    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+
+
+def translate_config(args: argparse.Namespace) -> TranslateConfig:
+    """`TranslateConfig` with the options given (`--timesteps` is the length)."""
+    found = given(args, "epochs", "every_n_steps")
+    if args.timesteps is not None:
+        found["length"] = args.timesteps
+    return TranslateConfig(seed=args.seed, **found)
+
+
+def translate_main(args: argparse.Namespace) -> int:
+    """`--task translate`: trains and logs the seq2seq, prints its outcome."""
+    try:
+        from demo import translate, translate_outcome
+    except ModuleNotFoundError as error:
+        if error.name != "torch":
+            raise
+        raise SystemExit(
+            "--task translate needs PyTorch: pip install -e '.[demo,torch]'."
+        ) from error
+    logdir = args.logdir or "runs/translate"
+    wall, cpu = time.monotonic(), time.process_time()
+    found = translate.train(logdir, translate_config(args))
+    wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+    path = translate_outcome.write(logdir, found)
+    print(f"\nTrained in {wall:.0f} s (CPU {cpu:.0f} s).")
+    print(found.report())
+    print(f"\nLogs in {logdir}, outcome in {path}")
+    return 0 if args.no_serve else serve.serve(logdir, args.port)
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ def write(logdir: str, outcomes: list[Outcome]) -> str:
     is replaced.
     """
     path = os.path.join(logdir, OUTCOME_FILE)
-    content = _earlier(path)
+    content = earlier(path)
     content |= {
         o.run: {
             "final_loss": o.final_loss,
@@ -81,7 +81,7 @@ def write(logdir: str, outcomes: list[Outcome]) -> str:
     return path
 
 
-def _earlier(path: str) -> dict:
+def earlier(path: str) -> dict:
     """The outcomes already in `path`; {} if there is none or it is not ours."""
     try:
         with open(path, encoding="utf-8") as file:

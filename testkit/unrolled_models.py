@@ -1,9 +1,9 @@
 """PyTorch models that unroll a recurrence by hand, in the shapes their
 public authors use, for the tests of recurrences unrolled by hand.
 
-- `EncoderRNN` + `AttnDecoderRNN`: the seq2seq translation tutorial's
-  encoder GRU and Bahdanau-attention decoder, whose GRU is called once per
-  target step with teacher forcing.
+- `Seq2Seq`: the seq2seq translation tutorial's encoder GRU and
+  Bahdanau-attention decoder, whose GRU is called once per target step with
+  teacher forcing (the translate demo's model, `demo.seq2seq`).
 - `CaptionDecoder`: an image-captioning decoder on nn.LSTMCell with soft
   attention over a fixed feature map (h and c initialised from it).
 - `RecurrentPolicy`: a recurrent policy stepped through episodes, its nn.GRU
@@ -15,94 +15,12 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
-SOS_TOKEN = 0
+from demo import seq2seq
 
-
-class EncoderRNN(nn.Module):
-    def __init__(self, input_size: int, hidden_size: int, dropout_p: float = 0.1):
-        super().__init__()
-        self.embedding = nn.Embedding(input_size, hidden_size)
-        self.gru = nn.GRU(hidden_size, hidden_size, batch_first=True)
-        self.dropout = nn.Dropout(dropout_p)
-
-    def forward(self, input):
-        embedded = self.dropout(self.embedding(input))
-        output, hidden = self.gru(embedded)
-        return output, hidden
-
-
-class BahdanauAttention(nn.Module):
-    def __init__(self, hidden_size: int):
-        super().__init__()
-        self.Wa = nn.Linear(hidden_size, hidden_size)
-        self.Ua = nn.Linear(hidden_size, hidden_size)
-        self.Va = nn.Linear(hidden_size, 1)
-
-    def forward(self, query, keys):
-        scores = self.Va(torch.tanh(self.Wa(query) + self.Ua(keys)))
-        scores = scores.squeeze(2).unsqueeze(1)
-        weights = F.softmax(scores, dim=-1)
-        context = torch.bmm(weights, keys)
-        return context, weights
-
-
-class AttnDecoderRNN(nn.Module):
-    def __init__(
-        self, hidden_size: int, output_size: int, length: int, dropout_p: float = 0.1
-    ):
-        super().__init__()
-        self.length = length
-        self.embedding = nn.Embedding(output_size, hidden_size)
-        self.attention = BahdanauAttention(hidden_size)
-        self.gru = nn.GRU(2 * hidden_size, hidden_size, batch_first=True)
-        self.out = nn.Linear(hidden_size, output_size)
-        self.dropout = nn.Dropout(dropout_p)
-
-    def forward(self, encoder_outputs, encoder_hidden, target_tensor=None):
-        batch_size = encoder_outputs.size(0)
-        decoder_input = torch.full((batch_size, 1), SOS_TOKEN, dtype=torch.long)
-        decoder_hidden = encoder_hidden
-        decoder_outputs = []
-        for i in range(self.length):
-            decoder_output, decoder_hidden, _ = self.forward_step(
-                decoder_input, decoder_hidden, encoder_outputs
-            )
-            decoder_outputs.append(decoder_output)
-            if target_tensor is not None:
-                decoder_input = target_tensor[:, i].unsqueeze(1)  # teacher forcing
-            else:
-                _, topi = decoder_output.topk(1)
-                decoder_input = topi.squeeze(-1).detach()
-        decoder_outputs = torch.cat(decoder_outputs, dim=1)
-        return F.log_softmax(decoder_outputs, dim=-1), decoder_hidden
-
-    def forward_step(self, input, hidden, encoder_outputs):
-        embedded = self.dropout(self.embedding(input))
-        query = hidden.permute(1, 0, 2)
-        context, attn_weights = self.attention(query, encoder_outputs)
-        input_gru = torch.cat((embedded, context), dim=2)
-        output, hidden = self.gru(input_gru, hidden)
-        output = self.out(output)
-        return output, hidden, attn_weights
-
-
-class Seq2Seq(nn.Module):
-    """The tutorial's encoder and decoder, trained with teacher forcing."""
-
-    def __init__(self, vocab: int, hidden: int, length: int):
-        super().__init__()
-        self.encoder = EncoderRNN(vocab, hidden)
-        self.decoder = AttnDecoderRNN(hidden, vocab, length)
-
-    def forward(self, source, target):
-        encoder_outputs, encoder_hidden = self.encoder(source)
-        return self.decoder(encoder_outputs, encoder_hidden, target)[0]
-
-
-def seq2seq_loss(log_probs, target):
-    return F.nll_loss(log_probs.reshape(-1, log_probs.size(-1)), target.reshape(-1))
+#: The seq2seq translation tutorial's shape, as the translate demo trains it.
+Seq2Seq = seq2seq.Seq2Seq
+seq2seq_loss = seq2seq.nll_loss
 
 
 class CaptionDecoder(nn.Module):

@@ -33,6 +33,19 @@ def test_a_side_that_returns_seconds_is_timed_by_them():
     assert raw["a"]["wall"] == [0.25, 0.25]
 
 
+def test_side_by_side_gives_ratios_to_the_last_side():
+    sides = {
+        "a": lambda: timing.Seconds(0.5),
+        "b": lambda: timing.Seconds(0.75),
+        "reference": lambda: timing.Seconds(0.25),
+    }
+    found = timing.side_by_side(sides, reps=3)
+    assert found["a"]["ms"]["median"] == 500
+    assert found["a"]["ratio"]["median"] == 2.0
+    assert found["b"]["ratio"]["median"] == 3.0
+    assert "ratio" not in found["reference"]
+
+
 def test_spread_and_ratio():
     s = timing.spread([4.0, 1.0, 3.0, 2.0, 5.0], scale=10)
     assert (s["median"], s["q1"], s["q3"], s["iqr"], s["n"]) == (30, 20, 40, 20, 5)
@@ -307,6 +320,32 @@ def backends_doc() -> dict:
     }
 
 
+def unrolled_doc() -> dict:
+    return {
+        "params": {"reps": 15, "train_reps": 3, "train_steps": 100},
+        "results": {
+            "rows": [
+                ratio_row(
+                    "(a) 20-step decoder loop: capture gradients + state_gradients "
+                    "/ bare fwd+bwd",
+                    31.5,
+                    25.5,
+                    1.5,
+                ),
+                ratio_row(
+                    "(b) 100 training steps: logger every 100 / none", 2630, 2590, 1.03
+                ),
+            ],
+            "training": {"with_logger": {"logger_share": 0.0112}},
+            "keras": {"fit": {"with_logger": {"logger_share": 0.0212}}},
+        },
+        "checks": [
+            timing.check("(a) capture + state_gradients / bare", 1.235, "<=", 1.5, "x"),
+            timing.check("(b) logger every 100 / none", 1.015, "<=", 1.03, "x"),
+        ],
+    }
+
+
 def weights_doc() -> dict:
     def compared(a: float, b: float) -> dict:
         return {
@@ -466,6 +505,7 @@ DOCS = {
     "bench_capture": capture_doc,
     "bench_torch": torch_doc,
     "bench_backends": backends_doc,
+    "bench_unrolled": unrolled_doc,
     "bench_weights": weights_doc,
     "bench_browser": browser_doc,
     "bench_routes": routes_doc,
@@ -589,6 +629,8 @@ def test_the_page_shows_the_results_and_their_verdicts(tmp_path):
     assert "| summary.gradients, float32 (GradientLogger) | 822,153 | 822,081 |" in text
     assert "| (a) capture+write / bare fwd+bwd | 34.8 ms (IQR 10.4 ms) |" in text
     assert "| `GET tags` | 7.60 ms |" in text
+    assert "in the PyTorch loop with it: 1.1% of the loop." in text
+    assert "in the Keras fit with it: 2.1% of the fit." in text
     assert "![Cost against timesteps](img/bench-scaling-timesteps.png)" in text
     assert (tmp_path / "docs" / "img" / "bench-scaling-timesteps.png").exists()
     assert "Command: `python -m bench.storage --reps 3`, 12 s, load average" in text
