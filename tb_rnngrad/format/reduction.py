@@ -273,3 +273,32 @@ def restore(data: np.ndarray, exponent: int) -> np.ndarray:
     first, second = _scale_factors(-exponent)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         return data.astype(np.float32) * first * second
+
+
+def load_index(blob: bytes) -> np.ndarray:
+    """The int64 reduction index from its `.npy` blob.
+
+    Raises:
+      ValueError: the blob is not a non-empty rank-1 int64 `.npy`.
+    """
+    from tb_rnngrad.format import npy_format
+
+    dtype, shape, offset = npy_format.layout(blob)
+    if dtype.name != "int64" or len(shape) != 1 or shape[0] < 1:
+        raise ValueError(
+            f"the reduction index is not a rank-1 int64 array (dtype {dtype.name}, "
+            f"shape {shape})"
+        )
+    return np.frombuffer(blob, np.int64, count=shape[0], offset=offset)
+
+
+def restore_npy(blob: bytes, index: np.ndarray) -> bytes:
+    """The float32 `.npy` of a stored float16 `.npy` `blob` times 2**e (e is
+    `index[0]`); other blobs unchanged."""
+    from tb_rnngrad.format import npy_format
+
+    dtype, shape, offset = npy_format.layout(blob)
+    if dtype.name != "float16":
+        return blob
+    data = np.frombuffer(blob, np.float16, count=int(np.prod(shape)), offset=offset)
+    return npy_format.encode(restore(data.reshape(shape), int(index[0])))
