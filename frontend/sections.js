@@ -7,6 +7,7 @@
  */
 import { drawColorbar, drawLogColorbar, specialLegend } from "./colorbar.js";
 import { el, replaceChildren } from "./dom.js";
+import { originalChannel } from "./kept.js";
 import { channelLabel, noTimeLine, reachName, readingLine } from "./labels.js";
 import {
   flowCaption,
@@ -107,7 +108,8 @@ function heatmapSection(canvas, v) {
   });
   const readout = (x, y) => {
     const hit = heatmapAt(geom, x, y);
-    return hit && valueReadout({ ...cellAt(prep, geom, hit), sample: hit.sample }, meta);
+    const at = hit && { ...cellAt(prep, geom, hit), sample: hit.sample };
+    return at && valueReadout(at, meta, prep.kept);
   };
   return {
     caption: `Heatmap — ${axes} — ${sampleText(prep)}${reflectedText(prep)}`,
@@ -194,12 +196,12 @@ function gridSection(canvas, v) {
     yaxis: state.yaxis,
     mask: prep.gridMask,
     maskFlipFrom: prep.maskFlipFrom,
-    channelLabel: (c) => channelLabel(c, meta),
+    channelLabel: (c) => channelLabel(originalChannel(c, prep.kept), meta),
     availWidth: v.width,
   });
   const readout = (x, yy) => {
     const hit = channelGridAt(geom, prep.array, prep.dims, x, yy);
-    return hit && valueReadout({ ...hit, sample: sampleOf(prep, hit.local) }, meta);
+    return hit && valueReadout({ ...hit, sample: sampleOf(prep, hit.local) }, meta, prep.kept);
   };
   return {
     caption: `Channel grid — value against timestep — ${sampleText(prep)} — y axis ${y}`,
@@ -221,7 +223,7 @@ function scatterSection(canvas, v) {
   const readout = (x, y) => {
     const hit = scalar0dAt(geom, prep.array, x, y);
     const hover = hit && { ...hit, sample: sampleOf(prep, hit.local), timestep: null };
-    return hover && valueReadout(hover, meta);
+    return hover && valueReadout(hover, meta, prep.kept);
   };
   return {
     caption: `0D (no time axis) — value per channel — ${sampleText(prep)}`,
