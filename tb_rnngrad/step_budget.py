@@ -66,6 +66,7 @@ def _item(record: Record) -> budget.Item:
         has_mask=record.mask is not None,
         role=role,
         gates=len(record.gates),
+        text=2 * len(record.tag.encode()) + len(record.description.encode()),
     )
 
 

@@ -37,10 +37,13 @@ SAMPLE_FLOOR = 4
 TIMESTEP_FLOOR = 200
 #: Fewest channels the budget reduces a tensor to.
 CHANNEL_FLOOR = 64
-#: Bytes a summary value costs besides its tensors: tag, metadata (with the
-#: description), event framing; an upper estimate.
-_OVERHEAD = 2048
+#: Bytes an event of one summary value costs besides its text (tag, display
+#: name and description, `Item.text`) and its tensor: framing, step, wall
+#: time, metadata fields, tensor proto header; measured, rounded up.
+_VALUE = 160
 _NPY_HEADER = 128
+#: A per-gate histogram's tensor: TensorBoard's 30 buckets of 3 float64.
+_HISTOGRAM = 30 * 3 * 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +58,8 @@ class Item:
       role: "sequence" for (batch, [timesteps,] channels) data, "matrix" for a
         weight matrix (float16 only), "fixed" for data kept as is.
       gates: Per-gate histograms and scalars written beside a matrix.
+      text: Bytes of text each of its summary values repeats (tag twice, the
+        description).
     """
 
     name: str
@@ -63,6 +68,7 @@ class Item:
     has_mask: bool = False
     role: str = "sequence"
     gates: int = 0
+    text: int = 512
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,19 +81,23 @@ class Plan:
 
 
 def item_bytes(item: Item, reduction: Reduction) -> int:
-    """Upper estimate of the bytes `item` costs in an event file, reduced."""
+    """Estimate (from above, within a few hundred bytes) of what `item` costs
+    in an event file, reduced."""
     red = effective(reduction, item.shape) if item.role == "sequence" else reduction
     shape = stored_shape(item.shape, red) if item.role == "sequence" else item.shape
     size = 2 if red.float16 else item.itemsize
-    total = _OVERHEAD + _NPY_HEADER + math.prod(shape) * size
-    if item.role == "matrix":
-        return total + item.gates * 4 * _OVERHEAD
-    timesteps = item.shape[1] if len(item.shape) == 3 else 1
-    total += 2 * _OVERHEAD + 3 * 4 * timesteps  # profile and reach
-    if item.has_mask and len(shape) == 3:
-        total += _OVERHEAD + _NPY_HEADER + shape[0] * shape[1] + 4 * timesteps
+    value = _VALUE + item.text
+    total = value + _NPY_HEADER + math.prod(shape) * size
     if not red.is_identity():
         total += _NPY_HEADER + 8 * (1 + (red.channels or 0))
+    if item.role == "matrix":
+        return total + item.gates * (4 * value + _HISTOGRAM)
+    timesteps = item.shape[1] if len(item.shape) == 3 else 1
+    total += value + 3 * 4 * timesteps  # the profile
+    if len(item.shape) == 3:
+        total += value  # the reach
+    if item.has_mask and len(shape) == 3:
+        total += _NPY_HEADER + shape[0] * shape[1] + value + 4 * timesteps
     return total
 
 
