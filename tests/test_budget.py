@@ -208,3 +208,45 @@ def test_bad_budgets_are_clear_errors(tmp_path):
             str(tmp_path), nn.GRU(1, 2), nn.MSELoss(), (torch.zeros(2, 3, 1), None),
             max_bytes_per_step="8MiB",
         )  # fmt: skip
+
+
+def test_keras_logger_meets_the_budget_with_exact_profiles(tmp_path):
+    """The Keras logger (TF summary ops) reduces alike; its profiles equal
+    those of an unreduced capture of the final model."""
+    import keras
+
+    from tb_rnngrad.callback import GradientLogger
+    from tb_rnngrad.capture import capture
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((300, 2))
+    hidden = keras.layers.LSTM(96, return_sequences=True, name="lstm")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(1)(hidden[:, -1]))
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 300, 2)).astype(np.float32)
+    y = rng.standard_normal((16, 1)).astype(np.float32)
+    max_bytes = 600 * 1024
+    logger = GradientLogger(
+        tmp_path, data=(x[:8], y[:8]), every_n_steps=2,
+        kinds=("gradients", "state_gradients"), max_bytes_per_step=max_bytes,
+    )  # fmt: skip
+    model.fit(x, y, batch_size=8, epochs=2, callbacks=[logger], verbose=0)
+    assert logger.logged_steps == [0, 2, 4]
+    (path,) = glob.glob(str(tmp_path / "rnngrad" / "events.out.tfevents.*"))
+    assert os.path.getsize(path) / 3 <= max_bytes
+    reader = Reader(start_provider("multiplexer", str(tmp_path))[0])
+    ctx = _ctx()
+    listing = reader.list_series(ctx, "")["rnngrad"]
+    final = capture(model, x[:8], y[:8], kinds=("gradients", "state_gradients"))
+    captured = {
+        "gradients/lstm": final.gradients["lstm"],
+        "state_gradients/lstm": final.state_gradients["lstm"],
+        "state_gradients/lstm/cell": final.state_gradients["lstm/cell"],
+    }
+    for tag, data in captured.items():
+        info = listing[tag]
+        assert info.reduced and info.captured_shape == data.shape, tag
+        assert info.dtype == "float16" and info.shape[0] < 8, tag
+        profile = reader.read_profiles_of(ctx, "", "rnngrad", tag).arrays[-1]
+        np.testing.assert_allclose(profile, stats.profile(data), rtol=1e-5)
