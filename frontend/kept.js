@@ -47,3 +47,25 @@ export function timestepText(t, kept) {
   if (first === last) return `timestep ${first}`;
   return `timesteps ${first}–${last} (pooled ${kept.timestep_pool}:1, largest |g|)`;
 }
+
+/**
+ * @param {number} count Stored channels.
+ * @param {Kept} kept What the step keeps.
+ * @returns {string[]|undefined} Each stored channel's captured index as a label
+ *   (undefined when every channel is kept).
+ */
+export function channelAxis(count, kept) {
+  if (!kept || !Array.isArray(kept.channels)) return undefined;
+  return Array.from({ length: count }, (_, c) => String(originalChannel(c, kept)));
+}
+
+/**
+ * @param {number} count Stored timesteps.
+ * @param {Kept} kept What the step keeps.
+ * @returns {string[]|undefined} Each stored timestep's first captured timestep as
+ *   a label (undefined without pooling).
+ */
+export function timeAxis(count, kept) {
+  if (!kept || !(kept.timestep_pool > 1)) return undefined;
+  return Array.from({ length: count }, (_, t) => String(originalTimesteps(t, kept).first));
+}

@@ -7,7 +7,7 @@
  */
 import { drawColorbar, drawLogColorbar, specialLegend } from "./colorbar.js";
 import { el, replaceChildren } from "./dom.js";
-import { originalChannel } from "./kept.js";
+import { channelAxis, originalChannel, timeAxis } from "./kept.js";
 import { channelLabel, noTimeLine, reachName, readingLine } from "./labels.js";
 import {
   flowCaption,
@@ -104,6 +104,7 @@ function heatmapSection(canvas, v) {
   const axes = state.transpose ? "x: channel, y: timestep" : "x: timestep, y: channel";
   const geom = drawHeatmap(canvas, prep.array, prep.dims, {
     ...heatmapOptions(v),
+    ...keptAxes(prep),
     splitAt: prep.splitAt,
   });
   const readout = (x, y) => {
@@ -146,6 +147,15 @@ function weightsSection(canvas, v) {
     readout,
     bar: (bar) => drawColorbar(bar, v.scale, BAR_WIDTH, true),
     legend: ["nan", "posInf", "negInf"],
+  };
+}
+
+/** Axis labels in captured indices, for a reduced series (none: indices). */
+function keptAxes(prep) {
+  const { time: T, channels: C } = prep.dims;
+  return {
+    channelNames: prep.kept ? channelAxis(C, prep.kept) : undefined,
+    timeNames: prep.kept ? timeAxis(T, prep.kept) : undefined,
   };
 }
 

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import test from "node:test";
 
-import { originalChannel, originalTimesteps, timestepText } from "../../frontend/kept.js";
+import {
+  channelAxis,
+  originalChannel,
+  originalTimesteps,
+  timeAxis,
+  timestepText,
+} from "../../frontend/kept.js";
 import { storedLine } from "../../frontend/labels.js";
 import { valueReadout } from "../../frontend/readout.js";
 
@@ -39,4 +45,12 @@ test("the panel's stored line is the server's note, or nothing", () => {
   assert.equal(storedLine({ reduction: null }), "");
   assert.equal(storedLine({}), "");
   assert.equal(storedLine({ reduction: { note: 5 } }), "");
+});
+
+test("the heatmap's axes are labelled in captured indices", () => {
+  assert.deepEqual(channelAxis(3, KEPT), ["3", "17", "900"]);
+  assert.deepEqual(timeAxis(3, KEPT), ["0", "4", "8"]);
+  assert.equal(channelAxis(3, { channels: null, timestep_pool: 1 }), undefined);
+  assert.equal(timeAxis(3, { channels: null, timestep_pool: 1 }), undefined);
+  assert.equal(timeAxis(3, null), undefined);
 });
