@@ -2,6 +2,7 @@
  * Human-readable names for what a series holds. Pure: no DOM.
  * @module labels
  */
+import { callsSummary } from "./calls.js";
 
 /**
  * What each kind of series holds: the quantity selector's name (the label of
@@ -194,6 +195,8 @@ export function layerSummary(meta) {
   if (meta.direction) parts.push(`${meta.direction} direction`);
   if (Array.isArray(meta.shape)) parts.push(`shape (${meta.shape.join(", ")})`);
   if (meta.dtype) parts.push(meta.dtype);
+  const calls = callsSummary(meta);
+  if (calls) parts.push(calls);
   return parts.join(" · ");
 }
 

@@ -2,6 +2,7 @@
  * Hover read-outs: the lines shown for what is under the pointer. Pure: no DOM.
  * @module readout
  */
+import { timeLabel } from "./calls.js";
 import { FLOW_PLOT_HEIGHT } from "./flow_rows.js";
 import { originalChannel, timestepText } from "./kept.js";
 import { channelLabel } from "./labels.js";
@@ -24,7 +25,11 @@ import { readoutValue } from "./layout.js";
 export function valueReadout(hit, meta, kept = null) {
   const input = hit.inputTime === undefined ? "" : ` (input time ${hit.inputTime})`;
   let time = "timestep — (no time axis)";
-  if (hit.timestep !== null) time = `${timestepText(hit.timestep, kept)}${input}`;
+  if (hit.timestep !== null) {
+    const pooled = kept && kept.timestep_pool > 1;
+    const label = pooled ? timestepText(hit.timestep, kept) : timeLabel(hit.timestep, meta);
+    time = `${label}${input}`;
+  }
   return [
     hit.sample === "mean" ? "batch mean of |g|" : `sample ${hit.sample}`,
     channelLabel(originalChannel(hit.channel, kept), meta),
@@ -41,15 +46,16 @@ export function valueReadout(hit, meta, kept = null) {
  * @param {number} hit.timestep Timestep.
  * @param {number} [hit.inputTime] Input time of a reflected timestep.
  * @param {number} hit.value Norm of the timestep's term of that weight's gradient.
+ * @param {object} [meta] Tag metadata (for the time axis of an unrolled recurrence).
  * @returns {string[]} E.g. ["weight recurrent_kernel", "gate f", "timestep 5",
  *   "value 0.25"].
  */
-export function weightReadout(hit) {
+export function weightReadout(hit, meta) {
   const input = hit.inputTime === undefined ? "" : ` (input time ${hit.inputTime})`;
   return [
     `weight ${hit.weight}`,
     `gate ${hit.gate}`,
-    `timestep ${hit.timestep}${input}`,
+    `${timeLabel(hit.timestep, meta)}${input}`,
     `value ${readoutValue(hit.value)}`,
   ];
 }

@@ -5,6 +5,7 @@
  * weight. A section keeps what it last drew itself. DOM view.
  * @module sections
  */
+import { timeAxisName } from "./calls.js";
 import { drawColorbar, drawLogColorbar, specialLegend } from "./colorbar.js";
 import { el, replaceChildren } from "./dom.js";
 import { channelAxis, originalChannel, timeAxis } from "./kept.js";
@@ -101,7 +102,8 @@ function colourIds(prep) {
 function heatmapSection(canvas, v) {
   if (v.prep.weights) return weightsSection(canvas, v);
   const { prep, meta, state } = v;
-  const axes = state.transpose ? "x: channel, y: timestep" : "x: timestep, y: channel";
+  const time = timeAxisName(meta);
+  const axes = state.transpose ? `x: channel, y: ${time}` : `x: ${time}, y: channel`;
   const geom = drawHeatmap(canvas, prep.array, prep.dims, {
     ...heatmapOptions(v),
     ...keptAxes(prep),
@@ -125,7 +127,8 @@ function heatmapSection(canvas, v) {
 function weightsSection(canvas, v) {
   const { prep, meta, state } = v;
   const names = axisNames(meta, prep.dims);
-  const axes = state.transpose ? "x: gate, y: timestep" : "x: timestep, y: gate";
+  const time = timeAxisName(meta);
+  const axes = state.transpose ? `x: gate, y: ${time}` : `x: ${time}, y: gate`;
   const geom = drawHeatmap(canvas, prep.array, prep.dims, {
     ...heatmapOptions(v),
     titles: prep.samples.map((w) => names.weights[w]),
@@ -139,7 +142,7 @@ function weightsSection(canvas, v) {
       ...cellAt(prep, geom, hit),
       weight: names.weights[hit.local],
       gate: names.gates[hit.channel],
-    });
+    }, meta);
   };
   return {
     caption: `Weight update by timestep — ${axes} — one per weight${reflectedText(prep)}`,
@@ -248,7 +251,11 @@ function flowSection(canvas, v) {
   const { profile } = v;
   if (Array.isArray(v.meta.shape) && v.meta.shape.length === 2) return normSection(canvas, v);
   const reach = reachName(v.meta.kind);
-  const geom = drawFlow(canvas, profile, { currentStep: v.step, availWidth: v.width });
+  const geom = drawFlow(canvas, profile, {
+    currentStep: v.step,
+    availWidth: v.width,
+    timeAxis: timeAxisName(v.meta),
+  });
   const readout = (x, y) => {
     const hit = flowAt(geom, profile, x, y);
     return hit && flowReadout(hit, reach);

@@ -86,3 +86,21 @@ def show_only(frame, run: str, tag: str) -> None:
             redraw(frame, run_box(frame, other).uncheck)
     if frame.locator("#rg-tag").input_value() != tag:
         redraw(frame, lambda: frame.select_option("#rg-tag", tag))
+
+
+_HEATMAP_READOUT_JS = """
+([canvas, t, c]) => {
+  const d = window.rnngrad.drawn(canvas);
+  const geom = d.geom, g = geom.g, [ox, oy] = geom.origins[0];
+  const col = geom.transpose ? c : t, row = geom.transpose ? t : c;
+  return {cols: g.cols, rows: g.rows,
+          lines: d.readout(ox + g.x + (col + 0.5) * g.cellW,
+                           oy + g.y + (row + 0.5) * g.cellH)};
+}
+"""
+
+
+def heatmap_readout(frame, canvas, timestep: int, channel: int) -> dict:
+    """The hover read-out of a heatmap's first sample at (timestep, channel):
+    `{"cols", "rows", "lines"}`, with the heatmap's columns and rows."""
+    return frame.evaluate(_HEATMAP_READOUT_JS, [canvas, timestep, channel])

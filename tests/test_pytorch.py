@@ -39,7 +39,8 @@ from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.format import metadata, weight_layout
 from tb_rnngrad.format.weight_layout import as_matrix
 from tb_rnngrad.pytorch import capture_pass as _capture
-from tb_rnngrad.pytorch import modules, rnn_pass, state, timestep_terms
+from tb_rnngrad.pytorch import rnn_pass, state, timestep_terms
+from tb_rnngrad.pytorch.unrolled import recurrences
 from testkit.providers import PROVIDER_KINDS, start_provider, wait_for
 
 BATCH, STEPS, FEATURES, HIDDEN = 3, 5, 3, 4
@@ -623,8 +624,8 @@ def test_padded_steps_carry_the_state_and_have_no_weight_terms():
     done = _capture.run(net, loss_fn, inputs, targets, None, tp.KINDS)
     padded = ~(np.arange(STEPS)[None, :] < np.array(LENGTHS)[:, None])
     for target, watched in done.rnns:
-        for entry in modules.entries(target):
-            _, grads = watched.through_time(entry.layer, entry.direction)
+        for _, stacked in recurrences(target, watched, done.grads):
+            _, grads = stacked.through_time
             assert not grads.input_gates.numpy()[padded].any()
             # The carried state of a padded step still has a gradient
             # (the forward direction's carries on to h_n).
@@ -678,7 +679,7 @@ def test_an_infinite_carried_gradient_leaves_padded_gates_zero_not_nan(cls, opti
         np.testing.assert_allclose(
             found[finite], expected[finite], rtol=1e-9, atol=1e-12
         )
-        _, grads = watched.through_time(layer, direction)
+        _, grads = watched.piece(0, layer, direction, done.grads).through_time()
         gates = grads.input_gates.numpy()
         assert not gates[~real].any() and np.isfinite(gates[[0, 2]]).all()
         assert not result.gradients[key][~real].any()
@@ -917,19 +918,6 @@ def test_a_named_module_without_a_sequence_output_is_refused():
     x = torch.randn(BATCH, STEPS, FEATURES)
     with pytest.raises(CaptureError, match=r"output \(3, 1\) is not a floating"):
         tp.capture(model, lambda o, t: o.sum(), x, None, layers="1")
-
-
-def test_a_module_called_twice_is_refused():
-    class Twice(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.gru = nn.GRU(FEATURES, HIDDEN, batch_first=True)
-
-        def forward(self, x):
-            return self.gru(self.gru(x)[0][..., :FEATURES])[0]
-
-    with pytest.raises(CaptureError, match="more than once"):
-        tp.capture(Twice(), lambda o, t: o.sum(), torch.randn(2, 3, FEATURES), None)
 
 
 def test_logger_schedule_and_a_later_failure_warns_once(tmp_path):

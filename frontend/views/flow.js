@@ -40,6 +40,7 @@ export function reachWidth(availWidth) {
  * @param {object} [opts]
  * @param {number|null} [opts.currentStep] Step to mark.
  * @param {number} [opts.availWidth] Width, CSS px.
+ * @param {string} [opts.timeAxis] Name of the time axis (calls.timeAxisName).
  * @returns {object} Geometry for flowAt; includes the log range drawn.
  */
 export function drawFlow(canvas, full, opts = {}) {
@@ -66,14 +67,14 @@ export function drawFlow(canvas, full, opts = {}) {
     fillFlow(s.pixels, profile.values, profile.nan_counts, profile.inf_counts, cols, range, LUT, pad);
     blit(ctx, s, g.x, g.y, cols * g.cellW, rows * g.cellH);
   }
-  drawAxes(ctx, g, profile.steps);
+  drawAxes(ctx, g, profile.steps, opts.timeAxis || "timestep");
   const current = profile.steps.indexOf(opts.currentStep);
   if (current >= 0) markRow(ctx, g, current);
   const reach = showReach ? drawReach(ctx, g, profile.reach, cols, current, reachW) : null;
   return { g, origins: [[0, 0]], range, cols, showReach, reach, rows: profile };
 }
 
-function drawAxes(ctx, g, steps) {
+function drawAxes(ctx, g, steps, timeAxis) {
   const plotW = g.cols * g.cellW;
   const plotH = g.rows * g.cellH;
   ctx.font = AXIS_FONT;
@@ -83,7 +84,7 @@ function drawAxes(ctx, g, steps) {
   for (const t of indexTicks(g.cols, g.cellW, 32)) {
     ctx.fillText(String(t), g.x + (t + 0.5) * g.cellW, g.y + plotH + 3);
   }
-  ctx.fillText("timestep", g.x + plotW / 2, g.y + plotH + 16);
+  ctx.fillText(timeAxis, g.x + plotW / 2, g.y + plotH + 16);
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
   for (const r of indexTicks(steps.length, g.cellH, 14)) {

@@ -1,4 +1,5 @@
-"""tb-rnngrad for PyTorch: per-timestep gradients of nn.RNN, nn.LSTM, nn.GRU.
+"""tb-rnngrad for PyTorch: per-timestep gradients of nn.RNN, nn.LSTM, nn.GRU
+and their cells.
 
 Importing this module imports torch (and nothing of TensorFlow);
 `import tb_rnngrad` alone never does.
@@ -16,6 +17,12 @@ class name in lower case, "lstm"); a stacked module's layers are
 `<path>/layer_<i>`, a bidirectional module's directions `<...>/forward` and
 `<...>/backward` (both in input time). Every sequence is (batch, timesteps,
 channels), whatever `batch_first` is.
+
+A recurrence unrolled by hand (a module called once per step or in chunks,
+an nn.LSTMCell / nn.GRUCell / nn.RNNCell in a loop) is stacked along time:
+the calls that continue one another's state make one entry, a call per
+column group (`LayerInfo.call_timesteps`); independent calls of a shared
+module are entries `<key>/call_<i>`.
 """
 
 from __future__ import annotations
@@ -61,8 +68,9 @@ def capture(
         inputs: A tensor or PackedSequence (`module(inputs)`), a tuple or list
             (`module(*inputs)`), or a dict (`module(**inputs)`).
         targets: Passed to `loss_fn` as given.
-        layers: None for every nn.RNN / nn.LSTM / nn.GRU in `module`; or a
-            module path ("encoder.lstm"), a module object, or a list of these.
+        layers: None for every nn.RNN / nn.LSTM / nn.GRU and every
+            nn.RNNCell / nn.LSTMCell / nn.GRUCell in `module`; or a module
+            path ("encoder.lstm"), a module object, or a list of these.
             A non-recurrent module whose output is (batch, timesteps,
             channels), e.g. nn.TransformerEncoderLayer, can be named for
             "gradients" and "activations".
@@ -81,8 +89,10 @@ def capture(
         A `CaptureResult`.
 
     Raises:
-        CaptureError: A layer is unknown, not called, called twice, or not a
-            sequence; a state kind is asked of a non-recurrent module; the
+        CaptureError: A layer is unknown, not called, or not a sequence; a
+            non-recurrent module is called twice; the calls of one recurrence
+            differ in batch size; an unrolled recurrence's outputs are not
+            used by the loss; a state kind is asked of a non-recurrent module; the
             module or loss fails on the batch; or the loss is not a scalar
             that depends on the module.
     """

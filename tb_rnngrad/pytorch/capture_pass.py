@@ -16,7 +16,8 @@ from torch.nn.utils import rnn as rnn_utils
 
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.format.layer_info import LayerInfo
-from tb_rnngrad.pytorch import sequences
+from tb_rnngrad.pytorch import sequences, unrolled
+from tb_rnngrad.pytorch.cell_pass import CellPass
 from tb_rnngrad.pytorch.inputs import (
     Inputs,
     check_call_inputs,
@@ -29,13 +30,14 @@ from tb_rnngrad.pytorch.modules import (
     Entry,
     Selector,
     Target,
-    entries,
-    h_channels,
+    is_cell,
+    mode,
     resolve,
 )
 from tb_rnngrad.pytorch.probes import EmbeddingProbes, OutputProbe, installed
 from tb_rnngrad.pytorch.recurrence import GATES, Weights
 from tb_rnngrad.pytorch.rnn_pass import RnnPass
+from tb_rnngrad.pytorch.stacking import Stacked
 from tb_rnngrad.pytorch.state import capture_mode
 from tb_rnngrad.pytorch.timestep_terms import (
     PROJECTION_GATE,
@@ -43,6 +45,7 @@ from tb_rnngrad.pytorch.timestep_terms import (
     weight_gradients,
     weight_terms,
 )
+from tb_rnngrad.pytorch.unrolled import recurrences
 from tb_rnngrad.result import KINDS as ALL_KINDS
 from tb_rnngrad.result import CaptureResult
 
@@ -73,12 +76,13 @@ class Pass:
 
     kinds: tuple[str, ...]
     loss: float
-    rnns: list[tuple[Target, RnnPass]]
+    rnns: list[tuple[Target, RnnPass | CellPass]]
     outputs: list[OutputProbe]
     embeddings: EmbeddingProbes | None
     inputs: Inputs
     batch_first: bool
     grads: dict[int, Tensor]
+    unused: set[int]
     notes: list[str]
 
     def grad(self, probe: Tensor) -> Tensor:
@@ -111,14 +115,25 @@ def run(
         for p in t.module.parameters()
     )
     states = states or ("weight_gradients" in kinds and frozen)
-    rnns = [(t, RnnPass(t.key, t.module, states)) for t in chosen if t.recurrent]
+    terms = any(kind in ("weight_contributions", "weight_gradients") for kind in kinds)
+    rnns = [
+        (t, CellPass(t.key, t.module, terms) if is_cell(t.module)
+         else RnnPass(t.key, t.module, states))
+        for t in chosen
+        if t.recurrent
+    ]  # fmt: skip
     outputs = [OutputProbe(t.key, t.module) for t in chosen if not t.recurrent]
     embeddings = None
     if "input_gradients" in kinds and prepared.integer:
         embeddings = EmbeddingProbes(module)
     parameters = []
     if "weight_gradients" in kinds and not states:
-        parameters = [p for _, rp in rnns for p in rp.module.parameters()]
+        parameters = [
+            p
+            for _, rp in rnns
+            if isinstance(rp, RnnPass)
+            for p in rp.module.parameters()
+        ]
     forwards = {rnn_pass.module: rnn_pass.forward for _, rnn_pass in rnns}
     with capture_mode(module), installed(forwards, outputs, embeddings):
         loss = _loss(module, loss_fn, prepared, inputs, targets)
@@ -133,6 +148,10 @@ def run(
         id(probe): torch.zeros_like(probe) if grad is None else grad
         for probe, grad in zip(probes, found, strict=True)
     }
+    unused = {
+        id(probe) for probe, grad in zip(probes, found, strict=True) if grad is None
+    }
+    unrolled.check_reached(rnns, unused)
     layout = inputs_batch_first(module, batch_first)
     return Pass(
         kinds=kinds,
@@ -143,7 +162,10 @@ def run(
         inputs=prepared,
         batch_first=layout,
         grads=grads,
-        notes=_notes(prepared, embeddings, kinds) + _matrix_notes(outputs, kinds),
+        unused=unused,
+        notes=_notes(prepared, embeddings, kinds)
+        + _matrix_notes(outputs, kinds)
+        + unrolled.notes(rnns),
     )
 
 
@@ -216,8 +238,8 @@ def raw_weight_terms(done: Pass) -> dict[str, dict[str, np.ndarray]]:
     with a state kind: each timestep's term of each weight's gradient."""
     terms = {}
     for target, rnn_pass in done.rnns:
-        for entry in entries(target):
-            trace, grads = rnn_pass.through_time(entry.layer, entry.direction)
+        for entry, stacked in recurrences(target, rnn_pass, done.grads):
+            trace, grads = stacked.through_time
             weights = rnn_pass.weights(entry.layer, entry.direction)
             found = weight_terms(trace, grads, weights)
             terms[entry.key] = {name: to_numpy(t) for name, t in found.items()}
@@ -225,40 +247,37 @@ def raw_weight_terms(done: Pass) -> dict[str, dict[str, np.ndarray]]:
 
 
 def _rnn_entries(
-    done: Pass, target: Target, rnn_pass: RnnPass, fields: dict[str, Any]
+    done: Pass, target: Target, rnn_pass: RnnPass | CellPass, fields: dict[str, Any]
 ) -> None:
-    channels = h_channels(target.module)
-    mask = None if rnn_pass.mask is None else to_numpy(rnn_pass.mask)
-    for entry in entries(target):
-        run = rnn_pass.layers[entry.layer]
-        half = slice(entry.direction * channels, (entry.direction + 1) * channels)
+    for entry, stacked in recurrences(target, rnn_pass, done.grads):
+        mask = stacked.mask
         fields["layers"][entry.key] = entry.info
-        fields["masks"][entry.key] = mask
+        fields["masks"][entry.key] = None if mask is None else to_numpy(mask)
         if "gradients" in done.kinds:
-            grad = rnn_pass.output_gradient(entry.layer, done.grads)[..., half]
-            fields["gradients"][entry.key] = to_numpy(grad)
+            fields["gradients"][entry.key] = to_numpy(stacked.output_gradient)
         if "activations" in done.kinds:
-            fields["activations"][entry.key] = to_numpy(run.output[..., half])
+            fields["activations"][entry.key] = to_numpy(stacked.output)
         if rnn_pass.states:
-            _state_entries(done, target, rnn_pass, entry, fields)
+            _state_entries(done, target, rnn_pass, entry, stacked, fields)
         if any(kind in MATRIX_KINDS for kind in done.kinds):
-            _matrix_entries(done, target, rnn_pass, entry, fields)
+            _matrix_entries(done, target, rnn_pass, entry, stacked, fields)
 
 
 def _state_entries(
     done: Pass,
     target: Target,
-    rnn_pass: RnnPass,
+    rnn_pass: RnnPass | CellPass,
     entry: Entry,
+    stacked: Stacked,
     fields: dict[str, Any],
 ) -> None:
-    trace, grads = rnn_pass.through_time(entry.layer, entry.direction)
+    trace, grads = stacked.through_time
     if "state_gradients" in done.kinds:
         fields["state_gradients"][entry.key] = to_numpy(grads.state)
         if grads.cell is not None:
             fields["state_gradients"][entry.key + "/cell"] = to_numpy(grads.cell)
     if "weight_contributions" in done.kinds:
-        gates = GATES[target.module.mode]
+        gates = GATES[mode(target.module)]
         weights = rnn_pass.weights(entry.layer, entry.direction)
         norms, projection = contributions(trace, grads, weights, len(gates))
         fields["weight_contributions"][entry.key] = _float32(norms)
@@ -272,19 +291,22 @@ def _state_entries(
 def _matrix_entries(
     done: Pass,
     target: Target,
-    rnn_pass: RnnPass,
+    rnn_pass: RnnPass | CellPass,
     entry: Entry,
+    stacked: Stacked,
     fields: dict[str, Any],
 ) -> None:
     """The weights and their gradients of one layer and direction, as Keras
     lays out its kernels: a weight (gates * hidden, columns) transposed, so
     that its columns are the gate blocks; a bias as it is. An LSTM's
-    `weight_hr` is the entry `<key>/projection`, as in weight_contributions."""
+    `weight_hr` is the entry `<key>/projection`, as in weight_contributions.
+    The weight gradients of one of several independent recurrences
+    (`<key>/call_<i>`) are that recurrence's share."""
     weights = rnn_pass.weights(entry.layer, entry.direction)
     found = {"weights": _present(weights)}
     if "weight_gradients" in done.kinds:
         if rnn_pass.states:
-            trace, grads = rnn_pass.through_time(entry.layer, entry.direction)
+            trace, grads = stacked.through_time
             found["weight_gradients"] = weight_gradients(trace, grads, weights)
         else:
             found["weight_gradients"] = {
@@ -297,7 +319,7 @@ def _matrix_entries(
         by_name = {name: _gate_columns(t) for name, t in found[kind].items()}
         projection = by_name.pop("weight_hr", None)
         fields[kind][entry.key] = by_name
-        fields["gates"][entry.key] = GATES[target.module.mode]
+        fields["gates"][entry.key] = GATES[mode(target.module)]
         if projection is not None:
             fields[kind][entry.key + "/projection"] = {"weight_hr": projection}
             fields["gates"][entry.key + "/projection"] = (PROJECTION_GATE,)
@@ -446,9 +468,11 @@ def _loss(
 
 
 def _check_called(
-    module: nn.Module, rnns: list[tuple[Target, RnnPass]], outputs: list[OutputProbe]
+    module: nn.Module,
+    rnns: list[tuple[Target, RnnPass | CellPass]],
+    outputs: list[OutputProbe],
 ) -> None:
-    missed = [t.key for t, rnn_pass in rnns if rnn_pass.calls == 0]
+    missed = [t.key for t, rnn_pass in rnns if not rnn_pass.calls]
     missed += [probe.key for probe in outputs if probe.calls == 0]
     if missed:
         raise CaptureError(

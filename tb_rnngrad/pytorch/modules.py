@@ -1,12 +1,15 @@
 """Which submodules a capture watches, and the entries each one gives.
 
-A target is a recurrent module (`nn.RNN`, `nn.LSTM`, `nn.GRU`) or, named
-explicitly, any module whose output is (batch, timesteps, channels). Keys are
-module paths as `module.named_modules()` spells them ("encoder.lstm"); the
-module itself, if it is the target, is keyed by its class name in lower case
-("lstm"). A recurrent module gives one entry per stacked layer and direction:
-`<key>`, `<key>/layer_<i>` with num_layers > 1, and `/forward`, `/backward`
-for a bidirectional module.
+A target is a recurrent module (`nn.RNN`, `nn.LSTM`, `nn.GRU`), a recurrent
+cell (`nn.RNNCell`, `nn.LSTMCell`, `nn.GRUCell`, called once per step) or,
+named explicitly, any module whose output is (batch, timesteps, channels).
+Keys are module paths as `module.named_modules()` spells them
+("encoder.lstm"); the module itself, if it is the target, is keyed by its
+class name in lower case ("lstm"). A recurrent module gives one entry per
+stacked layer and direction: `<key>`, `<key>/layer_<i>` with num_layers > 1,
+and `/forward`, `/backward` for a bidirectional module. A module or cell whose
+calls form several independent recurrences (`chains`) gives each its own
+`<key>/call_<i>` in place of `<key>`.
 """
 
 from __future__ import annotations
@@ -50,8 +53,28 @@ class Entry:
 
 
 def is_recurrent(module: nn.Module) -> bool:
-    """Whether `module` is an nn.RNN, nn.LSTM or nn.GRU (or a subclass)."""
+    """Whether `module` is an nn.RNN, nn.LSTM or nn.GRU, or one of their
+    cells (or a subclass)."""
+    if is_cell(module):
+        return True
     return isinstance(module, nn.RNNBase) and module.mode in GATES
+
+
+def is_cell(module: nn.Module) -> bool:
+    """Whether `module` is an nn.RNNCell, nn.LSTMCell or nn.GRUCell."""
+    return isinstance(module, (nn.RNNCell, nn.LSTMCell, nn.GRUCell))
+
+
+def mode(module: nn.Module) -> str:
+    """The `nn.RNNBase.mode` of a recurrent module or of the layer a cell
+    steps: "LSTM", "GRU", "RNN_TANH" or "RNN_RELU"."""
+    if isinstance(module, nn.LSTMCell):
+        return "LSTM"
+    if isinstance(module, nn.GRUCell):
+        return "GRU"
+    if isinstance(module, nn.RNNCell):
+        return "RNN_TANH" if module.nonlinearity == "tanh" else "RNN_RELU"
+    return module.mode
 
 
 def recurrent_modules(module: nn.Module) -> list[str]:
@@ -89,8 +112,9 @@ def resolve(
         if not found:
             raise CaptureError(
                 f"{type(module).__name__} has no nn.RNN, nn.LSTM or nn.GRU "
-                "submodule, so there is nothing to capture by default. Name the "
-                "sequence modules to watch in layers=, e.g. layers=['encoder']."
+                "submodule (nor one of their cells), so there is nothing to "
+                "capture by default. Name the sequence modules to watch in "
+                "layers=, e.g. layers=['encoder']."
             )
         return found
     many = isinstance(layers, (list, tuple))
@@ -113,15 +137,35 @@ def resolve(
     return targets
 
 
-def entries(target: Target) -> list[Entry]:
-    """The result entries of a recurrent target, layer-major."""
+def entries(
+    target: Target, key: str | None = None, call_timesteps: Sequence[int] = ()
+) -> list[Entry]:
+    """The result entries of a recurrent target, layer-major.
+
+    Args:
+        target: The target.
+        key: The key of the recurrence the entries are of (`<key>/call_<i>`
+            for one of several chains); default the target's key.
+        call_timesteps: For a recurrence unrolled by hand, the timesteps
+            each call contributed (`LayerInfo.call_timesteps`).
+    """
     rnn = target.module
+    key = target.key if key is None else key
+    if is_cell(rnn):
+        label = type(rnn).__name__
+        info = LayerInfo(
+            name=key,
+            layer_class=label,
+            units=rnn.hidden_size,
+            call_timesteps=tuple(call_timesteps),
+        )
+        return [Entry(key, 0, 0, info)]
     directions = 2 if rnn.bidirectional else 1
     found = []
     for layer in range(rnn.num_layers):
-        base = target.key if rnn.num_layers == 1 else f"{target.key}/layer_{layer}"
+        base = key if rnn.num_layers == 1 else f"{key}/layer_{layer}"
         for direction in range(directions):
-            key = base if directions == 1 else f"{base}/{DIRECTIONS[direction]}"
+            entry_key = base if directions == 1 else f"{base}/{DIRECTIONS[direction]}"
             info = LayerInfo(
                 name=base,
                 layer_class=_CLASS_LABELS[rnn.mode],
@@ -129,14 +173,15 @@ def entries(target: Target) -> list[Entry]:
                 bidirectional=directions == 2,
                 merge_mode="none" if directions == 2 else "",
                 direction=DIRECTIONS[direction] if directions == 2 else "",
+                call_timesteps=tuple(call_timesteps),
             )
-            found.append(Entry(key, layer, direction, info))
+            found.append(Entry(entry_key, layer, direction, info))
     return found
 
 
-def h_channels(rnn: nn.RNNBase) -> int:
+def h_channels(rnn: nn.Module) -> int:
     """Channels of h_t: proj_size for a projected LSTM, else hidden_size."""
-    return rnn.proj_size or rnn.hidden_size
+    return getattr(rnn, "proj_size", 0) or rnn.hidden_size
 
 
 def layer_input_size(rnn: nn.RNNBase, layer: int) -> int:
@@ -146,9 +191,14 @@ def layer_input_size(rnn: nn.RNNBase, layer: int) -> int:
     return h_channels(rnn) * (2 if rnn.bidirectional else 1)
 
 
-def parameter_names(rnn: nn.RNNBase, layer: int, direction: int) -> dict[str, str]:
+def parameter_names(rnn: nn.Module, layer: int, direction: int) -> dict[str, str]:
     """`{short name: parameter name}` of one layer and direction, e.g.
-    `{"weight_ih": "weight_ih_l1_reverse", ...}`."""
+    `{"weight_ih": "weight_ih_l1_reverse", ...}` (a cell's own names)."""
+    if is_cell(rnn):
+        short = ["weight_ih", "weight_hh"] + (
+            ["bias_ih", "bias_hh"] if rnn.bias else []
+        )
+        return {name: name for name in short}
     suffix = f"_l{layer}" + ("_reverse" if direction else "")
     short = ["weight_ih", "weight_hh"]
     if rnn.bias:

@@ -15,6 +15,13 @@ initial states, so the pass needs no backward pass of torch's kernel. A zero
 `anchor` that the capture asks a gradient of makes autograd call it even when
 nothing before the layer needs a gradient.
 
+Each call of the module is kept apart (`ModuleCall`): a module called once
+per step or in chunks is a recurrence unrolled by hand, whose calls
+`unrolled` stacks along time. The state a call receives from an earlier call
+carries the gradient back into it (autograd passes d(loss)/d(h_n) to that
+call's `ThroughTime.backward`), so each call's state gradients are the total
+ones.
+
 The capture runs in eval mode, where torch applies no dropout between layers,
 so none is applied here.
 """
@@ -27,11 +34,13 @@ import functools
 import torch
 from torch import Tensor, nn
 from torch.func import functional_call
+from torch.nn.utils import rnn as rnn_utils
 
-from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.pytorch import sequences
+from tb_rnngrad.pytorch.chains import Chains
 from tb_rnngrad.pytorch.modules import h_channels, layer_input_size, parameter_names
 from tb_rnngrad.pytorch.recurrence import Direction, Gradients, Trace, Weights, backward
+from tb_rnngrad.pytorch.stacking import Piece
 
 
 @dataclasses.dataclass
@@ -137,8 +146,24 @@ class _StateLayer:
         return slice(direction * channels, (direction + 1) * channels)
 
 
+@dataclasses.dataclass
+class ModuleCall:
+    """One call of the module: its layers as they ran, and the input's mask."""
+
+    layers: list[LayerRun] = dataclasses.field(default_factory=list)
+    runners: list[_StateLayer] = dataclasses.field(default_factory=list)
+    mask: Tensor | None = None
+    #: Without the state kinds, zero probes on the returned h_n (and c_n):
+    #: whether the loss uses them (`reached`).
+    state_probes: list[Tensor] = dataclasses.field(default_factory=list)
+
+
 class RnnPass:
     """Runs one recurrent module layer by layer for one capture.
+
+    A module called more than once (a recurrence unrolled by hand) keeps
+    each call apart (`calls`); `chains` tells which of them continue one
+    another.
 
     Args:
         key: The module's key, for messages.
@@ -150,37 +175,67 @@ class RnnPass:
         self.key = key
         self.module = module
         self.states = states
-        self.layers: list[LayerRun] = []
-        self.mask: Tensor | None = None
-        self.calls = 0
-        self._runners: list[_StateLayer] = []
+        self.calls: list[ModuleCall] = []
+        self.chains = Chains()
 
-    def through_time(self, layer: int, direction: int) -> tuple[Trace, Gradients]:
-        """What `recurrence.backward` found for one layer and direction (all
-        zero if no path from the loss reached the layer)."""
-        return self._backward_run(layer).through_time[direction]
+    def piece(self, call: int, layer: int, direction: int, grads) -> Piece:
+        """One call's part of the entry of `layer` and `direction`, given the
+        pass's gradients of its probes (`{id(probe): gradient}`)."""
+        channels = h_channels(self.module)
+        half = slice(direction * channels, (direction + 1) * channels)
+        run = self.calls[call].layers[layer]
+        through_time = None
+        if self.states:
 
-    def output_gradient(self, layer: int, grads: dict[int, Tensor]) -> Tensor:
-        """d(loss)/d(output) of a stacked layer, given the pass's gradients
-        of its probes (`{id(probe): gradient}`)."""
-        run = self.layers[layer]
+            def through_time():
+                return self._backward_run(call, layer).through_time[direction]
+
+        return Piece(
+            output=run.output[..., half],
+            output_gradient=lambda: self._output_gradient(call, layer, grads)[
+                ..., half
+            ],
+            mask=self.calls[call].mask,
+            through_time=through_time,
+            state_shape=(channels,),
+        )
+
+    def timesteps(self, call: int) -> int:
+        """The timesteps the call ran over."""
+        return self.calls[call].layers[0].output.shape[1]
+
+    def reached(self, call: int, unused: set[int]) -> bool:
+        """Whether the loss depends on anything the call returned, given the
+        ids of the probes autograd found no gradient for."""
+        done = self.calls[call]
+        if self.states:
+            return any(run.through_time is not None for run in done.layers)
+        probes = [run.output_probe for run in done.layers] + done.state_probes
+        return any(id(probe) not in unused for probe in probes)
+
+    def _output_gradient(self, call: int, layer: int, grads) -> Tensor:
+        run = self.calls[call].layers[layer]
         if run.output_probe is not None:
             return grads[id(run.output_probe)]
-        return self._backward_run(layer).output_gradient
+        return self._backward_run(call, layer).output_gradient
 
     def probes(self) -> list[Tensor]:
         """Every probe of the pass: outputs, or anchors for the state kinds."""
-        return [
-            run.anchor if run.output_probe is None else run.output_probe
-            for run in self.layers
-        ]
+        found = []
+        for call in self.calls:
+            found += [
+                run.anchor if run.output_probe is None else run.output_probe
+                for run in call.layers
+            ]
+            found += call.state_probes
+        return found
 
-    def _backward_run(self, layer: int) -> LayerRun:
+    def _backward_run(self, call: int, layer: int) -> LayerRun:
         """The layer's run, its backward pass done (with zero gradients if
         autograd did not call it: nothing the loss uses depends on it)."""
-        run = self.layers[layer]
+        run = self.calls[call].layers[layer]
         if run.through_time is None:
-            runner = self._runners[layer]
+            runner = self.calls[call].runners[layer]
             output = run.output.detach()
             h_n = runner.h0.new_zeros(runner.h0.shape)
             c_n = None if runner.c0 is None else runner.c0.new_zeros(runner.c0.shape)
@@ -195,22 +250,19 @@ class RnnPass:
     def forward(self, input, hx=None):  # torch's own signature
         """Same outputs as the module's forward, with probes; see the module
         docstring."""
-        self.calls += 1
-        if self.calls > 1:
-            raise CaptureError(
-                f"Recurrent module '{self.key}' was called more than once in one "
-                "forward pass, so its output gradient is ambiguous. Capture a "
-                "module that runs once per forward pass."
-            )
         rnn = self.module
+        given = hx if isinstance(hx, (tuple, list)) else (hx,)
+        index = self.chains.start(given)
+        call = ModuleCall()
+        self.calls.append(call)
         padded = sequences.pad(input, rnn.batch_first)
-        self.mask = padded.mask
+        call.mask = padded.mask
         h0, c0 = self._initial_state(hx, padded)
         x = padded.data
         finals_h, finals_c = [], []
         for layer in range(rnn.num_layers):
-            run, h_n, c_n = self._layer(layer, x, h0, c0, padded)
-            self.layers.append(run)
+            run, h_n, c_n = self._layer(call, layer, x, h0, c0, padded)
+            call.layers.append(run)
             finals_h.append(h_n)
             finals_c.append(c_n)
             x = (
@@ -218,15 +270,25 @@ class RnnPass:
                 if run.output_probe is None
                 else run.output + run.output_probe
             )
-        h_n = torch.cat(finals_h)
-        if padded.unbatched:
-            h_n = h_n[:, 0]
+        h_n = self._final(call, torch.cat(finals_h), padded)
+        output = padded.like(x)
         if rnn.mode != "LSTM":
-            return padded.like(x), h_n
-        c_n = torch.cat(finals_c)
-        if padded.unbatched:
-            c_n = c_n[:, 0]
-        return padded.like(x), (h_n, c_n)
+            self.chains.returned(index, (_data(output), h_n))
+            return output, h_n
+        c_n = self._final(call, torch.cat(finals_c), padded)
+        self.chains.returned(index, (_data(output), h_n, c_n))
+        return output, (h_n, c_n)
+
+    def _final(
+        self, call: ModuleCall, state: Tensor, padded: sequences.Padded
+    ) -> Tensor:
+        """A final state as the module returns it; without the state kinds,
+        plus a zero probe (`ModuleCall.state_probes`)."""
+        if not self.states:
+            probe = torch.zeros_like(state, requires_grad=True)
+            call.state_probes.append(probe)
+            state = state + probe
+        return state[:, 0] if padded.unbatched else state
 
     def _initial_state(
         self, hx, padded: sequences.Padded
@@ -248,6 +310,7 @@ class RnnPass:
 
     def _layer(
         self,
+        call: ModuleCall,
         layer: int,
         x: Tensor,
         h0: Tensor,
@@ -268,11 +331,37 @@ class RnnPass:
         output, h_n = found[:2]
         c_n = found[2] if len(found) > 2 else None
         runner.run = LayerRun(output, None, anchor)
-        self._runners.append(runner)
+        call.runners.append(runner)
         return runner.run, h_n, c_n
 
     def _fused(self, layer: int, x: Tensor, state, padded: sequences.Padded):
         """One layer through torch's kernel: (output, h_n, c_n or None)."""
+        rnn = self.module
+        if padded.packed is not None:
+            x = sequences.repack(x, padded.packed)
+        if rnn.num_layers == 1:
+            output, final = self._single_layer(x, state, padded)
+        else:
+            output, final = self._stacked_layer(layer, x, state)
+        if padded.packed is not None:
+            output = sequences.pad(output, True).data
+        h_n, c_n = final if rnn.mode == "LSTM" else (final, None)
+        return output, h_n, c_n
+
+    def _single_layer(self, x, state, padded: sequences.Padded):
+        """A one-layer module's own kernel call (torch's forward of its class,
+        as the instance's forward is the capture's): no template to fill,
+        which counts in a loop of many one-step calls."""
+        rnn = self.module
+        time_major = padded.packed is None and not rnn.batch_first
+        output, final = _base_class(rnn).forward(
+            rnn, x.transpose(0, 1) if time_major else x, state
+        )
+        return (output.transpose(0, 1) if time_major else output), final
+
+    def _stacked_layer(self, layer: int, x, state):
+        """One layer of a stacked module: a one-layer template module run
+        with this layer's parameters."""
         rnn = self.module
         template = _template(
             _base_class(rnn),
@@ -289,13 +378,12 @@ class RnnPass:
             template_names = parameter_names(template, 0, direction)
             for short, name in own.items():
                 parameters[template_names[short]] = getattr(rnn, name)
-        if padded.packed is not None:
-            x = sequences.repack(x, padded.packed)
-        output, final = functional_call(template, parameters, (x, state))
-        if padded.packed is not None:
-            output = sequences.pad(output, True).data
-        h_n, c_n = final if rnn.mode == "LSTM" else (final, None)
-        return output, h_n, c_n
+        return functional_call(template, parameters, (x, state))
+
+
+def _data(output) -> Tensor:
+    """The tensor of an output (a PackedSequence's data)."""
+    return output.data if isinstance(output, rnn_utils.PackedSequence) else output
 
 
 def _base_class(rnn: nn.RNNBase) -> type:

@@ -14,7 +14,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from testkit.plugin_page import open_plugin, redraw, run_box, show_only
+from testkit.plugin_page import (
+    heatmap_readout,
+    open_plugin,
+    redraw,
+    run_box,
+    show_only,
+)
 from testkit.tensorboard_server import fetch_json, start_tensorboard, wait_for_json
 
 pytestmark = pytest.mark.browser
@@ -120,16 +126,6 @@ def test_both_runs_list_the_same_tags(served):
 
 
 HEATMAP = "canvas.rg-heatmap"
-READOUT_JS = """
-([canvas, t, c]) => {
-  const d = window.rnngrad.drawn(canvas);
-  const geom = d.geom, g = geom.g, [ox, oy] = geom.origins[0];
-  const col = geom.transpose ? c : t, row = geom.transpose ? t : c;
-  return {cols: g.cols, rows: g.rows,
-          lines: d.readout(ox + g.x + (col + 0.5) * g.cellW,
-                           oy + g.y + (row + 0.5) * g.cellH)};
-}
-"""
 
 
 def test_torch_state_gradient_heatmap_draws_beside_the_keras_run(page, served):
@@ -154,7 +150,7 @@ def test_torch_state_gradient_heatmap_draws_beside_the_keras_run(page, served):
     canvas = torch_panel.locator(HEATMAP).element_handle()
     logged = expected[4][0]  # sample 0 of the last logged step
     for t, c in ((TIMESTEPS - 1, 0), (0, UNITS - 1), (TIMESTEPS // 2, 3)):
-        shown = frame.evaluate(READOUT_JS, [canvas, t, c])
+        shown = heatmap_readout(frame, canvas, t, c)
         assert {shown["cols"], shown["rows"]} == {TIMESTEPS, UNITS}
         assert shown["lines"][:3] == ["sample 0", f"ch {c}", f"timestep {t}"]
         value = float(shown["lines"][3].removeprefix("value "))
