@@ -1,6 +1,7 @@
 """Benchmark: the loggers' byte budget per logged step (issue 23).
 
     python -m bench.bench_budget [--quick] [--reps N] [--steps N] [--json OUT]
+    python -m bench.bench_budget --logger-only --reps N   # (a) alone
 
 Side by side in one run (PyTorch; `--quick` uses a small model):
 
@@ -414,6 +415,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--json", default=None, help="write results here")
+    parser.add_argument(
+        "--logger-only", action="store_true", help="(a) only: more repetitions"
+    )
     parser.add_argument("--peak", nargs=4, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.peak:
@@ -440,6 +444,11 @@ def main(argv: list[str] | None = None) -> int:
         "checks": [],
     }
     start = time.perf_counter()
+    if args.logger_only:
+        with tempfile.TemporaryDirectory(prefix="bench_budget_") as root:
+            doc["logger"], _ = logger_side_by_side(a_shape, args.reps, root)
+        print(json.dumps(doc["logger"], indent=1, default=float))
+        return 0
     with tempfile.TemporaryDirectory(prefix="bench_budget_") as root:
         doc["logger"], captured = logger_side_by_side(a_shape, args.reps, root)
         logdir = os.path.join(root, "served")
