@@ -194,7 +194,7 @@ def _reduced_lines(listing: dict) -> str:
     for run, tags in sorted(listing.items()):
         for tag, info in sorted(tags.items()):
             if isinstance(info, SeriesInfo) and info.reduced:
-                note = payloads.series_note(info)
+                note = _printable(payloads.series_note(info))
                 lines.append(f"  {_printable(run)} / {_printable(tag)}: {note}")
     return "\n".join(lines)
 
@@ -470,7 +470,7 @@ def _step_figure(
     data = np.load(io.BytesIO(reader.read_tensor(ctx, eid, info.run, info.tag, step)))
     title = f"{_printable(info.run)} / {_printable(info.tag)} / step {step}"
     if info.reduced:
-        title += f"\nstored: {payloads.series_note(info)}"
+        title += f"\nstored: {_printable(payloads.series_note(info))}"
     if export_weights.is_matrix(info):
         return export_weights.heatmap_figure(source, info, step, title, _printable)
     if args.view == "weights":
