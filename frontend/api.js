@@ -112,6 +112,9 @@ export function createApi(fetchImpl = (...a) => globalThis.fetch(...a)) {
     /** @returns {Promise<import("./npy.js").NpyArray>} (batch, time) bool. */
     mask: (run, tag, step) =>
       npy(routeUrl("mask", { run, tag, step }), `the mask of ${label(run, tag, step)}`),
+    /** @returns {Promise<import("./kept.js").Kept>} What a reduced series keeps. */
+    kept: (run, tag, step) =>
+      json(routeUrl("kept", { run, tag, step }), `what ${label(run, tag, step)} keeps`),
     /**
      * TensorBoard's own histograms of a tag (the per-gate histograms of a weight),
      * from the histograms plugin's route beside this plugin's.

@@ -201,6 +201,18 @@ export function layerSummary(meta) {
 }
 
 /**
+ * The panel's line on a reduced series: what is stored of what was captured (the
+ * server's note, e.g. "4 of 16 samples, 512 of 1,024 channels with the largest
+ * norm, timesteps pooled 4:1 by largest |g|, float16").
+ * @param {object} meta Tag metadata.
+ * @returns {string} "Stored: …", or "" for a series stored as captured.
+ */
+export function storedLine(meta) {
+  const note = meta && meta.reduction && meta.reduction.note;
+  return typeof note === "string" && note ? `Stored: ${note}` : "";
+}
+
+/**
  * Name of a channel, marking the halves of a bidirectional concat layer.
  * @param {number} c Channel index.
  * @param {object} meta Tag metadata.

@@ -124,6 +124,7 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
     for (const [step, wallTime] of before) {
       if (s.wallTimes.get(step) === wallTime) continue;
       stale.add(k("mask", run, tag, step));
+      stale.add(k("kept", run, tag, step));
       tensorPrefixes.push(`${k("tensor", run, tag, step).slice(0, -1)},`);
     }
     forget((key) => stale.has(key) || tensorPrefixes.some((p) => key.startsWith(p)));
@@ -221,6 +222,11 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
         },
         (e) => e.data.byteLength * 2,
       ),
+    /**
+     * @returns {Promise<import("./kept.js").Kept>} What a reduced series keeps at a
+     *   step (original channels, timestep pooling), cached.
+     */
+    kept: (run, tag, step) => once(k("kept", run, tag, step), small, () => api.kept(run, tag, step)),
     /** @returns {boolean} Whether a tensor is cached (no fetch needed). */
     hasTensor: (run, tag, step, sample = null) =>
       tensors.has(k("tensor", run, tag, step, sample)),

@@ -4,6 +4,7 @@
  */
 import { timeLabel } from "./calls.js";
 import { FLOW_PLOT_HEIGHT } from "./flow_rows.js";
+import { originalChannel, timestepText } from "./kept.js";
 import { channelLabel } from "./labels.js";
 import { readoutValue } from "./layout.js";
 
@@ -17,15 +18,21 @@ import { readoutValue } from "./layout.js";
  * @param {number} hit.value Value.
  * @param {boolean} [hit.masked] Whether the timestep is masked.
  * @param {object} meta Tag metadata (for channel names).
+ * @param {import("./kept.js").Kept|null} [kept] What a reduced series keeps at the
+ *   step: channel and timesteps are then given as captured.
  * @returns {string[]} E.g. ["sample 0", "ch 1", "timestep 5", "value -1"].
  */
-export function valueReadout(hit, meta) {
+export function valueReadout(hit, meta, kept = null) {
   const input = hit.inputTime === undefined ? "" : ` (input time ${hit.inputTime})`;
   let time = "timestep — (no time axis)";
-  if (hit.timestep !== null) time = `${timeLabel(hit.timestep, meta)}${input}`;
+  if (hit.timestep !== null) {
+    const pooled = kept && kept.timestep_pool > 1;
+    const label = pooled ? timestepText(hit.timestep, kept) : timeLabel(hit.timestep, meta);
+    time = `${label}${input}`;
+  }
   return [
     hit.sample === "mean" ? "batch mean of |g|" : `sample ${hit.sample}`,
-    channelLabel(hit.channel, meta),
+    channelLabel(originalChannel(hit.channel, kept), meta),
     time,
     `value ${readoutValue(hit.value)}${hit.masked ? " (masked timestep)" : ""}`,
   ];

@@ -111,14 +111,15 @@ export function createRunModels(loader) {
   async function tensorView(run, meta, runSteps, step, st) {
     const missing = missingSample(run, batchOf(meta), st);
     if (missing) return { prep: null, scale: null, note: "", error: missing };
-    const [entry, mask] = await Promise.all([
+    const [entry, mask, kept] = await Promise.all([
       loader.tensor(run, st.tag, step, fetchSample(meta, st)),
       meta.has_mask ? loader.mask(run, st.tag, step) : null,
+      meta.reduction ? loader.kept(run, st.tag, step) : null,
     ]);
     const batch = entry.sampleBase === null && !isWeights(meta) ? entry.dims.batch : null;
     const late = missingSample(run, batch, st); // the batch of this step, if unlisted
     if (late) return { prep: null, scale: null, note: "", error: late };
-    const prep = prepare(entry, mask, meta, st);
+    const prep = { ...prepare(entry, mask, meta, st), kept };
     const fixed = st.scale === "fixed" ? await fixedRange(run, meta, runSteps, st) : null;
     if (fixed && fixed.gone.length > 0 && (await stepsChanged(run, st.tag))) return null;
     const scale = makeScale(st.scale, {

@@ -7,7 +7,7 @@
  */
 import { css, SPECIAL } from "./colormap.js";
 import { el, replaceChildren } from "./dom.js";
-import { kindLabel, layerSummary, reachName } from "./labels.js";
+import { kindLabel, layerSummary, reachName, storedLine } from "./labels.js";
 import { reachLine } from "./readout.js";
 import { createSection } from "./sections.js";
 import { shownStepText } from "./steps.js";
@@ -23,6 +23,7 @@ export function createRunPanel(run, hooks) {
   const title = el("h2", { class: "rg-run-name", text: run });
   const kind = el("p", { class: "rg-kind" });
   const layer = el("p", { class: "rg-layer" });
+  const stored = el("p", { class: "rg-stored", hidden: true });
   const stepInfo = el("p", { class: "rg-step-info" });
   const message = el("div", { class: "rg-message", role: "alert", hidden: true });
   const reach = el("p", { class: "rg-reach" });
@@ -46,6 +47,7 @@ export function createRunPanel(run, hooks) {
     title,
     kind,
     layer,
+    stored,
     stepInfo,
     message,
     reach,
@@ -73,6 +75,8 @@ export function createRunPanel(run, hooks) {
     kind.textContent = m.meta ? kindLabel(m.meta.kind) : "";
     // The tag's description is shown once above the panels (page.js about()).
     layer.textContent = m.meta ? layerSummary(m.meta) : "";
+    stored.textContent = m.meta ? storedLine(m.meta) : "";
+    stored.hidden = !stored.textContent;
     if (m.message !== null) {
       setMessages([m.message]);
       stepInfo.textContent = "";

@@ -8,6 +8,7 @@
 import { timeAxisName } from "./calls.js";
 import { drawColorbar, drawLogColorbar, specialLegend } from "./colorbar.js";
 import { el, replaceChildren } from "./dom.js";
+import { channelAxis, originalChannel, timeAxis } from "./kept.js";
 import { channelLabel, noTimeLine, reachName, readingLine } from "./labels.js";
 import {
   flowCaption,
@@ -105,11 +106,13 @@ function heatmapSection(canvas, v) {
   const axes = state.transpose ? `x: channel, y: ${time}` : `x: ${time}, y: channel`;
   const geom = drawHeatmap(canvas, prep.array, prep.dims, {
     ...heatmapOptions(v),
+    ...keptAxes(prep),
     splitAt: prep.splitAt,
   });
   const readout = (x, y) => {
     const hit = heatmapAt(geom, x, y);
-    return hit && valueReadout({ ...cellAt(prep, geom, hit), sample: hit.sample }, meta);
+    const at = hit && { ...cellAt(prep, geom, hit), sample: hit.sample };
+    return at && valueReadout(at, meta, prep.kept);
   };
   return {
     caption: `Heatmap — ${axes} — ${sampleText(prep)}${reflectedText(prep)}`,
@@ -147,6 +150,15 @@ function weightsSection(canvas, v) {
     readout,
     bar: (bar) => drawColorbar(bar, v.scale, BAR_WIDTH, true),
     legend: ["nan", "posInf", "negInf"],
+  };
+}
+
+/** Axis labels in captured indices, for a reduced series (none: indices). */
+function keptAxes(prep) {
+  const { time: T, channels: C } = prep.dims;
+  return {
+    channelNames: prep.kept ? channelAxis(C, prep.kept) : undefined,
+    timeNames: prep.kept ? timeAxis(T, prep.kept) : undefined,
   };
 }
 
@@ -197,12 +209,12 @@ function gridSection(canvas, v) {
     yaxis: state.yaxis,
     mask: prep.gridMask,
     maskFlipFrom: prep.maskFlipFrom,
-    channelLabel: (c) => channelLabel(c, meta),
+    channelLabel: (c) => channelLabel(originalChannel(c, prep.kept), meta),
     availWidth: v.width,
   });
   const readout = (x, yy) => {
     const hit = channelGridAt(geom, prep.array, prep.dims, x, yy);
-    return hit && valueReadout({ ...hit, sample: sampleOf(prep, hit.local) }, meta);
+    return hit && valueReadout({ ...hit, sample: sampleOf(prep, hit.local) }, meta, prep.kept);
   };
   return {
     caption: `Channel grid — value against timestep — ${sampleText(prep)} — y axis ${y}`,
@@ -224,7 +236,7 @@ function scatterSection(canvas, v) {
   const readout = (x, y) => {
     const hit = scalar0dAt(geom, prep.array, x, y);
     const hover = hit && { ...hit, sample: sampleOf(prep, hit.local), timestep: null };
-    return hover && valueReadout(hover, meta);
+    return hover && valueReadout(hover, meta, prep.kept);
   };
   return {
     caption: `0D (no time axis) — value per channel — ${sampleText(prep)}`,

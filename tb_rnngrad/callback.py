@@ -45,8 +45,10 @@ from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.forward import CaptureBase
 from tb_rnngrad.capture.layers import LayerSelector
 from tb_rnngrad.capture.model_check import check_kinds
+from tb_rnngrad.format.budget import DEFAULT_MAX_BYTES
 from tb_rnngrad.records import ShapeFilter, records
 from tb_rnngrad.result import CaptureResult
+from tb_rnngrad.step_budget import StepBudget, check_max_bytes
 
 # Errors that a capture or a write may raise once training runs (with the
 # writer's own). Anything else is a bug and propagates.
@@ -119,6 +121,14 @@ class GradientLogger(keras.callbacks.Callback):
             (None keeps all). A model with stateful layers runs on batches of
             exactly its input batch size: keep that many.
         subdir: Subdirectory of `log_dir` to write to ("" writes to `log_dir`).
+        max_bytes_per_step: Byte budget of one logged step, all layers and
+            kinds together (default 8 MiB; None for no limit). The stored
+            tensors are reduced to fit it (fewer samples, float16, timesteps
+            pooled by largest |g|, the channels of largest norm, in that
+            order: `tb_rnngrad.format.budget`); profiles, reach and NaN/Inf
+            counts are computed on everything captured, and the metadata
+            records what was reduced. A step that cannot fit even at the
+            floor is written at the floor, with one warning.
 
     Raises:
         TypeError: If `data` is not a supported structure.
@@ -135,6 +145,7 @@ class GradientLogger(keras.callbacks.Callback):
         kinds: Sequence[str] = ("gradients",),
         max_samples: int | None = 16,
         subdir: str = "rnngrad",
+        max_bytes_per_step: int | None = DEFAULT_MAX_BYTES,
     ) -> None:
         super().__init__()
         if not isinstance(log_dir, (str, os.PathLike)) or not os.fspath(log_dir):
@@ -146,6 +157,7 @@ class GradientLogger(keras.callbacks.Callback):
             raise ValueError(f"subdir must be a string; got {subdir!r}.")
         _check_positive_int("every_n_steps", every_n_steps)
         _check_positive_int("max_samples", max_samples, allow_none=True)
+        check_max_bytes(max_bytes_per_step)
         self.kinds = check_kinds(kinds)
         self.log_dir = os.fspath(log_dir)
         self.path = os.path.join(self.log_dir, subdir) if subdir else self.log_dir
@@ -164,6 +176,8 @@ class GradientLogger(keras.callbacks.Callback):
         self._countdown = 0
         self._failed = False
         self._shapes = ShapeFilter(self._warn)
+        self.max_bytes_per_step = max_bytes_per_step
+        self._budget = StepBudget(max_bytes_per_step, self._warn)
         self.logged_steps: list[int] = []
 
     # tf_keras (Keras 2) asks each callback which batch hooks it implements
@@ -365,7 +379,8 @@ class GradientLogger(keras.callbacks.Callback):
     def _write_entries(self, result: CaptureResult, step: int) -> None:
         """Writes every record of `result` at `step` and flushes."""
         found = records(result, self.kinds)
-        self._writer.write((r for r in found if self._shapes.loggable(r)), step)
+        loggable = (r for r in found if self._shapes.loggable(r))
+        self._writer.write(self._budget.apply(loggable), step)
 
 
 def _writes_summaries(model: Any) -> bool:

@@ -99,6 +99,7 @@ class SummaryFileWriter:
                     description=record.description,
                     weights=record.weights,
                     gates=record.gates,
+                    reduction=record.reduction,
                 )
         self._writer.flush()
 

@@ -22,6 +22,7 @@ from tensorboard import errors
 from tb_rnngrad import export_weights
 from tb_rnngrad.format import comparison, metadata
 from tb_rnngrad.format.quantities import QUANTITIES, UNNAMED
+from tb_rnngrad.server import payloads
 from tb_rnngrad.server.reader import SeriesInfo, UnreadableSeries
 
 VIEWS = ("heatmap", "grid", "0d", "flow", "weights")
@@ -176,8 +177,26 @@ def summary_table(source) -> str:
             rows.append((run, tag, info.kind, label, *_profile_cells(source, info)))
     if len(rows) == 1:
         return "no rnngrad data found"
-    layout = _weight_layout(reader.list_series(ctx, eid))
-    return _format_table(rows) + (f"\n\nweight gate layout\n{layout}" if layout else "")
+    listing = reader.list_series(ctx, eid)
+    layout = _weight_layout(listing)
+    reduced = _reduced_lines(listing)
+    return (
+        _format_table(rows)
+        + (f"\n\nstored reduced (of what was captured)\n{reduced}" if reduced else "")
+        + (f"\n\nweight gate layout\n{layout}" if layout else "")
+    )
+
+
+def _reduced_lines(listing: dict) -> str:
+    """One line per reduced series: what it stores of what was captured
+    (`reduction_note`); "" if none is reduced."""
+    lines = []
+    for run, tags in sorted(listing.items()):
+        for tag, info in sorted(tags.items()):
+            if isinstance(info, SeriesInfo) and info.reduced:
+                note = _printable(payloads.series_note(info))
+                lines.append(f"  {_printable(run)} / {_printable(tag)}: {note}")
+    return "\n".join(lines)
 
 
 def compare_table(source, key: str, descending: bool, tag: str | None = None) -> str:
@@ -450,6 +469,8 @@ def _step_figure(
     reader, ctx, eid = source.reader, source.ctx, source.experiment_id
     data = np.load(io.BytesIO(reader.read_tensor(ctx, eid, info.run, info.tag, step)))
     title = f"{_printable(info.run)} / {_printable(info.tag)} / step {step}"
+    if info.reduced:
+        title += f"\nstored: {_printable(payloads.series_note(info))}"
     if export_weights.is_matrix(info):
         return export_weights.heatmap_figure(source, info, step, title, _printable)
     if args.view == "weights":

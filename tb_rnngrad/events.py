@@ -95,6 +95,7 @@ def add_records(
             description=record.description,
             weights=record.weights,
             gates=record.gates,
+            reduction=record.reduction,
         )
         for value in summary.value:
             add_summary(summary_pb2.Summary(value=[value]), int(step))

@@ -14,6 +14,7 @@ import numpy as np
 
 from tb_rnngrad.format import weight_layout
 from tb_rnngrad.format.layer_info import LayerInfo
+from tb_rnngrad.format.reduction import Reduction
 from tb_rnngrad.result import CaptureResult
 
 #: Suffix of an LSTM's cell-state entry in `CaptureResult.state_gradients`.
@@ -87,7 +88,8 @@ _NO_STATE_NOTE = (
 
 @dataclasses.dataclass(frozen=True)
 class Record:
-    """One summary call: `summary.write(kind, tag, data, layer=..., ...)`."""
+    """One summary call: `summary.write(kind, tag, data, layer=..., ...)`;
+    `reduction` is what the logger's byte budget chose (`step_budget`)."""
 
     kind: str
     tag: str
@@ -97,6 +99,7 @@ class Record:
     description: str
     weights: tuple[str, ...] = ()
     gates: tuple[str, ...] = ()
+    reduction: Reduction | None = None
 
 
 def records(result: CaptureResult, kinds: Sequence[str]) -> Iterator[Record]:

@@ -3,8 +3,10 @@
     with tensorboard_server(logdir, load_fast=True) as url:
         urllib.request.urlopen(url + "/data/plugin/rnngrad/tags")
 
-The process is the venv's own `tensorboard` executable (beside
-`sys.executable`) unless a `command` says otherwise, bound to 127.0.0.1 on a
+The process is this interpreter's TensorBoard (`sys.executable -m
+tensorboard.main`, not the `tensorboard` script beside it, whose shebang may
+name another checkout's interpreter in a copied venv) unless a `command` says
+otherwise, bound to 127.0.0.1 on a
 free port, in its own process group so that stopping it also stops its data
 server child (`--load_fast=true`).
 """
@@ -22,11 +24,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-TENSORBOARD = Path(sys.executable).parent / "tensorboard"
+TENSORBOARD = (sys.executable, "-m", "tensorboard.main")
 READY_ROUTE = "/data/plugins_listing"
 
 
@@ -128,7 +131,7 @@ def tensorboard_args(
     path_prefix: str = "",
     samples_per_plugin: Mapping[str, int] | None = None,
     extra_args: Sequence[str] = (),
-    command: Sequence[str] = (str(TENSORBOARD),),
+    command: Sequence[str] = TENSORBOARD,
 ) -> list[str]:
     """Command line of `tensorboard` for `start_tensorboard` (no `--logdir`
     when `logdir` is None, as with `--grpc_data_provider`)."""
@@ -156,7 +159,7 @@ def start_tensorboard(
     path_prefix: str = "",
     samples_per_plugin: Mapping[str, int] | None = None,
     extra_args: Sequence[str] = (),
-    command: Sequence[str] = (str(TENSORBOARD),),
+    command: Sequence[str] = TENSORBOARD,
     env: Mapping[str, str] | None = None,
     timeout: float = 120.0,
     attempts: int = 3,
@@ -184,6 +187,12 @@ def start_tensorboard(
     """
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
     failures = []
+    # Another TensorBoard (of another checkout on this machine) may take the
+    # port first and answer for ours: a title of our own tells them apart.
+    token = None
+    if not any(a.startswith("--window_title") for a in extra_args):
+        token = f"tb-rnngrad-test-{uuid.uuid4().hex}"
+        extra_args = [*extra_args, f"--window_title={token}"]
     for _ in range(attempts):
         port = free_port()
         args = tensorboard_args(
@@ -207,7 +216,7 @@ def start_tensorboard(
         server = TensorBoardServer(
             f"http://127.0.0.1:{port}{path_prefix}", process, log
         )
-        if _wait_until_up(server, timeout):
+        if _wait_until_up(server, timeout, token):
             return server
         output = server.output()
         server.stop()
@@ -215,7 +224,11 @@ def start_tensorboard(
     raise RuntimeError("tensorboard did not start:\n" + "\n\n".join(failures))
 
 
-def _wait_until_up(server: TensorBoardServer, timeout: float) -> bool:
+def _wait_until_up(
+    server: TensorBoardServer, timeout: float, token: str | None = None
+) -> bool:
+    """Whether the server answers in time (with `token` as its window title,
+    if given: then it is ours, not another process on the same port)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
@@ -224,10 +237,20 @@ def _wait_until_up(server: TensorBoardServer, timeout: float) -> bool:
             status, _, _ = fetch(server.url + READY_ROUTE, timeout=5)
         except OSError:
             status = None
-        if status == 200:
+        if status == 200 and (token is None or _title(server) == token):
             return True
         time.sleep(0.2)
     return False
+
+
+def _title(server: TensorBoardServer) -> str | None:
+    """The window title the server reports (None if it does not answer)."""
+    try:
+        return fetch_json(server.url + "/data/environment", timeout=5).get(
+            "window_title"
+        )
+    except (OSError, ValueError, AttributeError, AssertionError):
+        return None
 
 
 @contextlib.contextmanager

@@ -320,6 +320,7 @@ def test_tags_lists_full_tensor_series_with_metadata(client):
         "weights": [],
         "gates": [],
         "call_timesteps": [],
+        "reduction": None,
     }
     act = tags[TRAIN]["scope/act"]
     assert (act["kind"], act["dtype"], act["shape"]) == (

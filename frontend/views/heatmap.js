@@ -62,6 +62,8 @@ function sampleFrame(many, availWidth) {
  *   when there is more than one tile, else none).
  * @param {string[]} [opts.channelNames] Labels of the channel axis (default: the
  *   channel indices).
+ * @param {string[]} [opts.timeNames] Labels of the timestep axis (default: the
+ *   timestep indices; a pooled series gives its captured timesteps).
  * @param {HeatmapFrame} [opts.frame] Layout (default: the samples' layout).
  * @param {Array<Uint8Array|null>} [opts.masks] Per-tile (T,) masks, 1 = valid.
  * @param {number} [opts.maskFlipFrom] First channel reading its mask reversed.
@@ -96,7 +98,12 @@ export function drawHeatmap(canvas, array, dims, opts) {
   const s = scratchImage(cols, rows);
   const plotW = cols * g.cellW;
   const plotH = rows * g.cellH;
-  const axes = { transpose: opts.transpose, splitAt: opts.splitAt, names: opts.channelNames };
+  const axes = {
+    transpose: opts.transpose,
+    splitAt: opts.splitAt,
+    names: opts.channelNames,
+    times: opts.timeNames,
+  };
   ctx.font = AXIS_FONT;
   ctx.fillStyle = colors().axis;
   for (let i = 0; i < samples.length; i++) {
@@ -122,21 +129,23 @@ export function drawHeatmap(canvas, array, dims, opts) {
   return { g, origins, samples, sampleIds, titles, channelNames, transpose };
 }
 
-function drawAxes(ctx, g, ox, oy, { transpose, splitAt, names }) {
+function drawAxes(ctx, g, ox, oy, { transpose, splitAt, names, times }) {
   const x0 = ox + g.x;
   const y0 = oy + g.y;
   const plotW = g.cols * g.cellW;
   const plotH = g.rows * g.cellH;
-  const [xNames, yNames] = transpose ? [names, null] : [null, names];
+  const [xNames, yNames] = transpose ? [names, times || null] : [times || null, names];
   const label = (given, i) => (given ? given[i] : String(i));
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
-  for (const i of indexTicks(g.cols, g.cellW, xNames ? 12 : 32)) {
+  // Names (gates) fit closer ticks than numbers (indices, captured indices).
+  const named = (given) => Boolean(given) && !given.every((n) => /^\d+$/.test(n));
+  for (const i of indexTicks(g.cols, g.cellW, named(xNames) ? 12 : 32)) {
     ctx.fillText(label(xNames, i), x0 + (i + 0.5) * g.cellW, y0 + plotH + 3);
   }
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
-  for (const j of indexTicks(g.rows, g.cellH, yNames ? 11 : 14)) {
+  for (const j of indexTicks(g.rows, g.cellH, named(yNames) ? 11 : 14)) {
     ctx.fillText(label(yNames, j), x0 - 4, y0 + (j + 0.5) * g.cellH);
   }
   ctx.strokeStyle = colors().frame;

@@ -27,7 +27,10 @@ PLUGIN_NAME = "rnngrad"
 #: logged step of the small profile can be retained while few large tensors are.
 PROFILE_PLUGIN_NAME = "rnngrad_profile"
 #: Newest version of `RnnGradPluginData` this package reads and writes.
-PROTO_VERSION = 2
+PROTO_VERSION = 3
+#: The version of a full tensor stored reduced (`reduction`): older readers
+#: would show its float16 storage unscaled, so they skip it.
+REDUCED_VERSION = 3
 #: Default relative threshold of the reach scalar (see `stats.reach`).
 DEFAULT_REACH_THRESHOLD = 0.01
 
@@ -103,6 +106,7 @@ def create_plugin_data(
     reach_threshold: float,
     weights: Sequence[str] = (),
     gates: Sequence[str] = (),
+    stored: Stored | None = None,
 ) -> plugin_data_pb2.RnnGradPluginData:
     """Builds the plugin's metadata message.
 
@@ -116,9 +120,12 @@ def create_plugin_data(
       reach_threshold: Relative threshold of the reach scalar.
       weights: For "weight_contributions", the names of axis 0.
       gates: For "weight_contributions", the names of axis 2.
+      stored: For a reduced full tensor, what is stored (`shape` and `dtype`
+        are then the captured ones); None if stored as captured.
 
     Returns:
-      A `RnnGradPluginData` message of the version `kind` needs.
+      A `RnnGradPluginData` message of the version `kind` (and a reduction)
+      needs.
 
     Raises:
       ValueError: `kind` is not one of `KINDS`, or the axis names do not fit
@@ -127,8 +134,18 @@ def create_plugin_data(
     if kind not in _KIND_TO_ENUM:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     _check_axis_names(kind, shape, weights, gates)
+    version = _KIND_VERSION.get(kind, 1)
+    reduced: dict[str, Any] = {}
+    if stored is not None:
+        version = REDUCED_VERSION
+        reduced = {
+            "captured_shape": list(shape),
+            "captured_dtype": dtype,
+            "timestep_pool": stored.pool if stored.pool > 1 else 0,
+        }
+        shape, dtype = stored.shape, stored.dtype
     return plugin_data_pb2.RnnGradPluginData(
-        version=_KIND_VERSION.get(kind, 1),
+        version=version,
         kind=_KIND_TO_ENUM[kind],
         content=content,
         layer_class=layer.layer_class,
@@ -144,6 +161,7 @@ def create_plugin_data(
         has_mask=has_mask,
         weights=list(weights),
         gates=list(gates),
+        **reduced,
     )
 
 
@@ -186,6 +204,14 @@ def _check_matrix_names(
         )
     if shape[1] >= 0:
         weight_layout.gate_columns(shape[1], gates)
+
+
+class Stored(NamedTuple):
+    """What a reduced full tensor stores (`tb_rnngrad.format.reduction`)."""
+
+    shape: tuple[int, ...]
+    dtype: str
+    pool: int
 
 
 class Series(NamedTuple):
@@ -248,6 +274,7 @@ def create_summary_metadata(
     description: str | None,
     weights: Sequence[str] = (),
     gates: Sequence[str] = (),
+    stored: Stored | None = None,
 ) -> SummarySeries:
     """Tags and metadata of everything one summary call writes.
 
@@ -268,6 +295,8 @@ def create_summary_metadata(
         `MATRIX_KINDS`, the weight's one name.
       gates: For "weight_contributions", the names of axis 2; for
         `MATRIX_KINDS`, the gates of the equal column blocks.
+      stored: For a full tensor stored reduced, what is stored; `shape` and
+        `dtype` are the captured ones, which the profile describes.
 
     Returns:
       The full tensor's, the profile's and (rank 3 only) the reach's series,
@@ -282,6 +311,7 @@ def create_summary_metadata(
     description = description or ""
 
     def rnngrad_series(content: int, series_tag: str) -> Series:
+        full = content == plugin_data_pb2.FULL_TENSOR
         plugin_data = create_plugin_data(
             kind=kind,
             content=content,
@@ -292,6 +322,7 @@ def create_summary_metadata(
             reach_threshold=reach_threshold,
             weights=weights,
             gates=gates,
+            stored=stored if full else None,
         )
         return Series(series_tag, _wrap(plugin_data, series_tag, description))
 

@@ -17,12 +17,14 @@ MAGIC = b"\x93NUMPY\x01\x00"
 ALIGN = 64
 _ORDER = "<" if sys.byteorder == "little" else ">"
 
-#: Stored dtype descriptors; float16/32/64 are stored as logged.
+#: Stored dtype descriptors; float16/32/64 are stored as logged, int64 is a
+#: reduction index (`reduction`).
 DESCR = {
     "float16": _ORDER + "f2",
     "float32": _ORDER + "f4",
     "float64": _ORDER + "f8",
     "bool": "|b1",
+    "int64": _ORDER + "i8",
 }
 
 

@@ -27,11 +27,13 @@ from torch import nn
 
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.events import EventWriter, add_records
+from tb_rnngrad.format.budget import DEFAULT_MAX_BYTES
 from tb_rnngrad.pytorch import capture_pass as _capture
 from tb_rnngrad.pytorch.capture_pass import LossFn
 from tb_rnngrad.pytorch.inputs import check_call_inputs
 from tb_rnngrad.pytorch.modules import Selector, resolve
 from tb_rnngrad.records import ShapeFilter, records
+from tb_rnngrad.step_budget import StepBudget, check_max_bytes
 
 
 class GradientLogger:
@@ -68,6 +70,9 @@ class GradientLogger:
         batch_first: As for `capture`.
         subdir: Subdirectory of the log directory to write to ("" for the
             directory itself, or to write through a writer given).
+        max_bytes_per_step: Byte budget of one logged step, all modules and
+            kinds together (default 8 MiB; None for no limit); as for the
+            Keras `tb_rnngrad.GradientLogger`.
 
     Raises:
         CaptureError: An argument is of the wrong type or range, or `layers`
@@ -86,8 +91,10 @@ class GradientLogger:
         layers: Selector | Sequence[Selector] | None = None,
         batch_first: bool | None = None,
         subdir: str = "rnngrad",
+        max_bytes_per_step: int | None = DEFAULT_MAX_BYTES,
     ) -> None:
         self.kinds = _capture.check_kinds(kinds)
+        check_max_bytes(max_bytes_per_step, CaptureError)
         if not isinstance(module, nn.Module):
             raise CaptureError(
                 f"module must be a torch.nn.Module; got {type(module).__name__}."
@@ -117,6 +124,8 @@ class GradientLogger:
         self._next_step: int | None = None  # None until the first step
         self._failed = False
         self._shapes = ShapeFilter(self._warn)
+        self.max_bytes_per_step = max_bytes_per_step
+        self._budget = StepBudget(max_bytes_per_step, self._warn)
 
     def step(self, global_step: int) -> bool:
         """Logs `global_step` if it is due; call once per training step.
@@ -159,7 +168,7 @@ class GradientLogger:
             )
         )  # fmt: skip
         loggable = (r for r in records(found, self.kinds) if self._shapes.loggable(r))
-        add_records(self._adder(), loggable, global_step)
+        add_records(self._adder(), self._budget.apply(loggable), global_step)
         self._flush()
         self.logged_steps.append(int(global_step))
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from tensorboard import errors
 
-from tb_rnngrad.format import comparison
+from tb_rnngrad.format import comparison, reduction
 from tb_rnngrad.server.cache import LruCache
 from tb_rnngrad.server.reader import Reader, SeriesInfo, UnreadableSeries
 
@@ -116,7 +116,7 @@ class Comparer:
         """(step, largest finite |value|) of the run's latest retained tensor."""
         if info.run not in keys:
             return None, None
-        step, key = keys[info.run]
+        step, key, last = keys[info.run]
         cache_key = (experiment_id, info.run, info.tag)
         cached = self._max_abs.get(cache_key, version=key)
         if cached is not None:
@@ -125,6 +125,11 @@ class Comparer:
             blob = self._reader.read_blob_by_key(
                 ctx, experiment_id, key, info.run, info.tag, step
             )
+            if info.reduced:  # float16 storage scaled back
+                index = self._reader.read_blob_by_key(
+                    ctx, experiment_id, last, info.run, info.tag, step
+                )
+                blob = reduction.restore_npy(blob, reduction.load_index(index))
             data = np.load(io.BytesIO(blob), allow_pickle=False)
         except (errors.NotFoundError, ValueError, OSError) as error:
             logger.warning(

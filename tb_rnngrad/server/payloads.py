@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from tb_rnngrad.format import metadata, reduction_note
 from tb_rnngrad.format.comparison import RunComparison
 from tb_rnngrad.server.reader import Profiles, SeriesInfo, StepInfo, UnreadableSeries
 
@@ -41,7 +42,54 @@ def series_entry(info: SeriesInfo | UnreadableSeries) -> dict[str, Any]:
         "weights": list(info.weights),
         "gates": list(info.gates),
         "call_timesteps": list(info.call_timesteps),
+        "reduction": _reduction(info),
     }
+
+
+def _reduction(info: SeriesInfo) -> dict[str, Any] | None:
+    """What a reduced series stores of what was captured; None if as captured."""
+    if not info.reduced:
+        return None
+    return {
+        "captured_shape": list(info.captured_shape),
+        "captured_dtype": info.captured_dtype,
+        "timestep_pool": info.timestep_pool,
+        "note": series_note(info),
+    }
+
+
+def kept(info: SeriesInfo, index: np.ndarray | None) -> dict[str, Any]:
+    """The `kept` route: `{"samples", "channels", "timestep_pool",
+    "timesteps", "note"}`: the stored samples are the first `samples`; stored
+    channel j is original channel `channels[j]` (null: all, in order); stored
+    timestep k pools original timesteps k*pool .. min((k+1)*pool, timesteps)-1.
+    """
+    shape = info.captured_shape or info.shape
+    matrix = info.kind in metadata.MATRIX_KINDS
+    has_time = len(shape) == 3 and not matrix
+    channels = None
+    if index is not None and len(index) > 1:
+        channels = [int(c) for c in index[1:]]
+    return {
+        "samples": int(info.shape[0]),
+        "captured_samples": int(shape[0]),
+        "channels": channels,
+        "timestep_pool": max(1, info.timestep_pool),
+        "timesteps": int(shape[1]) if has_time else None,
+        "note": series_note(info),
+    }
+
+
+def series_note(info: SeriesInfo) -> str:
+    """`reduction_note.note` of a series ("" if stored as captured)."""
+    return reduction_note.note(
+        info.captured_shape,
+        info.shape,
+        info.timestep_pool,
+        info.captured_dtype,
+        info.dtype,
+        matrix=info.kind in metadata.MATRIX_KINDS,
+    )
 
 
 def tags(

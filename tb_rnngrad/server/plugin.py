@@ -69,6 +69,7 @@ class RnnGradPlugin(base_plugin.TBPlugin):
             "/steps": self._serve_steps,
             "/tensor": self._serve_tensor,
             "/mask": self._serve_mask,
+            "/kept": self._serve_kept,
             "/profile": self._serve_profile,
             "/compare": self._serve_compare,
             # Catch-all: index.js and its relative imports (views/heatmap.js).
@@ -115,6 +116,20 @@ class RnnGradPlugin(base_plugin.TBPlugin):
     ) -> bytes:
         """The `.npy` bytes of the (batch, timesteps) mask."""
         return self._reader.read_mask(ctx, experiment, run, tag, step)
+
+    def kept_impl(
+        self, ctx: Any, experiment: str, run: str, tag: str, step: int
+    ) -> dict[str, Any]:
+        """What a reduced series keeps at `step`, in original indices
+        (`payloads.kept`); a series stored as captured keeps everything."""
+        info = self._reader.series(ctx, experiment, run, tag)
+        index = None
+        if info.reduced:
+            try:
+                index = self._reader.read_index(ctx, experiment, info, step)
+            except ValueError as error:
+                raise errors.NotFoundError(str(error)) from error
+        return payloads.kept(info, index)
 
     def profile_impl(self, ctx: Any, experiment: str, run: str, tag: str) -> bytes:
         """The `profile` route's JSON, UTF-8 encoded."""
@@ -187,6 +202,15 @@ class RnnGradPlugin(base_plugin.TBPlugin):
         step = params.get_int(request.args, "step")
         body = self.mask_impl(ctx, experiment, run, tag, step)
         return tb_http_util.Respond(request, body, _NPY_TYPE)
+
+    @wrappers.Request.application
+    @params.json_errors
+    def _serve_kept(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _context(request)
+        run, tag = _run_tag(request)
+        step = params.get_int(request.args, "step")
+        body = self.kept_impl(ctx, experiment, run, tag, step)
+        return params.json_response(request, body)
 
     @wrappers.Request.application
     @params.json_errors

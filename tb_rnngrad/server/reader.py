@@ -22,7 +22,7 @@ from google.protobuf import message
 from tensorboard import errors
 from tensorboard.data import provider as dp
 
-from tb_rnngrad.format import metadata, npy_format, stats
+from tb_rnngrad.format import metadata, npy_format, reduction, stats
 from tb_rnngrad.proto import plugin_data_pb2
 from tb_rnngrad.server.cache import LruCache
 
@@ -62,6 +62,22 @@ class SeriesInfo:
     call_timesteps: tuple[int, ...] = ()
     #: Wall time of the newest datum (with `max_step`, the series' version).
     max_wall_time: float = 0.0
+    #: A reduced series (`format.reduction`): the captured shape and dtype and
+    #: the timestep pooling; () / "" / 0 for a tensor stored as captured.
+    captured_shape: tuple[int, ...] = ()
+    captured_dtype: str = ""
+    timestep_pool: int = 0
+
+    @property
+    def reduced(self) -> bool:
+        """Whether the stored tensor is reduced (then a reduction index
+        blob ends each step's blob sequence)."""
+        return bool(self.captured_shape)
+
+    @property
+    def index_position(self) -> int:
+        """Position of the reduction index in a step's blob sequence."""
+        return 2 if self.has_mask else 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -257,6 +273,9 @@ class Reader:
             gates=tuple(parsed.gates),
             call_timesteps=tuple(int(n) for n in parsed.call_timesteps),
             max_wall_time=_wall_time(series.max_wall_time),
+            captured_shape=tuple(int(d) for d in parsed.captured_shape),
+            captured_dtype=parsed.captured_dtype,
+            timestep_pool=int(parsed.timestep_pool),
         )
 
     def list_series(
@@ -436,6 +455,9 @@ class Reader:
     ) -> bytes:
         """The logged `.npy` of one step, exactly; or one sample of it.
 
+        A reduced series' float16 storage is returned as the float32 values it
+        stands for (`reduction.restore`, exact).
+
         Args:
           ctx: Request context.
           experiment_id: Experiment id ("" for a local logdir).
@@ -450,12 +472,36 @@ class Reader:
             or a blob that is no longer retained or unreadable.
         """
         blob = self._read_blob(ctx, experiment_id, run, tag, step, 0)
-        if sample is None:
-            return blob
         try:
-            return npy_format.slice_sample(blob, sample)
+            if sample is not None:
+                blob = npy_format.slice_sample(blob, sample)
+            info = self.series(ctx, experiment_id, run, tag)
+            if info.reduced:
+                index = self.read_index(ctx, experiment_id, info, step)
+                blob = reduction.restore_npy(blob, index)
         except ValueError as error:
             raise errors.NotFoundError(str(error)) from error
+        return blob
+
+    def read_index(
+        self, ctx: Any, experiment_id: str, info: SeriesInfo, step: int
+    ) -> np.ndarray:
+        """The reduction index of a reduced series at `step`: the float16
+        exponent, then the original indices of the kept channels.
+
+        Raises:
+          tensorboard.errors.NotFoundError: unknown step, or not reduced.
+          ValueError: the stored index is malformed.
+        """
+        if not info.reduced:
+            raise errors.NotFoundError(
+                f"{_series_label(info.run, info.tag)} is stored as captured: it "
+                "has no reduction index"
+            )
+        blob = self._read_blob(
+            ctx, experiment_id, info.run, info.tag, step, info.index_position
+        )
+        return reduction.load_index(blob)
 
     def read_mask(
         self, ctx: Any, experiment_id: str, run: str, tag: str, step: int
@@ -619,8 +665,9 @@ class Reader:
 
     def latest_blob_keys(
         self, ctx: Any, experiment_id: str, tag: str, runs: list[str]
-    ) -> dict[str, tuple[int, str]]:
-        """(step, blob key) of the latest retained full tensor of `tag` per run.
+    ) -> dict[str, tuple[int, str, str]]:
+        """(step, tensor blob key, last blob key) of the latest retained full
+        tensor of `tag` per run (the last blob is a reduced series' index).
 
         One provider call for every run; a run with no retained tensor is left
         out.
@@ -639,7 +686,11 @@ class Reader:
             data = [d for d in result.get(run, {}).get(tag, []) if d.values]
             if data:
                 latest = max(data, key=lambda d: d.step)
-                keys[run] = (int(latest.step), latest.values[0].blob_key)
+                keys[run] = (
+                    int(latest.step),
+                    latest.values[0].blob_key,
+                    latest.values[-1].blob_key,
+                )
         return keys
 
     def read_blob_by_key(

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from tb_rnngrad.format import metadata, npy_format, validation
+from tb_rnngrad.format import reduction as reducing
+from tb_rnngrad.format.reduction import Reduction
 
 
 def gradients(
@@ -32,6 +34,7 @@ def gradients(
     description: str | None = None,
     mask: Any = None,
     reach_threshold: float = metadata.DEFAULT_REACH_THRESHOLD,
+    reduction: Reduction | None = None,
 ) -> Any:
     """Logs d(loss)/d(layer output) of a recurrent layer.
 
@@ -51,6 +54,11 @@ def gradients(
         largest lag k, counted back from the last timestep (with a mask: from
         each sample's last valid timestep), at which the per-timestep norm is
         at least this fraction of its maximum (`tb_rnngrad.format.stats`).
+      reduction: How to reduce the stored full tensor
+        (`tb_rnngrad.format.reduction.Reduction`: first samples, timestep
+        pooling by largest |g|, channels of largest norm, scaled float16);
+        the profile and reach are computed on `data` as given. Needs a static
+        shape. None stores `data` as given.
 
     Returns:
       A boolean tensor, True if the data was written (a default writer exists).
@@ -69,6 +77,7 @@ def gradients(
         description=description,
         mask=mask,
         reach_threshold=reach_threshold,
+        reduction=reduction,
     )
 
 
@@ -147,6 +156,7 @@ def weights(
     gates: Sequence[str],
     layer: Any = None,
     description: str | None = None,
+    reduction: Reduction | None = None,
 ) -> Any:
     """Logs one recurrent weight's values, split into its gate blocks.
 
@@ -166,6 +176,8 @@ def weights(
       gates: The gate names, e.g. ("i", "f", "c", "o") for an LSTM.
       layer: A Keras layer, `LayerInfo` or dict recorded in the metadata.
       description: Markdown description shown in TensorBoard.
+      reduction: None, or `Reduction(float16=True)` to store the matrix as
+        scaled float16 (histograms and scalars stay exact).
 
     Returns:
       A boolean tensor, True if the matrix was written (a default writer
@@ -179,7 +191,7 @@ def weights(
     """
     return write(
         "weights", name, data, step, layer=layer, description=description,
-        weights=(weight,), gates=gates,
+        weights=(weight,), gates=gates, reduction=reduction,
     )  # fmt: skip
 
 
@@ -211,6 +223,7 @@ def write(
     reach_threshold: float = metadata.DEFAULT_REACH_THRESHOLD,
     weights: Sequence[str] = (),
     gates: Sequence[str] = (),
+    reduction: Reduction | None = None,
 ) -> Any:
     """Writes a tensor of the given `kind` (one of `metadata.KINDS`).
 
@@ -228,28 +241,30 @@ def write(
         if mask is not None:
             raise ValueError(f"{kind} data has no time axis: pass mask=None.")
         return _write_matrix(
-            tf, kind, name, data, step, layer, description, weights, gates
+            tf, kind, name, data, step, layer, description, weights, gates, reduction
         )
     with tf.summary.experimental.summary_scope(
         name, "rnngrad_summary", values=[data, mask, step]
     ) as (tag, _):
         tensor = _checked_tensor(tf, data)
         mask_tensor = _checked_mask(tf, mask, tensor)
+        shape = tuple(-1 if d is None else d for d in tensor.shape)
+        role = "fixed" if kind in metadata.NAMED_AXES_KINDS else "sequence"
+        chosen = _resolve(reduction, kind, shape, role)
+        stored, blobs = _stored(tf, tensor, mask_tensor, chosen)
         series = metadata.create_summary_metadata(
             tag,
             kind=kind,
             layer=layer,
-            shape=tuple(-1 if d is None else d for d in tensor.shape),
+            shape=shape,
             dtype=tensor.dtype.name,
             has_mask=mask_tensor is not None,
             reach_threshold=reach_threshold,
             description=description,
             weights=weights,
             gates=gates,
+            stored=stored,
         )
-        blobs = [_npy_string(tf, tensor)]
-        if mask_tensor is not None:
-            blobs.append(_npy_string(tf, mask_tensor))
         written = _write(tf, series.full_tensor, tf.stack(blobs), step)
         profile = _profile(tf, tensor)
         reach_norms = profile[0]
@@ -272,6 +287,7 @@ def _write_matrix(
     description: str | None,
     weights: Sequence[str],
     gates: Sequence[str],
+    reduction: Reduction | None,
 ) -> Any:
     """The matrix, then each gate's histogram and scalars (`MATRIX_KINDS`)."""
     from tensorboard.plugins.histogram import summary_v2 as histogram_summary
@@ -280,6 +296,8 @@ def _write_matrix(
         name, "rnngrad_summary", values=[data, step]
     ) as (tag, _):
         tensor = _checked_matrix(tf, data)
+        chosen = reducing.resolve(reduction, kind, tuple(tensor.shape), "matrix")
+        stored, blobs = _stored(tf, tensor, None, chosen)
         series = metadata.create_summary_metadata(
             tag,
             kind=kind,
@@ -291,10 +309,9 @@ def _write_matrix(
             description=description,
             weights=weights,
             gates=gates,
+            stored=stored,
         )
-        written = _write(
-            tf, series.full_tensor, tf.stack([_npy_string(tf, tensor)]), step
-        )
+        written = _write(tf, series.full_tensor, tf.stack(blobs), step)
         for gate in series.gates:
             block = tensor[:, gate.columns[0] : gate.columns[1]]
             # Inside this scope the histogram's tag is `<tag>/<gate>`.
@@ -307,6 +324,119 @@ def _write_matrix(
             for stat, value in zip(gate.stats, _gate_stats(tf, block), strict=True):
                 _write(tf, stat, value, step)
         return written
+
+
+def _resolve(
+    reduction: Reduction | None, kind: str, shape: tuple[int, ...], role: str
+) -> Reduction | None:
+    """`reduction.resolve`, for a tensor whose shape is static."""
+    if reduction is not None and any(d < 0 for d in shape):
+        raise ValueError(
+            f"a reduction needs a static shape; got {shape} for {kind!r} data. "
+            "Give it one, e.g. with tf.ensure_shape."
+        )
+    return reducing.resolve(reduction, kind, shape, role)
+
+
+def _stored(
+    tf: Any, tensor: Any, mask: Any, chosen: Reduction | None
+) -> tuple[metadata.Stored | None, list[Any]]:
+    """As `summary.pb._stored`, with TF ops: the metadata's stored part and
+    the blobs (data, mask if any, reduction index if reduced)."""
+    if chosen is None:
+        blobs = [_npy_string(tf, tensor)]
+        return None, blobs + ([] if mask is None else [_npy_string(tf, mask)])
+    data, mask, index = _reduce(tf, tensor, mask, chosen)
+    blobs = [_npy_string(tf, data)]
+    if mask is not None:
+        blobs.append(_npy_string(tf, mask))
+    blobs.append(_npy_string(tf, index))
+    stored = metadata.Stored(tuple(data.shape), data.dtype.name, chosen.pool)
+    return stored, blobs
+
+
+def _reduce(tf: Any, tensor: Any, mask: Any, chosen: Reduction) -> tuple:
+    """Same as `tb_rnngrad.format.reduction.apply`, as TF ops."""
+    kept = _channel_order(tf, tensor, chosen.channels)
+    data = tensor[: chosen.samples] if chosen.samples else tensor
+    if mask is not None and chosen.samples:
+        mask = mask[: chosen.samples]
+    if chosen.pool > 1:
+        data = _pool_timesteps(tf, data, chosen.pool)
+        mask = None if mask is None else _pool_mask(tf, mask, chosen.pool)
+    if kept is not None:
+        data = tf.gather(data, kept, axis=data.shape.rank - 1)
+    exponent = tf.constant(0, tf.int64)
+    if chosen.float16:
+        data, exponent = _to_float16(tf, data)
+    parts = [tf.reshape(exponent, [1])]
+    if kept is not None:
+        parts.append(tf.cast(kept, tf.int64))
+    return data, mask, tf.concat(parts, axis=0)
+
+
+def _channel_order(tf: Any, tensor: Any, channels: int | None) -> Any:
+    """Same as `reduction.channel_order`, as TF ops (None: every channel)."""
+    if channels is None:
+        return None
+    axes = list(range(tensor.shape.rank - 1))
+    scores = tf.reduce_sum(tf.square(tf.cast(tensor, tf.float64)), axis=axes)
+    inf = tf.constant(float("inf"), tf.float64)
+    scores = tf.where(tf.math.is_nan(scores), inf, scores)
+    ranked = tf.argsort(scores, direction="DESCENDING", stable=True)[:channels]
+    return tf.sort(ranked)
+
+
+def _grouped(tf: Any, data: Any, pool: int) -> Any:
+    """(batch, groups, pool, ...) with the time axis zero-padded."""
+    batch, timesteps = data.shape[0], data.shape[1]
+    groups = -(-timesteps // pool)
+    padding = [[0, 0], [0, groups * pool - timesteps]] + [[0, 0]] * (
+        data.shape.rank - 2
+    )
+    padded = tf.pad(data, padding)
+    return tf.reshape(padded, [batch, groups, pool, *data.shape[2:]])
+
+
+def _pool_timesteps(tf: Any, data: Any, pool: int) -> Any:
+    """Same as `reduction.pool_timesteps`, as TF ops."""
+    grouped = _grouped(tf, data, pool)
+    is_nan = tf.math.is_nan(grouped)
+    clean = tf.where(is_nan, tf.zeros_like(grouped), grouped)
+    high = tf.reduce_max(clean, axis=2)
+    low = tf.reduce_min(clean, axis=2)
+    pooled = tf.where(high >= -low, high, low)
+    pooled = tf.where(pooled == 0, tf.zeros_like(pooled), pooled)
+    nan = tf.fill(tf.shape(pooled), tf.constant(float("nan"), data.dtype))
+    return tf.where(tf.reduce_any(is_nan, axis=2), nan, pooled)
+
+
+def _pool_mask(tf: Any, mask: Any, pool: int) -> Any:
+    """Same as `reduction.pool_mask`, as TF ops."""
+    return tf.reduce_any(_grouped(tf, mask, pool), axis=2)
+
+
+def _power_of_two(tf: Any, exponent: Any) -> Any:
+    """float32 2**exponent from its bits (exponent within the normal range)."""
+    return tf.bitcast(tf.bitwise.left_shift(exponent + 127, 23), tf.float32)
+
+
+def _to_float16(tf: Any, data: Any) -> tuple[Any, Any]:
+    """Same as `reduction.to_float16`, as TF ops: (float16 data, int64 e)."""
+    values = tf.cast(data, tf.float32)
+    finite = tf.abs(tf.where(tf.math.is_finite(values), values, tf.zeros_like(values)))
+    peak = tf.reduce_max(finite)
+    bits = tf.bitcast(peak, tf.int32)
+    biased = tf.maximum(
+        tf.bitwise.bitwise_and(tf.bitwise.right_shift(bits, 23), 255), 1
+    )
+    exponent = tf.where(peak > 0, biased - 126 - 15, 0)
+    half = tf.math.floordiv(-exponent, 2)
+    scaled = values * _power_of_two(tf, half) * _power_of_two(tf, -exponent - half)
+    stored = tf.cast(scaled, tf.float16)
+    nan = tf.fill(tf.shape(stored), tf.constant(float("nan"), tf.float16))
+    stored = tf.where(tf.math.is_nan(stored), nan, stored)
+    return stored, tf.cast(exponent, tf.int64)
 
 
 def _checked_matrix(tf: Any, data: Any) -> Any:
@@ -379,6 +509,8 @@ def _npy_string(tf: Any, tensor: Any) -> Any:
     dims = tf.strings.reduce_join(
         tf.strings.as_string(tf.shape(tensor, out_type=tf.int64)), separator=", "
     )
+    if tensor.shape.rank == 1:  # NumPy writes a 1-tuple as "(n,)"
+        dims = tf.strings.join([dims, ","])
     text = tf.strings.join(
         [f"{{'descr': '{descr}', 'fortran_order': False, 'shape': (", dims, "), }"]
     )

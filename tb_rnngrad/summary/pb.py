@@ -25,6 +25,8 @@ from tensorboard.plugins.histogram import summary_v2 as histogram_summary
 from tensorboard.util import tensor_util
 
 from tb_rnngrad.format import metadata, npy_format, stats, validation, weight_layout
+from tb_rnngrad.format import reduction as reducing
+from tb_rnngrad.format.reduction import Reduction
 
 
 def gradients_pb(name: str, data: Any, **options: Any) -> summary_pb2.Summary:
@@ -73,6 +75,7 @@ def weights_pb(
     gates: Sequence[str],
     layer: Any = None,
     description: str | None = None,
+    reduction: Reduction | None = None,
 ) -> summary_pb2.Summary:
     """Summary of one recurrent weight's values, split into its gate blocks.
 
@@ -85,6 +88,8 @@ def weights_pb(
       gates: The gate names, e.g. ("i", "f", "c", "o") for an LSTM.
       layer: A Keras layer, `LayerInfo` or dict describing the layer.
       description: Markdown description shown in TensorBoard.
+      reduction: None, or `Reduction(float16=True)` to store the matrix as
+        scaled float16 (the histograms and scalars stay exact).
 
     Returns:
       A `Summary` with the matrix, one histogram and three scalars per gate.
@@ -95,7 +100,7 @@ def weights_pb(
     """
     return write_pb(
         "weights", name, data, layer=layer, description=description,
-        weights=(weight,), gates=gates,
+        weights=(weight,), gates=gates, reduction=reduction,
     )  # fmt: skip
 
 
@@ -120,6 +125,7 @@ def write_pb(
     reach_threshold: float = metadata.DEFAULT_REACH_THRESHOLD,
     weights: Sequence[str] = (),
     gates: Sequence[str] = (),
+    reduction: Reduction | None = None,
 ) -> summary_pb2.Summary:
     """Builds the `Summary` that the TF op of the same `kind` writes.
 
@@ -136,6 +142,9 @@ def write_pb(
       reach_threshold: Relative threshold of the reach scalar (`stats.reach`).
       weights: For "weight_contributions", the names of axis 0.
       gates: For "weight_contributions", the names of axis 2 (gates).
+      reduction: How to reduce the stored full tensor
+        (`tb_rnngrad.format.reduction`); the profile, reach and end-aligned
+        profile are computed on `data` as given. None stores it as given.
 
     Returns:
       A `Summary` with the full tensor, its profile, (rank 3) its reach and
@@ -143,14 +152,19 @@ def write_pb(
 
     Raises:
       TypeError, ValueError: `data` or `mask` is not of a supported shape or
-        dtype (see `validation`).
+        dtype (see `validation`), or `reduction` does not apply to `kind`.
     """
     if kind in metadata.MATRIX_KINDS:
         if mask is not None:
             raise ValueError(f"{kind} data has no time axis: pass mask=None.")
-        return _matrix_pb(kind, name, data, layer, description, weights, gates)
+        return _matrix_pb(
+            kind, name, data, layer, description, weights, gates, reduction
+        )
     array = validation.as_checked_array(data)
     mask_array = validation.as_checked_mask(mask, array.shape)
+    role = "fixed" if kind in metadata.NAMED_AXES_KINDS else "sequence"
+    chosen = reducing.resolve(reduction, kind, array.shape, role)
+    stored, blobs = _stored(array, mask_array, chosen)
     series = metadata.create_summary_metadata(
         name,
         kind=kind,
@@ -162,10 +176,8 @@ def write_pb(
         description=description,
         weights=weights,
         gates=gates,
+        stored=stored,
     )
-    blobs = [npy_format.encode(array)]
-    if mask_array is not None:
-        blobs.append(npy_format.encode(mask_array))
     profile = stats.profile(array)
     values = [(series.full_tensor, np.array(blobs, dtype=np.object_))]
     reach_norms = profile[0]
@@ -187,6 +199,23 @@ def write_pb(
     return summary
 
 
+def _stored(
+    array: np.ndarray, mask: np.ndarray | None, chosen: Reduction | None
+) -> tuple[metadata.Stored | None, list[bytes]]:
+    """What the full tensor's metadata says is stored, and its blobs: the
+    data, the mask if any, and for a reduced tensor its reduction index."""
+    if chosen is None:
+        blobs = [npy_format.encode(array)]
+        return None, blobs + ([] if mask is None else [npy_format.encode(mask)])
+    reduced = reducing.apply(array, mask, chosen)
+    blobs = [npy_format.encode(reduced.data)]
+    if reduced.mask is not None:
+        blobs.append(npy_format.encode(reduced.mask))
+    blobs.append(npy_format.encode(reduced.index))
+    stored = metadata.Stored(reduced.data.shape, reduced.data.dtype.name, chosen.pool)
+    return stored, blobs
+
+
 def _matrix_pb(
     kind: str,
     name: str,
@@ -195,9 +224,12 @@ def _matrix_pb(
     description: str | None,
     weights: Sequence[str],
     gates: Sequence[str],
+    reduction: Reduction | None,
 ) -> summary_pb2.Summary:
     """The matrix, then each gate's histogram and scalars (`MATRIX_KINDS`)."""
     array = validation.as_checked_matrix(data)
+    chosen = reducing.resolve(reduction, kind, array.shape, "matrix")
+    stored, blobs = _stored(array, None, chosen)
     series = metadata.create_summary_metadata(
         name,
         kind=kind,
@@ -209,12 +241,14 @@ def _matrix_pb(
         description=description,
         weights=weights,
         gates=gates,
+        stored=stored,
     )
     summary = summary_pb2.Summary()
     tag, summary_metadata = series.full_tensor
-    blobs = np.array([npy_format.encode(array)], dtype=np.object_)
     summary.value.add(
-        tag=tag, metadata=summary_metadata, tensor=tensor_util.make_tensor_proto(blobs)
+        tag=tag,
+        metadata=summary_metadata,
+        tensor=tensor_util.make_tensor_proto(np.array(blobs, dtype=np.object_)),
     )
     for gate in series.gates:
         block = array[:, gate.columns[0] : gate.columns[1]]
