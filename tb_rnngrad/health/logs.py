@@ -138,6 +138,7 @@ def _read_tag(
             reach_threshold=profile.reach_threshold,
             end_norms=tuple(profile.end_norms) if profile.end_norms else None,
             has_time=len(info.shape) == 3,
+            backward=info.direction == "backward",
         )
     return found
 

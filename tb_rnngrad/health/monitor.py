@@ -62,6 +62,7 @@ class HealthMonitor:
             reach_threshold=self.reach_threshold,
             has_time=record.data.ndim == 3,
             gates=record.gates,
+            backward=record.layer is not None and record.layer.direction == "backward",
         )
         if record.kind in WEIGHT_KINDS:
             counts = _gate_nonfinite(record.data, record.gates)

@@ -17,7 +17,6 @@ from tb_rnngrad.health.series import (
     GRADIENT_KINDS,
     STATE_KINDS,
     UNIT_KINDS,
-    WEIGHT_KINDS,
     Series,
 )
 
@@ -78,6 +77,9 @@ def vanishing(series: Sequence[Series], thresholds: Thresholds) -> list[Finding]
     found = []
     for layer, candidates in sorted(by_layer.items()):
         horizons = {s.tag: _horizon(s, thresholds.recent_steps) for s in candidates}
+        candidates = [s for s in candidates if horizons[s.tag] is not None]
+        if not candidates:
+            continue
         best = max(candidates, key=lambda s: horizons[s.tag])
         lags = best.profiles[-1].shape[1] - 1
         horizon = horizons[best.tag]
@@ -87,13 +89,24 @@ def vanishing(series: Sequence[Series], thresholds: Thresholds) -> list[Finding]
     return found
 
 
-def _reaches(s: Series) -> list[int]:
-    return [stats.reach(s.norms(i), s.reach_threshold) for i in range(len(s.profiles))]
+def _finite_steps(s: Series) -> list[int]:
+    """Indices of the steps whose norms are all finite (a NaN step has no
+    horizon to speak of: `nonfinite` reports it)."""
+    return [i for i in range(len(s.profiles)) if np.isfinite(s.norms(i)).all()]
 
 
-def _horizon(s: Series, recent: int) -> int:
-    """Median (the lower middle value) reach over the last `recent` steps."""
-    return int(np.percentile(_reaches(s)[-recent:], 50, method="lower"))
+def _reaches(s: Series) -> tuple[list[int], list[int]]:
+    """(steps, reach at each) over the steps with finite norms."""
+    indices = _finite_steps(s)
+    reaches = [stats.reach(s.norms(i), s.reach_threshold) for i in indices]
+    return [s.steps[i] for i in indices], reaches
+
+
+def _horizon(s: Series, recent: int) -> int | None:
+    """Median (the lower middle value) reach over the last `recent` steps
+    with finite norms; None when there is none."""
+    reaches = _reaches(s)[1][-recent:]
+    return int(np.percentile(reaches, 50, method="lower")) if reaches else None
 
 
 def decay_per_timestep(norms: np.ndarray, horizon: int) -> float | None:
@@ -130,22 +143,22 @@ def horizon_trend(steps: Sequence[int], reaches: Sequence[int], recent: int) -> 
 def _vanishing_finding(
     layer: str, s: Series, horizon: int, lags: int, thresholds: Thresholds
 ) -> Finding:
-    reaches = _reaches(s)
-    trend = horizon_trend(s.steps, reaches, thresholds.recent_steps)
-    decay = decay_per_timestep(s.norms(-1), horizon)
+    steps, reaches = _reaches(s)
+    trend = horizon_trend(steps, reaches, thresholds.recent_steps)
+    decay = decay_per_timestep(s.norms(_finite_steps(s)[-1]), horizon)
     shrink = "" if decay is None else f", x{decay:.3g} per timestep back"
     return Finding(
         code="vanishing",
         severity="problem",
         tag=s.tag,
         layer=layer,
-        step=s.steps[-1],
+        step=steps[-1],
         message=(
             f"Gradient horizon {horizon} of {lags} timesteps (under "
             f"{thresholds.vanishing_fraction:.0%}){shrink}, {trend}."
         ),
         hint=_VANISHING_HINT,
-        timestep=lags - horizon,
+        timestep=s.input_time(lags - horizon),
         evidence={
             "view": "flow",
             "horizon": horizon,
@@ -270,7 +283,7 @@ def _growth_back_in_time(s: Series, factor: float) -> Finding | None:
             "timesteps earlier."
         ),
         hint=hint,
-        timestep=peak_at,
+        timestep=s.input_time(peak_at),
         evidence={
             "view": "heatmap",
             "last_norm": float(last),
@@ -349,17 +362,18 @@ def _nonfinite_finding(
     source = (forward or [s for s in hit if s.kind in GRADIENT_KINDS] or hit)[0]
     timestep, sample = _where(source, step, forward=bool(forward))
     gate = None
-    if source.kind in WEIGHT_KINDS and step in source.gate_nonfinite:
-        bad = [g for g, v in source.gate_nonfinite[step].items() if v != 0]
-        gate = bad[0] if bad else None
+    for weight in (s for s in hit if s.kind == "weights"):
+        bad = [g for g, v in weight.gate_nonfinite.get(step, {}).items() if v != 0]
+        if bad:
+            gate = bad[0]
+            break
     kinds = sorted({s.kind for s in hit})
-    where = ""
-    if timestep is not None:
-        where += f" at timestep {timestep}"
-    if sample is not None:
-        where += f", sample {sample}"
-    if gate is not None:
-        where += f", gate {gate}"
+    place = [
+        f"{name} {value}"
+        for name, value in (("timestep", timestep), ("sample", sample), ("gate", gate))
+        if value is not None
+    ]
+    where = f" ({', '.join(place)})" if place else ""
     if forward:
         state, hint = "the forward activations were already non-finite", _FORWARD_HINT
     elif logged_forward:

@@ -39,6 +39,8 @@ class Series:
       gates: Gate names of a weight kind.
       gate_nonfinite: Per step, the NaN/Inf count of each gate of a weight
         kind (its logged `<tag>/<gate>/nonfinite` scalars).
+      backward: The backward half of a Bidirectional layer: its data is in
+        input time, so its processing order runs the other way.
     """
 
     tag: str
@@ -54,12 +56,20 @@ class Series:
     gate_nonfinite: dict[int, dict[str, float]] = dataclasses.field(
         default_factory=dict
     )
+    backward: bool = False
 
     def norms(self, index: int) -> np.ndarray:
-        """Per-lag norms of step `index`: end-aligned where kept, else the
-        profile's norm row (so index -1 is the last valid timestep)."""
+        """Norms of step `index` in processing order: end-aligned where kept,
+        else the profile's norm row, reversed for a backward half (so index
+        -1 is the last timestep processed)."""
         end = self.end_norms[index] if self.end_norms else None
-        return self.profiles[index][0] if end is None else end
+        norms = self.profiles[index][0] if end is None else end
+        return norms[::-1] if self.backward else norms
+
+    def input_time(self, position: int) -> int:
+        """The input-time timestep of `position` in processing order."""
+        timesteps = self.profiles[-1].shape[1]
+        return timesteps - 1 - position if self.backward else position
 
 
 def layer_key(tag: str, kind: str) -> str:
