@@ -7,11 +7,15 @@ their figures are checked against the logged profiles and the known causes.
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+
 import numpy as np
 import pytest
 from tensorboard import context
 
-from tb_rnngrad import health
+from tb_rnngrad import cli, health
 from tb_rnngrad.format import stats
 from tb_rnngrad.server.logdir import LogdirReader
 from tb_rnngrad.server.reader import Reader
@@ -195,3 +199,46 @@ def test_an_empty_logdir_has_no_runs(tmp_path):
 def test_a_missing_logdir_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         health.check_logdir(str(tmp_path / "nope"))
+
+
+def test_check_json_and_exit_1_when_a_run_has_a_problem(zoo_logdir, report, capsys):
+    assert cli.main(["check", zoo_logdir, "--json"]) == 1
+    assert json.loads(capsys.readouterr().out) == report.to_json()
+
+
+def test_check_exits_0_when_no_run_has_a_problem(zoo_logdir, tmp_path, capsys):
+    for name in [*health_zoo.HEALTHY, "dead_relu"]:  # a warning is no problem
+        shutil.copytree(os.path.join(zoo_logdir, name), tmp_path / name)
+    assert cli.main(["check", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "healthy_lstm/rnngrad: healthy" in out
+    assert "dead_relu/rnngrad: warning\n  warning dead_units in rnn" in out
+
+
+def test_check_thresholds_are_options(zoo_logdir, capsys):
+    cli.main(["check", zoo_logdir, "--json", "--vanishing-fraction", "0.01"])
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    assert not [f for f in runs["small_recurrent/rnngrad"] if f["code"] == "vanishing"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["nope"], "does not exist"),
+        ([], "no rnngrad data in"),
+        (["--exploding-factor", "1"], "exploding_factor must be > 1"),
+    ],
+)
+def test_check_usage_errors_exit_2(tmp_path, capsys, args, message):
+    logdir = [str(tmp_path / args[0])] if args[:1] == ["nope"] else [str(tmp_path)]
+    options = [] if args[:1] == ["nope"] else args
+    assert cli.main(["check", *logdir, *options]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_summary_ends_with_the_health_report(zoo_logdir, capsys):
+    assert cli.main(["summary", zoo_logdir]) == 0
+    out = capsys.readouterr().out
+    health_part = out[out.index("\nhealth\n") :]
+    assert "large_recurrent/rnngrad: problem" in health_part
+    assert "problem exploding in rnn (state_gradients/rnn, step 24" in health_part
