@@ -242,3 +242,32 @@ def test_summary_ends_with_the_health_report(zoo_logdir, capsys):
     health_part = out[out.index("\nhealth\n") :]
     assert "large_recurrent/rnngrad: problem" in health_part
     assert "problem exploding in rnn (state_gradients/rnn, step 24" in health_part
+
+
+def test_health_route_serves_the_report_and_each_status(zoo_logdir, report):
+    from tensorboard.backend import application
+    from tensorboard.plugins.core import core_plugin
+    from werkzeug.test import Client
+
+    from tb_rnngrad.server.loader import RnnGradLoader
+    from testkit.providers import tensorboard_flags
+
+    provider, _ = start_provider("multiplexer", zoo_logdir)
+    app = application.TensorBoardWSGIApp(
+        tensorboard_flags(zoo_logdir),
+        [core_plugin.CorePluginLoader, RnnGradLoader],
+        provider,
+        None,
+        None,
+    )
+    client = Client(app)
+    response = client.get("/data/plugin/rnngrad/health")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/json")
+    body = response.get_json()
+    assert body["runs"] == report.to_json()["runs"]
+    assert body["status"]["large_recurrent/rnngrad"] == "problem"
+    assert body["status"]["dead_relu/rnngrad"] == "warning"
+    assert body["status"]["healthy_gru/rnngrad"] == "healthy"
+    again = client.get("/data/plugin/rnngrad/health")
+    assert again.get_data() == response.get_data()
