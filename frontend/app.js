@@ -5,6 +5,7 @@
  * @module app
  */
 import { compareRows } from "./compare_model.js";
+import { findingPatch, normalizeHealth } from "./health_model.js";
 import { readAddress, readHash, writeHash } from "./hash.js";
 import { shareableUrl } from "./tb_host.js";
 import { isDisplayed, keepFresh } from "./live.js";
@@ -32,7 +33,12 @@ export function createApp(root, api) {
   const loader = createLoader(api);
   const session = createSession(readHash());
   const models = createRunModels(loader);
-  const page = createPage(root, { onChange: set, onStep: (step) => set({ step }), link: () => link() });
+  const page = createPage(root, {
+    onChange: set,
+    onStep: (step) => set({ step }),
+    link: () => link(),
+    onFinding: (run, f) => set(findingPatch(run, f, session.state())),
+  });
   const redraw = createRedraw(pass, { onStart: page.passStarted, onError: page.passFailed });
   const playback = createPlayback({ position: session.position, busy: redraw.busy, go: set });
 
@@ -127,7 +133,8 @@ export function createApp(root, api) {
   async function pass() {
     const t0 = performance.now();
     const { st, shown, metas } = session.begin();
-    if (st.compare) return comparePass(st, shown, metas, t0);
+    const health = api.health().then(normalizeHealth, () => null);
+    if (st.compare) return comparePass(st, shown, metas, t0, health);
     const runSteps = await Promise.all(
       shown.map((r, i) =>
         metas[i] && !metas[i].error ? loader.steps(r, st.tag).catch((e) => e) : [],
@@ -158,6 +165,7 @@ export function createApp(root, api) {
       }),
     );
     if (redraw.stale()) return; // the state or a listing changed: the next pass draws it
+    page.health(await health);
     session.drawn();
     refreshTooltip(); // the pointer may rest on a canvas that now shows other data
     page.passDrawn(performance.now() - t0);
@@ -165,14 +173,18 @@ export function createApp(root, api) {
   }
 
   /** A pass of the compare view: the tag in every shown run, one request. */
-  async function comparePass(st, shown, metas, t0) {
+  async function comparePass(st, shown, metas, t0, health) {
     const answer = await loader.compare(st.tag).catch((e) => e);
+    const report = await health;
     if (redraw.stale()) return;
     page.updateControls(session.controls(st, metas, playback.playing()));
     page.about(st.tag, metas);
     const failed = answer instanceof Error;
     if (failed) session.noteFailure();
-    page.compare(failed ? answer : compareRows(answer, shown), st);
+    const rows = failed ? answer : compareRows(answer, shown);
+    if (!failed) for (const row of rows) row.findings = report ? report.runs[row.run] : undefined;
+    page.compare(rows, st);
+    page.health(report);
     session.drawn();
     page.passDrawn(performance.now() - t0);
   }

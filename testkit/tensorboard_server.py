@@ -3,8 +3,9 @@
     with tensorboard_server(logdir, load_fast=True) as url:
         urllib.request.urlopen(url + "/data/plugin/rnngrad/tags")
 
-The process is the venv's own `tensorboard` executable (beside
-`sys.executable`) unless a `command` says otherwise, bound to 127.0.0.1 on a
+The process is the venv's own TensorBoard (`sys.executable -m tensorboard.main`:
+the interpreter running the tests, whatever the shebang of a copied venv's
+`tensorboard` script says) unless a `command` says otherwise, bound to 127.0.0.1 on a
 free port, in its own process group so that stopping it also stops its data
 server child (`--load_fast=true`).
 """
@@ -27,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 TENSORBOARD = Path(sys.executable).parent / "tensorboard"
+#: How `start_tensorboard` runs TensorBoard: with this very interpreter.
+TENSORBOARD_COMMAND = (sys.executable, "-m", "tensorboard.main")
 READY_ROUTE = "/data/plugins_listing"
 
 
@@ -128,7 +131,7 @@ def tensorboard_args(
     path_prefix: str = "",
     samples_per_plugin: Mapping[str, int] | None = None,
     extra_args: Sequence[str] = (),
-    command: Sequence[str] = (str(TENSORBOARD),),
+    command: Sequence[str] = TENSORBOARD_COMMAND,
 ) -> list[str]:
     """Command line of `tensorboard` for `start_tensorboard` (no `--logdir`
     when `logdir` is None, as with `--grpc_data_provider`)."""
@@ -156,7 +159,7 @@ def start_tensorboard(
     path_prefix: str = "",
     samples_per_plugin: Mapping[str, int] | None = None,
     extra_args: Sequence[str] = (),
-    command: Sequence[str] = (str(TENSORBOARD),),
+    command: Sequence[str] = TENSORBOARD_COMMAND,
     env: Mapping[str, str] | None = None,
     timeout: float = 120.0,
     attempts: int = 3,
