@@ -1,7 +1,7 @@
 """`tb-rnngrad`: summarize rnngrad logs and export their views as PNG files.
 
 tb-rnngrad summary LOGDIR [--sort reach|max_abs|nonfinite|last_step|run]
-                   [--tag T] [--reverse]
+                   [--tag T] [--reverse] [--health]
 tb-rnngrad export LOGDIR --run R --tag T [--step S | --all-steps]
                   --view heatmap|grid|0d|flow|weights -o OUT
 tb-rnngrad check LOGDIR [--json] [threshold options]
@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
         "summary",
         help="table of runs, tags, kinds, layer classes, steps and reach (horizon "
         "for state gradients)",
+    )
+    summary.add_argument(
+        "--health",
+        action="store_true",
+        help="add the health report (tb-rnngrad check) under the table",
     )
     summary.add_argument("logdir")
     summary.add_argument(
@@ -134,7 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "summary":
             source = _open(args.logdir)
             print(summary_table(source))
-            print(health_section(source))
+            if args.health:
+                print(health_section(source))
         else:
             export(args)
     except (CliError, errors.PublicError) as error:

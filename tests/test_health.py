@@ -237,7 +237,7 @@ def test_check_usage_errors_exit_2(tmp_path, capsys, args, message):
 
 
 def test_summary_ends_with_the_health_report(zoo_logdir, capsys):
-    assert cli.main(["summary", zoo_logdir]) == 0
+    assert cli.main(["summary", zoo_logdir, "--health"]) == 0
     out = capsys.readouterr().out
     health_part = out[out.index("\nhealth\n") :]
     assert "large_recurrent/rnngrad: problem" in health_part
