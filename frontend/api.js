@@ -131,6 +131,8 @@ export function createApi(fetchImpl = (...a) => globalThis.fetch(...a)) {
     compare: (tag) => json(routeUrl("compare", { tag }), `the comparison of tag "${tag}"`),
     /** @returns {Promise<object>} {runs: {run: [finding]}, status}: the health report. */
     health: () => json(routeUrl("health"), "the health report"),
+    /** @returns {Promise<object>} {run: {split: {run, tag, step, value}}}: latest losses. */
+    losses: () => json(routeUrl("losses"), "the latest losses"),
   };
 }
 

@@ -175,14 +175,19 @@ export function createApp(root, api) {
   /** A pass of the compare view: the tag in every shown run, one request. */
   async function comparePass(st, shown, metas, t0, health) {
     const answer = await loader.compare(st.tag).catch((e) => e);
-    const report = await health;
+    const [report, losses] = await Promise.all([health, api.losses().catch(() => null)]);
     if (redraw.stale()) return;
     page.updateControls(session.controls(st, metas, playback.playing()));
     page.about(st.tag, metas);
     const failed = answer instanceof Error;
     if (failed) session.noteFailure();
     const rows = failed ? answer : compareRows(answer, shown);
-    if (!failed) for (const row of rows) row.findings = report ? report.runs[row.run] : undefined;
+    if (!failed) {
+      for (const row of rows) {
+        row.findings = report ? report.runs[row.run] : undefined;
+        row.loss = losses ? (losses[row.run] ?? null) : undefined;
+      }
+    }
     page.compare(rows, st);
     page.health(report);
     session.drawn();

@@ -10,6 +10,7 @@ import { AXIS_FONT, sizeCanvas } from "../canvas_util.js";
 import { sampleColor } from "../colormap.js";
 import { chartExtent, chartPoint, niceTicks, sortRows } from "../compare_model.js";
 import { findingCodes, worst } from "../health_model.js";
+import { lossCell } from "../loss_model.js";
 import { el, replaceChildren } from "../dom.js";
 import { reachName } from "../labels.js";
 import { formatValue } from "../layout.js";
@@ -157,6 +158,7 @@ function fillTable(table, rows, colour, name, o, { onOpen, onSort }) {
       if (sorted) th.setAttribute("aria-sort", o.order === "asc" ? "ascending" : "descending");
       return th;
     }),
+    el("th", { scope: "col", dataset: { key: "loss" }, text: "latest loss" }),
     el("th", { scope: "col", dataset: { key: "findings" }, text: "findings" }),
   );
   const body = rows.map((r) => {
@@ -184,12 +186,18 @@ function fillTable(table, rows, colour, name, o, { onOpen, onSort }) {
       },
       el("td", { class: "rg-compare-run" }, swatch, el("span", { text: r.run })),
       ...cells,
+      lossTd(r.loss),
       findingsCell(r.findings),
     );
     if (r.nonfinite > 0) tr.classList.add("rg-compare-nonfinite");
     return tr;
   });
   replaceChildren(table, el("thead", {}, head), el("tbody", {}, ...body));
+}
+
+function lossTd(entry) {
+  const cell = lossCell(entry);
+  return el("td", { class: "rg-num rg-compare-loss", text: cell.text, title: cell.title });
 }
 
 function findingsCell(findings) {

@@ -23,6 +23,7 @@ from tb_rnngrad.format import metadata
 from tb_rnngrad.server import compare, params, payloads, reader, static
 from tb_rnngrad.server.cache import LruCache
 from tb_rnngrad.server.health_route import HealthChecker
+from tb_rnngrad.server.losses import latest_losses
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class RnnGradPlugin(base_plugin.TBPlugin):
             "/profile": self._serve_profile,
             "/compare": self._serve_compare,
             "/health": self._serve_health,
+            "/losses": self._serve_losses,
             # Catch-all: index.js and its relative imports (views/heatmap.js).
             "/*": self._serve_static,
         }
@@ -146,6 +148,14 @@ class RnnGradPlugin(base_plugin.TBPlugin):
     def health_impl(self, ctx: Any, experiment: str) -> bytes:
         """The `health` route's JSON, UTF-8 encoded: every run's findings."""
         return self._health.answer(ctx, experiment)
+
+    def losses_impl(
+        self, ctx: Any, experiment: str, loss_tag: str | None = None
+    ) -> dict[str, Any]:
+        """`{run: {split: {"run", "tag", "step", "value"}}}`: each rnngrad run's
+        latest loss from its own scalars (`losses.latest_losses`)."""
+        runs = sorted(self._reader.list_series(ctx, experiment))
+        return latest_losses(self._reader.provider, ctx, experiment, runs, loss_tag)
 
     def static_impl(self, relative: str) -> tuple[bytes, str]:
         """The frontend file `relative` (like "views/heatmap.js") and its type.
@@ -221,6 +231,15 @@ class RnnGradPlugin(base_plugin.TBPlugin):
         ctx, experiment = _context(request)
         body = self.health_impl(ctx, experiment)
         return tb_http_util.Respond(request, body, _JSON_TYPE)
+
+    @wrappers.Request.application
+    @params.json_errors
+    def _serve_losses(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _context(request)
+        loss_tag = request.args.get("tag") or None
+        return params.json_response(
+            request, self.losses_impl(ctx, experiment, loss_tag)
+        )
 
     @wrappers.Request.application
     @params.json_errors

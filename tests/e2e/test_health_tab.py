@@ -9,6 +9,7 @@ import urllib.parse
 
 import numpy as np
 import pytest
+from tensorboard.compat.proto import summary_pb2
 
 from tb_rnngrad import health
 from tb_rnngrad.summary import pb as summary_pb
@@ -33,6 +34,10 @@ def _decaying(factor: float, seed: int) -> np.ndarray:
 
 def _write(logdir):
     for run, factor in (("vanish", 0.5), ("flat", 1.0)):
+        loss = summary_pb2.Summary(
+            value=[summary_pb2.Summary.Value(tag="epoch_loss", simple_value=factor / 8)]
+        )
+        write_run(logdir / run / "train", [(1, loss)])
         write_run(
             logdir / run,
             [
@@ -135,6 +140,12 @@ def test_the_compare_view_has_a_findings_column(page, served):
         "[r.dataset.run, r.querySelector('.rg-compare-findings').textContent]))"
     )
     assert cells == {"vanish": "vanishing", "flat": "–", HOSTILE: "nonfinite"}
+    losses = frame.locator("#rg-compare-table tbody tr").evaluate_all(
+        "rs => Object.fromEntries(rs.map(r => "
+        "[r.dataset.run, r.querySelector('.rg-compare-loss').textContent]))"
+    )
+    # Read from each run's own train/epoch_loss; the hostile run has none.
+    assert losses == {"vanish": "0.0625 (train)", "flat": "0.125 (train)", HOSTILE: "–"}
     header = frame.locator("#rg-compare-table th").all_inner_texts()
-    assert header[-1] == "findings"
+    assert header[-2:] == ["latest loss", "findings"]
     assert page.errors == []

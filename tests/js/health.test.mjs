@@ -74,3 +74,19 @@ test("a finding's link opens its run, tag, step, view and sample", () => {
   assert.equal(patch.sampleMode, "one");
   assert.equal(patch.sample, 2);
 });
+
+test("the latest-loss cell prefers the validation loss and says where", async () => {
+  const { lossCell } = await import("../../frontend/loss_model.js");
+  const train = { run: "a/train", tag: "epoch_loss", step: 7, value: 0.168 };
+  const validation = { run: "a/validation", tag: "epoch_loss", step: 7, value: 0.1808 };
+  assert.deepEqual(lossCell({ train, validation }), {
+    text: "0.181 (val)",
+    title: "epoch_loss of run a/validation at step 7",
+    value: 0.1808,
+  });
+  assert.equal(lossCell({ train }).text, "0.168 (train)");
+  assert.equal(lossCell({ named: { ...train, value: 2e-5 } }).text, "2.00e-5");
+  assert.equal(lossCell({}).text, "–");
+  assert.equal(lossCell(null).text, "–");
+  assert.equal(lossCell(undefined).text, "");
+});
