@@ -98,7 +98,11 @@ def _finite_steps(s: Series) -> list[int]:
 def _reaches(s: Series) -> tuple[list[int], list[int]]:
     """(steps, reach at each) over the steps with finite norms."""
     indices = _finite_steps(s)
-    reaches = [stats.reach(s.norms(i), s.reach_threshold) for i in indices]
+    rows = [s.norms(i) for i in indices]
+    if rows and len({len(r) for r in rows}) == 1:  # the usual case: at once
+        reaches = [int(r) for r in stats.reach_rows(np.stack(rows), s.reach_threshold)]
+    else:
+        reaches = [stats.reach(r, s.reach_threshold) for r in rows]
     return [s.steps[i] for i in indices], reaches
 
 
@@ -201,6 +205,19 @@ def _peak(norms: np.ndarray) -> float:
     return float(finite.max()) if finite.size else float("nan")
 
 
+def _peaks(profiles: Sequence[np.ndarray]) -> list[float]:
+    """`_peak` of each profile's norm row, at once when their lengths agree."""
+    if len({p.shape for p in profiles}) != 1:
+        return [_peak(p[0]) for p in profiles]
+    norms = np.stack([p[0] for p in profiles]).astype(np.float64)
+    finite = np.isfinite(norms)
+    peak = np.where(finite, norms, -np.inf).max(axis=1)
+    return [
+        float(v) if f else float("nan")
+        for v, f in zip(peak, finite.any(1), strict=True)
+    ]
+
+
 def _total_norm(norms: np.ndarray) -> float:
     finite = norms[np.isfinite(norms)].astype(np.float64)
     return float(np.sqrt(np.sum(np.square(finite))))
@@ -222,7 +239,7 @@ def _clip_hint(totals: Sequence[float]) -> tuple[str, float | None]:
 
 
 def _growth_over_steps(s: Series, factor: float) -> Finding | None:
-    peaks = [_peak(p[0]) for p in s.profiles]
+    peaks = _peaks(s.profiles)
     for i in range(1, len(peaks)):
         before, after = peaks[i - 1], peaks[i]
         if not (before > 0 and np.isfinite(after)) or after < factor * before:
@@ -318,12 +335,21 @@ def nonfinite(series: Sequence[Series]) -> list[Finding]:
     return found
 
 
+def _nonfinite_rows(profiles: Sequence[np.ndarray]) -> np.ndarray:
+    """bool (steps,): whether each profile counts a NaN or Inf (a count that is
+    itself not finite or not zero counts)."""
+    if len({p.shape for p in profiles}) == 1:
+        counts = np.stack(profiles)[:, 1:]
+        return (~(counts == 0)).any(axis=(1, 2))
+    return np.array([bool((~(p[1:] == 0)).any()) for p in profiles])
+
+
 def first_nonfinite_step(s: Series) -> int | None:
     """The first step of `s` with a NaN or Inf in its profile or gates."""
-    for step, profile in zip(s.steps, s.profiles, strict=True):
-        counts = np.nan_to_num(profile[1:], nan=1.0, posinf=1.0)
-        if counts.sum() > 0:
-            return step
+    if s.profiles:
+        bad = _nonfinite_rows(s.profiles)
+        if bad.any():
+            return s.steps[int(np.argmax(bad))]
     for step in sorted(s.gate_nonfinite):
         if any(v != 0 for v in s.gate_nonfinite[step].values()):
             return step
