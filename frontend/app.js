@@ -41,6 +41,15 @@ export function createApp(root, api) {
   });
   const redraw = createRedraw(pass, { onStart: page.passStarted, onError: page.passFailed });
   const playback = createPlayback({ position: session.position, busy: redraw.busy, go: set });
+  /** The health report and latest losses: fetched at start and when a listing
+   * changes, not on every pass. */
+  let health = Promise.resolve(null);
+  let losses = Promise.resolve(null);
+
+  function reloadHealth() {
+    health = api.health().then(normalizeHealth, () => null);
+    losses = null; // fetched by the next compare pass
+  }
 
   async function start() {
     page.loading();
@@ -49,6 +58,7 @@ export function createApp(root, api) {
     const linked = readAddress().catch(() => null);
     try {
       session.setTags(await loader.tags());
+      reloadHealth();
     } catch (e) {
       page.error(e.message);
       return;
@@ -100,13 +110,16 @@ export function createApp(root, api) {
    */
   async function sync() {
     let changed = await loader.reloadTags();
+    const changedTags = changed;
     if (changed) session.setTags(await loader.tags());
+    if (changed) reloadHealth();
     if (page.isPage() && !session.state().compare) {
       const { tag } = session.state();
       const reload = (r) => loader.reloadSteps(r, tag).catch(() => false);
       const reloads = session.readableRuns().map(reload);
       changed = (await Promise.all(reloads)).includes(true) || changed;
     }
+    if (changed && !changedTags) reloadHealth(); // new steps: new findings
     if (changed || session.failed()) await show();
   }
 
@@ -133,8 +146,7 @@ export function createApp(root, api) {
   async function pass() {
     const t0 = performance.now();
     const { st, shown, metas } = session.begin();
-    const health = api.health().then(normalizeHealth, () => null);
-    if (st.compare) return comparePass(st, shown, metas, t0, health);
+    if (st.compare) return comparePass(st, shown, metas, t0);
     const runSteps = await Promise.all(
       shown.map((r, i) =>
         metas[i] && !metas[i].error ? loader.steps(r, st.tag).catch((e) => e) : [],
@@ -173,9 +185,10 @@ export function createApp(root, api) {
   }
 
   /** A pass of the compare view: the tag in every shown run, one request. */
-  async function comparePass(st, shown, metas, t0, health) {
+  async function comparePass(st, shown, metas, t0) {
     const answer = await loader.compare(st.tag).catch((e) => e);
-    const [report, losses] = await Promise.all([health, api.losses().catch(() => null)]);
+    if (losses === null) losses = api.losses().catch(() => null);
+    const [report, latest] = await Promise.all([health, losses]);
     if (redraw.stale()) return;
     page.updateControls(session.controls(st, metas, playback.playing()));
     page.about(st.tag, metas);
@@ -185,7 +198,7 @@ export function createApp(root, api) {
     if (!failed) {
       for (const row of rows) {
         row.findings = report ? report.runs[row.run] : undefined;
-        row.loss = losses ? (losses[row.run] ?? null) : undefined;
+        row.loss = latest ? (latest[row.run] ?? null) : undefined;
       }
     }
     page.compare(rows, st);
