@@ -144,14 +144,6 @@ PLAN = (
         timeout_quick=120,
     ),
     Bench(
-        "bench_health",
-        "the health report: `check` over a 200-run sweep, the route, the logger",
-        ("--reps", "7"),
-        ("--quick",),
-        timeout_full=900,
-        timeout_quick=300,
-    ),
-    Bench(
         "bench_backends",
         "Keras 3 capture on TensorFlow, JAX, PyTorch vs each one's bare fwd+bwd",
         ("--reps", "9"),
