@@ -49,12 +49,7 @@ export function markRuns(runList, status) {
   for (const label of runList.querySelectorAll("label")) {
     const box = label.querySelector("input");
     const s = box ? status[box.value] : undefined;
-    if (s) {
-      label.dataset.health = s;
-      label.title = `${box.value} · health: ${s}`;
-    } else if (label.dataset.health) {
-      delete label.dataset.health;
-      label.title = box ? box.value : "";
-    }
+    if (s) label.dataset.health = s; // the title stays the run's full name
+    else delete label.dataset.health;
   }
 }
