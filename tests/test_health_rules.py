@@ -119,3 +119,10 @@ def test_worst_severity():
         "message": "m",
         "hint": "h",
     }
+
+
+def test_non_finite_evidence_is_null_in_json():
+    found = health.Finding(
+        "exploding", "problem", "t", "l", 3, "m", "h", evidence={"growth": np.inf}
+    )
+    assert found.to_json()["evidence"] == {"growth": None}

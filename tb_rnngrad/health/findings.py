@@ -7,6 +7,7 @@ Every threshold is a documented default with its source; pass your own
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 #: The codes the rules report (`tb-rnngrad check`, the `health` route).
@@ -109,8 +110,15 @@ class Finding:
             if value is not None:
                 body[name] = value
         if self.evidence:
-            body["evidence"] = self.evidence
+            body["evidence"] = {k: _json_number(v) for k, v in self.evidence.items()}
         return body
+
+
+def _json_number(value: Any) -> Any:
+    """A non-finite float as None: JSON has no NaN or Infinity."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def worst(findings: list[Finding]) -> str:
