@@ -132,6 +132,10 @@ export function createApi(fetchImpl = (...a) => globalThis.fetch(...a)) {
       ),
     /** @returns {Promise<object>} {tag, runs: {run: figures}}: tag `tag` in every run. */
     compare: (tag) => json(routeUrl("compare", { tag }), `the comparison of tag "${tag}"`),
+    /** @returns {Promise<object>} {runs: {run: [finding]}, status}: the health report. */
+    health: () => json(routeUrl("health"), "the health report"),
+    /** @returns {Promise<object>} {run: {split: {run, tag, step, value}}}: latest losses. */
+    losses: () => json(routeUrl("losses"), "the latest losses"),
   };
 }
 

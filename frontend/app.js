@@ -5,6 +5,7 @@
  * @module app
  */
 import { compareRows } from "./compare_model.js";
+import { findingPatch, normalizeHealth } from "./health_model.js";
 import { readAddress, readHash, writeHash } from "./hash.js";
 import { shareableUrl } from "./tb_host.js";
 import { isDisplayed, keepFresh } from "./live.js";
@@ -32,9 +33,23 @@ export function createApp(root, api) {
   const loader = createLoader(api);
   const session = createSession(readHash());
   const models = createRunModels(loader);
-  const page = createPage(root, { onChange: set, onStep: (step) => set({ step }), link: () => link() });
+  const page = createPage(root, {
+    onChange: set,
+    onStep: (step) => set({ step }),
+    link: () => link(),
+    onFinding: (run, f) => set(findingPatch(run, f, session.state())),
+  });
   const redraw = createRedraw(pass, { onStart: page.passStarted, onError: page.passFailed });
   const playback = createPlayback({ position: session.position, busy: redraw.busy, go: set });
+  /** The health report and latest losses: fetched at start and when a listing
+   * changes, not on every pass. */
+  let health = Promise.resolve(null);
+  let losses = Promise.resolve(null);
+
+  function reloadHealth() {
+    health = api.health().then(normalizeHealth, () => null);
+    losses = null; // fetched by the next compare pass
+  }
 
   async function start() {
     page.loading();
@@ -43,6 +58,7 @@ export function createApp(root, api) {
     const linked = readAddress().catch(() => null);
     try {
       session.setTags(await loader.tags());
+      reloadHealth();
     } catch (e) {
       page.error(e.message);
       return;
@@ -94,13 +110,16 @@ export function createApp(root, api) {
    */
   async function sync() {
     let changed = await loader.reloadTags();
+    const changedTags = changed;
     if (changed) session.setTags(await loader.tags());
+    if (changed) reloadHealth();
     if (page.isPage() && !session.state().compare) {
       const { tag } = session.state();
       const reload = (r) => loader.reloadSteps(r, tag).catch(() => false);
       const reloads = session.readableRuns().map(reload);
       changed = (await Promise.all(reloads)).includes(true) || changed;
     }
+    if (changed && !changedTags) reloadHealth(); // new steps: new findings
     if (changed || session.failed()) await show();
   }
 
@@ -158,6 +177,7 @@ export function createApp(root, api) {
       }),
     );
     if (redraw.stale()) return; // the state or a listing changed: the next pass draws it
+    page.health(await health);
     session.drawn();
     refreshTooltip(); // the pointer may rest on a canvas that now shows other data
     page.passDrawn(performance.now() - t0);
@@ -167,12 +187,22 @@ export function createApp(root, api) {
   /** A pass of the compare view: the tag in every shown run, one request. */
   async function comparePass(st, shown, metas, t0) {
     const answer = await loader.compare(st.tag).catch((e) => e);
+    if (losses === null) losses = api.losses().catch(() => null);
+    const [report, latest] = await Promise.all([health, losses]);
     if (redraw.stale()) return;
     page.updateControls(session.controls(st, metas, playback.playing()));
     page.about(st.tag, metas);
     const failed = answer instanceof Error;
     if (failed) session.noteFailure();
-    page.compare(failed ? answer : compareRows(answer, shown), st);
+    const rows = failed ? answer : compareRows(answer, shown);
+    if (!failed) {
+      for (const row of rows) {
+        row.findings = report ? report.runs[row.run] : undefined;
+        row.loss = latest ? (latest[row.run] ?? null) : undefined;
+      }
+    }
+    page.compare(rows, st);
+    page.health(report);
     session.drawn();
     page.passDrawn(performance.now() - t0);
   }

@@ -8,6 +8,7 @@
 import { createControls } from "./controls.js";
 import { el, replaceChildren } from "./dom.js";
 import { emptyState } from "./empty.js";
+import { markRuns } from "./views/health.js";
 import { createRunPanel } from "./run_panel.js";
 import { createShare } from "./share.js";
 import { nextSort } from "./compare_model.js";
@@ -27,7 +28,7 @@ const PANEL_GAP = 16;
  *   to share (the copy-link control).
  * @returns {object} The page; see the methods below.
  */
-export function createPage(root, { onChange, onStep, link }) {
+export function createPage(root, { onChange, onStep, link, onFinding }) {
   const controls = createControls(onChange);
   controls.element.append(createShare(link));
   const panelBox = el("div", { class: "rg-panels" });
@@ -56,6 +57,16 @@ export function createPage(root, { onChange, onStep, link }) {
   }
 
   return {
+    /**
+     * Shows the health report: each panel's Health line, a badge per listed run.
+     * @param {{runs: object, status: object}|null} report normalizeHealth's answer.
+     */
+    health(report) {
+      for (const [r, p] of panels) p.showHealth(report ? report.runs[r] : undefined);
+      const list = controls.element.querySelector(".rg-run-list");
+      if (list) markRuns(list, report ? report.status : {});
+    },
+
     /** @returns {boolean} Whether the root shows the controls and panels. */
     isPage: () => shown === "page",
 
@@ -131,7 +142,7 @@ export function createPage(root, { onChange, onStep, link }) {
         }
       }
       for (const r of runs) {
-        if (!panels.has(r)) panels.set(r, createRunPanel(r, { onStep }));
+        if (!panels.has(r)) panels.set(r, createRunPanel(r, { onStep, onFinding }));
         panelBox.append(panels.get(r).element); // keeps selection order
       }
       noRun.textContent = hidden

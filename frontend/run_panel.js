@@ -10,17 +10,20 @@ import { el, replaceChildren } from "./dom.js";
 import { kindLabel, layerSummary, reachName, storedLine } from "./labels.js";
 import { reachLine } from "./readout.js";
 import { createSection } from "./sections.js";
+import { showHealthLine } from "./views/health.js";
 import { shownStepText } from "./steps.js";
 import { createWeightsSection } from "./views/weights_section.js";
 
 /**
  * @param {string} run Run name (shown as text only).
- * @param {{onStep: (step: number) => void}} hooks Flow-view clicks pick a step.
+ * @param {{onStep: (step: number) => void, onFinding?: Function}} hooks Flow-view
+ *   clicks pick a step; onFinding(run, finding): a Health link was clicked.
  * @returns {{element: HTMLElement, show: Function, drawn: Function}} show(model, at)
  *   shows a run model; drawn(canvas) is what one of its canvases shows (tests).
  */
 export function createRunPanel(run, hooks) {
   const title = el("h2", { class: "rg-run-name", text: run });
+  const health = el("div", { class: "rg-health", hidden: true });
   const kind = el("p", { class: "rg-kind" });
   const layer = el("p", { class: "rg-layer" });
   const stored = el("p", { class: "rg-stored", hidden: true });
@@ -45,6 +48,7 @@ export function createRunPanel(run, hooks) {
     "section",
     { class: "rg-panel", dataset: { run } },
     title,
+    health,
     kind,
     layer,
     stored,
@@ -141,7 +145,15 @@ export function createRunPanel(run, hooks) {
     return s ? s.drawn() : weights.drawn(canvas);
   }
 
-  return { element, show, drawn };
+  /**
+   * Shows the run's Health line.
+   * @param {object[]|undefined} findings The run's findings (health_model.js).
+   */
+  function showHealth(findings) {
+    showHealthLine(health, findings, (f) => hooks.onFinding && hooks.onFinding(run, f));
+  }
+
+  return { element, show, drawn, showHealth };
 }
 
 function stepText(step, chosen, kept, note) {

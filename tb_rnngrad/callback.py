@@ -46,6 +46,8 @@ from tb_rnngrad.capture.forward import CaptureBase
 from tb_rnngrad.capture.layers import LayerSelector
 from tb_rnngrad.capture.model_check import check_kinds
 from tb_rnngrad.format.budget import DEFAULT_MAX_BYTES
+from tb_rnngrad.health.findings import Finding, Thresholds
+from tb_rnngrad.health.watch import ProblemWatch, check_on_problem
 from tb_rnngrad.records import ShapeFilter, records
 from tb_rnngrad.result import CaptureResult
 from tb_rnngrad.step_budget import StepBudget, check_max_bytes
@@ -129,6 +131,13 @@ class GradientLogger(keras.callbacks.Callback):
             counts are computed on everything captured, and the metadata
             records what was reduced. A step that cannot fit even at the
             floor is written at the floor, with one warning.
+        on_problem: What to do when the health check (`tb_rnngrad.health`) of
+            a logged step finds a problem: None (no check), "warn" (a
+            RuntimeWarning per new problem) or "stop" (warn, then set
+            `model.stop_training`, as SageMaker Debugger's StopTraining
+            action does). The findings so far are in `findings`.
+        health_thresholds: The check's `tb_rnngrad.health.Thresholds`
+            (default: the documented defaults).
 
     Raises:
         TypeError: If `data` is not a supported structure.
@@ -146,6 +155,8 @@ class GradientLogger(keras.callbacks.Callback):
         max_samples: int | None = 16,
         subdir: str = "rnngrad",
         max_bytes_per_step: int | None = DEFAULT_MAX_BYTES,
+        on_problem: str | None = None,
+        health_thresholds: Thresholds | None = None,
     ) -> None:
         super().__init__()
         if not isinstance(log_dir, (str, os.PathLike)) or not os.fspath(log_dir):
@@ -179,6 +190,18 @@ class GradientLogger(keras.callbacks.Callback):
         self.max_bytes_per_step = max_bytes_per_step
         self._budget = StepBudget(max_bytes_per_step, self._warn)
         self.logged_steps: list[int] = []
+        self.on_problem = check_on_problem(on_problem)
+        self._watch = (
+            ProblemWatch(f"GradientLogger ({self.path})", health_thresholds)
+            if on_problem
+            else None
+        )
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The health findings of the steps logged so far (empty without
+        `on_problem`), problems first."""
+        return list(self._watch.findings) if self._watch else []
 
     # tf_keras (Keras 2) asks each callback which batch hooks it implements
     # (Keras 3 does not): only the training batch begin.
@@ -375,6 +398,9 @@ class GradientLogger(keras.callbacks.Callback):
                 f"to it; step {step} and later go to a new event file"
             )
         self.logged_steps.append(step)
+        if self._watch is not None and self._watch.check(result, step):
+            if self.on_problem == "stop":
+                self.model.stop_training = True
 
     def _write_entries(self, result: CaptureResult, step: int) -> None:
         """Writes every record of `result` at `step` and flushes."""

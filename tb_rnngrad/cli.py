@@ -1,9 +1,10 @@
 """`tb-rnngrad`: summarize rnngrad logs and export their views as PNG files.
 
 tb-rnngrad summary LOGDIR [--sort reach|max_abs|nonfinite|last_step|run]
-                   [--tag T] [--reverse]
+                   [--tag T] [--reverse] [--health]
 tb-rnngrad export LOGDIR --run R --tag T [--step S | --all-steps]
                   --view heatmap|grid|0d|flow|weights -o OUT
+tb-rnngrad check LOGDIR [--json] [threshold options]
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="table of runs, tags, kinds, layer classes, steps and reach (horizon "
         "for state gradients)",
     )
+    summary.add_argument(
+        "--health",
+        action="store_true",
+        help="add the health report (tb-rnngrad check) under the table",
+    )
     summary.add_argument("logdir")
     summary.add_argument(
         "--sort",
@@ -69,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument(
         "--reverse", action="store_true", help="reverse the order of --sort"
     )
+    _add_check_parser(commands)
     export = commands.add_parser("export", help="render a view to PNG")
     export.add_argument("logdir")
     export.add_argument("--run", required=True)
@@ -123,19 +130,106 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
+    if args.command == "check":
+        return check_command(args)
     try:
         if args.command == "summary" and (args.sort or args.tag):
             descending = comparison.SORT_KEYS[args.sort or "reach"] != args.reverse
             source = _open(args.logdir)
             print(compare_table(source, args.sort or "reach", descending, args.tag))
         elif args.command == "summary":
-            print(summary_table(_open(args.logdir)))
+            source = _open(args.logdir)
+            print(summary_table(source))
+            if args.health:
+                print(health_section(source))
         else:
             export(args)
     except (CliError, errors.PublicError) as error:
         print(f"tb-rnngrad: error: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _add_check_parser(commands) -> None:
+    from tb_rnngrad.health import Thresholds
+
+    defaults = Thresholds()
+    check = commands.add_parser(
+        "check",
+        help="health report: vanishing, exploding, NaN/Inf, dead units per run; "
+        "exit 1 when a run has a problem",
+    )
+    check.add_argument("logdir")
+    check.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"runs": {run: [finding, ...]}} as JSON',
+    )
+    check.add_argument(
+        "--vanishing-fraction",
+        type=float,
+        default=defaults.vanishing_fraction,
+        help="vanishing when the horizon covers less than this fraction of the "
+        "sequence (default %(default)s)",
+    )
+    check.add_argument(
+        "--exploding-factor",
+        type=float,
+        default=defaults.exploding_factor,
+        help="exploding when a norm grows by this factor (default %(default)s)",
+    )
+    check.add_argument(
+        "--recent-steps",
+        type=int,
+        default=defaults.recent_steps,
+        help="horizon: median over this many last steps (default %(default)s)",
+    )
+    check.add_argument(
+        "--dead-steps",
+        type=int,
+        default=defaults.dead_steps,
+        help="dead units: zero over this many last tensors (default %(default)s)",
+    )
+
+
+def check_command(args: argparse.Namespace) -> int:
+    """`tb-rnngrad check`: 0 no run has a problem, 1 one does, 2 usage error."""
+    import json
+
+    from tb_rnngrad import health
+    from tb_rnngrad.health.text import report_text
+
+    try:
+        thresholds = health.Thresholds(
+            vanishing_fraction=args.vanishing_fraction,
+            recent_steps=args.recent_steps,
+            exploding_factor=args.exploding_factor,
+            dead_steps=args.dead_steps,
+        )
+        source = _open(args.logdir)
+    except (ValueError, CliError) as error:
+        print(f"tb-rnngrad check: error: {error}", file=sys.stderr)
+        return 2
+    report = health.check(source.reader, source.ctx, source.experiment_id, thresholds)
+    if not report.runs:
+        print(
+            f"tb-rnngrad check: error: no rnngrad data in {args.logdir!r}: log "
+            "with tb_rnngrad.GradientLogger (kinds including state_gradients) "
+            "and point check at that log directory",
+            file=sys.stderr,
+        )
+        return 2
+    print(json.dumps(report.to_json(), indent=1) if args.json else report_text(report))
+    return 1 if report.has_problem else 0
+
+
+def health_section(source) -> str:
+    """The health report under the summary table ("" without rnngrad data)."""
+    from tb_rnngrad import health
+    from tb_rnngrad.health.text import report_text
+
+    report = health.check(source.reader, source.ctx, source.experiment_id)
+    return f"\nhealth\n{report_text(report)}" if report.runs else ""
 
 
 def _open(logdir: str, keep_all_tensors: bool = False):

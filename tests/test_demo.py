@@ -155,3 +155,24 @@ def test_serve_prints_the_url_once_tensorboard_answers_it(demo_logdir):
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+def test_health_reports_vanishing_for_the_simplernn_only(demo_logdir):
+    from tb_rnngrad import health
+
+    report = health.check_logdir(demo_logdir)
+    assert report.runs["adding-gru/rnngrad"] == []
+    assert report.runs["adding-lstm/rnngrad"] == []
+    (found,) = report.runs["adding-simplernn/rnngrad"]
+    assert (found.code, found.layer, found.tag) == (
+        "vanishing",
+        "rnn",
+        "state_gradients/rnn",
+    )
+    source = LogdirReader(demo_logdir)
+    late = sorted(
+        source.reader.read_profiles_of(
+            source.ctx, "", "adding-simplernn/rnngrad", "state_gradients/rnn"
+        ).reach()[-5:]
+    )
+    assert found.evidence["horizon"] == late[2] < 0.25 * (TIMESTEPS - 1)

@@ -9,6 +9,8 @@
 import { AXIS_FONT, sizeCanvas } from "../canvas_util.js";
 import { sampleColor } from "../colormap.js";
 import { chartExtent, chartPoint, niceTicks, sortRows } from "../compare_model.js";
+import { findingCodes, worst } from "../health_model.js";
+import { lossCell } from "../loss_model.js";
 import { el, replaceChildren } from "../dom.js";
 import { reachName } from "../labels.js";
 import { formatValue } from "../layout.js";
@@ -156,6 +158,8 @@ function fillTable(table, rows, colour, name, o, { onOpen, onSort }) {
       if (sorted) th.setAttribute("aria-sort", o.order === "asc" ? "ascending" : "descending");
       return th;
     }),
+    el("th", { scope: "col", dataset: { key: "loss" }, text: "latest loss" }),
+    el("th", { scope: "col", dataset: { key: "findings" }, text: "findings" }),
   );
   const body = rows.map((r) => {
     const swatch = el("span", { class: "rg-swatch", style: { background: colour.get(r.run) } });
@@ -182,11 +186,25 @@ function fillTable(table, rows, colour, name, o, { onOpen, onSort }) {
       },
       el("td", { class: "rg-compare-run" }, swatch, el("span", { text: r.run })),
       ...cells,
+      lossTd(r.loss),
+      findingsCell(r.findings),
     );
     if (r.nonfinite > 0) tr.classList.add("rg-compare-nonfinite");
     return tr;
   });
   replaceChildren(table, el("thead", {}, head), el("tbody", {}, ...body));
+}
+
+function lossTd(entry) {
+  const cell = lossCell(entry);
+  return el("td", { class: "rg-num rg-compare-loss", text: cell.text, title: cell.title });
+}
+
+function findingsCell(findings) {
+  const td = el("td", { class: "rg-compare-findings", text: findingCodes(findings) });
+  if (findings && findings.length) td.dataset.status = worst(findings);
+  if (findings) td.title = findings.map((f) => `${f.code}: ${f.message}`).join("\n");
+  return td;
 }
 
 function numberCell(v, format, title = "") {

@@ -28,6 +28,8 @@ from torch import nn
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.events import EventWriter, add_records
 from tb_rnngrad.format.budget import DEFAULT_MAX_BYTES
+from tb_rnngrad.health.findings import Thresholds
+from tb_rnngrad.health.watch import LoggedStep, ProblemWatch
 from tb_rnngrad.pytorch import capture_pass as _capture
 from tb_rnngrad.pytorch.capture_pass import LossFn
 from tb_rnngrad.pytorch.inputs import check_call_inputs
@@ -73,6 +75,9 @@ class GradientLogger:
         max_bytes_per_step: Byte budget of one logged step, all modules and
             kinds together (default 8 MiB; None for no limit); as for the
             Keras `tb_rnngrad.GradientLogger`.
+        health: Check each logged step (`tb_rnngrad.health`) and return the
+            findings from `step()`: True for the default thresholds, a
+            `tb_rnngrad.health.Thresholds`, or False for no check.
 
     Raises:
         CaptureError: An argument is of the wrong type or range, or `layers`
@@ -92,6 +97,7 @@ class GradientLogger:
         batch_first: bool | None = None,
         subdir: str = "rnngrad",
         max_bytes_per_step: int | None = DEFAULT_MAX_BYTES,
+        health: bool | Thresholds = True,
     ) -> None:
         self.kinds = _capture.check_kinds(kinds)
         check_max_bytes(max_bytes_per_step, CaptureError)
@@ -126,12 +132,15 @@ class GradientLogger:
         self._shapes = ShapeFilter(self._warn)
         self.max_bytes_per_step = max_bytes_per_step
         self._budget = StepBudget(max_bytes_per_step, self._warn)
+        self._watch = _health_watch(health, self.path)
 
-    def step(self, global_step: int) -> bool:
+    def step(self, global_step: int) -> bool | LoggedStep:
         """Logs `global_step` if it is due; call once per training step.
 
         Returns:
-            Whether this call logged.
+            False when this call did not log; else the findings of the run so
+            far (`tb_rnngrad.health.Finding`s, problems first), a list that is
+            true (and equal to True) even when empty.
 
         Raises:
             CaptureError, OSError: On the first call only, if the capture or
@@ -156,7 +165,7 @@ class GradientLogger:
                 return False
         n = self.every_n_steps
         self._next_step = (global_step // n + 1) * n
-        return True
+        return LoggedStep(self._watch.findings if self._watch else [])
 
     def log(self, global_step: int) -> None:
         """Captures on the probe batch and writes at `global_step` now;
@@ -171,6 +180,8 @@ class GradientLogger:
         add_records(self._adder(), self._budget.apply(loggable), global_step)
         self._flush()
         self.logged_steps.append(int(global_step))
+        if self._watch is not None:
+            self._watch.check(found, int(global_step))
 
     def close(self) -> None:
         """Flushes; closes the writer if the logger created it."""
@@ -249,3 +260,16 @@ def _local_log_dir(writer: Any) -> str:
         return ""
     path = os.fspath(path)
     return "" if "://" in path else path
+
+
+def _health_watch(health: bool | Thresholds, path: str) -> ProblemWatch | None:
+    """The logger's health check (`health=`), or None; validates it."""
+    if health is False:
+        return None
+    if health is True:
+        return ProblemWatch(f"GradientLogger ({path})", warn=False)
+    if isinstance(health, Thresholds):
+        return ProblemWatch(f"GradientLogger ({path})", health, warn=False)
+    raise CaptureError(
+        f"health must be True, False or a tb_rnngrad.health.Thresholds; got {health!r}."
+    )

@@ -22,6 +22,8 @@ from werkzeug import wrappers
 from tb_rnngrad.format import metadata
 from tb_rnngrad.server import compare, params, payloads, reader, static
 from tb_rnngrad.server.cache import LruCache
+from tb_rnngrad.server.health_route import HealthChecker
+from tb_rnngrad.server.losses import latest_losses
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ class RnnGradPlugin(base_plugin.TBPlugin):
         self._reader = reader.Reader(context.data_provider)
         self._profile_cache = LruCache(PROFILE_CACHE_BYTES)
         self._comparer = compare.Comparer(self._reader)
+        self._health = HealthChecker(self._reader)
         root = static.frontend_root() if frontend_dir is None else frontend_dir
         self._frontend_root = root
         self._missing_frontend = static.missing_frontend(root)
@@ -72,6 +75,8 @@ class RnnGradPlugin(base_plugin.TBPlugin):
             "/kept": self._serve_kept,
             "/profile": self._serve_profile,
             "/compare": self._serve_compare,
+            "/health": self._serve_health,
+            "/losses": self._serve_losses,
             # Catch-all: index.js and its relative imports (views/heatmap.js).
             "/*": self._serve_static,
         }
@@ -155,6 +160,18 @@ class RnnGradPlugin(base_plugin.TBPlugin):
         """The `compare` route's JSON, UTF-8 encoded: `tag` in every run."""
         return payloads.compare(tag, self._comparer.compare(ctx, experiment, tag))
 
+    def health_impl(self, ctx: Any, experiment: str) -> bytes:
+        """The `health` route's JSON, UTF-8 encoded: every run's findings."""
+        return self._health.answer(ctx, experiment)
+
+    def losses_impl(
+        self, ctx: Any, experiment: str, loss_tag: str | None = None
+    ) -> dict[str, Any]:
+        """`{run: {split: {"run", "tag", "step", "value"}}}`: each rnngrad run's
+        latest loss from its own scalars (`losses.latest_losses`)."""
+        runs = sorted(self._reader.list_series(ctx, experiment))
+        return latest_losses(self._reader.provider, ctx, experiment, runs, loss_tag)
+
     def static_impl(self, relative: str) -> tuple[bytes, str]:
         """The frontend file `relative` (like "views/heatmap.js") and its type.
 
@@ -231,6 +248,22 @@ class RnnGradPlugin(base_plugin.TBPlugin):
         tag = params.get_string(request.args, "tag")
         body = self.compare_impl(ctx, experiment, tag)
         return tb_http_util.Respond(request, body, _JSON_TYPE)
+
+    @wrappers.Request.application
+    @params.json_errors
+    def _serve_health(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _context(request)
+        body = self.health_impl(ctx, experiment)
+        return tb_http_util.Respond(request, body, _JSON_TYPE)
+
+    @wrappers.Request.application
+    @params.json_errors
+    def _serve_losses(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _context(request)
+        loss_tag = request.args.get("tag") or None
+        return params.json_response(
+            request, self.losses_impl(ctx, experiment, loss_tag)
+        )
 
     @wrappers.Request.application
     @params.json_errors

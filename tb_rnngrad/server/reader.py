@@ -209,6 +209,11 @@ class Reader:
         self._parsed = LruCache(_PARSE_CACHE_SIZE)
         self._indexes = LruCache(_INDEX_CACHE_SIZE)
 
+    @property
+    def provider(self) -> dp.DataProvider:
+        """The data provider read (for readers of other plugins' data)."""
+        return self._provider
+
     # Metadata.
 
     def _parse(self, content: bytes) -> plugin_data_pb2.RnnGradPluginData | str:

@@ -107,7 +107,7 @@ def test_new_steps_appear_after_the_periodic_refresh(page, live):
         arg=flow.element_handle(),
     )
     routes = plugin_routes(requests[seen:])
-    assert routes == ["profile", "steps", "tags", "tensor"], "one request of each"
+    assert routes == ["health", "profile", "steps", "tags", "tensor"], "one of each"
     seen = len(requests)
     page.clock.fast_forward(REFRESH_S * 1000)
     frame.wait_for_timeout(1000)
@@ -234,4 +234,4 @@ def test_no_reloads_while_another_dashboard_is_shown(page, live):
     frame.wait_for_function(f"() => {LABEL} === 'step 20 (3/3)'", timeout=10000)
     frame.wait_for_timeout(500)
     routes = plugin_routes(requests[seen:])
-    assert routes == ["profile", "steps", "tags", "tensor"], "one reload when back"
+    assert routes == ["health", "profile", "steps", "tags", "tensor"], "one reload"
