@@ -1,7 +1,8 @@
 """What a capture result is logged as: one record per summary call.
 
-The Keras callback writes these records with `tb_rnngrad.summary.write`, the
-PyTorch logger with `tb_rnngrad.summary.write_pb`; the tags, kinds and
+Both loggers write these records with `tb_rnngrad.summary.write_pb` (the
+Keras callback through TensorFlow's summary writer on the TensorFlow backend,
+whose TF ops `tb_rnngrad.summary.write` write the same bytes); the tags, kinds and
 descriptions are defined here once, for the `CaptureResult` of either.
 """
 
@@ -88,7 +89,7 @@ _NO_STATE_NOTE = (
 
 @dataclasses.dataclass(frozen=True)
 class Record:
-    """One summary call: `summary.write(kind, tag, data, layer=..., ...)`;
+    """One summary call: `summary.write_pb(kind, tag, data, layer=..., ...)`;
     `reduction` is what the logger's byte budget chose (`step_budget`)."""
 
     kind: str
