@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from testkit.plugin_page import open_plugin, redraw, show_only
+from testkit.plugin_page import heatmap_readout, open_plugin, redraw, show_only
 from testkit.tensorboard_server import fetch_json, start_tensorboard, wait_for_json
 
 pytestmark = pytest.mark.browser
@@ -62,18 +62,6 @@ def served(tmp_path_factory):
         server.stop()
 
 
-READOUT_JS = """
-([canvas, t, c]) => {
-  const d = window.rnngrad.drawn(canvas);
-  const geom = d.geom, g = geom.g, [ox, oy] = geom.origins[0];
-  const col = geom.transpose ? c : t, row = geom.transpose ? t : c;
-  return {cols: g.cols, rows: g.rows,
-          lines: d.readout(ox + g.x + (col + 0.5) * g.cellW,
-                           oy + g.y + (row + 0.5) * g.cellH)};
-}
-"""
-
-
 def test_the_panel_says_what_is_stored_and_hover_gives_original_indices(page, served):
     from tb_rnngrad.format import reduction
 
@@ -96,7 +84,7 @@ def test_the_panel_says_what_is_stored_and_hover_gives_original_indices(page, se
     assert panel.locator(".rg-stored").inner_text() == f"Stored: {NOTE}"
     canvas = panel.locator("canvas.rg-heatmap").element_handle()
     for t, c in ((0, 0), (224, 82), (100, 40)):
-        shown = frame.evaluate(READOUT_JS, [canvas, t, c])
+        shown = heatmap_readout(frame, canvas, t, c)
         assert {shown["cols"], shown["rows"]} == {225, 83}
         last = min(4 * t + 3, TIMESTEPS - 1)
         assert shown["lines"][:3] == [
