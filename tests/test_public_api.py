@@ -1,5 +1,5 @@
-"""The public names DESIGN.md lists, reached from `import tb_rnngrad` in a
-fresh interpreter, as a new user reaches them."""
+"""The public names of the README and docs/capture.md, reached from
+`import tb_rnngrad` in a fresh interpreter, as a new user reaches them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
 
-# DESIGN.md's public API that exists today (`pytorch` is checked in its own
+# The documented public API (`pytorch` is checked in its own
 # tests), in an order where no access imports a later submodule first:
 # `rnn_gradients` and `GradientLogger` import `tb_rnngrad.capture` and
 # `tb_rnngrad.summary`, which would set those attributes as a side effect.

@@ -57,7 +57,7 @@ class Report:
         return any(self.status(run) == "problem" for run in self.runs)
 
     def to_json(self) -> dict[str, Any]:
-        """`{"runs": {run: [finding, ...]}}` (DESIGN.md), plus `"notes"`
+        """`{"runs": {run: [finding, ...]}}` (docs/http_api.md), plus `"notes"`
         when some series could not be checked."""
         body: dict[str, Any] = {
             "runs": {
