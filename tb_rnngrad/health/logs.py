@@ -181,25 +181,81 @@ def _add_tensors(
     series: dict[str, list[Series]],
     thresholds: Thresholds,
 ) -> None:
-    """Adds the full tensors the rules read: the last `dead_steps` retained of
-    the unit kinds, and the one at a series' first NaN/Inf step."""
-    wanted: dict[str, dict[str, set[int] | None]] = defaultdict(dict)
+    """Adds the full tensors the rules read: the one at a series' first
+    NaN/Inf step, and the last `dead_steps` retained of the unit kinds.
+
+    The latest of those is read first: only a series with a channel of zeros
+    in it can have dead units, so only those read the earlier ones.
+    """
+    first: dict[tuple[str, str], set[int]] = {}
+    units: set[tuple[str, str]] = set()
     for run, found in series.items():
         for s in found:
-            first = rules.first_nonfinite_step(s) if s.profiles else None
+            step = rules.first_nonfinite_step(s) if s.profiles else None
+            first[(run, s.tag)] = set() if step is None else {step}
             if s.kind in UNIT_KINDS:
-                wanted[s.tag][run] = None if first is None else {first}
-            elif first is not None:
-                wanted[s.tag][run] = {first}
-    jobs = []
-    for tag, runs in wanted.items():
-        keys = _blob_keys(reader, ctx, experiment_id, tag, sorted(runs))
-        for run, steps in runs.items():
-            kept = keys.get(run, {})
-            chosen = set(sorted(kept)[-thresholds.dead_steps :])
-            if steps is not None:
-                chosen = (chosen | steps) if _is_unit(series, run, tag) else steps
-            jobs += [(run, tag, st, kept[st]) for st in sorted(chosen) if st in kept]
+                units.add((run, s.tag))
+    wanted = {key: steps for key, steps in first.items() if steps or key in units}
+    kept = _retained_steps(reader, ctx, experiment_id, wanted)
+    latest = {key: {kept[key][-1][0]} for key in units if kept.get(key)}
+    tensors = _read_steps(
+        reader,
+        ctx,
+        experiment_id,
+        {key: first[key] | latest.get(key, set()) for key in wanted},
+        kept,
+    )
+    earlier = {
+        key: {step for step, _ in kept[key][-thresholds.dead_steps : -1]}
+        for key in latest
+        if rules.dead_channels([a for _, a in tensors[key][-1:]])[0].size
+    }
+    for key, more in _read_steps(reader, ctx, experiment_id, earlier, kept).items():
+        tensors[key] = sorted(tensors[key] + more, key=lambda item: item[0])
+    for run, found in series.items():
+        series[run] = [
+            dataclasses.replace(s, tensors=tuple(tensors[(run, s.tag)]))
+            if tensors.get((run, s.tag))
+            else s
+            for s in found
+        ]
+
+
+def _retained_steps(
+    reader: Reader,
+    ctx: Any,
+    experiment_id: str,
+    wanted: dict[tuple[str, str], set[int]],
+) -> dict[tuple[str, str], list]:
+    """(run, tag) -> sorted [(step, blob key)] of its retained full tensors,
+    one provider call per tag."""
+    runs_of: dict[str, list[str]] = defaultdict(list)
+    for run, tag in wanted:
+        runs_of[tag].append(run)
+    kept = {}
+    for tag, runs in runs_of.items():
+        for run, keys in _blob_keys(
+            reader, ctx, experiment_id, tag, sorted(runs)
+        ).items():
+            kept[(run, tag)] = sorted(keys.items())
+    return kept
+
+
+def _read_steps(
+    reader: Reader,
+    ctx: Any,
+    experiment_id: str,
+    steps: dict[tuple[str, str], set[int]],
+    kept: dict[tuple[str, str], list],
+) -> dict[tuple[str, str], list]:
+    """(run, tag) -> sorted [(step, array)] of the given retained steps, read
+    side by side; a step not retained, or not readable, is left out."""
+    jobs = [
+        (run, tag, step, key)
+        for (run, tag), wanted in steps.items()
+        for step, key in kept.get((run, tag), [])
+        if step in wanted
+    ]
     with concurrent.futures.ThreadPoolExecutor(_READ_THREADS) as pool:
         arrays = list(
             pool.map(lambda job: _load(reader, ctx, experiment_id, *job), jobs)
@@ -208,17 +264,7 @@ def _add_tensors(
     for (run, tag, step, _), array in zip(jobs, arrays, strict=True):
         if array is not None:
             tensors[(run, tag)].append((step, array))
-    for run, found in series.items():
-        series[run] = [
-            dataclasses.replace(s, tensors=tuple(tensors[(run, s.tag)]))
-            if (run, s.tag) in tensors
-            else s
-            for s in found
-        ]
-
-
-def _is_unit(series: dict[str, list[Series]], run: str, tag: str) -> bool:
-    return any(s.tag == tag and s.kind in UNIT_KINDS for s in series[run])
+    return tensors
 
 
 def _blob_keys(

@@ -443,19 +443,30 @@ def dead_units(series: Sequence[Series], thresholds: Thresholds) -> list[Finding
         if s.kind not in UNIT_KINDS or not s.tensors:
             continue
         recent = s.tensors[-thresholds.dead_steps :]
-        arrays = [d for _, d in recent if d.ndim >= 2]
-        if not arrays or len({a.shape[-1] for a in arrays}) != 1:
-            continue
-        alive = np.zeros(arrays[0].shape[-1], bool)
-        for data in arrays:
-            with np.errstate(invalid="ignore"):
-                nonzero = data.reshape(-1, data.shape[-1]) != 0
-            alive |= nonzero.any(axis=0)
-        dead = np.flatnonzero(~alive)
-        if dead.size == 0 or dead.size == alive.size:
-            continue
-        found.append(_dead_finding(s, dead, alive.size, [st for st, _ in recent]))
+        dead, channels = dead_channels([d for _, d in recent])
+        if dead.size:
+            found.append(_dead_finding(s, dead, channels, [st for st, _ in recent]))
     return found
+
+
+def dead_channels(arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, int]:
+    """(indices of the channels exactly zero in every array, channel count).
+
+    No indices when every channel is zero (an output no path uses, not dead
+    units), or when the arrays are not (..., channels) arrays of one channel
+    count.
+    """
+    arrays = [a for a in arrays if a.ndim >= 2]
+    if not arrays or len({a.shape[-1] for a in arrays}) != 1:
+        return np.zeros(0, int), 0
+    alive = np.zeros(arrays[0].shape[-1], bool)
+    for data in arrays:
+        with np.errstate(invalid="ignore"):
+            alive |= (data.reshape(-1, data.shape[-1]) != 0).any(axis=0)
+    dead = np.flatnonzero(~alive)
+    if dead.size == alive.size:
+        return np.zeros(0, int), alive.size
+    return dead, alive.size
 
 
 def _dead_finding(s: Series, dead: np.ndarray, channels: int, steps: list) -> Finding:

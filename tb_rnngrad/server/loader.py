@@ -31,7 +31,17 @@ def data_server_samples_per_plugin() -> str:
     not start, so its own `--samples_per_plugin` (and `fix_flags`) do not
     reach that server: start it with this value.
     """
-    return ",".join(f"{k}={'all' if v == 0 else v}" for k, v in _KEPT.items())
+    return samples_flag(_KEPT)
+
+
+def retention() -> dict[str, int]:
+    """The plugin's retention defaults, `{plugin: kept}` (0 keeps all)."""
+    return dict(_KEPT)
+
+
+def samples_flag(samples: dict[str, int]) -> str:
+    """`{plugin: kept}` (0 keeps all) as a `--samples-per-plugin` value."""
+    return ",".join(f"{k}={'all' if v == 0 else v}" for k, v in samples.items())
 
 
 class RnnGradLoader(base_plugin.TBLoader):
