@@ -254,10 +254,11 @@ def test_keras_logger_meets_the_budget_with_exact_profiles(tmp_path):
 
 def test_cli_summary_and_export_say_what_is_stored(logdir, tmp_path):
     from tb_rnngrad import cli
+    from tb_rnngrad.cli import export, summary
     from tb_rnngrad.server.logdir import LogdirReader
 
     source = LogdirReader(os.path.join(logdir, "reduced"))
-    text = cli.summary_table(source)
+    text = summary.summary_table(source)
     assert "stored reduced (of what was captured)" in text
     info = source.reader.list_series(source.ctx, "")["."]["gradients/lstm"]
     line = f"  . / gradients/lstm: {payloads.series_note(info)}"
@@ -270,6 +271,6 @@ def test_cli_summary_and_export_say_what_is_stored(logdir, tmp_path):
     ]  # fmt: skip
     assert cli.main(argv) == 0
     assert out.stat().st_size > 0
-    figure = cli._step_figure(source, info, 5, cli.build_parser().parse_args(argv))
+    figure = export._step_figure(source, info, 5, cli.build_parser().parse_args(argv))
     titles = [t.get_text() for t in figure.findobj(lambda a: hasattr(a, "get_text"))]
     assert any(f"stored: {payloads.series_note(info)}" in t for t in titles)

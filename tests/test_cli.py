@@ -10,6 +10,8 @@ import tensorflow as tf
 from matplotlib import image
 
 from tb_rnngrad import cli, summary, viz
+from tb_rnngrad.cli import export as cli_export
+from tb_rnngrad.cli import parser as cli_parser
 from tb_rnngrad.format import stats
 from tb_rnngrad.viz import colors
 
@@ -74,13 +76,13 @@ def _export(logdir, tag, view, out, *more, run=RUN):
 def saved(monkeypatch):
     """The figures the exporter saves, in order (still written to disk)."""
     figures = []
-    save = cli._save
+    save = cli_export._save
 
     def keep(fig, path):
         figures.append(fig)
         save(fig, path)
 
-    monkeypatch.setattr(cli, "_save", keep)
+    monkeypatch.setattr(cli_export, "_save", keep)
     return figures
 
 
@@ -344,9 +346,9 @@ def test_console_script_is_installed(logdir):
 def test_export_without_matplotlib_says_what_to_install(
     logdir, tmp_path, capsys, monkeypatch
 ):
-    real_find_spec = cli.importlib.util.find_spec
+    real_find_spec = cli_export.importlib.util.find_spec
     monkeypatch.setattr(
-        cli.importlib.util,
+        cli_export.importlib.util,
         "find_spec",
         lambda name, *a: None if name == "matplotlib" else real_find_spec(name, *a),
     )
@@ -419,7 +421,7 @@ def wide_logdir(tmp_path_factory):
 
 
 def test_grid_limit_is_the_libraries():
-    assert cli._MAX_GRID_CHANNELS == viz.MAX_GRID_CHANNELS
+    assert cli_parser.MAX_GRID_CHANNELS == viz.MAX_GRID_CHANNELS
 
 
 def test_export_grid_draws_all_64_channels_of_a_bidirectional_layer(

@@ -7,6 +7,7 @@ import pytest
 from matplotlib import image
 
 from tb_rnngrad import cli, summary
+from tb_rnngrad.cli import export as cli_export
 from tb_rnngrad.viz import colors
 from testkit.data import write_run
 
@@ -51,13 +52,13 @@ def logdir(tmp_path):
 @pytest.fixture
 def saved(monkeypatch):
     figures = []
-    save = cli._save
+    save = cli_export._save
 
     def keep(fig, path):
         figures.append((fig, str(path)))
         save(fig, path)
 
-    monkeypatch.setattr(cli, "_save", keep)
+    monkeypatch.setattr(cli_export, "_save", keep)
     return figures
 
 

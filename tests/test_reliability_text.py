@@ -22,6 +22,8 @@ from test_viz import render
 from werkzeug.test import Client
 
 from tb_rnngrad import cli, viz
+from tb_rnngrad.cli import export as cli_export
+from tb_rnngrad.cli.text import printable
 from tb_rnngrad.summary import pb as summary_pb
 from testkit.providers import start_provider, wait_for
 
@@ -83,7 +85,7 @@ def test_cli_errors_quote_untrusted_names(logdir, tmp_path, capsys):
 @pytest.mark.parametrize("view", ["heatmap", "grid", "flow"])
 def test_cli_export_titles_are_literal(logdir, tmp_path, monkeypatch, view):
     figures = []
-    monkeypatch.setattr(cli, "_save", lambda fig, path: figures.append(fig))
+    monkeypatch.setattr(cli_export, "_save", lambda fig, path: figures.append(fig))
     for run in RUNS:
         for tag in TAGS:
             argv = ["export", logdir, "--run", run, "--tag", tag, "--view", view]
@@ -93,7 +95,7 @@ def test_cli_export_titles_are_literal(logdir, tmp_path, monkeypatch, view):
         figures, [(r, t) for r in RUNS for t in TAGS], strict=True
     ):
         title = figure._suptitle
-        expected = f"{cli._printable(run)} / {cli._printable(tag)}"
+        expected = f"{printable(run)} / {printable(tag)}"
         assert title.get_text().startswith(expected)
         assert not any(c in title.get_text() for c in CONTROL)
         assert title.get_parse_math() is False and title.get_usetex() is False
