@@ -77,3 +77,16 @@ class Events:
                     d.step: [np.asarray(getattr(d, "numpy", d.value))] for d in data
                 }
         return found
+
+
+def assert_same_runs(events: Events, run_a: str, run_b: str) -> None:
+    """Asserts that two runs logged the same tags, steps and values, bit for
+    bit (`Events.everything`), and something of the rnngrad plugin."""
+    a, b = events.everything(run_a), events.everything(run_b)
+    assert sorted(a) == sorted(b)
+    assert any(plugin == "rnngrad" for plugin, _ in a), sorted(a)
+    for key in a:
+        assert sorted(a[key]) == sorted(b[key]), key
+        for step in a[key]:
+            for left, right in zip(a[key][step], b[key][step], strict=True):
+                np.testing.assert_array_equal(left, right, err_msg=str(key))

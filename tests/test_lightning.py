@@ -20,7 +20,7 @@ from demo.torch_models import Model
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.lightning import GradientLogger
 from testkit import lightning_fit as fit
-from testkit.events import Events
+from testkit.events import Events, assert_same_runs
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -62,17 +62,6 @@ def _fit(callbacks: list, model_name: str = "lstm", **options) -> pl.Trainer:
     return trainer
 
 
-def _assert_same_runs(events: Events, run_a: str, run_b: str) -> None:
-    a, b = events.everything(run_a), events.everything(run_b)
-    assert sorted(a) == sorted(b)
-    assert ("rnngrad", "gradients/rnn") in a
-    for key in a:
-        assert sorted(a[key]) == sorted(b[key]), key
-        for step in a[key]:
-            for left, right in zip(a[key][step], b[key][step], strict=True):
-                np.testing.assert_array_equal(left, right, err_msg=str(key))
-
-
 def _torch_run(directory, weights: dict, model_name: str = "lstm") -> None:
     """`tb_rnngrad.pytorch.GradientLogger` on the demo model at each step's
     `weights` (`{step: state dict}`)."""
@@ -94,7 +83,7 @@ def test_the_demo_models_log_what_the_pytorch_logger_logs(tmp_path, model_name):
     logged = {step: weights.at[step] for step in callback.logged_steps}
     _torch_run(tmp_path / "torch", logged, model_name)
     events = Events(str(tmp_path))
-    _assert_same_runs(events, "lightning/rnngrad", "torch/rnngrad")
+    assert_same_runs(events, "lightning/rnngrad", "torch/rnngrad")
     gradients = events.read("gradients/rnn", "lightning/rnngrad")
     assert not np.array_equal(gradients[0][0], gradients[4][0])  # it trained
 
@@ -213,7 +202,7 @@ def test_under_ddp_the_numbers_are_those_of_the_pytorch_logger(ddp_run):
     }
     _torch_run(ddp_run / "torch", weights)
     events = Events(str(ddp_run))
-    _assert_same_runs(events, "tb/lightning_logs/version_0/rnngrad", "torch/rnngrad")
+    assert_same_runs(events, "tb/lightning_logs/version_0/rnngrad", "torch/rnngrad")
 
 
 def test_import_is_lazy_and_says_what_to_install_without_lightning():

@@ -15,7 +15,7 @@ from torch import nn
 from demo.torch_models import Model
 from tb_rnngrad.pytorch import CaptureError, GradientLogger, recurrent_modules
 from testkit import torch_ddp
-from testkit.events import Events
+from testkit.events import Events, assert_same_runs
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -118,18 +118,7 @@ def test_ddp_run_and_an_unwrapped_run_of_the_same_weights_are_identical(ddp_run)
         plain.log(step)
     plain.close()
     events = Events(str(ddp_run))
-    _assert_same_runs(events, "logs/rnngrad", "plain/rnngrad")
-
-
-def _assert_same_runs(events: Events, run_a: str, run_b: str) -> None:
-    a, b = events.everything(run_a), events.everything(run_b)
-    assert sorted(a) == sorted(b)
-    assert ("rnngrad", "gradients/rnn") in a
-    for key in a:
-        assert sorted(a[key]) == sorted(b[key]), key
-        for step in a[key]:
-            for left, right in zip(a[key][step], b[key][step], strict=True):
-                np.testing.assert_array_equal(left, right, err_msg=str(key))
+    assert_same_runs(events, "logs/rnngrad", "plain/rnngrad")
 
 
 def _probe():
@@ -164,7 +153,7 @@ def test_a_data_parallel_wrapper_logs_what_its_model_logs(
         ) as logger:
             logger.log(3)
     events = Events(str(tmp_path))
-    _assert_same_runs(events, "wrapped/rnngrad", "plain/rnngrad")
+    assert_same_runs(events, "wrapped/rnngrad", "plain/rnngrad")
     assert all("module" not in tag for tag in events.tags("wrapped/rnngrad"))
 
 
