@@ -13,7 +13,12 @@ import torch
 from torch import nn
 
 from demo.torch_models import Model
-from tb_rnngrad.pytorch import CaptureError, GradientLogger, recurrent_modules
+from tb_rnngrad.pytorch import (
+    CaptureError,
+    GradientLogger,
+    recurrent_modules,
+    rnn_gradients,
+)
 from testkit import torch_ddp
 from testkit.events import Events, assert_same_runs
 
@@ -109,12 +114,12 @@ def test_ddp_run_and_an_unwrapped_run_of_the_same_weights_are_identical(ddp_run)
     weights = np.load(ddp_run / "weights.npz")
     x, y = torch_ddp.data()
     probe = (x[: torch_ddp.PROBE], y[: torch_ddp.PROBE])
+    net = torch_ddp.model()
     plain = GradientLogger(
-        ddp_run / "plain", torch_ddp.model(), nn.MSELoss(), probe,
-        kinds=torch_ddp.KINDS,
-    )  # fmt: skip
+        ddp_run / "plain", net, nn.MSELoss(), probe, kinds=torch_ddp.KINDS
+    )
     for step in (0, 2, 4):
-        plain.module = _model_at(weights, step)
+        net.load_state_dict(_model_at(weights, step).state_dict())
         plain.log(step)
     plain.close()
     events = Events(str(ddp_run))
@@ -161,6 +166,11 @@ def test_wrapped_keys_are_those_of_the_model_inside():
     net = Model("lstm", 2, 3)
     assert recurrent_modules(nn.DataParallel(net)) == ["rnn"]
     assert recurrent_modules(nn.DataParallel(nn.LSTM(2, 3))) == ["lstm"]
+    wrapped = nn.DataParallel(nn.DataParallel(net))
+    found = rnn_gradients(wrapped, nn.MSELoss(), *_probe(), layers="module.module.rnn")
+    expected = rnn_gradients(net, nn.MSELoss(), *_probe(), layers="rnn")
+    assert list(found) == ["rnn"]
+    np.testing.assert_array_equal(found["rnn"], expected["rnn"])
     with pytest.raises(CaptureError, match="'module.nope'.*recurrent modules: 'rnn'"):
         GradientLogger("unused", nn.DataParallel(net), nn.MSELoss(), _probe(),
                        layers="module.nope")  # fmt: skip
