@@ -17,7 +17,7 @@ try:
     from lightning.pytorch import Callback, LightningModule, Trainer
     from lightning.pytorch.loggers import TensorBoardLogger
     from lightning.pytorch.utilities import move_data_to_device
-except ImportError as error:  # pragma: no cover - depends on the environment
+except ImportError as error:
     raise ImportError(
         "tb_rnngrad.lightning needs PyTorch Lightning (the `lightning` package): "
         "pip install tb-rnngrad[lightning]"
