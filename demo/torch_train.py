@@ -19,25 +19,11 @@ from torch.utils.tensorboard import SummaryWriter
 
 from demo.config import KINDS, TrainConfig, run_name
 from demo.tasks import Task
+from demo.torch_models import Model
 from tb_rnngrad.pytorch import GradientLogger
 
-MODULES = {"simplernn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 #: Appended to a run's name: "adding-lstm-torch" sits beside "adding-lstm".
 RUN_SUFFIX = "-torch"
-
-
-class Model(nn.Module):
-    """One recurrent module ("rnn", batch-first) returning its last output,
-    then a linear head ("head")."""
-
-    def __init__(self, model_name: str, features: int, units: int) -> None:
-        super().__init__()
-        self.rnn = MODULES[model_name](features, units, batch_first=True)
-        self.head = nn.Linear(units, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, _ = self.rnn(x)
-        return self.head(out[:, -1])
 
 
 def torch_run_name(task: Task, model_name: str) -> str:

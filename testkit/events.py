@@ -55,3 +55,38 @@ class Events:
             ]
             for datum in result[run][tag]
         }
+
+    def everything(self, run: str) -> dict[tuple[str, str], dict[int, list]]:
+        """Every value `run` logged, read back through the data provider:
+        `{(plugin, tag): {step: [array, ...]}}` for the rnngrad blob
+        sequences and tensors and the ordinary scalars, to compare runs."""
+        found: dict[tuple[str, str], dict[int, list]] = {}
+        for tag in self.tags(run):
+            found["rnngrad", tag] = self.read(tag, run)
+        only = dp.RunTagFilter(runs=[run])
+        for plugin, read in (
+            ("rnngrad", self.provider.read_tensors),
+            ("scalars", self.provider.read_scalars),
+        ):
+            series = read(
+                self.ctx, experiment_id="", plugin_name=plugin, downsample=10_000,
+                run_tag_filter=only,
+            )  # fmt: skip
+            for tag, data in series.get(run, {}).items():
+                found[plugin, tag] = {
+                    d.step: [np.asarray(getattr(d, "numpy", d.value))] for d in data
+                }
+        return found
+
+
+def assert_same_runs(events: Events, run_a: str, run_b: str) -> None:
+    """Asserts that two runs logged the same tags, steps and values, bit for
+    bit (`Events.everything`), and something of the rnngrad plugin."""
+    a, b = events.everything(run_a), events.everything(run_b)
+    assert sorted(a) == sorted(b)
+    assert any(plugin == "rnngrad" for plugin, _ in a), sorted(a)
+    for key in a:
+        assert sorted(a[key]) == sorted(b[key]), key
+        for step in a[key]:
+            for left, right in zip(a[key][step], b[key][step], strict=True):
+                np.testing.assert_array_equal(left, right, err_msg=str(key))

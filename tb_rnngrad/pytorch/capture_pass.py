@@ -46,6 +46,7 @@ from tb_rnngrad.pytorch.timestep_terms import (
     weight_terms,
 )
 from tb_rnngrad.pytorch.unrolled import recurrences
+from tb_rnngrad.pytorch.wrappers import unwrap
 from tb_rnngrad.result import KINDS as ALL_KINDS
 from tb_rnngrad.result import CaptureResult
 
@@ -99,6 +100,7 @@ def run(
     batch_first: bool | None = None,
 ) -> Pass:
     """Runs one capture pass; see `tb_rnngrad.pytorch.capture`."""
+    module, layers = unwrap(module, layers)
     kinds = check_kinds(kinds)
     _check_callables(module, loss_fn)
     check_call_inputs(inputs)

@@ -32,6 +32,7 @@ from tb_rnngrad.health.findings import Thresholds
 from tb_rnngrad.health.watch import LoggedStep, ProblemWatch
 from tb_rnngrad.pytorch import capture_pass as _capture
 from tb_rnngrad.pytorch.capture_pass import LossFn
+from tb_rnngrad.pytorch.distributed import writes_logs
 from tb_rnngrad.pytorch.inputs import check_call_inputs
 from tb_rnngrad.pytorch.modules import Selector, resolve
 from tb_rnngrad.records import ShapeFilter, records
@@ -53,6 +54,11 @@ class GradientLogger:
     after it, `step(s)` logs when `s` reaches the next multiple of
     `every_n_steps`. An error while logging after the first step is reported
     once as a RuntimeWarning and logging stops; training goes on.
+
+    Under `torch.distributed` (e.g. DistributedDataParallel) only rank 0
+    logs: on the other ranks `step()` returns False and `log()` does nothing,
+    and no file is written. A DDP or DataParallel wrapper may be given as
+    `module`: the capture runs on the model inside, keyed by its own paths.
 
     Args:
         log_dir_or_writer: A log directory (the logger writes to
@@ -146,8 +152,10 @@ class GradientLogger:
             CaptureError, OSError: On the first call only, if the capture or
                 the write fails (later failures warn once and stop logging).
         """
-        if self._failed or (
-            self._next_step is not None and global_step < self._next_step
+        if (
+            self._failed
+            or (self._next_step is not None and global_step < self._next_step)
+            or not writes_logs()
         ):
             return False
         if self._next_step is None:
@@ -168,8 +176,10 @@ class GradientLogger:
         return LoggedStep(self._watch.findings if self._watch else [])
 
     def log(self, global_step: int) -> None:
-        """Captures on the probe batch and writes at `global_step` now;
-        errors propagate."""
+        """Captures on the probe batch and writes at `global_step` now (on
+        rank 0 only, under `torch.distributed`); errors propagate."""
+        if not writes_logs():
+            return
         found = _capture.result(
             _capture.run(
                 self.module, self.loss_fn, self.probe[0], self.probe[1],

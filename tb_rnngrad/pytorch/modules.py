@@ -4,8 +4,9 @@ A target is a recurrent module (`nn.RNN`, `nn.LSTM`, `nn.GRU`), a recurrent
 cell (`nn.RNNCell`, `nn.LSTMCell`, `nn.GRUCell`, called once per step) or,
 named explicitly, any module whose output is (batch, timesteps, channels).
 Keys are module paths as `module.named_modules()` spells them
-("encoder.lstm"); the module itself, if it is the target, is keyed by its
-class name in lower case ("lstm"). A recurrent module gives one entry per
+("encoder.lstm"), those of the model inside a data-parallel wrapper
+(`wrappers`); the module itself, if it is the target, is keyed by its class
+name in lower case ("lstm"). A recurrent module gives one entry per
 stacked layer and direction: `<key>`, `<key>/layer_<i>` with num_layers > 1,
 and `/forward`, `/backward` for a bidirectional module. A module or cell whose
 calls form several independent recurrences (`chains`) gives each its own
@@ -22,6 +23,7 @@ from torch import nn
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.format.layer_info import LayerInfo
 from tb_rnngrad.pytorch.recurrence import GATES
+from tb_rnngrad.pytorch.wrappers import unwrap
 
 #: What `layers=` accepts for one module: its path or the module itself.
 Selector = str | nn.Module
@@ -79,6 +81,7 @@ def mode(module: nn.Module) -> str:
 
 def recurrent_modules(module: nn.Module) -> list[str]:
     """The keys of the recurrent modules in `module`, in definition order."""
+    module, _ = unwrap(module, None)
     return [
         _key(path, sub) for path, sub in module.named_modules() if is_recurrent(sub)
     ]
@@ -92,7 +95,7 @@ def resolve(
     """The targets `layers` names in `module`.
 
     Args:
-        module: The model.
+        module: The model, or a data-parallel wrapper of it (`wrappers`).
         layers: None for every recurrent module; or a module path, a module
             object, or a list of these.
         kinds: The requested kinds (state kinds need recurrent targets).
@@ -102,6 +105,7 @@ def resolve(
             recurrent module and `layers` is None, or a state kind is asked
             of a module that is not recurrent.
     """
+    module, layers = unwrap(module, layers)
     paths = {id(sub): path for path, sub in module.named_modules()}
     if layers is None:
         found = [
