@@ -1,6 +1,6 @@
 """Summary ops that log per-timestep tensors of recurrent layers.
 
-Each call writes, at one step, three time series (DESIGN: event format):
+Each call writes, at one step, three time series (docs/format.md):
 
 - `<name>`: the full tensor as a one- or two-element blob sequence (plugin
   "rnngrad"): the `.npy` bytes of the data, then those of the mask if given;
