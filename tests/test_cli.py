@@ -9,9 +9,8 @@ import pytest
 import tensorflow as tf
 from matplotlib import image
 
-from tb_rnngrad import cli, summary, viz
+from tb_rnngrad import cli, summary
 from tb_rnngrad.cli import export as cli_export
-from tb_rnngrad.cli import parser as cli_parser
 from tb_rnngrad.format import stats
 from tb_rnngrad.viz import colors
 
@@ -418,10 +417,6 @@ def wide_logdir(tmp_path_factory):
             summary.gradients("gradients/last", last, step)
         summary.gradients("gradients/once", np.ones((1, 3, 2), np.float32), 7)
     return str(root)
-
-
-def test_grid_limit_is_the_libraries():
-    assert cli_parser.MAX_GRID_CHANNELS == viz.MAX_GRID_CHANNELS
 
 
 def test_export_grid_draws_all_64_channels_of_a_bidirectional_layer(

@@ -11,7 +11,6 @@ import sys
 import numpy as np
 
 from tb_rnngrad.cli import export_weights
-from tb_rnngrad.cli.parser import MAX_GRID_CHANNELS
 from tb_rnngrad.cli.source import CliError, open_logdir
 from tb_rnngrad.cli.text import names, printable, short_list
 from tb_rnngrad.format import metadata
@@ -273,8 +272,10 @@ def _samples(requested: list[int] | None, batch: int) -> list[int]:
 
 
 def _grid_channels(requested: list[int] | None, count: int) -> tuple[list[int], str]:
-    """The channels the grid charts (at most `MAX_GRID_CHANNELS`) and a note
-    naming those left out ("" if none)."""
+    """The channels the grid charts (at most `viz.MAX_GRID_CHANNELS`) and a
+    note naming those left out ("" if none)."""
+    from tb_rnngrad.viz import MAX_GRID_CHANNELS
+
     chosen = list(range(count)) if requested is None else requested
     bad = [c for c in chosen if c >= count]
     if bad:

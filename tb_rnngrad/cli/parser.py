@@ -7,9 +7,6 @@ import argparse
 from tb_rnngrad.format import comparison
 
 VIEWS = ("heatmap", "grid", "0d", "flow", "weights")
-#: Charts the grid view draws at most (`viz.MAX_GRID_CHANNELS`, without
-#: importing matplotlib to build the parser).
-MAX_GRID_CHANNELS = 64
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=index_ranges,
         default=None,
         help="grid: channels to chart, e.g. 0-31 or 0-7,32-39 (default: all; "
-        f"at most {MAX_GRID_CHANNELS}, the rest are named in the figure title)",
+        "channels beyond the grid's limit are named in the figure title)",
     )
     export.add_argument(
         "--reflect", action="store_true", help="reflect the backward half"

@@ -6,6 +6,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
+#: The dtypes the plugin logs and draws: real floating types, by name (NumPy
+#: lists bfloat16, which TF and JAX hand out, apart from its own floats).
+REAL_FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+
 _EXPECTED = (
     "a real floating array of shape (batch, timesteps, channels) or (batch, channels)"
 )
@@ -173,7 +177,7 @@ def _check_floating(
     what: str, dtype_name: str, shape: tuple | None, expected: str
 ) -> None:
     """Raises TypeError unless `dtype_name` is a real floating type."""
-    if dtype_name not in ("float16", "bfloat16", "float32", "float64"):
+    if dtype_name not in REAL_FLOAT_DTYPES:
         raise TypeError(
             f"got {what} of dtype {dtype_name} and shape {_fmt(shape)}; expected "
             f"{expected}. Cast it, e.g. with tf.cast(data, tf.float32)."

@@ -11,9 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-# Float types that numpy does not list as np.floating but that TF/JAX hand out
-# (mixed precision). They are widened to float32 before plotting.
-_EXTRA_FLOAT_NAMES = ("bfloat16",)
+from tb_rnngrad.format.validation import REAL_FLOAT_DTYPES
 
 _RANK_HINTS = {
     2: "(batch, channels): the gradient of a layer with return_sequences=False",
@@ -40,13 +38,11 @@ def real_float_array(
         ValueError: if the rank is wrong or an axis is empty.
     """
     array = np.asarray(data)
-    if array.dtype.name in _EXTRA_FLOAT_NAMES:
-        array = array.astype(np.float32)
-    if not np.issubdtype(array.dtype, np.floating):
+    if array.dtype.name not in REAL_FLOAT_DTYPES:
         raise TypeError(
-            f"{view}: {name} must hold real floating-point values (float16, "
-            f"float32 or float64); got dtype {array.dtype}. Convert it with "
-            f"np.asarray({name}, dtype=np.float32)."
+            f"{view}: {name} must hold real floating-point values "
+            f"({', '.join(REAL_FLOAT_DTYPES)}); got dtype {array.dtype}. Convert "
+            f"it with np.asarray({name}, dtype=np.float32)."
         )
     if array.ndim != rank:
         advice = "" if layout else _rank_advice(view, array.ndim)
@@ -60,7 +56,7 @@ def real_float_array(
             f"{view}: {name} has an empty axis (shape {array.shape}); "
             "pass at least one sample, timestep and channel."
         )
-    if array.dtype == np.float16:
+    if array.dtype.itemsize < 4:  # float16, bfloat16: drawn as float32
         array = array.astype(np.float32)
     return array
 
