@@ -42,11 +42,11 @@ DOC = REPO / "docs" / "benchmarks.md"
 
 @dataclass(frozen=True)
 class Bench:
-    """One benchmark subprocess: `python -m bench.<name> <args> --json FILE`."""
+    """One benchmark subprocess: `python -m bench.<name> --json FILE`, with the
+    script's own defaults (a full run) or `quick` arguments (a smoke run)."""
 
     name: str
     what: str
-    full: tuple[str, ...]
     quick: tuple[str, ...]
     timeout_full: float = 240
     timeout_quick: float = 60
@@ -54,7 +54,7 @@ class Bench:
 
     def command(self, quick: bool, json_path: Path) -> list[str]:
         args = [sys.executable, "-m", f"bench.{self.name}"]
-        args += list(self.quick if quick else self.full)
+        args += list(self.quick) if quick else []
         return args + (["--json", str(json_path)] if self.json else [])
 
 
@@ -62,20 +62,17 @@ PLAN = (
     Bench(
         "compare_logging",
         "logging: tb-rnngrad vs a tf.summary.histogram loop vs bare fwd+bwd",
-        ("--reps", "15"),
         ("--reps", "5"),
     ),
     Bench(
         "compare_drawing",
         "drawing: browser views vs see-rnn vs tb_rnngrad.viz",
-        ("--reps", "4"),
         ("--quick",),
     ),
-    Bench("storage", "bytes on disk per logged value", (), ("--quick",)),
+    Bench("storage", "bytes on disk per logged value", ("--quick",)),
     Bench(
         "scaling",
         "cost vs timesteps and channels",
-        (),
         ("--quick",),
         timeout_full=600,
         timeout_quick=90,
@@ -83,14 +80,12 @@ PLAN = (
     Bench(
         "bench_browser",
         "view modules' draw time and scrubbing in Chromium",
-        (),
         ("--quick",),
         timeout_full=180,
     ),
     Bench(
         "bench_capture",
         "capture+write vs training, and the through-time kinds",
-        ("--reps", "9", "--fit-reps", "5", "--fit-steps", "100", "--bptt-reps", "25"),
         ("--quick",),
         timeout_full=720,
         timeout_quick=150,
@@ -98,7 +93,6 @@ PLAN = (
     Bench(
         "bench_routes",
         "HTTP routes and memory in a real tensorboard",
-        ("--reps", "9", "--memory-steps", "300"),
         ("--reps", "3", "--sections", "a", "--modes", "false"),
         timeout_full=360,
         timeout_quick=75,
@@ -106,7 +100,6 @@ PLAN = (
     Bench(
         "bench_sweep",
         "a 200-run sweep: `tags`, `compare`, the compare view and memory",
-        ("--reps", "9"),
         ("--quick",),
         timeout_full=900,
         timeout_quick=120,
@@ -114,7 +107,6 @@ PLAN = (
     Bench(
         "bench_weights",
         "the weight kinds: logger in fit, the Weights view in Chromium",
-        ("--fit-reps", "5", "--fit-steps", "100", "--draw-reps", "9"),
         ("--quick",),
         timeout_full=900,
         timeout_quick=150,
@@ -122,15 +114,12 @@ PLAN = (
     Bench(
         "bench_torch",
         "PyTorch capture and logger vs bare torch",
-        ("--reps", "15", "--train-reps", "3"),
         ("--quick",),
         timeout_full=420,
     ),
     Bench(
         "bench_distribute",
         "GradientLogger in a MirroredStrategy fit",
-        # 1.5 s fits at low load: 4 rounds left the ratio's IQR at 1.00-2.27.
-        ("--reps", "12"),
         ("--quick",),
         timeout_full=900,
         timeout_quick=150,
@@ -138,7 +127,6 @@ PLAN = (
     Bench(
         "bench_long_runs",
         "10,000 logged steps: the profile route and the flow view",
-        (),
         ("--quick",),
         timeout_full=600,
         timeout_quick=120,
@@ -146,15 +134,27 @@ PLAN = (
     Bench(
         "bench_backends",
         "Keras 3 capture on TensorFlow, JAX, PyTorch vs each one's bare fwd+bwd",
-        ("--reps", "9"),
         ("--quick",),
         timeout_full=900,
         timeout_quick=600,
     ),
     Bench(
+        "bench_health",
+        "the health report: `check` over a sweep, the route, the logger's check",
+        ("--quick",),
+        timeout_full=900,
+        timeout_quick=300,
+    ),
+    Bench(
+        "bench_budget",
+        "the byte budget at production sizes: bytes, memory, paint, peak",
+        ("--quick",),
+        timeout_full=1800,
+        timeout_quick=600,
+    ),
+    Bench(
         "bench_unrolled",
         "a decoder loop in PyTorch and Keras: capture and logger vs bare",
-        ("--reps", "15", "--train-reps", "5"),
         ("--quick",),
         timeout_full=600,
         timeout_quick=180,
@@ -166,7 +166,7 @@ def extra_benchmarks() -> list[Bench]:
     """bench/bench_*.py files that PLAN does not know: run with their output."""
     known = {b.name for b in PLAN}
     return [
-        Bench(path.stem, f"bench/{path.name}", (), ("--quick",), json=False)
+        Bench(path.stem, f"bench/{path.name}", ("--quick",), json=False)
         for path in sorted((REPO / "bench").glob("bench_*.py"))
         if path.stem not in known
     ]
@@ -186,7 +186,7 @@ def run_one(bench: Bench, quick: bool, out: Path) -> dict:
                 "python",
                 "-m",
                 f"bench.{bench.name}",
-                *(bench.quick if quick else bench.full),
+                *(bench.quick if quick else ()),
             ]
         ),
         "load_start": [round(x, 2) for x in os.getloadavg()],

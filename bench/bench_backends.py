@@ -121,7 +121,7 @@ def run_worker(backend: str, reps: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=15, help="rotated rounds")
+    parser.add_argument("--reps", type=int, default=9, help="rotated rounds")
     parser.add_argument("--quick", action="store_true", help="few repetitions")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", default=None, help="also write the figures here")

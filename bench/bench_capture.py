@@ -387,10 +387,10 @@ def print_bptt(bptt: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=15, help="pairs for (a), (b)")
+    parser.add_argument("--reps", type=int, default=9, help="pairs for (a), (b)")
     parser.add_argument("--fit-reps", type=int, default=5, help="pairs for (c)")
     parser.add_argument("--fit-steps", type=int, default=100, help="steps per fit")
-    parser.add_argument("--bptt-reps", type=int, default=15, help="rotations for (d)")
+    parser.add_argument("--bptt-reps", type=int, default=25, help="rotations for (d)")
     parser.add_argument("--quick", action="store_true", help="few repetitions")
     parser.add_argument("--json", default=None, help="also write the figures here")
     args = parser.parse_args(argv)

@@ -86,7 +86,7 @@ def side(raw: dict, name: str, reference: str) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=4, help="rounds of fits")
+    parser.add_argument("--reps", type=int, default=12, help="rounds of fits")
     parser.add_argument("--fit-steps", type=int, default=100, help="steps per fit")
     parser.add_argument("--quick", action="store_true", help="smoke run")
     parser.add_argument("--json", default=None, help="write results here")

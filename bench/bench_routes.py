@@ -700,8 +700,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.modes != "both":
         ACTIVE_MODES[:] = [args.modes == "true"]
-    reps = args.reps or (5 if args.quick else 15)
-    memory_steps = args.memory_steps or (100 if args.quick else 1000)
+    reps = args.reps or (5 if args.quick else 9)
+    memory_steps = args.memory_steps or (100 if args.quick else 300)
     started = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="bench_routes_"))
     print(

@@ -140,7 +140,7 @@ def training_sides(model: Model, log_dir: str, steps: int) -> tuple[dict, list]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=15, help="rounds of (a), (b)")
-    parser.add_argument("--train-reps", type=int, default=5, help="rounds of (c)")
+    parser.add_argument("--train-reps", type=int, default=3, help="rounds of (c)")
     parser.add_argument("--train-steps", type=int, default=100, help="steps per loop")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--quick", action="store_true", help="few repetitions")

@@ -602,6 +602,56 @@ def long_run_tables(doc: dict, figures: dict) -> list[str]:
     return [route, draw, parse]
 
 
+def health_tables(doc: dict, figures: dict) -> list[str]:
+    """bench_health: `tb-rnngrad check` over the sweep, the `health` route and
+    the logger's health check in a fit."""
+    r = doc["results"]
+    seconds = {
+        k: {n: v * 1e3 for n, v in s.items() if n != "n"} for k, s in r["check"].items()
+    }
+    check = table(
+        ["`tb-rnngrad check` over the sweep", "time (IQR)"],
+        [
+            ["whole command, fresh interpreter", ms_iqr(seconds["command_s"])],
+            ["`health.check` alone, logs loaded", ms_iqr(seconds["check_only_s"])],
+        ],
+    )
+    route = table(
+        ["`health` route", "warm (IQR)", "first request"],
+        [[m, ms_iqr(v["warm_ms"]), ms(v["cold_ms"])] for m, v in r["route"].items()],
+    )
+    logger = (
+        f"Fit with the logger's health check / without: {times(r['logger']['ratio'])}."
+    )
+    return [check, route, logger]
+
+
+def budget_tables(doc: dict, figures: dict) -> list[str]:
+    """bench_budget: bytes per logged step, TensorBoard's memory and first
+    paint at the budget, the capture's peak memory."""
+    served = doc["served"]["modes"]
+    memory = table(
+        ["mode", "tensorboard + data server RSS", "first paint (IQR)"],
+        [
+            [
+                m,
+                f"{v['memory']['total_mib']:.0f} MiB",
+                ms_iqr(v["paint_after_iframe_load_ms"]),
+            ]
+            for m, v in served.items()
+        ],
+    )
+    logger = doc["logger"]
+    written = logger["log"]["budget"]["bytes"]["median"]
+    per_step = (
+        f"Bytes per logged step: {written:,.0f} of a budget of "
+        f"{logger['budget_bytes']:,} ({written / logger['budget_bytes']:.2%}); "
+        f"logger time with the budget / without: {times(logger['log_ratio'])}; "
+        f"capture peak memory / bare: {times(doc['peak']['ratio'])}."
+    )
+    return [memory, per_step]
+
+
 #: Benchmark name -> its tables.
 TABLES: dict[str, Callable[[dict, dict], list[str]]] = {
     "compare_logging": logging_tables,
@@ -618,4 +668,6 @@ TABLES: dict[str, Callable[[dict, dict], list[str]]] = {
     "bench_weights": weights_tables,
     "bench_distribute": distribute_tables,
     "bench_long_runs": long_run_tables,
+    "bench_health": health_tables,
+    "bench_budget": budget_tables,
 }

@@ -497,6 +497,47 @@ def sweep_doc() -> dict:
     }
 
 
+def health_doc() -> dict:
+    def spread_s(median: float) -> dict:
+        return timing.spread([median * 0.9, median, median * 1.1])
+
+    return {
+        "params": {"runs": 200, "reps": 7, "fit_steps": 100},
+        "results": {
+            "check": {"command_s": spread_s(1.84), "check_only_s": spread_s(1.02)},
+            "route": {
+                "load_fast=true": {"warm_ms": spread_s(60.6), "cold_ms": 2090.0},
+                "load_fast=false": {"warm_ms": spread_s(73.1), "cold_ms": 1320.0},
+            },
+            "logger": {"ratio": spread_s(0.98)},
+        },
+        "checks": [
+            timing.check("`tb-rnngrad check` over 200 runs", 1840, "<=", 2000, "ms")
+        ],
+    }
+
+
+def budget_doc() -> dict:
+    def spread_x(median: float) -> dict:
+        return timing.spread([median - 0.02, median, median + 0.02])
+
+    mode = {
+        "memory": {"total_mib": 1128.0},
+        "paint_after_iframe_load_ms": spread_x(784),
+    }
+    return {
+        "params": {"reps": 2, "steps": 100},
+        "logger": {
+            "budget_bytes": 8388608,
+            "log": {"budget": {"bytes": {"median": 8386850}}},
+            "log_ratio": spread_x(0.85),
+        },
+        "served": {"modes": {"load_fast=true": mode}},
+        "peak": {"ratio": spread_x(1.09)},
+        "checks": [timing.check("capture peak RSS / bare fwd+bwd", 1.09, "<=", 2, "x")],
+    }
+
+
 DOCS = {
     "compare_logging": logging_doc,
     "compare_drawing": drawing_doc,
@@ -512,6 +553,8 @@ DOCS = {
     "bench_distribute": distribute_doc,
     "bench_long_runs": long_runs_doc,
     "bench_sweep": sweep_doc,
+    "bench_health": health_doc,
+    "bench_budget": budget_doc,
 }
 
 
@@ -736,3 +779,14 @@ def test_merge_refuses_a_run_of_the_other_kind(tmp_path):
     summary = {"quick": False, "benchmarks": []}
     with pytest.raises(SystemExit, match="merge runs of one kind"):
         bench_main.merge(summary, tmp_path / "out", tmp_path)
+
+
+def test_health_and_budget_tables_show_their_figures():
+    from bench.report_tables import TABLES
+
+    health = "\n".join(TABLES["bench_health"](health_doc(), {}))
+    assert "| whole command, fresh interpreter | 1.84 s (IQR" in health
+    assert "| load_fast=false | 73.1 ms (IQR" in health
+    budget = "\n".join(TABLES["bench_budget"](budget_doc(), {}))
+    assert "8,386,850 of a budget of 8,388,608 (99.98%)" in budget
+    assert "| load_fast=true | 1128 MiB | 784 ms" in budget
