@@ -649,6 +649,7 @@ def test_quantity_labels_are_the_tabs_and_cover_every_kind():
         "activations": "activations",
         "weights": "weights, gate by gate",
         "weight_gradients": "d loss / d weight, gate by gate",
+        "gate_activations": "gate saturation (units near 0 / near 1)",
     }
     assert set(labels) == set(metadata.KINDS)
 
