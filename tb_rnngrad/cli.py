@@ -156,7 +156,8 @@ def _add_check_parser(commands) -> None:
     defaults = Thresholds()
     check = commands.add_parser(
         "check",
-        help="health report: vanishing, exploding, NaN/Inf, dead units per run; "
+        help="health report: vanishing, exploding, NaN/Inf, saturated gates, "
+        "dead units per run; "
         "exit 1 when a run has a problem",
     )
     check.add_argument("logdir")
@@ -190,6 +191,27 @@ def _add_check_parser(commands) -> None:
         default=defaults.dead_steps,
         help="dead units: zero over this many last tensors (default %(default)s)",
     )
+    check.add_argument(
+        "--saturated-units",
+        type=float,
+        default=defaults.saturated_units,
+        help="saturated gates: a gate is stuck at a timestep when this fraction "
+        "of its units is near 0 or 1 (default %(default)s)",
+    )
+    check.add_argument(
+        "--saturated-timesteps",
+        type=float,
+        default=defaults.saturated_timesteps,
+        help="saturated gates: stuck at this fraction of the timesteps or more "
+        "(default %(default)s)",
+    )
+    check.add_argument(
+        "--saturated-steps",
+        type=int,
+        default=defaults.saturated_steps,
+        help="saturated gates: stuck in each of this many last tensors "
+        "(default %(default)s)",
+    )
 
 
 def check_command(args: argparse.Namespace) -> int:
@@ -205,6 +227,9 @@ def check_command(args: argparse.Namespace) -> int:
             recent_steps=args.recent_steps,
             exploding_factor=args.exploding_factor,
             dead_steps=args.dead_steps,
+            saturated_units=args.saturated_units,
+            saturated_timesteps=args.saturated_timesteps,
+            saturated_steps=args.saturated_steps,
         )
         source = _open(args.logdir)
     except (ValueError, CliError) as error:

@@ -3,7 +3,8 @@
 Reads with `server.reader.Reader` (so the `health` route, `tb-rnngrad check`
 and the summary share one path): one provider call per tag for the profiles
 of every run, one per tag for its retained full tensors (read only for the
-kinds `dead_units` needs and for the step a NaN/Inf first shows), and one per
+kinds `dead_units` and `saturated_gates` need and for the step a NaN/Inf
+first shows), and one per
 weight tag for its per-gate NaN/Inf scalars.
 """
 
@@ -23,7 +24,13 @@ from tensorboard.data import provider as dp
 from tb_rnngrad.format import metadata
 from tb_rnngrad.health import rules
 from tb_rnngrad.health.findings import Finding, Thresholds, worst
-from tb_rnngrad.health.series import UNIT_KINDS, WEIGHT_KINDS, Series, layer_key
+from tb_rnngrad.health.series import (
+    GATE_KINDS,
+    UNIT_KINDS,
+    WEIGHT_KINDS,
+    Series,
+    layer_key,
+)
 from tb_rnngrad.server.reader import ALL_RETAINED, Reader, SeriesInfo
 
 logger = logging.getLogger(__name__)
@@ -138,6 +145,7 @@ def _read_tag(
             reach_threshold=profile.reach_threshold,
             end_norms=tuple(profile.end_norms) if profile.end_norms else None,
             has_time=len(info.shape) == 3,
+            gates=tuple(info.gates) if info.kind in GATE_KINDS else (),
             backward=info.direction == "backward",
         )
     return found
@@ -182,12 +190,13 @@ def _add_tensors(
     thresholds: Thresholds,
 ) -> None:
     """Adds the full tensors the rules read: the last `dead_steps` retained of
-    the unit kinds, and the one at a series' first NaN/Inf step."""
+    the unit kinds, the last `saturated_steps` of the gate kinds, and the one
+    at a series' first NaN/Inf step."""
     wanted: dict[str, dict[str, set[int] | None]] = defaultdict(dict)
     for run, found in series.items():
         for s in found:
             first = rules.first_nonfinite_step(s) if s.profiles else None
-            if s.kind in UNIT_KINDS:
+            if s.kind in UNIT_KINDS or s.kind in GATE_KINDS:
                 wanted[s.tag][run] = None if first is None else {first}
             elif first is not None:
                 wanted[s.tag][run] = {first}
@@ -196,9 +205,10 @@ def _add_tensors(
         keys = _blob_keys(reader, ctx, experiment_id, tag, sorted(runs))
         for run, steps in runs.items():
             kept = keys.get(run, {})
-            chosen = set(sorted(kept)[-thresholds.dead_steps :])
+            recent = _recent_count(series, run, tag, thresholds)
+            chosen = set(sorted(kept)[-recent:]) if recent else set()
             if steps is not None:
-                chosen = (chosen | steps) if _is_unit(series, run, tag) else steps
+                chosen = (chosen | steps) if recent else steps
             jobs += [(run, tag, st, kept[st]) for st in sorted(chosen) if st in kept]
     with concurrent.futures.ThreadPoolExecutor(_READ_THREADS) as pool:
         arrays = list(
@@ -217,8 +227,17 @@ def _add_tensors(
         ]
 
 
-def _is_unit(series: dict[str, list[Series]], run: str, tag: str) -> bool:
-    return any(s.tag == tag and s.kind in UNIT_KINDS for s in series[run])
+def _recent_count(
+    series: dict[str, list[Series]], run: str, tag: str, thresholds: Thresholds
+) -> int:
+    """How many of the last retained tensors of `tag` a rule reads: 0 for a
+    kind that no rule reads whole."""
+    for s in series[run]:
+        if s.tag == tag and s.kind in UNIT_KINDS:
+            return thresholds.dead_steps
+        if s.tag == tag and s.kind in GATE_KINDS:
+            return thresholds.saturated_steps
+    return 0
 
 
 def _blob_keys(
