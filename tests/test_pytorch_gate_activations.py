@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from torch.nn.utils import rnn as rnn_utils
 
+from tb_rnngrad import health
 from tb_rnngrad import pytorch as tp
 from tb_rnngrad.format.gate_saturation import NEAR_0, NEAR_1
 
@@ -161,3 +162,50 @@ def test_rnn_has_no_gates_and_says_so():
     result = tp.capture(model, loss, x, y, kinds=("gate_activations", "gradients"))
     assert result.gate_activations == {} and "rnn" in result.gradients
     assert any("'rnn'" in n and "no sigmoid gates" in n for n in result.notes)
+
+
+class _ClosedForget(nn.Module):
+    """An LSTM whose forget gates start closed: bias -12 on their rows."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(FEATURES, 4, batch_first=True)
+        self.head = nn.Linear(4, 1)
+        with torch.no_grad():
+            for bias in (self.lstm.bias_ih_l0, self.lstm.bias_hh_l0):
+                bias[4:8] = -6.0
+
+    def forward(self, x):
+        return self.head(self.lstm(x)[0][:, -1])
+
+
+def test_the_logger_logs_it_and_step_reports_the_closed_forget_gate(tmp_path):
+    torch.manual_seed(0)
+    model = _ClosedForget()
+    x, y = torch.randn(BATCH, STEPS, FEATURES), torch.randn(BATCH, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
+    logger = tp.GradientLogger(
+        str(tmp_path),
+        model,
+        nn.functional.mse_loss,
+        (x, y),
+        every_n_steps=1,
+        kinds=("gate_activations",),
+    )
+    for step in range(3):
+        findings = logger.step(step)
+        optimizer.zero_grad()
+        nn.functional.mse_loss(model(x), y).backward()
+        optimizer.step()
+    logger.close()
+    (found,) = findings
+    assert (found.code, found.severity, found.gate, found.step) == (
+        "saturated_gates",
+        "problem",
+        "f",
+        2,
+    )
+    assert found.evidence["steps"] == [0, 1, 2]
+    # The same finding from the event files, read through a data provider.
+    (run,) = (report := health.check_logdir(str(tmp_path))).runs
+    assert [f.to_json() for f in report.runs[run]] == [found.to_json()]
