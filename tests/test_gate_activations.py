@@ -154,3 +154,41 @@ def test_a_dense_layer_is_refused_with_the_kinds_named():
     y = _targets(model)
     with pytest.raises(CaptureError, match="'gate_activations'.*exist only for"):
         capture(model, x, y, layers=["head"], kinds=("gate_activations",))
+
+
+class CellLoop(keras.Model):
+    """An LSTMCell called once per timestep: one recurrence unrolled by hand."""
+
+    def __init__(self):
+        super().__init__()
+        self.cell = keras.layers.LSTMCell(4, name="cell")
+        self.head = keras.layers.Dense(1, name="head")
+
+    def call(self, x):
+        h = keras.ops.zeros((keras.ops.shape(x)[0], 4))
+        states, outputs = [h, h], []
+        for t in range(x.shape[1]):
+            out, states = self.cell(x[:, t], states)
+            outputs.append(out)
+        self.sequence = keras.ops.stack(outputs, axis=1)
+        return self.head(out)
+
+
+def test_a_cell_in_a_loop_stacks_its_calls_along_time():
+    keras.utils.set_random_seed(0)
+    model = CellLoop()
+    x = _data(seed=4)
+    model(x)
+    rng = np.random.default_rng(1)
+    for variable in model.cell.weights:
+        variable.assign(3.0 * rng.standard_normal(variable.shape).astype("float32"))
+    model.compile(optimizer="sgd", loss="mse")
+    y = np.random.default_rng(9).standard_normal((BATCH, 1)).astype("float32")
+    result = capture(model, x, y, kinds=("gate_activations",))
+    model(x)
+    h = keras.ops.convert_to_numpy(model.sequence)
+    expected = _reference(model.cell, x, h, None, 4, [0, 1, 3])
+    for band, value in expected.items():
+        np.testing.assert_allclose(
+            result.gate_activations["cell"][band], value, atol=1e-6
+        )
