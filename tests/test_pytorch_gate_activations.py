@@ -118,6 +118,25 @@ def test_packed_sequences_count_real_steps_only():
     _check(result.gate_activations["lstm"], expected)
 
 
+def test_an_lstm_with_a_projection_uses_its_projected_state():
+    torch.manual_seed(0)
+    model = nn.Sequential()
+    model.lstm = _saturating(nn.LSTM(FEATURES, 5, proj_size=2, batch_first=True))
+
+    def loss(outputs, targets):
+        return nn.functional.mse_loss(outputs[0][:, -1], targets)
+
+    x, y = torch.randn(BATCH, STEPS, FEATURES), torch.randn(BATCH, 2)
+    result = tp.capture(model, loss, x, y, kinds=("gate_activations",))
+    with torch.no_grad():
+        h = model.lstm(x)[0].numpy()  # (batch, steps, 2): h_t after W_hr
+    params = dict(model.lstm.named_parameters())
+    _check(
+        result.gate_activations["lstm"],
+        _reference(x.numpy(), h, params, "_l0", 4, [0, 1, 3]),
+    )
+
+
 class _CellLoop(nn.Module):
     def __init__(self):
         super().__init__()
