@@ -75,6 +75,17 @@ const KINDS = {
       "far back the whole network reaches as training goes on.",
     reach: "reach",
   },
+  gate_activations: {
+    quantity: "gate saturation (units near 0 / near 1)",
+    label: "fraction of each sigmoid gate's units near 0 (closed) and near 1 (open)",
+    read:
+      "Share of each gate's units near 0 or 1 at each timestep: a forget gate near 0 " +
+      "at most timesteps erases the LSTM's memory every step.",
+    flow:
+      "Per-timestep norm of the near-0 and near-1 fractions over the gates, one row " +
+      "per logged step: where it rises, more gates saturate.",
+    reach: "reach",
+  },
   weights: {
     quantity: "weights, gate by gate",
     label: "a weight matrix (rows x columns; columns in equal gate blocks)",

@@ -6,7 +6,8 @@
  * A series' layer key is, in this order:
  * 1. the tag without the prefix (and suffix) the Keras callback gives its kind:
  *    `gradients/<key>`, `state_gradients/<key>`, `state_gradients/<key>/cell`,
- *    `weight_contributions/<key>`, `activations/<key>`, `input_gradients/<key>`
+ *    `weight_contributions/<key>`, `gate_activations/<key>`, `activations/<key>`,
+ *    `input_gradients/<key>`
  *    (keys of nested layers, `outer/layer`, and Bidirectional halves,
  *    `layer/forward`, stay whole);
  * 2. else the metadata's layer name, with `/<direction>` for one half of a
@@ -24,6 +25,7 @@ const CALLBACK_TAGS = {
   state_gradients: ["state_gradients/", ""],
   cell_state_gradients: ["state_gradients/", "/cell"],
   weight_contributions: ["weight_contributions/", ""],
+  gate_activations: ["gate_activations/", ""],
   activations: ["activations/", ""],
   input_gradients: ["input_gradients/", ""],
 };

@@ -61,6 +61,22 @@ export function weightReadout(hit, meta) {
 }
 
 /**
+ * Lines for one cell of a gate-saturation heatmap.
+ * @param {object} hit
+ * @param {string} hit.band What the heatmap counts, e.g. "units near 0 (gate closed)".
+ * @param {string} hit.gate Gate name.
+ * @param {number} hit.timestep Timestep.
+ * @param {number} hit.value Fraction of units, 0 to 1.
+ * @param {object} [meta] Tag metadata (for the time axis of an unrolled recurrence).
+ * @returns {string[]} E.g. ["units near 0 (gate closed)", "gate f", "timestep 5",
+ *   "82% of units"].
+ */
+export function gateFractionReadout(hit, meta) {
+  const share = Number.isFinite(hit.value) ? `${Math.round(hit.value * 1000) / 10}%` : String(hit.value);
+  return [hit.band, `gate ${hit.gate}`, timeLabel(hit.timestep, meta), `${share} of units`];
+}
+
+/**
  * Lines for a point of the flow view.
  * @param {ReturnType<typeof import("./views/flow.js").flowAt>} hit Not null.
  * @param {string} [reach] Name of the reach (labels.reachName), e.g. "gradient

@@ -8,12 +8,12 @@ import { ApiError } from "./api.js";
 import { createFixedRanges, fixedScaleNote } from "./fixed_scale.js";
 import { SAMPLE_FETCH_ELEMENTS } from "./loader.js";
 import { hasProfile } from "./labels.js";
-import { makeScale } from "./normalize.js";
+import { makeScale, symmetricScale } from "./normalize.js";
 import { missingSample, prepare } from "./prepare.js";
 import { stepAtOrBefore } from "./steps.js";
 import { isMatrix } from "./gates.js";
 import { createWeightModels } from "./weight_model.js";
-import { isWeights } from "./weights.js";
+import { isGateActivations, isWeights } from "./weights.js";
 
 /**
  * @typedef {object} RunModel
@@ -122,12 +122,14 @@ export function createRunModels(loader) {
     const prep = { ...prepare(entry, mask, meta, st), kept };
     const fixed = st.scale === "fixed" ? await fixedRange(run, meta, runSteps, st) : null;
     if (fixed && fixed.gone.length > 0 && (await stepsChanged(run, st.tag))) return null;
-    const scale = makeScale(st.scale, {
-      stepMaxAbs: prep.maxAbs,
-      allStepsMaxAbs: fixed && fixed.covered > 0 ? fixed.maxAbs : undefined,
-      min: st.min,
-      max: st.max,
-    });
+    const scale = isGateActivations(meta)
+      ? symmetricScale(1) // fractions of units: 0 white, 1 full colour, every step
+      : makeScale(st.scale, {
+          stepMaxAbs: prep.maxAbs,
+          allStepsMaxAbs: fixed && fixed.covered > 0 ? fixed.maxAbs : undefined,
+          min: st.min,
+          max: st.max,
+        });
     const note = fixed ? fixedScaleNote(fixed, runSteps.length) : "";
     return { prep, scale, note, error: null };
   }

@@ -13,6 +13,7 @@ import { channelLabel, noTimeLine, reachName, readingLine } from "./labels.js";
 import {
   flowCaption,
   flowReadout,
+  gateFractionReadout,
   normReadout,
   valueReadout,
   weightReadout,
@@ -24,7 +25,7 @@ import { drawFlow, flowAt } from "./views/flow.js";
 import { drawHeatmap, heatmapAt } from "./views/heatmap.js";
 import { drawNormHistory, normHistoryAt } from "./views/norm_history.js";
 import { drawScalar0d, scalar0dAt } from "./views/scalar0d.js";
-import { axisNames, weightFrame } from "./weights.js";
+import { axisNames, bandTitle, isGateActivations, weightFrame } from "./weights.js";
 
 const BAR_WIDTH = 260;
 /** Line colour of the batch mean (one line per channel, not per sample). */
@@ -123,12 +124,16 @@ function heatmapSection(canvas, v) {
   };
 }
 
-/** One timesteps x gates heatmap per weight, titled and labelled by their names. */
+/**
+ * One timesteps x gates heatmap per weight (per band of a gate-saturation series),
+ * titled and labelled by their names.
+ */
 function weightsSection(canvas, v) {
   const { prep, meta, state } = v;
   const names = axisNames(meta, prep.dims);
   const time = timeAxisName(meta);
   const axes = state.transpose ? `x: gate, y: ${time}` : `x: ${time}, y: gate`;
+  if (isGateActivations(meta)) return gateSection(canvas, v, names, axes);
   const geom = drawHeatmap(canvas, prep.array, prep.dims, {
     ...heatmapOptions(v),
     titles: prep.samples.map((w) => names.weights[w]),
@@ -150,6 +155,34 @@ function weightsSection(canvas, v) {
     readout,
     bar: (bar) => drawColorbar(bar, v.scale, BAR_WIDTH, true),
     legend: ["nan", "posInf", "negInf"],
+  };
+}
+
+/** Gate saturation: one timesteps x gates heatmap per band, on a 0 to 1 scale. */
+function gateSection(canvas, v, names, axes) {
+  const { prep, meta, state } = v;
+  const titles = names.weights.map(bandTitle);
+  const geom = drawHeatmap(canvas, prep.array, prep.dims, {
+    ...heatmapOptions(v),
+    titles: prep.samples.map((b) => titles[b]),
+    channelNames: names.gates,
+    frame: weightFrame(names.gates, prep.dims, v.width, state.transpose),
+  });
+  const readout = (x, y) => {
+    const hit = heatmapAt(geom, x, y);
+    if (!hit) return null;
+    const at = cellAt(prep, geom, hit);
+    return gateFractionReadout(
+      { ...at, band: titles[hit.local], gate: names.gates[hit.channel] },
+      meta,
+    );
+  };
+  return {
+    caption: `Gate saturation — ${axes} — fraction of units, near 0 and near 1${reflectedText(prep)}`,
+    geom,
+    readout,
+    bar: (bar) => drawColorbar(bar, v.scale, BAR_WIDTH, true),
+    legend: ["nan"],
   };
 }
 

@@ -1,7 +1,9 @@
 /**
  * "Weight update by timestep" series: (weights, timesteps, gates) norms of each
  * timestep's term of each weight's gradient, drawn as one timesteps x gates heatmap
- * per weight. Names of the axes and the heatmaps' layout. Pure: no DOM.
+ * per weight; gate saturation, (near 0, near 1) x timesteps x gates fractions of
+ * units, drawn the same way. Names of the axes and the heatmaps' layout. Pure: no
+ * DOM.
  * @module weights
  */
 
@@ -17,11 +19,36 @@ const MAX_PLOT_H = 240;
 
 /**
  * @param {object|null} meta Tag metadata.
- * @returns {boolean} Whether the series is a "weight update by timestep" one (its
- *   axis 0 is weights, not a batch).
+ * @returns {boolean} Whether the series is a (names, timesteps, gates) one drawn as
+ *   one timesteps x gates heatmap per entry of axis 0 (not a batch): "weight update
+ *   by timestep" (axis 0: weights) or gate saturation (axis 0: near 0, near 1).
  */
 export function isWeights(meta) {
-  return Boolean(meta && meta.kind === "weight_contributions");
+  return Boolean(meta && (meta.kind === "weight_contributions" || isGateActivations(meta)));
+}
+
+/**
+ * @param {object|null} meta Tag metadata.
+ * @returns {boolean} Whether the series is gate saturation ("gate_activations"): the
+ *   fraction of units of each gate near 0 and near 1 at each timestep.
+ */
+export function isGateActivations(meta) {
+  return Boolean(meta && meta.kind === "gate_activations");
+}
+
+/** What each band of a gate-saturation series holds, by its logged name. */
+const BAND_TITLES = {
+  near_0: "units near 0 (gate closed)",
+  near_1: "units near 1 (gate open)",
+};
+
+/**
+ * @param {string} band A band's logged name, e.g. "near_0".
+ * @returns {string} Its title, e.g. "units near 0 (gate closed)"; the name itself
+ *   when unknown.
+ */
+export function bandTitle(band) {
+  return BAND_TITLES[band] || band;
 }
 
 /**

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 
 from tb_rnngrad.format import weight_layout
+from tb_rnngrad.format.gate_saturation import BANDS, NEAR_0, NEAR_1
 from tb_rnngrad.format.layer_info import LayerInfo
 from tb_rnngrad.format.reduction import Reduction
 from tb_rnngrad.result import CaptureResult
@@ -50,6 +51,12 @@ _DESCRIPTIONS = {
         "Norm of each timestep's term of the weight gradient of layer `{key}` on "
         "{batch}, per weight and gate: whether early timesteps still shape the "
         "weights."
+    ),
+    "gate_activations": (
+        "Saturation of the sigmoid gates of layer `{key}` on {batch}: at each "
+        "timestep, the fraction of units whose gate is near 0 (below {near_0}, "
+        "closed) and near 1 (above {near_1}, open), per gate. A forget gate "
+        "near 0 at most timesteps erases the cell state every step."
     ),
     "weights": (
         "Values of `{what}` of layer `{key}`, a (rows, columns) matrix (a bias "
@@ -109,7 +116,8 @@ def records(result: CaptureResult, kinds: Sequence[str]) -> Iterator[Record]:
     Tags are `<kind>/<key>`; an LSTM's cell-state entry `<key>/cell` of
     "state_gradients" is logged as kind "cell_state_gradients" under
     `state_gradients/<key>/cell`. Weight contributions are stacked into one
-    (weights, timesteps, gates) tensor per cell. "weights" and
+    (weights, timesteps, gates) tensor per cell, gate activations into one
+    (bands, timesteps, gates) tensor. "weights" and
     "weight_gradients" give one record per cell and weight, tagged
     `<kind>/<key>/<weight>`, a bias as one row (its summary adds a histogram
     and scalars per gate under that tag).
@@ -121,6 +129,8 @@ def records(result: CaptureResult, kinds: Sequence[str]) -> Iterator[Record]:
             yield from _state_records(result)
         elif kind == "weight_contributions":
             yield from _weight_records(result)
+        elif kind == "gate_activations":
+            yield from _gate_records(result)
         elif kind in ("weights", "weight_gradients"):
             yield from _matrix_records(result, kind)
         else:
@@ -147,7 +157,9 @@ def _record(
 ) -> Record:
     size = len(data) if batch_size is None else batch_size
     batch = f"a fixed batch of {size} samples" if size else "a fixed batch"
-    text = _DESCRIPTIONS[kind].format(key=key, what=what, batch=batch)
+    text = _DESCRIPTIONS[kind].format(
+        key=key, what=what, batch=batch, near_0=NEAR_0, near_1=NEAR_1
+    )
     tag = f"{tag_kind or kind}/{key}"
     return Record(kind, tag, data, layer, mask, text)
 
@@ -196,6 +208,20 @@ def _weight_records(result: CaptureResult) -> Iterator[Record]:
             layer=_layer_of(result, key, owner),
             weights=tuple(by_weight),
             gates=tuple(result.gates[key]),
+        )
+
+
+def _gate_records(result: CaptureResult) -> Iterator[Record]:
+    for key, by_band in result.gate_activations.items():
+        data = np.stack([by_band[band] for band in BANDS])
+        record = _record(
+            "gate_activations", key, data, None, None, batch_size=_batch(result)
+        )
+        yield dataclasses.replace(
+            record,
+            layer=_layer_of(result, key, _owner(result, key)),
+            weights=BANDS,
+            gates=tuple(result.activation_gates[key]),
         )
 
 

@@ -25,6 +25,7 @@ KINDS = (
     "weight_contributions",
     "weights",
     "weight_gradients",
+    "gate_activations",
 )
 
 
@@ -100,6 +101,17 @@ class CaptureResult:
             GRU, ("h",) for a SimpleRNN, ("all",) for a custom cell; for
             PyTorch ("i", "f", "c", "o"), ("r", "z", "n"), ("h",) (see
             `tb_rnngrad.pytorch`).
+        gate_activations: Per LSTM or GRU cell (keys as in
+            `weight_contributions`), `{"near_0", "near_1": (timesteps,
+            gates)}`: at each timestep, the fraction of units and real
+            samples whose sigmoid gate value is below 0.05 (above 0.95; see
+            `tb_rnngrad.format.gate_saturation`), in input time, gates as in
+            `activation_gates`. A cell without sigmoid gates (SimpleRNN, a
+            custom cell) has no entry (see `notes`). Empty unless
+            "gate_activations" was requested.
+        activation_gates: The gate names of each `gate_activations` entry:
+            ("i", "f", "o") for an LSTM, ("z", "r") for a Keras GRU, ("r",
+            "z") for a PyTorch GRU (the tanh candidates are not gates).
         unused_outputs: Layer entries whose output no path from the loss
             reaches (their `gradients` are zero), e.g. an encoder whose
             returned states alone feed a decoder; see `notes`.
@@ -124,6 +136,12 @@ class CaptureResult:
         default_factory=dict
     )
     unused_outputs: tuple[str, ...] = ()
+    gate_activations: dict[str, dict[str, np.ndarray]] = dataclasses.field(
+        default_factory=dict
+    )
+    activation_gates: dict[str, tuple[str, ...]] = dataclasses.field(
+        default_factory=dict
+    )
 
     def kind(self, kind: str) -> dict[str, Any]:
         """The entries of one kind, e.g. "gradients" or "state_gradients"."""

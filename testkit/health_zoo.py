@@ -16,7 +16,14 @@ import numpy as np
 TIMESTEPS = 24
 SAMPLES = 256
 BATCH = 32
-KINDS = ("gradients", "activations", "state_gradients", "weights", "weight_gradients")
+KINDS = (
+    "gradients",
+    "activations",
+    "state_gradients",
+    "weights",
+    "weight_gradients",
+    "gate_activations",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,7 +188,7 @@ ZOO = {
     ),
     "closed_forget_gate": Case(
         _closed_forget_gate,
-        frozenset({"vanishing"}),
+        frozenset({"vanishing", "saturated_gates"}),
         "LSTM whose forget gate starts closed (bias -12)",
         learning_rate=1e-3,
     ),

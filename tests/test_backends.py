@@ -188,7 +188,7 @@ def test_tensorboard_shows_the_four_runs_side_by_side(runs, browser):
 
 def test_what_is_not_supported_says_so(runs):
     tf_keras = _facts(runs, "tf_keras")["errors"]["unsupported_kinds"]
-    assert "['state_gradients', 'weight_contributions']" in tf_keras
+    assert "['state_gradients', 'weight_contributions', 'gate_activations']" in tf_keras
     assert "tf_keras (Keras 2)" in tf_keras and "import keras" in tf_keras
     for backend in ("jax", "torch"):
         message = _facts(runs, backend)["errors"]["custom_cell_weight_contributions"]

@@ -136,6 +136,37 @@ def test_logs_the_through_time_kinds_with_their_metadata(tmp_path):
     assert (parsed.layer_class, parsed.units) == ("LSTM", 3)
 
 
+def test_logs_gate_activations_named_by_band_and_gate(tmp_path):
+    from tb_rnngrad.format import metadata
+
+    model = _model()
+    x, y = _data()
+    kinds = ("gate_activations",)
+    logger = GradientLogger(tmp_path, data=(x[:4], y[:4]), every_n_steps=6, kinds=kinds)
+    model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=[logger], verbose=0)
+
+    events = Events(str(tmp_path))
+    assert events.tags() == ["gate_activations/g2", "gate_activations/l1"]
+    final = capture(model, x[:4], y[:4], kinds=kinds)
+    listing = events.provider.list_blob_sequences(
+        events.ctx, experiment_id="", plugin_name="rnngrad"
+    )["rnngrad"]
+    for key, gates in (("l1", ["i", "f", "o"]), ("g2", ["z", "r"])):
+        (logged,) = events.read(f"gate_activations/{key}")[6]
+        bands = final.gate_activations[key]
+        np.testing.assert_array_equal(
+            logged, np.stack([bands["near_0"], bands["near_1"]])
+        )
+        parsed = metadata.parse_plugin_metadata(
+            listing[f"gate_activations/{key}"].plugin_content
+        )
+        assert metadata.kind_name(parsed.kind) == "gate_activations"
+        assert (list(parsed.weights), list(parsed.gates)) == (
+            ["near_0", "near_1"],
+            gates,
+        )
+
+
 def test_non_logging_batches_do_not_read_the_step(tmp_path, monkeypatch):
     model = _model()
     x, y = _data()

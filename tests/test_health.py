@@ -7,6 +7,7 @@ their figures are checked against the logged profiles and the known causes.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -63,6 +64,7 @@ def test_every_broken_run_gets_its_finding(report, name):
 @pytest.mark.parametrize("name", sorted(health_zoo.HEALTHY))
 def test_no_healthy_run_gets_an_alarm(report, name):
     assert not _codes(report, name) & ALARMS
+    assert "saturated_gates" not in _codes(report, name)
     assert report.status(f"{name}/rnngrad") in ("healthy", "warning")
 
 
@@ -104,6 +106,31 @@ def test_vanishing_horizon_is_the_median_of_the_last_five_reaches(
 def test_closed_forget_gate_vanishes_in_h_and_c(report):
     found = _one(report, "closed_forget_gate", "vanishing")
     assert found.evidence["horizon"] < 0.25 * 23
+
+
+def test_closed_forget_gate_is_saturated_at_every_timestep(zoo_logdir, report):
+    found = _one(report, "closed_forget_gate", "saturated_gates")
+    assert (found.severity, found.gate, found.tag) == (
+        "problem",
+        "f",
+        "gate_activations/rnn",
+    )
+    # The figures from the logged (near_0, near_1) x timesteps x gates tensor.
+    source = LogdirReader(zoo_logdir)
+    run = "closed_forget_gate/rnngrad"
+    info = source.reader.list_series_of_tag(source.ctx, "", found.tag)[run]
+    assert list(info.gates) == ["i", "f", "o"]
+    blob = source.reader.read_tensor(source.ctx, "", run, found.tag, found.step)
+    logged = np.load(io.BytesIO(blob))
+    near_0 = logged[0, :, 1]
+    stuck = near_0 >= 0.5
+    assert found.evidence["timesteps_fraction"] == pytest.approx(stuck.mean(), abs=1e-4)
+    assert found.evidence["units_fraction"] == pytest.approx(
+        near_0[stuck].mean(), abs=1e-4
+    )
+    assert found.evidence["units_fraction"] > 0.9  # bias -12: sigmoid ~ 6e-6
+    assert found.timestep == int(np.flatnonzero(stuck)[0])
+    assert "forget gate f is near 0 (below 0.05)" in found.message
 
 
 def test_large_recurrent_weights_explode_back_in_time(zoo_logdir, report):

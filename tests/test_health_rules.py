@@ -126,3 +126,119 @@ def test_non_finite_evidence_is_null_in_json():
         "exploding", "problem", "t", "l", 3, "m", "h", evidence={"growth": np.inf}
     )
     assert found.to_json()["evidence"] == {"growth": None}
+
+
+def _gates(tensors, gates=("i", "f", "o")):
+    """A gate-activations series: (step, (near_0, near_1) x timesteps x gates)."""
+    return Series(
+        tag="gate_activations/rnn",
+        kind="gate_activations",
+        layer="rnn",
+        tensors=tuple((step, np.asarray(t, np.float32)) for step, t in tensors),
+        gates=gates,
+    )
+
+
+def _bands(timesteps, gates, **stuck):
+    """Zeros, but `{"<band>_<gate>": per-timestep fraction}` where given."""
+    data = np.zeros((2, timesteps, len(gates)), np.float32)
+    for name, values in stuck.items():
+        band, gate = name.rsplit("_", 1)
+        data[("near_0", "near_1").index(band), :, gates.index(gate)] = values
+    return data
+
+
+def test_a_closed_forget_gate_is_a_problem_with_its_figures():
+    closed = [0.2, 0.2, 0.9, 1.0, 0.8, 0.6, 0.7, 1.0]  # 6 of 8 timesteps >= 0.5
+    series = _gates(
+        [(s, _bands(8, ("i", "f", "o"), near_0_f=closed)) for s in (10, 20, 30)]
+    )
+    (found,) = rules.check_run([series], health.Thresholds())
+    assert (found.code, found.severity, found.gate, found.step) == (
+        "saturated_gates",
+        "problem",
+        "f",
+        30,
+    )
+    assert found.timestep == 2
+    assert found.evidence["timesteps_fraction"] == 0.75
+    assert found.evidence["units_fraction"] == pytest.approx(
+        np.mean(closed[2:]), abs=1e-4
+    )
+    assert found.evidence["steps"] == [10, 20, 30]
+    assert "83% of units at 75% of timesteps (from timestep 2)" in found.message
+    assert "Learning to forget" in found.hint
+
+
+def test_saturation_must_last_over_the_recent_steps():
+    stuck, passing = (
+        _bands(4, ("i", "f", "o"), near_0_f=1.0),
+        _bands(4, ("i", "f", "o")),
+    )
+    series = _gates([(0, stuck), (1, passing), (2, stuck), (3, stuck)])
+    assert rules.check_run([series], health.Thresholds()) == []
+    (found,) = rules.check_run([series], health.Thresholds(saturated_steps=2))
+    assert found.evidence["steps"] == [2, 3]
+
+
+def test_thresholds_of_units_and_timesteps_are_the_users():
+    series = _gates([(0, _bands(4, ("i", "f", "o"), near_0_f=[0.4, 0.4, 0.4, 0.0]))])
+    assert rules.check_run([series], health.Thresholds()) == []
+    loose = health.Thresholds(saturated_units=0.3)
+    assert [f.gate for f in rules.check_run([series], loose)] == ["f"]
+    strict = health.Thresholds(saturated_units=0.3, saturated_timesteps=0.8)
+    assert rules.check_run([series], strict) == []
+
+
+def test_which_gates_and_bands_are_reported():
+    lstm = _gates([(0, _bands(3, ("i", "f", "o"), near_1_f=1.0, near_0_o=1.0))])
+    (found,) = rules.check_run([lstm], health.Thresholds())
+    assert (found.gate, found.severity) == ("o", "warning")  # a forget gate open: kept
+    gru = _gates([(0, _bands(3, ("r", "z"), near_1_z=1.0))], gates=("r", "z"))
+    (found,) = rules.check_run([gru], health.Thresholds())
+    assert (found.gate, found.severity, found.evidence["band"]) == (
+        "z",
+        "warning",
+        "near_1",
+    )
+    assert "ignores its input" in found.message
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("saturated_units", 0.0, "saturated_units must be in"),
+        ("saturated_timesteps", 1.5, "saturated_timesteps must be in"),
+        ("saturated_steps", 0, "saturated_steps must be an int"),
+    ],
+)
+def test_saturation_thresholds_are_checked(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        health.Thresholds(**{field: value})
+
+
+def test_the_monitor_reads_gate_activations_of_a_capture():
+    from tb_rnngrad.result import CaptureResult
+
+    closed = np.zeros((5, 3), np.float32)
+    closed[:, 1] = 1.0
+    result = CaptureResult(
+        loss=0.0,
+        gradients={},
+        activations={},
+        masks={"rnn": None},
+        input_gradients={},
+        input_masks={},
+        input_sources={},
+        layers={},
+        gate_activations={"rnn": {"near_0": closed, "near_1": np.zeros_like(closed)}},
+        activation_gates={"rnn": ("i", "f", "o")},
+    )
+    (found,) = health.check_result(result, step=4)
+    assert (found.code, found.gate, found.tag, found.layer, found.step) == (
+        "saturated_gates",
+        "f",
+        "gate_activations/rnn",
+        "rnn",
+        4,
+    )

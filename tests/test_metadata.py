@@ -105,9 +105,11 @@ def test_kinds_is_the_list_of_loggable_kinds():
         "weight_contributions",
         "weights",
         "weight_gradients",
+        "gate_activations",
     )
     for kind in metadata.KINDS:
-        names = dict(weights="w", gates="g") if kind == "weight_contributions" else {}
+        named = kind in metadata.NAMED_AXES_KINDS
+        names = dict(weights="w", gates="g") if named else {}
         shape = (1, 10, 1)
         if kind in metadata.MATRIX_KINDS:
             names, shape = dict(weights=["kernel"], gates="ifco"), (3, 8)

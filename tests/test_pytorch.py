@@ -1032,6 +1032,7 @@ def test_logged_events_read_back_equal_the_capture(provider, logged):
     want |= {f"input_gradients/{k}" for k in last.input_gradients}
     want |= {f"state_gradients/{k}" for k in last.state_gradients}
     want |= {f"weight_contributions/{k}" for k in last.weight_contributions}
+    want |= {f"gate_activations/{k}" for k in last.gate_activations}
     for kind in ("weights", "weight_gradients"):
         want |= {f"{kind}/{k}/{n}" for k, by in getattr(last, kind).items() for n in by}
     assert set(listing) == want
@@ -1049,6 +1050,15 @@ def test_logged_events_read_back_equal_the_capture(provider, logged):
         for step, (tensor,) in blobs.items():
             stacked = np.stack(list(expected[step].weight_contributions[key].values()))
             np.testing.assert_array_equal(tensor, stacked)
+    assert len(last.gate_activations) == 4  # two layers, two directions
+    for key in last.gate_activations:
+        blobs = _read(provider, f"gate_activations/{key}")
+        assert sorted(blobs) == list(LOGGED_STEPS)
+        for step, (tensor,) in blobs.items():
+            bands = expected[step].gate_activations[key]
+            np.testing.assert_array_equal(
+                tensor, np.stack([bands["near_0"], bands["near_1"]])
+            )
     for kind in ("weights", "weight_gradients"):
         for key, by_name in getattr(last, kind).items():
             for name in by_name:

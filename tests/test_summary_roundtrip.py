@@ -283,6 +283,12 @@ def test_pb_and_tf_outputs_decode_identically(tmp_path, provider_kind):
             np.abs(_gradients(45)[:3, :, :3]),
             dict(weights=("kernel", "recurrent_kernel", "bias"), gates="zrh"),
         ),
+        (
+            "gate_activations",
+            "",
+            np.abs(_gradients(46)[:2, :, :3]).clip(0, 1).astype(np.float32),
+            dict(weights=("near_0", "near_1"), gates="ifo"),
+        ),
         ("weights", "scope", KERNEL, dict(weights=("kernel",), gates="ifco")),
         (
             "weight_gradients",

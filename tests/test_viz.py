@@ -649,6 +649,7 @@ def test_quantity_labels_are_the_tabs_and_cover_every_kind():
         "activations": "activations",
         "weights": "weights, gate by gate",
         "weight_gradients": "d loss / d weight, gate by gate",
+        "gate_activations": "gate saturation (units near 0 / near 1)",
     }
     assert set(labels) == set(metadata.KINDS)
 
@@ -849,3 +850,15 @@ def test_norm_history_of_a_zero_norm_is_linear_and_refuses_a_time_axis():
     assert ax.get_yscale() == "linear"
     with pytest.raises(ValueError, match="one value per step.*use viz.flow"):
         viz.norm_history(np.ones((2, 3)), np.array([0, 1]))
+
+
+def test_gate_activations_draw_as_weight_panels_named_by_their_kind():
+    data = np.zeros((2, 5, 3), np.float32)
+    data[0, :, 1] = 1.0
+    fig, axes = viz.weight_contributions(
+        data, ["near_0", "near_1"], ["i", "f", "o"], kind="gate_activations"
+    )
+    assert fig._suptitle.get_text() == "gate saturation (units near 0 / near 1)"
+    assert [ax.get_title() for ax in axes] == ["near_0", "near_1"]
+    with pytest.raises(ValueError, match="kind must be one of"):
+        viz.weight_contributions(data, ["a", "b"], ["i", "f", "o"], kind="nope")

@@ -4,7 +4,8 @@ d(loss)/d(layer output) ("gradients"), the outputs ("activations"),
 d(loss)/d(model input) ("input_gradients"), the total d(loss)/d(h_t) inside
 the recurrence ("state_gradients") and each timestep's share of the weight
 gradient ("weight_contributions"), the recurrent weights and their gradients
-("weights", "weight_gradients"); see `CaptureResult`.
+("weights", "weight_gradients") and the saturation of their sigmoid gates
+("gate_activations"); see `CaptureResult`.
 
 Public API:
 

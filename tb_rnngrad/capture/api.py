@@ -99,7 +99,7 @@ def capture(
             into `model.layers`, a layer object, or a list of these.
         kinds: Any of "gradients", "activations", "input_gradients",
             "state_gradients", "weight_contributions", "weights",
-            "weight_gradients" (see `CaptureResult`).
+            "weight_gradients", "gate_activations" (see `CaptureResult`).
         sample_weight: Optional sample weights, as for `model.fit`.
 
     Returns:

@@ -173,6 +173,7 @@ class BackendCapture(CaptureBase):
             "input_gradients": grads["inputs"],
             "state_gradients": states["state_gradients"],
             "weight_contributions": states["weight_contributions"],
+            "gate_activations": states["gate_activations"],
             "weight_gradients": weights.split_rows(grads["weights"]),
         }
 

@@ -287,6 +287,11 @@ class CaptureBase:
                 key: join.along(by_weight, 0, "weight terms")
                 for key, by_weight in out["weight_contributions"].items()
             },
+            gate_activations={
+                key: join.along(by_band, 0, "gate activations")
+                for key, by_band in out["gate_activations"].items()
+            },
+            activation_gates=self._recurrence.activation_gates(self._layout),
             weights={
                 key: join.along(v, 0, "weights") for key, v in out["weights"].items()
             },

@@ -202,6 +202,7 @@ class GradientCapture(CaptureBase):
             out = loss_scale.unscaled_float32(out, scale)
         return {
             **out,
+            "gate_activations": states["gate_activations"],  # never loss-scaled
             "loss": loss,
             "masks": masks,
             "steps": steps,

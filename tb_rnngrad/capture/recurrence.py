@@ -1,11 +1,13 @@
-"""The state kinds of one capture: "state_gradients" and "weight_contributions".
+"""The state kinds of one capture: "state_gradients", "weight_contributions"
+and "gate_activations".
 
 `Recurrence` decides, once per `GradientCapture`, which RNN layers (and
 Bidirectional halves) and free cells are instrumented and under which keys
 their entries go (per chain of calls, `unrolled`); inside the traced pass
 it attaches the state probes (`state_probes`, `cell_probes`), names the
 tensors to differentiate, and turns their gradients into state
-gradients (`state_gradients`) and per-timestep weight terms (`weight_terms`).
+gradients (`state_gradients`), per-timestep weight terms (`weight_terms`)
+and gate saturation (`gate_activations`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from keras import ops
 
 from tb_rnngrad.capture import (
     cell_probes,
+    gate_activations,
     state_gradients,
     state_plan,
     state_probes,
@@ -50,8 +53,9 @@ class Recurrence:
     def __init__(self, refs: Sequence[LayerRef], kinds: Sequence[str]) -> None:
         self.states = "state_gradients" in kinds
         self.weights = "weight_contributions" in kinds
+        self.gate_stats = "gate_activations" in kinds
         self.parts: list[tuple[LayerRef, str | None, keras.layers.Layer]] = []
-        if not (self.states or self.weights):
+        if not (self.states or self.weights or self.gate_stats):
             return
         for ref in refs:
             for part, layer in state_plan.rnn_parts(ref.layer):
@@ -77,17 +81,32 @@ class Recurrence:
             return {}
         return {key: gate_names(c) for key, c in self._leaves(layout) if weights_of(c)}
 
+    def activation_gates(self, layout: Layout) -> dict[str, tuple[str, ...]]:
+        """`{key: gate names}` of each cell with gate activations."""
+        if not self.gate_stats:
+            return {}
+        found = {key: gate_activations.gate_names(c) for key, c in self._leaves(layout)}
+        return {key: names for key, names in found.items() if names}
+
     def notes(self) -> list[str]:
-        """Remarks on cells whose weight contributions cannot be given."""
-        if not self.weights:
-            return []
-        return [
-            f"Cell '{cell.name}' of '{key}' ({type(cell).__name__}) has no "
-            "kernel, recurrent_kernel or bias attribute: no weight "
-            "contributions for it."
-            for key, cell in self._leaves({})
-            if not weights_of(cell)
-        ]
+        """Remarks on cells whose weight contributions or gate activations
+        cannot be given."""
+        notes = []
+        for key, cell in self._leaves({}):
+            if self.weights and not weights_of(cell):
+                notes.append(
+                    f"Cell '{cell.name}' of '{key}' ({type(cell).__name__}) has "
+                    "no kernel, recurrent_kernel or bias attribute: no weight "
+                    "contributions for it."
+                )
+            if self.gate_stats and not gate_activations.gate_names(cell):
+                notes.append(gate_activations.no_gates_note(key, cell))
+        return notes
+
+    @property
+    def records_steps(self) -> bool:
+        """Whether the pass records each step's inputs and incoming states."""
+        return self.weights or self.gate_stats
 
     @contextlib.contextmanager
     def attach(self, new_probe: NewProbe) -> Iterator[dict]:
@@ -95,8 +114,8 @@ class Recurrence:
         rnns = [layer for _, _, layer in self.parts if not is_cell(layer)]
         cells = [layer for _, _, layer in self.parts if is_cell(layer)]
         with (
-            state_probes.attach(new_probe, rnns, record=self.weights) as loops,
-            cell_probes.attach(new_probe, cells, record=self.weights) as steps,
+            state_probes.attach(new_probe, rnns, record=self.records_steps) as loops,
+            cell_probes.attach(new_probe, cells, record=self.records_steps) as steps,
         ):
             yield {**loops, **steps}
 
@@ -135,7 +154,8 @@ class Recurrence:
     def entries(
         self, records: dict[str, list], grads: dict, raw: bool, layout: Layout
     ) -> dict[str, dict]:
-        """The state gradients and weight contributions, as tensors.
+        """The state gradients, weight contributions and gate activations, as
+        tensors.
 
         Args:
             records: From `records`.
@@ -146,10 +166,10 @@ class Recurrence:
 
         Returns:
             `{"state_gradients": {key: tensor}, "weight_contributions":
-            {key: {weight: tensor}}}`; a stacked entry's tensors are lists
-            with one per call.
+            {key: {weight: tensor}}, "gate_activations": {key: {band:
+            tensor}}}`; a stacked entry's tensors are lists with one per call.
         """
-        states, weights = {}, {}
+        states, weights, gates = {}, {}, {}
         for (ref, part, _, entry), base in self._bases(layout):
             calls = [records[_part_key(ref.key, part)][i] for i in entry.calls]
             gradients = grads[base] if entry.stacked else [grads[base]]
@@ -161,22 +181,31 @@ class Recurrence:
                 self._call_entries(base, record, gradient, raw)
                 for record, gradient in zip(calls, gradients, strict=True)
             ]
-            for kind, out in (("states", states), ("weights", weights)):
+            for kind, out in (
+                ("states", states),
+                ("weights", weights),
+                ("gates", gates),
+            ):
                 for key in per_call[0][kind]:
                     values = [found[kind][key] for found in per_call]
                     out[key] = values if stacked else values[0]
-        weights = {key: _by_weight(value) for key, value in weights.items()}
-        return {"state_gradients": states, "weight_contributions": weights}
+        return {
+            "state_gradients": states,
+            "weight_contributions": {k: _by_weight(v) for k, v in weights.items()},
+            "gate_activations": {k: _by_weight(v) for k, v in gates.items()},
+        }
 
     def _call_entries(
         self, base: str, record: state_plan.StateRecord, gradient: Any, raw: bool
     ) -> dict[str, dict]:
-        states, weights = {}, {}
+        states, weights, gates = {}, {}, {}
         if self.states:
             states = state_gradients.entries(base, record, gradient)
         if self.weights:
             weights = self._weight_entries(base, record, gradient, raw)
-        return {"states": states, "weights": weights}
+        if self.gate_stats:
+            gates = _gate_entries(base, record)
+        return {"states": states, "weights": weights, "gates": gates}
 
     def _weight_entries(
         self, base: str, record: state_plan.StateRecord, gradient: Any, raw: bool
@@ -192,6 +221,19 @@ class Recurrence:
                 args = (record.inputs[i], record.states[i], per_leaf[i], record.mask)
                 out[key] = compute(leaf, *args)
         return out
+
+
+def _gate_entries(base: str, record: state_plan.StateRecord) -> dict[str, dict]:
+    """`{leaf key: {band: (timesteps, gates)}}` of the leaves with gates."""
+    keys = state_gradients.leaf_keys(base, record.layer, len(record.leaves))
+    out = {}
+    for i, (key, leaf) in enumerate(zip(keys, record.leaves, strict=True)):
+        if gate_activations.gate_names(leaf.cell):
+            hidden = record.states[i][0]
+            out[key] = gate_activations.fractions(
+                leaf.cell, record.inputs[i], hidden, record.mask
+            )
+    return out
 
 
 def _joined(calls: list, gradients: list) -> tuple[list, list] | None:
@@ -245,7 +287,8 @@ def _check_recurrent(ref: LayerRef, layer: keras.layers.Layer) -> None:
     if not isinstance(layer, keras.layers.RNN):
         raise CaptureError(
             f"Layer '{ref.key}' ({class_label(ref.layer)}) is not recurrent: "
-            "'state_gradients' and 'weight_contributions' exist only for "
+            "'state_gradients', 'weight_contributions' and 'gate_activations' "
+            "exist only for "
             "LSTM, GRU, SimpleRNN, keras.layers.RNN and Bidirectional layers. "
             "Capture it with kinds 'gradients' or 'activations' only, or leave "
             "it out of `layers=`."

@@ -16,7 +16,9 @@ BACKENDS = ("tensorflow", "jax", "torch")
 """The Keras 3 backends a capture runs on."""
 
 _OUTSIDE = tuple(
-    k for k in KINDS if k not in ("state_gradients", "weight_contributions")
+    k
+    for k in KINDS
+    if k not in ("state_gradients", "weight_contributions", "gate_activations")
 )
 """The kinds outside the recurrence (no state probes)."""
 

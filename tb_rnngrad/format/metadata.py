@@ -27,7 +27,7 @@ PLUGIN_NAME = "rnngrad"
 #: logged step of the small profile can be retained while few large tensors are.
 PROFILE_PLUGIN_NAME = "rnngrad_profile"
 #: Newest version of `RnnGradPluginData` this package reads and writes.
-PROTO_VERSION = 3
+PROTO_VERSION = 4
 #: The version of a full tensor stored reduced (`reduction`): older readers
 #: would show its float16 storage unscaled, so they skip it.
 REDUCED_VERSION = 3
@@ -43,12 +43,15 @@ _KIND_TO_ENUM = {
     "weight_contributions": plugin_data_pb2.WEIGHT_CONTRIBUTIONS,
     "weights": plugin_data_pb2.WEIGHTS,
     "weight_gradients": plugin_data_pb2.WEIGHT_GRADIENTS,
+    "gate_activations": plugin_data_pb2.GATE_ACTIVATIONS,
 }
 _ENUM_TO_KIND = {v: k for k, v in _KIND_TO_ENUM.items()}
 #: The kinds of tensor the summary ops log (`RnnGradPluginData.kind`).
 KINDS = tuple(_KIND_TO_ENUM)
-#: The kinds that carry the names of their axes 0 and 2 (`weights`, `gates`).
-NAMED_AXES_KINDS = ("weight_contributions",)
+#: The kinds that carry the names of their axes 0 and 2 (`weights`, `gates`):
+#: (weights, timesteps, gates) norms, and (bands, timesteps, gates) fractions
+#: of saturated gates (`gate_saturation.BANDS`).
+NAMED_AXES_KINDS = ("weight_contributions", "gate_activations")
 #: The kinds whose tensor is one weight as a (rows, columns) matrix, its
 #: columns split into equal gate blocks (`weight_layout`): `weights` holds the
 #: weight's one name and `gates` the blocks'. They have no time axis, so no
@@ -62,6 +65,7 @@ _KIND_VERSION = {
     "weight_contributions": 2,
     "weights": 2,
     "weight_gradients": 2,
+    "gate_activations": 4,
 }
 
 
@@ -118,8 +122,8 @@ def create_plugin_data(
       dtype: NumPy name of the stored dtype, e.g. "float32".
       has_mask: Whether a mask is stored beside the tensor.
       reach_threshold: Relative threshold of the reach scalar.
-      weights: For "weight_contributions", the names of axis 0.
-      gates: For "weight_contributions", the names of axis 2.
+      weights: For `NAMED_AXES_KINDS`, the names of axis 0.
+      gates: For `NAMED_AXES_KINDS`, the names of axis 2.
       stored: For a reduced full tensor, what is stored (`shape` and `dtype`
         are then the captured ones); None if stored as captured.
 
@@ -137,7 +141,7 @@ def create_plugin_data(
     version = _KIND_VERSION.get(kind, 1)
     reduced: dict[str, Any] = {}
     if stored is not None:
-        version = REDUCED_VERSION
+        version = max(version, REDUCED_VERSION)
         reduced = {
             "captured_shape": list(shape),
             "captured_dtype": dtype,
@@ -184,7 +188,7 @@ def _check_axis_names(
         size = shape[axis] if len(shape) == 3 else None
         if size is None or (size >= 0 and len(names) != size):
             raise ValueError(
-                f"{kind} data is (weights, timesteps, gates) with {what}= naming "
+                f"{kind} data is (names, timesteps, gates) with {what}= naming "
                 f"axis {axis}; got shape {tuple(shape)} and {what}={list(names)}. "
                 f"Pass one name per entry of axis {axis}."
             )

@@ -41,6 +41,9 @@ QUANTITIES = {
     "activations": Quantity("activations", value="activation"),
     "weights": Quantity("weights, gate by gate", value="weight"),
     "weight_gradients": Quantity("d loss / d weight, gate by gate"),
+    "gate_activations": Quantity(
+        "gate saturation (units near 0 / near 1)", value="gate-fraction"
+    ),
 }
 
 

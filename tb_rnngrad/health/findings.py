@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 #: The codes the rules report (`tb-rnngrad check`, the `health` route).
-CODES = ("vanishing", "exploding", "nonfinite", "dead_units")
+CODES = ("vanishing", "exploding", "nonfinite", "saturated_gates", "dead_units")
 #: Severities, worst first: a "problem" makes `tb-rnngrad check` exit 1.
 SEVERITIES = ("problem", "warning")
 
@@ -40,12 +40,27 @@ class Thresholds:
       dead_steps: `dead_units` when a channel's gradient is exactly zero at
         every timestep and sample of each of the last this many retained
         full tensors. Default 3 (fewer when fewer are retained).
+      saturated_units: A gate is stuck near 0 (near 1) at a timestep when at
+        least this fraction of its units is (kind "gate_activations", whose
+        cut-offs 0.05 and 0.95 are `format.gate_saturation`). Default a half,
+        "most units" (issue 26).
+      saturated_timesteps: `saturated_gates` when a gate is stuck at least at
+        this fraction of the timesteps. Default a half, "most timesteps"
+        (issue 26); Karpathy, Johnson and Fei-Fei (2015, "Visualizing and
+        understanding recurrent networks") count a gate as saturated by the
+        fraction of time it spends near 0 or 1 in the same way.
+      saturated_steps: ... at each of the last this many retained
+        gate-activation tensors, so one step in passing does not decide it.
+        Default 3 (fewer when fewer are retained).
     """
 
     vanishing_fraction: float = 0.25
     recent_steps: int = 5
     exploding_factor: float = 100.0
     dead_steps: int = 3
+    saturated_units: float = 0.5
+    saturated_timesteps: float = 0.5
+    saturated_steps: int = 3
 
     def __post_init__(self) -> None:
         if not 0 < self.vanishing_fraction <= 1:
@@ -57,7 +72,13 @@ class Thresholds:
             raise ValueError(
                 f"exploding_factor must be > 1; got {self.exploding_factor!r}."
             )
-        for name in ("recent_steps", "dead_steps"):
+        for name in ("saturated_units", "saturated_timesteps"):
+            value = getattr(self, name)
+            if not 0 < value <= 1:
+                raise ValueError(
+                    f"{name} must be in (0, 1]; got {value!r}. Use e.g. 0.5 for a half."
+                )
+        for name in ("recent_steps", "dead_steps", "saturated_steps"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1; got {value!r}.")

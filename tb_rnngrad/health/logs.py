@@ -3,8 +3,8 @@
 Reads with `server.reader.Reader` (so the `health` route, `tb-rnngrad check`
 and the summary share one path): one provider call per tag for the profiles
 of every run, one per tag for its retained full tensors (read only for the
-kinds `dead_units` needs and for the step a NaN/Inf first shows), and one per
-weight tag for its per-gate NaN/Inf scalars.
+kinds `dead_units` and `saturated_gates` need and for the step a NaN/Inf
+first shows), and one per weight tag for its per-gate NaN/Inf scalars.
 """
 
 from __future__ import annotations
@@ -23,7 +23,13 @@ from tensorboard.data import provider as dp
 from tb_rnngrad.format import metadata
 from tb_rnngrad.health import rules
 from tb_rnngrad.health.findings import Finding, Thresholds, worst
-from tb_rnngrad.health.series import UNIT_KINDS, WEIGHT_KINDS, Series, layer_key
+from tb_rnngrad.health.series import (
+    GATE_KINDS,
+    UNIT_KINDS,
+    WEIGHT_KINDS,
+    Series,
+    layer_key,
+)
 from tb_rnngrad.server.reader import ALL_RETAINED, Reader, SeriesInfo
 
 logger = logging.getLogger(__name__)
@@ -138,6 +144,7 @@ def _read_tag(
             reach_threshold=profile.reach_threshold,
             end_norms=tuple(profile.end_norms) if profile.end_norms else None,
             has_time=len(info.shape) == 3,
+            gates=tuple(info.gates) if info.kind in GATE_KINDS else (),
             backward=info.direction == "backward",
         )
     return found
@@ -182,27 +189,36 @@ def _add_tensors(
     thresholds: Thresholds,
 ) -> None:
     """Adds the full tensors the rules read: the one at a series' first
-    NaN/Inf step, and the last `dead_steps` retained of the unit kinds.
+    NaN/Inf step, the last `saturated_steps` retained of the gate kinds and the
+    last `dead_steps` of the unit kinds.
 
-    The latest of those is read first: only a series with a channel of zeros
-    in it can have dead units, so only those read the earlier ones.
+    Of the unit kinds the latest is read first: only a series with a channel
+    of zeros in it can have dead units, so only those read the earlier ones.
     """
     first: dict[tuple[str, str], set[int]] = {}
     units: set[tuple[str, str]] = set()
+    gates: set[tuple[str, str]] = set()
     for run, found in series.items():
         for s in found:
             step = rules.first_nonfinite_step(s) if s.profiles else None
             first[(run, s.tag)] = set() if step is None else {step}
             if s.kind in UNIT_KINDS:
                 units.add((run, s.tag))
-    wanted = {key: steps for key, steps in first.items() if steps or key in units}
+            elif s.kind in GATE_KINDS:
+                gates.add((run, s.tag))
+    wanted = {k: steps for k, steps in first.items() if steps or k in units | gates}
     kept = _retained_steps(reader, ctx, experiment_id, wanted)
     latest = {key: {kept[key][-1][0]} for key in units if kept.get(key)}
+    recent = {
+        key: {step for step, _ in kept[key][-thresholds.saturated_steps :]}
+        for key in gates
+        if key in kept
+    }
     tensors = _read_steps(
         reader,
         ctx,
         experiment_id,
-        {key: first[key] | latest.get(key, set()) for key in wanted},
+        {k: first[k] | latest.get(k, set()) | recent.get(k, set()) for k in wanted},
         kept,
     )
     earlier = {

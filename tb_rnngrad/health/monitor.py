@@ -2,7 +2,7 @@
 
 `HealthMonitor.add(result, step)` keeps what the rules need of each capture
 (the small per-timestep profiles, the last few full tensors of the unit
-kinds, per-gate NaN/Inf counts) and returns the findings of the run so far,
+and gate kinds, per-gate NaN/Inf counts) and returns the findings of the run so far,
 computed with the same rules as a log directory's (`health.rules`).
 """
 
@@ -17,7 +17,13 @@ from tb_rnngrad.format import stats, weight_layout
 from tb_rnngrad.format.metadata import DEFAULT_REACH_THRESHOLD
 from tb_rnngrad.health import rules
 from tb_rnngrad.health.findings import Finding, Thresholds
-from tb_rnngrad.health.series import UNIT_KINDS, WEIGHT_KINDS, Series, layer_key
+from tb_rnngrad.health.series import (
+    GATE_KINDS,
+    UNIT_KINDS,
+    WEIGHT_KINDS,
+    Series,
+    layer_key,
+)
 from tb_rnngrad.records import Record, records
 from tb_rnngrad.result import KINDS, CaptureResult
 
@@ -82,6 +88,9 @@ class HealthMonitor:
         tensors = old.tensors
         if record.kind in UNIT_KINDS or not np.isfinite(data).all():
             keep = self.thresholds.dead_steps
+            tensors = (*tensors, (step, data))[-keep:]
+        if record.kind in GATE_KINDS:
+            keep = self.thresholds.saturated_steps
             tensors = (*tensors, (step, data))[-keep:]
         self._series[record.tag] = dataclasses.replace(
             old,

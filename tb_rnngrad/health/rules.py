@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from tb_rnngrad.format import stats
+from tb_rnngrad.health import gate_rules
 from tb_rnngrad.health.findings import Finding, Thresholds
 from tb_rnngrad.health.series import (
     GRADIENT_KINDS,
@@ -54,6 +55,7 @@ def check_run(series: Sequence[Series], thresholds: Thresholds) -> list[Finding]
         *vanishing(series, thresholds),
         *exploding(series, thresholds),
         *nonfinite(series),
+        *gate_rules.saturated_gates(series, thresholds),
         *dead_units(series, thresholds),
     ]
     order = {"problem": 0, "warning": 1}

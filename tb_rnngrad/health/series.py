@@ -18,6 +18,8 @@ GRADIENT_KINDS = ("gradients", "input_gradients", *STATE_KINDS)
 UNIT_KINDS = ("gradients", "state_gradients")
 #: Kinds of one weight as a matrix, checked gate by gate.
 WEIGHT_KINDS = ("weights", "weight_gradients")
+#: Kinds of gate saturation, (bands, timesteps, gates) (`saturated_gates`).
+GATE_KINDS = ("gate_activations",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Series:
         (`stats.end_profile`) or None.
       has_time: Whether the data has a time axis.
       tensors: (step, array) of the last retained full tensors, oldest first.
-      gates: Gate names of a weight kind.
+      gates: Gate names of a weight kind or a gate kind (axis 2).
       gate_nonfinite: Per step, the NaN/Inf count of each gate of a weight
         kind (its logged `<tag>/<gate>/nonfinite` scalars).
       backward: The backward half of a Bidirectional layer: its data is in

@@ -76,7 +76,9 @@ def capture(
             "gradients" and "activations".
         kinds: Any of `KINDS`: "gradients", "activations", "input_gradients",
             "state_gradients", "weight_contributions", "weights",
-            "weight_gradients" (see `CaptureResult`). The weight kinds hold
+            "weight_gradients", "gate_activations" (see `CaptureResult`;
+            gate activations: LSTM ("i", "f", "o"), GRU ("r", "z")). The
+            weight kinds hold
             each layer's parameters and their gradients transposed to
             (columns, gates * hidden), biases as they are, `weight_hr` under
             `<key>/projection`; gates in PyTorch's order (`GATES`).

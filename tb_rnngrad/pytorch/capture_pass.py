@@ -16,7 +16,7 @@ from torch.nn.utils import rnn as rnn_utils
 
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.format.layer_info import LayerInfo
-from tb_rnngrad.pytorch import sequences, unrolled
+from tb_rnngrad.pytorch import gate_activations, sequences, unrolled
 from tb_rnngrad.pytorch.cell_pass import CellPass
 from tb_rnngrad.pytorch.inputs import (
     Inputs,
@@ -167,6 +167,7 @@ def run(
         unused=unused,
         notes=_notes(prepared, embeddings, kinds)
         + _matrix_notes(outputs, kinds)
+        + _gate_notes(rnns, kinds)
         + unrolled.notes(rnns),
     )
 
@@ -209,6 +210,8 @@ def result(done: Pass) -> CaptureResult:
             "state_gradients",
             "weight_contributions",
             "gates",
+            "gate_activations",
+            "activation_gates",
             *MATRIX_KINDS,
         )
     }
@@ -232,6 +235,8 @@ def result(done: Pass) -> CaptureResult:
         gates=fields["gates"],
         weights=fields["weights"],
         weight_gradients=fields["weight_gradients"],
+        gate_activations=fields["gate_activations"],
+        activation_gates=fields["activation_gates"],
     )
 
 
@@ -288,6 +293,12 @@ def _state_entries(
             key = entry.key + "/projection"
             fields["weight_contributions"][key] = _float32(projection)
             fields["gates"][key] = (PROJECTION_GATE,)
+    names = gate_activations.gate_names(target.module)
+    if "gate_activations" in done.kinds and names:
+        weights = rnn_pass.weights(entry.layer, entry.direction)
+        found = gate_activations.fractions(mode(target.module), trace, weights)
+        fields["gate_activations"][entry.key] = _float32(found)
+        fields["activation_gates"][entry.key] = names
 
 
 def _matrix_entries(
@@ -406,6 +417,14 @@ def _notes(
         f"Integer inputs ({names}) have no gradient, and the module has no "
         "nn.Embedding whose output could stand in for them."
     ]
+
+
+def _gate_notes(rnns: list, kinds: Sequence[str]) -> list[str]:
+    """Notes on the recurrent modules that get no gate activations."""
+    if "gate_activations" not in kinds:
+        return []
+    notes = (gate_activations.no_gates_note(t.key, t.module) for t, _ in rnns)
+    return [note for note in notes if note]
 
 
 def _matrix_notes(outputs: list[OutputProbe], kinds: Sequence[str]) -> list[str]:

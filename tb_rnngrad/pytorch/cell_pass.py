@@ -32,6 +32,11 @@ from tb_rnngrad.pytorch.stacking import Piece
 _TORCH_CELLS = (nn.RNNCell, nn.LSTMCell, nn.GRUCell)
 
 
+def runs_torch_math(module: nn.Module) -> bool:
+    """Whether a cell runs torch's own forward (its class does not override it)."""
+    return type(module).forward in {c.forward for c in _TORCH_CELLS}
+
+
 @dataclasses.dataclass
 class CellCall:
     """One call: its input, previous state, outputs and probes, batch-first
@@ -60,7 +65,7 @@ class CellPass:
     states = True
 
     def __init__(self, key: str, module: nn.Module, terms: bool):
-        if terms and type(module).forward not in {c.forward for c in _TORCH_CELLS}:
+        if terms and not runs_torch_math(module):
             raise CaptureError(
                 f"Cell '{key}' ({type(module).__name__}) overrides forward, so "
                 "its per-step weight terms cannot be computed with torch's cell "

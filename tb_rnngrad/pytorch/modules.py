@@ -29,7 +29,7 @@ from tb_rnngrad.pytorch.wrappers import unwrap
 Selector = str | nn.Module
 
 #: The kinds that exist for recurrent modules only.
-STATE_KINDS = ("state_gradients", "weight_contributions")
+STATE_KINDS = ("state_gradients", "weight_contributions", "gate_activations")
 
 _CLASS_LABELS = {"LSTM": "LSTM", "GRU": "GRU", "RNN_TANH": "RNN", "RNN_RELU": "RNN"}
 DIRECTIONS = ("forward", "backward")

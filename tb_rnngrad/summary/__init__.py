@@ -9,6 +9,7 @@ are TensorFlow ops
 from tb_rnngrad.summary.ops import (
     activations,
     cell_state_gradients,
+    gate_activations,
     gradients,
     input_gradients,
     state_gradients,
@@ -20,6 +21,7 @@ from tb_rnngrad.summary.ops import (
 from tb_rnngrad.summary.pb import (
     activations_pb,
     cell_state_gradients_pb,
+    gate_activations_pb,
     gradients_pb,
     input_gradients_pb,
     state_gradients_pb,
@@ -34,6 +36,8 @@ __all__ = [
     "activations_pb",
     "cell_state_gradients",
     "cell_state_gradients_pb",
+    "gate_activations",
+    "gate_activations_pb",
     "gradients",
     "gradients_pb",
     "input_gradients",

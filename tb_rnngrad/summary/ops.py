@@ -22,6 +22,7 @@ from typing import Any
 
 from tb_rnngrad.format import metadata, npy_format, validation
 from tb_rnngrad.format import reduction as reducing
+from tb_rnngrad.format.gate_saturation import BANDS
 from tb_rnngrad.format.reduction import Reduction
 
 
@@ -145,6 +146,33 @@ def weight_contributions(
         "weight_contributions", name, data, step, weights=weights, gates=gates,
         **options,
     )  # fmt: skip
+
+
+def gate_activations(
+    name: str,
+    data: Any,
+    step: int | None = None,
+    *,
+    gates: Sequence[str],
+    **options: Any,
+) -> Any:
+    """Logs how many units of each sigmoid gate are near 0 and near 1.
+
+    Args:
+      name: Tag of the full tensor.
+      data: (2, timesteps, gates): at each timestep, the fraction of units
+        (over the probe batch) whose gate value is below 0.05 (row 0) and
+        above 0.95 (row 1); see `tb_rnngrad.format.gate_saturation`.
+      step: Training step, as in `gradients`.
+      gates: Names of axis 2, e.g. ("i", "f", "o") for an LSTM.
+      **options: `layer`, `description` as in `gradients`.
+
+    Returns:
+      A boolean tensor, True if the data was written.
+    """
+    return write(
+        "gate_activations", name, data, step, weights=BANDS, gates=gates, **options
+    )
 
 
 def weights(

@@ -26,6 +26,7 @@ from tensorboard.util import tensor_util
 
 from tb_rnngrad.format import metadata, npy_format, stats, validation, weight_layout
 from tb_rnngrad.format import reduction as reducing
+from tb_rnngrad.format.gate_saturation import BANDS
 from tb_rnngrad.format.reduction import Reduction
 
 
@@ -64,6 +65,16 @@ def weight_contributions_pb(
     timesteps, gates); see `write_pb` for the arguments."""
     return write_pb(
         "weight_contributions", name, data, weights=weights, gates=gates, **options
+    )
+
+
+def gate_activations_pb(
+    name: str, data: Any, *, gates: Sequence[str], **options: Any
+) -> summary_pb2.Summary:
+    """Summary of the near-0 and near-1 fractions of each sigmoid gate, (2,
+    timesteps, gates); see `write_pb` for the arguments."""
+    return write_pb(
+        "gate_activations", name, data, weights=BANDS, gates=gates, **options
     )
 
 

@@ -33,6 +33,7 @@ def weight_contributions(
     max_timesteps: int | None = None,
     title: str | None = None,
     colorbar: bool = True,
+    kind: str = "weight_contributions",
 ) -> tuple[Figure, np.ndarray]:
     """Draws each timestep's share of the weight update, gate by gate.
 
@@ -60,6 +61,10 @@ def weight_contributions(
         title: figure title, shown literally (no mathtext), above the
             quantity's name.
         colorbar: add a colour bar.
+        kind: the kind of `data`: "weight_contributions", or
+            "gate_activations" (bands near_0, near_1 as `weights`: the fraction
+            of units of each gate near 0 and near 1), which the title then
+            names.
 
     Returns:
         (figure, axes): the Figure and a 1-D array of the panel Axes, one per
@@ -100,7 +105,8 @@ def weight_contributions(
     axes[-1].set_xlabel("timestep", **_layout.PLAIN_TEXT)
     if colorbar:
         _layout.add_colorbar(figure, axes, scale_, shrink=0.9)
-    _layout.set_suptitle(figure, _quantity.title(title, _quantity.WEIGHTS))
+    named = _quantity.of(kind, view=_VIEW, per_sample=False)
+    _layout.set_suptitle(figure, _quantity.title(title, named))
     return figure, axes
 
 

@@ -32,7 +32,12 @@ def _flat(result: Any) -> dict[str, np.ndarray]:
     for kind in ("gradients", "activations", "input_gradients", "state_gradients"):
         for key, value in getattr(result, kind).items():
             out[f"capture/{kind}/{key}"] = value
-    for kind in ("weight_contributions", "weights", "weight_gradients"):
+    for kind in (
+        "weight_contributions",
+        "weights",
+        "weight_gradients",
+        "gate_activations",
+    ):
         for key, by_name in getattr(result, kind).items():
             for name, value in by_name.items():
                 out[f"capture/{kind}/{key}/{name}"] = value

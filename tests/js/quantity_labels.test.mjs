@@ -24,6 +24,7 @@ test("the quantity selector's names, in its order", () => {
       "weight update by timestep",
       "activations",
       "d loss / d model input (whole network)",
+      "gate saturation (units near 0 / near 1)",
       "weights, gate by gate",
       "d loss / d weight, gate by gate",
     ],

@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import test from "node:test";
 
 import { prepare } from "../../frontend/prepare.js";
-import { weightReadout } from "../../frontend/readout.js";
+import { gateFractionReadout, weightReadout } from "../../frontend/readout.js";
 import { dimsOf } from "../../frontend/tensor_ops.js";
-import { axisNames, isWeights, weightFrame } from "../../frontend/weights.js";
+import { axisNames, bandTitle, isGateActivations, isWeights, weightFrame } from "../../frontend/weights.js";
 
 const LSTM = {
   kind: "weight_contributions",
@@ -89,4 +89,21 @@ test("a weight cell's read-out names weight, gate, timestep and value", () => {
   ]);
   const reflected = { weight: "kernel", gate: "h", timestep: 2, inputTime: 0, value: 1.5e-7 };
   assert.deepEqual(weightReadout(reflected).slice(2), ["timestep 2 (input time 0)", "value 1.5e-7"]);
+});
+
+test("gate saturation is drawn like the weight update: one heatmap per band", () => {
+  const meta = { kind: "gate_activations", weights: ["near_0", "near_1"], gates: ["i", "f", "o"] };
+  assert.ok(isWeights(meta) && isGateActivations(meta));
+  assert.ok(!isGateActivations({ kind: "weight_contributions" }));
+  assert.deepEqual(axisNames(meta, { batch: 2, channels: 3 }).weights.map(bandTitle), [
+    "units near 0 (gate closed)",
+    "units near 1 (gate open)",
+  ]);
+  assert.equal(bandTitle("newer"), "newer");
+  assert.deepEqual(gateFractionReadout({ band: "units near 0 (gate closed)", gate: "f", timestep: 5, value: 0.8234 }), [
+    "units near 0 (gate closed)",
+    "gate f",
+    "timestep 5",
+    "82.3% of units",
+  ]);
 });
