@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tb_rnngrad import health
-from tb_rnngrad.health import rules
+from tb_rnngrad.health import dead_units, exploding, nonfinite, rules, vanishing
 from tb_rnngrad.health.series import Series, layer_key
 
 
@@ -29,38 +29,42 @@ def _state(rows, steps=None, **kwargs):
 
 def test_decay_is_the_ratio_of_a_geometric_profile():
     norms = 0.5 ** np.arange(20)[::-1]  # lag 0 is the last timestep
-    assert rules.decay_per_timestep(norms, 6) == pytest.approx(0.5, rel=1e-6)
+    assert vanishing.decay_per_timestep(norms, 6) == pytest.approx(0.5, rel=1e-6)
 
 
 def test_decay_needs_two_positive_lags():
-    assert rules.decay_per_timestep(np.array([0.0, 0.0, 1.0]), 0) is None
+    assert vanishing.decay_per_timestep(np.array([0.0, 0.0, 1.0]), 0) is None
 
 
 def test_trend_names_the_step_of_the_earlier_peak():
     steps = [0, 100, 200, 300, 400, 500, 600]
-    assert rules.horizon_trend(steps, [5, 9, 9, 4, 3, 3, 3], 3) == (
+    assert vanishing.horizon_trend(steps, [5, 9, 9, 4, 3, 3, 3], 3) == (
         "falling since step 200"
     )
-    assert rules.horizon_trend(steps, [1, 2, 2, 3, 4, 4, 4], 3) == "rising"
-    assert rules.horizon_trend(steps, [4] * 7, 3) == "steady"
+    assert vanishing.horizon_trend(steps, [1, 2, 2, 3, 4, 4, 4], 3) == "rising"
+    assert vanishing.horizon_trend(steps, [4] * 7, 3) == "steady"
 
 
 def test_vanishing_below_the_fraction_only():
     short = 0.1 ** np.arange(41)[::-1]  # reach 2 of 40 lags at 1%
-    (found,) = rules.vanishing([_state([short])], health.Thresholds())
+    (found,) = vanishing.vanishing([_state([short])], health.Thresholds())
     assert found.evidence["horizon"] == 2
-    assert rules.vanishing([_state([short])], health.Thresholds(0.05)) == []
+    assert vanishing.vanishing([_state([short])], health.Thresholds(0.05)) == []
 
 
 def test_a_backward_half_counts_lags_from_timestep_0():
     short = 0.1 ** np.arange(41)  # decays towards the end: backward processing
-    (found,) = rules.vanishing([_state([short], backward=True)], health.Thresholds())
+    (found,) = vanishing.vanishing(
+        [_state([short], backward=True)], health.Thresholds()
+    )
     assert (found.evidence["horizon"], found.timestep) == (2, 2)
 
 
 def test_exploding_over_steps_reports_the_first_jump_and_a_clipnorm():
     rows = [np.full(4, 1.0), np.full(4, 2.0), np.full(4, 500.0), np.full(4, 9e4)]
-    found = rules.exploding([_state(rows, steps=[0, 10, 20, 30])], health.Thresholds())
+    found = exploding.exploding(
+        [_state(rows, steps=[0, 10, 20, 30])], health.Thresholds()
+    )
     (first,) = found
     assert (first.step, first.evidence["growth"]) == (20, 250.0)
     # Median total norm (sqrt(4) * value) of the steps before the jump.
@@ -78,7 +82,7 @@ def test_nonfinite_reports_the_first_step_and_last_gradient_timestep():
         profiles=tuple(rows),
         tensors=((9, np.where(np.arange(12).reshape(2, 3, 2) == 10, np.nan, 0.0)),),
     )
-    (found,) = rules.nonfinite([s])
+    (found,) = nonfinite.nonfinite([s])
     assert (found.step, found.timestep, found.sample) == (9, 2, 1)
     assert found.evidence["forward_nonfinite"] is None
 
@@ -88,7 +92,7 @@ def test_dead_units_skip_an_output_no_path_uses():
     s = Series(
         tag="gradients/rnn", kind="gradients", layer="rnn", tensors=((0, zeros),)
     )
-    assert rules.dead_units([s], health.Thresholds()) == []
+    assert dead_units.dead_units([s], health.Thresholds()) == []
 
 
 def test_thresholds_say_what_is_wrong():

@@ -22,7 +22,9 @@ from tensorboard.data import provider as dp
 
 from tb_rnngrad.format import metadata
 from tb_rnngrad.health import rules
+from tb_rnngrad.health.dead_units import dead_channels
 from tb_rnngrad.health.findings import Finding, Thresholds, worst
+from tb_rnngrad.health.nonfinite import first_nonfinite_step
 from tb_rnngrad.health.series import (
     GATE_KINDS,
     UNIT_KINDS,
@@ -200,7 +202,7 @@ def _add_tensors(
     gates: set[tuple[str, str]] = set()
     for run, found in series.items():
         for s in found:
-            step = rules.first_nonfinite_step(s) if s.profiles else None
+            step = first_nonfinite_step(s) if s.profiles else None
             first[(run, s.tag)] = set() if step is None else {step}
             if s.kind in UNIT_KINDS:
                 units.add((run, s.tag))
@@ -224,7 +226,7 @@ def _add_tensors(
     earlier = {
         key: {step for step, _ in kept[key][-thresholds.dead_steps : -1]}
         for key in latest
-        if rules.dead_channels([a for _, a in tensors[key][-1:]])[0].size
+        if dead_channels([a for _, a in tensors[key][-1:]])[0].size
     }
     for key, more in _read_steps(reader, ctx, experiment_id, earlier, kept).items():
         tensors[key] = sorted(tensors[key] + more, key=lambda item: item[0])
