@@ -21,6 +21,9 @@ def check_command(args: argparse.Namespace) -> int:
             recent_steps=args.recent_steps,
             exploding_factor=args.exploding_factor,
             dead_steps=args.dead_steps,
+            saturated_units=args.saturated_units,
+            saturated_timesteps=args.saturated_timesteps,
+            saturated_steps=args.saturated_steps,
         )
         source = open_logdir(args.logdir)
     except (ValueError, CliError) as error:

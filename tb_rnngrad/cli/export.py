@@ -192,6 +192,7 @@ def _step_figure(
             [printable(name) for name in info.gates],
             scale=_WEIGHT_SCALES[args.scale],
             title=title,
+            kind=info.kind,
         )
         return fig
     samples = _samples(args.samples, data.shape[0])

@@ -100,8 +100,8 @@ def _add_check_parser(commands) -> None:
     defaults = Thresholds()
     check = commands.add_parser(
         "check",
-        help="health report: vanishing, exploding, NaN/Inf, dead units per run; "
-        "exit 1 when a run has a problem",
+        help="health report: vanishing, exploding, NaN/Inf, saturated gates, "
+        "dead units per run; exit 1 when a run has a problem",
     )
     check.add_argument("logdir")
     check.add_argument(
@@ -133,6 +133,27 @@ def _add_check_parser(commands) -> None:
         type=int,
         default=defaults.dead_steps,
         help="dead units: zero over this many last tensors (default %(default)s)",
+    )
+    check.add_argument(
+        "--saturated-units",
+        type=float,
+        default=defaults.saturated_units,
+        help="saturated gates: a gate is stuck at a timestep when this fraction "
+        "of its units is near 0 or 1 (default %(default)s)",
+    )
+    check.add_argument(
+        "--saturated-timesteps",
+        type=float,
+        default=defaults.saturated_timesteps,
+        help="saturated gates: stuck at this fraction of the timesteps or more "
+        "(default %(default)s)",
+    )
+    check.add_argument(
+        "--saturated-steps",
+        type=int,
+        default=defaults.saturated_steps,
+        help="saturated gates: stuck in each of this many last tensors "
+        "(default %(default)s)",
     )
 
 
