@@ -32,7 +32,7 @@ import tensorflow as tf  # noqa: E402
 
 import tb_rnngrad  # noqa: E402
 from tb_rnngrad.capture import CaptureError  # noqa: E402
-from tb_rnngrad.capture.gradients import GradientCapture  # noqa: E402
+from tb_rnngrad.capture.tf_pass import GradientCapture  # noqa: E402
 
 SAMPLES, TIMESTEPS, FEATURES, BATCH = 64, 10, 3, 8  # 8 steps per epoch
 PROBE = 6  # probe samples

@@ -19,7 +19,7 @@ from tensorboard.data import provider as dp  # noqa: E402
 from tb_rnngrad import callback_writers, records  # noqa: E402
 from tb_rnngrad.callback import GradientLogger  # noqa: E402
 from tb_rnngrad.capture import CaptureError, capture, rnn_gradients  # noqa: E402
-from tb_rnngrad.capture.gradients import GradientCapture  # noqa: E402
+from tb_rnngrad.capture.tf_pass import GradientCapture  # noqa: E402
 from testkit.events import Events  # noqa: E402
 
 SAMPLES, STEPS, FEATURES, BATCH = 24, 5, 3, 4  # 6 optimizer steps per epoch

@@ -38,8 +38,8 @@ from tb_rnngrad import pytorch as tp
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.format import metadata, weight_layout
 from tb_rnngrad.format.weight_layout import as_matrix
+from tb_rnngrad.pytorch import capture_mode, rnn_pass, timestep_terms
 from tb_rnngrad.pytorch import capture_pass as _capture
-from tb_rnngrad.pytorch import rnn_pass, state, timestep_terms
 from tb_rnngrad.pytorch.unrolled import recurrences
 from testkit.providers import PROVIDER_KINDS, start_provider, wait_for
 
@@ -867,7 +867,7 @@ def test_cudnn_is_disabled_for_the_pass_when_forced(monkeypatch):
     net.rnn.register_forward_hook(lambda *_: seen.append(torch.backends.cudnn.enabled))
     cudnn = torch.backends.cudnn
     before = (cudnn.enabled, cudnn.benchmark, cudnn.deterministic)
-    monkeypatch.setattr(state, "cudnn_must_be_off", lambda module: True)
+    monkeypatch.setattr(capture_mode, "cudnn_must_be_off", lambda module: True)
     forced = tp.capture(net, loss_fn, inputs, targets, kinds=tp.KINDS)
     assert seen == [False]
     assert (cudnn.enabled, cudnn.benchmark, cudnn.deterministic) == before
@@ -876,7 +876,7 @@ def test_cudnn_is_disabled_for_the_pass_when_forced(monkeypatch):
 
 
 def test_cudnn_is_left_alone_on_cpu():
-    assert not state.cudnn_must_be_off(nn.LSTM(2, 3))
+    assert not capture_mode.cudnn_must_be_off(nn.LSTM(2, 3))
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from torch.func import functional_call
 
 from tb_rnngrad import pytorch as tp
 from tb_rnngrad.errors import CaptureError
-from tb_rnngrad.pytorch.recurrence import GATES
+from tb_rnngrad.pytorch.bptt import GATES
 from testkit.events import Events
 from testkit.unrolled_models import (
     CaptionDecoder,

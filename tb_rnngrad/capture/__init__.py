@@ -47,7 +47,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     """`GradientCapture`, the TensorFlow pass, imports TensorFlow on first use."""
     if name == "GradientCapture":
-        from tb_rnngrad.capture.gradients import GradientCapture
+        from tb_rnngrad.capture.tf_pass import GradientCapture
 
         return GradientCapture
     raise AttributeError(f"module 'tb_rnngrad.capture' has no attribute {name!r}")

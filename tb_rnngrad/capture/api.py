@@ -1,8 +1,8 @@
 """The public entry points: `capture`, `rnn_gradients` and `get_capture`.
 
 They take a Keras 3 model on the TensorFlow, JAX or PyTorch backend (or a
-tf_keras model) and hand it to that backend's capture pass: `gradients`
-(TensorFlow, `tf.GradientTape` in a `tf.function`) or `autodiff` (JAX,
+tf_keras model) and hand it to that backend's capture pass: `tf_pass`
+(TensorFlow, `tf.GradientTape` in a `tf.function`) or `backend_pass` (JAX,
 PyTorch). TensorFlow is imported only on the TensorFlow backend.
 """
 
@@ -23,10 +23,10 @@ from tb_rnngrad.result import CaptureResult, GradientDict
 def _capture_class() -> type[CaptureBase]:
     """The capture pass of the running Keras backend (checked by check_model)."""
     if keras.backend.backend() == "tensorflow":
-        from tb_rnngrad.capture.gradients import GradientCapture
+        from tb_rnngrad.capture.tf_pass import GradientCapture
 
         return GradientCapture
-    from tb_rnngrad.capture.autodiff import BackendCapture
+    from tb_rnngrad.capture.backend_pass import BackendCapture
 
     return BackendCapture
 

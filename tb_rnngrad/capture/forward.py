@@ -5,8 +5,8 @@ before any tensor exists (the layers, the Embedding and Masking layers for
 input gradients, how to call the compiled loss) and turns what the probed
 forward pass recorded into the tensors to differentiate and, after the
 backward pass, into a `CaptureResult`. The backward pass itself is the
-backend's: `tf.GradientTape` (`gradients`), `jax.vjp` or
-`torch.autograd.grad` (`autodiff`).
+backend's: `tf.GradientTape` (`tf_pass`), `jax.vjp` or
+`torch.autograd.grad` (`backend_pass`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from tb_rnngrad.capture.layers import (
     resolve_layers,
 )
 from tb_rnngrad.capture.model_check import check_kinds, check_model
-from tb_rnngrad.capture.recurrence import Layout, Recurrence
+from tb_rnngrad.capture.state_kinds import Layout, Recurrence
 from tb_rnngrad.format.layer_info import describe_layer
 from tb_rnngrad.result import CaptureResult
 

@@ -34,10 +34,10 @@ import numpy as np
 
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.pytorch import capture_pass as _capture
+from tb_rnngrad.pytorch.bptt import GATES
 from tb_rnngrad.pytorch.capture_pass import KINDS, LossFn
 from tb_rnngrad.pytorch.logger import GradientLogger
 from tb_rnngrad.pytorch.modules import Selector, recurrent_modules
-from tb_rnngrad.pytorch.recurrence import GATES
 from tb_rnngrad.result import CaptureResult, GradientDict
 
 
@@ -58,7 +58,7 @@ def capture(
     outputs. The module's train/eval flags, the RNG state and the parameters'
     `.grad` are as before afterwards. With a state kind, each watched
     recurrent layer still runs torch's fused kernel forward, and its backward
-    pass through time is computed by hand (`recurrence`), which gives the
+    pass through time is computed by hand (`bptt`), which gives the
     per-timestep gradients the fused backward does not expose.
 
     Args:

@@ -17,6 +17,8 @@ from torch.nn.utils import rnn as rnn_utils
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.format.layer_info import LayerInfo
 from tb_rnngrad.pytorch import gate_activations, sequences, unrolled
+from tb_rnngrad.pytorch.bptt import GATES, Weights
+from tb_rnngrad.pytorch.capture_mode import capture_mode
 from tb_rnngrad.pytorch.cell_pass import CellPass
 from tb_rnngrad.pytorch.inputs import (
     Inputs,
@@ -35,10 +37,8 @@ from tb_rnngrad.pytorch.modules import (
     resolve,
 )
 from tb_rnngrad.pytorch.probes import EmbeddingProbes, OutputProbe, installed
-from tb_rnngrad.pytorch.recurrence import GATES, Weights
 from tb_rnngrad.pytorch.rnn_pass import RnnPass
 from tb_rnngrad.pytorch.stacking import Stacked
-from tb_rnngrad.pytorch.state import capture_mode
 from tb_rnngrad.pytorch.timestep_terms import (
     PROJECTION_GATE,
     contributions,

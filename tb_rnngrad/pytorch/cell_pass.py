@@ -23,9 +23,9 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from tb_rnngrad.errors import CaptureError
+from tb_rnngrad.pytorch.bptt import Gradients, Trace, Weights
 from tb_rnngrad.pytorch.chains import Chains
 from tb_rnngrad.pytorch.modules import mode, parameter_names
-from tb_rnngrad.pytorch.recurrence import Gradients, Trace, Weights
 from tb_rnngrad.pytorch.stacking import Piece
 
 #: torch's own cell classes, whose math `_step` writes out.

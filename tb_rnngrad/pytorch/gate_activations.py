@@ -15,9 +15,9 @@ import torch
 from torch import Tensor, nn
 
 from tb_rnngrad.format.gate_saturation import NEAR_0, NEAR_1
+from tb_rnngrad.pytorch.bptt import GATES, Trace, Weights
 from tb_rnngrad.pytorch.cell_pass import runs_torch_math
 from tb_rnngrad.pytorch.modules import is_cell, mode
-from tb_rnngrad.pytorch.recurrence import GATES, Trace, Weights
 
 #: Per `nn.RNNBase.mode`, the sigmoid gates and their row blocks.
 _SIGMOID_GATES = {

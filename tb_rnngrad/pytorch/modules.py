@@ -22,7 +22,7 @@ from torch import nn
 
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.format.layer_info import LayerInfo
-from tb_rnngrad.pytorch.recurrence import GATES
+from tb_rnngrad.pytorch.bptt import GATES
 from tb_rnngrad.pytorch.wrappers import unwrap
 
 #: What `layers=` accepts for one module: its path or the module itself.

@@ -9,7 +9,7 @@ module's forward pass.
 
 For the state kinds, each layer runs as a `ThroughTime` autograd function:
 forward, torch's fused kernel (without recording a graph); backward,
-`recurrence.backward` for each direction, which gives the state and gate
+`bptt.backward` for each direction, which gives the state and gate
 gradients the capture reports and the gradients of the layer's input and
 initial states, so the pass needs no backward pass of torch's kernel. A zero
 `anchor` that the capture asks a gradient of makes autograd call it even when
@@ -37,9 +37,9 @@ from torch.func import functional_call
 from torch.nn.utils import rnn as rnn_utils
 
 from tb_rnngrad.pytorch import sequences
+from tb_rnngrad.pytorch.bptt import Direction, Gradients, Trace, Weights, backward
 from tb_rnngrad.pytorch.chains import Chains
 from tb_rnngrad.pytorch.modules import h_channels, layer_input_size, parameter_names
-from tb_rnngrad.pytorch.recurrence import Direction, Gradients, Trace, Weights, backward
 from tb_rnngrad.pytorch.stacking import Piece
 
 
@@ -57,7 +57,7 @@ class LayerRun:
             the layer's `ThroughTime.backward`; else None.
         output_gradient: For the state kinds, d(loss)/d(output) as the
             backward received it.
-        through_time: Per direction, what `recurrence.backward` found, once
+        through_time: Per direction, what `bptt.backward` found, once
             the backward pass has run (state kinds only).
     """
 
@@ -69,7 +69,7 @@ class LayerRun:
 
 
 class ThroughTime(torch.autograd.Function):
-    """One stacked layer: torch's kernel forward, `recurrence.backward`
+    """One stacked layer: torch's kernel forward, `bptt.backward`
     backward (see the module docstring)."""
 
     @staticmethod
@@ -129,7 +129,7 @@ class _StateLayer:
         return dx, dh0, dc0
 
     def direction(self, direction: int) -> Direction:
-        """One direction as it ran, for `recurrence.backward`."""
+        """One direction as it ran, for `bptt.backward`."""
         return Direction(
             mode=self.rnn_pass.module.mode,
             weights=self.rnn_pass.weights(self.layer, direction),

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from tb_rnngrad.errors import CaptureError
-from tb_rnngrad.pytorch.recurrence import Gradients, Trace
+from tb_rnngrad.pytorch.bptt import Gradients, Trace
 
 
 @dataclasses.dataclass

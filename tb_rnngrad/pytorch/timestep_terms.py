@@ -1,7 +1,7 @@
 """Each timestep's term of a recurrent layer's weight gradients.
 
 With the gradients dz_t of step t's gate pre-activations (from
-`recurrence.backward`), the weight gradients are sums over timesteps:
+`bptt.backward`), the weight gradients are sums over timesteps:
 
     weight_ih.grad = sum_t dzi_t^T x_t        bias_ih.grad = sum_t sum_b dzi_t
     weight_hh.grad = sum_t dzh_t^T h_{t-1}    bias_hh.grad = sum_t sum_b dzh_t
@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from tb_rnngrad.pytorch.recurrence import Gradients, Trace, Weights
+from tb_rnngrad.pytorch.bptt import Gradients, Trace, Weights
 
 #: Name of the single "gate" of an LSTM's projection weight `weight_hr`.
 PROJECTION_GATE = "proj"

@@ -45,7 +45,7 @@ from tb_rnngrad.viz._gate_weights import weights_heatmap, weights_histogram
 from tb_rnngrad.viz._heatmap import heatmap
 from tb_rnngrad.viz._norm_history import norm_history
 from tb_rnngrad.viz._scatter0d import scatter0d
-from tb_rnngrad.viz._weights import weight_contributions
+from tb_rnngrad.viz._weight_contributions import weight_contributions
 
 __all__ = [
     "MAX_GRID_CHANNELS",

@@ -43,7 +43,7 @@ from tb_rnngrad.capture.forward import (
     is_floating,
 )
 from tb_rnngrad.capture.layers import LayerSelector
-from tb_rnngrad.capture.state import preserved_state
+from tb_rnngrad.capture.preserved_state import preserved_state
 from tb_rnngrad.result import CaptureResult
 
 

@@ -25,7 +25,7 @@ from tb_rnngrad.capture.forward import (
     failure_message,
 )
 from tb_rnngrad.capture.layers import LayerSelector
-from tb_rnngrad.capture.state import preserved_state
+from tb_rnngrad.capture.preserved_state import preserved_state
 from tb_rnngrad.result import CaptureResult
 
 
