@@ -62,7 +62,8 @@ export function weightReadout(hit, meta) {
 
 /**
  * Lines for a point of the flow view.
- * @param {ReturnType<typeof import("./views/flow.js").flowAt>} hit Not null.
+ * @param {NonNullable<ReturnType<typeof import("./views/flow.js").flowAt>>} hit A
+ *   point (flowAt's answer, not null).
  * @param {string} [reach] Name of the reach (labels.reachName), e.g. "gradient
  *   horizon".
  * @returns {string[]} Step (the range of a row of merged steps, whose figures are
@@ -73,7 +74,9 @@ export function flowReadout(hit, reach = "reach") {
   const merged = hit.lastStep !== undefined && hit.lastStep !== hit.step;
   const lines = [merged ? `steps ${hit.step}–${hit.lastStep} (max over them)` : `step ${hit.step}`];
   if (hit.timestep !== null) {
-    lines.push(`timestep ${hit.timestep}`, `norm ${readoutValue(hit.value)}`);
+    // null: the norm is NaN or infinite (the profile's JSON has no NaN); the counts follow.
+    const norm = hit.value === null ? "not finite" : readoutValue(hit.value);
+    lines.push(`timestep ${hit.timestep}`, `norm ${norm}`);
     if (hit.nan) lines.push(`NaN: ${hit.nan}`);
     if (hit.inf) lines.push(`Inf: ${hit.inf}`);
   }
@@ -124,7 +127,7 @@ export function flowCaption(profile, reach = "reach", masked = false) {
  */
 export function reachLine(profile, step, reach = "reach", masked = false) {
   const row = profile ? profile.steps.indexOf(step) : -1;
-  if (row < 0 || profile.values[row].length < 2) return "";
+  if (!profile || row < 0 || profile.values[row].length < 2) return "";
   if (profile.reach === null) return `${reach} at step ${step} unknown (the server sent none)`;
   const k = profile.reach[row];
   const from = masked ? ", counted from each sample's last valid timestep" : "";
