@@ -43,7 +43,9 @@ export function createApp(root, api) {
   const playback = createPlayback({ position: session.position, busy: redraw.busy, go: set });
   /** The health report and latest losses: fetched at start and when a listing
    * changes, not on every pass. */
+  /** @type {Promise<ReturnType<typeof normalizeHealth>|null>} */
   let health = Promise.resolve(null);
+  /** @type {Promise<Record<string, object>|null>|null} */
   let losses = Promise.resolve(null);
 
   function reloadHealth() {
@@ -192,10 +194,9 @@ export function createApp(root, api) {
     if (redraw.stale()) return;
     page.updateControls(session.controls(st, metas, playback.playing()));
     page.about(st.tag, metas);
-    const failed = answer instanceof Error;
-    if (failed) session.noteFailure();
-    const rows = failed ? answer : compareRows(answer, shown);
-    if (!failed) {
+    const rows = answer instanceof Error ? answer : compareRows(answer, shown);
+    if (rows instanceof Error) session.noteFailure();
+    else {
       for (const row of rows) {
         row.findings = report ? report.runs[row.run] : undefined;
         row.loss = latest ? (latest[row.run] ?? null) : undefined;

@@ -5,7 +5,10 @@
  * @module compare_model
  */
 
-/** Sort keys and their own direction ("desc": largest first). */
+/**
+ * Sort keys and their own direction ("desc": largest first).
+ * @type {Record<string, "asc"|"desc">}
+ */
 export const SORT_KEYS = {
   run: "asc",
   reach: "desc",
@@ -27,6 +30,10 @@ export const DEFAULT_SORT = "reach";
  * @property {number|null} nonfinite NaN and Inf values over every logged step.
  * @property {number|null} last_step Largest step logged.
  * @property {string} error Why the run's series cannot be read ("" if it can).
+ * @property {import("./health_model.js").Finding[]} [findings] The run's health
+ *   findings (set by app.js; undefined: the report is not known).
+ * @property {object|null} [loss] The run's latest losses (set by app.js; null: none
+ *   logged, undefined: not known).
  */
 
 /**

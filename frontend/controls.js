@@ -85,7 +85,7 @@ export function createControls(onChange) {
   );
   document.addEventListener("keydown", (ev) => {
     if (ev.key !== "ArrowLeft" && ev.key !== "ArrowRight") return;
-    const t = ev.target;
+    const t = /** @type {HTMLInputElement|null} */ (ev.target);
     const field = t && (t.tagName === "SELECT" || t.tagName === "INPUT");
     const typing = field && t.type !== "checkbox";
     if (typing) return; // the slider and number inputs use the arrows themselves

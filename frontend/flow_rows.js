@@ -36,7 +36,7 @@ export const FLOW_PLOT_HEIGHT = 300;
 export function flowRows(profile, maxRows, currentStep = null) {
   const n = profile.steps.length;
   if (n <= maxRows) return bucketRows(profile, ranges(0, n, n));
-  const c = profile.steps.indexOf(currentStep);
+  const c = currentStep === null ? -1 : profile.steps.indexOf(currentStep);
   if (c < 0) return bucketRows(profile, ranges(0, n, maxRows));
   const before = c;
   const after = n - 1 - c;
@@ -53,6 +53,7 @@ export function flowRows(profile, maxRows, currentStep = null) {
 
 /** `k` contiguous [start, end) ranges of near-equal size covering [lo, hi). */
 function ranges(lo, hi, k) {
+  /** @type {number[][]} */
   const out = [];
   const len = hi - lo;
   for (let i = 0; i < k; i++) {
@@ -61,8 +62,14 @@ function ranges(lo, hi, k) {
   return out;
 }
 
+/**
+ * @param {Parameters<typeof flowRows>[0]} profile As flowRows takes it.
+ * @param {number[][]} buckets [start, end) index ranges, one per row.
+ * @returns {FlowRows}
+ */
 function bucketRows(profile, buckets) {
   const { steps, values, nan_counts: nans, inf_counts: infs, reach } = profile;
+  /** @type {FlowRows} */
   const out = {
     steps: [],
     lastSteps: [],
@@ -78,15 +85,15 @@ function bucketRows(profile, buckets) {
     out.sizes.push(b - a);
     if (b - a === 1) {
       out.values.push(values[a]);
-      if (nans) out.nan_counts.push(nans[a]);
-      if (infs) out.inf_counts.push(infs[a]);
-      if (reach) out.reach.push(reach[a]);
+      if (nans && out.nan_counts) out.nan_counts.push(nans[a]);
+      if (infs && out.inf_counts) out.inf_counts.push(infs[a]);
+      if (reach && out.reach) out.reach.push(reach[a]);
       continue;
     }
     out.values.push(maxRow(values, a, b));
-    if (nans) out.nan_counts.push(sumRow(nans, a, b));
-    if (infs) out.inf_counts.push(sumRow(infs, a, b));
-    if (reach) out.reach.push(Math.max(...reach.slice(a, b)));
+    if (nans && out.nan_counts) out.nan_counts.push(sumRow(nans, a, b));
+    if (infs && out.inf_counts) out.inf_counts.push(sumRow(infs, a, b));
+    if (reach && out.reach) out.reach.push(Math.max(...reach.slice(a, b)));
   }
   return out;
 }

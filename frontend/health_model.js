@@ -6,7 +6,7 @@
  */
 import { VIEWS } from "./state.js";
 
-/** Statuses, worst first. */
+/** Statuses, worst first. @type {Array<"problem"|"warning"|"healthy">} */
 export const STATUSES = ["problem", "warning", "healthy"];
 
 /**
@@ -30,7 +30,9 @@ export const STATUSES = ["problem", "warning", "healthy"];
  * @returns {{runs: Record<string, Finding[]>, status: Record<string, string>}}
  */
 export function normalizeHealth(answer) {
+  /** @type {Record<string, Finding[]>} */
   const runs = {};
+  /** @type {Record<string, string>} */
   const status = {};
   const given = answer && typeof answer.runs === "object" && answer.runs ? answer.runs : {};
   for (const [run, list] of Object.entries(given)) {

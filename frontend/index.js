@@ -25,7 +25,7 @@ export async function render() {
   const root = el("div", { class: "rg-app", id: "rg-app" });
   document.body.append(root);
   app = createApp(root, createApi());
-  window.rnngrad = app; // for benchmarks and debugging
+  /** @type {any} */ (window).rnngrad = app; // for benchmarks and debugging
   await app.start();
   return app;
 }

@@ -26,6 +26,8 @@ const PANEL_GAP = 16;
  * @param {(step: number) => void} hooks.onStep A step picked in a flow view.
  * @param {() => string} hooks.link Puts the state in the address; returns the URL
  *   to share (the copy-link control).
+ * @param {(run: string, finding: import("./health_model.js").Finding) => void}
+ *   [hooks.onFinding] A Health link was clicked.
  * @returns {object} The page; see the methods below.
  */
 export function createPage(root, { onChange, onStep, link, onFinding }) {

@@ -158,7 +158,7 @@ export function firstTag(groups, test) {
 export function choices(groups, tag, quantity) {
   const layers = groups.map((g) => {
     const t = tagFor(g, quantity);
-    return { label: g.label, tag: t, unreadable: g.entries.find((e) => e.tag === t).unreadable };
+    return { label: g.label, tag: t, unreadable: Boolean(g.entries.find((e) => e.tag === t)?.unreadable) };
   });
   const shown = groupOf(groups, tag);
   return { layers, quantities: shown ? shown.entries.map((e) => ({ ...e })) : [] };

@@ -58,7 +58,8 @@ export function fillHeatmap(pixels, array, dims, o) {
  * sequential log colours; NaN / Inf counts win over the value. Rows shorter than
  * `cols` (fewer timesteps logged at that step) are padded with `pad`.
  * @param {Uint32Array} pixels Output, rows x cols.
- * @param {number[][]} values Per-step rows of per-timestep norms.
+ * @param {Array<Array<number|null>>} values Per-step rows of per-timestep norms
+ *   (null: NaN or infinite, coloured by the counts).
  * @param {number[][]|null} nanCounts Same shape, NaN counts.
  * @param {number[][]|null} infCounts Same shape, Inf counts.
  * @param {number} cols Timesteps.

@@ -16,21 +16,33 @@ import { createWeightModels } from "./weight_model.js";
 import { isWeights } from "./weights.js";
 
 /**
- * @typedef {object} RunModel
+ * A run model: a message instead of the views (RunMessage) or the views
+ * (RunViews); `message` tells which (null: the views).
+ * @typedef {RunMessage|RunViews} RunModel
+ */
+
+/**
+ * @typedef {object} RunMessage
  * @property {object|null} meta The tag's metadata (null: the run has no such tag).
- * @property {string|null} message Why the run shows no view; then only `meta` and
- *   `failed` are set.
- * @property {number} [step] Step shown.
- * @property {import("./prepare.js").Prepared|null} [prep] The tensor views' data
- *   (null: they cannot be drawn; `messages` says why).
- * @property {import("./normalize.js").Scale|null} [scale] Colour scale of `prep`.
- * @property {string} [note] Extra text for the step line.
- * @property {object|null} [profile] The profile (null: it could not be loaded).
- * @property {string[]} [messages] Errors shown above the views that are drawn.
- * @property {import("./weight_model.js").WeightsView|null} [weights] The Weights
- *   view's data, for weight-matrix series (null: it could not be loaded).
+ * @property {string} message Why the run shows no view.
  * @property {boolean} failed Whether a request failed (network, HTTP): the next
  *   reload of the listings draws again, which retries it.
+ */
+
+/**
+ * @typedef {object} RunViews
+ * @property {object} meta The tag's metadata.
+ * @property {null} message No message: the views are shown.
+ * @property {number} step Step shown.
+ * @property {import("./prepare.js").Prepared|null} prep The tensor views' data
+ *   (null: they cannot be drawn; `messages` says why).
+ * @property {import("./normalize.js").Scale|null} scale Colour scale of `prep`.
+ * @property {string} note Extra text for the step line.
+ * @property {object|null} profile The profile (null: it could not be loaded).
+ * @property {string[]} messages Errors shown above the views that are drawn.
+ * @property {import("./weight_model.js").WeightsView|null} [weights] The Weights
+ *   view's data, for weight-matrix series (null: it could not be loaded).
+ * @property {boolean} failed As in RunMessage.
  */
 
 /**
@@ -58,7 +70,7 @@ export function createRunModels(loader) {
       return message(meta, `${series} could not be read: ${meta.error}`);
     }
     if (runSteps instanceof Error) return message(meta, runSteps.message, isLoadFailure(runSteps));
-    const step = stepAtOrBefore(runSteps, wanted);
+    const step = stepAtOrBefore(runSteps, wanted ?? Infinity); // null: the latest
     if (step === null) return message(meta, `Run "${run}" has no logged step of "${st.tag}".`);
     if (isMatrix(meta.kind)) return weightsModel(run, meta, runSteps, step, st);
     const profileP = hasProfile(meta.kind)
@@ -175,7 +187,12 @@ export function createRunModels(loader) {
   return { model, prefetch };
 }
 
-/** @returns {RunModel} A model that shows `text` instead of the views. */
+/**
+ * @param {object|null} meta The tag's metadata.
+ * @param {string} text The message.
+ * @param {boolean} [failed] Whether a request failed.
+ * @returns {RunMessage} A model that shows `text` instead of the views.
+ */
 function message(meta, text, failed = false) {
   return { meta, message: text, failed };
 }

@@ -18,8 +18,9 @@ import { createWeightsSection } from "./views/weights_section.js";
  * @param {string} run Run name (shown as text only).
  * @param {{onStep: (step: number) => void, onFinding?: Function}} hooks Flow-view
  *   clicks pick a step; onFinding(run, finding): a Health link was clicked.
- * @returns {{element: HTMLElement, show: Function, drawn: Function}} show(model, at)
- *   shows a run model; drawn(canvas) is what one of its canvases shows (tests).
+ * @returns {{element: HTMLElement, show: Function, drawn: Function,
+ *   showHealth: Function}} show(model, at) shows a run model; drawn(canvas) is what
+ *   one of its canvases shows (tests); showHealth(findings) the Health line.
  */
 export function createRunPanel(run, hooks) {
   const title = el("h2", { class: "rg-run-name", text: run });
@@ -61,7 +62,7 @@ export function createRunPanel(run, hooks) {
   const flow = sections.flow;
   flow.canvas.addEventListener("click", (ev) => {
     const drawn = flow.drawn();
-    if (!drawn) return;
+    if (!drawn || !drawn.pick) return; // the flow view always has pick
     const r = flow.canvas.getBoundingClientRect();
     const step = drawn.pick(ev.clientX - r.left, ev.clientY - r.top);
     if (step !== null) hooks.onStep(step);

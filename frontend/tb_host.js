@@ -123,6 +123,8 @@ export async function getUrlData(win = globalThis.window) {
  * readable). Read first: TensorBoard 2.x answers GetURLPluginData from a copy of
  * the address it takes on "hashchange" only, so on a page just opened from a link
  * the answer is empty.
+ * @param {Window} win This frame's window.
+ * @returns {Record<string, string>|null}
  */
 function ownEntries(win) {
   let hash;
@@ -134,6 +136,7 @@ function ownEntries(win) {
   }
   if (typeof hash !== "string") return null;
   const prefix = `p.${PLUGIN_NAME}.`;
+  /** @type {Record<string, string>} */
   const out = {};
   for (const [k, v] of Object.entries(parseHash(hash))) {
     if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
@@ -182,7 +185,13 @@ export function setUrlData(data, win = globalThis.window) {
  * @param {string} hash location.hash.
  * @returns {Object<string, string>}
  */
+/**
+ * @param {string} hash A location hash, with or without the leading "#".
+ * @returns {Record<string, string>} Its `key=value` entries, decoded (malformed
+ *   ones skipped).
+ */
 export function parseHash(hash) {
+  /** @type {Record<string, string>} */
   const out = {};
   for (const part of String(hash || "").replace(/^#/, "").split("&")) {
     const kv = part.split("=");

@@ -44,7 +44,7 @@ export function dimsOf(shape) {
  */
 export function reflectTime(src, d, from, out) {
   const { batch: B, time: T, channels: C } = d;
-  const dst = out && out.length === src.length ? out : new src.constructor(src.length);
+  const dst = out && out.length === src.length ? out : new (/** @type {new (n: number) => Float32Array|Float64Array} */ (src.constructor))(src.length);
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const row = (b * T + t) * C;

@@ -20,8 +20,10 @@ export const OS_DARK_QUERY = "(prefers-color-scheme: dark)";
 /**
  * Colours of one theme, keyed as in palette.json's "ui" but in camelCase, plus
  * `background` (the flow view's padding, "special.background"). Strings are CSS
- * colours; `nonfiniteOutline` is null when NaN/Inf markers need no outline.
- * @typedef {Object<string, string|null>} ThemeColors
+ * colours; `nonfiniteOutline` is null when NaN/Inf markers need no outline (the
+ * index type cannot say that one key differs: test it before use, as scalar0d.js
+ * does).
+ * @typedef {Record<string, string>} ThemeColors
  */
 
 const camel = (key) => key.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
@@ -100,6 +102,7 @@ export function themeCss(themes = THEMES) {
   return `${block(":root", themes.light, "light")}\n${block(`:root.${DARK_CLASS}`, themes.dark, "dark")}\n`;
 }
 
+/** @type {"light"|"dark"} */
 let current = "light";
 
 /**
@@ -146,7 +149,8 @@ export function followTheme(win, onChange) {
     stops.push(() => query.removeEventListener("change", check));
   }
   const body = hostBody(win);
-  const Observer = body && (win.MutationObserver || globalThis.MutationObserver);
+  const own = /** @type {{MutationObserver?: typeof MutationObserver}} */ (win).MutationObserver;
+  const Observer = body && (own || globalThis.MutationObserver);
   if (Observer) {
     const observer = new Observer(check);
     observer.observe(body, { attributes: true, attributeFilter: ["class"] });

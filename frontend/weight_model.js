@@ -57,7 +57,7 @@ export function createWeightModels(loader) {
       otherStep = steps.includes(step) ? step : null;
       if (otherStep === null) notes.push(`"${other}" has no logged step ${step}.`);
     }
-    const shown = otherStep === null ? [tag] : [tag, other];
+    const shown = otherStep === null || !other ? [tag] : [tag, other];
     const matrices = await Promise.all(
       shown.map(async (t) => matrixOf(tags[run][t].kind, t, await loader.tensor(run, t, step), meta)),
     );

@@ -37,7 +37,8 @@ export function createCompareView({ onOpen, onSort }) {
    * Shows the rows.
    * @param {import("../compare_model.js").CompareRow[]} rows In selection order
    *   (which gives each run its colour).
-   * @param {{tag: string, sort: string, order: string, width: number}} o What to show.
+   * @param {{tag: string, sort: string, order: "asc"|"desc", width: number}} o What
+   *   to show.
    */
   function show(rows, o) {
     const kind = rows.find((r) => r.kind)?.kind || "";

@@ -35,8 +35,9 @@ export function reachWidth(availWidth) {
  * Draws the flow image and the reach curve; more steps than pixel rows are merged
  * (flow_rows.js), the current step keeping its own row.
  * @param {HTMLCanvasElement} canvas Target.
- * @param {{steps: number[], values: number[][], nan_counts: number[][]|null,
- *   inf_counts: number[][]|null, reach: number[]|null}} profile From api.profile.
+ * @param {{steps: number[], values: Array<Array<number|null>>,
+ *   nan_counts: number[][]|null, inf_counts: number[][]|null,
+ *   reach: number[]|null}} full From api.profile (null values: NaN or infinite).
  * @param {object} [opts]
  * @param {number|null} [opts.currentStep] Step to mark.
  * @param {number} [opts.availWidth] Width, CSS px.
@@ -68,10 +69,12 @@ export function drawFlow(canvas, full, opts = {}) {
     blit(ctx, s, g.x, g.y, cols * g.cellW, rows * g.cellH);
   }
   drawAxes(ctx, g, profile.steps, opts.timeAxis || "timestep");
-  const current = profile.steps.indexOf(opts.currentStep);
+  const current = opts.currentStep == null ? -1 : profile.steps.indexOf(opts.currentStep);
   if (current >= 0) markRow(ctx, g, current);
   const reach = showReach ? drawReach(ctx, g, profile.reach, cols, current, reachW) : null;
-  return { g, origins: [[0, 0]], range, cols, showReach, reach, rows: profile };
+  /** @type {Array<[number, number]>} */
+  const origins = [[0, 0]];
+  return { g, origins, range, cols, showReach, reach, rows: profile };
 }
 
 function drawAxes(ctx, g, steps, timeAxis) {
@@ -122,7 +125,7 @@ function drawReach(ctx, g, reach, cols, current, reachW) {
   const theme = colors();
   ctx.fillStyle = theme.plotBackground;
   ctx.fillRect(x0, g.y, plotW, plotH);
-  const ticks = integerTicks(cols - 1).map((k) => [k, x0 + k * sx]);
+  const ticks = integerTicks(cols - 1).map((k) => /** @type {[number, number]} */ ([k, x0 + k * sx]));
   ctx.fillStyle = theme.zeroLine;
   for (const [, x] of ticks) ctx.fillRect(Math.round(x), g.y, 1, plotH);
   ctx.strokeStyle = theme.frame;

@@ -170,7 +170,7 @@ function drawAxes(ctx, g, ox, oy, { transpose, splitAt, names, times }) {
  * @param {HeatmapGeometry} geom From drawHeatmap.
  * @param {number} px x in canvas CSS px.
  * @param {number} py y in canvas CSS px.
- * @returns {{local: number, sample: number, channel: number, timestep: number}|null}
+ * @returns {{local: number, sample: number|string, channel: number, timestep: number}|null}
  */
 export function heatmapAt(geom, px, py) {
   const hit = hitCell(geom.g, geom.origins, px, py);

@@ -63,7 +63,7 @@ export function drawNormHistory(canvas, profile, opts = {}) {
       ctx.fillRect(p.x - 3, M.top, 6, 6);
     }
   });
-  const current = profile.steps.indexOf(opts.currentStep);
+  const current = opts.currentStep == null ? -1 : profile.steps.indexOf(opts.currentStep);
   if (current >= 0) {
     ctx.strokeStyle = theme.marker;
     ctx.lineWidth = 2;

@@ -16,7 +16,7 @@ const INSET = 5;
 /**
  * Draws the scatter.
  * @param {HTMLCanvasElement} canvas Target.
- * @param {ArrayLike<number>} array (B, C) values (rank 2, or (B, 1, C)).
+ * @param {Float32Array|Float64Array} array (B, C) values (rank 2, or (B, 1, C)).
  * @param {{batch: number, channels: number}} dims Dimensions.
  * @param {object} opts
  * @param {number[]} [opts.samples] Batch indices drawn (default all).

@@ -61,7 +61,7 @@ export function createWeightsSection() {
   function draw(v) {
     last = v;
     const w = v.weights;
-    const mode = scaleSelect.value;
+    const mode = /** @type {"shared"|"gate"} */ (scaleSelect.value);
     const names = w.matrices.map((m) => matrixName(m.kind));
     const scales = w.matrices.map((m) => gateScales(m.stats, mode));
     const geom = drawGateHeatmaps(canvas, w.matrices, {
