@@ -5,6 +5,33 @@
  */
 import { parseNpy } from "./npy.js";
 
+/**
+ * A series' metadata, as the `tags` route lists it (docs/http_api.md). An unreadable
+ * series has `error` and nothing else: test `error` before reading the rest.
+ * @typedef {object} TagMeta
+ * @property {string} kind Quantity, e.g. "gradients" (quantities.js, labels.js).
+ * @property {string} layer_name Layer name.
+ * @property {string} layer_class Layer class (the wrapped one for Bidirectional).
+ * @property {number} units Units per direction (0: unknown).
+ * @property {boolean} bidirectional Whether the layer is bidirectional.
+ * @property {string} merge_mode "concat", "sum", "mul", "ave", "none" or "".
+ * @property {string} direction "forward"/"backward" for one half of a
+ *   merge_mode=None layer, else "".
+ * @property {number[]} shape Shape at the first logged step.
+ * @property {string} dtype "float16", "float32" or "float64".
+ * @property {string} [description] The description given when logging (text).
+ * @property {number} max_step Largest step logged.
+ * @property {boolean} has_mask Whether a mask is stored beside the tensor.
+ * @property {number} [reach_threshold] Relative threshold of the reach.
+ * @property {string[]} weights Names of axis 0 of a weight-matrix series ([]: none).
+ * @property {string[]} gates Names of its axis 2 ([]: none).
+ * @property {number[]} call_timesteps Timesteps of each call of a recurrence unrolled
+ *   by hand ([]: one call).
+ * @property {{captured_shape: number[], captured_dtype: string, timestep_pool: number,
+ *   note: string}|null} reduction How the stored tensor was reduced (null: as captured).
+ * @property {string} [error] Why the series cannot be read (then nothing else is set).
+ */
+
 /** An HTTP or decoding failure with a message a person can act on. */
 export class ApiError extends Error {
   /**
@@ -98,7 +125,7 @@ export function createApi(fetchImpl = (...a) => globalThis.fetch(...a)) {
     `run "${run}", tag "${tag}"${step === undefined ? "" : `, step ${step}`}`;
 
   return {
-    /** @returns {Promise<object>} {run: {tag: metadata}}. */
+    /** @returns {Promise<Record<string, Record<string, TagMeta>>>} {run: {tag: metadata}}. */
     tags: () => json(routeUrl("tags"), "the list of runs and tags"),
     /** @returns {Promise<Array<{step: number, wall_time: number}>>} */
     steps: (run, tag) =>

@@ -37,8 +37,23 @@ export const DEFAULT_SORT = "reach";
  */
 
 /**
+ * One run's entry in the compare route's answer (docs/http_api.md): the figures, or
+ * `error` alone.
+ * @typedef {object} CompareEntry
+ * @property {string} [error] Why the run's series cannot be read.
+ * @property {string} kind
+ * @property {number[]} steps
+ * @property {number[]} reach
+ * @property {number|null} latest_reach
+ * @property {number|null} max_abs
+ * @property {number|null} max_abs_step
+ * @property {number|null} nonfinite
+ * @property {number|null} last_step
+ */
+
+/**
  * The rows of the selected runs that have the tag.
- * @param {{runs: Object<string, object>}} answer The compare route's answer.
+ * @param {{runs: Record<string, CompareEntry>}} answer The compare route's answer.
  * @param {string[]} selected Selected runs.
  * @returns {CompareRow[]} In `selected`'s order.
  */
@@ -67,10 +82,16 @@ export function compareRows(answer, selected) {
     });
 }
 
-/** The value a row sorts by under `key`; null sorts last. */
+/**
+ * The value a row sorts by under `key`; null sorts last.
+ * @param {CompareRow} row Row.
+ * @param {string} key One of SORT_KEYS.
+ * @returns {string|number|null}
+ */
 function sortValue(row, key) {
   if (key === "run") return row.run;
-  return row[key === "reach" ? "reach_latest" : key] ?? null;
+  const fields = /** @type {Record<string, number|null|undefined>} */ (/** @type {unknown} */ (row));
+  return fields[key === "reach" ? "reach_latest" : key] ?? null;
 }
 
 /**
@@ -81,7 +102,7 @@ function sortValue(row, key) {
  */
 export function sortRows(rows, key, order = SORT_KEYS[key]) {
   const sign = order === "desc" ? -1 : 1;
-  const byRun = (a, b) => (a.run < b.run ? -1 : a.run > b.run ? 1 : 0);
+  const byRun = (/** @type {CompareRow} */ a, /** @type {CompareRow} */ b) => (a.run < b.run ? -1 : a.run > b.run ? 1 : 0);
   return rows.slice().sort((a, b) => {
     const va = sortValue(a, key);
     const vb = sortValue(b, key);

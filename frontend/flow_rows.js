@@ -51,7 +51,13 @@ export function flowRows(profile, maxRows, currentStep = null) {
   ]);
 }
 
-/** `k` contiguous [start, end) ranges of near-equal size covering [lo, hi). */
+/**
+ * `k` contiguous [start, end) ranges of near-equal size covering [lo, hi).
+ * @param {number} lo Start.
+ * @param {number} hi End.
+ * @param {number} k Number of ranges.
+ * @returns {number[][]}
+ */
 function ranges(lo, hi, k) {
   /** @type {number[][]} */
   const out = [];
@@ -98,20 +104,34 @@ function bucketRows(profile, buckets) {
   return out;
 }
 
-/** Per timestep, the largest non-null value of rows [a, b) (null if none). */
+/**
+ * Per timestep, the largest non-null value of rows [a, b) (null if none).
+ * @param {Array<Array<number|null>>} rows Rows.
+ * @param {number} a First row.
+ * @param {number} b Past the last row.
+ * @returns {Array<number|null>}
+ */
 function maxRow(rows, a, b) {
+  /** @type {Array<number|null>} */
   const out = new Array(widest(rows, a, b)).fill(null);
   for (let r = a; r < b; r++) {
     const row = rows[r];
     for (let t = 0; t < row.length; t++) {
       const v = row[t];
-      if (v !== null && (out[t] === null || v > out[t])) out[t] = v;
+      const o = out[t];
+      if (v !== null && (o === null || v > o)) out[t] = v;
     }
   }
   return out;
 }
 
-/** Per timestep, the sum of rows [a, b) (missing entries count 0). */
+/**
+ * Per timestep, the sum of rows [a, b) (missing entries count 0).
+ * @param {number[][]} rows Rows.
+ * @param {number} a First row.
+ * @param {number} b Past the last row.
+ * @returns {number[]}
+ */
 function sumRow(rows, a, b) {
   const out = new Array(widest(rows, a, b)).fill(0);
   for (let r = a; r < b; r++) {
@@ -121,8 +141,14 @@ function sumRow(rows, a, b) {
   return out;
 }
 
+/**
+ * @param {Array<Array<unknown>|undefined>} rows Rows (missing ones count 0).
+ * @param {number} a First row.
+ * @param {number} b Past the last row.
+ * @returns {number} The length of the longest of rows [a, b).
+ */
 function widest(rows, a, b) {
   let w = 0;
-  for (let r = a; r < b; r++) w = Math.max(w, rows[r] ? rows[r].length : 0);
+  for (let r = a; r < b; r++) w = Math.max(w, rows[r]?.length ?? 0);
   return w;
 }

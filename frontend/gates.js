@@ -6,6 +6,7 @@
  * Pure: no DOM.
  * @module gates
  */
+/** @import { TagMeta } from "./api.js" */
 import { divergingColor } from "./colormap.js";
 import { hitCell, tileGrid } from "./layout.js";
 import { symmetricScale, toUnit } from "./normalize.js";
@@ -62,7 +63,7 @@ export function matrixName(kind) {
  * logged it with the same weight, gates and shape.
  * @param {Record<string, object>} runTags The run's tags -> metadata.
  * @param {string} tag The tag shown.
- * @param {object} meta Its metadata.
+ * @param {TagMeta} meta Its metadata.
  * @returns {string|null}
  */
 export function siblingTag(runTags, tag, meta) {
@@ -93,7 +94,7 @@ export function siblingTag(runTags, tag, meta) {
 /**
  * The gate blocks of a matrix with `cols` columns: equal blocks in the metadata's
  * order (Keras's: LSTM i, f, c, o; GRU z, r, h).
- * @param {object} meta Tag metadata (`gates`).
+ * @param {TagMeta} meta Tag metadata (`gates`).
  * @param {number} cols Columns of the matrix.
  * @returns {GateSpan[]}
  * @throws {Error} When the columns cannot be split into the named gates.
@@ -111,7 +112,7 @@ export function gateSpans(meta, cols) {
 }
 
 /**
- * @param {object} meta Tag metadata (`direction`).
+ * @param {TagMeta} meta Tag metadata (`direction`).
  * @returns {string} "forward", "backward" or "" (not a Bidirectional half).
  */
 export function directionOf(meta) {
@@ -119,7 +120,7 @@ export function directionOf(meta) {
 }
 
 /**
- * @param {object} meta Tag metadata (`weights`: the weight's one name).
+ * @param {TagMeta} meta Tag metadata (`weights`: the weight's one name).
  * @returns {{weight: string, row: string}} The weight's name and what its rows are,
  *   e.g. {weight: "kernel", row: "input feature"}.
  */

@@ -2,6 +2,7 @@
  * Human-readable names for what a series holds. Pure: no DOM.
  * @module labels
  */
+/** @import { TagMeta } from "./api.js" */
 import { callsSummary } from "./calls.js";
 
 /**
@@ -183,7 +184,7 @@ function unknownKind(kind) {
 
 /**
  * One-line description of the layer behind a series.
- * @param {object} meta Tag metadata.
+ * @param {TagMeta} meta Tag metadata.
  * @returns {string} E.g. "lstm_1 · LSTM · 32 units · bidirectional (concat)".
  */
 export function layerSummary(meta) {
@@ -204,7 +205,7 @@ export function layerSummary(meta) {
  * The panel's line on a reduced series: what is stored of what was captured (the
  * server's note, e.g. "4 of 16 samples, 512 of 1,024 channels with the largest
  * norm, timesteps pooled 4:1 by largest |g|, float16").
- * @param {object} meta Tag metadata.
+ * @param {TagMeta} meta Tag metadata.
  * @returns {string} "Stored: …", or "" for a series stored as captured.
  */
 export function storedLine(meta) {
@@ -215,7 +216,7 @@ export function storedLine(meta) {
 /**
  * Name of a channel, marking the halves of a bidirectional concat layer.
  * @param {number} c Channel index.
- * @param {object} meta Tag metadata.
+ * @param {TagMeta} meta Tag metadata.
  * @returns {string} E.g. "ch 3", "ch 35 (bwd 3)".
  */
 export function channelLabel(c, meta) {

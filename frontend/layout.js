@@ -177,6 +177,12 @@ export function readoutValue(v) {
   return exponent ? `${m}e${exponent}` : m;
 }
 
+/**
+ * @param {number} v Value (not a number: `lo`).
+ * @param {number} lo Lower bound.
+ * @param {number} hi Upper bound.
+ * @returns {number} `v` truncated to an integer in [lo, hi].
+ */
 function clampInt(v, lo, hi) {
   return Math.max(lo, Math.min(hi, Math.trunc(v) || lo));
 }

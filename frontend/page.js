@@ -5,6 +5,7 @@
  * DOM view.
  * @module page
  */
+/** @import { TagMeta } from "./api.js" */
 import { createControls } from "./controls.js";
 import { el, replaceChildren } from "./dom.js";
 import { emptyState } from "./empty.js";
@@ -159,7 +160,7 @@ export function createPage(root, { onChange, onStep, link, onFinding }) {
      * Shows the description of the series shown once for all panels (collapsed;
      * text only): each distinct description of the runs' metadata.
      * @param {string} tag Tag shown (a new tag collapses the box again).
-     * @param {Array<object|null>} metas Each shown run's metadata of the tag.
+     * @param {Array<TagMeta|null>} metas Each shown run's metadata of the tag.
      */
     about(tag, metas) {
       const texts = [...new Set(metas.map((m) => m && m.description).filter(Boolean))];

@@ -4,6 +4,7 @@
  * NaN/Inf counts and max|g|. Pure: no DOM; derived arrays are cached on the entry.
  * @module prepare
  */
+/** @import { TagMeta } from "./api.js" */
 import { maxAbsFinite } from "./normalize.js";
 import {
   countNonFinite,
@@ -36,7 +37,7 @@ import { isWeights } from "./weights.js";
 /**
  * @param {import("./loader.js").TensorEntry} entry Fetched tensor.
  * @param {Uint8Array|null} mask (B*T) mask of the whole batch, or null.
- * @param {object} meta Tag metadata.
+ * @param {TagMeta} meta Tag metadata.
  * @param {{sampleMode: string, sample: number, reflect: boolean}} st UI state
  *   (the sample mode does not apply to weights).
  * @returns {Prepared}

@@ -16,6 +16,7 @@
  * quantity is a group of its own too, so every tag can be picked.
  * @module quantities
  */
+/** @import { TagMeta } from "./api.js" */
 import { QUANTITY_ORDER } from "./labels.js";
 
 /** The tag the Keras callback writes each kind under: [prefix, suffix] of the key. */
@@ -31,7 +32,7 @@ const CALLBACK_TAGS = {
 /**
  * @typedef {object} Series
  * @property {string} tag Tag.
- * @property {object|null} meta Its metadata in a run that can read it (null: none).
+ * @property {TagMeta|null} meta Its metadata in a run that can read it (null: none).
  * @property {boolean} unreadable Whether some run cannot read it.
  */
 
@@ -70,7 +71,7 @@ export function seriesOf(listing, runs) {
 
 /**
  * @param {string} tag Tag.
- * @param {object} meta Its metadata.
+ * @param {TagMeta} meta Its metadata.
  * @returns {string|null} The layer key (see the module's doc), or null.
  */
 export function layerKey(tag, meta) {

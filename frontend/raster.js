@@ -179,6 +179,15 @@ export function markNonFinite(pixels, stride, values, offset, step, count, box, 
   }
 }
 
+/**
+ * Fills column `col` from row `a` to row `b` (both included, either order).
+ * @param {Uint32Array} pixels Target.
+ * @param {number} stride Row length in pixels.
+ * @param {number} col Column.
+ * @param {number} a One end row.
+ * @param {number} b The other end row.
+ * @param {number} color Packed colour.
+ */
 function run(pixels, stride, col, a, b, color) {
   const r1 = a < b ? b : a;
   for (let r = a < b ? a : b; r <= r1; r++) pixels[r * stride + col] = color;

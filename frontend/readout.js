@@ -2,6 +2,7 @@
  * Hover read-outs: the lines shown for what is under the pointer. Pure: no DOM.
  * @module readout
  */
+/** @import { TagMeta } from "./api.js" */
 import { timeLabel } from "./calls.js";
 import { FLOW_PLOT_HEIGHT } from "./flow_rows.js";
 import { originalChannel, timestepText } from "./kept.js";
@@ -17,7 +18,7 @@ import { readoutValue } from "./layout.js";
  * @param {number} [hit.inputTime] Input time of a reflected timestep.
  * @param {number} hit.value Value.
  * @param {boolean} [hit.masked] Whether the timestep is masked.
- * @param {object} meta Tag metadata (for channel names).
+ * @param {TagMeta} meta Tag metadata (for channel names).
  * @param {import("./kept.js").Kept|null} [kept] What a reduced series keeps at the
  *   step: channel and timesteps are then given as captured.
  * @returns {string[]} E.g. ["sample 0", "ch 1", "timestep 5", "value -1"].
@@ -46,7 +47,7 @@ export function valueReadout(hit, meta, kept = null) {
  * @param {number} hit.timestep Timestep.
  * @param {number} [hit.inputTime] Input time of a reflected timestep.
  * @param {number} hit.value Norm of the timestep's term of that weight's gradient.
- * @param {object} [meta] Tag metadata (for the time axis of an unrolled recurrence).
+ * @param {TagMeta} [meta] Tag metadata (for the time axis of an unrolled recurrence).
  * @returns {string[]} E.g. ["weight recurrent_kernel", "gate f", "timestep 5",
  *   "value 0.25"].
  */

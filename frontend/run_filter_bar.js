@@ -24,7 +24,7 @@ export function createRunFilterBar(onChange) {
     spellcheck: false,
   });
   input.addEventListener("input", () => onChange({ runFilter: input.value }));
-  const pick = (on) => () =>
+  const pick = (/** @type {boolean} */ on) => () =>
     onChange({ runs: selectMatching(model.runs, model.selected, model.text, on) });
   const all = el("button", {
     type: "button",

@@ -4,6 +4,7 @@
  * the loader; and which tensors to fetch ahead. Pure: no DOM.
  * @module run_model
  */
+/** @import { TagMeta } from "./api.js" */
 import { ApiError } from "./api.js";
 import { createFixedRanges, fixedScaleNote } from "./fixed_scale.js";
 import { SAMPLE_FETCH_ELEMENTS } from "./loader.js";
@@ -23,7 +24,7 @@ import { isWeights } from "./weights.js";
 
 /**
  * @typedef {object} RunMessage
- * @property {object|null} meta The tag's metadata (null: the run has no such tag).
+ * @property {TagMeta|null} meta The tag's metadata (null: the run has no such tag).
  * @property {string} message Why the run shows no view.
  * @property {boolean} failed Whether a request failed (network, HTTP): the next
  *   reload of the listings draws again, which retries it.
@@ -31,7 +32,7 @@ import { isWeights } from "./weights.js";
 
 /**
  * @typedef {object} RunViews
- * @property {object} meta The tag's metadata.
+ * @property {TagMeta} meta The tag's metadata.
  * @property {null} message No message: the views are shown.
  * @property {number} step Step shown.
  * @property {import("./prepare.js").Prepared|null} prep The tensor views' data
@@ -55,7 +56,7 @@ export function createRunModels(loader) {
 
   /**
    * @param {string} run Run.
-   * @param {object|null} meta The tag's metadata in that run.
+   * @param {TagMeta|null} meta The tag's metadata in that run.
    * @param {number[]|Error} runSteps The run's steps, or why they could not be loaded.
    * @param {number|null} wanted The slider's step (the run shows its latest step at
    *   or before it).
@@ -165,7 +166,7 @@ export function createRunModels(loader) {
   /**
    * Fetches ahead the tensors each run shows at step `next`.
    * @param {import("./state.js").State} st UI state.
-   * @param {Array<object|null>} metas Each run's metadata of the tag.
+   * @param {Array<TagMeta|null>} metas Each run's metadata of the tag.
    * @param {Array<number[]|Error>} runSteps Each run's steps.
    * @param {number} next The slider's next step.
    * @param {() => void} onStepsChanged Called when a 404 (evicted) changed a run's
@@ -188,7 +189,7 @@ export function createRunModels(loader) {
 }
 
 /**
- * @param {object|null} meta The tag's metadata.
+ * @param {TagMeta|null} meta The tag's metadata.
  * @param {string} text The message.
  * @param {boolean} [failed] Whether a request failed.
  * @returns {RunMessage} A model that shows `text` instead of the views.

@@ -4,6 +4,7 @@
  * address in step with the state and draws it.
  * @module session
  */
+/** @import { TagMeta } from "./api.js" */
 import { choices, firstTag, groupLayers, groupOf, seriesOf, tagFor } from "./quantities.js";
 import { indexOfStep, stepToward, unionSteps } from "./steps.js";
 import { canReflect } from "./tensor_ops.js";
@@ -195,12 +196,14 @@ export function createSession(initial) {
     /**
      * The controls' model for a pass.
      * @param {import("./state.js").State} st The pass's state.
-     * @param {Array<object|null>} metas From begin().
+     * @param {Array<TagMeta|null>} metas From begin().
      * @param {boolean} playing Whether playback runs.
      * @returns {import("./controls.js").ControlsModel}
      */
     controls(st, metas, playing) {
-      const sampled = metas.filter((m) => m && Array.isArray(m.shape) && !isWeights(m));
+      const sampled = metas.filter(
+        /** @returns {m is TagMeta} */ (m) => m !== null && m !== undefined && Array.isArray(m.shape) && !isWeights(m),
+      );
       return {
         runs,
         ...choices(groups, st.tag, st.quantity),

@@ -127,11 +127,22 @@ export function decodeState(hash) {
   return s;
 }
 
+/**
+ * @template F
+ * @param {string|null} text An integer, as text.
+ * @param {F} fallback Value when `text` is not one.
+ * @returns {number|F}
+ */
 function intOr(text, fallback) {
   if (text === null || !/^-?\d+$/.test(text)) return fallback;
   return Number(text);
 }
 
+/**
+ * @param {string|null} text A finite number, as text.
+ * @param {number} fallback Value when `text` is not one.
+ * @returns {number}
+ */
 function numberOr(text, fallback) {
   if (text === null || text.trim() === "") return fallback;
   const n = Number(text);
@@ -181,7 +192,11 @@ export function stateFromUrlData(data) {
   return decodeState(p.toString());
 }
 
-/** Whether `text` is the JSON of an empty list (every run unchecked). */
+/**
+ * Whether `text` is the JSON of an empty list (every run unchecked).
+ * @param {string} text JSON.
+ * @returns {boolean}
+ */
 function isEmptyList(text) {
   try {
     const list = JSON.parse(text);
@@ -191,6 +206,10 @@ function isEmptyList(text) {
   }
 }
 
+/**
+ * @param {string} text JSON of a list of runs.
+ * @returns {string[]} Its strings ([] when it is not a list).
+ */
 function runList(text) {
   try {
     const list = JSON.parse(text);

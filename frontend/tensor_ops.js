@@ -3,6 +3,7 @@
  * Rank-2 (batch, channels) data is treated as time = 1. Pure: no DOM.
  * @module tensor_ops
  */
+/** @import { TagMeta } from "./api.js" */
 
 /**
  * @typedef {object} Dims
@@ -114,7 +115,7 @@ export function maskRow(mask, batch, time, sample) {
 
 /**
  * First channel whose time axis "reflect" flips.
- * @param {object} meta Tag metadata from the tags route.
+ * @param {TagMeta} meta Tag metadata from the tags route.
  * @param {number} channels Channel count of the data.
  * @returns {number} channels when nothing is flipped.
  */
@@ -128,7 +129,7 @@ export function reflectFrom(meta, channels) {
 }
 
 /**
- * @param {object} meta Tag metadata.
+ * @param {TagMeta|null} meta Tag metadata (null: none, nothing to reflect).
  * @returns {boolean} Whether "reflect" changes anything for this series.
  */
 export function canReflect(meta) {

@@ -26,18 +26,26 @@ export const OS_DARK_QUERY = "(prefers-color-scheme: dark)";
  * @typedef {Record<string, string>} ThemeColors
  */
 
+/** @param {string} key snake_case. @returns {string} camelCase. */
 const camel = (key) => key.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 
 /**
- * @param {object} s A palette in the form of palette.json.
+ * @param {import("./palette.js").PaletteSpec} s A palette in the form of palette.json.
  * @returns {{light: ThemeColors, dark: ThemeColors}}
  */
 export function themesFrom(s) {
+  /**
+   * @param {Record<string, string|null>} ui The theme's "ui" colours.
+   * @param {{background?: string}} special Its "special" colours.
+   * @returns {ThemeColors}
+   */
   const build = (ui, special) => {
+    /** @type {Record<string, any>} */
     const out = { background: special.background };
     for (const [k, v] of Object.entries(ui)) out[camel(k)] = v;
     return out;
   };
+  /** @type {NonNullable<typeof s.dark>} */
   const dark = s.dark || {};
   return {
     light: build(s.ui, s.special),
@@ -93,6 +101,7 @@ export function hostDarkMode(win) {
  * @returns {string}
  */
 export function themeCss(themes = THEMES) {
+  /** @type {(selector: string, t: ThemeColors, scheme: string) => string} */
   const block = (selector, t, scheme) => {
     const lines = Object.entries(t)
       .filter(([, v]) => typeof v === "string")
@@ -143,6 +152,7 @@ export function followTheme(win, onChange) {
     last = next;
     onChange(next);
   };
+  /** @type {Array<() => void>} */
   const stops = [];
   if (query && typeof query.addEventListener === "function") {
     query.addEventListener("change", check);

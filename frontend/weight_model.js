@@ -5,6 +5,7 @@
  * each gate's logged histograms over training, all through the loader. Pure: no DOM.
  * @module weight_model
  */
+/** @import { TagMeta } from "./api.js" */
 import { blockStats, directionOf, gateSpans, rowMeaning, siblingTag } from "./gates.js";
 import { parseHistograms, rebinStack } from "./histogram_stack.js";
 
@@ -41,7 +42,7 @@ export function createWeightModels(loader) {
   /**
    * @param {string} run Run.
    * @param {string} tag The weight-matrix tag shown.
-   * @param {object} meta Its metadata.
+   * @param {TagMeta} meta Its metadata.
    * @param {number[]} runSteps Its steps.
    * @param {number} step The step shown.
    * @returns {Promise<WeightsView>}

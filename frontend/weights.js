@@ -4,6 +4,7 @@
  * per weight. Names of the axes and the heatmaps' layout. Pure: no DOM.
  * @module weights
  */
+/** @import { TagMeta } from "./api.js" */
 
 /** Largest side of a cell, CSS px: room for a gate name per row. */
 const CELL = 14;
@@ -16,7 +17,7 @@ const MAX_LEFT = 160;
 const MAX_PLOT_H = 240;
 
 /**
- * @param {object|null} meta Tag metadata.
+ * @param {TagMeta|null} meta Tag metadata.
  * @returns {boolean} Whether the series is a "weight update by timestep" one (its
  *   axis 0 is weights, not a batch).
  */
@@ -27,7 +28,7 @@ export function isWeights(meta) {
 /**
  * Names of the weights (axis 0) and gates (axis 2), from the metadata when it names
  * as many as the tensor has, else numbered.
- * @param {object} meta Tag metadata (`weights`, `gates`).
+ * @param {TagMeta} meta Tag metadata (`weights`, `gates`).
  * @param {{batch: number, channels: number}} dims Dimensions of the tensor.
  * @returns {{weights: string[], gates: string[]}} E.g. ["kernel", "recurrent_kernel",
  *   "bias"] and ["i", "f", "c", "o"]; or ["weight 0", ...], ["gate 0", ...].
