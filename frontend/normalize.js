@@ -150,9 +150,9 @@ export function positiveLogRange(values, decades = PALETTE.flowLogDecades) {
 }
 
 /**
- * @param {number|null} v Non-negative value (null, as the profile sends a NaN or
- *   infinite norm: 0, the bottom of the range; fillFlow colours those by their
- *   NaN/Inf counts).
+ * @param {number|null} v Non-negative value (null, the JSON form of a NaN or
+ *   infinite norm, which api.normalizeProfile already turns into NaN: 0, the
+ *   bottom of the range).
  * @param {{loLog: number, hiLog: number}} r Range from positiveLogRange.
  * @returns {number} Unit in [0, 1]; NaN stays NaN, +Infinity stays +Infinity.
  */

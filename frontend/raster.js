@@ -59,7 +59,7 @@ export function fillHeatmap(pixels, array, dims, o) {
  * `cols` (fewer timesteps logged at that step) are padded with `pad`.
  * @param {Uint32Array} pixels Output, rows x cols.
  * @param {Array<Array<number|null>>} values Per-step rows of per-timestep norms
- *   (null: NaN or infinite, coloured by the counts).
+ *   (null, the JSON form of NaN or Inf: coloured by the counts, else as 0).
  * @param {number[][]|null} nanCounts Same shape, NaN counts.
  * @param {number[][]|null} infCounts Same shape, Inf counts.
  * @param {number} cols Timesteps.

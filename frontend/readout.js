@@ -75,7 +75,8 @@ export function flowReadout(hit, reach = "reach") {
   const merged = hit.lastStep !== undefined && hit.lastStep !== hit.step;
   const lines = [merged ? `steps ${hit.step}–${hit.lastStep} (max over them)` : `step ${hit.step}`];
   if (hit.timestep !== null) {
-    // null: the norm is NaN or infinite (the profile's JSON has no NaN); the counts follow.
+    // null: a NaN or infinite norm in the profile's JSON form (api.normalizeProfile
+    // makes it NaN, read out as "NaN"); never read out as 0.
     const norm = hit.value === null ? "not finite" : readoutValue(hit.value);
     lines.push(`timestep ${hit.timestep}`, `norm ${norm}`);
     if (hit.nan) lines.push(`NaN: ${hit.nan}`);

@@ -37,7 +37,8 @@ export function reachWidth(availWidth) {
  * @param {HTMLCanvasElement} canvas Target.
  * @param {{steps: number[], values: Array<Array<number|null>>,
  *   nan_counts: number[][]|null, inf_counts: number[][]|null,
- *   reach: number[]|null}} full From api.profile (null values: NaN or infinite).
+ *   reach: number[]|null}} full From api.profile (a null value, the JSON form
+ *   of NaN or Inf, is taken as flow_rows.js takes it).
  * @param {object} [opts]
  * @param {number|null} [opts.currentStep] Step to mark.
  * @param {number} [opts.availWidth] Width, CSS px.
