@@ -25,7 +25,7 @@ const MANY_RUNS = 8;
 
 /**
  * @param {HTMLElement} root Element the page is built into.
- * @param {ReturnType<import("./api.js").createApi>} api API client.
+ * @param {import("./api.js").Api} api API client.
  * @returns {object} App with start(), set(patch) and refresh() (both resolve once
  *   the page shows the state), steps(), state(), drawn(canvas) and debug().
  */

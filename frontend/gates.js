@@ -19,9 +19,11 @@ import { countNonFinite } from "./tensor_ops.js";
 export const MATRIX_KINDS = ["weights", "weight_gradients"];
 
 /** Names of what each matrix kind holds, in tile titles and read-outs. */
+/** @type {Record<string, string>} */
 const MATRIX_NAMES = { weights: "weights", weight_gradients: "d loss / d weight" };
 
 /** What a row of each weight is (a bias is one row), as weight_layout.ROW_MEANING. */
+/** @type {Record<string, string>} */
 const ROW_NAMES = {
   kernel: "input feature",
   recurrent_kernel: "unit",
@@ -61,7 +63,7 @@ export function matrixName(kind) {
  * The tag of the other matrix kind of the same weight, as the logger names them
  * (`weights/<layer>/<weight>` and `weight_gradients/<layer>/<weight>`), when the run
  * logged it with the same weight, gates and shape.
- * @param {Record<string, object>} runTags The run's tags -> metadata.
+ * @param {Record<string, TagMeta>} runTags The run's tags -> metadata.
  * @param {string} tag The tag shown.
  * @param {TagMeta} meta Its metadata.
  * @returns {string|null}
@@ -72,7 +74,8 @@ export function siblingTag(runTags, tag, meta) {
   if (!isMatrix(meta.kind) || !tag.startsWith(from)) return null;
   const other = to + tag.slice(from.length);
   const m = runTags ? runTags[other] : null;
-  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  const same = (/** @type {unknown} */ a, /** @type {unknown} */ b) =>
+    JSON.stringify(a) === JSON.stringify(b);
   const fits =
     m &&
     !m.error &&
@@ -215,7 +218,7 @@ export function fillGateBlock(pixels, array, rows, cols, span, scale, lut) {
  */
 export function gateGeometry(matrices, gates, rows, width, availWidth) {
   const n = matrices * gates;
-  const cellFor = (k) => {
+  const cellFor = (/** @type {number} */ k) => {
     const tile = Math.floor((availWidth + GAP) / k) - GAP;
     return Math.floor((tile - MARGIN.left - MARGIN.right) / width);
   };

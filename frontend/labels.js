@@ -9,7 +9,10 @@ import { callsSummary } from "./calls.js";
  * What each kind of series holds: the quantity selector's name (the label of
  * tb_rnngrad/format/quantities.py, which the matplotlib views and the command line
  * use), the panel's label, one line on how to read the tensor views and one on the
- * flow view, and the name of its reach.
+ * flow view, and the name of its reach; `profile: false` for a kind without a
+ * per-timestep profile.
+ * @type {Record<string, {quantity: string, label: string, read: string, flow: string,
+ *   reach: string, profile?: boolean}>}
  */
 const KINDS = {
   gradients: {
@@ -178,6 +181,7 @@ export function reachName(kind) {
   return KINDS[kind]?.reach || "reach";
 }
 
+/** @param {string|null|undefined} kind A kind without a table entry. @returns {string} */
 function unknownKind(kind) {
   return `values of unknown kind "${kind || ""}"`;
 }

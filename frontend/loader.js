@@ -24,9 +24,13 @@ export const SAMPLE_FETCH_ELEMENTS = 8 * 1024 * 1024;
  */
 
 /**
- * @param {ReturnType<import("./api.js").createApi>} api API client.
+ * The loader: the API's answers, cached, with one request in flight per key.
+ * @typedef {ReturnType<typeof createLoader>} Loader
+ */
+
+/**
+ * @param {import("./api.js").Api} api API client.
  * @param {number} [maxBytes] Tensor cache budget.
- * @returns {object} Loader.
  */
 export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
   const small = new Map();

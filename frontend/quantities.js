@@ -20,6 +20,7 @@
 import { QUANTITY_ORDER } from "./labels.js";
 
 /** The tag the Keras callback writes each kind under: [prefix, suffix] of the key. */
+/** @type {Record<string, [string, string]>} */
 const CALLBACK_TAGS = {
   gradients: ["gradients/", ""],
   state_gradients: ["state_gradients/", ""],
@@ -52,11 +53,13 @@ const CALLBACK_TAGS = {
 
 /**
  * Every tag of the runs, once, with metadata from a run that can read it.
- * @param {object} listing The tags route's answer, {run: {tag: metadata}}.
+ * @param {Record<string, Record<string, TagMeta>>} listing The tags route's answer,
+ *   {run: {tag: metadata}}.
  * @param {string[]} runs Runs to take tags from.
  * @returns {Series[]} Sorted by tag.
  */
 export function seriesOf(listing, runs) {
+  /** @type {Map<string, Series>} */
   const all = new Map();
   for (const r of runs) {
     for (const [tag, meta] of Object.entries(listing[r] || {})) {
@@ -93,16 +96,19 @@ export function layerKey(tag, meta) {
  * @returns {LayerGroup[]} Sorted by label.
  */
 export function groupLayers(series) {
+  /** @type {Map<string, LayerGroup>} */
   const groups = new Map();
   for (const s of series) {
     const kind = s.meta ? s.meta.kind : null;
     const key = s.meta ? layerKey(s.tag, s.meta) : null;
     let id = key === null ? `tag:${s.tag}` : `layer:${key}`;
     if (groups.get(id)?.entries.some((e) => e.kind === kind)) id = `tag:${s.tag}`;
-    if (!groups.has(id)) {
-      groups.set(id, { label: id.startsWith("tag:") ? s.tag : key, entries: [] });
+    let group = groups.get(id);
+    if (!group) {
+      group = { label: id.startsWith("tag:") || key === null ? s.tag : key, entries: [] };
+      groups.set(id, group);
     }
-    groups.get(id).entries.push({ kind, tag: s.tag, unreadable: s.unreadable });
+    group.entries.push({ kind, tag: s.tag, unreadable: s.unreadable });
   }
   const list = [...groups.values()];
   for (const g of list) g.entries.sort((a, b) => rank(a.kind) - rank(b.kind));
@@ -165,12 +171,14 @@ export function choices(groups, tag, quantity) {
   return { layers, quantities: shown ? shown.entries.map((e) => ({ ...e })) : [] };
 }
 
+/** @param {string|null} kind Kind. @returns {number} Its place in QUANTITY_ORDER. */
 function rank(kind) {
-  const i = QUANTITY_ORDER.indexOf(kind);
+  const i = kind === null ? -1 : QUANTITY_ORDER.indexOf(kind);
   if (i >= 0) return i;
   return kind === null ? QUANTITY_ORDER.length + 1 : QUANTITY_ORDER.length;
 }
 
+/** @param {string} a @param {string} b @returns {number} Sort order. */
 function compare(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }

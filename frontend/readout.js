@@ -137,11 +137,12 @@ export function reachLine(profile, step, reach = "reach", masked = false) {
   return `${reach}: ${back(k)} at step ${step} (${where})`;
 }
 
-/** @returns {string} E.g. "1 timestep back", "5 timesteps back". */
+/** @param {number} k Timesteps. @returns {string} E.g. "1 timestep back". */
 function back(k) {
   return `${k} timestep${k === 1 ? "" : "s"} back`;
 }
 
+/** @param {{reach_threshold: number|null}} profile Profile. @returns {string} */
 function thresholdText(profile) {
   const t = profile.reach_threshold;
   return t === null ? "a share of" : `${Math.round(t * 1000) / 10}% of`;

@@ -47,7 +47,7 @@ import { isWeights } from "./weights.js";
  */
 
 /**
- * @param {ReturnType<import("./loader.js").createLoader>} loader Loader.
+ * @param {import("./loader.js").Loader} loader Loader.
  * @returns {{model: Function, prefetch: Function}}
  */
 export function createRunModels(loader) {

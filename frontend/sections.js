@@ -69,7 +69,7 @@ export function createSection(name) {
     reading.textContent = d.reading || readingLine(v.meta.kind, name);
     bar.hidden = !d.bar;
     if (d.bar) d.bar(bar);
-    replaceChildren(row, bar, specialLegend(d.legend));
+    replaceChildren(row, bar, specialLegend(/** @type {Parameters<typeof specialLegend>[0]} */ (d.legend)));
     drawn = { geom: d.geom, readout: d.readout, profile: d.profile, pick: d.pick };
   }
   return { element, canvas, draw, drawn: () => drawn };

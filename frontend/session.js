@@ -19,6 +19,7 @@ import { matchingRuns } from "./run_filter.js";
  */
 export function createSession(initial) {
   let state = structuredClone(initial);
+  /** @type {Record<string, Record<string, TagMeta>>} */
   let tags = {};
   let runs = [];
   /** Every tag of the runs (quantities.js Series) and their layers. */

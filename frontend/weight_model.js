@@ -34,8 +34,8 @@ import { parseHistograms, rebinStack } from "./histogram_stack.js";
  */
 
 /**
- * @param {object} loader The loader (loader.js): tags(), steps(), tensor(),
- *   histograms().
+ * @param {import("./loader.js").Loader} loader The loader (loader.js): tags(),
+ *   steps(), tensor(), histograms().
  * @returns {{view: Function}}
  */
 export function createWeightModels(loader) {
@@ -54,7 +54,7 @@ export function createWeightModels(loader) {
     const notes = [];
     let otherStep = null;
     if (other) {
-      const steps = await loader.steps(run, other).catch(() => []);
+      const steps = await loader.steps(run, other).catch(() => /** @type {number[]} */ ([]));
       otherStep = steps.includes(step) ? step : null;
       if (otherStep === null) notes.push(`"${other}" has no logged step ${step}.`);
     }

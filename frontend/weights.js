@@ -40,6 +40,12 @@ export function axisNames(meta, dims) {
   };
 }
 
+/**
+ * @param {unknown} given Names from the metadata.
+ * @param {number} n How many there must be.
+ * @param {string} what What they name, for the fallback names ("weight 0", ...).
+ * @returns {string[]}
+ */
 function names(given, n, what) {
   if (Array.isArray(given) && given.length === n) return given.map(String);
   return Array.from({ length: n }, (_, i) => `${what} ${i}`);
@@ -67,6 +73,7 @@ export function weightFrame(gates, dims, availWidth, transpose) {
   };
 }
 
+/** @param {number} v @param {number} lo @param {number} hi @returns {number} */
 function clamp(v, lo, hi) {
   return Math.max(lo, Math.min(hi, v));
 }
