@@ -56,7 +56,7 @@ export function prepare(entry, mask, meta, st) {
   const weights = isWeights(meta);
   const common = { maskFlipFrom: reflect ? flipFrom : C, splitAt: split, weights };
   const fullB = entry.sampleBase === null ? d.batch : null;
-  const rowOf = (local) => {
+  const rowOf = (/** @type {number} */ local) => {
     const id = entry.sampleBase ?? local;
     return mask && id * T < mask.length ? maskRow(mask, mask.length / T, T, id) : null;
   };
@@ -126,6 +126,12 @@ export function missingSample(run, batch, st) {
   return sampleMissingText(run, batch, st.sample);
 }
 
+/**
+ * @param {string|null} run Run (null: the tensor itself).
+ * @param {number} batch Its batch size.
+ * @param {number} sample The sample asked for.
+ * @returns {string}
+ */
 function sampleMissingText(run, batch, sample) {
   const who = run === null ? "The tensor" : `Run "${run}"`;
   const has = `${batch} sample${batch === 1 ? "" : "s"}`;
@@ -135,6 +141,14 @@ function sampleMissingText(run, batch, sample) {
   );
 }
 
+/**
+ * A value computed from `entry`'s data once, kept with the entry.
+ * @template T
+ * @param {import("./loader.js").TensorEntry} entry Tensor.
+ * @param {string} key What the value is.
+ * @param {() => T} make Computes it.
+ * @returns {T}
+ */
 function derive(entry, key, make) {
   if (!entry.derived.has(key)) entry.derived.set(key, make());
   return entry.derived.get(key);

@@ -87,7 +87,13 @@ export function createWeightModels(loader) {
   return { view };
 }
 
-/** @returns {Matrix} A fetched (rows, cols) tensor split into its gate blocks. */
+/**
+ * @param {string} kind "weights" or "weight_gradients".
+ * @param {string} tag Its tag.
+ * @param {import("./loader.js").TensorEntry} entry The fetched tensor.
+ * @param {TagMeta} meta Its metadata.
+ * @returns {Matrix} A fetched (rows, cols) tensor split into its gate blocks.
+ */
 function matrixOf(kind, tag, entry, meta) {
   if (entry.shape.length !== 2) {
     throw new Error(
