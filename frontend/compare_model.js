@@ -32,8 +32,9 @@ export const DEFAULT_SORT = "reach";
  * @property {string} error Why the run's series cannot be read ("" if it can).
  * @property {import("./health_model.js").Finding[]} [findings] The run's health
  *   findings (set by app.js; undefined: the report is not known).
- * @property {object|null} [loss] The run's latest losses (set by app.js; null: none
- *   logged, undefined: not known).
+ * @property {Record<string, {run: string, tag: string, step: number, value: number}>|null}
+ *   [loss] The run's latest losses by split (set by app.js; null: none logged,
+ *   undefined: not known).
  */
 
 /**

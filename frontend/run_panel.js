@@ -112,7 +112,7 @@ export function createRunPanel(run, hooks) {
       if (shown[name]) s.draw(v);
     }
     weights.element.hidden = !m.weights;
-    if (m.weights) weights.draw(v);
+    if (m.weights) weights.draw(/** @type {import("./views/weights_section.js").WeightsModel} */ (v));
   }
 
   /** @param {string[]} texts Messages shown above the views (none: box hidden). */
