@@ -102,7 +102,15 @@ export function createRunModels(loader) {
     };
   }
 
-  /** The model of a weight-matrix series: the Weights view's data at `step`. */
+  /**
+   * The model of a weight-matrix series: the Weights view's data at `step`.
+   * @param {string} run Run.
+   * @param {TagMeta} meta The tag's metadata.
+   * @param {number[]} runSteps Its steps.
+   * @param {number} step Step shown.
+   * @param {import("./state.js").State} st UI state.
+   * @returns {Promise<RunViews|null>} null when the run's steps changed meanwhile.
+   */
   async function weightsModel(run, meta, runSteps, step, st) {
     const shown = { meta, message: null, step, prep: null, scale: null, note: "", profile: null };
     try {
@@ -117,7 +125,13 @@ export function createRunModels(loader) {
   /**
    * The tensor views' data at `step`: prepared values, colour scale and step-line
    * note, or the reason they cannot be drawn.
-   * @returns {Promise<{prep: object|null, scale: object|null, note: string,
+   * @param {string} run Run.
+   * @param {TagMeta} meta The tag's metadata.
+   * @param {number[]} runSteps Its steps.
+   * @param {number} step Step shown.
+   * @param {import("./state.js").State} st UI state.
+   * @returns {Promise<{prep: import("./prepare.js").Prepared|null,
+   *   scale: import("./normalize.js").Scale|null, note: string,
    *   error: string|null}|null>} null when the run's steps changed meanwhile.
    * @throws {Error} When the tensor cannot be loaded (status 404: no longer kept).
    */
@@ -145,7 +159,13 @@ export function createRunModels(loader) {
     return { prep, scale, note, error: null };
   }
 
-  /** max|g| of what is drawn over the run's listed steps (fetches each step once). */
+  /**
+   * max|g| of what is drawn over the run's listed steps (fetches each step once).
+   * @param {string} run Run.
+   * @param {TagMeta} meta The tag's metadata.
+   * @param {number[]} runSteps Its steps.
+   * @param {import("./state.js").State} st UI state.
+   */
   function fixedRange(run, meta, runSteps, st) {
     const sample = fetchSample(meta, st);
     const view = [st.sampleMode, st.sampleMode === "one" ? st.sample : 0];
@@ -158,7 +178,12 @@ export function createRunModels(loader) {
     });
   }
 
-  /** Reloads a series' steps (after a 404); resolves whether they changed. */
+  /**
+   * Reloads a series' steps (after a 404); resolves whether they changed.
+   * @param {string} run Run.
+   * @param {string} tag Tag.
+   * @returns {Promise<boolean>}
+   */
   function stepsChanged(run, tag) {
     return loader.reloadSteps(run, tag).catch(() => false);
   }
@@ -198,12 +223,17 @@ function message(meta, text, failed = false) {
   return { meta, message: text, failed };
 }
 
-/** Whether `e` is a failed request (network, HTTP), which the next reload retries. */
+/**
+ * Whether `e` is a failed request (network, HTTP), which the next reload retries.
+ * @param {unknown} e What was thrown.
+ * @returns {boolean}
+ */
 function isLoadFailure(e) {
   return e instanceof ApiError;
 }
 
 /**
+ * @param {TagMeta} meta The tag's metadata.
  * @returns {number|null} Batch size from the tag's metadata, or null if unknown or
  *   the series has no batch axis (weights).
  */
@@ -212,9 +242,13 @@ function batchOf(meta) {
   return known ? meta.shape[0] : null;
 }
 
-/** @returns {number|null} The one sample to fetch, when the tensor is too large. */
+/**
+ * @param {TagMeta} meta The tag's metadata.
+ * @param {{sampleMode: string, sample: number}} st UI state.
+ * @returns {number|null} The one sample to fetch, when the tensor is too large.
+ */
 function fetchSample(meta, st) {
-  const n = (meta.shape || []).reduce((a, b) => a * b, 1);
+  const n = (meta.shape || []).reduce((/** @type {number} */ a, b) => a * b, 1);
   const one = st.sampleMode === "one" && !isWeights(meta);
   return one && n > SAMPLE_FETCH_ELEMENTS ? st.sample : null;
 }
