@@ -32,6 +32,8 @@ import { isWeights } from "./weights.js";
  * @property {boolean} mean Whether `array` is the batch mean of |g|.
  * @property {boolean} weights Whether axis 0 holds weights ("weight update by
  *   timestep"): every weight is drawn, whatever the sample mode.
+ * @property {import("./kept.js").Kept|null} [kept] What a reduced series keeps at
+ *   the step (set by run_model.js; null: stored as captured).
  */
 
 /**

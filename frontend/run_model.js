@@ -39,7 +39,8 @@ import { isWeights } from "./weights.js";
  *   (null: they cannot be drawn; `messages` says why).
  * @property {import("./normalize.js").Scale|null} scale Colour scale of `prep`.
  * @property {string} note Extra text for the step line.
- * @property {object|null} profile The profile (null: it could not be loaded).
+ * @property {import("./api.js").Profile|null} profile The profile (null: it could
+ *   not be loaded).
  * @property {string[]} messages Errors shown above the views that are drawn.
  * @property {import("./weight_model.js").WeightsView|null} [weights] The Weights
  *   view's data, for weight-matrix series (null: it could not be loaded).

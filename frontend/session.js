@@ -138,7 +138,7 @@ export function createSession(initial) {
     /**
      * The start of a pass: what it draws.
      * @returns {{st: import("./state.js").State, shown: string[],
-     *   metas: Array<object|null>}} Copy of the state; the runs shown (selected and
+     *   metas: Array<TagMeta|null>}} Copy of the state; the runs shown (selected and
      *   matched by the run filter, as TensorBoard's charts show them); each shown
      *   run's metadata of the tag (null: no such tag).
      */
