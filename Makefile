@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: demo test lint pytest nodetest bench proto clean
+.PHONY: demo test lint typecheck pytest nodetest bench proto clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,20 @@ demo: $(VENV)/.installed-demo
 
 test: $(VENV)/.installed-test lint pytest nodetest
 
-lint:
+lint: typecheck
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# tsc over the frontend's JSDoc (frontend/tsconfig.json); typescript is a dev-only
+# dependency, pinned in frontend/package-lock.json and installed by `npm ci` into
+# frontend/node_modules (git-ignored, never packaged or served).
+typecheck: frontend/node_modules/.package-lock.json
+	cd frontend && npm run --silent typecheck
+
+# npm ci writes node_modules/.package-lock.json: installs again when it is missing
+# or older than the lockfile.
+frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
 
 pytest:
 	$(PY) -m pytest -q
@@ -49,4 +60,4 @@ proto:
 		tb_rnngrad/proto/plugin_data.proto
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info runs
+	rm -rf $(VENV) build dist *.egg-info runs frontend/node_modules

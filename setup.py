@@ -7,12 +7,15 @@ package as `tb_rnngrad.frontend`, a mapping package discovery cannot express.
 
 import setuptools
 
-#: `frontend/` and its subdirectories, as packages inside tb_rnngrad.
+#: `frontend/` and its subdirectories, as packages inside tb_rnngrad; never
+#: `frontend/node_modules`, where `make lint` installs the type checker (dev only).
 FRONTEND = [
     "tb_rnngrad.frontend",
     *(
         f"tb_rnngrad.frontend.{p}"
-        for p in setuptools.find_namespace_packages("frontend")
+        for p in setuptools.find_namespace_packages(
+            "frontend", exclude=["node_modules", "node_modules.*"]
+        )
     ),
 ]
 

@@ -25,9 +25,9 @@ const MANY_RUNS = 8;
 
 /**
  * @param {HTMLElement} root Element the page is built into.
- * @param {ReturnType<import("./api.js").createApi>} api API client.
- * @returns {object} App with start(), set(patch) and refresh() (both resolve once
- *   the page shows the state), steps(), state(), drawn(canvas) and debug().
+ * @param {import("./api.js").Api} api API client.
+ * Returns the app: start(), set(patch) and refresh() (both resolve once the page
+ * shows the state), steps(), state(), drawn(canvas) and debug().
  */
 export function createApp(root, api) {
   const loader = createLoader(api);
@@ -43,7 +43,9 @@ export function createApp(root, api) {
   const playback = createPlayback({ position: session.position, busy: redraw.busy, go: set });
   /** The health report and latest losses: fetched at start and when a listing
    * changes, not on every pass. */
+  /** @type {Promise<ReturnType<typeof normalizeHealth>|null>} */
   let health = Promise.resolve(null);
+  /** @type {Promise<Awaited<ReturnType<typeof api.losses>>|null>|null} */
   let losses = Promise.resolve(null);
 
   function reloadHealth() {
@@ -85,7 +87,8 @@ export function createApp(root, api) {
       session.replace(readHash());
       refresh();
     });
-    let resizeTimer = null;
+    /** @type {ReturnType<typeof setTimeout>|undefined} */
+    let resizeTimer;
     window.addEventListener("resize", () => {
       clearTimeout(resizeTimer);
       if (!isDisplayed()) return; // another dashboard is shown: redraw when back
@@ -115,7 +118,7 @@ export function createApp(root, api) {
     if (changed) reloadHealth();
     if (page.isPage() && !session.state().compare) {
       const { tag } = session.state();
-      const reload = (r) => loader.reloadSteps(r, tag).catch(() => false);
+      const reload = (/** @type {string} */ r) => loader.reloadSteps(r, tag).catch(() => false);
       const reloads = session.readableRuns().map(reload);
       changed = (await Promise.all(reloads)).includes(true) || changed;
     }
@@ -125,12 +128,13 @@ export function createApp(root, api) {
 
   /**
    * Applies a change from the controls, the keyboard, the flow view or playback.
-   * @param {object} patch Partial state, or {stepIndex}, {stepBy}, {play}.
+   * @param {Partial<import("./state.js").State> & {stepIndex?: number, stepBy?: number,
+   *   play?: boolean|"toggle"}} patch Partial state, or {stepIndex}, {stepBy}, {play}.
    * @returns {Promise<void>} Resolves when the page shows the new state.
    */
   function set(patch) {
     if ("play" in patch) {
-      playback.play(patch.play === "toggle" ? !playback.playing() : patch.play);
+      playback.play(patch.play === "toggle" ? !playback.playing() : Boolean(patch.play));
     } else if (session.apply(patch)) {
       writeHash(session.state());
     }
@@ -184,7 +188,13 @@ export function createApp(root, api) {
     if (index + 1 < kept.length) models.prefetch(st, metas, runSteps, kept[index + 1], refresh);
   }
 
-  /** A pass of the compare view: the tag in every shown run, one request. */
+  /**
+   * A pass of the compare view: the tag in every shown run, one request.
+   * @param {import("./state.js").State} st The pass's state.
+   * @param {string[]} shown Runs shown.
+   * @param {Array<import("./api.js").TagMeta|null>} metas Their metadata of the tag.
+   * @param {number} t0 When the pass started (performance.now()).
+   */
   async function comparePass(st, shown, metas, t0) {
     const answer = await loader.compare(st.tag).catch((e) => e);
     if (losses === null) losses = api.losses().catch(() => null);
@@ -192,10 +202,9 @@ export function createApp(root, api) {
     if (redraw.stale()) return;
     page.updateControls(session.controls(st, metas, playback.playing()));
     page.about(st.tag, metas);
-    const failed = answer instanceof Error;
-    if (failed) session.noteFailure();
-    const rows = failed ? answer : compareRows(answer, shown);
-    if (!failed) {
+    const rows = answer instanceof Error ? answer : compareRows(answer, shown);
+    if (rows instanceof Error) session.noteFailure();
+    else {
       for (const row of rows) {
         row.findings = report ? report.runs[row.run] : undefined;
         row.loss = latest ? (latest[row.run] ?? null) : undefined;

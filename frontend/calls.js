@@ -4,9 +4,10 @@
  * contributed, stacked along the time axis in call order. Pure: no DOM.
  * @module calls
  */
+/** @import { TagMeta } from "./api.js" */
 
 /**
- * @param {object} meta Tag metadata.
+ * @param {TagMeta|null} [meta] Tag metadata (none: one call).
  * @returns {number[]} The timesteps of each call; empty for one call over the
  *   whole sequence.
  */
@@ -17,7 +18,7 @@ function callTimesteps(meta) {
 /**
  * Whether every column of the time axis is one call of a loop (a cell, or a
  * module called once per step).
- * @param {object} meta Tag metadata.
+ * @param {TagMeta|null} [meta] Tag metadata (none: one call).
  */
 function stepPerCall(meta) {
   const calls = callTimesteps(meta);
@@ -26,7 +27,7 @@ function stepPerCall(meta) {
 
 /**
  * Name of the time axis: "loop step" when each column is one call of a loop.
- * @param {object} meta Tag metadata.
+ * @param {TagMeta|null} [meta] Tag metadata (none: one call).
  * @returns {string} "loop step" or "timestep".
  */
 export function timeAxisName(meta) {
@@ -35,13 +36,14 @@ export function timeAxisName(meta) {
 
 /**
  * How the calls were stacked, for the panel's layer line.
- * @param {object} meta Tag metadata.
+ * @param {TagMeta|null} [meta] Tag metadata (none: one call).
  * @returns {string} E.g. "unrolled by hand: 20 calls of 1 timestep, stacked
  *   along time"; "" for one call over the whole sequence.
  */
 export function callsSummary(meta) {
   const calls = callTimesteps(meta);
   if (calls.length === 0) return "";
+  /** @type {Array<{n: number, count: number}>} */
   const runs = [];
   for (const n of calls) {
     const last = runs[runs.length - 1];
@@ -58,7 +60,7 @@ export function callsSummary(meta) {
 /**
  * Label of one column of the time axis, for hover read-outs.
  * @param {number} t Column (stacked timestep).
- * @param {object} meta Tag metadata.
+ * @param {TagMeta|null} [meta] Tag metadata (none: one call).
  * @returns {string} "timestep 5"; "loop step 5" when each call is one step;
  *   "timestep 14 (call 3, its step 2 of 4)" when calls span several steps.
  */

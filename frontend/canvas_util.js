@@ -22,21 +22,28 @@ export function sizeCanvas(canvas, w, h) {
   const ch = `${Math.max(1, Math.round(h))}px`;
   if (canvas.style.width !== cw) canvas.style.width = cw;
   if (canvas.style.height !== ch) canvas.style.height = ch;
-  const ctx = canvas.getContext("2d");
+  // Never null: these canvases get no other kind of context.
+  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.clearRect(0, 0, W, H);
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   return ctx;
 }
 
+/**
+ * @typedef {{canvas: HTMLCanvasElement|OffscreenCanvas,
+ *   ctx: CanvasRenderingContext2D|OffscreenCanvasRenderingContext2D,
+ *   image: ImageData, pixels: Uint32Array}} Scratch
+ */
+
+/** @type {Map<string, Scratch>} */
 const scratches = new Map();
 
 /**
  * A reused off-screen image of w x h pixels.
  * @param {number} w Width.
  * @param {number} h Height.
- * @returns {{canvas: HTMLCanvasElement|OffscreenCanvas, ctx: CanvasRenderingContext2D,
- *   image: ImageData, pixels: Uint32Array}}
+ * @returns {Scratch}
  */
 export function scratchImage(w, h) {
   const key = `${w}x${h}`;
@@ -46,7 +53,7 @@ export function scratchImage(w, h) {
       typeof OffscreenCanvas === "function"
         ? new OffscreenCanvas(w, h)
         : Object.assign(document.createElement("canvas"), { width: w, height: h });
-    const ctx = canvas.getContext("2d");
+    const ctx = /** @type {Scratch["ctx"]} */ (canvas.getContext("2d"));
     const image = ctx.createImageData(w, h);
     s = { canvas, ctx, image, pixels: new Uint32Array(image.data.buffer) };
     if (scratches.size > 8) scratches.clear();

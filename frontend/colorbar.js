@@ -31,7 +31,7 @@ export function drawColorbar(canvas, scale, width = 240, positive = false) {
   blit(ctx, s, 8, 0, width - 16, BAR_H);
   const us = [0, 1, 2, 3, 4].map((k) => from + (k * (1 - from)) / 4);
   const labels = formatTicks(us.map((u) => fromUnit(u, scale)));
-  const ticks = us.map((u, k) => [(u - from) / (1 - from), labels[k]]);
+  const ticks = us.map((u, k) => /** @type {[number, string]} */ ([(u - from) / (1 - from), labels[k]]));
   drawTicks(ctx, ticks, width);
   canvas.dataset.ticks = JSON.stringify(labels);
   canvas.dataset.lo = String(fromUnit(from, scale));
@@ -55,17 +55,23 @@ export function drawLogColorbar(canvas, range, width = 240) {
   const labels = formatTicks(fractions.map((f) => 10 ** (range.loLog + f * span)));
   drawTicks(
     ctx,
-    fractions.map((f, k) => [f, labels[k]]),
+    fractions.map((f, k) => /** @type {[number, string]} */ ([f, labels[k]])),
     width,
   );
   canvas.dataset.ticks = JSON.stringify(labels);
 }
 
-/** Draws tick labels, the ends and centre first, skipping any that would overlap. */
+/**
+ * Draws tick labels, the ends and centre first, skipping any that would overlap.
+ * @param {CanvasRenderingContext2D} ctx Context.
+ * @param {Array<[number, string]>} ticks [fraction of the bar in 0..1, label].
+ * @param {number} width Width of the bar, CSS px.
+ */
 function drawTicks(ctx, ticks, width) {
   ctx.font = AXIS_FONT;
   ctx.fillStyle = colors().axis;
   ctx.textBaseline = "top";
+  /** @type {Array<[number, number]>} */
   const taken = [];
   const n = ticks.length;
   const order = new Set([0, n - 1, Math.floor(n / 2), ...ticks.keys()]);
@@ -84,7 +90,8 @@ function drawTicks(ctx, ticks, width) {
 
 /**
  * Legend of the colours that are not on the scale.
- * @param {string[]} [which] Keys of colormap.SPECIAL to list.
+ * @param {Array<"nan"|"posInf"|"negInf"|"masked">} [which] Keys of colormap.SPECIAL
+ *   to list.
  * @returns {HTMLElement}
  */
 export function specialLegend(which = ["nan", "posInf", "negInf", "masked"]) {

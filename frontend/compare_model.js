@@ -5,7 +5,10 @@
  * @module compare_model
  */
 
-/** Sort keys and their own direction ("desc": largest first). */
+/**
+ * Sort keys and their own direction ("desc": largest first).
+ * @type {Record<string, "asc"|"desc">}
+ */
 export const SORT_KEYS = {
   run: "asc",
   reach: "desc",
@@ -27,11 +30,31 @@ export const DEFAULT_SORT = "reach";
  * @property {number|null} nonfinite NaN and Inf values over every logged step.
  * @property {number|null} last_step Largest step logged.
  * @property {string} error Why the run's series cannot be read ("" if it can).
+ * @property {import("./health_model.js").Finding[]} [findings] The run's health
+ *   findings (set by app.js; undefined: the report is not known).
+ * @property {Record<string, {run: string, tag: string, step: number, value: number}>|null}
+ *   [loss] The run's latest losses by split (set by app.js; null: none logged,
+ *   undefined: not known).
+ */
+
+/**
+ * One run's entry in the compare route's answer (docs/http_api.md): the figures, or
+ * `error` alone.
+ * @typedef {object} CompareEntry
+ * @property {string} [error] Why the run's series cannot be read.
+ * @property {string} kind
+ * @property {number[]} steps
+ * @property {number[]} reach
+ * @property {number|null} latest_reach
+ * @property {number|null} max_abs
+ * @property {number|null} max_abs_step
+ * @property {number|null} nonfinite
+ * @property {number|null} last_step
  */
 
 /**
  * The rows of the selected runs that have the tag.
- * @param {{runs: Object<string, object>}} answer The compare route's answer.
+ * @param {{runs: Record<string, CompareEntry>}} answer The compare route's answer.
  * @param {string[]} selected Selected runs.
  * @returns {CompareRow[]} In `selected`'s order.
  */
@@ -60,10 +83,16 @@ export function compareRows(answer, selected) {
     });
 }
 
-/** The value a row sorts by under `key`; null sorts last. */
+/**
+ * The value a row sorts by under `key`; null sorts last.
+ * @param {CompareRow} row Row.
+ * @param {string} key One of SORT_KEYS.
+ * @returns {string|number|null}
+ */
 function sortValue(row, key) {
   if (key === "run") return row.run;
-  return row[key === "reach" ? "reach_latest" : key] ?? null;
+  const fields = /** @type {Record<string, number|null|undefined>} */ (/** @type {unknown} */ (row));
+  return fields[key === "reach" ? "reach_latest" : key] ?? null;
 }
 
 /**
@@ -74,7 +103,7 @@ function sortValue(row, key) {
  */
 export function sortRows(rows, key, order = SORT_KEYS[key]) {
   const sign = order === "desc" ? -1 : 1;
-  const byRun = (a, b) => (a.run < b.run ? -1 : a.run > b.run ? 1 : 0);
+  const byRun = (/** @type {CompareRow} */ a, /** @type {CompareRow} */ b) => (a.run < b.run ? -1 : a.run > b.run ? 1 : 0);
   return rows.slice().sort((a, b) => {
     const va = sortValue(a, key);
     const vb = sortValue(b, key);

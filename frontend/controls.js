@@ -44,7 +44,39 @@ const VIEWS = {
  */
 
 /**
- * @param {(patch: object) => void} onChange Called with a partial state, or with
+ * The inputs of the control bar (buildInputs), and the parts createControls adds.
+ * @typedef {object} Inputs
+ * @property {HTMLDivElement} runList
+ * @property {HTMLSelectElement} tag
+ * @property {HTMLSelectElement} quantity
+ * @property {HTMLInputElement} slider
+ * @property {HTMLOutputElement} stepLabel
+ * @property {HTMLButtonElement} prev
+ * @property {HTMLButtonElement} next
+ * @property {HTMLButtonElement} play
+ * @property {HTMLSelectElement} sampleMode
+ * @property {HTMLInputElement} sample
+ * @property {HTMLSelectElement} scale
+ * @property {HTMLInputElement} min
+ * @property {HTMLInputElement} max
+ * @property {HTMLSpanElement} manualBox
+ * @property {HTMLInputElement} reflect
+ * @property {HTMLInputElement} transpose
+ * @property {HTMLSelectElement} yaxis
+ * @property {Record<string, HTMLInputElement>} views
+ * @property {ReturnType<typeof createRunFilterBar>} filterBar
+ * @property {HTMLDivElement[]} viewFields
+ */
+
+/** @typedef {{runs: string, layers: string, quantities: string}} ListKeys */
+
+/**
+ * A change from the controls: a partial state, or {stepIndex} / {play} / {stepBy}.
+ * @typedef {(patch: object) => void} OnChange
+ */
+
+/**
+ * @param {OnChange} onChange Called with a partial state, or with
  *   {stepIndex} / {play} / {stepBy}.
  * @returns {{element: HTMLElement, update: (m: ControlsModel) => void}}
  */
@@ -85,20 +117,25 @@ export function createControls(onChange) {
   );
   document.addEventListener("keydown", (ev) => {
     if (ev.key !== "ArrowLeft" && ev.key !== "ArrowRight") return;
-    const t = ev.target;
+    const t = /** @type {HTMLInputElement|null} */ (ev.target);
     const field = t && (t.tagName === "SELECT" || t.tagName === "INPUT");
     const typing = field && t.type !== "checkbox";
     if (typing) return; // the slider and number inputs use the arrows themselves
     ev.preventDefault();
     onChange({ stepBy: ev.key === "ArrowLeft" ? -1 : 1 });
   });
+  /** @type {ListKeys} */
   const keys = { runs: "", layers: "", quantities: "" };
-  return { element, update: (m) => update(c, keys, m, onChange) };
+  return { element, update: (/** @type {ControlsModel} */ m) => update(c, keys, m, onChange) };
 }
 
-/** Creates every input, wired to onChange. */
+/**
+ * Creates every input, wired to onChange.
+ * @param {OnChange} onChange Called on a change.
+ * @returns {Inputs} All but filterBar and viewFields, which createControls adds.
+ */
 function buildInputs(onChange) {
-  const c = {};
+  const c = /** @type {Inputs} */ ({}); // filled in below
   c.runList = el("div", {
     class: "rg-run-list",
     id: "rg-runs",
@@ -150,13 +187,20 @@ function buildInputs(onChange) {
   return c;
 }
 
-/** Shows model `m` in the inputs `c`; rebuilds run and tag lists only on change. */
+/**
+ * Shows model `m` in the inputs `c`; rebuilds run and tag lists only on change.
+ * @param {Inputs} c Inputs.
+ * @param {ListKeys} keys What the lists show now (JSON).
+ * @param {ControlsModel} m Model.
+ * @param {OnChange} onChange Called on a change.
+ */
 function update(c, keys, m, onChange) {
   const s = m.state;
   const runsKey = JSON.stringify(m.runs);
   if (runsKey !== keys.runs) {
     keys.runs = runsKey;
-    const picked = () => [...c.runList.querySelectorAll("input:checked")].map((i) => i.value);
+    const picked = () =>
+      [...c.runList.querySelectorAll("input:checked")].map((i) => /** @type {HTMLInputElement} */ (i).value);
     const boxes = m.runs.map((r) => {
       const box = el("input", { type: "checkbox", value: r });
       box.addEventListener("change", () => onChange({ runs: picked() }));
@@ -181,7 +225,7 @@ function update(c, keys, m, onChange) {
   c.sample.hidden = s.sampleMode !== "one";
   c.sampleMode.disabled = !m.hasBatch;
   c.sample.disabled = !m.hasBatch;
-  c.sampleMode.parentElement.title = m.hasBatch
+  /** @type {HTMLElement} */ (c.sampleMode.parentElement).title = m.hasBatch
     ? ""
     : "weight update by timestep has no samples: every weight is shown";
   c.scale.value = s.scale;
@@ -190,7 +234,7 @@ function update(c, keys, m, onChange) {
   if (document.activeElement !== c.max) c.max.value = String(s.max);
   c.reflect.checked = s.reflect;
   c.reflect.disabled = !m.canReflect;
-  c.reflect.parentElement.title = m.canReflect
+  /** @type {HTMLElement} */ (c.reflect.parentElement).title = m.canReflect
     ? "flip the backward half's time axis into processing order"
     : "only for the backward half of a bidirectional layer";
   c.transpose.checked = s.transpose;
@@ -198,7 +242,12 @@ function update(c, keys, m, onChange) {
   for (const [k, box] of Object.entries(c.views)) box.checked = s.views.includes(k);
 }
 
-/** Shows the layers and the quantities of the layer shown; rebuilt only on change. */
+/**
+ * Shows the layers and the quantities of the layer shown; rebuilt only on change.
+ * @param {Inputs} c Inputs.
+ * @param {ListKeys} keys What the lists show now (JSON).
+ * @param {ControlsModel} m Model.
+ */
 function updateChoices(c, keys, m) {
   const s = m.state;
   const layersKey = JSON.stringify(m.layers);
@@ -225,6 +274,7 @@ function updateChoices(c, keys, m) {
   c.quantity.value = m.quantities.find((q) => q.tag === s.tag)?.kind ?? "";
 }
 
+/** @param {Inputs} c Inputs. @param {ControlsModel} m Model. */
 function updateStep(c, m) {
   const n = m.steps.length;
   c.slider.max = String(Math.max(0, n - 1));
@@ -239,6 +289,12 @@ function updateStep(c, m) {
   c.next.disabled = m.stepIndex >= n - 1;
 }
 
+/**
+ * @param {string} id Element id.
+ * @param {Record<string, string>} labels Option value -> text.
+ * @param {(value: string) => void} onPick Called with the value picked.
+ * @returns {HTMLSelectElement}
+ */
 function select(id, labels, onPick) {
   const options = Object.entries(labels).map(([v, t]) => el("option", { value: v, text: t }));
   const node = el("select", { id }, ...options);
@@ -246,26 +302,54 @@ function select(id, labels, onPick) {
   return node;
 }
 
+/**
+ * @param {string} id Element id.
+ * @param {(checked: boolean) => void} onToggle Called on a change.
+ * @returns {HTMLInputElement}
+ */
 function checkbox(id, onToggle) {
   const node = el("input", { id, type: "checkbox" });
   node.addEventListener("change", () => onToggle(node.checked));
   return node;
 }
 
+/**
+ * @param {string} id Element id.
+ * @param {string} label Its aria-label.
+ * @param {() => void} onChange Called on a change.
+ * @returns {HTMLInputElement}
+ */
 function numberInput(id, label, onChange) {
   const node = el("input", { id, type: "number", step: "any", "aria-label": label });
   node.addEventListener("change", onChange);
   return node;
 }
 
+/**
+ * @param {string} text Text.
+ * @param {string} title Tooltip.
+ * @param {() => void} onClick Called on a click.
+ * @returns {HTMLButtonElement}
+ */
 function button(text, title, onClick) {
   return el("button", { type: "button", text, title, on: { click: onClick } });
 }
 
+/**
+ * @param {HTMLInputElement} input A checkbox.
+ * @param {string} text Its label.
+ * @returns {HTMLLabelElement}
+ */
 function labelled(input, text) {
   return el("label", { class: "rg-check" }, input, el("span", { class: "rg-check-text", text }));
 }
 
+/**
+ * @param {string} name The field's name.
+ * @param {HTMLElement} control Its control(s).
+ * @param {string} [forId] Id of the control the name labels.
+ * @returns {HTMLDivElement}
+ */
 function field(name, control, forId) {
   const label = forId
     ? el("label", { class: "rg-field-name", for: forId, text: name })

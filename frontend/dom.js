@@ -5,13 +5,21 @@
  */
 
 /**
+ * A child for el() / append(): a node, a string added as text, or nothing (null,
+ * undefined, false are skipped); arrays are flattened one level.
+ * @typedef {Node|string|null|undefined|false} Child
+ */
+
+/**
  * Creates an element.
- * @param {string} tag Tag name.
- * @param {object} [props] `class`, `text` (textContent), `on` ({event: handler}),
- *   `dataset`, `style` (object), any other key set as a property (e.g. type, value,
- *   checked, title) or, for aria-* / role / for, as an attribute.
- * @param {Array<Node|string|null|false>} children Nodes, or strings added as text.
- * @returns {HTMLElement}
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag Tag name.
+ * @param {Record<string, any>} [props] `class`, `text` (textContent), `on`
+ *   ({event: handler}), `dataset`, `style` (object), any other key set as a property
+ *   (e.g. type, value, checked, title) or, for aria-* / role / for, as an attribute.
+ * @param {...(Child|Child[])} children Nodes, or strings added as text.
+ * @returns {HTMLElementTagNameMap[K]} The element, typed by its tag (`el("canvas")`
+ *   is an HTMLCanvasElement).
  */
 export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -23,7 +31,7 @@ export function el(tag, props = {}, ...children) {
     else if (k === "dataset") Object.assign(node.dataset, v);
     else if (k === "style") Object.assign(node.style, v);
     else if (k.startsWith("aria-") || k === "role" || k === "for") node.setAttribute(k, v);
-    else node[k] = v;
+    else /** @type {Record<string, any>} */ (/** @type {unknown} */ (node))[k] = v;
   }
   append(node, children);
   return node;
@@ -31,8 +39,8 @@ export function el(tag, props = {}, ...children) {
 
 /**
  * Appends children; strings become text nodes.
- * @param {Node} node Parent.
- * @param {Array<Node|string|null|false>} children Children.
+ * @param {ParentNode} node Parent.
+ * @param {Array<Child|Child[]>} children Children.
  */
 export function append(node, children) {
   for (const c of children.flat()) {
@@ -43,8 +51,8 @@ export function append(node, children) {
 
 /**
  * Removes all children and appends new ones.
- * @param {Node} node Parent.
- * @param {...(Node|string|null|false)} children New children.
+ * @param {ParentNode} node Parent.
+ * @param {...(Child|Child[])} children New children.
  */
 export function replaceChildren(node, ...children) {
   while (node.firstChild) node.removeChild(node.firstChild);

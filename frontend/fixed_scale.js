@@ -55,6 +55,7 @@ export async function maxAbsOverSteps(steps, maxAbsAt) {
 export function createFixedRanges(wallTime, limit = 10000) {
   const known = new Map(); // key -> max|g|, or the 404 error
   return async (run, tag, steps, view, maxAbsAt) => {
+    /** @type {number[]} */
     const gone = [];
     const range = await maxAbsOverSteps(steps, async (step) => {
       const key = JSON.stringify([run, tag, step, wallTime(run, tag, step), view]);

@@ -17,6 +17,7 @@ export function halfToFloat(h) {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
+/** @type {Float32Array|null} */
 let table = null;
 
 /** @returns {Float32Array} All 65536 half values, built once on first use. */

@@ -36,7 +36,7 @@ export const FLOW_PLOT_HEIGHT = 300;
 export function flowRows(profile, maxRows, currentStep = null) {
   const n = profile.steps.length;
   if (n <= maxRows) return bucketRows(profile, ranges(0, n, n));
-  const c = profile.steps.indexOf(currentStep);
+  const c = currentStep === null ? -1 : profile.steps.indexOf(currentStep);
   if (c < 0) return bucketRows(profile, ranges(0, n, maxRows));
   const before = c;
   const after = n - 1 - c;
@@ -51,8 +51,15 @@ export function flowRows(profile, maxRows, currentStep = null) {
   ]);
 }
 
-/** `k` contiguous [start, end) ranges of near-equal size covering [lo, hi). */
+/**
+ * `k` contiguous [start, end) ranges of near-equal size covering [lo, hi).
+ * @param {number} lo Start.
+ * @param {number} hi End.
+ * @param {number} k Number of ranges.
+ * @returns {number[][]}
+ */
 function ranges(lo, hi, k) {
+  /** @type {number[][]} */
   const out = [];
   const len = hi - lo;
   for (let i = 0; i < k; i++) {
@@ -61,8 +68,14 @@ function ranges(lo, hi, k) {
   return out;
 }
 
+/**
+ * @param {Parameters<typeof flowRows>[0]} profile As flowRows takes it.
+ * @param {number[][]} buckets [start, end) index ranges, one per row.
+ * @returns {FlowRows}
+ */
 function bucketRows(profile, buckets) {
   const { steps, values, nan_counts: nans, inf_counts: infs, reach } = profile;
+  /** @type {FlowRows} */
   const out = {
     steps: [],
     lastSteps: [],
@@ -78,33 +91,47 @@ function bucketRows(profile, buckets) {
     out.sizes.push(b - a);
     if (b - a === 1) {
       out.values.push(values[a]);
-      if (nans) out.nan_counts.push(nans[a]);
-      if (infs) out.inf_counts.push(infs[a]);
-      if (reach) out.reach.push(reach[a]);
+      if (nans && out.nan_counts) out.nan_counts.push(nans[a]);
+      if (infs && out.inf_counts) out.inf_counts.push(infs[a]);
+      if (reach && out.reach) out.reach.push(reach[a]);
       continue;
     }
     out.values.push(maxRow(values, a, b));
-    if (nans) out.nan_counts.push(sumRow(nans, a, b));
-    if (infs) out.inf_counts.push(sumRow(infs, a, b));
-    if (reach) out.reach.push(Math.max(...reach.slice(a, b)));
+    if (nans && out.nan_counts) out.nan_counts.push(sumRow(nans, a, b));
+    if (infs && out.inf_counts) out.inf_counts.push(sumRow(infs, a, b));
+    if (reach && out.reach) out.reach.push(Math.max(...reach.slice(a, b)));
   }
   return out;
 }
 
-/** Per timestep, the largest non-null value of rows [a, b) (null if none). */
+/**
+ * Per timestep, the largest non-null value of rows [a, b) (null if none).
+ * @param {Array<Array<number|null>>} rows Rows.
+ * @param {number} a First row.
+ * @param {number} b Past the last row.
+ * @returns {Array<number|null>}
+ */
 function maxRow(rows, a, b) {
+  /** @type {Array<number|null>} */
   const out = new Array(widest(rows, a, b)).fill(null);
   for (let r = a; r < b; r++) {
     const row = rows[r];
     for (let t = 0; t < row.length; t++) {
       const v = row[t];
-      if (v !== null && (out[t] === null || v > out[t])) out[t] = v;
+      const o = out[t];
+      if (v !== null && (o === null || v > o)) out[t] = v;
     }
   }
   return out;
 }
 
-/** Per timestep, the sum of rows [a, b) (missing entries count 0). */
+/**
+ * Per timestep, the sum of rows [a, b) (missing entries count 0).
+ * @param {number[][]} rows Rows.
+ * @param {number} a First row.
+ * @param {number} b Past the last row.
+ * @returns {number[]}
+ */
 function sumRow(rows, a, b) {
   const out = new Array(widest(rows, a, b)).fill(0);
   for (let r = a; r < b; r++) {
@@ -114,8 +141,14 @@ function sumRow(rows, a, b) {
   return out;
 }
 
+/**
+ * @param {Array<Array<unknown>|undefined>} rows Rows (missing ones count 0).
+ * @param {number} a First row.
+ * @param {number} b Past the last row.
+ * @returns {number} The length of the longest of rows [a, b).
+ */
 function widest(rows, a, b) {
   let w = 0;
-  for (let r = a; r < b; r++) w = Math.max(w, rows[r] ? rows[r].length : 0);
+  for (let r = a; r < b; r++) w = Math.max(w, rows[r]?.length ?? 0);
   return w;
 }

@@ -6,6 +6,7 @@
  * Pure: no DOM.
  * @module gates
  */
+/** @import { TagMeta } from "./api.js" */
 import { divergingColor } from "./colormap.js";
 import { hitCell, tileGrid } from "./layout.js";
 import { symmetricScale, toUnit } from "./normalize.js";
@@ -18,9 +19,11 @@ import { countNonFinite } from "./tensor_ops.js";
 export const MATRIX_KINDS = ["weights", "weight_gradients"];
 
 /** Names of what each matrix kind holds, in tile titles and read-outs. */
+/** @type {Record<string, string>} */
 const MATRIX_NAMES = { weights: "weights", weight_gradients: "d loss / d weight" };
 
 /** What a row of each weight is (a bias is one row), as weight_layout.ROW_MEANING. */
+/** @type {Record<string, string>} */
 const ROW_NAMES = {
   kernel: "input feature",
   recurrent_kernel: "unit",
@@ -60,9 +63,9 @@ export function matrixName(kind) {
  * The tag of the other matrix kind of the same weight, as the logger names them
  * (`weights/<layer>/<weight>` and `weight_gradients/<layer>/<weight>`), when the run
  * logged it with the same weight, gates and shape.
- * @param {Record<string, object>} runTags The run's tags -> metadata.
+ * @param {Record<string, TagMeta>} runTags The run's tags -> metadata.
  * @param {string} tag The tag shown.
- * @param {object} meta Its metadata.
+ * @param {TagMeta} meta Its metadata.
  * @returns {string|null}
  */
 export function siblingTag(runTags, tag, meta) {
@@ -71,7 +74,8 @@ export function siblingTag(runTags, tag, meta) {
   if (!isMatrix(meta.kind) || !tag.startsWith(from)) return null;
   const other = to + tag.slice(from.length);
   const m = runTags ? runTags[other] : null;
-  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  const same = (/** @type {unknown} */ a, /** @type {unknown} */ b) =>
+    JSON.stringify(a) === JSON.stringify(b);
   const fits =
     m &&
     !m.error &&
@@ -93,7 +97,7 @@ export function siblingTag(runTags, tag, meta) {
 /**
  * The gate blocks of a matrix with `cols` columns: equal blocks in the metadata's
  * order (Keras's: LSTM i, f, c, o; GRU z, r, h).
- * @param {object} meta Tag metadata (`gates`).
+ * @param {TagMeta} meta Tag metadata (`gates`).
  * @param {number} cols Columns of the matrix.
  * @returns {GateSpan[]}
  * @throws {Error} When the columns cannot be split into the named gates.
@@ -111,7 +115,7 @@ export function gateSpans(meta, cols) {
 }
 
 /**
- * @param {object} meta Tag metadata (`direction`).
+ * @param {TagMeta} meta Tag metadata (`direction`).
  * @returns {string} "forward", "backward" or "" (not a Bidirectional half).
  */
 export function directionOf(meta) {
@@ -119,7 +123,7 @@ export function directionOf(meta) {
 }
 
 /**
- * @param {object} meta Tag metadata (`weights`: the weight's one name).
+ * @param {TagMeta} meta Tag metadata (`weights`: the weight's one name).
  * @returns {{weight: string, row: string}} The weight's name and what its rows are,
  *   e.g. {weight: "kernel", row: "input feature"}.
  */
@@ -214,7 +218,7 @@ export function fillGateBlock(pixels, array, rows, cols, span, scale, lut) {
  */
 export function gateGeometry(matrices, gates, rows, width, availWidth) {
   const n = matrices * gates;
-  const cellFor = (k) => {
+  const cellFor = (/** @type {number} */ k) => {
     const tile = Math.floor((availWidth + GAP) / k) - GAP;
     return Math.floor((tile - MARGIN.left - MARGIN.right) / width);
   };

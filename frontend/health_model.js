@@ -6,7 +6,7 @@
  */
 import { VIEWS } from "./state.js";
 
-/** Statuses, worst first. */
+/** Statuses, worst first. @type {Array<"problem"|"warning"|"healthy">} */
 export const STATUSES = ["problem", "warning", "healthy"];
 
 /**
@@ -21,16 +21,19 @@ export const STATUSES = ["problem", "warning", "healthy"];
  * @property {number} [timestep]
  * @property {number} [sample]
  * @property {string} [gate]
- * @property {object} [evidence] Figures, and `view`: the view that shows them.
+ * @property {{view?: string} & Record<string, unknown>} [evidence] Figures, and
+ *   `view`: the view that shows them.
  */
 
 /**
  * The served report, checked: malformed parts are dropped, never trusted.
- * @param {object} answer The `health` route's JSON.
+ * @param {{runs?: Record<string, unknown>}|null} answer The `health` route's JSON.
  * @returns {{runs: Record<string, Finding[]>, status: Record<string, string>}}
  */
 export function normalizeHealth(answer) {
+  /** @type {Record<string, Finding[]>} */
   const runs = {};
+  /** @type {Record<string, string>} */
   const status = {};
   const given = answer && typeof answer.runs === "object" && answer.runs ? answer.runs : {};
   for (const [run, list] of Object.entries(given)) {
@@ -41,6 +44,10 @@ export function normalizeHealth(answer) {
   return { runs, status };
 }
 
+/**
+ * @param {any} f An entry of the served report.
+ * @returns {f is Finding} Whether it has a finding's fields.
+ */
 function isFinding(f) {
   return (
     f !== null &&
@@ -91,7 +98,7 @@ export function findingCodes(findings) {
  */
 export function findingText(f) {
   const where = [`step ${f.step}`];
-  for (const key of ["timestep", "sample", "gate"]) {
+  for (const key of /** @type {const} */ (["timestep", "sample", "gate"])) {
     if (f[key] !== undefined && f[key] !== null) where.push(`${key} ${f[key]}`);
   }
   return `${f.code} in ${f.layer}, ${where.join(", ")}: ${f.message}`;
@@ -103,13 +110,15 @@ export function findingText(f) {
  * @param {string} run Run of the finding.
  * @param {Finding} f Finding.
  * @param {import("./state.js").State} state Current state.
- * @returns {object} Patch for app.set().
+ * @returns {Partial<import("./state.js").State>} Patch for app.set().
  */
 export function findingPatch(run, f, state) {
-  const view = f.evidence && VIEWS.includes(f.evidence.view) ? f.evidence.view : null;
+  const shows = f.evidence?.view;
+  const view = shows !== undefined && VIEWS.includes(shows) ? shows : null;
+  /** @type {Partial<import("./state.js").State>} */
   const patch = { runs: [run], tag: f.tag, step: f.step, compare: false };
   if (view && !state.views.includes(view)) patch.views = [...state.views, view];
-  if (Number.isInteger(f.sample)) {
+  if (f.sample !== undefined && Number.isInteger(f.sample)) {
     patch.sampleMode = "one";
     patch.sample = f.sample;
   }

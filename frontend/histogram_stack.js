@@ -33,7 +33,7 @@ export function parseHistograms(answer) {
     if (!ok || typeof e[1] !== "number") {
       throw new Error("a histogram is not [wall_time, step, [[left, right, count], ...]]");
     }
-    const buckets = e[2].map((b) => [Number(b[0]), Number(b[1]), Number(b[2])]);
+    const buckets = e[2].map((/** @type {unknown[]} */ b) => [Number(b[0]), Number(b[1]), Number(b[2])]);
     return { step: e[1], wallTime: Number(e[0]), buckets };
   });
   return out.sort((a, b) => a.step - b.step);
@@ -68,7 +68,7 @@ export function rebinStack(series, bins = BINS) {
   }
   if (!(lo < hi)) [lo, hi] = lo === hi ? [lo - 0.5, hi + 0.5] : [-1, 1];
   const width = (hi - lo) / bins;
-  const binOf = (x) => Math.min(bins - 1, Math.max(0, Math.floor((x - lo) / width)));
+  const binOf = (/** @type {number} */ x) => Math.min(bins - 1, Math.max(0, Math.floor((x - lo) / width)));
   let maxCount = 0;
   const counts = series.map((s) => {
     const row = new Float64Array(bins);

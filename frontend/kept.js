@@ -33,7 +33,9 @@ export function originalTimesteps(t, kept) {
   const pool = kept && kept.timestep_pool > 1 ? kept.timestep_pool : 1;
   const first = t * pool;
   let last = first + pool - 1;
-  if (kept && Number.isInteger(kept.timesteps)) last = Math.min(last, kept.timesteps - 1);
+  if (kept && typeof kept.timesteps === "number" && Number.isInteger(kept.timesteps)) {
+    last = Math.min(last, kept.timesteps - 1);
+  }
   return { first, last };
 }
 
@@ -45,7 +47,7 @@ export function originalTimesteps(t, kept) {
 export function timestepText(t, kept) {
   const { first, last } = originalTimesteps(t, kept);
   if (first === last) return `timestep ${first}`;
-  return `timesteps ${first}–${last} (pooled ${kept.timestep_pool}:1, largest |g|)`;
+  return `timesteps ${first}–${last} (pooled ${kept?.timestep_pool}:1, largest |g|)`;
 }
 
 /**

@@ -2,13 +2,17 @@
  * Human-readable names for what a series holds. Pure: no DOM.
  * @module labels
  */
+/** @import { TagMeta } from "./api.js" */
 import { callsSummary } from "./calls.js";
 
 /**
  * What each kind of series holds: the quantity selector's name (the label of
  * tb_rnngrad/format/quantities.py, which the matplotlib views and the command line
  * use), the panel's label, one line on how to read the tensor views and one on the
- * flow view, and the name of its reach.
+ * flow view, and the name of its reach; `profile: false` for a kind without a
+ * per-timestep profile.
+ * @type {Record<string, {quantity: string, label: string, read: string, flow: string,
+ *   reach: string, profile?: boolean}>}
  */
 const KINDS = {
   gradients: {
@@ -188,13 +192,14 @@ export function reachName(kind) {
   return KINDS[kind]?.reach || "reach";
 }
 
+/** @param {string|null|undefined} kind A kind without a table entry. @returns {string} */
 function unknownKind(kind) {
   return `values of unknown kind "${kind || ""}"`;
 }
 
 /**
  * One-line description of the layer behind a series.
- * @param {object} meta Tag metadata.
+ * @param {TagMeta} meta Tag metadata.
  * @returns {string} E.g. "lstm_1 · LSTM · 32 units · bidirectional (concat)".
  */
 export function layerSummary(meta) {
@@ -215,7 +220,7 @@ export function layerSummary(meta) {
  * The panel's line on a reduced series: what is stored of what was captured (the
  * server's note, e.g. "4 of 16 samples, 512 of 1,024 channels with the largest
  * norm, timesteps pooled 4:1 by largest |g|, float16").
- * @param {object} meta Tag metadata.
+ * @param {TagMeta} meta Tag metadata.
  * @returns {string} "Stored: …", or "" for a series stored as captured.
  */
 export function storedLine(meta) {
@@ -226,7 +231,7 @@ export function storedLine(meta) {
 /**
  * Name of a channel, marking the halves of a bidirectional concat layer.
  * @param {number} c Channel index.
- * @param {object} meta Tag metadata.
+ * @param {TagMeta} meta Tag metadata.
  * @returns {string} E.g. "ch 3", "ch 35 (bwd 3)".
  */
 export function channelLabel(c, meta) {

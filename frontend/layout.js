@@ -66,6 +66,7 @@ export function cellGeometry({
 export function tileGrid(n, tileW, tileH, availWidth, gap = 8) {
   const cols = Math.max(1, Math.min(n, Math.floor((availWidth + gap) / (tileW + gap))));
   const rows = Math.ceil(n / cols);
+  /** @type {Array<[number, number]>} */
   const origins = [];
   for (let i = 0; i < n; i++) {
     origins.push([(i % cols) * (tileW + gap), Math.floor(i / cols) * (tileH + gap)]);
@@ -176,6 +177,12 @@ export function readoutValue(v) {
   return exponent ? `${m}e${exponent}` : m;
 }
 
+/**
+ * @param {number} v Value (not a number: `lo`).
+ * @param {number} lo Lower bound.
+ * @param {number} hi Upper bound.
+ * @returns {number} `v` truncated to an integer in [lo, hi].
+ */
 function clampInt(v, lo, hi) {
   return Math.max(lo, Math.min(hi, Math.trunc(v) || lo));
 }

@@ -42,6 +42,7 @@ export function keepFresh(sync, { ms = REFRESH_MS, win = globalThis.window } = {
   let busy = false;
   let again = false;
   let missed = false;
+  /** @type {number|null} */
   let queued = null;
   function tick() {
     if (queued === null) queued = win.setTimeout(run, COALESCE_MS);
@@ -79,7 +80,7 @@ export function keepFresh(sync, { ms = REFRESH_MS, win = globalThis.window } = {
   const closeHost = listenToHost(tick, win);
   return () => {
     win.clearInterval(timer);
-    win.clearTimeout(queued);
+    if (queued !== null) win.clearTimeout(queued);
     doc.removeEventListener("visibilitychange", onShown);
     win.removeEventListener("resize", onShown);
     closeHost();

@@ -24,28 +24,41 @@ export const SAMPLE_FETCH_ELEMENTS = 8 * 1024 * 1024;
  */
 
 /**
- * @param {ReturnType<import("./api.js").createApi>} api API client.
+ * The loader: the API's answers, cached, with one request in flight per key.
+ * @typedef {ReturnType<typeof createLoader>} Loader
+ */
+
+/**
+ * @param {import("./api.js").Api} api API client.
  * @param {number} [maxBytes] Tensor cache budget.
- * @returns {object} Loader.
  */
 export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
+  /** Answers other than tensors and masks, by key. @type {Map<string, any>} */
   const small = new Map();
   const tensors = new LruCache(maxBytes);
+  /** @type {Map<string, Promise<any>>} */
   const pending = new Map();
 
   /**
    * Shares one in-flight promise per key; keeps results in `store`, unless the key
    * was forgotten while the request ran.
+   * @template T
+   * @param {string} key Cache key (k()).
+   * @param {Map<string, any>|LruCache} store `small`, or `tensors`.
+   * @param {() => Promise<T>} make Fetches the value.
+   * @param {(value: T) => number} [size] Its bytes (for `tensors`).
+   * @returns {Promise<T>}
    */
   function once(key, store, make, size) {
     if (store.has(key)) return Promise.resolve(store.get(key));
-    if (pending.has(key)) return pending.get(key);
+    const inFlight = pending.get(key);
+    if (inFlight) return inFlight;
     const p = make().then(
       (value) => {
         if (pending.get(key) !== p) return value;
         pending.delete(key);
-        if (store === tensors) tensors.set(key, value, size(value));
-        else store.set(key, value);
+        if (store === tensors) tensors.set(key, value, /** @type {(v: T) => number} */ (size)(value));
+        else /** @type {Map<string, any>} */ (store).set(key, value);
         return value;
       },
       (err) => {
@@ -57,33 +70,49 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
     return p;
   }
 
-  /** Drops cached and in-flight entries whose key passes `test`. */
+  /**
+   * Drops cached and in-flight entries whose key passes `test`.
+   * @param {(key: string) => boolean} test Test.
+   */
   function forget(test) {
     for (const key of [...small.keys()]) if (test(key)) small.delete(key);
     for (const key of [...pending.keys()]) if (test(key)) pending.delete(key);
     tensors.deleteIf(test);
   }
 
+  /** @type {(...parts: unknown[]) => string} A cache key. */
   const k = (...parts) => JSON.stringify(parts);
   const TAGS = k("tags");
   /**
    * Series -> its step requests: `asked` numbers them, `answered` is the number of
    * the newest one whose answer is noted; `json` and `wallTimes` are that answer.
+   * @typedef {{asked: number, answered: number, json: string|undefined,
+   *   wallTimes: Map<number, number>}} SeriesState
    */
+  /** @type {Map<string, SeriesState>} */
   const series = new Map();
 
+  /**
+   * @param {string} run Run.
+   * @param {string} tag Tag.
+   * @returns {SeriesState}
+   */
   function seriesState(run, tag) {
     const key = k(run, tag);
-    if (!series.has(key)) {
-      series.set(key, { asked: 0, answered: 0, json: undefined, wallTimes: new Map() });
+    let s = series.get(key);
+    if (!s) {
+      s = { asked: 0, answered: 0, json: undefined, wallTimes: new Map() };
+      series.set(key, s);
     }
-    return series.get(key);
+    return s;
   }
 
   /**
    * Fetches a series' steps. The newest request wins: an answer to a request older
    * than the one already noted goes back to its caller only, neither noted nor
    * cached.
+   * @param {string} run Run.
+   * @param {string} tag Tag.
    * @returns {Promise<number[]>} Sorted steps.
    */
   async function loadSteps(run, tag) {
@@ -99,7 +128,11 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
     return steps;
   }
 
-  /** Forgets a series' cached steps and the answers of its requests in flight. */
+  /**
+   * Forgets a series' cached steps and the answers of its requests in flight.
+   * @param {string} run Run.
+   * @param {string} tag Tag.
+   */
   function dropSteps(run, tag) {
     const key = k("steps", run, tag);
     forget((x) => x === key);
@@ -111,6 +144,10 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
    * Remembers a series' step listing. When it differs from the last one, forgets the
    * series' profile and the tensors of steps that are gone or were logged again
    * (another wall time: a restarted run).
+   * @param {string} run Run.
+   * @param {string} tag Tag.
+   * @param {SeriesState} s Its state.
+   * @param {Array<{step: number, wall_time: number}>} list The steps route's answer.
    */
   function noteListing(run, tag, s, list) {
     const json = JSON.stringify(list);
@@ -120,6 +157,7 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
     s.wallTimes = new Map(list.map((x) => [x.step, x.wall_time]));
     if (!changed) return;
     const stale = new Set([k("profile", run, tag)]);
+    /** @type {string[]} */
     const tensorPrefixes = [];
     for (const [step, wallTime] of before) {
       if (s.wallTimes.get(step) === wallTime) continue;
@@ -156,6 +194,8 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
    * @returns {Promise<boolean>} Whether its listing changed since the call (by this
    *   answer or a newer one); then its profile and the tensors of steps that are
    *   gone or were logged again are forgotten.
+   * @param {string} run Run.
+   * @param {string} tag Tag.
    */
   async function reloadSteps(run, tag) {
     const before = seriesState(run, tag).json;
@@ -163,17 +203,23 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
     return seriesState(run, tag).json !== before;
   }
 
-  /** @returns {Promise<number[]>} Sorted steps, cached; shares a request in flight. */
+  /**
+   * @param {string} run Run.
+   * @param {string} tag Tag.
+   * @returns {Promise<number[]>} Sorted steps, cached; shares a request in flight.
+   */
   function steps(run, tag) {
     const key = k("steps", run, tag);
     if (small.has(key)) return Promise.resolve(small.get(key));
-    if (!pending.has(key)) {
-      const p = loadSteps(run, tag).finally(() => {
-        if (pending.get(key) === p) pending.delete(key);
+    let p = pending.get(key);
+    if (!p) {
+      const loading = loadSteps(run, tag).finally(() => {
+        if (pending.get(key) === loading) pending.delete(key);
       });
-      pending.set(key, p);
+      pending.set(key, loading);
+      p = loading;
     }
-    return pending.get(key);
+    return p;
   }
 
   return {
@@ -184,17 +230,24 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
     steps,
     reloadSteps,
     /**
+     * @param {string} run Run.
+     * @param {string} tag Tag.
+     * @param {number} step Step.
      * @returns {number|undefined} Wall time of a step in the series' newest listing
      *   (another one when the step was logged again).
      */
     wallTime: (run, tag, step) => series.get(k(run, tag))?.wallTimes.get(step),
+    /** @param {string} run Run. @param {string} tag Tag. */
     profile: (run, tag) => once(k("profile", run, tag), small, () => api.profile(run, tag)),
-    /** @returns {Promise<object>} The compare route's answer for `tag`, cached. */
+    /** @param {string} tag Tag. The compare route's answer for `tag`, cached. */
     compare: (tag) => once(k("compare", tag), small, () => api.compare(tag)),
     /**
      * TensorBoard's histograms of a tag, fetched once per `newest` (the newest step
      * of the series they belong to: a new step fetches them again).
-     * @returns {Promise<unknown>} The answer of TensorBoard's histograms route.
+     * @param {string} run Run.
+     * @param {string} tag Tag.
+     * @param {number} newest Newest step of the series.
+     * @returns {Promise<unknown[]>} The answer of TensorBoard's histograms route.
      */
     histograms: (run, tag, newest) =>
       once(k("histograms", run, tag, newest), small, () => api.histograms(run, tag)),
@@ -212,7 +265,7 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
         async () => {
           const npy = await api.tensor(run, tag, step, sample ?? undefined);
           return {
-            data: npy.data,
+            data: /** @type {Float32Array|Float64Array} */ (npy.data), // float tensors only
             shape: npy.shape,
             dims: dimsOf(npy.shape),
             dtype: npy.dtype,
@@ -220,31 +273,50 @@ export function createLoader(api, maxBytes = 512 * 1024 * 1024) {
             derived: new Map(),
           };
         },
-        (e) => e.data.byteLength * 2,
+        (/** @type {TensorEntry} */ e) => e.data.byteLength * 2,
       ),
     /**
+     * @param {string} run Run.
+     * @param {string} tag Tag.
+     * @param {number} step Step.
      * @returns {Promise<import("./kept.js").Kept>} What a reduced series keeps at a
      *   step (original channels, timestep pooling), cached.
      */
     kept: (run, tag, step) => once(k("kept", run, tag, step), small, () => api.kept(run, tag, step)),
-    /** @returns {boolean} Whether a tensor is cached (no fetch needed). */
+    /**
+     * @param {string} run Run.
+     * @param {string} tag Tag.
+     * @param {number} step Step.
+     * @param {number|null} [sample] As for tensor().
+     * @returns {boolean} Whether a tensor is cached (no fetch needed).
+     */
     hasTensor: (run, tag, step, sample = null) =>
       tensors.has(k("tensor", run, tag, step, sample)),
-    /** @returns {Promise<Uint8Array|null>} (B*T) mask, or null when there is none. */
+    /**
+     * @param {string} run Run.
+     * @param {string} tag Tag.
+     * @param {number} step Step.
+     * @returns {Promise<Uint8Array|null>} (B*T) mask, or null when there is none.
+     */
     mask: (run, tag, step) =>
       once(k("mask", run, tag, step), tensors, async () => {
         try {
-          return (await api.mask(run, tag, step)).data;
+          return /** @type {Uint8Array} */ ((await api.mask(run, tag, step)).data);
         } catch (e) {
           if (e.status === 404) return null;
           throw e;
         }
-      }, (m) => (m ? m.byteLength : 0) + 64),
+      }, (/** @type {Uint8Array|null} */ m) => (m ? m.byteLength : 0) + 64),
   };
 }
 
-/** @returns {Array<[string, string]>} Every (run, tag) of either listing. */
+/**
+ * @param {...(Record<string, Record<string, unknown>>|undefined)} listings Tags
+ *   route answers.
+ * @returns {Array<[string, string]>} Every (run, tag) of either listing.
+ */
 function seriesOf(...listings) {
+  /** @type {Map<string, [string, string]>} */
   const all = new Map();
   for (const l of listings) {
     for (const [run, tags] of Object.entries(l || {})) {

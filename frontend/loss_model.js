@@ -9,7 +9,8 @@ import { formatValue } from "./layout.js";
 const SPLITS = ["named", "validation", "train"];
 
 /**
- * @param {object|undefined} entry One run's answer: {split: {run, tag, step, value}}.
+ * @param {Record<string, {run: string, tag: string, step: number, value: number}>|null|undefined} entry
+ *   One run's answer: {split: {run, tag, step, value}} (null: none logged).
  * @returns {{text: string, title: string, value: number|null}} The cell: "–" when
  *   the run has no loss (unknown: ""); its title says where it was read.
  */

@@ -63,8 +63,8 @@ export function symmetricScale(maxAbs) {
 /**
  * Manual linear range. With lo < 0 < hi, each side has its own slope so that 0
  * stays white; otherwise lo..hi maps linearly onto the full colour range.
- * @param {number} lo Lower bound.
- * @param {number} hi Upper bound.
+ * @param {number|string|undefined} lo Lower bound (not finite: the symmetric scale).
+ * @param {number|string|undefined} hi Upper bound.
  * @returns {Scale}
  */
 export function manualScale(lo, hi) {
@@ -130,7 +130,8 @@ export function fromUnit(u, s) {
  * Sequential log range for non-negative values (gradient-flow view): from the
  * smallest positive finite value to the largest, but spanning at least `decades.min`
  * and at most `decades.max` decades (`decades.max` when no value is positive).
- * @param {ArrayLike<number>} values Non-negative values (NaN and Inf ignored).
+ * @param {ArrayLike<number|null>} values Non-negative values (NaN, Inf and null
+ *   ignored).
  * @param {{min: number, max: number}} [decades] Bounds of the span.
  * @returns {{loLog: number, hiLog: number}} log10 range.
  */
@@ -139,7 +140,7 @@ export function positiveLogRange(values, decades = PALETTE.flowLogDecades) {
   let low = Infinity;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (!(v > 0) || v === Infinity) continue;
+    if (v === null || !(v > 0) || v === Infinity) continue;
     if (v > top) top = v;
     if (v < low) low = v;
   }
@@ -149,11 +150,14 @@ export function positiveLogRange(values, decades = PALETTE.flowLogDecades) {
 }
 
 /**
- * @param {number} v Non-negative value.
+ * @param {number|null} v Non-negative value (null, the JSON form of a NaN or
+ *   infinite norm, which api.normalizeProfile already turns into NaN: 0, the
+ *   bottom of the range).
  * @param {{loLog: number, hiLog: number}} r Range from positiveLogRange.
  * @returns {number} Unit in [0, 1]; NaN stays NaN, +Infinity stays +Infinity.
  */
 export function positiveLogUnit(v, r) {
+  if (v === null) return 0;
   if (v !== v || v === Infinity) return v;
   if (!(v > 0)) return 0;
   const t = (Math.log10(v) - r.loLog) / (r.hiLog - r.loLog);

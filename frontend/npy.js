@@ -7,7 +7,11 @@ import { decodeHalves } from "./float16.js";
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 const HOST_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** dtype kind+size -> [typed-array constructor, DataView getter]. */
+/**
+ * dtype kind+size -> [typed-array constructor, DataView getter].
+ * @type {Record<string, [new (...a: any[]) => NpyArray["data"], "getFloat32"|"getFloat64"|
+ *   "getInt8"|"getUint8"|"getInt16"|"getUint16"|"getInt32"|"getUint32"]>}
+ */
 const NUMERIC = {
   f4: [Float32Array, "getFloat32"],
   f8: [Float64Array, "getFloat64"],
@@ -92,6 +96,13 @@ export function parseHeader(header) {
   return { descr: descr[1], fortranOrder: fortran[1] === "True", shape: dims };
 }
 
+/**
+ * @param {ArrayBuffer} buffer The whole file.
+ * @param {number} offset Where the body starts, bytes.
+ * @param {number} count Number of values.
+ * @param {string} descr The header's dtype, e.g. "<f4".
+ * @returns {NpyArray["data"]} The values.
+ */
 function decodeBody(buffer, offset, count, descr) {
   const order = descr[0];
   const kind = descr.slice(1);
@@ -118,6 +129,7 @@ function decodeBody(buffer, offset, count, descr) {
   return out;
 }
 
+/** @param {string} descr A dtype. @returns {Error} Says which dtypes are read. */
 function unsupported(descr) {
   return new Error(
     `Unsupported .npy dtype '${descr}'; expected a float (<f2, <f4, <f8, big-endian ` +

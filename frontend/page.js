@@ -5,6 +5,7 @@
  * DOM view.
  * @module page
  */
+/** @import { TagMeta } from "./api.js" */
 import { createControls } from "./controls.js";
 import { el, replaceChildren } from "./dom.js";
 import { emptyState } from "./empty.js";
@@ -26,7 +27,9 @@ const PANEL_GAP = 16;
  * @param {(step: number) => void} hooks.onStep A step picked in a flow view.
  * @param {() => string} hooks.link Puts the state in the address; returns the URL
  *   to share (the copy-link control).
- * @returns {object} The page; see the methods below.
+ * @param {(run: string, finding: import("./health_model.js").Finding) => void}
+ *   [hooks.onFinding] A Health link was clicked.
+ * The page; see the methods below.
  */
 export function createPage(root, { onChange, onStep, link, onFinding }) {
   const controls = createControls(onChange);
@@ -47,9 +50,11 @@ export function createPage(root, { onChange, onStep, link, onFinding }) {
     el("summary", { text: "About this series" }),
     aboutText,
   );
+  /** @type {string|null} */
   let aboutKey = null;
+  /** @type {Map<string, ReturnType<typeof createRunPanel>>} */
   const panels = new Map();
-  /** What `root` shows: null (loading), "error", "empty" or "page". */
+  /** What `root` shows: null (loading), "error", "empty" or "page". @type {string|null} */
   let shown = null;
 
   function showControls() {
@@ -59,7 +64,8 @@ export function createPage(root, { onChange, onStep, link, onFinding }) {
   return {
     /**
      * Shows the health report: each panel's Health line, a badge per listed run.
-     * @param {{runs: object, status: object}|null} report normalizeHealth's answer.
+     * @param {ReturnType<typeof import("./health_model.js").normalizeHealth>|null} report
+     *   normalizeHealth's answer.
      */
     health(report) {
       for (const [r, p] of panels) p.showHealth(report ? report.runs[r] : undefined);
@@ -142,22 +148,26 @@ export function createPage(root, { onChange, onStep, link, onFinding }) {
         }
       }
       for (const r of runs) {
-        if (!panels.has(r)) panels.set(r, createRunPanel(r, { onStep, onFinding }));
-        panelBox.append(panels.get(r).element); // keeps selection order
+        let p = panels.get(r);
+        if (!p) {
+          p = createRunPanel(r, { onStep, onFinding });
+          panels.set(r, p);
+        }
+        panelBox.append(p.element); // keeps selection order
       }
       noRun.textContent = hidden
         ? `The run filter hides every selected run (${hidden}): change or clear it above.`
         : "No run selected: check a run above to show its panel.";
       if (runs.length === 0) panelBox.append(noRun);
       else noRun.remove();
-      return runs.map((r) => panels.get(r));
+      return runs.map((r) => /** @type {ReturnType<typeof createRunPanel>} */ (panels.get(r)));
     },
 
     /**
      * Shows the description of the series shown once for all panels (collapsed;
      * text only): each distinct description of the runs' metadata.
      * @param {string} tag Tag shown (a new tag collapses the box again).
-     * @param {Array<object|null>} metas Each shown run's metadata of the tag.
+     * @param {Array<TagMeta|null>} metas Each shown run's metadata of the tag.
      */
     about(tag, metas) {
       const texts = [...new Set(metas.map((m) => m && m.description).filter(Boolean))];
@@ -172,6 +182,7 @@ export function createPage(root, { onChange, onStep, link, onFinding }) {
     /**
      * Width of one of `n` panels: as many side by side as fit at least
      * PANEL_MIN px each, the others wrapped onto further rows (style.css).
+     * @param {number} n Panels.
      * @returns {number} CSS px.
      */
     panelWidth(n) {
@@ -185,7 +196,7 @@ export function createPage(root, { onChange, onStep, link, onFinding }) {
      * Shows the compare view instead of the panels (views/compare.js).
      * @param {import("./compare_model.js").CompareRow[]|Error} rows The selected
      *   runs' rows, or why they could not be loaded.
-     * @param {{tag: string, sort: string, order: string}} o What to show.
+     * @param {{tag: string, sort: string, order: "asc"|"desc"}} o What to show.
      */
     compare(rows, o) {
       panelBox.hidden = true;
@@ -198,7 +209,10 @@ export function createPage(root, { onChange, onStep, link, onFinding }) {
     /** @returns {object|null} What the compare view shows: runs in order, extent, sort. */
     compared: () => (compare.element.hidden ? null : compare.drawn()),
 
-    /** @returns {object|null} What a panel's canvas shows (sections.js Drawn). */
+    /**
+     * @param {HTMLCanvasElement} canvas A canvas.
+     * @returns {object|null} What a panel's canvas shows (sections.js Drawn).
+     */
     drawn(canvas) {
       for (const p of panels.values()) {
         const d = p.drawn(canvas);

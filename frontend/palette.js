@@ -12,6 +12,20 @@
 import spec from "./palette.json" with { type: "json" };
 
 /**
+ * palette.json as written (snake_case keys, "#rrggbb" colours).
+ * @typedef {object} PaletteSpec
+ * @property {string[]} diverging Evenly spaced stops, white in the middle.
+ * @property {string[]} sequential Evenly spaced stops.
+ * @property {{nan: string, pos_inf: string, neg_inf: string, masked: string,
+ *   background: string}} special Colours of values off the scale.
+ * @property {string[]} samples Per-sample colours.
+ * @property {{signed: number, flow_min: number, flow_max: number}} log_decades
+ * @property {Record<string, string|null>} ui Page and canvas colours (light theme).
+ * @property {{ui?: Record<string, string|null>, special?: {background?: string}}} [dark]
+ *   What differs in the dark theme.
+ */
+
+/**
  * @typedef {object} Palette
  * @property {Array<[number, number[]]>} diverging Stops [position in -1..1, rgb].
  * @property {Array<[number, number[]]>} sequential Stops [position in 0..1, rgb].
@@ -33,7 +47,7 @@ export function hexToRgb(hex) {
 }
 
 /**
- * @param {object} s A palette in the form of palette.json.
+ * @param {PaletteSpec} s A palette in the form of palette.json.
  * @returns {Palette}
  */
 export function paletteFrom(s) {
@@ -54,10 +68,16 @@ export function paletteFrom(s) {
   };
 }
 
-/** Colours spread evenly from `lo` to `hi`, as [position, rgb] stops. */
+/**
+ * Colours spread evenly from `lo` to `hi`, as [position, rgb] stops.
+ * @param {string[]} colours "#rrggbb" colours.
+ * @param {number} lo Position of the first.
+ * @param {number} hi Position of the last.
+ * @returns {Array<[number, number[]]>}
+ */
 function evenStops(colours, lo, hi) {
   const last = colours.length - 1;
-  const at = (i) => (i === last ? hi : lo + ((hi - lo) * i) / last);
+  const at = (/** @type {number} */ i) => (i === last ? hi : lo + ((hi - lo) * i) / last);
   return colours.map((hex, i) => [at(i), hexToRgb(hex)]);
 }
 

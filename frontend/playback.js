@@ -19,9 +19,13 @@ export const PLAY_INTERVAL_MS = 400;
  * @returns {{play: (on: boolean) => void, playing: () => boolean}}
  */
 export function createPlayback(player, { ms = PLAY_INTERVAL_MS, timers = globalThis } = {}) {
+  /** @type {ReturnType<typeof setInterval>|null} */
   let timer = null;
 
-  /** Starts (from the first step when at the last) or stops playback. */
+  /**
+   * Starts (from the first step when at the last) or stops playback.
+   * @param {boolean} on Whether to play.
+   */
   function play(on) {
     timers.clearInterval(timer);
     timer = null;

@@ -4,6 +4,7 @@
  * NaN/Inf counts and max|g|. Pure: no DOM; derived arrays are cached on the entry.
  * @module prepare
  */
+/** @import { TagMeta } from "./api.js" */
 import { maxAbsFinite } from "./normalize.js";
 import {
   countNonFinite,
@@ -31,12 +32,14 @@ import { isWeights } from "./weights.js";
  * @property {boolean} mean Whether `array` is the batch mean of |g|.
  * @property {boolean} weights Whether axis 0 holds weights ("weight update by
  *   timestep"): every weight is drawn, whatever the sample mode.
+ * @property {import("./kept.js").Kept|null} [kept] What a reduced series keeps at
+ *   the step (set by run_model.js; null: stored as captured).
  */
 
 /**
  * @param {import("./loader.js").TensorEntry} entry Fetched tensor.
  * @param {Uint8Array|null} mask (B*T) mask of the whole batch, or null.
- * @param {object} meta Tag metadata.
+ * @param {TagMeta} meta Tag metadata.
  * @param {{sampleMode: string, sample: number, reflect: boolean}} st UI state
  *   (the sample mode does not apply to weights).
  * @returns {Prepared}
@@ -55,7 +58,7 @@ export function prepare(entry, mask, meta, st) {
   const weights = isWeights(meta);
   const common = { maskFlipFrom: reflect ? flipFrom : C, splitAt: split, weights };
   const fullB = entry.sampleBase === null ? d.batch : null;
-  const rowOf = (local) => {
+  const rowOf = (/** @type {number} */ local) => {
     const id = entry.sampleBase ?? local;
     return mask && id * T < mask.length ? maskRow(mask, mask.length / T, T, id) : null;
   };
@@ -125,6 +128,12 @@ export function missingSample(run, batch, st) {
   return sampleMissingText(run, batch, st.sample);
 }
 
+/**
+ * @param {string|null} run Run (null: the tensor itself).
+ * @param {number} batch Its batch size.
+ * @param {number} sample The sample asked for.
+ * @returns {string}
+ */
 function sampleMissingText(run, batch, sample) {
   const who = run === null ? "The tensor" : `Run "${run}"`;
   const has = `${batch} sample${batch === 1 ? "" : "s"}`;
@@ -134,6 +143,14 @@ function sampleMissingText(run, batch, sample) {
   );
 }
 
+/**
+ * A value computed from `entry`'s data once, kept with the entry.
+ * @template T
+ * @param {import("./loader.js").TensorEntry} entry Tensor.
+ * @param {string} key What the value is.
+ * @param {() => T} make Computes it.
+ * @returns {T}
+ */
 function derive(entry, key, make) {
   if (!entry.derived.has(key)) entry.derived.set(key, make());
   return entry.derived.get(key);

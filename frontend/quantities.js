@@ -17,9 +17,11 @@
  * quantity is a group of its own too, so every tag can be picked.
  * @module quantities
  */
+/** @import { TagMeta } from "./api.js" */
 import { QUANTITY_ORDER } from "./labels.js";
 
 /** The tag the Keras callback writes each kind under: [prefix, suffix] of the key. */
+/** @type {Record<string, [string, string]>} */
 const CALLBACK_TAGS = {
   gradients: ["gradients/", ""],
   state_gradients: ["state_gradients/", ""],
@@ -33,7 +35,7 @@ const CALLBACK_TAGS = {
 /**
  * @typedef {object} Series
  * @property {string} tag Tag.
- * @property {object|null} meta Its metadata in a run that can read it (null: none).
+ * @property {TagMeta|null} meta Its metadata in a run that can read it (null: none).
  * @property {boolean} unreadable Whether some run cannot read it.
  */
 
@@ -53,11 +55,13 @@ const CALLBACK_TAGS = {
 
 /**
  * Every tag of the runs, once, with metadata from a run that can read it.
- * @param {object} listing The tags route's answer, {run: {tag: metadata}}.
+ * @param {Record<string, Record<string, TagMeta>>} listing The tags route's answer,
+ *   {run: {tag: metadata}}.
  * @param {string[]} runs Runs to take tags from.
  * @returns {Series[]} Sorted by tag.
  */
 export function seriesOf(listing, runs) {
+  /** @type {Map<string, Series>} */
   const all = new Map();
   for (const r of runs) {
     for (const [tag, meta] of Object.entries(listing[r] || {})) {
@@ -72,7 +76,7 @@ export function seriesOf(listing, runs) {
 
 /**
  * @param {string} tag Tag.
- * @param {object} meta Its metadata.
+ * @param {TagMeta} meta Its metadata.
  * @returns {string|null} The layer key (see the module's doc), or null.
  */
 export function layerKey(tag, meta) {
@@ -94,16 +98,19 @@ export function layerKey(tag, meta) {
  * @returns {LayerGroup[]} Sorted by label.
  */
 export function groupLayers(series) {
+  /** @type {Map<string, LayerGroup>} */
   const groups = new Map();
   for (const s of series) {
     const kind = s.meta ? s.meta.kind : null;
     const key = s.meta ? layerKey(s.tag, s.meta) : null;
     let id = key === null ? `tag:${s.tag}` : `layer:${key}`;
     if (groups.get(id)?.entries.some((e) => e.kind === kind)) id = `tag:${s.tag}`;
-    if (!groups.has(id)) {
-      groups.set(id, { label: id.startsWith("tag:") ? s.tag : key, entries: [] });
+    let group = groups.get(id);
+    if (!group) {
+      group = { label: id.startsWith("tag:") || key === null ? s.tag : key, entries: [] };
+      groups.set(id, group);
     }
-    groups.get(id).entries.push({ kind, tag: s.tag, unreadable: s.unreadable });
+    group.entries.push({ kind, tag: s.tag, unreadable: s.unreadable });
   }
   const list = [...groups.values()];
   for (const g of list) g.entries.sort((a, b) => rank(a.kind) - rank(b.kind));
@@ -160,18 +167,20 @@ export function firstTag(groups, test) {
 export function choices(groups, tag, quantity) {
   const layers = groups.map((g) => {
     const t = tagFor(g, quantity);
-    return { label: g.label, tag: t, unreadable: g.entries.find((e) => e.tag === t).unreadable };
+    return { label: g.label, tag: t, unreadable: Boolean(g.entries.find((e) => e.tag === t)?.unreadable) };
   });
   const shown = groupOf(groups, tag);
   return { layers, quantities: shown ? shown.entries.map((e) => ({ ...e })) : [] };
 }
 
+/** @param {string|null} kind Kind. @returns {number} Its place in QUANTITY_ORDER. */
 function rank(kind) {
-  const i = QUANTITY_ORDER.indexOf(kind);
+  const i = kind === null ? -1 : QUANTITY_ORDER.indexOf(kind);
   if (i >= 0) return i;
   return kind === null ? QUANTITY_ORDER.length + 1 : QUANTITY_ORDER.length;
 }
 
+/** @param {string} a @param {string} b @returns {number} Sort order. */
 function compare(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }

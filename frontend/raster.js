@@ -58,7 +58,8 @@ export function fillHeatmap(pixels, array, dims, o) {
  * sequential log colours; NaN / Inf counts win over the value. Rows shorter than
  * `cols` (fewer timesteps logged at that step) are padded with `pad`.
  * @param {Uint32Array} pixels Output, rows x cols.
- * @param {number[][]} values Per-step rows of per-timestep norms.
+ * @param {Array<Array<number|null>>} values Per-step rows of per-timestep norms
+ *   (null, the JSON form of NaN or Inf: coloured by the counts, else as 0).
  * @param {number[][]|null} nanCounts Same shape, NaN counts.
  * @param {number[][]|null} infCounts Same shape, Inf counts.
  * @param {number} cols Timesteps.
@@ -178,6 +179,15 @@ export function markNonFinite(pixels, stride, values, offset, step, count, box, 
   }
 }
 
+/**
+ * Fills column `col` from row `a` to row `b` (both included, either order).
+ * @param {Uint32Array} pixels Target.
+ * @param {number} stride Row length in pixels.
+ * @param {number} col Column.
+ * @param {number} a One end row.
+ * @param {number} b The other end row.
+ * @param {number} color Packed colour.
+ */
 function run(pixels, stride, col, a, b, color) {
   const r1 = a < b ? b : a;
   for (let r = a < b ? a : b; r <= r1; r++) pixels[r * stride + col] = color;

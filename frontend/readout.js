@@ -2,6 +2,7 @@
  * Hover read-outs: the lines shown for what is under the pointer. Pure: no DOM.
  * @module readout
  */
+/** @import { TagMeta } from "./api.js" */
 import { timeLabel } from "./calls.js";
 import { FLOW_PLOT_HEIGHT } from "./flow_rows.js";
 import { originalChannel, timestepText } from "./kept.js";
@@ -17,7 +18,7 @@ import { readoutValue } from "./layout.js";
  * @param {number} [hit.inputTime] Input time of a reflected timestep.
  * @param {number} hit.value Value.
  * @param {boolean} [hit.masked] Whether the timestep is masked.
- * @param {object} meta Tag metadata (for channel names).
+ * @param {TagMeta} meta Tag metadata (for channel names).
  * @param {import("./kept.js").Kept|null} [kept] What a reduced series keeps at the
  *   step: channel and timesteps are then given as captured.
  * @returns {string[]} E.g. ["sample 0", "ch 1", "timestep 5", "value -1"].
@@ -46,7 +47,7 @@ export function valueReadout(hit, meta, kept = null) {
  * @param {number} hit.timestep Timestep.
  * @param {number} [hit.inputTime] Input time of a reflected timestep.
  * @param {number} hit.value Norm of the timestep's term of that weight's gradient.
- * @param {object} [meta] Tag metadata (for the time axis of an unrolled recurrence).
+ * @param {TagMeta} [meta] Tag metadata (for the time axis of an unrolled recurrence).
  * @returns {string[]} E.g. ["weight recurrent_kernel", "gate f", "timestep 5",
  *   "value 0.25"].
  */
@@ -67,7 +68,7 @@ export function weightReadout(hit, meta) {
  * @param {string} hit.gate Gate name.
  * @param {number} hit.timestep Timestep.
  * @param {number} hit.value Fraction of units, 0 to 1.
- * @param {object} [meta] Tag metadata (for the time axis of an unrolled recurrence).
+ * @param {TagMeta} [meta] Tag metadata (for the time axis of an unrolled recurrence).
  * @returns {string[]} E.g. ["units near 0 (gate closed)", "gate f", "timestep 5",
  *   "82% of units"].
  */
@@ -78,7 +79,8 @@ export function gateFractionReadout(hit, meta) {
 
 /**
  * Lines for a point of the flow view.
- * @param {ReturnType<typeof import("./views/flow.js").flowAt>} hit Not null.
+ * @param {NonNullable<ReturnType<typeof import("./views/flow.js").flowAt>>} hit A
+ *   point (flowAt's answer, not null).
  * @param {string} [reach] Name of the reach (labels.reachName), e.g. "gradient
  *   horizon".
  * @returns {string[]} Step (the range of a row of merged steps, whose figures are
@@ -89,7 +91,10 @@ export function flowReadout(hit, reach = "reach") {
   const merged = hit.lastStep !== undefined && hit.lastStep !== hit.step;
   const lines = [merged ? `steps ${hit.step}–${hit.lastStep} (max over them)` : `step ${hit.step}`];
   if (hit.timestep !== null) {
-    lines.push(`timestep ${hit.timestep}`, `norm ${readoutValue(hit.value)}`);
+    // null: a NaN or infinite norm in the profile's JSON form (api.normalizeProfile
+    // makes it NaN, read out as "NaN"); never read out as 0.
+    const norm = hit.value === null ? "not finite" : readoutValue(hit.value);
+    lines.push(`timestep ${hit.timestep}`, `norm ${norm}`);
     if (hit.nan) lines.push(`NaN: ${hit.nan}`);
     if (hit.inf) lines.push(`Inf: ${hit.inf}`);
   }
@@ -140,7 +145,7 @@ export function flowCaption(profile, reach = "reach", masked = false) {
  */
 export function reachLine(profile, step, reach = "reach", masked = false) {
   const row = profile ? profile.steps.indexOf(step) : -1;
-  if (row < 0 || profile.values[row].length < 2) return "";
+  if (!profile || row < 0 || profile.values[row].length < 2) return "";
   if (profile.reach === null) return `${reach} at step ${step} unknown (the server sent none)`;
   const k = profile.reach[row];
   const from = masked ? ", counted from each sample's last valid timestep" : "";
@@ -148,11 +153,12 @@ export function reachLine(profile, step, reach = "reach", masked = false) {
   return `${reach}: ${back(k)} at step ${step} (${where})`;
 }
 
-/** @returns {string} E.g. "1 timestep back", "5 timesteps back". */
+/** @param {number} k Timesteps. @returns {string} E.g. "1 timestep back". */
 function back(k) {
   return `${k} timestep${k === 1 ? "" : "s"} back`;
 }
 
+/** @param {{reach_threshold: number|null}} profile Profile. @returns {string} */
 function thresholdText(profile) {
   const t = profile.reach_threshold;
   return t === null ? "a share of" : `${Math.round(t * 1000) / 10}% of`;

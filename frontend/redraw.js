@@ -15,6 +15,7 @@
  *   request() resolves once a pass that started after it has finished.
  */
 export function createRedraw(pass, { onStart = () => {}, onError = () => {} } = {}) {
+  /** @type {Promise<void>|null} */
   let running = null;
   let again = false;
 

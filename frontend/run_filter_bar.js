@@ -13,7 +13,8 @@ import { compileFilter, filterSummary, matchingRuns, selectMatching } from "./ru
  * @returns {{element: HTMLElement, update: Function}}
  */
 export function createRunFilterBar(onChange) {
-  let model = { runs: [], selected: [], text: "" };
+  /** What the All / None buttons apply to: the runs, the selected ones, the filter. */
+  let model = { runs: /** @type {string[]} */ ([]), selected: /** @type {string[]} */ ([]), text: "" };
   const input = el("input", {
     id: "rg-run-filter",
     class: "rg-run-filter",
@@ -23,7 +24,7 @@ export function createRunFilterBar(onChange) {
     spellcheck: false,
   });
   input.addEventListener("input", () => onChange({ runFilter: input.value }));
-  const pick = (on) => () =>
+  const pick = (/** @type {boolean} */ on) => () =>
     onChange({ runs: selectMatching(model.runs, model.selected, model.text, on) });
   const all = el("button", {
     type: "button",
@@ -77,7 +78,8 @@ export function createRunFilterBar(onChange) {
     compare.checked = s.compare;
     const shown = new Set(matchingRuns(runs, s.runFilter));
     for (const box of list.querySelectorAll("input")) {
-      box.closest("label").hidden = !shown.has(box.value);
+      const label = box.closest("label");
+      if (label) label.hidden = !shown.has(box.value);
     }
   }
 

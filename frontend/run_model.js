@@ -4,6 +4,7 @@
  * the loader; and which tensors to fetch ahead. Pure: no DOM.
  * @module run_model
  */
+/** @import { TagMeta } from "./api.js" */
 import { ApiError } from "./api.js";
 import { createFixedRanges, fixedScaleNote } from "./fixed_scale.js";
 import { SAMPLE_FETCH_ELEMENTS } from "./loader.js";
@@ -16,25 +17,38 @@ import { createWeightModels } from "./weight_model.js";
 import { isGateActivations, isWeights } from "./weights.js";
 
 /**
- * @typedef {object} RunModel
- * @property {object|null} meta The tag's metadata (null: the run has no such tag).
- * @property {string|null} message Why the run shows no view; then only `meta` and
- *   `failed` are set.
- * @property {number} [step] Step shown.
- * @property {import("./prepare.js").Prepared|null} [prep] The tensor views' data
- *   (null: they cannot be drawn; `messages` says why).
- * @property {import("./normalize.js").Scale|null} [scale] Colour scale of `prep`.
- * @property {string} [note] Extra text for the step line.
- * @property {object|null} [profile] The profile (null: it could not be loaded).
- * @property {string[]} [messages] Errors shown above the views that are drawn.
- * @property {import("./weight_model.js").WeightsView|null} [weights] The Weights
- *   view's data, for weight-matrix series (null: it could not be loaded).
+ * A run model: a message instead of the views (RunMessage) or the views
+ * (RunViews); `message` tells which (null: the views).
+ * @typedef {RunMessage|RunViews} RunModel
+ */
+
+/**
+ * @typedef {object} RunMessage
+ * @property {TagMeta|null} meta The tag's metadata (null: the run has no such tag).
+ * @property {string} message Why the run shows no view.
  * @property {boolean} failed Whether a request failed (network, HTTP): the next
  *   reload of the listings draws again, which retries it.
  */
 
 /**
- * @param {ReturnType<import("./loader.js").createLoader>} loader Loader.
+ * @typedef {object} RunViews
+ * @property {TagMeta} meta The tag's metadata.
+ * @property {null} message No message: the views are shown.
+ * @property {number} step Step shown.
+ * @property {import("./prepare.js").Prepared|null} prep The tensor views' data
+ *   (null: they cannot be drawn; `messages` says why).
+ * @property {import("./normalize.js").Scale|null} scale Colour scale of `prep`.
+ * @property {string} note Extra text for the step line.
+ * @property {import("./api.js").Profile|null} profile The profile (null: it could
+ *   not be loaded).
+ * @property {string[]} messages Errors shown above the views that are drawn.
+ * @property {import("./weight_model.js").WeightsView|null} [weights] The Weights
+ *   view's data, for weight-matrix series (null: it could not be loaded).
+ * @property {boolean} failed As in RunMessage.
+ */
+
+/**
+ * @param {import("./loader.js").Loader} loader Loader.
  * @returns {{model: Function, prefetch: Function}}
  */
 export function createRunModels(loader) {
@@ -43,7 +57,7 @@ export function createRunModels(loader) {
 
   /**
    * @param {string} run Run.
-   * @param {object|null} meta The tag's metadata in that run.
+   * @param {TagMeta|null} meta The tag's metadata in that run.
    * @param {number[]|Error} runSteps The run's steps, or why they could not be loaded.
    * @param {number|null} wanted The slider's step (the run shows its latest step at
    *   or before it).
@@ -58,7 +72,7 @@ export function createRunModels(loader) {
       return message(meta, `${series} could not be read: ${meta.error}`);
     }
     if (runSteps instanceof Error) return message(meta, runSteps.message, isLoadFailure(runSteps));
-    const step = stepAtOrBefore(runSteps, wanted);
+    const step = stepAtOrBefore(runSteps, wanted ?? Infinity); // null: the latest
     if (step === null) return message(meta, `Run "${run}" has no logged step of "${st.tag}".`);
     if (isMatrix(meta.kind)) return weightsModel(run, meta, runSteps, step, st);
     const profileP = hasProfile(meta.kind)
@@ -89,7 +103,15 @@ export function createRunModels(loader) {
     };
   }
 
-  /** The model of a weight-matrix series: the Weights view's data at `step`. */
+  /**
+   * The model of a weight-matrix series: the Weights view's data at `step`.
+   * @param {string} run Run.
+   * @param {TagMeta} meta The tag's metadata.
+   * @param {number[]} runSteps Its steps.
+   * @param {number} step Step shown.
+   * @param {import("./state.js").State} st UI state.
+   * @returns {Promise<RunViews|null>} null when the run's steps changed meanwhile.
+   */
   async function weightsModel(run, meta, runSteps, step, st) {
     const shown = { meta, message: null, step, prep: null, scale: null, note: "", profile: null };
     try {
@@ -104,7 +126,13 @@ export function createRunModels(loader) {
   /**
    * The tensor views' data at `step`: prepared values, colour scale and step-line
    * note, or the reason they cannot be drawn.
-   * @returns {Promise<{prep: object|null, scale: object|null, note: string,
+   * @param {string} run Run.
+   * @param {TagMeta} meta The tag's metadata.
+   * @param {number[]} runSteps Its steps.
+   * @param {number} step Step shown.
+   * @param {import("./state.js").State} st UI state.
+   * @returns {Promise<{prep: import("./prepare.js").Prepared|null,
+   *   scale: import("./normalize.js").Scale|null, note: string,
    *   error: string|null}|null>} null when the run's steps changed meanwhile.
    * @throws {Error} When the tensor cannot be loaded (status 404: no longer kept).
    */
@@ -134,7 +162,13 @@ export function createRunModels(loader) {
     return { prep, scale, note, error: null };
   }
 
-  /** max|g| of what is drawn over the run's listed steps (fetches each step once). */
+  /**
+   * max|g| of what is drawn over the run's listed steps (fetches each step once).
+   * @param {string} run Run.
+   * @param {TagMeta} meta The tag's metadata.
+   * @param {number[]} runSteps Its steps.
+   * @param {import("./state.js").State} st UI state.
+   */
   function fixedRange(run, meta, runSteps, st) {
     const sample = fetchSample(meta, st);
     const view = [st.sampleMode, st.sampleMode === "one" ? st.sample : 0];
@@ -147,7 +181,12 @@ export function createRunModels(loader) {
     });
   }
 
-  /** Reloads a series' steps (after a 404); resolves whether they changed. */
+  /**
+   * Reloads a series' steps (after a 404); resolves whether they changed.
+   * @param {string} run Run.
+   * @param {string} tag Tag.
+   * @returns {Promise<boolean>}
+   */
   function stepsChanged(run, tag) {
     return loader.reloadSteps(run, tag).catch(() => false);
   }
@@ -155,7 +194,7 @@ export function createRunModels(loader) {
   /**
    * Fetches ahead the tensors each run shows at step `next`.
    * @param {import("./state.js").State} st UI state.
-   * @param {Array<object|null>} metas Each run's metadata of the tag.
+   * @param {Array<TagMeta|null>} metas Each run's metadata of the tag.
    * @param {Array<number[]|Error>} runSteps Each run's steps.
    * @param {number} next The slider's next step.
    * @param {() => void} onStepsChanged Called when a 404 (evicted) changed a run's
@@ -177,17 +216,27 @@ export function createRunModels(loader) {
   return { model, prefetch };
 }
 
-/** @returns {RunModel} A model that shows `text` instead of the views. */
+/**
+ * @param {TagMeta|null} meta The tag's metadata.
+ * @param {string} text The message.
+ * @param {boolean} [failed] Whether a request failed.
+ * @returns {RunMessage} A model that shows `text` instead of the views.
+ */
 function message(meta, text, failed = false) {
   return { meta, message: text, failed };
 }
 
-/** Whether `e` is a failed request (network, HTTP), which the next reload retries. */
+/**
+ * Whether `e` is a failed request (network, HTTP), which the next reload retries.
+ * @param {unknown} e What was thrown.
+ * @returns {boolean}
+ */
 function isLoadFailure(e) {
   return e instanceof ApiError;
 }
 
 /**
+ * @param {TagMeta} meta The tag's metadata.
  * @returns {number|null} Batch size from the tag's metadata, or null if unknown or
  *   the series has no batch axis (weights).
  */
@@ -196,9 +245,13 @@ function batchOf(meta) {
   return known ? meta.shape[0] : null;
 }
 
-/** @returns {number|null} The one sample to fetch, when the tensor is too large. */
+/**
+ * @param {TagMeta} meta The tag's metadata.
+ * @param {{sampleMode: string, sample: number}} st UI state.
+ * @returns {number|null} The one sample to fetch, when the tensor is too large.
+ */
 function fetchSample(meta, st) {
-  const n = (meta.shape || []).reduce((a, b) => a * b, 1);
+  const n = (meta.shape || []).reduce((/** @type {number} */ a, b) => a * b, 1);
   const one = st.sampleMode === "one" && !isWeights(meta);
   return one && n > SAMPLE_FETCH_ELEMENTS ? st.sample : null;
 }

@@ -18,8 +18,8 @@ import { createWeightsSection } from "./views/weights_section.js";
  * @param {string} run Run name (shown as text only).
  * @param {{onStep: (step: number) => void, onFinding?: Function}} hooks Flow-view
  *   clicks pick a step; onFinding(run, finding): a Health link was clicked.
- * @returns {{element: HTMLElement, show: Function, drawn: Function}} show(model, at)
- *   shows a run model; drawn(canvas) is what one of its canvases shows (tests).
+ * Returns the panel: show(model, at) shows a run model; drawn(canvas) is what one
+ * of its canvases shows (tests); showHealth(findings) the Health line.
  */
 export function createRunPanel(run, hooks) {
   const title = el("h2", { class: "rg-run-name", text: run });
@@ -61,7 +61,7 @@ export function createRunPanel(run, hooks) {
   const flow = sections.flow;
   flow.canvas.addEventListener("click", (ev) => {
     const drawn = flow.drawn();
-    if (!drawn) return;
+    if (!drawn || !drawn.pick) return; // the flow view always has pick
     const r = flow.canvas.getBoundingClientRect();
     const step = drawn.pick(ev.clientX - r.left, ev.clientY - r.top);
     if (step !== null) hooks.onStep(step);
@@ -98,7 +98,8 @@ export function createRunPanel(run, hooks) {
     reach.textContent = reachLine(m.profile, m.step, reachName(m.meta.kind), masked);
     reach.hidden = !reach.textContent;
     const rank2 = Array.isArray(m.meta.shape) && m.meta.shape.length === 2;
-    const on = (name) => at.state.views.includes(name);
+    const on = (/** @type {string} */ name) => at.state.views.includes(name);
+    /** @type {Record<string, unknown>} Truthy: the section is shown. */
     const shown = {
       heatmap: on("heatmap") && !rank2 && m.prep,
       grid: on("grid") && !rank2 && m.prep && !m.prep.weights,
@@ -108,10 +109,11 @@ export function createRunPanel(run, hooks) {
     if (m.prep) showCounts(m.prep);
     for (const [name, s] of Object.entries(sections)) {
       s.element.hidden = !shown[name];
-      if (shown[name]) s.draw(v);
+      // shown[name]: the model has what the section draws (SectionModel).
+      if (shown[name]) s.draw(/** @type {import("./sections.js").SectionModel} */ (v));
     }
     weights.element.hidden = !m.weights;
-    if (m.weights) weights.draw(v);
+    if (m.weights) weights.draw(/** @type {import("./views/weights_section.js").WeightsModel} */ (v));
   }
 
   /** @param {string[]} texts Messages shown above the views (none: box hidden). */
@@ -120,6 +122,7 @@ export function createRunPanel(run, hooks) {
     message.hidden = texts.length === 0;
   }
 
+  /** @param {import("./prepare.js").Prepared} prep Drawn data. */
   function showCounts(prep) {
     const c = prep.counts;
     let where = `in sample ${prep.sampleIds[0]}`;
@@ -147,7 +150,8 @@ export function createRunPanel(run, hooks) {
 
   /**
    * Shows the run's Health line.
-   * @param {object[]|undefined} findings The run's findings (health_model.js).
+   * @param {import("./health_model.js").Finding[]|undefined} findings The run's
+   *   findings (undefined: not known).
    */
   function showHealth(findings) {
     showHealthLine(health, findings, (f) => hooks.onFinding && hooks.onFinding(run, f));
@@ -156,10 +160,23 @@ export function createRunPanel(run, hooks) {
   return { element, show, drawn, showHealth };
 }
 
+/**
+ * @param {number} step Step shown.
+ * @param {number|null} chosen Step chosen (null = the latest).
+ * @param {number[]} kept Sorted union of the steps kept for the runs shown.
+ * @param {string} note Extra text.
+ * @returns {string}
+ */
 function stepText(step, chosen, kept, note) {
   return `${shownStepText(step, chosen, kept)}${note ? ` · ${note}` : ""}`;
 }
 
+/**
+ * @param {string} name "NaN", "+Inf" or "−Inf".
+ * @param {number} n How many.
+ * @param {number[]} rgb Its colour.
+ * @returns {HTMLSpanElement}
+ */
 function countItem(name, n, rgb) {
   return el(
     "span",

@@ -42,8 +42,29 @@ const meanColor = () => colors().ink;
  */
 
 /**
+ * What a section draws: a run panel's model (run_model.js RunViews) with the pass's
+ * state, its width and the sibling state-gradient tag. run_panel.js shows a section
+ * only when its data is there: `prep` and `scale` for the tensor views, `profile`
+ * for the flow view.
+ * @typedef {Omit<import("./run_model.js").RunViews, "prep"|"scale"|"profile"> & {
+ *   prep: import("./prepare.js").Prepared, scale: import("./normalize.js").Scale,
+ *   profile: import("./api.js").Profile, state: import("./state.js").State,
+ *   kept: number[], width: number, stateTag?: string|null}} SectionModel
+ */
+
+/**
+ * What a view's drawer (DRAWERS) drew: caption and reading line, geometry,
+ * read-out, colour bar, legend, and for the flow view its profile and click pick.
+ * @typedef {{caption: string, reading?: string, geom: object,
+ *   readout: (x: number, y: number) => string[]|null,
+ *   bar: ((bar: HTMLCanvasElement) => void)|null,
+ *   legend: Array<"nan"|"posInf"|"negInf"|"masked">,
+ *   pick?: (x: number, y: number) => number|null, profile?: object}} SectionDrawing
+ */
+
+/**
  * @param {"heatmap"|"grid"|"scatter"|"flow"} name View.
- * @returns {{element: HTMLElement, canvas: HTMLCanvasElement, draw: (v: object) =>
+ * @returns {{element: HTMLElement, canvas: HTMLCanvasElement, draw: (v: SectionModel) =>
  *   void, drawn: () => Drawn|null}} draw(v) draws the view of a run panel's model v
  *   (run_panel.js).
  */
@@ -61,9 +82,11 @@ export function createSection(name) {
     el("div", { class: "rg-scroll" }, canvas),
     row,
   );
+  /** @type {Drawn|null} */
   let drawn = null;
   attachTooltip(canvas, (x, y) => (drawn ? drawn.readout(x, y) : null));
 
+  /** @param {SectionModel} v Model. */
   function draw(v) {
     const d = DRAWERS[name](canvas, v);
     caption.textContent = d.caption;
@@ -76,7 +99,10 @@ export function createSection(name) {
   return { element, canvas, draw, drawn: () => drawn };
 }
 
-/** How each view is drawn: caption, geometry, read-out, colour bar and legend. */
+/**
+ * How each view is drawn: caption, geometry, read-out, colour bar and legend.
+ * @type {Record<string, (canvas: HTMLCanvasElement, v: SectionModel) => SectionDrawing>}
+ */
 const DRAWERS = {
   heatmap: heatmapSection,
   grid: gridSection,
@@ -84,22 +110,35 @@ const DRAWERS = {
   flow: flowSection,
 };
 
+/** @typedef {import("./prepare.js").Prepared} Prepared */
+
+/** @param {Prepared} prep Drawn data. @returns {string} Which samples are drawn. */
 function sampleText(prep) {
   if (prep.mean) return "batch mean of |g|";
   if (prep.samples.length > 1) return `all ${prep.samples.length} samples`;
   return `sample ${prep.sampleIds[0]}`;
 }
 
-/** The sample number (or "mean") of a drawn batch row. */
+/**
+ * The sample number (or "mean") of a drawn batch row.
+ * @param {Prepared} prep Drawn data.
+ * @param {number} local Batch row of `prep.array`.
+ * @returns {number|string}
+ */
 function sampleOf(prep, local) {
   return prep.sampleIds[prep.samples.indexOf(local)];
 }
 
-/** Sample numbers for the views' colours (the batch mean draws in meanColor()). */
+/**
+ * Sample numbers for the views' colours (the batch mean draws in meanColor()).
+ * @param {Prepared} prep Drawn data.
+ * @returns {number[]}
+ */
 function colourIds(prep) {
   return prep.sampleIds.map((i) => (typeof i === "number" ? i : 0));
 }
 
+/** @type {(canvas: HTMLCanvasElement, v: SectionModel) => SectionDrawing} */
 function heatmapSection(canvas, v) {
   if (v.prep.weights) return weightsSection(canvas, v);
   const { prep, meta, state } = v;
@@ -110,6 +149,7 @@ function heatmapSection(canvas, v) {
     ...keptAxes(prep),
     splitAt: prep.splitAt,
   });
+  /** @type {SectionDrawing["readout"]} */
   const readout = (x, y) => {
     const hit = heatmapAt(geom, x, y);
     const at = hit && { ...cellAt(prep, geom, hit), sample: hit.sample };
@@ -127,6 +167,7 @@ function heatmapSection(canvas, v) {
 /**
  * One timesteps x gates heatmap per weight (per band of a gate-saturation series),
  * titled and labelled by their names.
+ * @type {(canvas: HTMLCanvasElement, v: SectionModel) => SectionDrawing}
  */
 function weightsSection(canvas, v) {
   const { prep, meta, state } = v;
@@ -140,6 +181,7 @@ function weightsSection(canvas, v) {
     channelNames: names.gates,
     frame: weightFrame(names.gates, prep.dims, v.width, state.transpose),
   });
+  /** @type {SectionDrawing["readout"]} */
   const readout = (x, y) => {
     const hit = heatmapAt(geom, x, y);
     if (!hit) return null;
@@ -158,7 +200,14 @@ function weightsSection(canvas, v) {
   };
 }
 
-/** Gate saturation: one timesteps x gates heatmap per band, on a 0 to 1 scale. */
+/**
+ * Gate saturation: one timesteps x gates heatmap per band, on a 0 to 1 scale.
+ * @param {HTMLCanvasElement} canvas Target.
+ * @param {SectionModel} v What to draw.
+ * @param {{weights: string[], gates: string[]}} names Bands and gates (axisNames).
+ * @param {string} axes Caption text naming the axes.
+ * @returns {SectionDrawing}
+ */
 function gateSection(canvas, v, names, axes) {
   const { prep, meta, state } = v;
   const titles = names.weights.map(bandTitle);
@@ -168,6 +217,7 @@ function gateSection(canvas, v, names, axes) {
     channelNames: names.gates,
     frame: weightFrame(names.gates, prep.dims, v.width, state.transpose),
   });
+  /** @type {SectionDrawing["readout"]} */
   const readout = (x, y) => {
     const hit = heatmapAt(geom, x, y);
     if (!hit) return null;
@@ -186,7 +236,10 @@ function gateSection(canvas, v, names, axes) {
   };
 }
 
-/** Axis labels in captured indices, for a reduced series (none: indices). */
+/**
+ * Axis labels in captured indices, for a reduced series (none: indices).
+ * @param {Prepared} prep Drawn data.
+ */
 function keptAxes(prep) {
   const { time: T, channels: C } = prep.dims;
   return {
@@ -195,7 +248,10 @@ function keptAxes(prep) {
   };
 }
 
-/** The drawHeatmap options of both heatmap sections. */
+/**
+ * The drawHeatmap options of both heatmap sections.
+ * @param {SectionModel} v Model.
+ */
 function heatmapOptions(v) {
   const { prep, state } = v;
   return {
@@ -209,6 +265,7 @@ function heatmapOptions(v) {
   };
 }
 
+/** @param {Prepared} prep Drawn data. @returns {string} Caption's note on reflection. */
 function reflectedText(prep) {
   return prep.maskFlipFrom < prep.dims.channels ? " — backward half reflected" : "";
 }
@@ -216,12 +273,18 @@ function reflectedText(prep) {
 /**
  * Timestep (and input time, when reflected), value and whether the timestep is
  * masked, of a heatmap cell hit.
+ * @param {Prepared} prep Drawn data.
+ * @param {import("./views/heatmap.js").HeatmapGeometry} geom From drawHeatmap.
+ * @param {{local: number, channel: number, timestep: number}} hit From heatmapAt.
+ * @returns {{channel: number, timestep: number, value: number, masked: boolean,
+ *   inputTime?: number}}
  */
 function cellAt(prep, geom, hit) {
   const { time: T, channels: C } = prep.dims;
   const flipped = hit.channel >= prep.maskFlipFrom;
   const mask = prep.masks[geom.samples.indexOf(hit.local)];
   const valid = !mask || (flipped ? mask[T - 1 - hit.timestep] : mask[hit.timestep]);
+  /** @type {ReturnType<typeof cellAt>} */
   const at = {
     channel: hit.channel,
     timestep: hit.timestep,
@@ -232,6 +295,7 @@ function cellAt(prep, geom, hit) {
   return at;
 }
 
+/** @type {(canvas: HTMLCanvasElement, v: SectionModel) => SectionDrawing} */
 function gridSection(canvas, v) {
   const { prep, meta, state } = v;
   const y = state.yaxis === "free" ? "free per channel" : "shared";
@@ -245,6 +309,7 @@ function gridSection(canvas, v) {
     channelLabel: (c) => channelLabel(originalChannel(c, prep.kept), meta),
     availWidth: v.width,
   });
+  /** @type {SectionDrawing["readout"]} */
   const readout = (x, yy) => {
     const hit = channelGridAt(geom, prep.array, prep.dims, x, yy);
     return hit && valueReadout({ ...hit, sample: sampleOf(prep, hit.local) }, meta, prep.kept);
@@ -258,6 +323,7 @@ function gridSection(canvas, v) {
   };
 }
 
+/** @type {(canvas: HTMLCanvasElement, v: SectionModel) => SectionDrawing} */
 function scatterSection(canvas, v) {
   const { prep, meta } = v;
   const geom = drawScalar0d(canvas, prep.array, prep.dims, {
@@ -266,6 +332,7 @@ function scatterSection(canvas, v) {
     color: prep.mean ? meanColor() : undefined,
     availWidth: v.width,
   });
+  /** @type {SectionDrawing["readout"]} */
   const readout = (x, y) => {
     const hit = scalar0dAt(geom, prep.array, x, y);
     const hover = hit && { ...hit, sample: sampleOf(prep, hit.local), timestep: null };
@@ -280,6 +347,7 @@ function scatterSection(canvas, v) {
   };
 }
 
+/** @type {(canvas: HTMLCanvasElement, v: SectionModel) => SectionDrawing} */
 function flowSection(canvas, v) {
   const { profile } = v;
   if (Array.isArray(v.meta.shape) && v.meta.shape.length === 2) return normSection(canvas, v);
@@ -289,6 +357,7 @@ function flowSection(canvas, v) {
     availWidth: v.width,
     timeAxis: timeAxisName(v.meta),
   });
+  /** @type {SectionDrawing["readout"]} */
   const readout = (x, y) => {
     const hit = flowAt(geom, profile, x, y);
     return hit && flowReadout(hit, reach);
@@ -304,10 +373,14 @@ function flowSection(canvas, v) {
   };
 }
 
-/** Data without a time axis: its norm over training instead of a flow image. */
+/**
+ * Data without a time axis: its norm over training instead of a flow image.
+ * @type {(canvas: HTMLCanvasElement, v: SectionModel) => SectionDrawing}
+ */
 function normSection(canvas, v) {
   const { profile } = v;
   const geom = drawNormHistory(canvas, profile, { currentStep: v.step, availWidth: v.width });
+  /** @type {SectionDrawing["readout"]} */
   const readout = (x, y) => {
     const hit = normHistoryAt(geom, profile, x, y);
     return hit && normReadout(hit);

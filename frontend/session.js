@@ -4,6 +4,7 @@
  * address in step with the state and draws it.
  * @module session
  */
+/** @import { TagMeta } from "./api.js" */
 import { choices, firstTag, groupLayers, groupOf, seriesOf, tagFor } from "./quantities.js";
 import { indexOfStep, stepToward, unionSteps } from "./steps.js";
 import { canReflect } from "./tensor_ops.js";
@@ -12,19 +13,21 @@ import { isMatrix } from "./gates.js";
 import { matchingRuns } from "./run_filter.js";
 
 /**
+ * The session; see the methods below.
  * @param {import("./state.js").State} initial State to start from (e.g. the
  *   address's).
- * @returns {object} The session; see the methods below.
  */
 export function createSession(initial) {
   let state = structuredClone(initial);
+  /** @type {Record<string, Record<string, TagMeta>>} */
   let tags = {};
+  /** @type {string[]} */
   let runs = [];
   /** Every tag of the runs (quantities.js Series) and their layers. */
-  let series = [];
-  let groups = [];
+  let series = /** @type {import("./quantities.js").Series[]} */ ([]);
+  let groups = /** @type {import("./quantities.js").LayerGroup[]} */ ([]);
   /** Union of the steps of the runs shown at the last pass, and the slider's index. */
-  let steps = [];
+  let steps = /** @type {number[]} */ ([]);
   let stepIndex = 0;
   /** Direction (-1, 0, 1) of a step move not yet drawn (see noteSteps). */
   let moved = 0;
@@ -41,18 +44,19 @@ export function createSession(initial) {
    *   the tag (a page opened without runs in its address), not only the first.
    */
   function reconcile(every = false) {
-    const known = (tag) => series.some((s) => s.tag === tag);
-    const wanted = (e) => e.kind === state.quantity && !e.unreadable;
+    /** @typedef {import("./quantities.js").Entry} Entry */
+    const known = (/** @type {string} */ tag) => series.some((s) => s.tag === tag);
+    const wanted = (/** @type {Entry} */ e) => e.kind === state.quantity && !e.unreadable;
     state.runs = state.runs.filter((r) => runs.includes(r));
     if (!known(state.tag) && state.quantity) state.tag = firstTag(groups, wanted) || state.tag;
     const defaulted = state.runs.length === 0 && runs.length > 0 && !state.noRun;
     if (defaulted) state.runs = [runs.find((r) => tags[r][state.tag]) || runs[0]];
     if (!known(state.tag)) {
       const first = tags[state.runs[0]] || {};
-      const readable = (e) => first[e.tag] && !first[e.tag].error;
+      const readable = (/** @type {Entry} */ e) => Boolean(first[e.tag] && !first[e.tag].error);
       // A series over time first: a layer returning its last output only has none
       // in its output gradient, but its state gradients show the reach.
-      const timed = (e) => readable(e) && first[e.tag].shape?.length === 3;
+      const timed = (/** @type {Entry} */ e) => readable(e) && first[e.tag].shape?.length === 3;
       state.tag =
         firstTag(groups, timed) ||
         firstTag(groups, readable) ||
@@ -60,7 +64,7 @@ export function createSession(initial) {
         "";
     }
     if (defaulted && every) {
-      const has = (r) => tags[r][state.tag] && !tags[r][state.tag].error;
+      const has = (/** @type {string} */ r) => Boolean(tags[r][state.tag] && !tags[r][state.tag].error);
       if (runs.some(has)) state.runs = runs.filter(has);
     }
     const kind = series.find((s) => s.tag === state.tag)?.meta?.kind;
@@ -79,7 +83,7 @@ export function createSession(initial) {
 
     /**
      * Takes the server's runs and tags ({run: {tag: metadata}}) and reconciles.
-     * @param {object} listing The tags route's answer.
+     * @param {Record<string, Record<string, TagMeta>>} listing The tags route's answer.
      */
     setTags(listing) {
       tags = listing;
@@ -103,7 +107,8 @@ export function createSession(initial) {
 
     /**
      * Applies a change from the controls, the keyboard, the flow view or playback.
-     * @param {object} patch Partial state, or {stepIndex} / {stepBy} (moves on the
+     * @param {Partial<import("./state.js").State> & {stepIndex?: number, stepBy?: number}} patch
+     *   Partial state, or {stepIndex} / {stepBy} (moves on the
      *   slider of the last pass). A quantity without a tag picks the tag of that
      *   quantity of the layer shown.
      * @returns {boolean} Whether the state changed (false: a step move without steps).
@@ -112,7 +117,9 @@ export function createSession(initial) {
       if ("stepIndex" in patch || "stepBy" in patch) {
         if (steps.length === 0) return false;
         const current = indexOfStep(steps, state.step); // not yet drawn, maybe
-        const i = "stepIndex" in patch ? patch.stepIndex : current + patch.stepBy;
+        const i = "stepIndex" in patch
+          ? /** @type {number} */ (patch.stepIndex)
+          : current + /** @type {number} */ (patch.stepBy);
         state.step = steps[Math.max(0, Math.min(steps.length - 1, i))];
         moved = Math.sign(i - current);
         return true;
@@ -131,7 +138,7 @@ export function createSession(initial) {
     /**
      * The start of a pass: what it draws.
      * @returns {{st: import("./state.js").State, shown: string[],
-     *   metas: Array<object|null>}} Copy of the state; the runs shown (selected and
+     *   metas: Array<TagMeta|null>}} Copy of the state; the runs shown (selected and
      *   matched by the run filter, as TensorBoard's charts show them); each shown
      *   run's metadata of the tag (null: no such tag).
      */
@@ -195,12 +202,14 @@ export function createSession(initial) {
     /**
      * The controls' model for a pass.
      * @param {import("./state.js").State} st The pass's state.
-     * @param {Array<object|null>} metas From begin().
+     * @param {Array<TagMeta|null>} metas From begin().
      * @param {boolean} playing Whether playback runs.
      * @returns {import("./controls.js").ControlsModel}
      */
     controls(st, metas, playing) {
-      const sampled = metas.filter((m) => m && Array.isArray(m.shape) && !isWeights(m));
+      const sampled = metas.filter(
+        /** @returns {m is TagMeta} */ (m) => m !== null && m !== undefined && Array.isArray(m.shape) && !isWeights(m),
+      );
       return {
         runs,
         ...choices(groups, st.tag, st.quantity),

@@ -21,7 +21,8 @@ export function createShare(link) {
     hidden: true,
     "aria-label": "Link to this view",
   });
-  let timer = null;
+  /** @type {ReturnType<typeof setTimeout>|undefined} */
+  let timer;
   async function copy() {
     const href = link();
     box.dataset.url = href;

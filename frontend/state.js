@@ -4,10 +4,14 @@
  * @module state
  */
 
+/** @type {Array<State["sampleMode"]>} */
 export const SAMPLE_MODES = ["one", "all", "mean"];
+/** @type {Array<State["scale"]>} */
 export const SCALE_MODES = ["auto", "fixed", "manual", "log"];
+/** @type {Array<State["yaxis"]>} */
 export const Y_MODES = ["shared", "free"];
 export const VIEWS = ["heatmap", "grid", "scatter", "flow"];
+/** @type {Array<State["order"]>} */
 export const SORT_ORDERS = ["asc", "desc"];
 
 import { DEFAULT_SORT, SORT_KEYS } from "./compare_model.js";
@@ -102,7 +106,8 @@ export function decodeState(hash) {
   s.runs = p.getAll("run").filter((r) => r.length > 0);
   s.noRun = s.runs.length === 0 && p.get("norun") === "1";
   s.tag = p.get("tag") || "";
-  if (p.get("quantity")) s.quantity = p.get("quantity");
+  const quantity = p.get("quantity");
+  if (quantity) s.quantity = quantity;
   s.step = intOr(p.get("step"), null);
   s.sampleMode = oneOf(p.get("samples"), SAMPLE_MODES, s.sampleMode);
   s.sample = Math.max(0, intOr(p.get("sample"), 0));
@@ -113,7 +118,7 @@ export function decodeState(hash) {
   s.transpose = p.get("transpose") === "1";
   s.yaxis = oneOf(p.get("yaxis"), Y_MODES, s.yaxis);
   if (p.has("views")) {
-    s.views = p.get("views").split(",").filter((v) => VIEWS.includes(v));
+    s.views = (p.get("views") ?? "").split(",").filter((v) => VIEWS.includes(v));
   }
   s.runFilter = p.get("runFilter") || "";
   s.compare = p.get("compare") === "1";
@@ -122,19 +127,37 @@ export function decodeState(hash) {
   return s;
 }
 
+/**
+ * @template F
+ * @param {string|null} text An integer, as text.
+ * @param {F} fallback Value when `text` is not one.
+ * @returns {number|F}
+ */
 function intOr(text, fallback) {
   if (text === null || !/^-?\d+$/.test(text)) return fallback;
   return Number(text);
 }
 
+/**
+ * @param {string|null} text A finite number, as text.
+ * @param {number} fallback Value when `text` is not one.
+ * @returns {number}
+ */
 function numberOr(text, fallback) {
   if (text === null || text.trim() === "") return fallback;
   const n = Number(text);
   return Number.isFinite(n) ? n : fallback;
 }
 
+/**
+ * @template {string} T
+ * @param {string|null} text Value read.
+ * @param {readonly T[]} allowed Values allowed.
+ * @param {T} fallback Value when `text` is not allowed.
+ * @returns {T}
+ */
 function oneOf(text, allowed, fallback) {
-  return allowed.includes(text) ? text : fallback;
+  return /** @type {readonly (string|null)[]} */ (allowed).includes(text) ? /** @type {T} */ (text) : fallback;
 }
 
 /**
@@ -145,6 +168,7 @@ function oneOf(text, allowed, fallback) {
  */
 export function stateToUrlData(s) {
   const p = new URLSearchParams(encodeState(s));
+  /** @type {Record<string, string>} */
   const out = {};
   if (s.runs.length > 0 || s.noRun) out.runs = JSON.stringify(s.runs);
   for (const [k, v] of p) if (k !== "run" && k !== "norun") out[k] = v;
@@ -168,7 +192,11 @@ export function stateFromUrlData(data) {
   return decodeState(p.toString());
 }
 
-/** Whether `text` is the JSON of an empty list (every run unchecked). */
+/**
+ * Whether `text` is the JSON of an empty list (every run unchecked).
+ * @param {string} text JSON.
+ * @returns {boolean}
+ */
 function isEmptyList(text) {
   try {
     const list = JSON.parse(text);
@@ -178,6 +206,10 @@ function isEmptyList(text) {
   }
 }
 
+/**
+ * @param {string} text JSON of a list of runs.
+ * @returns {string[]} Its strings ([] when it is not a list).
+ */
 function runList(text) {
   try {
     const list = JSON.parse(text);

@@ -42,7 +42,7 @@ export function indexOfStep(steps, step) {
   if (steps.length === 0) return 0;
   if (step === null || step === undefined) return steps.length - 1;
   const s = stepAtOrBefore(steps, step);
-  return Math.max(0, steps.indexOf(s));
+  return Math.max(0, s === null ? -1 : steps.indexOf(s));
 }
 
 /**

@@ -20,17 +20,34 @@ export const PLUGIN_NAME = "rnngrad";
 /** How long a request waits for the page's answer, ms. */
 const REQUEST_MS = 3000;
 
-/** One channel per window: {port, reloads: Set, waits: Map, nextId}. */
+/**
+ * A window's channel to TensorBoard's page: the port, the reload listeners, the
+ * requests waiting for an answer (by id), the next request id.
+ * @typedef {{port: MessagePort, reloads: Set<() => void>,
+ *   waits: Map<number, (payload: any) => void>, nextId: number}} Channel
+ */
+
+/** One channel per window. @type {WeakMap<Window, Channel>} */
 const channels = new WeakMap();
 
+/**
+ * @param {Window|undefined} win A window.
+ * @returns {boolean} Whether it is a frame of another window.
+ */
 function isFramed(win) {
   return Boolean(win && win.parent && win.parent !== win);
 }
 
-/** The window's channel to the page, opened on first use. */
+/**
+ * The window's channel to the page, opened on first use.
+ * @param {Window} win This frame's window.
+ * @returns {Channel}
+ */
 function channelOf(win) {
-  if (channels.has(win)) return channels.get(win);
+  const open = channels.get(win);
+  if (open) return open;
   const { port1: port, port2 } = new MessageChannel();
+  /** @type {Channel} */
   const ch = { port, reloads: new Set(), waits: new Map(), nextId: 1 };
   port.onmessage = (ev) => {
     let msg;
@@ -55,7 +72,11 @@ function channelOf(win) {
   return ch;
 }
 
-/** Closes the channel once nothing listens or waits on it. */
+/**
+ * Closes the channel once nothing listens or waits on it.
+ * @param {Window} win This frame's window.
+ * @param {Channel} ch Its channel.
+ */
 function release(win, ch) {
   if (ch.reloads.size > 0 || ch.waits.size > 0) return;
   ch.port.close();
@@ -94,6 +115,7 @@ export function askHost(type, payload = null, { win = globalThis.window, ms = RE
   const id = ch.nextId++;
   return new Promise((resolve) => {
     const timer = setTimeout(() => done(null), ms);
+    /** @param {any} value The answer's payload (null: none). */
     function done(value) {
       clearTimeout(timer);
       ch.waits.delete(id);
@@ -123,6 +145,8 @@ export async function getUrlData(win = globalThis.window) {
  * readable). Read first: TensorBoard 2.x answers GetURLPluginData from a copy of
  * the address it takes on "hashchange" only, so on a page just opened from a link
  * the answer is empty.
+ * @param {Window} win This frame's window.
+ * @returns {Record<string, string>|null}
  */
 function ownEntries(win) {
   let hash;
@@ -134,6 +158,7 @@ function ownEntries(win) {
   }
   if (typeof hash !== "string") return null;
   const prefix = `p.${PLUGIN_NAME}.`;
+  /** @type {Record<string, string>} */
   const out = {};
   for (const [k, v] of Object.entries(parseHash(hash))) {
     if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
@@ -141,10 +166,15 @@ function ownEntries(win) {
   return out;
 }
 
-/** TensorBoard's URL storage in the parent page, or null (not reachable). */
+/**
+ * TensorBoard's URL storage in the parent page, or null (not reachable).
+ * @param {Window} win This frame's window.
+ * @returns {{setString: Function}|null}
+ */
 function hostStorage(win) {
   try {
-    const storage = win.parent.tensorboard?.tf_storage;
+    const parent = /** @type {Window & {tensorboard?: {tf_storage?: any}}} */ (win.parent);
+    const storage = parent.tensorboard?.tf_storage;
     return storage && typeof storage.setString === "function" ? storage : null;
   } catch {
     return null; // another origin
@@ -182,7 +212,13 @@ export function setUrlData(data, win = globalThis.window) {
  * @param {string} hash location.hash.
  * @returns {Object<string, string>}
  */
+/**
+ * @param {string} hash A location hash, with or without the leading "#".
+ * @returns {Record<string, string>} Its `key=value` entries, decoded (malformed
+ *   ones skipped).
+ */
 export function parseHash(hash) {
+  /** @type {Record<string, string>} */
   const out = {};
   for (const part of String(hash || "").replace(/^#/, "").split("&")) {
     const kv = part.split("=");

@@ -3,6 +3,7 @@
  * Rank-2 (batch, channels) data is treated as time = 1. Pure: no DOM.
  * @module tensor_ops
  */
+/** @import { TagMeta } from "./api.js" */
 
 /**
  * @typedef {object} Dims
@@ -44,7 +45,7 @@ export function dimsOf(shape) {
  */
 export function reflectTime(src, d, from, out) {
   const { batch: B, time: T, channels: C } = d;
-  const dst = out && out.length === src.length ? out : new src.constructor(src.length);
+  const dst = out && out.length === src.length ? out : new (/** @type {new (n: number) => Float32Array|Float64Array} */ (src.constructor))(src.length);
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const row = (b * T + t) * C;
@@ -114,7 +115,7 @@ export function maskRow(mask, batch, time, sample) {
 
 /**
  * First channel whose time axis "reflect" flips.
- * @param {object} meta Tag metadata from the tags route.
+ * @param {TagMeta} meta Tag metadata from the tags route.
  * @param {number} channels Channel count of the data.
  * @returns {number} channels when nothing is flipped.
  */
@@ -128,7 +129,7 @@ export function reflectFrom(meta, channels) {
 }
 
 /**
- * @param {object} meta Tag metadata.
+ * @param {TagMeta|null} meta Tag metadata (null: none, nothing to reflect).
  * @returns {boolean} Whether "reflect" changes anything for this series.
  */
 export function canReflect(meta) {

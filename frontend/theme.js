@@ -20,22 +20,32 @@ export const OS_DARK_QUERY = "(prefers-color-scheme: dark)";
 /**
  * Colours of one theme, keyed as in palette.json's "ui" but in camelCase, plus
  * `background` (the flow view's padding, "special.background"). Strings are CSS
- * colours; `nonfiniteOutline` is null when NaN/Inf markers need no outline.
- * @typedef {Object<string, string|null>} ThemeColors
+ * colours; `nonfiniteOutline` is null when NaN/Inf markers need no outline (the
+ * index type cannot say that one key differs: test it before use, as scalar0d.js
+ * does).
+ * @typedef {Record<string, string>} ThemeColors
  */
 
+/** @param {string} key snake_case. @returns {string} camelCase. */
 const camel = (key) => key.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
 
 /**
- * @param {object} s A palette in the form of palette.json.
+ * @param {import("./palette.js").PaletteSpec} s A palette in the form of palette.json.
  * @returns {{light: ThemeColors, dark: ThemeColors}}
  */
 export function themesFrom(s) {
+  /**
+   * @param {Record<string, string|null>} ui The theme's "ui" colours.
+   * @param {{background?: string}} special Its "special" colours.
+   * @returns {ThemeColors}
+   */
   const build = (ui, special) => {
+    /** @type {Record<string, any>} */
     const out = { background: special.background };
     for (const [k, v] of Object.entries(ui)) out[camel(k)] = v;
     return out;
   };
+  /** @type {NonNullable<typeof s.dark>} */
   const dark = s.dark || {};
   return {
     light: build(s.ui, s.special),
@@ -91,6 +101,7 @@ export function hostDarkMode(win) {
  * @returns {string}
  */
 export function themeCss(themes = THEMES) {
+  /** @type {(selector: string, t: ThemeColors, scheme: string) => string} */
   const block = (selector, t, scheme) => {
     const lines = Object.entries(t)
       .filter(([, v]) => typeof v === "string")
@@ -100,6 +111,7 @@ export function themeCss(themes = THEMES) {
   return `${block(":root", themes.light, "light")}\n${block(`:root.${DARK_CLASS}`, themes.dark, "dark")}\n`;
 }
 
+/** @type {"light"|"dark"} */
 let current = "light";
 
 /**
@@ -140,13 +152,15 @@ export function followTheme(win, onChange) {
     last = next;
     onChange(next);
   };
+  /** @type {Array<() => void>} */
   const stops = [];
   if (query && typeof query.addEventListener === "function") {
     query.addEventListener("change", check);
     stops.push(() => query.removeEventListener("change", check));
   }
   const body = hostBody(win);
-  const Observer = body && (win.MutationObserver || globalThis.MutationObserver);
+  const own = /** @type {{MutationObserver?: typeof MutationObserver}} */ (win).MutationObserver;
+  const Observer = body && (own || globalThis.MutationObserver);
   if (Observer) {
     const observer = new Observer(check);
     observer.observe(body, { attributes: true, attributeFilter: ["class"] });

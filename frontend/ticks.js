@@ -41,6 +41,7 @@ export function notation(label) {
   return /e/.test(label) ? "exponent" : "decimal";
 }
 
+/** @param {string} text A decimal. @returns {string} Without trailing zeros or ".". */
 function trimZeros(text) {
   return text.includes(".") ? text.replace(/0+$/, "").replace(/\.$/, "") : text;
 }
@@ -64,8 +65,14 @@ export function integerTicks(max, minCount = 5) {
   }
 }
 
-/** Multiples of `step` up to `top`, and `top` when more than half a step past. */
+/**
+ * Multiples of `step` up to `top`, and `top` when more than half a step past.
+ * @param {number} top Largest value.
+ * @param {number} step Spacing.
+ * @returns {number[]}
+ */
 function ticksOf(top, step) {
+  /** @type {number[]} */
   const ticks = [];
   for (let v = 0; v <= top; v += step) ticks.push(v);
   if (top - ticks[ticks.length - 1] > step / 2) ticks.push(top);

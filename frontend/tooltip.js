@@ -4,8 +4,15 @@
  */
 import { el } from "./dom.js";
 
+/** @type {HTMLDivElement|null} */
 let box = null;
-/** The canvas under a still pointer: {canvas, lookup, clientX, clientY}, or null. */
+/**
+ * A canvas under a still pointer.
+ * @typedef {{canvas: HTMLCanvasElement, lookup: (x: number, y: number) => string[]|null,
+ *   clientX: number, clientY: number}} Hover
+ */
+
+/** The canvas under a still pointer, or null. @type {Hover|null} */
 let hovered = null;
 
 function tooltipBox() {
@@ -73,6 +80,7 @@ export function refreshTooltip() {
   showAt(hovered);
 }
 
+/** @param {Hover} h Where the pointer rests. */
 function showAt(h) {
   const r = h.canvas.getBoundingClientRect();
   const x = h.clientX - r.left;

@@ -5,6 +5,7 @@
  * each gate's logged histograms over training, all through the loader. Pure: no DOM.
  * @module weight_model
  */
+/** @import { TagMeta } from "./api.js" */
 import { blockStats, directionOf, gateSpans, rowMeaning, siblingTag } from "./gates.js";
 import { parseHistograms, rebinStack } from "./histogram_stack.js";
 
@@ -33,15 +34,15 @@ import { parseHistograms, rebinStack } from "./histogram_stack.js";
  */
 
 /**
- * @param {object} loader The loader (loader.js): tags(), steps(), tensor(),
- *   histograms().
+ * @param {import("./loader.js").Loader} loader The loader (loader.js): tags(),
+ *   steps(), tensor(), histograms().
  * @returns {{view: Function}}
  */
 export function createWeightModels(loader) {
   /**
    * @param {string} run Run.
    * @param {string} tag The weight-matrix tag shown.
-   * @param {object} meta Its metadata.
+   * @param {TagMeta} meta Its metadata.
    * @param {number[]} runSteps Its steps.
    * @param {number} step The step shown.
    * @returns {Promise<WeightsView>}
@@ -53,11 +54,11 @@ export function createWeightModels(loader) {
     const notes = [];
     let otherStep = null;
     if (other) {
-      const steps = await loader.steps(run, other).catch(() => []);
+      const steps = await loader.steps(run, other).catch(() => /** @type {number[]} */ ([]));
       otherStep = steps.includes(step) ? step : null;
       if (otherStep === null) notes.push(`"${other}" has no logged step ${step}.`);
     }
-    const shown = otherStep === null ? [tag] : [tag, other];
+    const shown = otherStep === null || !other ? [tag] : [tag, other];
     const matrices = await Promise.all(
       shown.map(async (t) => matrixOf(tags[run][t].kind, t, await loader.tensor(run, t, step), meta)),
     );
@@ -86,7 +87,13 @@ export function createWeightModels(loader) {
   return { view };
 }
 
-/** @returns {Matrix} A fetched (rows, cols) tensor split into its gate blocks. */
+/**
+ * @param {string} kind "weights" or "weight_gradients".
+ * @param {string} tag Its tag.
+ * @param {import("./loader.js").TensorEntry} entry The fetched tensor.
+ * @param {TagMeta} meta Its metadata.
+ * @returns {Matrix} A fetched (rows, cols) tensor split into its gate blocks.
+ */
 function matrixOf(kind, tag, entry, meta) {
   if (entry.shape.length !== 2) {
     throw new Error(

@@ -6,6 +6,7 @@
  * DOM.
  * @module weights
  */
+/** @import { TagMeta } from "./api.js" */
 
 /** Largest side of a cell, CSS px: room for a gate name per row. */
 const CELL = 14;
@@ -18,7 +19,7 @@ const MAX_LEFT = 160;
 const MAX_PLOT_H = 240;
 
 /**
- * @param {object|null} meta Tag metadata.
+ * @param {TagMeta|null} meta Tag metadata.
  * @returns {boolean} Whether the series is a (names, timesteps, gates) one drawn as
  *   one timesteps x gates heatmap per entry of axis 0 (not a batch): "weight update
  *   by timestep" (axis 0: weights) or gate saturation (axis 0: near 0, near 1).
@@ -28,7 +29,7 @@ export function isWeights(meta) {
 }
 
 /**
- * @param {object|null} meta Tag metadata.
+ * @param {TagMeta|null} meta Tag metadata.
  * @returns {boolean} Whether the series is gate saturation ("gate_activations"): the
  *   fraction of units of each gate near 0 and near 1 at each timestep.
  */
@@ -37,6 +38,7 @@ export function isGateActivations(meta) {
 }
 
 /** What each band of a gate-saturation series holds, by its logged name. */
+/** @type {Record<string, string>} */
 const BAND_TITLES = {
   near_0: "units near 0 (gate closed)",
   near_1: "units near 1 (gate open)",
@@ -54,7 +56,7 @@ export function bandTitle(band) {
 /**
  * Names of the weights (axis 0) and gates (axis 2), from the metadata when it names
  * as many as the tensor has, else numbered.
- * @param {object} meta Tag metadata (`weights`, `gates`).
+ * @param {TagMeta} meta Tag metadata (`weights`, `gates`).
  * @param {{batch: number, channels: number}} dims Dimensions of the tensor.
  * @returns {{weights: string[], gates: string[]}} E.g. ["kernel", "recurrent_kernel",
  *   "bias"] and ["i", "f", "c", "o"]; or ["weight 0", ...], ["gate 0", ...].
@@ -66,6 +68,12 @@ export function axisNames(meta, dims) {
   };
 }
 
+/**
+ * @param {unknown} given Names from the metadata.
+ * @param {number} n How many there must be.
+ * @param {string} what What they name, for the fallback names ("weight 0", ...).
+ * @returns {string[]}
+ */
 function names(given, n, what) {
   if (Array.isArray(given) && given.length === n) return given.map(String);
   return Array.from({ length: n }, (_, i) => `${what} ${i}`);
@@ -93,6 +101,7 @@ export function weightFrame(gates, dims, availWidth, transpose) {
   };
 }
 
+/** @param {number} v @param {number} lo @param {number} hi @returns {number} */
 function clamp(v, lo, hi) {
   return Math.max(lo, Math.min(hi, v));
 }

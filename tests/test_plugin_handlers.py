@@ -788,6 +788,8 @@ def test_static_types_and_symlinks_out(tmp_path):
     (front / "link.js").symlink_to(tmp_path / "outside.js")
     (front / "linkdir").symlink_to(tmp_path)
     (front / "inside.js").symlink_to(front / "a.js")
+    (front / "node_modules" / "typescript").mkdir(parents=True)
+    (front / "node_modules" / "typescript" / "tsc.js").write_text("secret")
 
     plugin = RnnGradPlugin(
         base_plugin.TBContext(data_provider=None), frontend_dir=front
@@ -806,6 +808,7 @@ def test_static_types_and_symlinks_out(tmp_path):
         "a.mjs",
         "link.js",
         "linkdir/outside.js",
+        "node_modules/typescript/tsc.js",  # the dev-only type checker
     ):
         response = client.get(f"{ROOT}/{name}")
         assert response.status_code == 404, name

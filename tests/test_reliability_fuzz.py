@@ -68,7 +68,9 @@ def _frontend_files() -> dict[str, bytes]:
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and p.suffix in (".js", ".css") and "__pycache__" not in p.parts
+        if p.is_file()
+        and p.suffix in (".js", ".css")
+        and not {"__pycache__", "node_modules"}.intersection(p.parts)
     }
 
 

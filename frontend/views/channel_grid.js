@@ -22,6 +22,24 @@ const HEADER_GAP = 8;
 const CHART_H = 60;
 
 /**
+ * What drawChannelGrid drew, for channelGridAt: the charts' origins and size, the
+ * plot inside each (pw x ph after `pad`), the x step per timestep, the y ranges,
+ * the samples drawn and their numbers, and the boxes of the header texts.
+ * @typedef {object} GridGeometry
+ * @property {Array<[number, number]>} origins
+ * @property {number} chartW
+ * @property {number} chartH
+ * @property {number} pw
+ * @property {number} ph
+ * @property {number} dx
+ * @property {{left: number, top: number, right: number, bottom: number}} pad
+ * @property {{lo: Float64Array, hi: Float64Array}} ranges
+ * @property {number[]} samples
+ * @property {number[]} sampleIds
+ * @property {Array<{title: number[], scale: number[]}>} labels
+ */
+
+/**
  * Per-channel y ranges of the drawn samples.
  * @param {ArrayLike<number>} array (B, T, C).
  * @param {{time: number, channels: number}} dims Dimensions.
@@ -72,7 +90,7 @@ export function channelRanges(array, dims, samples, yaxis) {
  * @param {number} [opts.maskFlipFrom] First channel reading the mask reversed.
  * @param {(c: number) => string} [opts.channelLabel] Chart titles.
  * @param {number} [opts.availWidth] Width to fit into, CSS px.
- * @returns {object} Geometry for channelGridAt.
+ * @returns {GridGeometry} Geometry for channelGridAt.
  */
 export function drawChannelGrid(canvas, array, dims, opts = {}) {
   const T = dims.time;
@@ -131,7 +149,12 @@ export function drawChannelGrid(canvas, array, dims, opts = {}) {
   };
 }
 
-/** A chart's scale label: its y range's top, "±" when it spans negative values. */
+/**
+ * A chart's scale label: its y range's top, "±" when it spans negative values.
+ * @param {number} lo Bottom of the range.
+ * @param {number} hi Top.
+ * @returns {string}
+ */
 function scaleText(lo, hi) {
   return lo < 0 ? `±${formatValue(hi)}` : formatValue(hi);
 }
@@ -140,9 +163,14 @@ function scaleText(lo, hi) {
  * How many header lines the charts need: 1 when every title and its scale label
  * fit side by side in a chart's width, else 2 (the scale label on a line of its
  * own under the title), for all charts alike.
+ * @param {HTMLCanvasElement} canvas Target.
+ * @param {string[]} titles Chart titles.
+ * @param {string[]} scales Scale labels.
+ * @param {number} chartW Chart width, CSS px.
+ * @returns {1|2}
  */
 function headerLines(canvas, titles, scales, chartW) {
-  const ctx = canvas.getContext("2d");
+  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
   ctx.font = AXIS_FONT;
   const room = chartW - 2 * TEXT_INSET;
   const fits = titles.every(
@@ -151,7 +179,13 @@ function headerLines(canvas, titles, scales, chartW) {
   return fits ? 1 : 2;
 }
 
-/** `text`, cut with "…" to fit `room` px if it does not. */
+/**
+ * `text`, cut with "…" to fit `room` px if it does not.
+ * @param {CanvasRenderingContext2D} ctx Context (its font set).
+ * @param {string} text Text.
+ * @param {number} room Width, CSS px.
+ * @returns {string}
+ */
 function fitText(ctx, text, room) {
   if (ctx.measureText(text).width <= room) return text;
   let n = text.length;
@@ -162,10 +196,22 @@ function fitText(ctx, text, room) {
 /** Packed colours of a chart's background, zero line and masked shading. */
 function frameColors() {
   const t = themeColors();
-  const packed = (css) => pack(hexToRgb(css));
+  const packed = (/** @type {string} */ css) => pack(hexToRgb(css));
   return { bg: packed(t.plotBackground), zero: packed(t.zeroLine), shade: packed(t.maskShade) };
 }
 
+/**
+ * A chart's background, masked timesteps shaded, and its zero line.
+ * @param {Uint32Array} px Canvas pixels.
+ * @param {number} W Canvas width, pixels.
+ * @param {{x: number, y: number, w: number, h: number}} box Plot box, pixels.
+ * @param {number} lo Bottom of the y range.
+ * @param {number} hi Top.
+ * @param {Uint8Array|null|undefined} mask (T,) 1 = valid timestep.
+ * @param {boolean} flip Read the mask reversed.
+ * @param {number} T Timesteps.
+ * @param {ReturnType<typeof frameColors>} frame Packed colours.
+ */
 function drawFrame(px, W, box, lo, hi, mask, flip, T, frame) {
   fillRect(px, W, box.x, box.y, box.w, box.h, frame.bg);
   if (mask && T > 1) {
@@ -190,6 +236,12 @@ function drawFrame(px, W, box, lo, hi, mask, flip, T, frame) {
  * `lines` 2, the scale label under the title; texts too wide are cut with "…".
  * @returns {Array<{title: number[], scale: number[]}>} Per chart, the boxes
  *   [left, top, right, bottom] of the two texts as drawn, CSS px.
+ * @param {CanvasRenderingContext2D} ctx Context.
+ * @param {Array<[number, number]>} origins Chart origins, CSS px.
+ * @param {number} w Chart width, CSS px.
+ * @param {string[]} titles Titles.
+ * @param {string[]} scales Scale labels.
+ * @param {number} lines Header lines (headerLines).
  */
 function drawLabels(ctx, origins, w, titles, scales, lines) {
   ctx.font = AXIS_FONT;
@@ -197,6 +249,7 @@ function drawLabels(ctx, origins, w, titles, scales, lines) {
   ctx.textBaseline = "top";
   ctx.textAlign = "left";
   const room = w - 2 * TEXT_INSET;
+  /** @type {Array<{title: number[], scale: number[]}>} */
   const boxes = [];
   for (let c = 0; c < origins.length; c++) {
     const [ox, oy] = origins[c];
@@ -218,7 +271,12 @@ function drawLabels(ctx, origins, w, titles, scales, lines) {
   return boxes;
 }
 
-/** A reused ImageData the size of the canvas. */
+/**
+ * A reused ImageData the size of the canvas (kept on the canvas as `__rgImage`).
+ * @param {HTMLCanvasElement & {__rgImage?: ImageData}} canvas Canvas.
+ * @param {CanvasRenderingContext2D} ctx Its context.
+ * @returns {ImageData}
+ */
 function canvasImage(canvas, ctx) {
   let img = canvas.__rgImage;
   if (!img || img.width !== canvas.width || img.height !== canvas.height) {
@@ -230,7 +288,7 @@ function canvasImage(canvas, ctx) {
 
 /**
  * The chart, timestep and nearest sample line under a point.
- * @param {object} geom From drawChannelGrid.
+ * @param {GridGeometry} geom From drawChannelGrid.
  * @param {ArrayLike<number>} array The drawn array.
  * @param {{time: number, channels: number}} dims Dimensions.
  * @param {number} px x, CSS px.

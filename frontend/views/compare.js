@@ -16,6 +16,8 @@ import { reachName } from "../labels.js";
 import { formatValue } from "../layout.js";
 import { colors } from "../theme.js";
 
+/** @import { CompareRow } from "../compare_model.js" */
+
 const CHART_H = 260;
 const MARGIN = { left: 48, top: 8, right: 12, bottom: 34 };
 
@@ -31,13 +33,19 @@ export function createCompareView({ onOpen, onSort }) {
   const table = el("table", { class: "rg-compare-table", id: "rg-compare-table" });
   const note = el("div", { class: "rg-compare-note", role: "note" });
   const element = el("section", { class: "rg-compare", id: "rg-compare" }, title, canvas, note, table);
+  /**
+   * What the chart and table show (null: nothing, or the comparison failed).
+   * @type {{rows: string[], extent: ReturnType<typeof chartExtent>, sort: string,
+   *   order: "asc"|"desc"}|null}
+   */
   let last = null;
 
   /**
    * Shows the rows.
    * @param {import("../compare_model.js").CompareRow[]} rows In selection order
    *   (which gives each run its colour).
-   * @param {{tag: string, sort: string, order: string, width: number}} o What to show.
+   * @param {{tag: string, sort: string, order: "asc"|"desc", width: number}} o What
+   *   to show.
    */
   function show(rows, o) {
     const kind = rows.find((r) => r.kind)?.kind || "";
@@ -66,6 +74,14 @@ export function createCompareView({ onOpen, onSort }) {
   return { element, show, failed, drawn: () => last };
 }
 
+/**
+ * @param {HTMLCanvasElement} canvas Target.
+ * @param {CompareRow[]} rows Rows.
+ * @param {ReturnType<typeof chartExtent>} extent Ranges of the axes.
+ * @param {Map<string, string>} colour Each run's colour.
+ * @param {string} name Name of the reach.
+ * @param {number} width Width available, CSS px.
+ */
 function drawChart(canvas, rows, extent, colour, name, width) {
   const w = Math.max(320, width);
   const ctx = sizeCanvas(canvas, w, CHART_H);
@@ -111,7 +127,7 @@ function drawChart(canvas, rows, extent, colour, name, width) {
   ctx.lineWidth = 1.5;
   for (const r of rows) {
     if (r.reach.length === 0) continue;
-    ctx.strokeStyle = colour.get(r.run);
+    ctx.strokeStyle = /** @type {string} */ (colour.get(r.run)); // every row's run has one
     ctx.beginPath();
     r.reach.forEach((v, i) => {
       const [x, y] = chartPoint(box, extent, r.steps[i], v);
@@ -126,7 +142,11 @@ function drawChart(canvas, rows, extent, colour, name, width) {
   ctx.strokeRect(box.left + 0.5, box.top + 0.5, box.width - 1, box.height - 1);
 }
 
-/** Columns: key, header text (the reach column is named by the kind). */
+/**
+ * Columns: key, header text (the reach column is named by the kind).
+ * @param {string} name Name of the reach.
+ * @returns {Array<[string, string]>}
+ */
 function columns(name) {
   return [
     ["run", "run"],
@@ -137,6 +157,15 @@ function columns(name) {
   ];
 }
 
+/**
+ * @param {HTMLTableElement} table Target.
+ * @param {CompareRow[]} rows Rows, sorted.
+ * @param {Map<string, string>} colour Each run's colour.
+ * @param {string} name Name of the reach.
+ * @param {{sort: string, order: "asc"|"desc"}} o The sort shown.
+ * @param {{onOpen: (run: string) => void, onSort: (key: string) => void}} hooks
+ *   A row's run opened; a header clicked.
+ */
 function fillTable(table, rows, colour, name, o, { onOpen, onSort }) {
   const head = el(
     "tr",
@@ -166,10 +195,10 @@ function fillTable(table, rows, colour, name, o, { onOpen, onSort }) {
     const cells = r.error
       ? [el("td", { colSpan: 4, class: "rg-bad", text: r.error })]
       : [
-          numberCell(r.reach_latest, (v) => String(v)),
+          numberCell(r.reach_latest, String),
           numberCell(r.max_abs, formatValue, r.max_abs_step === null ? "" : `at step ${r.max_abs_step}`),
-          numberCell(r.nonfinite, (v) => String(v)),
-          numberCell(r.last_step, (v) => String(v)),
+          numberCell(r.nonfinite, String),
+          numberCell(r.last_step, String),
         ];
     const tr = el(
       "tr",
@@ -179,7 +208,7 @@ function fillTable(table, rows, colour, name, o, { onOpen, onSort }) {
         dataset: { run: r.run },
         on: {
           click: () => onOpen(r.run),
-          keydown: (ev) => {
+          keydown: (/** @type {KeyboardEvent} */ ev) => {
             if (ev.key === "Enter") onOpen(r.run);
           },
         },
@@ -189,17 +218,22 @@ function fillTable(table, rows, colour, name, o, { onOpen, onSort }) {
       lossTd(r.loss),
       findingsCell(r.findings),
     );
-    if (r.nonfinite > 0) tr.classList.add("rg-compare-nonfinite");
+    if (r.nonfinite !== null && r.nonfinite > 0) tr.classList.add("rg-compare-nonfinite");
     return tr;
   });
   replaceChildren(table, el("thead", {}, head), el("tbody", {}, ...body));
 }
 
+/** @param {CompareRow["loss"]} entry The run's losses. @returns {HTMLTableCellElement} */
 function lossTd(entry) {
   const cell = lossCell(entry);
   return el("td", { class: "rg-num rg-compare-loss", text: cell.text, title: cell.title });
 }
 
+/**
+ * @param {import("../health_model.js").Finding[]|undefined} findings The run's findings.
+ * @returns {HTMLTableCellElement}
+ */
 function findingsCell(findings) {
   const td = el("td", { class: "rg-compare-findings", text: findingCodes(findings) });
   if (findings && findings.length) td.dataset.status = worst(findings);
@@ -207,6 +241,12 @@ function findingsCell(findings) {
   return td;
 }
 
+/**
+ * @param {number|null|undefined} v Value (none: "–").
+ * @param {(v: number) => string} format Its text.
+ * @param {string} [title] Tooltip.
+ * @returns {HTMLTableCellElement}
+ */
 function numberCell(v, format, title = "") {
   return el("td", { class: "rg-num", text: v === null || v === undefined ? "–" : format(v), title });
 }

@@ -14,6 +14,8 @@ import { fillFlow } from "../raster.js";
 import { colors } from "../theme.js";
 import { integerTicks } from "../ticks.js";
 
+/** @import { CellGeometry } from "../layout.js" */
+
 const LUT = sequentialLut();
 const GAP = 14;
 /** The reach plot's share of the width, and its bounds, CSS px. */
@@ -35,13 +37,15 @@ export function reachWidth(availWidth) {
  * Draws the flow image and the reach curve; more steps than pixel rows are merged
  * (flow_rows.js), the current step keeping its own row.
  * @param {HTMLCanvasElement} canvas Target.
- * @param {{steps: number[], values: number[][], nan_counts: number[][]|null,
- *   inf_counts: number[][]|null, reach: number[]|null}} profile From api.profile.
+ * @param {{steps: number[], values: Array<Array<number|null>>,
+ *   nan_counts: number[][]|null, inf_counts: number[][]|null,
+ *   reach: number[]|null}} full From api.profile (a null value, the JSON form
+ *   of NaN or Inf, is taken as flow_rows.js takes it).
  * @param {object} [opts]
  * @param {number|null} [opts.currentStep] Step to mark.
  * @param {number} [opts.availWidth] Width, CSS px.
  * @param {string} [opts.timeAxis] Name of the time axis (calls.timeAxisName).
- * @returns {object} Geometry for flowAt; includes the log range drawn.
+ * @returns {FlowGeometry} For flowAt; includes the log range drawn.
  */
 export function drawFlow(canvas, full, opts = {}) {
   const profile = flowRows(full, FLOW_PLOT_HEIGHT, opts.currentStep);
@@ -68,12 +72,33 @@ export function drawFlow(canvas, full, opts = {}) {
     blit(ctx, s, g.x, g.y, cols * g.cellW, rows * g.cellH);
   }
   drawAxes(ctx, g, profile.steps, opts.timeAxis || "timestep");
-  const current = profile.steps.indexOf(opts.currentStep);
+  const current = opts.currentStep == null ? -1 : profile.steps.indexOf(opts.currentStep);
   if (current >= 0) markRow(ctx, g, current);
-  const reach = showReach ? drawReach(ctx, g, profile.reach, cols, current, reachW) : null;
-  return { g, origins: [[0, 0]], range, cols, showReach, reach, rows: profile };
+  const reach = showReach && profile.reach ? drawReach(ctx, g, profile.reach, cols, current, reachW) : null;
+  /** @type {Array<[number, number]>} */
+  const origins = [[0, 0]];
+  return { g, origins, range, cols, showReach, reach, rows: profile };
 }
 
+/**
+ * What drawFlow drew, for flowAt.
+ * @typedef {object} FlowGeometry
+ * @property {CellGeometry} g Geometry of the image.
+ * @property {Array<[number, number]>} origins Its one tile's origin.
+ * @property {{loLog: number, hiLog: number}} range The log range drawn.
+ * @property {number} cols Timesteps.
+ * @property {boolean} showReach Whether the reach plot is drawn.
+ * @property {{x0: number, width: number, ticks: Array<[number, number]>}|null} reach
+ *   The reach plot (null: not drawn).
+ * @property {import("../flow_rows.js").FlowRows} rows The rows drawn.
+ */
+
+/**
+ * @param {CanvasRenderingContext2D} ctx Context.
+ * @param {CellGeometry} g Geometry of the image.
+ * @param {number[]} steps First step of each row.
+ * @param {string} timeAxis Name of the time axis.
+ */
 function drawAxes(ctx, g, steps, timeAxis) {
   const plotW = g.cols * g.cellW;
   const plotH = g.rows * g.cellH;
@@ -94,6 +119,12 @@ function drawAxes(ctx, g, steps, timeAxis) {
   ctx.strokeRect(g.x - 0.5, g.y - 0.5, plotW + 1, plotH + 1);
 }
 
+/**
+ * Outlines row `r`, the step shown.
+ * @param {CanvasRenderingContext2D} ctx Context.
+ * @param {CellGeometry} g Geometry of the image.
+ * @param {number} r Row.
+ */
 function markRow(ctx, g, r) {
   const y = g.y + r * g.cellH;
   ctx.strokeStyle = colors().marker;
@@ -113,6 +144,12 @@ function markRow(ctx, g, r) {
  * timesteps back (at least five) with grid lines.
  * @returns {{x0: number, width: number, ticks: Array<[number, number]>}} Left edge
  *   and width of the plot, and each tick's value and x, CSS px.
+ * @param {CanvasRenderingContext2D} ctx Context.
+ * @param {CellGeometry} g Geometry of the image beside it.
+ * @param {number[]} reach Reach per row.
+ * @param {number} cols Timesteps.
+ * @param {number} current Row of the step shown (-1: none).
+ * @param {number} reachW Width of the plot, CSS px.
  */
 function drawReach(ctx, g, reach, cols, current, reachW) {
   const x0 = g.x + g.cols * g.cellW + GAP;
@@ -122,7 +159,7 @@ function drawReach(ctx, g, reach, cols, current, reachW) {
   const theme = colors();
   ctx.fillStyle = theme.plotBackground;
   ctx.fillRect(x0, g.y, plotW, plotH);
-  const ticks = integerTicks(cols - 1).map((k) => [k, x0 + k * sx]);
+  const ticks = integerTicks(cols - 1).map((k) => /** @type {[number, number]} */ ([k, x0 + k * sx]));
   ctx.fillStyle = theme.zeroLine;
   for (const [, x] of ticks) ctx.fillRect(Math.round(x), g.y, 1, plotH);
   ctx.strokeStyle = theme.frame;
@@ -155,8 +192,8 @@ function drawReach(ctx, g, reach, cols, current, reachW) {
 
 /**
  * What is under the pointer.
- * @param {object} geom From drawFlow (which holds the rows drawn).
- * @param {object} _profile The profile given to drawFlow.
+ * @param {FlowGeometry} geom From drawFlow (which holds the rows drawn).
+ * @param {unknown} _profile The profile given to drawFlow.
  * @param {number} px x, CSS px.
  * @param {number} py y, CSS px.
  * @returns {{row: number, step: number, lastStep: number, timestep: number|null,

@@ -12,6 +12,7 @@ import { formatValue, indexTicks } from "../layout.js";
 import { colors } from "../theme.js";
 
 const LUT = divergingLut();
+/** @type {Record<string, string>} */
 const SHORT_DIRECTION = { forward: "fwd", backward: "bwd" };
 
 /**
@@ -35,6 +36,7 @@ export function drawGateHeatmaps(canvas, matrices, opts) {
   const ctx = sizeCanvas(canvas, geom.width, geom.height);
   const s = scratchImage(width, rows);
   const c = colors();
+  /** @type {string[][]} */
   const titles = [];
   ctx.font = AXIS_FONT;
   geom.tiles.forEach(({ matrix, gate }, i) => {
@@ -56,20 +58,34 @@ export function drawGateHeatmaps(canvas, matrices, opts) {
   return { ...geom, titles };
 }
 
-/** The two title lines of a gate's heatmap. */
+/**
+ * The two title lines of a gate's heatmap.
+ * @param {string} name What the matrix holds.
+ * @param {string} gate Gate name.
+ * @param {string|undefined} direction "forward"/"backward" for one half of a layer.
+ * @param {{hi: number}} scale Its colour scale.
+ * @param {{nan: number, posInf: number, negInf: number}} stats Its non-finite counts.
+ * @returns {string[]}
+ */
 function tileTitle(name, gate, direction, scale, stats) {
   const dir = direction ? ` (${SHORT_DIRECTION[direction]})` : "";
-  const bad = [
+  const bad = /** @type {Array<[number, string]>} */ ([
     [stats.nan, "NaN"],
     [stats.posInf, "+Inf"],
     [stats.negInf, "−Inf"],
-  ]
+  ])
     .filter(([n]) => n > 0)
     .map(([n, what]) => ` ${what} ${n}`)
     .join("");
   return [name, `gate ${gate}${dir} ±${formatValue(scale.hi)}${bad}`];
 }
 
+/**
+ * @param {CanvasRenderingContext2D} ctx Context.
+ * @param {import("../layout.js").CellGeometry} g One gate's geometry.
+ * @param {number} ox Tile origin x, CSS px.
+ * @param {number} oy Tile origin y.
+ */
 function drawAxes(ctx, g, ox, oy) {
   const x0 = ox + g.x;
   const y0 = oy + g.y;

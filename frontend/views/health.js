@@ -42,7 +42,7 @@ export function showHealthLine(line, findings, onOpen) {
 /**
  * Puts a status badge after each run of the run list: the label's `data-health`,
  * drawn by style.css (so a label's text stays the run's name).
- * @param {HTMLElement} runList The run list (labels holding a checkbox per run).
+ * @param {Element} runList The run list (labels holding a checkbox per run).
  * @param {Record<string, string>} status Status by run; a run without one gets none.
  */
 export function markRuns(runList, status) {

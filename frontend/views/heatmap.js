@@ -129,17 +129,28 @@ export function drawHeatmap(canvas, array, dims, opts) {
   return { g, origins, samples, sampleIds, titles, channelNames, transpose };
 }
 
+/**
+ * @param {CanvasRenderingContext2D} ctx Context.
+ * @param {import("../layout.js").CellGeometry} g One tile's geometry.
+ * @param {number} ox Tile origin x, CSS px.
+ * @param {number} oy Tile origin y.
+ * @param {{transpose?: boolean, splitAt?: number, names?: string[]|null,
+ *   times?: string[]|null}} axes Channel names, timestep labels, where a
+ *   bidirectional layer's halves meet (undefined: nowhere).
+ */
 function drawAxes(ctx, g, ox, oy, { transpose, splitAt, names, times }) {
   const x0 = ox + g.x;
   const y0 = oy + g.y;
   const plotW = g.cols * g.cellW;
   const plotH = g.rows * g.cellH;
-  const [xNames, yNames] = transpose ? [names, times || null] : [times || null, names];
-  const label = (given, i) => (given ? given[i] : String(i));
+  const [xNames, yNames] = transpose ? [names ?? null, times || null] : [times || null, names ?? null];
+  const label = (/** @type {string[]|null} */ given, /** @type {number} */ i) =>
+    given ? given[i] : String(i);
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
   // Names (gates) fit closer ticks than numbers (indices, captured indices).
-  const named = (given) => Boolean(given) && !given.every((n) => /^\d+$/.test(n));
+  const named = (/** @type {string[]|null} */ given) =>
+    given !== null && !given.every((n) => /^\d+$/.test(n));
   for (const i of indexTicks(g.cols, g.cellW, named(xNames) ? 12 : 32)) {
     ctx.fillText(label(xNames, i), x0 + (i + 0.5) * g.cellW, y0 + plotH + 3);
   }
@@ -151,7 +162,7 @@ function drawAxes(ctx, g, ox, oy, { transpose, splitAt, names, times }) {
   ctx.strokeStyle = colors().frame;
   ctx.lineWidth = 1;
   ctx.strokeRect(x0 - 0.5, y0 - 0.5, plotW + 1, plotH + 1);
-  if (splitAt > 0 && splitAt < (transpose ? g.cols : g.rows)) {
+  if (splitAt !== undefined && splitAt > 0 && splitAt < (transpose ? g.cols : g.rows)) {
     ctx.strokeStyle = colors().split;
     ctx.beginPath();
     if (transpose) {
@@ -170,7 +181,7 @@ function drawAxes(ctx, g, ox, oy, { transpose, splitAt, names, times }) {
  * @param {HeatmapGeometry} geom From drawHeatmap.
  * @param {number} px x in canvas CSS px.
  * @param {number} py y in canvas CSS px.
- * @returns {{local: number, sample: number, channel: number, timestep: number}|null}
+ * @returns {{local: number, sample: number|string, channel: number, timestep: number}|null}
  */
 export function heatmapAt(geom, px, py) {
   const hit = hitCell(geom.g, geom.origins, px, py);

@@ -10,6 +10,8 @@ import { chartGrid, formatValue } from "../layout.js";
 import { PALETTE } from "../palette.js";
 import { colors } from "../theme.js";
 
+/** @import { Stack, StackGeometry } from "../histogram_stack.js" */
+
 /** Margins around a stack's plot, CSS px: title above, step labels left, values below. */
 const MARGIN = { left: 52, top: 16, right: 8, bottom: 16 };
 const CHART_W = 200;
@@ -20,8 +22,8 @@ const CHART_H = 150;
  * @param {Array<{gate: string, stack: import("../histogram_stack.js").Stack|null,
  *   error: string|null}>} stacks Per gate.
  * @param {{currentStep: number, availWidth: number}} opts The step shown (outlined).
- * @returns {{charts: Array<{gate: string, stack: object|null, geom: object}>}} For
- *   hit testing with histogramStackAt.
+ * @returns {{charts: Array<{gate: string, stack: Stack|null, geom: StackGeometry}>}}
+ *   For hit testing with histogramStackAt.
  */
 export function drawHistogramStacks(canvas, stacks, opts) {
   const { chartW, chartH, grid } = chartGrid(stacks.length, opts.availWidth, CHART_W, CHART_H, 10);
@@ -52,6 +54,12 @@ export function drawHistogramStacks(canvas, stacks, opts) {
   return { charts };
 }
 
+/**
+ * @param {CanvasRenderingContext2D} ctx Context.
+ * @param {Stack} stack Stack.
+ * @param {StackGeometry} geom Its geometry.
+ * @param {number} currentStep Step outlined.
+ */
 function drawStack(ctx, stack, geom, currentStep) {
   const n = stack.steps.length;
   const c = colors();
@@ -72,6 +80,11 @@ function drawStack(ctx, stack, geom, currentStep) {
   }
 }
 
+/**
+ * @param {CanvasRenderingContext2D} ctx Context.
+ * @param {Stack} stack Stack.
+ * @param {StackGeometry} geom Its geometry.
+ */
 function drawAxes(ctx, stack, geom) {
   const { box, baselines } = geom;
   const n = stack.steps.length;

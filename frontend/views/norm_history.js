@@ -24,7 +24,9 @@ const PLOT_H = 140;
  * @param {object} [opts]
  * @param {number|null} [opts.currentStep] Step to mark.
  * @param {number} [opts.availWidth] Width, CSS px.
- * @returns {object} Geometry for normHistoryAt.
+ * @returns {{xs: number[], top: number, bottom: number, range: {loLog: number,
+ *   hiLog: number}}} Geometry for normHistoryAt: each step's x, the plot's top and
+ *   bottom, CSS px, and the log range drawn.
  */
 export function drawNormHistory(canvas, profile, opts = {}) {
   const norms = profile.values.map((row) => (row.length ? row[0] : NaN));
@@ -34,8 +36,8 @@ export function drawNormHistory(canvas, profile, opts = {}) {
   const ctx = sizeCanvas(canvas, width, M.top + PLOT_H + M.bottom);
   const range = positiveLogRange(norms, { min: 1, max: 12 });
   const span = range.hiLog - range.loLog || 1;
-  const xOf = (i) => M.left + (n > 1 ? (i * plotW) / (n - 1) : plotW / 2);
-  const yOf = (v) => M.top + PLOT_H * (1 - (Math.log10(v) - range.loLog) / span);
+  const xOf = (/** @type {number} */ i) => M.left + (n > 1 ? (i * plotW) / (n - 1) : plotW / 2);
+  const yOf = (/** @type {number} */ v) => M.top + PLOT_H * (1 - (Math.log10(v) - range.loLog) / span);
   const theme = colors();
   ctx.fillStyle = theme.plotBackground;
   ctx.fillRect(M.left, M.top, plotW, PLOT_H);
@@ -63,7 +65,7 @@ export function drawNormHistory(canvas, profile, opts = {}) {
       ctx.fillRect(p.x - 3, M.top, 6, 6);
     }
   });
-  const current = profile.steps.indexOf(opts.currentStep);
+  const current = opts.currentStep == null ? -1 : profile.steps.indexOf(opts.currentStep);
   if (current >= 0) {
     ctx.strokeStyle = theme.marker;
     ctx.lineWidth = 2;
@@ -76,6 +78,13 @@ export function drawNormHistory(canvas, profile, opts = {}) {
   return { xs: points.map((p) => p.x), top: M.top, bottom: M.top + PLOT_H, range };
 }
 
+/**
+ * @param {CanvasRenderingContext2D} ctx Context.
+ * @param {number[]} steps Logged steps.
+ * @param {{loLog: number, hiLog: number}} range Log range of the y axis.
+ * @param {(i: number) => number} xOf x of the i-th step, CSS px.
+ * @param {number} plotW Plot width, CSS px.
+ */
 function drawAxes(ctx, steps, range, xOf, plotW) {
   const theme = colors();
   ctx.font = AXIS_FONT;
@@ -106,7 +115,7 @@ function drawAxes(ctx, steps, range, xOf, plotW) {
 
 /**
  * The logged step nearest a point.
- * @param {object} geom From drawNormHistory.
+ * @param {ReturnType<typeof drawNormHistory>} geom From drawNormHistory.
  * @param {{steps: number[], values: number[][]}} profile The drawn profile.
  * @param {number} px x, CSS px.
  * @param {number} py y, CSS px.

@@ -16,7 +16,7 @@ const INSET = 5;
 /**
  * Draws the scatter.
  * @param {HTMLCanvasElement} canvas Target.
- * @param {ArrayLike<number>} array (B, C) values (rank 2, or (B, 1, C)).
+ * @param {Float32Array|Float64Array} array (B, C) values (rank 2, or (B, 1, C)).
  * @param {{batch: number, channels: number}} dims Dimensions.
  * @param {object} opts
  * @param {number[]} [opts.samples] Batch indices drawn (default all).
@@ -24,7 +24,9 @@ const INSET = 5;
  * @param {string} [opts.color] One colour for all points.
  * @param {number} [opts.availWidth] Width, CSS px.
  * @param {number} [opts.height] Height, CSS px.
- * @returns {object} Geometry for scalar0dAt.
+ * @returns {{hi: number, dx: number, ph: number, samples: number[],
+ *   sampleIds: number[], channels: number, left: number, top: number, inset: number}}
+ *   Geometry for scalar0dAt.
  */
 export function drawScalar0d(canvas, array, dims, opts = {}) {
   const C = dims.channels;
@@ -40,7 +42,7 @@ export function drawScalar0d(canvas, array, dims, opts = {}) {
   const hi = m > 0 ? m : 1;
   const dx = pw / C;
   const half = ph / 2 - INSET;
-  const yOf = (v) => M.top + ph / 2 - (v / hi) * half;
+  const yOf = (/** @type {number} */ v) => M.top + ph / 2 - (v / hi) * half;
   const theme = colors();
   ctx.fillStyle = theme.plotBackground;
   ctx.fillRect(M.left, M.top, pw, ph);
@@ -68,6 +70,15 @@ export function drawScalar0d(canvas, array, dims, opts = {}) {
   return { hi, dx, ph, samples, sampleIds, channels: C, left: M.left, top: M.top, inset: INSET };
 }
 
+/**
+ * @param {CanvasRenderingContext2D} ctx Context.
+ * @param {number} C Channels.
+ * @param {number} dx Width of a channel's column, CSS px.
+ * @param {number} hi max|value| drawn.
+ * @param {number} pw Plot width, CSS px.
+ * @param {number} ph Plot height, CSS px.
+ * @param {(v: number) => number} yOf y of a value, CSS px.
+ */
 function drawAxes(ctx, C, dx, hi, pw, ph, yOf) {
   ctx.font = AXIS_FONT;
   ctx.fillStyle = colors().axis;
@@ -85,7 +96,7 @@ function drawAxes(ctx, C, dx, hi, pw, ph, yOf) {
 
 /**
  * The point nearest to the pointer in its channel column.
- * @param {object} geom From drawScalar0d.
+ * @param {ReturnType<typeof drawScalar0d>} geom From drawScalar0d.
  * @param {ArrayLike<number>} array Drawn array.
  * @param {number} px x, CSS px.
  * @param {number} py y, CSS px.

@@ -18,8 +18,20 @@ import { drawHistogramStacks, histogramStacksAt } from "./histogram_stack.js";
 const BAR_WIDTH = 220;
 
 /**
- * @returns {{element: HTMLElement, draw: (v: object) => void, drawn: (canvas:
- *   HTMLCanvasElement) => object|null}} draw(v) draws a run panel's model v whose
+ * What the section draws: a run panel's model whose `weights` is loaded.
+ * @typedef {{weights: import("../weight_model.js").WeightsView, width: number,
+ *   step: number, meta: import("../api.js").TagMeta}} WeightsModel
+ */
+
+/**
+ * What a canvas of the section shows (the tab's tests read it).
+ * @typedef {{geom: object, scales?: import("../normalize.js").Scale[][],
+ *   readout: (x: number, y: number) => string[]|null}} DrawnCanvas
+ */
+
+/**
+ * @returns {{element: HTMLElement, draw: (v: WeightsModel) => void, drawn: (canvas:
+ *   HTMLCanvasElement) => DrawnCanvas|null}} draw(v) draws a run panel's model v whose
  *   `weights` is a weight_model.WeightsView; drawn(canvas) is what one of its
  *   canvases shows ({geom, readout}), or null.
  */
@@ -49,8 +61,11 @@ export function createWeightsSection() {
     histCaption,
     el("div", { class: "rg-scroll" }, histCanvas),
   );
+  /** @type {WeightsModel|null} */
   let last = null;
+  /** @type {DrawnCanvas|null} */
   let heat = null;
+  /** @type {DrawnCanvas|null} */
   let hist = null;
   attachTooltip(canvas, (x, y) => (heat ? heat.readout(x, y) : null));
   attachTooltip(histCanvas, (x, y) => (hist ? hist.readout(x, y) : null));
@@ -58,10 +73,11 @@ export function createWeightsSection() {
     if (last) draw(last);
   });
 
+  /** @param {WeightsModel} v Model. */
   function draw(v) {
     last = v;
     const w = v.weights;
-    const mode = scaleSelect.value;
+    const mode = /** @type {"shared"|"gate"} */ (scaleSelect.value);
     const names = w.matrices.map((m) => matrixName(m.kind));
     const scales = w.matrices.map((m) => gateScales(m.stats, mode));
     const geom = drawGateHeatmaps(canvas, w.matrices, {
@@ -77,7 +93,11 @@ export function createWeightsSection() {
     notes.textContent = w.notes.join(" ");
     notes.hidden = w.notes.length === 0;
     canvas.dataset.scale = mode;
-    heat = { geom, scales, readout: (x, y) => cellLines(w, names, geom, x, y) };
+    heat = {
+      geom,
+      scales,
+      readout: (/** @type {number} */ x, /** @type {number} */ y) => cellLines(w, names, geom, x, y),
+    };
     showBars(names, scales, mode);
     const drawnHist = drawHistogramStacks(histCanvas, w.histograms, {
       currentStep: v.step,
@@ -89,14 +109,19 @@ export function createWeightsSection() {
       `step ${v.step} outlined${failed.length ? ` — ${failed.join("; ")}` : ""}`;
     hist = {
       geom: drawnHist,
-      readout: (x, y) => {
+      readout: (/** @type {number} */ x, /** @type {number} */ y) => {
         const hit = histogramStacksAt(drawnHist, x, y);
         return hit && histogramReadout(hit, hit.gate);
       },
     };
   }
 
-  /** One colour bar per matrix (shared scale), or a line saying where the ranges are. */
+  /**
+   * One colour bar per matrix (shared scale), or a line saying where the ranges are.
+   * @param {string[]} names What each matrix holds.
+   * @param {import("../normalize.js").Scale[][]} scales Per matrix, per gate.
+   * @param {"shared"|"gate"} mode Colour scale mode.
+   */
   function showBars(names, scales, mode) {
     const legend = specialLegend(["nan", "posInf", "negInf"]);
     if (mode === "gate") {
@@ -111,6 +136,7 @@ export function createWeightsSection() {
     replaceChildren(bars, ...items, legend);
   }
 
+  /** @param {HTMLCanvasElement} c A canvas. @returns {DrawnCanvas|null} */
   function drawn(c) {
     if (c === canvas) return heat;
     if (c === histCanvas) return hist;
@@ -120,7 +146,15 @@ export function createWeightsSection() {
   return { element, draw, drawn };
 }
 
-/** Read-out lines of the gate heatmap cell under a point. */
+/**
+ * Read-out lines of the gate heatmap cell under a point.
+ * @param {import("../weight_model.js").WeightsView} w What is drawn.
+ * @param {string[]} names What each matrix holds.
+ * @param {import("../gates.js").GateGeometry} geom From drawGateHeatmaps.
+ * @param {number} x x, CSS px.
+ * @param {number} y y, CSS px.
+ * @returns {string[]|null}
+ */
 function cellLines(w, names, geom, x, y) {
   const hit = gateCellAt(geom, x, y);
   if (!hit) return null;

@@ -23,6 +23,9 @@ CONTENT_TYPES = {
 }
 #: One path segment of a static file: no "..", no hidden files, no separators.
 _SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+#: Directories never served: npm's, where `make lint` installs the type checker
+#: (frontend/node_modules, present in a development checkout only).
+UNSERVED_DIRS = frozenset({"node_modules"})
 
 
 def frontend_root() -> pathlib.Path | None:
@@ -80,11 +83,14 @@ def resolve(root: pathlib.Path | None, relative: str) -> pathlib.Path:
     Raises:
       tensorboard.errors.NotFoundError: any other path: empty, "." or ".."
         segments, hidden files, backslashes, NUL, absolute paths, symlinks
-        that lead out of `root`, or an unserved file type.
+        that lead out of `root`, an unserved file type, or a file below an
+        unserved directory (UNSERVED_DIRS).
     """
     not_found = errors.NotFoundError(f"no static file {relative[:200]!r}")
     segments = relative.split("/")
     if root is None or not all(_SEGMENT.fullmatch(s) for s in segments):
+        raise not_found
+    if UNSERVED_DIRS.intersection(segments[:-1]):
         raise not_found
     if os.path.splitext(segments[-1])[1] not in CONTENT_TYPES:
         raise not_found

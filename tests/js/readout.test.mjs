@@ -28,6 +28,9 @@ test("the flow view's read-out and caption; a missing reach is unknown", () => {
   assert.deepEqual(flowReadout(over), ["step 20", "timestep 3", "norm 2.5", "NaN: 1", "reach 4 timesteps back"]);
   const beside = { step: 20, timestep: null, value: null, nan: null, inf: null, reach: null };
   assert.deepEqual(flowReadout(beside), ["step 20", "reach unknown"]);
+  // A null norm (the profile's JSON form of NaN or Inf) is not read out as "norm 0".
+  const nonFinite = { ...over, value: null, nan: 2 };
+  assert.deepEqual(flowReadout(nonFinite).slice(1, 4), ["timestep 3", "norm not finite", "NaN: 2"]);
   const merged = { ...over, lastStep: 50 };
   assert.deepEqual(flowReadout(merged).slice(0, 2), ["steps 20–50 (max over them)", "timestep 3"]);
   assert.equal(flowReadout({ ...over, lastStep: 20 })[0], "step 20");

@@ -9,8 +9,10 @@ import { fileURLToPath } from "node:url";
 
 const FRONTEND = fileURLToPath(new URL("../../frontend/", import.meta.url));
 
+/** The files below `dir`, but not npm's node_modules (the dev-only type checker). */
 function files(dir) {
   return readdirSync(dir).flatMap((n) => {
+    if (n === "node_modules") return [];
     const p = join(dir, n);
     return statSync(p).isDirectory() ? files(p) : [p];
   });
