@@ -85,8 +85,10 @@ def test_on_problem_says_what_it_takes():
         tb_rnngrad.GradientLogger("logs", data=(np.zeros((2, 3, 1)),) * 2,
                                   on_problem="halt")  # fmt: skip
     with pytest.raises(ValueError, match="health_thresholds must be None .* a"):
-        tb_rnngrad.GradientLogger("logs", data=(np.zeros((2, 3, 1)),) * 2,
-                                  on_problem="warn", health_thresholds=0.25)  # fmt: skip
+        tb_rnngrad.GradientLogger(
+            "logs", data=(np.zeros((2, 3, 1)),) * 2, on_problem="warn",
+            health_thresholds=0.25,
+        )  # fmt: skip
 
 
 def _torch_setup(tmp_path, **options):
