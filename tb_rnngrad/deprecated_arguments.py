@@ -26,13 +26,13 @@ from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.health.findings import Thresholds
 
 
-def _deprecated(message: str) -> None:
-    """Warns at the caller of the logger's constructor (this function, the
-    translation, the wrapper, the caller)."""
+def _deprecated(message: str, stacklevel: int = 3) -> None:
+    """Warns at the caller of the logger's constructor: `stacklevel` 3 from
+    the wrapper, 4 from a function the wrapper calls."""
     warnings.warn(
         f"{message}. The old form will be removed in the next release.",
         DeprecationWarning,
-        4,
+        stacklevel,
     )
 
 
@@ -121,5 +121,6 @@ def _health(kwargs: dict) -> None:
     _deprecated(
         f"GradientLogger(health={given}) is deprecated; pass {new} (with "
         "on_problem, step() returns the "
-        "findings and each new problem is also a RuntimeWarning)"
+        "findings and each new problem is also a RuntimeWarning)",
+        stacklevel=4,
     )
