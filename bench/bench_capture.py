@@ -4,6 +4,7 @@ Run from the repository root:
 
     python -m bench.bench_capture            # about four minutes on 2 cores
     python -m bench.bench_capture --quick    # a smoke run
+    python -m bench.bench_capture --fit-only # (c) alone
     python -m bench.bench_capture --json out.json   # also write the figures
 
 Model (demo-sized): input (16 samples, 200 timesteps, 8 features) ->
@@ -18,17 +19,18 @@ time (steadier when other processes share the cores):
       tf.function forward+backward (gradients of the weights) on the same batch;
   (b) capture+write vs one training step (`model.train_on_batch`), at the
       demo's training batch size (64) and at the probe batch size (16);
-  (c) model.fit with GradientLogger(every_n_steps=100) vs model.fit without it,
-      and, in the same rotation, with a GradientLogger that also logs the
-      through-time kinds (`BPTT_KINDS`, issue 12);
+  (c) model.fit with the default GradientLogger(every_n_steps=100) (kinds
+      "gradients" and "state_gradients") vs model.fit without it, and, in
+      the same rotation, with a GradientLogger that also logs
+      "weight_contributions" (`BPTT_KINDS`, issue 12);
   (d) `capture.capture` with `BPTT_KINDS` vs the bare forward+backward, and
       beside them, in one rotation: each kind alone, `GradientLogger.log` with
       the three kinds (capture + write), and the per-timestep weight-term norms
       alone (the Gram-matrix step of "weight_contributions", on tensors of the
       shapes the capture records), so the table says what costs what.
 
-(c) runs four fits per repetition, rotated: with a logger of the old kinds,
-with one of the three kinds, and twice without (the second, a control, says
+(c) runs four fits per repetition, rotated: with the default logger, with
+one of the three kinds, and twice without (the second, a control, says
 how far apart two identical fits land); (d) runs its sides rotated too
 (bench.timing).
 """
@@ -142,7 +144,9 @@ def run(model: keras.Model, args: argparse.Namespace, log_dir: str) -> list[tupl
     """Runs (a) and (b); returns their table rows."""
     x_probe, y_probe = make_data(SAMPLES)
     x_train, y_train = make_data(TRAIN_BATCH * args.fit_steps, seed=1)
-    logger = GradientLogger(log_dir, data=(x_probe, y_probe), every_n_steps=100)
+    logger = GradientLogger(
+        log_dir, data=(x_probe, y_probe), every_n_steps=100, kinds=("gradients",)
+    )
     logger.set_model(model)
     logger.on_train_begin()  # validates, traces the capture, writes step 0
 
@@ -193,8 +197,8 @@ def fit_rows(model: keras.Model, args: argparse.Namespace, log_dir: str) -> list
     x_probe, y_probe = make_data(SAMPLES)
     x_train, y_train = make_data(TRAIN_BATCH * args.fit_steps, seed=1)
     loggers = {
-        "old": GradientLogger(
-            os.path.join(log_dir, "fit_old"), data=(x_probe, y_probe)
+        "default": GradientLogger(
+            os.path.join(log_dir, "fit_default"), data=(x_probe, y_probe)
         ),
         "bptt": GradientLogger(
             os.path.join(log_dir, "fit_bptt"),
@@ -216,7 +220,7 @@ def fit_rows(model: keras.Model, args: argparse.Namespace, log_dir: str) -> list
     # what the comparison reads when nothing differs (its resolution).
     raw = interleave(
         {
-            "old": fits["old"],
+            "default": fits["default"],
             "bptt": fits["bptt"],
             "none": fit_without,
             "again": fit_without,
@@ -233,11 +237,11 @@ def fit_rows(model: keras.Model, args: argparse.Namespace, log_dir: str) -> list
             None,
         ),
         (
-            f"(c) fit {steps} steps: logger every 100 / none",
-            pair(raw["old"], raw["none"]),
+            f"(c) fit {steps} steps: default logger every 100 / none",
+            pair(raw["default"], raw["none"]),
             1.03,
         ),
-        (own, {"share": statistics.median(shares["old"][1:])}, None),
+        (own, {"share": statistics.median(shares["default"][1:])}, None),
         (
             f"(c) fit {steps} steps: logger with {' + '.join(BPTT_KINDS)} "
             "every 100 / none",
@@ -392,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fit-steps", type=int, default=100, help="steps per fit")
     parser.add_argument("--bptt-reps", type=int, default=25, help="rotations for (d)")
     parser.add_argument("--quick", action="store_true", help="few repetitions")
+    parser.add_argument("--fit-only", action="store_true", help="(c) alone")
     parser.add_argument("--json", default=None, help="also write the figures here")
     args = parser.parse_args(argv)
     if args.quick:
@@ -412,23 +417,23 @@ def main(argv: list[str] | None = None) -> int:
         },
     )
     model = build_model()
+    bptt = None
     with tempfile.TemporaryDirectory(prefix="bench_capture_") as log_dir:
-        rows = run(model, args, log_dir)
-        bptt = bptt_sides(model, args.bptt_reps, log_dir)
-        print_bptt(bptt)
+        rows = [] if args.fit_only else run(model, args, log_dir)
+        if not args.fit_only:
+            bptt = bptt_sides(model, args.bptt_reps, log_dir)
+            print_bptt(bptt)
         rows += fit_rows(model, args, log_dir)
     print_table(rows, args)
     if args.json:
         rec["rows"] = [{"label": label.strip(), **m} for label, m, _ in rows]
-        rec["bptt"] = bptt
-        for label, m, target in rows[:3]:
-            if target is not None:
-                rec.check(label.strip(), m["ratio"], "<=", target, "x")
-        label = f"(d) `capture`, kinds {' + '.join(BPTT_KINDS)} / bare fwd+bwd"
-        ratios = bptt["ratios"]["all"]
-        rec.check(label, ratios["wall"]["median"], "<=", BPTT_LIMIT, "x")
-        rec.check(f"{label}, CPU", ratios["cpu"]["median"], "<=", BPTT_LIMIT, "x")
-        for label, m, target in rows[3:]:
+        if bptt is not None:
+            rec["bptt"] = bptt
+            label = f"(d) `capture`, kinds {' + '.join(BPTT_KINDS)} / bare fwd+bwd"
+            ratios = bptt["ratios"]["all"]
+            rec.check(label, ratios["wall"]["median"], "<=", BPTT_LIMIT, "x")
+            rec.check(f"{label}, CPU", ratios["cpu"]["median"], "<=", BPTT_LIMIT, "x")
+        for label, m, target in rows:
             if target is not None:
                 rec.check(label.strip(), m["ratio"], "<=", target, "x")
                 if label.startswith("(c)"):  # fits at load: CPU too

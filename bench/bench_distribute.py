@@ -59,7 +59,7 @@ def fit_sides(model, steps: int, log_dir: str) -> tuple[dict, list[float], list]
     """{side: fit}, the logger's hook seconds of the last fit, and the shares."""
     x_probe, y_probe = make_data(SAMPLES)
     x_train, y_train = make_data(TRAIN_BATCH * steps, seed=1)
-    logger = GradientLogger(log_dir, data=(x_probe, y_probe))
+    logger = GradientLogger(log_dir, data=(x_probe, y_probe), kinds=("gradients",))
     with_logger, shares = fit_with_logger(model, x_train, y_train, TRAIN_BATCH, logger)
 
     def without() -> None:

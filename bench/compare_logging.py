@@ -87,7 +87,9 @@ def run(reps: int, workdir: Path) -> dict:
 
     ours_dir, hist_dir = workdir / "tb_rnngrad", workdir / "histogram"
     graph_dir = workdir / "histogram_fn"
-    logger = GradientLogger(str(ours_dir), data=(x, y), layers=list(LAYERS))
+    logger = GradientLogger(
+        str(ours_dir), data=(x, y), layers=list(LAYERS), kinds=("gradients",)
+    )
     logger.set_model(model)
     logger.on_train_begin()  # traces the capture, writes step 0
     hist_writer = tf.summary.create_file_writer(str(hist_dir))

@@ -115,7 +115,9 @@ def capture_one(
     rng = np.random.default_rng(0)
     x = rng.standard_normal((BATCH, timesteps, FEATURES)).astype(np.float32)
     y = rng.standard_normal((BATCH, timesteps, 1)).astype(np.float32)
-    logger = GradientLogger(str(scratch / "logger"), data=(x, y), subdir="")
+    logger = GradientLogger(
+        str(scratch / "logger"), data=(x, y), kinds=("gradients",), subdir=""
+    )
     logger.set_model(model)
     logger.on_train_begin()
     probe = keras.Model(model.inputs, [model.get_layer("lstm").output, model.output])

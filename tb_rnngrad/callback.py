@@ -45,9 +45,17 @@ from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.forward import CaptureBase
 from tb_rnngrad.capture.layers import LayerSelector
 from tb_rnngrad.capture.model_check import check_kinds
+from tb_rnngrad.deprecated_arguments import keras_arguments
 from tb_rnngrad.format.budget import DEFAULT_MAX_BYTES
 from tb_rnngrad.health.findings import Finding, Thresholds
-from tb_rnngrad.health.watch import ProblemWatch, check_on_problem
+from tb_rnngrad.health.watch import problem_watch
+from tb_rnngrad.logger_options import (
+    DEFAULT_EVERY_N_STEPS,
+    DEFAULT_KINDS,
+    DEFAULT_MAX_SAMPLES,
+    check_positive_int,
+    run_with_kinds,
+)
 from tb_rnngrad.records import ShapeFilter, records
 from tb_rnngrad.result import CaptureResult
 from tb_rnngrad.step_budget import StepBudget, check_max_bytes
@@ -55,14 +63,6 @@ from tb_rnngrad.step_budget import StepBudget, check_max_bytes
 # Errors that a capture or a write may raise once training runs (with the
 # writer's own). Anything else is a bug and propagates.
 _RUNTIME_ERRORS = (OSError, ValueError, TypeError, RuntimeError)
-
-
-def _check_positive_int(name: str, value: Any, allow_none: bool = False) -> None:
-    if allow_none and value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        expected = "a positive int or None" if allow_none else "a positive int"
-        raise ValueError(f"{name} must be {expected}; got {value!r}.")
 
 
 def _first_batch(data: Any) -> tuple:
@@ -97,8 +97,7 @@ class GradientLogger(keras.callbacks.Callback):
     On a fixed probe batch (the same samples at every logged step, so steps are
     comparable) it runs one forward and backward pass in inference mode with
     the model's compiled loss, and writes one `tb_rnngrad.summary` record per
-    layer and kind under the tags `gradients/<layer>`, `activations/<layer>`
-    and `input_gradients/<input>`.
+    layer and kind under the tags `<kind>/<layer>` (`tb_rnngrad.records`).
 
     Example:
 
@@ -106,23 +105,29 @@ class GradientLogger(keras.callbacks.Callback):
         model.fit(x, y, callbacks=[logger,
                                    keras.callbacks.TensorBoard("logs")])
 
+    The PyTorch `tb_rnngrad.pytorch.GradientLogger` takes the same arguments
+    after its module and loss, under the same names and defaults.
+
     Args:
         log_dir: Directory of the TensorBoard logs (local or any path
             `tf.io.gfile` writes).
         data: The probe batch: `(x, y)`, `(x, y, sample_weight)`, or a
             `tf.data.Dataset` whose first element is such a tuple (taken once,
             here, and kept).
+        every_n_steps: Log every this many optimizer steps.
         layers: None for every recurrent layer, or a layer name, an index into
             `model.layers`, a layer object, or a list of these.
-        every_n_steps: Log every this many optimizer steps.
         kinds: What to log: any of "gradients", "activations",
             "input_gradients", "state_gradients", "weight_contributions",
             "weights", "weight_gradients" (tags and kinds:
-            `tb_rnngrad.records`).
+            `tb_rnngrad.records`). None (the default) logs "gradients" and
+            "state_gradients" (`logger_options.DEFAULT_KINDS`), or, where
+            state gradients cannot be captured (tf_keras; a layer whose
+            states cannot be probed), "gradients" alone with a one-line
+            UserWarning that says why.
         max_samples: Keep only the first `max_samples` samples of `data`
             (None keeps all). A model with stateful layers runs on batches of
             exactly its input batch size: keep that many.
-        subdir: Subdirectory of `log_dir` to write to ("" writes to `log_dir`).
         max_bytes_per_step: Byte budget of one logged step, all layers and
             kinds together (default 8 MiB; None for no limit). The stored
             tensors are reduced to fit it (fewer samples, float16, timesteps
@@ -131,6 +136,7 @@ class GradientLogger(keras.callbacks.Callback):
             counts are computed on everything captured, and the metadata
             records what was reduced. A step that cannot fit even at the
             floor is written at the floor, with one warning.
+        subdir: Subdirectory of `log_dir` to write to ("" writes to `log_dir`).
         on_problem: What to do when the health check (`tb_rnngrad.health`) of
             a logged step finds a problem: None (no check), "warn" (a
             RuntimeWarning per new problem) or "stop" (warn, then set
@@ -144,17 +150,18 @@ class GradientLogger(keras.callbacks.Callback):
         ValueError: If an argument is out of range or `data` is empty.
     """
 
+    @keras_arguments
     def __init__(
         self,
         log_dir: str | os.PathLike,
         data: Any,
-        layers: LayerSelector | Sequence[LayerSelector] | None = None,
-        every_n_steps: int = 100,
+        every_n_steps: int = DEFAULT_EVERY_N_STEPS,
         *,
-        kinds: Sequence[str] = ("gradients",),
-        max_samples: int | None = 16,
-        subdir: str = "rnngrad",
+        layers: LayerSelector | Sequence[LayerSelector] | None = None,
+        kinds: Sequence[str] | None = None,
+        max_samples: int | None = DEFAULT_MAX_SAMPLES,
         max_bytes_per_step: int | None = DEFAULT_MAX_BYTES,
+        subdir: str = "rnngrad",
         on_problem: str | None = None,
         health_thresholds: Thresholds | None = None,
     ) -> None:
@@ -166,10 +173,11 @@ class GradientLogger(keras.callbacks.Callback):
             )
         if not isinstance(subdir, str):
             raise ValueError(f"subdir must be a string; got {subdir!r}.")
-        _check_positive_int("every_n_steps", every_n_steps)
-        _check_positive_int("max_samples", max_samples, allow_none=True)
+        check_positive_int("every_n_steps", every_n_steps)
+        check_positive_int("max_samples", max_samples, allow_none=True)
         check_max_bytes(max_bytes_per_step)
-        self.kinds = check_kinds(kinds)
+        self._kinds_asked = None if kinds is None else check_kinds(kinds)
+        self.kinds = self._kinds_asked or DEFAULT_KINDS
         self.log_dir = os.fspath(log_dir)
         self.path = os.path.join(self.log_dir, subdir) if subdir else self.log_dir
         self.every_n_steps = every_n_steps
@@ -190,11 +198,9 @@ class GradientLogger(keras.callbacks.Callback):
         self.max_bytes_per_step = max_bytes_per_step
         self._budget = StepBudget(max_bytes_per_step, self._warn)
         self.logged_steps: list[int] = []
-        self.on_problem = check_on_problem(on_problem)
-        self._watch = (
-            ProblemWatch(f"GradientLogger ({self.path})", health_thresholds)
-            if on_problem
-            else None
+        self.on_problem = on_problem
+        self._watch = problem_watch(
+            on_problem, health_thresholds, f"GradientLogger ({self.path})"
         )
 
     @property
@@ -224,17 +230,25 @@ class GradientLogger(keras.callbacks.Callback):
             OSError: If the log directory cannot be written.
         """
         model = self.model
-        capture = get_capture(model, self.layers, self.kinds)
-        # A later fit() of the same model and loss was validated by the first.
-        validated = capture is self._capture and self._batch is not None
-        self._capture = capture
-        if not validated:
-            batch = prepare_batch(model, *self._data)
-            self._check_batch_size(model, batch.size)
-            self._batch = batch
-        step = self._current_step()
-        due = not self.logged_steps or self.logged_steps[-1] != step
-        result = self._capture.run(self._batch) if due or not validated else None
+
+        def validate(kinds: tuple[str, ...]) -> tuple[CaptureResult | None, int, bool]:
+            capture = get_capture(model, self.layers, kinds)
+            # A later fit() of the same model and loss was validated by the first.
+            validated = capture is self._capture and self._batch is not None
+            batch = self._batch
+            if not validated:
+                batch = prepare_batch(model, *self._data)
+                self._check_batch_size(model, batch.size)
+            step = self._current_step()
+            due = not self.logged_steps or self.logged_steps[-1] != step
+            result = capture.run(batch) if due or not validated else None
+            self._capture, self._batch = capture, batch
+            return result, step, due
+
+        self.kinds, (result, step, due) = run_with_kinds(
+            self._kinds_asked, validate, self._note
+        )
+        self._kinds_asked = self.kinds  # chosen once, noted once
         self._failed = False
         if not _writes_summaries(model):
             self._countdown = math.inf  # a worker: validated, nothing more
@@ -379,6 +393,9 @@ class GradientLogger(keras.callbacks.Callback):
 
     def _warn(self, message: str) -> None:
         warnings.warn(f"GradientLogger ({self.path}): {message}.", RuntimeWarning, 2)
+
+    def _note(self, message: str) -> None:
+        warnings.warn(f"GradientLogger ({self.path}): {message}.", UserWarning, 2)
 
     def _write(self, result: CaptureResult, step: int) -> None:
         """Writes every entry of `result` at `step`, flushes, and checks that

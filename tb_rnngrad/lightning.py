@@ -27,6 +27,7 @@ from torch import nn
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.format.budget import DEFAULT_MAX_BYTES
 from tb_rnngrad.health.findings import Thresholds
+from tb_rnngrad.logger_options import DEFAULT_EVERY_N_STEPS, DEFAULT_MAX_SAMPLES
 from tb_rnngrad.pytorch import GradientLogger as TorchGradientLogger
 from tb_rnngrad.pytorch.capture_pass import LossFn
 from tb_rnngrad.pytorch.modules import Selector
@@ -61,8 +62,10 @@ class GradientLogger(Callback):
         module: The LightningModule itself (None), or the path of one of
             its submodules ("model"), whose forward takes `inputs`.
         log_dir: A local directory to log into instead of the Trainer's.
-        layers, kinds, batch_first, max_bytes_per_step, subdir, health: As
-            for `tb_rnngrad.pytorch.GradientLogger`.
+        layers, kinds, max_samples, max_bytes_per_step, subdir, on_problem,
+            health_thresholds, batch_first: As for
+            `tb_rnngrad.pytorch.GradientLogger` (the same names, order and
+            defaults; `on_problem="stop"` also stops the Trainer).
 
     Raises:
         CaptureError: `module` is not None or a string, or `log_dir` not a
@@ -73,17 +76,19 @@ class GradientLogger(Callback):
     def __init__(
         self,
         data: tuple[Any, Any],
+        every_n_steps: int = DEFAULT_EVERY_N_STEPS,
         *,
         loss_fn: LossFn,
-        every_n_steps: int = 100,
         module: str | None = None,
         log_dir: str | os.PathLike | None = None,
         layers: Selector | Sequence[Selector] | None = None,
-        kinds: Sequence[str] = ("gradients", "state_gradients"),
-        batch_first: bool | None = None,
+        kinds: Sequence[str] | None = None,
+        max_samples: int | None = DEFAULT_MAX_SAMPLES,
         max_bytes_per_step: int | None = DEFAULT_MAX_BYTES,
         subdir: str = "rnngrad",
-        health: bool | Thresholds = True,
+        on_problem: str | None = None,
+        health_thresholds: Thresholds | None = None,
+        batch_first: bool | None = None,
     ) -> None:
         if module is not None and not isinstance(module, str):
             raise CaptureError(
@@ -99,8 +104,10 @@ class GradientLogger(Callback):
         self.data, self.loss_fn, self.every_n_steps = data, loss_fn, every_n_steps
         self.module, self.log_dir = module, log_dir
         self._options = dict(
-            layers=layers, kinds=kinds, batch_first=batch_first,
-            max_bytes_per_step=max_bytes_per_step, subdir=subdir, health=health,
+            layers=layers, kinds=kinds, max_samples=max_samples,
+            max_bytes_per_step=max_bytes_per_step, subdir=subdir,
+            on_problem=on_problem, health_thresholds=health_thresholds,
+            batch_first=batch_first,
         )  # fmt: skip
         self.logger: TorchGradientLogger | None = None
 
@@ -136,8 +143,15 @@ class GradientLogger(Callback):
         return self.logger.logged_steps if self.logger else []
 
     def _step(self, trainer: Trainer) -> None:
-        if self.logger is not None and trainer.is_global_zero:
+        if self.logger is None:
+            return
+        if trainer.is_global_zero:
             self.logger.step(trainer.global_step)
+        if self._options["on_problem"] == "stop":  # every rank stops together
+            stop = trainer.strategy.reduce_boolean_decision(
+                self.logger.should_stop, all=False
+            )
+            trainer.should_stop = trainer.should_stop or stop
 
     def _close(self) -> None:
         if self.logger is not None:

@@ -23,6 +23,13 @@ from tb_rnngrad.capture.tf_pass import GradientCapture  # noqa: E402
 from testkit.events import Events  # noqa: E402
 
 SAMPLES, STEPS, FEATURES, BATCH = 24, 5, 3, 4  # 6 optimizer steps per epoch
+DEFAULT_TAGS = [  # of `_model()` with the default kinds
+    "gradients/g2",
+    "gradients/l1",
+    "state_gradients/g2",
+    "state_gradients/l1",
+    "state_gradients/l1/cell",
+]
 
 
 def _data(seed: int = 0):
@@ -100,11 +107,7 @@ def test_logs_the_through_time_kinds_with_their_metadata(tmp_path):
 
     events = Events(str(tmp_path))
     assert events.tags() == [
-        "gradients/g2",
-        "gradients/l1",
-        "state_gradients/g2",
-        "state_gradients/l1",
-        "state_gradients/l1/cell",
+        *DEFAULT_TAGS,
         "weight_contributions/g2",
         "weight_contributions/l1",
     ]
@@ -240,7 +243,12 @@ def test_dataset_data_next_to_keras_tensorboard(tmp_path):
 
     events = Events(str(tmp_path))
     assert events.runs() == ["rnngrad", "train", "validation"]
-    assert events.tags() == ["gradients/l1"]
+    # the default kinds: the output's gradient and the states'
+    assert events.tags() == [
+        "gradients/l1",
+        "state_gradients/l1",
+        "state_gradients/l1/cell",
+    ]
     logged = events.read("gradients/l1")
     assert sorted(logged) == [0, 3, 6]
     assert logged[6][0].shape == (6, STEPS, 3)  # the dataset's first batch
@@ -259,7 +267,7 @@ def test_logs_to_any_gfile_path_such_as_tensorflows_ram_filesystem():
     (event_file,) = tf.io.gfile.glob(f"{log_dir}/rnngrad/events.out.tfevents.*")
     assert logger._event_file == event_file
     events = Events(log_dir)  # TensorBoard's reader, through tf.io.gfile
-    assert events.tags() == ["gradients/g2", "gradients/l1"]
+    assert events.tags() == DEFAULT_TAGS
     logged = events.read("gradients/l1")
     assert sorted(logged) == logger.logged_steps == [0, 3, 6]
     np.testing.assert_allclose(

@@ -1,4 +1,5 @@
-"""The loggers' health check: Keras's on_problem, PyTorch's step() findings."""
+"""The loggers' health check: on_problem and health_thresholds, in Keras and
+PyTorch (where step() also returns the findings)."""
 
 from __future__ import annotations
 
@@ -83,6 +84,11 @@ def test_on_problem_says_what_it_takes():
     with pytest.raises(ValueError, match='on_problem must be None, "warn" or "stop"'):
         tb_rnngrad.GradientLogger("logs", data=(np.zeros((2, 3, 1)),) * 2,
                                   on_problem="halt")  # fmt: skip
+    with pytest.raises(ValueError, match="health_thresholds must be None .* a"):
+        tb_rnngrad.GradientLogger(
+            "logs", data=(np.zeros((2, 3, 1)),) * 2, on_problem="warn",
+            health_thresholds=0.25,
+        )  # fmt: skip
 
 
 def _torch_setup(tmp_path, **options):
@@ -111,27 +117,61 @@ def _torch_setup(tmp_path, **options):
     return logger
 
 
-def test_pytorch_step_returns_the_findings(tmp_path):
-    logger = _torch_setup(tmp_path)
-    found = logger.step(0)
+def _torch_step(logger, step):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        found = logger.step(step)
+    return found, [str(w.message) for w in caught if w.category is RuntimeWarning]
+
+
+def test_pytorch_step_returns_the_findings_and_warns(tmp_path):
+    logger = _torch_setup(tmp_path, on_problem="warn")
+    found, messages = _torch_step(logger, 0)
     assert found == True and found  # noqa: E712 (still the bool it was)
     (finding,) = found
     assert (finding.code, finding.layer, finding.step) == ("vanishing", "rnn", 0)
     assert finding.evidence["horizon"] == 0
+    assert logger.findings == [finding] and not logger.should_stop
+    (message,) = messages
+    assert "vanishing in layer rnn at step 0: Gradient horizon 0 of 19" in message
     assert logger.step(3) is False
     logger.close()
 
 
-def test_pytorch_health_off_and_bad_value(tmp_path):
+def test_pytorch_stop_sets_should_stop_and_says_so(tmp_path):
+    logger = _torch_setup(tmp_path, on_problem="stop")
+    assert logger.should_stop is False
+    _, messages = _torch_step(logger, 0)
+    assert logger.should_stop is True
+    assert [m for m in messages if "logger.should_stop is now True" in m]
+    _, again = _torch_step(logger, 5)  # still logs; said once
+    assert logger.logged_steps == [0, 5] and again == []
+    logger.close()
+
+
+def test_pytorch_without_on_problem_nothing_is_checked(tmp_path, monkeypatch):
+    def fail(*args):
+        raise AssertionError("checked")
+
+    monkeypatch.setattr(monitor.HealthMonitor, "add", fail)
+    logger = _torch_setup(tmp_path)
+    first, messages = _torch_step(logger, 0)
+    assert first == [] and first and logger.findings == [] and messages == []
+    logger.close()
+
+
+def test_pytorch_thresholds_and_bad_values(tmp_path):
     from tb_rnngrad.errors import CaptureError
 
-    logger = _torch_setup(tmp_path, health=False)
-    first = logger.step(0)
-    assert first == [] and first
-    logger.close()
-    with pytest.raises(CaptureError, match="health must be True, False or a"):
-        _torch_setup(tmp_path, health="yes")
-    custom = _torch_setup(tmp_path, health=health.Thresholds(vanishing_fraction=0.01))
-    (found,) = custom.step(0)
+    with pytest.raises(CaptureError, match='on_problem must be None, "warn"'):
+        _torch_setup(tmp_path, on_problem="halt")
+    with pytest.raises(CaptureError, match="health_thresholds must be None .* a"):
+        _torch_setup(tmp_path, on_problem="warn", health_thresholds=0.01)
+    custom = _torch_setup(
+        tmp_path,
+        on_problem="warn",
+        health_thresholds=health.Thresholds(vanishing_fraction=0.01),
+    )
+    (found,), _ = _torch_step(custom, 0)
     assert found.evidence["fraction"] == 0.01
     custom.close()

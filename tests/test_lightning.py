@@ -47,11 +47,11 @@ def _probe():
     return x[: fit.PROBE], y[: fit.PROBE]
 
 
-def _callback(**options) -> GradientLogger:
+def _callback(data=None, **options) -> GradientLogger:
     defaults = dict(
         loss_fn=nn.MSELoss(), every_n_steps=fit.EVERY, module="model", kinds=fit.KINDS
     )
-    return GradientLogger(_probe(), **{**defaults, **options})
+    return GradientLogger(data or _probe(), **{**defaults, **options})
 
 
 def _fit(callbacks: list, model_name: str = "lstm", **options) -> pl.Trainer:
@@ -160,6 +160,18 @@ def test_a_logging_failure_after_the_first_step_only_warns(tmp_path):
         trainer = _fit([callback])
     assert trainer.global_step == fit.STEPS
     assert callback.logged_steps == [0]
+
+
+def test_on_problem_stop_stops_the_trainer(tmp_path):
+    x, y = _probe()
+    x = x.clone()
+    x[0, 0, 0] = float("nan")  # NaN in the probe batch: a nonfinite problem
+    callback = _callback(log_dir=tmp_path, data=(x, y), on_problem="stop")
+    with pytest.warns(RuntimeWarning, match="nonfinite"):
+        trainer = _fit([callback])
+    assert callback.logged_steps == [0]
+    assert [f.code for f in callback.logger.findings][:1] == ["nonfinite"]
+    assert trainer.should_stop and trainer.global_step < fit.STEPS
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,12 @@
 """Readers during training: concurrent clients of live `tensorboard` processes.
 
 A subprocess (`reliability.train_and_record`) trains a tiny LSTM/GRU model
-for `TRAIN_SECONDS` with `GradientLogger(every_n_steps=1)`, and saves its own
-copy of every logged gradient (`rnn_gradients` at the same weights, as
-`.npy`). Meanwhile two `tensorboard` processes (`--load_fast=true` and
-`false`, `--reload_interval 1`, `--samples_per_plugin rnngrad=0` so that no
-listed step is evicted) serve the growing log directory to `CLIENTS` threads
+for `TRAIN_SECONDS` with `GradientLogger(every_n_steps=1,
+kinds=("gradients",))`, and saves its own copy of every logged gradient
+(`rnn_gradients` at the same weights, as `.npy`). Meanwhile two `tensorboard`
+processes (`--load_fast=true` and `false`, `--reload_interval 1`,
+`--samples_per_plugin rnngrad=0` so that no listed step is evicted) serve the
+growing log directory to `CLIENTS` threads
 that read `tags`, `steps`, `tensor` and `profile` in a loop.
 
 Every answer must be a 200, and every tensor served must equal, byte for byte,

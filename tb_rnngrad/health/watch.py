@@ -29,6 +29,27 @@ def check_on_problem(on_problem: str | None) -> str | None:
     return on_problem
 
 
+def problem_watch(
+    on_problem: str | None, thresholds: Thresholds | None, label: str
+) -> ProblemWatch | None:
+    """The logger's health check for `on_problem` and `health_thresholds`
+    (None without `on_problem`); validates both.
+
+    Raises:
+      ValueError: `on_problem` is not one of `ON_PROBLEM`, or `thresholds`
+        is neither None nor a `Thresholds`.
+    """
+    check_on_problem(on_problem)
+    if thresholds is not None and not isinstance(thresholds, Thresholds):
+        raise ValueError(
+            f"health_thresholds must be None (the documented defaults) or a "
+            f"tb_rnngrad.health.Thresholds; got {thresholds!r}. Pass e.g. "
+            "health_thresholds=tb_rnngrad.health.Thresholds(vanishing_fraction="
+            "0.1)."
+        )
+    return ProblemWatch(label, thresholds) if on_problem else None
+
+
 class ProblemWatch:
     """Checks each logged capture and reports new problems.
 

@@ -9,7 +9,7 @@ Public API:
     rnn_gradients(module, loss_fn, inputs, targets, layers=None)
     capture(module, loss_fn, inputs, targets, layers=None, kinds=("gradients",))
     weight_terms(module, loss_fn, inputs, targets, layers=None)
-    GradientLogger(log_dir_or_writer, module, loss_fn, probe, every_n_steps=100)
+    GradientLogger(log_dir, module, loss_fn, data, every_n_steps=100, *, ...)
     recurrent_modules(module)
 
 Keys are module paths ("encoder.lstm"; the module itself, if recurrent, by its

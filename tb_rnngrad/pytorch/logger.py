@@ -25,17 +25,28 @@ from typing import Any
 from tensorboard.compat.proto import event_pb2
 from torch import nn
 
+from tb_rnngrad.deprecated_arguments import torch_arguments
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.events import EventWriter, add_records
 from tb_rnngrad.format.budget import DEFAULT_MAX_BYTES
-from tb_rnngrad.health.findings import Thresholds
-from tb_rnngrad.health.watch import LoggedStep, ProblemWatch
+from tb_rnngrad.health.findings import Finding, Thresholds
+from tb_rnngrad.health.watch import LoggedStep, problem_watch
+from tb_rnngrad.logger_options import (
+    DEFAULT_EVERY_N_STEPS,
+    DEFAULT_KINDS,
+    DEFAULT_MAX_SAMPLES,
+    FALLBACK_KINDS,
+    check_positive_int,
+    run_with_kinds,
+)
 from tb_rnngrad.pytorch import capture_pass as _capture
 from tb_rnngrad.pytorch.capture_pass import LossFn
 from tb_rnngrad.pytorch.distributed import writes_logs
 from tb_rnngrad.pytorch.inputs import check_call_inputs
 from tb_rnngrad.pytorch.modules import Selector, resolve
+from tb_rnngrad.pytorch.probe_batch import first_samples
 from tb_rnngrad.records import ShapeFilter, records
+from tb_rnngrad.result import CaptureResult
 from tb_rnngrad.step_budget import StepBudget, check_max_bytes
 
 
@@ -60,53 +71,73 @@ class GradientLogger:
     and no file is written. A DDP or DataParallel wrapper may be given as
     `module`: the capture runs on the model inside, keyed by its own paths.
 
+    After `module`, `loss_fn` and `data` it takes the arguments of the Keras
+    `tb_rnngrad.GradientLogger`, with the same names, order and defaults,
+    and `batch_first`.
+
     Args:
-        log_dir_or_writer: A log directory (the logger writes to
-            `<dir>/<subdir>`, its own run), or a
-            `torch.utils.tensorboard.SummaryWriter` (or tensorboardX's): the
-            logger writes to `<writer's log dir>/<subdir>` itself, or through
-            the writer with `subdir=""` or a writer without a local log
-            directory; or any object with `add_summary(summary,
-            global_step)`, written through.
+        log_dir: A log directory (the logger writes to `<dir>/<subdir>`, its
+            own run), or a `torch.utils.tensorboard.SummaryWriter` (or
+            tensorboardX's): the logger writes to `<writer's log
+            dir>/<subdir>` itself, or through the writer with `subdir=""` or
+            a writer without a local log directory; or any object with
+            `add_summary(summary, global_step)`, written through.
         module: The model.
         loss_fn: Called as `loss_fn(module(inputs), targets)`.
-        probe: The fixed batch `(inputs, targets)`, as `capture` takes them;
+        data: The probe batch `(inputs, targets)`, as `capture` takes them;
             every logged step is measured on it.
         every_n_steps: Log every this many steps.
-        kinds: Any of `tb_rnngrad.pytorch.KINDS`.
         layers: As for `capture`: None for every recurrent module.
-        batch_first: As for `capture`.
-        subdir: Subdirectory of the log directory to write to ("" for the
-            directory itself, or to write through a writer given).
+        kinds: Any of `tb_rnngrad.pytorch.KINDS`. None (the default) logs
+            "gradients" and "state_gradients", or, if `layers` names a module
+            without states, "gradients" alone with a one-line UserWarning
+            that says why.
+        max_samples: Keep only the first `max_samples` samples of `data`
+            (None keeps all): every tensor of the inputs and targets is cut
+            along its batch axis (`probe_batch`).
         max_bytes_per_step: Byte budget of one logged step, all modules and
             kinds together (default 8 MiB; None for no limit); as for the
             Keras `tb_rnngrad.GradientLogger`.
-        health: Check each logged step (`tb_rnngrad.health`) and return the
-            findings from `step()`: True for the default thresholds, a
-            `tb_rnngrad.health.Thresholds`, or False for no check.
+        subdir: Subdirectory of the log directory to write to ("" for the
+            directory itself, or to write through a writer given).
+        on_problem: What to do when the health check (`tb_rnngrad.health`) of
+            a logged step finds a problem: None (no check), "warn" (a
+            RuntimeWarning per new problem) or "stop" (warn, and set
+            `should_stop`: a logger cannot end a loop it does not run, so
+            end yours when `logger.should_stop` is true). With a check,
+            `step()` returns the findings so far, as `findings` holds them.
+        health_thresholds: The check's `tb_rnngrad.health.Thresholds`
+            (default: the documented defaults).
+        batch_first: As for `capture`.
 
     Raises:
         CaptureError: An argument is of the wrong type or range, or `layers`
             names modules `module` does not have.
     """
 
+    @torch_arguments
     def __init__(
         self,
-        log_dir_or_writer: str | os.PathLike | Any,
+        log_dir: str | os.PathLike | Any,
         module: nn.Module,
         loss_fn: LossFn,
-        probe: tuple[Any, Any],
-        every_n_steps: int = 100,
+        data: tuple[Any, Any],
+        every_n_steps: int = DEFAULT_EVERY_N_STEPS,
         *,
-        kinds: Sequence[str] = ("gradients",),
         layers: Selector | Sequence[Selector] | None = None,
-        batch_first: bool | None = None,
-        subdir: str = "rnngrad",
+        kinds: Sequence[str] | None = None,
+        max_samples: int | None = DEFAULT_MAX_SAMPLES,
         max_bytes_per_step: int | None = DEFAULT_MAX_BYTES,
-        health: bool | Thresholds = True,
+        subdir: str = "rnngrad",
+        on_problem: str | None = None,
+        health_thresholds: Thresholds | None = None,
+        batch_first: bool | None = None,
     ) -> None:
-        self.kinds = _capture.check_kinds(kinds)
+        self._kinds_asked = None if kinds is None else _capture.check_kinds(kinds)
+        self.kinds = self._kinds_asked or DEFAULT_KINDS
         check_max_bytes(max_bytes_per_step, CaptureError)
+        check_positive_int("every_n_steps", every_n_steps, error=CaptureError)
+        check_positive_int("max_samples", max_samples, True, CaptureError)
         if not isinstance(module, nn.Module):
             raise CaptureError(
                 f"module must be a torch.nn.Module; got {type(module).__name__}."
@@ -116,21 +147,22 @@ class GradientLogger:
                 f"loss_fn must be callable as loss_fn(outputs, targets); got "
                 f"{type(loss_fn).__name__}. Pass e.g. nn.MSELoss()."
             )
-        if not isinstance(probe, (tuple, list)) or len(probe) != 2:
+        if not isinstance(data, (tuple, list)) or len(data) != 2:
             raise CaptureError(
-                f"probe must be the pair (inputs, targets); got "
-                f"{type(probe).__name__}. Pass e.g. probe=(x[:16], y[:16])."
+                f"data must be the probe batch (inputs, targets); got "
+                f"{type(data).__name__}. Pass e.g. data=(x[:16], y[:16])."
             )
-        check_call_inputs(probe[0])
-        if not (isinstance(every_n_steps, int) and every_n_steps > 0):
-            raise CaptureError(
-                f"every_n_steps must be a positive int; got {every_n_steps!r}."
-            )
-        resolve(module, layers, self.kinds)  # unknown layers fail here
-        self.path, self._writer = _destination(log_dir_or_writer, subdir)
+        check_call_inputs(data[0])
+        resolve(module, layers, self._kinds_asked or FALLBACK_KINDS)  # unknown layers
+        self.path, self._writer = _destination(log_dir, subdir)
         self._owns_writer = self._writer is None
-        self.module, self.loss_fn, self.probe = module, loss_fn, tuple(probe)
+        self.module, self.loss_fn = module, loss_fn
         self.layers, self.batch_first = layers, batch_first
+        self.max_samples = max_samples
+        layout = _capture.inputs_batch_first(module, batch_first)
+        self.data = tuple(data)
+        if max_samples is not None:
+            self.data = first_samples(self.data, max_samples, layout)
         self.every_n_steps = every_n_steps
         self.logged_steps: list[int] = []
         self._next_step: int | None = None  # None until the first step
@@ -138,15 +170,28 @@ class GradientLogger:
         self._shapes = ShapeFilter(self._warn)
         self.max_bytes_per_step = max_bytes_per_step
         self._budget = StepBudget(max_bytes_per_step, self._warn)
-        self._watch = _health_watch(health, self.path)
+        try:
+            self._watch = problem_watch(
+                on_problem, health_thresholds, f"GradientLogger ({self.path})"
+            )
+        except ValueError as error:
+            raise CaptureError(str(error)) from None
+        self.on_problem = on_problem
+        self.should_stop = False
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The health findings of the steps logged so far (empty without
+        `on_problem`), problems first."""
+        return list(self._watch.findings) if self._watch else []
 
     def step(self, global_step: int) -> bool | LoggedStep:
         """Logs `global_step` if it is due; call once per training step.
 
         Returns:
             False when this call did not log; else the findings of the run so
-            far (`tb_rnngrad.health.Finding`s, problems first), a list that is
-            true (and equal to True) even when empty.
+            far (`findings`: empty without `on_problem`), a list that is true
+            (and equal to True) even when empty.
 
         Raises:
             CaptureError, OSError: On the first call only, if the capture or
@@ -173,25 +218,30 @@ class GradientLogger:
                 return False
         n = self.every_n_steps
         self._next_step = (global_step // n + 1) * n
-        return LoggedStep(self._watch.findings if self._watch else [])
+        return LoggedStep(self.findings)
 
     def log(self, global_step: int) -> None:
         """Captures on the probe batch and writes at `global_step` now (on
         rank 0 only, under `torch.distributed`); errors propagate."""
         if not writes_logs():
             return
-        found = _capture.result(
-            _capture.run(
-                self.module, self.loss_fn, self.probe[0], self.probe[1],
-                self.layers, self.kinds, self.batch_first,
-            )
-        )  # fmt: skip
+
+        def run(kinds: tuple[str, ...]) -> CaptureResult:
+            return _capture.result(
+                _capture.run(
+                    self.module, self.loss_fn, self.data[0], self.data[1],
+                    self.layers, kinds, self.batch_first,
+                )
+            )  # fmt: skip
+
+        self.kinds, found = run_with_kinds(self._kinds_asked, run, self._note)
+        self._kinds_asked = self.kinds  # chosen once, noted once
         loggable = (r for r in records(found, self.kinds) if self._shapes.loggable(r))
         add_records(self._adder(), self._budget.apply(loggable), global_step)
         self._flush()
         self.logged_steps.append(int(global_step))
-        if self._watch is not None:
-            self._watch.check(found, int(global_step))
+        if self._watch is not None and self._watch.check(found, int(global_step)):
+            self._stop_if_asked()
 
     def close(self) -> None:
         """Flushes; closes the writer if the logger created it."""
@@ -226,9 +276,23 @@ class GradientLogger:
         if callable(flush):
             flush()
 
+    def _stop_if_asked(self) -> None:
+        """With on_problem="stop": sets `should_stop`, saying so once."""
+        if self.on_problem != "stop" or self.should_stop:
+            return
+        self.should_stop = True
+        self._warn(
+            'on_problem="stop": logger.should_stop is now True; end the '
+            "training loop when it is (if logger.should_stop: break)"
+        )
+
     def _warn(self, message: str) -> None:
         where = self.path or type(self._writer).__name__
         warnings.warn(f"GradientLogger ({where}): {message}.", RuntimeWarning, 3)
+
+    def _note(self, message: str) -> None:
+        where = self.path or type(self._writer).__name__
+        warnings.warn(f"GradientLogger ({where}): {message}.", UserWarning, 3)
 
 
 def _destination(target: Any, subdir: str) -> tuple[str, Any]:
@@ -240,7 +304,7 @@ def _destination(target: Any, subdir: str) -> tuple[str, Any]:
         path = os.fspath(target)
         if not path:
             raise CaptureError(
-                "log_dir_or_writer is an empty path. Pass the directory "
+                "log_dir is an empty path. Pass the directory "
                 "TensorBoard reads, e.g. 'runs/exp1', or a SummaryWriter."
             )
         return (os.path.join(path, subdir) if subdir else path), None
@@ -254,7 +318,7 @@ def _destination(target: Any, subdir: str) -> tuple[str, Any]:
     )
     if not usable:
         raise CaptureError(
-            f"log_dir_or_writer must be a log directory or a summary writer; got "
+            f"log_dir must be a log directory or a summary writer; got "
             f"{type(target).__name__}. Pass e.g. 'runs/exp1' or "
             "torch.utils.tensorboard.SummaryWriter('runs/exp1')."
         )
@@ -270,16 +334,3 @@ def _local_log_dir(writer: Any) -> str:
         return ""
     path = os.fspath(path)
     return "" if "://" in path else path
-
-
-def _health_watch(health: bool | Thresholds, path: str) -> ProblemWatch | None:
-    """The logger's health check (`health=`), or None; validates it."""
-    if health is False:
-        return None
-    if health is True:
-        return ProblemWatch(f"GradientLogger ({path})", warn=False)
-    if isinstance(health, Thresholds):
-        return ProblemWatch(f"GradientLogger ({path})", health, warn=False)
-    raise CaptureError(
-        f"health must be True, False or a tb_rnngrad.health.Thresholds; got {health!r}."
-    )

@@ -3,7 +3,8 @@
     python -m reliability.train_and_record LOGDIR REFDIR SECONDS
 
 Run from `tests/` (as `tests/test_reliability_training.py` does). While
-`model.fit` runs, `tb_rnngrad.GradientLogger(every_n_steps=1)` writes
+`model.fit` runs, `tb_rnngrad.GradientLogger(every_n_steps=1)` (kind
+"gradients", which the reference covers) writes
 `LOGDIR/rnngrad`, and a second callback placed after it computes
 `tb_rnngrad.rnn_gradients` on the same probe batch at the same weights and
 saves each layer's gradient as `REFDIR/<layer>/<step>.npy` (`np.save`, whose
@@ -92,7 +93,9 @@ def main(logdir: str, refdir: str, seconds: float) -> None:
     model = build_model()
     x, y = data()
     probe = (x[:PROBE], y[:PROBE])
-    logger = tb_rnngrad.GradientLogger(logdir, data=probe, every_n_steps=1)
+    logger = tb_rnngrad.GradientLogger(
+        logdir, data=probe, every_n_steps=1, kinds=("gradients",)
+    )
     reference = Reference(refdir, probe, seconds)
     model.fit(
         x,
