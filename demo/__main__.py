@@ -21,6 +21,12 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from demo import quiet  # noqa: E402
+
+# Every path of the demo imports TensorFlow (Keras, or torch's SummaryWriter):
+# first here, without its start-up lines (demo/quiet.py says why).
+quiet.import_tensorflow()
+
 from demo import outcome, serve, tasks  # noqa: E402
 from demo.config import MODEL_NAMES, TrainConfig, TranslateConfig  # noqa: E402
 

@@ -9,6 +9,8 @@ import sys
 import time
 import urllib.request
 
+from demo import quiet
+
 
 def free_port(preferred: int = 6006) -> int:
     """`preferred` if it is free on 127.0.0.1, else any free port."""
@@ -36,7 +38,9 @@ def serve(logdir: str, port: int | None = None) -> int:
         str(port),
     ]
     print(f"Starting TensorBoard on 127.0.0.1:{port} ...", flush=True)
-    process = subprocess.Popen(command)
+    # TensorBoard imports TensorFlow: its start-up lines are filtered out.
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    quiet.forward(process.stderr)
     try:
         if answers(port, process):
             url = f"http://127.0.0.1:{port}/#rnngrad"

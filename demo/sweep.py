@@ -35,7 +35,7 @@ HORIZON_TAG = "state_gradients/rnn"
 
 @dataclasses.dataclass(frozen=True)
 class SweepConfig:
-    """The grid and how long each run trains (measured: see the README)."""
+    """The grid and how long each run trains (measured: see docs/tab.md)."""
 
     cells: tuple[str, ...] = MODEL_NAMES
     units: tuple[int, ...] = (8, 32)

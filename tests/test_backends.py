@@ -254,7 +254,7 @@ def _support_table(path: Path) -> dict[str, set[str]]:
     return table
 
 
-@pytest.mark.parametrize("page", ["README.md", "docs/capture.md"])
+@pytest.mark.parametrize("page", ["docs/capture.md"])
 def test_the_support_table_is_what_the_code_supports(page):
     columns = {
         "Keras 3 + TensorFlow": "keras/tensorflow",

@@ -1,6 +1,6 @@
 """`python -m demo --framework torch` tells the Keras demo's story in PyTorch.
 
-The README's command trains 8 epochs (2,000 steps, about 2 minutes on 2 idle
+docs/guide.md's command trains 8 epochs (2,000 steps, about 2 minutes on 2 idle
 cores). Here the demo runs its own code with `--epochs 3` (750 steps), which
 already shows the outcome: the GRU and the LSTM have learned the adding
 problem, the nn.RNN has not, and the logs show why (how far back the input

@@ -1,7 +1,7 @@
 """Which capture kinds work with which Keras and backend: the support table.
 
 One source of truth: the captures check requested kinds against it, and a
-test checks the tables in README.md and docs/capture.md against it. Imports
+test checks the table in docs/capture.md against it. Imports
 nothing but the error and the kind names.
 """
 

@@ -13,7 +13,9 @@ from tensorboard.plugins import base_plugin
 from tb_rnngrad.format import metadata
 
 #: Full tensors kept per series unless `--samples_per_plugin rnngrad=N` says
-#: otherwise (0 keeps all): enough to scrub through, bounded in memory.
+#: otherwise (0 keeps all): a reservoir sample spread over the run, the newest
+#: step always included (both data providers), enough to scrub through,
+#: bounded in memory.
 DEFAULT_FULL_TENSORS_KEPT = 50
 #: Profiles kept per series: 0, i.e. every logged step, for the flow view.
 DEFAULT_PROFILES_KEPT = 0
@@ -51,7 +53,8 @@ class RnnGradLoader(base_plugin.TBLoader):
         """Adds this plugin's defaults to `--samples_per_plugin`.
 
         Values the user gave are kept; `rnngrad_profile` keeps every step and
-        `rnngrad` the last `DEFAULT_FULL_TENSORS_KEPT` (sampled) steps.
+        `rnngrad` a reservoir sample of `DEFAULT_FULL_TENSORS_KEPT` steps
+        spread over the run, the newest always included.
         """
         samples = getattr(flags, "samples_per_plugin", None)
         if samples is None:
