@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 from tensorboard import errors
 
-from tb_rnngrad import export_weights
+from tb_rnngrad import export_weights, versions
 from tb_rnngrad.format import comparison, metadata
 from tb_rnngrad.format.quantities import QUANTITIES, UNNAMED
 from tb_rnngrad.server import payloads
@@ -250,7 +250,9 @@ def _read_without_tensorflow() -> None:
     `no_tensorflow` build does, so reading logs does not load TensorFlow
     (seconds of start-up and its console lines). Remote paths need
     TensorFlow's file systems, so they are read as before."""
-    sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("notf"))
+    use = "tb-rnngrad stubs TensorBoard's private `tensorboard.compat.notf`"
+    if versions.usable("tensorboard", use, "reading logs through TensorFlow"):
+        sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("notf"))
 
 
 def summary_table(source) -> str:

@@ -8,6 +8,7 @@ from tensorboard import context, program
 from tensorboard.backend.event_processing import data_ingester
 from tensorboard.plugins.core import core_plugin
 
+from tb_rnngrad import versions
 from tb_rnngrad.format import metadata
 from tb_rnngrad.server.loader import RnnGradLoader
 from tb_rnngrad.server.reader import Reader
@@ -26,6 +27,11 @@ class LogdirReader:
     """
 
     def __init__(self, logdir: str, *, keep_all_tensors: bool = False) -> None:
+        versions.check(
+            "tensorboard",
+            "tb-rnngrad's CLI reads logs through TensorBoard's undocumented "
+            "`program.TensorBoard` flags and `data_ingester`",
+        )
         tensorboard = program.TensorBoard(
             plugins=[core_plugin.CorePluginLoader, RnnGradLoader]
         )
