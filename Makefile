@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: demo test lint pytest nodetest bench proto clean
+.PHONY: demo test lint pytest nodetest test-lowest bench proto clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,25 @@ pytest:
 nodetest:
 	node --test --test-timeout=60000 --test-force-exit tests/js/
 
+# The capture, logger and plugin tests on the lowest supported versions
+# (.ci/lowest-constraints.txt: tb_rnngrad/versions.py's lower bounds) in a venv
+# of their own.
+LOWEST_VENV := .venv-lowest
+LOWEST_PIP := $(LOWEST_VENV)/bin/python -m pip
+LOWEST_TESTS := tests/test_versions.py tests/test_capture.py tests/test_pytorch.py \
+	tests/test_plugin_handlers.py tests/test_backends.py
+
+$(LOWEST_VENV)/.installed: .ci/lowest-constraints.txt setup.py pyproject.toml
+	$(PYTHON) -m venv $(LOWEST_VENV)
+	$(LOWEST_PIP) install --quiet -c .ci/lowest-constraints.txt -e . \
+		tensorflow-cpu keras "jax[cpu]" torch setuptools \
+		"pytest>=8" "pytest-timeout>=2.3" "hypothesis>=6.100"
+	$(LOWEST_PIP) install --quiet --no-deps -c .ci/lowest-constraints.txt tf_keras
+	touch $@
+
+test-lowest: $(LOWEST_VENV)/.installed
+	$(LOWEST_VENV)/bin/python -m pytest -q -m "not browser" --durations=10 $(LOWEST_TESTS)
+
 # Every benchmark in bench/, then rewrites docs/benchmarks.md (about 10 min on
 # 2 cores); `make bench BENCH_ARGS=--quick` for a smoke run (under 2 min).
 bench: $(VENV)/.installed-test
@@ -49,4 +68,4 @@ proto:
 		tb_rnngrad/proto/plugin_data.proto
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info runs
+	rm -rf $(VENV) $(LOWEST_VENV) build dist *.egg-info runs
