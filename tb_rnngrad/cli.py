@@ -250,9 +250,11 @@ def _read_without_tensorflow() -> None:
     `no_tensorflow` build does, so reading logs does not load TensorFlow
     (seconds of start-up and its console lines). Remote paths need
     TensorFlow's file systems, so they are read as before."""
-    use = "tb-rnngrad stubs TensorBoard's private `tensorboard.compat.notf`"
-    if versions.usable("tensorboard", use, "reading logs through TensorFlow"):
-        sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("notf"))
+    versions.check(
+        "tensorboard",
+        "tb-rnngrad's CLI stubs TensorBoard's private `tensorboard.compat.notf`",
+    )
+    sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("notf"))
 
 
 def summary_table(source) -> str:

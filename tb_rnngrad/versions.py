@@ -4,11 +4,11 @@ tb_rnngrad relies on, and the check made where it does.
 `SUPPORTED` is the one declaration of the tested range of each library: its
 lower bound is the version `make test-lowest` installs
 (`.ci/lowest-constraints.txt`), its upper bound excludes the first release
-not tested yet, and pyproject.toml's lower bounds equal it (both pinned by
-tests/test_versions.py).
+not tested yet, and pyproject.toml's ranges of these libraries are the same
+(both pinned by tests/test_versions.py).
 
 Each reliance, checked where it is used; outside the range it raises (no
-other way gives the same result) or warns once and falls back:
+other way gives the same result) or warns once per use and falls back:
 
 - keras, tf_keras: `capture/probes.py` wraps layers' `call`. Raises.
 - keras: `capture/state_probes.py` wraps `RNN.inner_loop` and cells' `call`
@@ -22,10 +22,9 @@ other way gives the same result) or warns once and falls back:
   tf_keras that stops asking them runs every hook, all no-ops but one.
 - jax: `capture/jax_links.py` walks the jaxpr's equations. Falls back to each
   call as a chain of its own.
-- tensorboard: `server/logdir.py` configures `program.TensorBoard` and its
-  `data_ingester`. Raises.
-- tensorboard: `cli.py` stubs `tensorboard.compat.notf`. Falls back to
-  reading through TensorFlow (slower start).
+- tensorboard: `cli.py` stubs `tensorboard.compat.notf`, then reads logs
+  through `server/logdir.py`, which configures `program.TensorBoard` and its
+  `data_ingester`. Raises: the reader has no other way.
 - torch: `pytorch/logger.py` calls `SummaryWriter._get_file_writer`. Raises.
 """
 
@@ -138,7 +137,7 @@ def _problem(library: str, use: str, fallback: str | None) -> str | None:
 
 @functools.cache
 def _warn_once(message: str) -> None:
-    warnings.warn(message, RuntimeWarning, stacklevel=4)
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
 def installed(library: str) -> str | None:
