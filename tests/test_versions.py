@@ -110,3 +110,33 @@ def test_lowest_constraints_pin_each_lower_bound():
     pins = _pins()
     for name, spec in versions.SUPPORTED.items():
         assert pins[canonicalize_name(name)] == _lower(spec), name
+
+
+@pytest.fixture
+def keras_out_of_range(monkeypatch):
+    """The declared keras range moved past the installed version (the
+    verdicts are cached, so cleared before and after)."""
+    versions._problem.cache_clear()
+    monkeypatch.setitem(versions.SUPPORTED, "keras", ">=99")
+    yield
+    versions._problem.cache_clear()
+
+
+def test_outside_the_keras_range_a_capture_warns_then_fails(
+    keras_out_of_range,
+):
+    import keras
+    import numpy as np
+
+    import tb_rnngrad
+
+    model = keras.Sequential([keras.Input((3, 2)), keras.layers.SimpleRNN(2)])
+    model.compile(loss="mse")
+    x, y = np.zeros((1, 3, 2), "float32"), np.zeros((1, 2), "float32")
+    fallback = "naming them by `tensor.name` instead"
+    with (
+        pytest.warns(RuntimeWarning, match=fallback),  # the input names
+        pytest.raises(versions.UnsupportedVersionError) as raised,  # the probes
+    ):
+        tb_rnngrad.rnn_gradients(model, x, y)
+    assert f"supported keras>=99, you have {keras.__version__}" in str(raised.value)
