@@ -35,14 +35,13 @@ pytest:
 nodetest:
 	node --test --test-timeout=60000 --test-force-exit tests/js/
 
-# The capture, logger and plugin tests on the lowest supported versions
-# (.ci/lowest-constraints.txt: tb_rnngrad/versions.py's lower bounds) in a venv
-# of their own.
+# Tests on the lowest supported versions (.ci/lowest-constraints.txt:
+# tb_rnngrad/versions.py's lower bounds) in a venv of their own: capture, the
+# PyTorch logger, the plugin's routes, Keras on JAX and PyTorch and tf_keras,
+# the Keras callback's summaries; not the Playwright test (make test installs
+# Playwright). About 4 minutes on 2 cores, 2 of them installing.
 LOWEST_VENV := .venv-lowest
 LOWEST_PIP := $(LOWEST_VENV)/bin/python -m pip
-# Capture, the PyTorch logger, the plugin's routes, Keras on JAX and PyTorch and
-# tf_keras, the Keras callback's summaries; not the Playwright test (make test
-# installs Playwright). About 4 minutes on 2 cores, 2 of them installing.
 LOWEST_TESTS := tests/test_versions.py tests/test_capture.py tests/test_pytorch.py \
 	tests/test_plugin_handlers.py tests/test_backends.py \
 	tests/test_callback.py::test_logs_every_n_steps_with_values_of_the_last_step \
