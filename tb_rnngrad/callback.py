@@ -210,7 +210,9 @@ class GradientLogger(keras.callbacks.Callback):
         return list(self._watch.findings) if self._watch else []
 
     # tf_keras (Keras 2) asks each callback which batch hooks it implements
-    # (Keras 3 does not): only the training batch begin.
+    # (Keras 3 does not): only the training batch begin. Private, unchecked
+    # (`versions`): a tf_keras that stops asking runs every hook, all no-ops
+    # but the training batch begin.
     def _implements_train_batch_hooks(self) -> bool:
         return True
 

@@ -27,6 +27,7 @@ from typing import Any
 import keras
 from keras import ops, tree
 
+from tb_rnngrad import versions
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.probes import NewProbe
 from tb_rnngrad.capture.state_plan import StateRecord, leaf_cells
@@ -134,6 +135,12 @@ def attach(
         timestep per call, or the CaptureError that says why the call could
         not be probed.
     """
+    if cells:
+        versions.check(
+            "keras",
+            "tb-rnngrad's state gradients of free cells wrap their `call` and "
+            "`activation`, relying on how Keras's cells call them",
+        )
     records: dict[int, list] = {}
     saved: list[tuple[Any, str, Any]] = []
 

@@ -15,6 +15,7 @@ import keras
 import numpy as np
 from keras import ops, tree
 
+from tb_rnngrad import versions
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.layers import walk_layers
 
@@ -58,7 +59,9 @@ class Batch:
 
 
 def _name_of(tensor: Any, index: int, count: int) -> str:
-    history = getattr(tensor, "_keras_history", None)
+    use = "tb-rnngrad names model inputs by Keras's private `_keras_history`"
+    private = versions.usable("keras", use, "naming them by `tensor.name`")
+    history = getattr(tensor, "_keras_history", None) if private else None
     operation = getattr(history, "operation", None)
     name = getattr(operation, "name", None) or getattr(tensor, "name", None)
     if name:

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from tb_rnngrad import versions
+
 Links = dict[str, dict[int, set[int]]]
 """`{layer key: {call j: the earlier calls whose states call j continues}}`."""
 
@@ -65,6 +67,9 @@ def links(
     import jax
     import jax.numpy as jnp
 
+    use = "tb-rnngrad links calls on JAX by walking the jaxpr's equations"
+    if not versions.usable("jax", use, "treating each call as its own chain"):
+        return {}
     owners: list[tuple[str, int]] = []
 
     def initial_states(marker_values: list, *rest: Any) -> list:

@@ -15,6 +15,7 @@ from typing import Any
 
 import keras
 
+from tb_rnngrad import versions
 from tb_rnngrad.capture import support
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.result import KINDS
@@ -89,6 +90,11 @@ def check_model(model: Any) -> str:
     if kind == "tf_keras":
         import tf_keras
 
+        versions.check(
+            "tf_keras",
+            "tb-rnngrad reads tf_keras's private `Model._is_compiled` and wraps "
+            "layers' `call`",
+        )
         if backend != "tensorflow":
             raise CaptureError(
                 f"Model '{model.name}' is a tf_keras (Keras 2) model, which runs "

@@ -20,11 +20,17 @@ from typing import Any
 import keras
 from keras import ops
 
+from tb_rnngrad import versions
+
 
 def supported(cell: Any) -> bool:
     """Whether `cell` is one of these Keras cells, with a bias, and (LSTM,
-    GRU) `implementation=2`, which adds the bias to all gates at once."""
+    GRU) `implementation=2`, which adds the bias to all gates at once; and
+    a Keras in the range whose cells read `bias` as this module expects."""
     if not getattr(cell, "use_bias", False) or cell.bias is None:
+        return False
+    use = "tb-rnngrad's pre-activation gradients replace Keras cells' `bias`"
+    if not versions.usable("keras", use, "weight terms without bias probes"):
         return False
     if type(cell) is keras.layers.SimpleRNNCell:
         return True

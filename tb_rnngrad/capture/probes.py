@@ -34,6 +34,7 @@ from typing import Any
 import keras
 from keras import ops, tree
 
+from tb_rnngrad import versions
 from tb_rnngrad.capture import kerases
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.layers import LayerRef, is_cell, is_rnn
@@ -207,6 +208,10 @@ def attach(
     try:
         for ref, role in targets:
             layer = ref.layer
+            versions.check(
+                "keras" if isinstance(layer, keras.layers.Layer) else "tf_keras",
+                "tb-rnngrad's capture wraps layers' `call` on the instance",
+            )
             own = vars(layer).get("call", _MISSING)
             saved.append((layer, own))
             records[id(layer)] = []

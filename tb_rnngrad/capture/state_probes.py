@@ -52,13 +52,13 @@ from typing import Any
 import keras
 from keras import ops, tree
 
+from tb_rnngrad import versions
 from tb_rnngrad.capture import preactivations
 from tb_rnngrad.capture.errors import CaptureError
 from tb_rnngrad.capture.probes import NewProbe
 from tb_rnngrad.capture.state_plan import LeafPlan, StateRecord, leaf_cells
 
 _MISSING = object()
-_FUSED_LOOPS = (keras.layers.LSTM.inner_loop, keras.layers.GRU.inner_loop)
 
 
 class Feed:
@@ -487,7 +487,8 @@ def _loop_wrapper(
     forward pass (an error raised inside Keras's call would be reworded)."""
     own = layer.inner_loop
     loop = own
-    if getattr(own, "__func__", None) in _FUSED_LOOPS:
+    fused = (keras.layers.LSTM.inner_loop, keras.layers.GRU.inner_loop)
+    if getattr(own, "__func__", None) in fused:
         loop = functools.partial(keras.layers.RNN.inner_loop, layer)
 
     def inner_loop(
@@ -580,6 +581,12 @@ def attach(
         while the model runs inside the block: a `StateRecord` per call, or
         the CaptureError that says why the call could not be probed.
     """
+    if layers:
+        versions.check(
+            "keras",
+            "tb-rnngrad's state gradients wrap Keras's undocumented "
+            "`RNN.inner_loop` and its cells' `call` and `activation`",
+        )
     records: dict[int, list] = {}
     saved: list[tuple[Any, str, Any]] = []
 

@@ -6,6 +6,8 @@ import os
 import sys
 import types
 
+from tb_rnngrad import versions
+
 
 class CliError(Exception):
     """A problem the user can fix; printed without a traceback."""
@@ -37,4 +39,8 @@ def _read_without_tensorflow() -> None:
     TensorBoard would then also take the stub for its summary ops, which
     that process may still use."""
     if "tensorflow" not in sys.modules:
+        versions.check(
+            "tensorboard",
+            "tb-rnngrad's CLI stubs TensorBoard's private `tensorboard.compat.notf`",
+        )
         sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("notf"))

@@ -25,6 +25,7 @@ from typing import Any
 from tensorboard.compat.proto import event_pb2
 from torch import nn
 
+from tb_rnngrad import versions
 from tb_rnngrad.deprecated_arguments import torch_arguments
 from tb_rnngrad.errors import CaptureError
 from tb_rnngrad.events import EventWriter, add_records
@@ -264,6 +265,12 @@ class GradientLogger:
             self._writer = EventWriter(self.path)
         writer = self._writer
         get_file_writer = getattr(writer, "_get_file_writer", None)
+        if callable(get_file_writer) and type(writer).__module__.startswith("torch."):
+            versions.check(
+                "torch",
+                "tb-rnngrad writes through a SummaryWriter's private "
+                "`_get_file_writer` (pass the log directory instead to avoid it)",
+            )
         target = get_file_writer() if callable(get_file_writer) else writer
         if hasattr(target, "add_summary"):
             return target.add_summary

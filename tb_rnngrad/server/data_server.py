@@ -16,6 +16,8 @@ import tempfile
 import threading
 from typing import Any
 
+from tb_rnngrad import versions
+
 logger = logging.getLogger(__name__)
 
 #: The data server's log line (with `--verbose`) when a load cycle ends.
@@ -73,7 +75,12 @@ def start(logdir: str, samples_per_plugin: str) -> DataServer | None:
       then reads with the multiplexer).
     """
     binary = _binary()
-    if binary is None:
+    if binary is None or not versions.usable(
+        "tensorboard",
+        "tb-rnngrad starts TensorBoard's data server with --reload once and "
+        "waits for its load-cycle log line",
+        "reading with TensorBoard's Python multiplexer (slower)",
+    ):
         return None
     with tempfile.TemporaryDirectory(prefix="tb_rnngrad_data_server_") as tmp:
         port_file = os.path.join(tmp, "port")

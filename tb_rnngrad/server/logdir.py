@@ -7,6 +7,7 @@ from typing import Any
 
 from tensorboard import context
 
+from tb_rnngrad import versions
 from tb_rnngrad.format import metadata
 from tb_rnngrad.server import data_server
 from tb_rnngrad.server.loader import RnnGradLoader, retention, samples_flag
@@ -59,6 +60,11 @@ def _multiplexer(logdir: str, samples: dict[str, int]) -> Any:
     from tensorboard.backend.event_processing import data_ingester
     from tensorboard.plugins.core import core_plugin
 
+    versions.check(
+        "tensorboard",
+        "tb-rnngrad reads logs through TensorBoard's undocumented "
+        "`program.TensorBoard` flags and `data_ingester`",
+    )
     tensorboard = program.TensorBoard(
         plugins=[core_plugin.CorePluginLoader, RnnGradLoader]
     )
