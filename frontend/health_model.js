@@ -106,7 +106,8 @@ export function findingText(f) {
 
 /**
  * The state change that opens a finding's evidence: its run alone, its tag and
- * step, its view switched on, its sample shown when it names one.
+ * step, its view switched on, its timestep marked and its sample shown when it
+ * names them.
  * @param {string} run Run of the finding.
  * @param {Finding} f Finding.
  * @param {import("./state.js").State} state Current state.
@@ -115,8 +116,9 @@ export function findingText(f) {
 export function findingPatch(run, f, state) {
   const shows = f.evidence?.view;
   const view = shows !== undefined && VIEWS.includes(shows) ? shows : null;
+  const mark = Number.isInteger(f.timestep) ? /** @type {number} */ (f.timestep) : null;
   /** @type {Partial<import("./state.js").State>} */
-  const patch = { runs: [run], tag: f.tag, step: f.step, compare: false };
+  const patch = { runs: [run], tag: f.tag, step: f.step, mark, compare: false };
   if (view && !state.views.includes(view)) patch.views = [...state.views, view];
   if (f.sample !== undefined && Number.isInteger(f.sample)) {
     patch.sampleMode = "one";

@@ -262,7 +262,20 @@ function heatmapOptions(v) {
     maskFlipFrom: prep.maskFlipFrom,
     transpose: state.transpose,
     availWidth: v.width,
+    mark: storedTimestep(state.mark, prep),
   };
+}
+
+/**
+ * The drawn column of a captured timestep: its pooled one in a reduced series.
+ * @param {number|null} t Captured timestep (null: none).
+ * @param {Prepared} prep Drawn data.
+ * @returns {number|null}
+ */
+function storedTimestep(t, prep) {
+  if (t === null || t === undefined) return null;
+  const pool = prep.kept && prep.kept.timestep_pool > 1 ? prep.kept.timestep_pool : 1;
+  return Math.floor(t / pool);
 }
 
 /** @param {Prepared} prep Drawn data. @returns {string} Caption's note on reflection. */
@@ -356,6 +369,7 @@ function flowSection(canvas, v) {
     currentStep: v.step,
     availWidth: v.width,
     timeAxis: timeAxisName(v.meta),
+    mark: v.state.mark,
   });
   /** @type {SectionDrawing["readout"]} */
   const readout = (x, y) => {

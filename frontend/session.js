@@ -126,6 +126,7 @@ export function createSession(initial) {
       }
       moved = 0;
       Object.assign(state, structuredClone(patch));
+      if (("tag" in patch || "quantity" in patch) && !("mark" in patch)) state.mark = null;
       if ("runs" in patch) state.noRun = state.runs.length === 0; // unchecked them all
       if ("quantity" in patch && !("tag" in patch)) {
         const layer = groupOf(groups, state.tag);

@@ -25,6 +25,8 @@ import { DEFAULT_SORT, SORT_KEYS } from "./compare_model.js";
  * @property {string} [quantity] Kind of the tag shown (quantities.js); from an
  *   address without a known tag, the quantity to show first. Absent: none asked.
  * @property {number|null} step Training step shown (null = latest).
+ * @property {number|null} mark Timestep marked in the heatmap and flow views, as a
+ *   health finding's link sets it (null = none; a new tag clears it).
  * @property {"one"|"all"|"mean"} sampleMode One sample, all as small multiples, or
  *   the batch mean of |g|.
  * @property {number} sample Sample index for sampleMode "one".
@@ -49,6 +51,7 @@ export function defaultState() {
     noRun: false,
     tag: "",
     step: null,
+    mark: null,
     sampleMode: "one",
     sample: 0,
     scale: "auto",
@@ -77,6 +80,7 @@ export function encodeState(s) {
   if (s.tag) p.set("tag", s.tag);
   if (s.quantity) p.set("quantity", s.quantity);
   if (s.step !== null && s.step !== undefined) p.set("step", String(s.step));
+  if (s.mark !== null && s.mark !== undefined) p.set("mark", String(s.mark));
   if (s.sampleMode !== d.sampleMode) p.set("samples", s.sampleMode);
   if (s.sample !== d.sample) p.set("sample", String(s.sample));
   if (s.scale !== d.scale) p.set("scale", s.scale);
@@ -109,6 +113,8 @@ export function decodeState(hash) {
   const quantity = p.get("quantity");
   if (quantity) s.quantity = quantity;
   s.step = intOr(p.get("step"), null);
+  const mark = intOr(p.get("mark"), null);
+  s.mark = mark !== null && mark >= 0 ? mark : null;
   s.sampleMode = oneOf(p.get("samples"), SAMPLE_MODES, s.sampleMode);
   s.sample = Math.max(0, intOr(p.get("sample"), 0));
   s.scale = oneOf(p.get("scale"), SCALE_MODES, s.scale);

@@ -45,6 +45,7 @@ export function reachWidth(availWidth) {
  * @param {number|null} [opts.currentStep] Step to mark.
  * @param {number} [opts.availWidth] Width, CSS px.
  * @param {string} [opts.timeAxis] Name of the time axis (calls.timeAxisName).
+ * @param {number|null} [opts.mark] Timestep to outline, e.g. a health finding's.
  * @returns {FlowGeometry} For flowAt; includes the log range drawn.
  */
 export function drawFlow(canvas, full, opts = {}) {
@@ -74,6 +75,7 @@ export function drawFlow(canvas, full, opts = {}) {
   drawAxes(ctx, g, profile.steps, opts.timeAxis || "timestep");
   const current = opts.currentStep == null ? -1 : profile.steps.indexOf(opts.currentStep);
   if (current >= 0) markRow(ctx, g, current);
+  if (opts.mark != null && opts.mark >= 0 && opts.mark < cols) markColumn(ctx, g, opts.mark);
   const reach = showReach && profile.reach ? drawReach(ctx, g, profile.reach, cols, current, reachW) : null;
   /** @type {Array<[number, number]>} */
   const origins = [[0, 0]];
@@ -137,6 +139,19 @@ function markRow(ctx, g, r) {
   ctx.lineTo(g.x - 6, y + g.cellH / 2 - 4);
   ctx.lineTo(g.x - 6, y + g.cellH / 2 + 4);
   ctx.fill();
+}
+
+/**
+ * Outlines the column of timestep `t`.
+ * @param {CanvasRenderingContext2D} ctx Context.
+ * @param {CellGeometry} g Geometry of the image.
+ * @param {number} t Timestep.
+ */
+function markColumn(ctx, g, t) {
+  ctx.strokeStyle = colors().marker;
+  ctx.lineWidth = 2;
+  ctx.strokeRect(g.x + t * g.cellW - 1, g.y - 1, g.cellW + 2, g.rows * g.cellH + 2);
+  ctx.lineWidth = 1;
 }
 
 /**

@@ -71,6 +71,8 @@ function sampleFrame(many, availWidth) {
  * @param {number} [opts.splitAt] Channel where a separator line is drawn
  *   (backward half of a bidirectional layer).
  * @param {number} [opts.availWidth] Width to fit into, CSS px (default 640).
+ * @param {number|null} [opts.mark] Timestep (drawn column, or row when transposed)
+ *   to outline in each tile, e.g. a health finding's.
  * @returns {HeatmapGeometry} For hit testing with heatmapAt.
  */
 export function drawHeatmap(canvas, array, dims, opts) {
@@ -123,6 +125,9 @@ export function drawHeatmap(canvas, array, dims, opts) {
       ctx.fillText(titles[i], ox + g.x, oy);
     }
     drawAxes(ctx, g, ox, oy, axes);
+    if (opts.mark != null && opts.mark >= 0 && opts.mark < T) {
+      markTimestep(ctx, g, ox, oy, opts.mark, Boolean(opts.transpose));
+    }
   }
   const channelNames = opts.channelNames || null;
   const transpose = Boolean(opts.transpose);
@@ -174,6 +179,25 @@ function drawAxes(ctx, g, ox, oy, { transpose, splitAt, names, times }) {
     }
     ctx.stroke();
   }
+}
+
+/**
+ * Outlines one timestep of a tile in the marker colour.
+ * @param {CanvasRenderingContext2D} ctx Context.
+ * @param {import("../layout.js").CellGeometry} g One tile's geometry.
+ * @param {number} ox Tile origin x, CSS px.
+ * @param {number} oy Tile origin y, CSS px.
+ * @param {number} t Timestep.
+ * @param {boolean} transpose Timesteps along y.
+ */
+function markTimestep(ctx, g, ox, oy, t, transpose) {
+  const x0 = ox + g.x;
+  const y0 = oy + g.y;
+  ctx.strokeStyle = colors().marker;
+  ctx.lineWidth = 2;
+  if (transpose) ctx.strokeRect(x0 - 1, y0 + t * g.cellH - 1, g.cols * g.cellW + 2, g.cellH + 2);
+  else ctx.strokeRect(x0 + t * g.cellW - 1, y0 - 1, g.cellW + 2, g.rows * g.cellH + 2);
+  ctx.lineWidth = 1;
 }
 
 /**

@@ -5,7 +5,9 @@ finding text show as text."""
 
 from __future__ import annotations
 
+import json
 import urllib.parse
+from importlib import resources
 
 import numpy as np
 import pytest
@@ -21,6 +23,9 @@ pytestmark = pytest.mark.browser
 TAG = "state_gradients/rnn"
 HOSTILE = "<b>bad</b>"
 TIMESTEPS = 40
+PALETTE = json.loads(
+    (resources.files("tb_rnngrad.frontend") / "palette.json").read_text()
+)
 
 
 def _decaying(factor: float, seed: int) -> np.ndarray:
@@ -116,8 +121,23 @@ def test_badges_and_health_lines_say_the_report(page, served):
     assert page.errors == []
 
 
-def test_a_finding_link_opens_its_run_step_and_view(page, served):
-    url, _ = served
+#: Where the marker colour is, across a canvas's middle row: x in CSS px.
+_MARKER_XS = """(c, rgb) => {
+  const k = c.width / c.getBoundingClientRect().width;
+  const g = window.rnngrad.drawn(c).geom.g;
+  const y = Math.floor((g.y + (g.rows * g.cellH) / 2) * k);
+  const d = c.getContext('2d').getImageData(0, y, c.width, 1).data;
+  const xs = [];
+  for (let x = 0; x < c.width; x++) {
+    const diff = [0, 1, 2].map((i) => Math.abs(d[4 * x + i] - rgb[i]));
+    if (Math.max(...diff) < 24) xs.push(x / k);
+  }
+  return {xs, left: g.x, cellW: g.cellW, width: g.cols * g.cellW};
+}"""
+
+
+def test_a_finding_link_opens_its_run_step_view_and_timestep(page, served):
+    url, report = served
     frame = _open(page, url)
     redraw(frame, lambda: frame.evaluate("window.rnngrad.set({views: ['heatmap']})"))
     link = frame.locator(".rg-panel[data-run='vanish'] .rg-finding-link")
@@ -125,9 +145,24 @@ def test_a_finding_link_opens_its_run_step_and_view(page, served):
     state = frame.evaluate("window.rnngrad.state()")
     assert (state["runs"], state["tag"], state["step"]) == (["vanish"], TAG, 10)
     assert state["views"] == ["heatmap", "flow"]
-    assert (
-        frame.locator(".rg-panel[data-run='vanish'] .rg-flow, .rg-panel").count() >= 1
-    )
+    (finding,) = report.runs["vanish"]
+    assert state["mark"] == finding.timestep > 0
+    assert f"mark={finding.timestep}" in frame.url
+    marker = [int(PALETTE["ui"]["marker"][i : i + 2], 16) for i in (1, 3, 5)]
+    for view in ("heatmap", "flow"):
+        canvas = frame.locator(f".rg-panel[data-run='vanish'] canvas.rg-{view}")
+        found = canvas.evaluate(_MARKER_XS, marker)
+        left = found["left"] + finding.timestep * found["cellW"]
+        inside = [  # the flow view's current step is outlined too, at the edges
+            x
+            for x in found["xs"]
+            if found["left"] + 2 < x < found["left"] + found["width"] - 2
+        ]
+        edges = (left, left + found["cellW"])
+        assert {min(edges, key=lambda e: abs(e - x)) for x in inside} == set(edges)
+        assert all(min(abs(x - e) for e in edges) <= 2 for x in inside), found
+    redraw(frame, lambda: frame.evaluate("window.rnngrad.set({tag: 'other'})"))
+    assert frame.evaluate("window.rnngrad.state()")["mark"] is None
     assert page.errors == []
 
 

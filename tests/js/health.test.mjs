@@ -60,12 +60,13 @@ test("a finding's text says where", () => {
   assert.equal(findingText({ ...dead, sample: 3, gate: "f" }), "dead_units in rnn, step 24, sample 3, gate f: 8 of 16 channels.");
 });
 
-test("a finding's link opens its run, tag, step, view and sample", () => {
+test("a finding's link opens its run, tag, step, view, timestep and sample", () => {
   const state = { ...defaultState(), views: ["heatmap"] };
   assert.deepEqual(findingPatch("r", vanishing, state), {
     runs: ["r"],
     tag: "state_gradients/rnn",
     step: 2000,
+    mark: 91,
     compare: false,
     views: ["heatmap", "flow"],
   });
@@ -73,6 +74,7 @@ test("a finding's link opens its run, tag, step, view and sample", () => {
   assert.equal(patch.views, undefined);
   assert.equal(patch.sampleMode, "one");
   assert.equal(patch.sample, 2);
+  assert.equal(patch.mark, null, "no timestep: nothing marked");
 });
 
 test("the latest-loss cell prefers the validation loss and says where", async () => {

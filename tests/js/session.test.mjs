@@ -146,3 +146,13 @@ test("a page opened without a tag shows a series over time first", () => {
   only.setTags({ r: { "gradients/rnn": last } });
   assert.equal(only.state().tag, "gradients/rnn", "none over time: the first readable");
 });
+
+test("a finding's mark stays with its tag; another tag clears it", () => {
+  const s = session();
+  s.apply({ runs: ["b"], tag: "g/y", step: 3, mark: 4 });
+  assert.equal(s.state().mark, 4);
+  s.apply({ step: 5, sample: 1 });
+  assert.equal(s.state().mark, 4, "other steps and samples keep it");
+  s.apply({ tag: "g/x" });
+  assert.equal(s.state().mark, null);
+});

@@ -16,6 +16,7 @@ test("full state round trip, including awkward run and tag names", () => {
     noRun: false,
     tag: "rnn_grads/lstm_1+bi?x",
     step: 1200,
+    mark: 17,
     sampleMode: "one",
     sample: 3,
     scale: "manual",
@@ -33,6 +34,12 @@ test("full state round trip, including awkward run and tag names", () => {
   const h = encodeState(s);
   assert.ok(!h.includes("#") && !h.includes("<"), "escaped");
   assert.deepEqual(decodeState(`#${h}`), s);
+});
+
+test("a negative or non-integer mark is no mark", () => {
+  assert.equal(decodeState("#mark=-3").mark, null);
+  assert.equal(decodeState("#mark=2.5").mark, null);
+  assert.equal(decodeState("#mark=4").mark, 4);
 });
 
 test("each sample mode and scale mode survives", () => {
