@@ -4,113 +4,24 @@
  */
 /** @import { TagMeta } from "./api.js" */
 import { callsSummary } from "./calls.js";
+import spec from "./quantities.json" with { type: "json" };
 
 /**
- * What each kind of series holds: the quantity selector's name (the label of
- * tb_rnngrad/format/quantities.py, which the matplotlib views and the command line
- * use), the panel's label, one line on how to read the tensor views and one on the
- * flow view, and the name of its reach; `profile: false` for a kind without a
+ * What each kind of series holds, from quantities.json (which
+ * tb_rnngrad/format/quantities.py reads too, for the matplotlib views and the command
+ * line): the quantity selector's name, the panel's label, one line on how to read
+ * the tensor views and one on the flow view, the name of its reach ("gradient
+ * horizon" for the state kinds), and `profile: false` for a kind without a
  * per-timestep profile.
  * @type {Record<string, {quantity: string, label: string, read: string, flow: string,
  *   reach: string, profile?: boolean}>}
  */
-const KINDS = {
-  gradients: {
-    quantity: "d loss / d output (later layers)",
-    label: "d loss / d layer output (paths through later layers only)",
-    read:
-      "d loss / d layer output through the later layers only: read right to left; " +
-      "where it fades, the layers after this one stop carrying gradient back.",
-    flow:
-      "Per-timestep norm of d loss / d layer output, one row per logged step: " +
-      "how far back the later layers carry gradient as training goes on.",
-    reach: "reach",
-  },
-  state_gradients: {
-    quantity: "d loss / d state (through time)",
-    label: "total d loss / d h_t (through the layer's own recurrence)",
-    read:
-      "Total d loss / d h_t through the layer's own recurrence: read right to left; " +
-      "where it fades is the layer's gradient horizon.",
-    flow:
-      "Per-timestep norm of the total d loss / d h_t, one row per logged step: " +
-      "a horizon that grows with training means the layer learns longer dependencies.",
-    reach: "gradient horizon",
-  },
-  cell_state_gradients: {
-    quantity: "d loss / d cell state",
-    label: "total d loss / d c_t (the LSTM's cell state, through its recurrence)",
-    read:
-      "Total d loss / d c_t along the LSTM's cell state: read right to left; " +
-      "where it fades is the cell state's gradient horizon.",
-    flow:
-      "Per-timestep norm of the total d loss / d c_t, one row per logged step: " +
-      "a horizon that grows with training means the cell state carries gradient further.",
-    reach: "gradient horizon",
-  },
-  weight_contributions: {
-    quantity: "weight update by timestep",
-    label: "each timestep's share of the weight update (per weight and gate)",
-    read:
-      "Norm of each timestep's term of each weight's gradient, per gate: read right " +
-      "to left; timesteps that stay white no longer shape that weight.",
-    flow:
-      "Each timestep's total share of the weight update, one row per logged step: " +
-      "whether early timesteps still shape the weights as training goes on.",
-    reach: "reach",
-  },
-  activations: {
-    quantity: "activations",
-    label: "activations",
-    read:
-      "The layer's output at each timestep and channel (not a gradient): look for " +
-      "channels stuck at one value or saturated.",
-    flow: "Per-timestep norm of the layer's output, one row per logged step.",
-    reach: "reach",
-  },
-  input_gradients: {
-    quantity: "d loss / d model input (whole network)",
-    label: "d loss / d model input (whole network)",
-    read:
-      "d loss / d model input through the whole network: read right to left; where " +
-      "it fades, the model no longer looks back.",
-    flow:
-      "Per-timestep norm of d loss / d model input, one row per logged step: how " +
-      "far back the whole network reaches as training goes on.",
-    reach: "reach",
-  },
-  gate_activations: {
-    quantity: "gate saturation (units near 0 / near 1)",
-    label: "fraction of each sigmoid gate's units near 0 (closed) and near 1 (open)",
-    read:
-      "Share of each gate's units near 0 or 1 at each timestep: a forget gate near 0 " +
-      "at most timesteps erases the LSTM's memory every step.",
-    flow:
-      "Per-timestep norm of the near-0 and near-1 fractions over the gates, one row " +
-      "per logged step: where it rises, more gates saturate.",
-    reach: "reach",
-  },
-  weights: {
-    quantity: "weights, gate by gate",
-    label: "a weight matrix (rows x columns; columns in equal gate blocks)",
-    read:
-      "The weight at this step, one heatmap per gate (rows: inputs or units, " +
-      "columns: the gate's units): look for a saturated or dead gate, or NaN in one.",
-    flow: "A weight matrix has no time axis: see its per-gate scalars and histograms.",
-    reach: "reach",
-    profile: false,
-  },
-  weight_gradients: {
-    quantity: "d loss / d weight, gate by gate",
-    label: "d loss / d weight matrix (columns in equal gate blocks)",
-    read:
-      "The weight's gradient at this step, one heatmap per gate: look for a gate " +
-      "whose gradient is all zero (white) or not finite.",
-    flow: "A weight gradient has no time axis: see its per-gate scalars and histograms.",
-    reach: "reach",
-    profile: false,
-  },
-};
+const KINDS = Object.fromEntries(
+  Object.entries(spec.kinds).map(([kind, k]) => [
+    kind,
+    { ...k, reach: k.horizon ? "gradient horizon" : "reach" },
+  ]),
+);
 
 /**
  * Whether series of `kind` have a per-timestep profile (weight matrices do not).

@@ -1,12 +1,15 @@
 """What each kind of logged tensor measures, in the words every view uses.
 
-The one table of quantity labels, used by the matplotlib views and the command
-line; the tab's quantity selector shows the same strings. Standard library only.
+Read from the frontend's `quantities.json`, the table the tab's quantity
+selector reads too, so the matplotlib views, the command line and the tab use
+the same words. Standard library only.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+from importlib import resources
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,22 +32,24 @@ class Quantity:
 #: How a view names data whose kind it is not told: no label.
 UNNAMED = Quantity(label="")
 
-#: How the views name each kind (`metadata.KINDS`).
-QUANTITIES = {
-    "gradients": Quantity("d loss / d output (later layers)"),
-    "state_gradients": Quantity("d loss / d state (through time)", reach="horizon"),
-    "cell_state_gradients": Quantity("d loss / d cell state", reach="horizon"),
-    "weight_contributions": Quantity(
-        "weight update by timestep", value="weight-update"
-    ),
-    "input_gradients": Quantity("d loss / d model input (whole network)"),
-    "activations": Quantity("activations", value="activation"),
-    "weights": Quantity("weights, gate by gate", value="weight"),
-    "weight_gradients": Quantity("d loss / d weight, gate by gate"),
-    "gate_activations": Quantity(
-        "gate saturation (units near 0 / near 1)", value="gate-fraction"
-    ),
-}
+#: The one table of what each kind holds, which the tab reads too.
+QUANTITIES_FILE = resources.files("tb_rnngrad.frontend") / "quantities.json"
+
+
+def _quantities() -> dict[str, Quantity]:
+    kinds = json.loads(QUANTITIES_FILE.read_text(encoding="utf-8"))["kinds"]
+    return {
+        kind: Quantity(
+            label=k["quantity"],
+            reach="horizon" if k["horizon"] else "reach",
+            value=k["values"],
+        )
+        for kind, k in kinds.items()
+    }
+
+
+#: How the views name each kind (`metadata.KINDS`), in the tab's order.
+QUANTITIES = _quantities()
 
 
 def quantity(kind: str) -> Quantity:

@@ -2,7 +2,6 @@
 // how to read each view, and the reach, called gradient horizon for the state
 // gradients (labels.js, readout.js).
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import test from "node:test";
 
 import {
@@ -32,15 +31,6 @@ test("the quantity selector's names, in its order", () => {
   assert.equal(quantityLabel(null), "unknown (unreadable)");
   assert.equal(quantityLabel("newer"), 'values of unknown kind "newer"');
   assert.equal(kindLabel("state_gradients"), "total d loss / d h_t (through the layer's own recurrence)");
-});
-
-test("the selector names each quantity as the matplotlib views and the CLI do", () => {
-  const table = readFileSync(new URL("../../tb_rnngrad/format/quantities.py", import.meta.url), "utf8");
-  const python = Object.fromEntries(
-    [...table.matchAll(/"(\w+)": Quantity\(\s*"([^"]+)"/g)].map((m) => [m[1], m[2]]),
-  );
-  assert.deepEqual(Object.keys(python).sort(), [...QUANTITY_ORDER].sort());
-  for (const kind of QUANTITY_ORDER) assert.equal(quantityLabel(kind), python[kind], kind);
 });
 
 test("every view says in one line what it shows and how to read it", () => {
