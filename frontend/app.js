@@ -171,7 +171,8 @@ export function createApp(root, api) {
     };
     await Promise.all(
       shown.map(async (r, i) => {
-        const m = await models.model(r, metas[i], runSteps[i], kept[index] ?? null, st);
+        const absent = metas[i] ? undefined : session.absence(r, st.tag);
+        const m = await models.model(r, metas[i], runSteps[i], kept[index] ?? null, st, absent);
         if (m === null) {
           redraw.request(); // the run's steps changed: draw again
           return;

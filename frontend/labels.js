@@ -151,3 +151,28 @@ export function channelLabel(c, meta) {
   }
   return `ch ${c}`;
 }
+
+/** Layer classes without a cell state, or without gates. */
+const NO_CELL_STATE = new Set(["GRU", "GRUCell", "SimpleRNN", "SimpleRNNCell", "RNN", "RNNCell"]);
+const NO_GATES = new Set(["SimpleRNN", "SimpleRNNCell", "RNN", "RNNCell"]);
+
+/**
+ * Why a run shows nothing for the chosen series: a note, not an error.
+ * @param {string} run Run.
+ * @param {string} tag The chosen tag, which the run does not have.
+ * @param {string|null} kind The chosen series' kind (null: unknown).
+ * @param {TagMeta|null} sibling Another series of the same layer in this run (null:
+ *   the run has none).
+ * @returns {string} E.g. 'SimpleRNN has no cell state: run "a" logs no "d loss / d
+ *   cell state".'
+ */
+export function absentText(run, tag, kind, sibling) {
+  if (!sibling || !kind) return `Run "${run}" has no tag "${tag}".`;
+  const cls = sibling.layer_class || "This layer";
+  const what = `run "${run}" logs no "${quantityLabel(kind)}"`;
+  if (kind === "cell_state_gradients" && NO_CELL_STATE.has(cls)) {
+    return `${cls} has no cell state: ${what}.`;
+  }
+  if (kind === "gate_activations" && NO_GATES.has(cls)) return `${cls} has no gates: ${what}.`;
+  return `Run "${run}" did not log "${quantityLabel(kind)}" for this ${cls} layer.`;
+}

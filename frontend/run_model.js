@@ -28,6 +28,8 @@ import { isGateActivations, isWeights } from "./weights.js";
  * @property {string} message Why the run shows no view.
  * @property {boolean} failed Whether a request failed (network, HTTP): the next
  *   reload of the listings draws again, which retries it.
+ * @property {boolean} [neutral] A note, not an error: the run has no such series
+ *   (e.g. "SimpleRNN has no cell state").
  */
 
 /**
@@ -62,11 +64,16 @@ export function createRunModels(loader) {
    * @param {number|null} wanted The slider's step (the run shows its latest step at
    *   or before it).
    * @param {import("./state.js").State} st UI state.
+   * @param {string} [absent] Why the run has no such series, when `meta` is null
+   *   (session.absence).
    * @returns {Promise<RunModel|null>} null when the run's steps changed meanwhile (a
    *   step was evicted): a new pass shows the steps still kept.
    */
-  async function model(run, meta, runSteps, wanted, st) {
-    if (!meta) return message(null, `Run "${run}" has no tag "${st.tag}".`);
+  async function model(run, meta, runSteps, wanted, st, absent) {
+    if (!meta) {
+      const text = absent || `Run "${run}" has no tag "${st.tag}".`;
+      return { meta: null, message: text, failed: false, neutral: true };
+    }
     if (meta.error) {
       const series = `The series "${st.tag}" of run "${run}"`;
       return message(meta, `${series} could not be read: ${meta.error}`);

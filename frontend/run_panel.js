@@ -82,7 +82,7 @@ export function createRunPanel(run, hooks) {
     stored.textContent = m.meta ? storedLine(m.meta) : "";
     stored.hidden = !stored.textContent;
     if (m.message !== null) {
-      setMessages([m.message]);
+      setMessages([m.message], Boolean(m.neutral));
       stepInfo.textContent = "";
       reach.hidden = true;
       views.hidden = true;
@@ -116,10 +116,16 @@ export function createRunPanel(run, hooks) {
     if (m.weights) weights.draw(/** @type {import("./views/weights_section.js").WeightsModel} */ (v));
   }
 
-  /** @param {string[]} texts Messages shown above the views (none: box hidden). */
-  function setMessages(texts) {
+  /**
+   * @param {string[]} texts Messages shown above the views (none: box hidden).
+   * @param {boolean} [neutral] A note (why the run shows nothing), not an error.
+   */
+  function setMessages(texts, neutral = false) {
     message.textContent = texts.join("\n");
     message.hidden = texts.length === 0;
+    message.classList.toggle("rg-neutral", neutral);
+    if (neutral) message.removeAttribute("role");
+    else message.setAttribute("role", "alert");
   }
 
   /** @param {import("./prepare.js").Prepared} prep Drawn data. */

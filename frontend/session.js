@@ -10,6 +10,7 @@ import { indexOfStep, stepToward, unionSteps } from "./steps.js";
 import { canReflect } from "./tensor_ops.js";
 import { isWeights } from "./weights.js";
 import { isMatrix } from "./gates.js";
+import { absentText } from "./labels.js";
 import { matchingRuns } from "./run_filter.js";
 
 /**
@@ -180,6 +181,21 @@ export function createSession(initial) {
 
     /** @returns {boolean} Whether the last pass could not load something. */
     failed: () => failed,
+
+    /**
+     * Why `run` shows nothing for `tag`, which it does not have (labels.absentText).
+     * @param {string} run Run.
+     * @param {string} tag Tag.
+     * @returns {string}
+     */
+    absence(run, tag) {
+      const entries = groupOf(groups, tag)?.entries || [];
+      const kind = entries.find((e) => e.tag === tag)?.kind ?? null;
+      const sibling = entries
+        .map((e) => tags[run]?.[e.tag])
+        .find((m) => m !== undefined && !m.error);
+      return absentText(run, tag, kind, sibling ?? null);
+    },
 
     /**
      * @param {string} tag A tag.

@@ -419,8 +419,9 @@ def test_several_runs_side_by_side(page, tb_url):
     boxes = [panel(frame, i).bounding_box() for i in range(2)]
     assert abs(boxes[0]["y"] - boxes[1]["y"]) < 1 and boxes[0]["x"] != boxes[1]["x"]
     bi = names.index("bi")
-    message = panel(frame, bi).locator(".rg-message").inner_text()
-    assert 'has no tag "grads/lstm"' in message
+    message = panel(frame, bi).locator(".rg-message")
+    assert 'has no tag "grads/lstm"' in message.inner_text()
+    assert "rg-neutral" in message.get_attribute("class"), "a note, not an error"
 
 
 def test_empty_state_shows_how_to_start_logging(page, tmp_path, shot):

@@ -50,7 +50,10 @@ test("messages: no tag, an unreadable series, steps that failed, no step", async
     meta: null,
     message: 'Run "r" has no tag "t".',
     failed: false,
+    neutral: true,
   });
+  const why = "SimpleRNN has no cell state: run \"r\" logs no \"d loss / d cell state\".";
+  assert.equal((await m.model("r", null, [], null, state(), why)).message, why);
   const bad = { ...META, error: "version 9" };
   assert.equal(
     (await m.model("r", bad, [], null, state())).message,

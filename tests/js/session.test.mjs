@@ -156,3 +156,27 @@ test("a finding's mark stays with its tag; another tag clears it", () => {
   s.apply({ tag: "g/x" });
   assert.equal(s.state().mark, null);
 });
+
+test("why a run lacks the chosen series: its layer's class says it, neutrally", () => {
+  const s = createSession(defaultState());
+  const lstm = { kind: "state_gradients", layer_name: "rnn", layer_class: "LSTM", shape: [2, 5, 3] };
+  s.setTags({
+    lstm: { "state_gradients/rnn": lstm, "state_gradients/rnn/cell": { ...lstm, kind: "cell_state_gradients" } },
+    simple: { "state_gradients/rnn": { ...lstm, layer_class: "SimpleRNN" } },
+    gru: { "state_gradients/rnn": { ...lstm, layer_class: "GRU" }, "gate_activations/rnn": { ...lstm, kind: "gate_activations" } },
+    other: { "gradients/dense": { ...lstm, kind: "gradients", layer_name: "dense" } },
+  });
+  assert.equal(
+    s.absence("simple", "state_gradients/rnn/cell"),
+    'SimpleRNN has no cell state: run "simple" logs no "d loss / d cell state".',
+  );
+  assert.equal(
+    s.absence("simple", "gate_activations/rnn"),
+    'SimpleRNN has no gates: run "simple" logs no "gate saturation (units near 0 / near 1)".',
+  );
+  assert.equal(
+    s.absence("lstm", "gate_activations/rnn"),
+    'Run "lstm" did not log "gate saturation (units near 0 / near 1)" for this LSTM layer.',
+  );
+  assert.equal(s.absence("other", "state_gradients/rnn"), 'Run "other" has no tag "state_gradients/rnn".');
+});
