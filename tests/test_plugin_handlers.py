@@ -29,7 +29,7 @@ from werkzeug.test import Client
 from tb_rnngrad.format import metadata, npy_format, stats
 from tb_rnngrad.format.layer_info import LayerInfo
 from tb_rnngrad.proto import plugin_data_pb2
-from tb_rnngrad.server import payloads, reader, static
+from tb_rnngrad.server import payloads, series_info, static
 from tb_rnngrad.server.cache import LruCache
 from tb_rnngrad.server.loader import DEFAULT_FULL_TENSORS_KEPT, RnnGradLoader
 from tb_rnngrad.server.plugin import RnnGradPlugin
@@ -965,7 +965,7 @@ def test_lru_cache_versions_and_count_budget():
 def test_profile_payload_is_shortest_float32_text_and_null():
     norms = np.float32([0.1, np.nan, np.inf, -np.inf, 3e-39, 1.0])
     counts = np.float32([[0, 1, 0, 0, 0, 0], [0, 0, 1, 1, 0, 0]])
-    profiles = reader.Profiles(
+    profiles = series_info.Profiles(
         run="r",
         tag="t",
         steps=[7, 8],
@@ -980,7 +980,7 @@ def test_profile_payload_is_shortest_float32_text_and_null():
         '"nan_counts":[[0,1,0,0,0,0],[0]],"inf_counts":[[0,0,1,1,0,0],[0]],'
         f'"reach":[{reach[0]},{reach[1]}],"reach_threshold":0.01}}'
     )
-    empty = reader.Profiles("r", "t", [], [], [], 0.01)
+    empty = series_info.Profiles("r", "t", [], [], [], 0.01)
     assert strict_json(payloads.profile(empty)) == {
         "steps": [],
         "wall_times": [],
@@ -993,7 +993,8 @@ def test_profile_payload_is_shortest_float32_text_and_null():
 
 
 def test_reader_api_for_tools(served, ctx):
-    from tb_rnngrad.server.reader import Reader, SeriesInfo, UnreadableSeries
+    from tb_rnngrad.server.reader import Reader
+    from tb_rnngrad.server.series_info import SeriesInfo, UnreadableSeries
 
     reader = Reader(served[1])
     info = reader.series(ctx, "", TRAIN, "bigru")

@@ -16,7 +16,7 @@ from tb_rnngrad.cli.text import names, printable, short_list
 from tb_rnngrad.format import metadata
 from tb_rnngrad.format.quantities import QUANTITIES, UNNAMED
 from tb_rnngrad.server import payloads
-from tb_rnngrad.server.reader import SeriesInfo, UnreadableSeries
+from tb_rnngrad.server.series_info import SeriesInfo, UnreadableSeries
 
 #: Views that draw one step's values sample by sample.
 _PER_SAMPLE_VIEWS = ("heatmap", "grid", "0d")

@@ -12,7 +12,7 @@ from tb_rnngrad.cli.text import format_table, names, printable
 from tb_rnngrad.format import comparison, metadata
 from tb_rnngrad.format.quantities import QUANTITIES, UNNAMED
 from tb_rnngrad.server import payloads
-from tb_rnngrad.server.reader import SeriesInfo, UnreadableSeries
+from tb_rnngrad.server.series_info import SeriesInfo, UnreadableSeries
 
 #: What the summary calls the reach, by kind (`Quantity.reach`).
 _REACH_COLUMNS = ("reach", "horizon")

@@ -32,7 +32,8 @@ from tb_rnngrad.health.series import (
     Series,
     layer_key,
 )
-from tb_rnngrad.server.reader import ALL_RETAINED, Reader, SeriesInfo
+from tb_rnngrad.server.reader import Reader
+from tb_rnngrad.server.series_info import ALL_RETAINED, SeriesInfo
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,8 @@ from tensorboard import errors
 
 from tb_rnngrad.format import comparison, reduction
 from tb_rnngrad.server.cache import LruCache
-from tb_rnngrad.server.reader import Reader, SeriesInfo, UnreadableSeries
+from tb_rnngrad.server.reader import Reader
+from tb_rnngrad.server.series_info import SeriesInfo, UnreadableSeries
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ import threading
 from typing import Any
 
 from tb_rnngrad import health
-from tb_rnngrad.server.reader import Reader, SeriesInfo
+from tb_rnngrad.server.reader import Reader
+from tb_rnngrad.server.series_info import SeriesInfo
 
 
 class HealthChecker:

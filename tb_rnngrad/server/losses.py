@@ -19,7 +19,7 @@ from typing import Any
 
 from tensorboard.data import provider as dp
 
-from tb_rnngrad.server.reader import ALL_RETAINED
+from tb_rnngrad.server.series_info import ALL_RETAINED
 
 _SCALARS = "scalars"
 #: (relative run, tag) where each split's loss is looked for, in order: the run

@@ -13,7 +13,12 @@ import numpy as np
 
 from tb_rnngrad.format import metadata, reduction_note
 from tb_rnngrad.format.comparison import RunComparison
-from tb_rnngrad.server.reader import Profiles, SeriesInfo, StepInfo, UnreadableSeries
+from tb_rnngrad.server.series_info import (
+    Profiles,
+    SeriesInfo,
+    StepInfo,
+    UnreadableSeries,
+)
 
 
 def dumps(value: Any) -> str:
