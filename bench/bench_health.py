@@ -35,7 +35,11 @@ CHECK_CODE = "import sys; from tb_rnngrad.cli import main; sys.exit(main())"
 
 
 def check_times(logdir: str, reps: int) -> dict:
-    """(a): seconds of the whole `check` command, and of `health.check` alone."""
+    """(a): seconds of the whole `check` command, of `health.check` alone, and
+    side by side in this process, loading the logs and checking them through
+    the data server `LogdirReader` starts against TensorBoard's Python
+    multiplexer (what the command used before; a third of the repetitions,
+    at least 2: each takes about 25 s)."""
     command = [sys.executable, "-c", CHECK_CODE, "check", logdir, "--json"]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
 
@@ -45,14 +49,42 @@ def check_times(logdir: str, reps: int) -> dict:
             raise RuntimeError(done.stderr.decode()[-2000:])
 
     whole = interleave({"command": run}, reps, warmup=1)["command"]["wall"]
+    from tensorboard import context
+
     from tb_rnngrad import health
+    from tb_rnngrad.server import logdir as logdir_module
+    from tb_rnngrad.server.loader import retention
     from tb_rnngrad.server.logdir import LogdirReader
+    from tb_rnngrad.server.reader import Reader
 
     source = LogdirReader(logdir)
     alone = interleave(
         {"check": lambda: health.check(source.reader, source.ctx, "")}, reps
     )["check"]["wall"]
-    return {"command_s": spread(whole), "check_only_s": spread(alone)}
+    source.close()
+
+    def data_server() -> None:
+        fresh = LogdirReader(logdir)
+        health.check(fresh.reader, fresh.ctx, "")
+        fresh.close()
+
+    def multiplexer() -> None:
+        provider = logdir_module._multiplexer(logdir, retention())
+        health.check(Reader(provider), context.RequestContext(), "")
+
+    loaders = interleave(
+        {"data_server": data_server, "multiplexer": multiplexer},
+        max(2, reps // 3),
+        warmup=0,
+    )
+    return {
+        "command_s": spread(whole),
+        "check_only_s": spread(alone),
+        "load_and_check_s": {k: spread(v["wall"]) for k, v in loaders.items()},
+        "data_server_over_multiplexer": ratio(
+            loaders["data_server"]["wall"], loaders["multiplexer"]["wall"]
+        ),
+    }
 
 
 def route_times(logdir: str, reps: int, load_fast: bool) -> dict:
@@ -128,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     rec.check(target, command * 1e3, "<=", CHECK_MS, "ms")
     print(f"check, whole command: {command:.2f} s; health.check alone: "
           f"{results['check']['check_only_s']['median']:.2f} s")  # fmt: skip
+    loads = results["check"]["load_and_check_s"]
+    factor = results["check"]["data_server_over_multiplexer"]["median"]
+    fast, slow = (loads[k]["median"] for k in ("data_server", "multiplexer"))
+    print(f"load and check: data server {fast:.2f} s / multiplexer {slow:.2f} s "
+          f"= {factor:.3f}x")  # fmt: skip
     for mode, v in results["route"].items():
         median = v["warm_ms"]["median"]
         rec.check(f"`health` route, {mode}, warm", median, "<=", ROUTE_MS, "ms")

@@ -603,19 +603,31 @@ def long_run_tables(doc: dict, figures: dict) -> list[str]:
 
 
 def health_tables(doc: dict, figures: dict) -> list[str]:
-    """bench_health: `tb-rnngrad check` over the sweep, the `health` route and
-    the logger's health check in a fit."""
+    """bench_health: `tb-rnngrad check` over the sweep (and, side by side, the
+    load and check through each of TensorBoard's readers), the `health` route
+    and the logger's health check in a fit."""
     r = doc["results"]
-    seconds = {
-        k: {n: v * 1e3 for n, v in s.items() if n != "n"} for k, s in r["check"].items()
-    }
     check = table(
         ["`tb-rnngrad check` over the sweep", "time (IQR)"],
         [
-            ["whole command, fresh interpreter", ms_iqr(seconds["command_s"])],
-            ["`health.check` alone, logs loaded", ms_iqr(seconds["check_only_s"])],
+            ["whole command, fresh interpreter", ms_iqr(_ms(r["check"]["command_s"]))],
+            [
+                "`health.check` alone, logs loaded",
+                ms_iqr(_ms(r["check"]["check_only_s"])),
+            ],
         ],
     )
+    loads = r["check"].get("load_and_check_s")
+    if loads:
+        check += "\n\n" + table(
+            ["load the sweep and check it, in one process", "time (IQR)"],
+            [
+                [f"through the {k.replace('_', ' ')}", ms_iqr(_ms(v))]
+                for k, v in loads.items()
+            ],
+        )
+        ratio = times(r["check"]["data_server_over_multiplexer"])
+        check += f"\n\nData server / multiplexer: {ratio}."
     route = table(
         ["`health` route", "warm (IQR)", "first request"],
         [[m, ms_iqr(v["warm_ms"]), ms(v["cold_ms"])] for m, v in r["route"].items()],
@@ -624,6 +636,11 @@ def health_tables(doc: dict, figures: dict) -> list[str]:
         f"Fit with the logger's health check / without: {times(r['logger']['ratio'])}."
     )
     return [check, route, logger]
+
+
+def _ms(spread_s: dict) -> dict:
+    """A spread in seconds (bench.timing.spread) in milliseconds."""
+    return {k: v * 1e3 for k, v in spread_s.items() if k != "n"}
 
 
 def budget_tables(doc: dict, figures: dict) -> list[str]:

@@ -504,7 +504,15 @@ def health_doc() -> dict:
     return {
         "params": {"runs": 200, "reps": 7, "fit_steps": 100},
         "results": {
-            "check": {"command_s": spread_s(1.84), "check_only_s": spread_s(1.02)},
+            "check": {
+                "command_s": spread_s(1.84),
+                "check_only_s": spread_s(1.02),
+                "load_and_check_s": {
+                    "data_server": spread_s(1.41),
+                    "multiplexer": spread_s(24.9),
+                },
+                "data_server_over_multiplexer": spread_s(0.057),
+            },
             "route": {
                 "load_fast=true": {"warm_ms": spread_s(60.6), "cold_ms": 2090.0},
                 "load_fast=false": {"warm_ms": spread_s(73.1), "cold_ms": 1320.0},
@@ -787,6 +795,8 @@ def test_health_and_budget_tables_show_their_figures():
     health = "\n".join(TABLES["bench_health"](health_doc(), {}))
     assert "| whole command, fresh interpreter | 1.84 s (IQR" in health
     assert "| load_fast=false | 73.1 ms (IQR" in health
+    assert "| through the multiplexer | 24.90 s (IQR" in health
+    assert "Data server / multiplexer: 0.06x" in health
     budget = "\n".join(TABLES["bench_budget"](budget_doc(), {}))
     assert "8,386,850 of a budget of 8,388,608 (99.98%)" in budget
     assert "| load_fast=true | 1128 MiB | 784 ms" in budget
