@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -104,10 +105,24 @@ def route_times(logdir: str, reps: int, load_fast: bool) -> dict:
 
 
 def logger_ratio(reps: int, steps: int) -> dict:
-    """(c): fit with the health check / without, per interleaved repetition."""
+    """(c): fit with the health check / without, per interleaved repetition;
+    and the check's own time, timed around each call inside the fits, as a
+    share of the fit (the direct measure when the fits' spread is wider than
+    the 1% tested)."""
     import tb_rnngrad
     from bench.fit_sides import fit_once
     from bench.keras_model import build_model, make_data
+    from tb_rnngrad.health import watch
+
+    spent: list[float] = []
+    check = watch.ProblemWatch.check
+
+    def timed_check(self, result, step):
+        start = time.perf_counter()
+        try:
+            return check(self, result, step)
+        finally:
+            spent.append(time.perf_counter() - start)
 
     x, y = make_data(16 * steps)
     sides = {}
@@ -124,8 +139,15 @@ def logger_ratio(reps: int, steps: int) -> dict:
             sides[name] = lambda m=model, lg=logger: fit_once(m, x, y, 16, [lg])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the random model's findings
-            raw = interleave(sides, reps, warmup=1)
+            watch.ProblemWatch.check = timed_check
+            try:
+                raw = interleave(sides, reps, warmup=1)
+            finally:
+                watch.ProblemWatch.check = check
+    per_fit = sum(spent) / (reps + 1)  # the warm-up round's fit checks too
     return {
+        "check_share": per_fit / statistics.median(raw["with"]["wall"]),
+        "checks_per_fit": len(spent) / (reps + 1),
         "ratio": ratio(raw["with"]["wall"], raw["without"]["wall"]),
         "with_s": spread(raw["with"]["wall"]),
         "without_s": spread(raw["without"]["wall"]),
@@ -174,7 +196,12 @@ def main(argv: list[str] | None = None) -> int:
         f"fit {args.fit_steps} steps: logger with the health check / without",
         factor, "<=", LOGGER_X, "x",
     )  # fmt: skip
-    print(f"logger with health / without: {factor:.3f}x")
+    share = results["logger"]["check_share"]
+    rec.check(
+        "health check's own time inside the fit / fit time", share, "<=", 0.01, "x"
+    )
+    print(f"logger with health / without: {factor:.3f}x; check's own time: "
+          f"{share:.2%} of the fit")  # fmt: skip
     rec.write(args.json)
     return 0
 

@@ -517,7 +517,7 @@ def health_doc() -> dict:
                 "load_fast=true": {"warm_ms": spread_s(60.6), "cold_ms": 2090.0},
                 "load_fast=false": {"warm_ms": spread_s(73.1), "cold_ms": 1320.0},
             },
-            "logger": {"ratio": spread_s(0.98)},
+            "logger": {"ratio": spread_s(0.98), "check_share": 0.0042},
         },
         "checks": [
             timing.check("`tb-rnngrad check` over 200 runs", 1840, "<=", 2000, "ms")
@@ -797,6 +797,7 @@ def test_health_and_budget_tables_show_their_figures():
     assert "| load_fast=false | 73.1 ms (IQR" in health
     assert "| through the multiplexer | 24.90 s (IQR" in health
     assert "Data server / multiplexer: 0.06x" in health
+    assert "the check's own time inside the fit: 0.42% of it" in health
     budget = "\n".join(TABLES["bench_budget"](budget_doc(), {}))
     assert "8,386,850 of a budget of 8,388,608 (99.98%)" in budget
     assert "| load_fast=true | 1128 MiB | 784 ms" in budget
