@@ -14,6 +14,7 @@ import re
 import subprocess
 import tempfile
 import threading
+import weakref
 from typing import Any
 
 from tb_rnngrad import versions
@@ -32,34 +33,34 @@ class DataServer:
     """A running data server over one log directory, loaded once.
 
     Use `start`; `provider` is its `DataProvider`. The server stops with
-    `close()`, when this object is collected, or when this process exits
-    (it reads its stdin until end of file).
+    `close()`, when this object is collected, or when this process exits.
     """
 
     def __init__(self, process: subprocess.Popen, port: int) -> None:
         import grpc
         from tensorboard.data import grpc_provider
 
-        self._process = process
         address = f"localhost:{port}"
-        self._channel = grpc.insecure_channel(
+        channel = grpc.insecure_channel(
             address, options=[("grpc.max_receive_message_length", _MAX_MESSAGE)]
         )
         self.provider = grpc_provider.GrpcDataProvider(
-            address, grpc_provider.make_stub(self._channel)
+            address, grpc_provider.make_stub(channel)
         )
+        self._stop = weakref.finalize(self, _stop, process, channel)
 
     def close(self) -> None:
         """Stops the server."""
-        self._channel.close()
-        if self._process.poll() is None:
-            self._process.kill()
-            self._process.wait()
+        self._stop()
 
-    def __del__(self) -> None:
-        process = getattr(self, "_process", None)
-        if process is not None and process.poll() is None:
-            process.kill()
+
+def _stop(process: subprocess.Popen, channel: Any) -> None:
+    channel.close()
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    if process.stdin is not None:
+        process.stdin.close()
 
 
 def start(logdir: str, samples_per_plugin: str) -> DataServer | None:
@@ -105,7 +106,7 @@ def start(logdir: str, samples_per_plugin: str) -> DataServer | None:
         if not _wait_for_load(process):
             logger.info("data server stopped before loading %s", logdir)
             process.kill()
-            process.wait()
+            process.communicate()  # and closes its pipes
             return None
         with open(port_file) as f:
             port = int(f.read())
@@ -151,3 +152,4 @@ def _wait_for_load(process: subprocess.Popen) -> bool:
 def _drain(stream: Any) -> None:
     for _ in stream:
         pass
+    stream.close()
