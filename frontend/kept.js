@@ -25,12 +25,30 @@ export function originalChannel(c, kept) {
 }
 
 /**
+ * @param {Kept|null|undefined} kept What the step keeps.
+ * @returns {number} Captured timesteps per stored one (1: none pooled).
+ */
+function timestepPool(kept) {
+  return kept && kept.timestep_pool > 1 ? kept.timestep_pool : 1;
+}
+
+/**
+ * @param {number} t Captured timestep.
+ * @param {Kept|null|undefined} kept What the step keeps.
+ * @returns {number} The stored timestep that stands for it (originalTimesteps'
+ *   inverse).
+ */
+export function storedTimestep(t, kept) {
+  return Math.floor(t / timestepPool(kept));
+}
+
+/**
  * @param {number} t Stored timestep.
  * @param {Kept|null|undefined} kept What the step keeps.
  * @returns {{first: number, last: number}} The captured timesteps it stands for.
  */
 export function originalTimesteps(t, kept) {
-  const pool = kept && kept.timestep_pool > 1 ? kept.timestep_pool : 1;
+  const pool = timestepPool(kept);
   const first = t * pool;
   let last = first + pool - 1;
   if (kept && typeof kept.timesteps === "number" && Number.isInteger(kept.timesteps)) {

@@ -8,7 +8,7 @@
 import { timeAxisName } from "./calls.js";
 import { drawColorbar, drawLogColorbar, specialLegend } from "./colorbar.js";
 import { el, replaceChildren } from "./dom.js";
-import { channelAxis, originalChannel, timeAxis } from "./kept.js";
+import { channelAxis, originalChannel, storedTimestep, timeAxis } from "./kept.js";
 import { channelLabel, noTimeLine, reachName, readingLine } from "./labels.js";
 import {
   flowCaption,
@@ -262,20 +262,8 @@ function heatmapOptions(v) {
     maskFlipFrom: prep.maskFlipFrom,
     transpose: state.transpose,
     availWidth: v.width,
-    mark: storedTimestep(state.mark, prep),
+    mark: state.mark == null ? null : storedTimestep(state.mark, prep.kept),
   };
-}
-
-/**
- * The drawn column of a captured timestep: its pooled one in a reduced series.
- * @param {number|null} t Captured timestep (null: none).
- * @param {Prepared} prep Drawn data.
- * @returns {number|null}
- */
-function storedTimestep(t, prep) {
-  if (t === null || t === undefined) return null;
-  const pool = prep.kept && prep.kept.timestep_pool > 1 ? prep.kept.timestep_pool : 1;
-  return Math.floor(t / pool);
 }
 
 /** @param {Prepared} prep Drawn data. @returns {string} Caption's note on reflection. */

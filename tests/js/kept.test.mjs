@@ -54,3 +54,13 @@ test("the heatmap's axes are labelled in captured indices", () => {
   assert.equal(timeAxis(3, { channels: null, timestep_pool: 1 }), undefined);
   assert.equal(timeAxis(3, null), undefined);
 });
+
+test("storedTimestep is originalTimesteps' inverse", async () => {
+  const { originalTimesteps, storedTimestep } = await import("../../frontend/kept.js");
+  const kept = { channels: null, timestep_pool: 4, timesteps: 10 };
+  for (let t = 0; t < 10; t++) {
+    const { first, last } = originalTimesteps(storedTimestep(t, kept), kept);
+    assert.ok(first <= t && t <= last, `captured ${t}`);
+  }
+  assert.equal(storedTimestep(7, null), 7, "nothing pooled");
+});
